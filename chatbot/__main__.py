@@ -1,0 +1,6 @@
+"""Allow ``python -m chatbot``."""
+
+from chatbot.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Commands for question files: check, preview, load."""

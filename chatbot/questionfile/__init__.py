@@ -1,0 +1,1 @@
+"""Question files: parsing, validation and rendering of the posts (pure)."""
