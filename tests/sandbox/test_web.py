@@ -1,0 +1,117 @@
+"""The shared sandbox HTTP layer: routing, bodies, faults, control endpoints, clocks."""
+
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+import requests
+
+from chatbot.sandbox.clock import AcceleratedClock, SystemClock, clock_from_string
+from chatbot.sandbox.faults import Fault, FaultInjector, FaultSettings
+from chatbot.sandbox.web import HttpError, SandboxApp, SandboxHTTPServer, json_response
+
+
+def _echo_app() -> SandboxApp:
+    app = SandboxApp()
+
+    def item(request):
+        return json_response({"id": request.path_params["id"], "a": request.args("a")})
+
+    def form(request):
+        return json_response({"a": request.params("a")})
+
+    def teapot(request):
+        raise HttpError(418, "Teapot", "short and stout", headers={"X-Why": "tea"})
+
+    app.router.add("GET", "/items/{id}/context", item)
+    app.router.add("POST", "/form", form)
+    app.router.add("GET", "/teapot", teapot)
+    return app
+
+
+@pytest.fixture
+def server():
+    with SandboxHTTPServer(_echo_app()) as running:
+        yield running
+
+
+def test_path_parameters_and_repeated_query_values(server):
+    body = requests.get(f"{server.url}/items/42/context?a=1&a[]=2").json()
+    assert body == {"id": "42", "a": ["1", "2"]}
+
+
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda url: requests.post(url, data={"a": ["x", "y"]}),
+        lambda url: requests.post(url, files=[("a", (None, "x")), ("a", (None, "y"))]),
+        lambda url: requests.post(url, json={"a": ["x", "y"]}),
+    ],
+    ids=["urlencoded", "multipart", "json"],
+)
+def test_body_parameters_in_every_encoding(server, send):
+    assert send(f"{server.url}/form").json() == {"a": ["x", "y"]}
+
+
+def test_unknown_path_is_404_and_wrong_method_is_405(server):
+    assert requests.get(f"{server.url}/nope").status_code == 404
+    assert requests.delete(f"{server.url}/form").status_code == 405
+
+
+def test_handler_errors_keep_their_status_and_headers(server):
+    response = requests.get(f"{server.url}/teapot")
+    assert response.status_code == 418
+    assert response.headers["X-Why"] == "tea"
+    assert response.json() == {"error": "Teapot", "message": "short and stout"}
+
+
+def test_unreachable_drops_connections_but_not_control(server):
+    requests.post(f"{server.url}/_sandbox/faults", json={"unreachable": True})
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{server.url}/items/1/context")
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{server.url}/items/1/context")
+    assert requests.get(f"{server.url}/_sandbox/health").json() == {"ok": True}
+    requests.post(f"{server.url}/_sandbox/faults", json={"unreachable": False})
+    assert requests.get(f"{server.url}/items/1/context").status_code == 200
+
+
+def test_fault_control_rejects_bad_values(server):
+    response = requests.post(f"{server.url}/_sandbox/faults", json={"rate": 3})
+    assert response.status_code == 400
+    assert "between 0 and 1" in response.json()["message"]
+
+
+def test_faults_are_deterministic_for_a_seed():
+    settings = {"rate": 0.5}
+
+    def run(seed):
+        injector = FaultInjector(seed, FaultSettings())
+        injector.settings.update(settings)
+        return [injector.decide() for _ in range(200)]
+
+    assert run(7) == run(7)
+    assert run(7) != run(8)
+    decided = run(7)
+    assert 60 < sum(fault is not None for fault in decided) < 140
+    assert {Fault.RATE_LIMIT, Fault.DROP, Fault.SLOW} <= set(decided)
+
+
+def test_injected_errors_reach_the_client(server):
+    requests.post(f"{server.url}/_sandbox/faults", json={"rate": 1, "weights": {"unavailable": 1}})
+    assert requests.get(f"{server.url}/items/1/context").status_code == 503
+    counts = requests.get(f"{server.url}/_sandbox/faults").json()["counts"]
+    assert counts == {"unavailable": 1}
+
+
+def test_accelerated_clock_runs_fast_and_round_trips():
+    start = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
+    clock = AcceleratedClock(real_origin=1000.0, virtual_origin=start, speed=60)
+    again = clock_from_string(clock.describe())
+    assert again == clock
+    fast = AcceleratedClock.starting_now(600, start)
+    fast.sleep(60)  # one virtual minute is 0.1 real seconds
+    assert (fast.now() - start).total_seconds() >= 60
+    assert isinstance(clock_from_string("system"), SystemClock)
+    with pytest.raises(ValueError, match="unknown clock"):
+        clock_from_string("sundial:1")
