@@ -1,1 +1,144 @@
-"""Commands for question files: check, preview, load."""
+"""Commands for question files: check and preview."""
+
+from __future__ import annotations
+
+import json
+from zoneinfo import ZoneInfo
+
+import click
+
+from chatbot.cli import cli
+from chatbot.errors import QuestionFileError
+from chatbot.questionfile import check_file, load_plan, summary
+from chatbot.questionfile.model import EventPlan
+from chatbot.questionfile.preview import preview_data, preview_table
+from chatbot.questionfile.timing import find_zone
+from chatbot.textlength import MASTODON_DEFAULT_LIMIT
+
+_allow_past = click.option(
+    "--allow-past", is_flag=True, help="Accept a start time in the past (to check an old file)."
+)
+_mastodon_limit = click.option(
+    "--mastodon-limit",
+    type=click.IntRange(1, 100_000),
+    default=MASTODON_DEFAULT_LIMIT,
+    show_default=True,
+    help="Your Mastodon instance's character limit (a file's max_characters wins).",
+)
+_json = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+
+
+def _summary_data(plan: EventPlan) -> dict[str, object]:
+    return {
+        "text": summary(plan),
+        "hashtag": plan.hashtag,
+        "title": plan.title,
+        "questions": len(plan.questions),
+        "posts": len(plan.posts),
+        "start": plan.start.isoformat(),
+        "timezone": plan.timezone,
+        "networks": list(plan.networks),
+    }
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True)
+@_json
+@_allow_past
+@_mastodon_limit
+def check(files: tuple[str, ...], as_json: bool, allow_past: bool, mastodon_limit: int) -> None:
+    """Check question files before a chat: settings, times and post lengths.
+
+    Every problem is printed as FILE:LINE:COL with a fix; a good file gets a
+    one-line summary. Exits with status 2 if any file has an error.
+
+    Example: chatbot check questions/sm35.md
+    """
+    results = []
+    failed = False
+    for path in files:
+        plan, problems = check_file(path, allow_past=allow_past, mastodon_limit=mastodon_limit)
+        failed = failed or plan is None
+        if as_json:
+            results.append(
+                {
+                    "path": path,
+                    "ok": plan is not None,
+                    "problems": [p.as_dict() for p in problems],
+                    "summary": _summary_data(plan) if plan else None,
+                }
+            )
+            continue
+        for problem in problems:
+            click.echo(problem.format())
+        if plan is not None:
+            click.echo(summary(plan))
+        else:
+            errors = sum(p.severity == "error" for p in problems)
+            click.echo(f"{path}: {errors} error{'s' * (errors != 1)}")
+    if as_json:
+        click.echo(json.dumps(results, indent=2, ensure_ascii=False))
+    if failed:
+        raise SystemExit(2)
+
+
+def _parse_zones(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> list[ZoneInfo]:
+    zones = []
+    for name in values:
+        zone, suggestion = find_zone(name)
+        if zone is None:
+            raise click.BadParameter(f'unknown time zone "{name}"{suggestion}', ctx, param)
+        zones.append(zone)
+    return zones
+
+
+@cli.command()
+@click.argument("file")
+@click.option(
+    "--tz",
+    "zones",
+    multiple=True,
+    callback=_parse_zones,
+    metavar="ZONE",
+    help="Also show times in this IANA zone, e.g. Europe/Berlin (repeatable).",
+)
+@_json
+@_allow_past
+@_mastodon_limit
+@click.option(
+    "--width",
+    type=click.IntRange(40, 400),
+    default=100,
+    show_default=True,
+    help="Wrap the table to this many columns.",
+)
+def preview(
+    file: str,
+    zones: list[ZoneInfo],
+    as_json: bool,
+    allow_past: bool,
+    mastodon_limit: int,
+    width: int,
+) -> None:
+    """Show every post a question file will make, when, and how long it is.
+
+    Times are shown in the event's zone, in each --tz zone and in UTC;
+    lengths are per network against its limit (bsky 87/300  masto 95/500).
+
+    Example: chatbot preview questions/sm35.md --tz Europe/London
+    """
+    try:
+        plan = load_plan(file, allow_past=allow_past, mastodon_limit=mastodon_limit)
+    except QuestionFileError as error:
+        # Printed like `chatbot check` does, one problem per line, not as one "Error:".
+        for problem in error.problems:
+            click.echo(problem.format(), err=True)
+        raise SystemExit(2) from None
+    if as_json:
+        click.echo(json.dumps(preview_data(plan, zones), indent=2, ensure_ascii=False))
+        return
+    for note in plan.notes:
+        click.echo(note, err=True)
+    click.echo(preview_table(plan, zones, width=width), nl=False)

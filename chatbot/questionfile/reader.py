@@ -1,0 +1,95 @@
+"""The reader of front-matter values, and the settings it fills in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from chatbot.questionfile import frontmatter
+from chatbot.questionfile.frontmatter import Split
+from chatbot.questionfile.model import NETWORKS
+from chatbot.questionfile.report import Report
+
+DEFAULT_INTERVAL = timedelta(minutes=10)
+
+
+@dataclass
+class Settings:
+    """What the front matter says, with defaults filled in; None where it was wrong."""
+
+    hashtag: str | None = None
+    title: str | None = None
+    moderators: tuple[str, ...] = ()
+    start_local: datetime | None = None
+    zone: ZoneInfo | None = None
+    interval: timedelta = DEFAULT_INTERVAL
+    networks: tuple[str, ...] = NETWORKS
+    accounts: dict[str, str] = field(default_factory=dict)
+    reminder: timedelta | None = None
+    templates: dict[str, str] = field(default_factory=dict)
+    mastodon_limit: int | None = None
+    language: str | None = None
+    # Where each setting's value stands, so later checks can point at it.
+    where: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+class Reader:
+    """Walks the YAML nodes; each field checker reports against node positions."""
+
+    def __init__(self, part: Split, loader: yaml.SafeLoader, report: Report):
+        self.part, self.loader, self.report = part, loader, report
+        self.settings = Settings()
+
+    def at(self, node: Node) -> tuple[int, int]:
+        return frontmatter.node_position(self.part, node)
+
+    def error(self, node: Node, message: str, hint: str = "") -> None:
+        self.report.error(*self.at(node), message, hint)
+
+    def value(self, node: Node) -> object:
+        try:
+            return frontmatter.construct(self.loader, node)  # type: ignore[arg-type]
+        except (yaml.YAMLError, ValueError, RecursionError, OverflowError) as error:
+            self.error(node, f"cannot read this value: {error}", "write plain text or a number")
+            return INVALID
+
+    def text(self, name: str, node: Node) -> str | None:
+        """A non-empty single-line text value, or None after reporting."""
+        value = self.value(node)
+        if value is INVALID:
+            return None
+        if not isinstance(node, ScalarNode) or value is None or isinstance(value, bool):
+            self.error(
+                node, f"{name} should be text, not {describe(node, value)}", quote_hint(name)
+            )
+            return None
+        text = str(value).strip()
+        if not text:
+            self.error(node, f"{name} is empty", f"write a value after `{name}:`")
+            return None
+        return text
+
+
+INVALID = object()
+
+
+def describe(node: Node, value: object) -> str:
+    if isinstance(node, SequenceNode):
+        return "a list"
+    if isinstance(node, MappingNode):
+        return "a group of `name: value` settings"
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return f"true/false ({str(value).lower()})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    return f'text ("{value}")' if isinstance(value, str) else f"{type(value).__name__}"
+
+
+def quote_hint(name: str) -> str:
+    return f'write it as text, in quotes if needed: {name}: "..."'
