@@ -8,6 +8,7 @@ control endpoints that faults never touch (health, clock, faults).
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import json
 import re
 import socket
@@ -16,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -57,6 +59,7 @@ class Request:
     body: bytes
     path_params: dict[str, str] = field(default_factory=dict)
     _form: dict[str, list[str]] | None = None
+    remote_addr: str = ""  # the client's IP, for per-IP rate limits
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name, default)
@@ -265,7 +268,15 @@ class SandboxApp:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # header and body go out as two writes: no 40 ms stall
     server: _Server
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header from the app's clock, so clients that correct rate-limit
+        reset times by the server's Date (Mastodon.py does) agree with a virtual clock."""
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        return email.utils.format_datetime(self.server.app.clock.now().astimezone(UTC), usegmt=True)
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the sandbox never logs requests (they may carry tokens)."""
@@ -280,6 +291,7 @@ class _Handler(BaseHTTPRequestHandler):
             query=parse_qs(parts.query, keep_blank_values=True),
             headers=self.headers,
             body=body,
+            remote_addr=str(self.client_address[0]),
         )
         try:
             response = self.server.app.dispatch(request)

@@ -1,0 +1,199 @@
+"""The small interface every network adapter implements, and the values it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from chatbot.errors import UsageError
+
+# Author flags that mean "do not publish me" (see normalise.py for where each comes from).
+# Mastodon's `indexable: false` is recorded as the flag "unindexable" but is NOT an
+# opt-out on its own: it is the default for new accounts and only concerns full-text search.
+OPT_OUT_FLAGS = frozenset({"noindex", "no-unauthenticated", "nobot", "noindex-bio"})
+
+
+@dataclass(frozen=True)
+class RemoteRef:
+    """Where a post lives on its network: enough to reply to, fetch or delete it."""
+
+    network: str
+    id: str  # Mastodon status id / Bluesky record key
+    uri: str  # at:// URI or the ActivityPub status URI
+    url: str = ""  # web link a person can open
+    cid: str = ""  # Bluesky content id (needed in reply refs)
+
+
+@dataclass(frozen=True)
+class NormalisedPost:
+    """One post from either network, in the shape the collector stores."""
+
+    network: str
+    uri: str
+    id: str
+    url: str
+    cid: str
+    author_id: str
+    author_handle: str
+    author_display_name: str
+    author_followers: int | None
+    author_flags: frozenset[str]
+    created_at: datetime | None
+    edited_at: datetime | None
+    text: str
+    html: str
+    links: tuple[str, ...]
+    tags: tuple[str, ...]
+    mentions: tuple[str, ...]
+    parent_uri: str | None
+    root_uri: str | None
+    quote_uri: str | None
+    visibility: str
+    lang: str | None
+    raw: Mapping[str, Any] = field(compare=False, repr=False)
+    parent_id: str | None = None  # Mastodon's in_reply_to_id (the network's own handle)
+    deleted: bool = False  # a tombstone: the network says it is gone
+
+    @property
+    def opted_out(self) -> bool:
+        return bool(self.author_flags & OPT_OUT_FLAGS)
+
+    def ref(self) -> RemoteRef:
+        return RemoteRef(self.network, self.id, self.uri, self.url, self.cid)
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A post and every reply the network still shows, at all depths."""
+
+    anchor: NormalisedPost | None  # None when the post itself is deleted or hidden
+    replies: list[NormalisedPost]
+    missing: list[str] = field(default_factory=list)  # URIs/ids shown as deleted/blocked
+    incomplete: bool = False  # something was deleted, blocked or cut off
+
+    @property
+    def deleted(self) -> bool:
+        return self.anchor is None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of hashtag search results, oldest-first order not guaranteed."""
+
+    posts: list[NormalisedPost]
+    cursor: str | None  # pass back to get the next (older) page; None: no more
+    seen: int = 0  # posts the network returned before our own tag/window filter
+
+
+@dataclass(frozen=True)
+class PostLimits:
+    """How long a post may be on a network."""
+
+    network: str
+    max_characters: int  # Mastodon characters / Bluesky graphemes
+    max_bytes: int | None = None  # Bluesky's UTF-8 byte cap
+    url_weight: int | None = None  # Mastodon: every URL counts as this many characters
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The account the adapter posts as."""
+
+    network: str
+    id: str  # DID / account id
+    handle: str
+    display_name: str = ""
+    url: str = ""
+
+
+@runtime_checkable
+class Platform(Protocol):
+    """What the scheduler and the collector need from a network."""
+
+    network: str
+
+    def post(
+        self,
+        text: str,
+        *,
+        key: str,
+        reply_to: RemoteRef | None = None,
+        root: RemoteRef | None = None,
+        language: str | None = None,
+    ) -> RemoteRef: ...
+
+    def delete(self, ref: RemoteRef) -> None: ...
+
+    def fetch(self, ref: RemoteRef) -> NormalisedPost | None: ...
+
+    def thread(self, ref: RemoteRef) -> Thread: ...
+
+    def search_hashtag(
+        self,
+        tag: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 40,
+    ) -> Page: ...
+
+    def limits(self) -> PostLimits: ...
+
+    def check_length(self, text: str) -> None: ...
+
+    def account(self) -> Identity: ...
+
+
+def iter_hashtag_pages(
+    platform: Platform,
+    tag: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    max_pages: int | None = None,
+) -> Iterator[Page]:
+    """Yield pages of a hashtag search until the network has no more (or ``max_pages``)."""
+    count = 0
+    while True:
+        page = platform.search_hashtag(tag, since=since, until=until, cursor=cursor)
+        yield page
+        count += 1
+        if page.cursor is None or page.cursor == cursor:
+            return
+        if max_pages is not None and count >= max_pages:
+            return
+        cursor = page.cursor
+
+
+def iter_hashtag_posts(platform: Platform, tag: str, **kwargs: Any) -> Iterator[NormalisedPost]:
+    """Yield every post of every page of a hashtag search."""
+    for page in iter_hashtag_pages(platform, tag, **kwargs):
+        yield from page.posts
+
+
+def too_long(network: str, text: str, measured: str, limit: str) -> UsageError:
+    """The error an adapter raises for a text over its network's limit."""
+    preview = text if len(text) <= 40 else text[:37] + "..."
+    return UsageError(
+        f"{network}: post {preview!r} is {measured}; {network} allows {limit}. "
+        "Shorten the text (links and hashtags count too)."
+    )
+
+
+__all__ = [
+    "OPT_OUT_FLAGS",
+    "Identity",
+    "NormalisedPost",
+    "Page",
+    "Platform",
+    "PostLimits",
+    "RemoteRef",
+    "Thread",
+    "iter_hashtag_pages",
+    "iter_hashtag_posts",
+    "too_long",
+]

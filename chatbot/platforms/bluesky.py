@@ -1,0 +1,400 @@
+"""The Bluesky adapter on the ``atproto`` client: exactly-once posts, threads, tag search."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import httpx
+from atproto import Client, Request, Session, SessionEvent
+from atproto_client import exceptions as atx
+from atproto_client.models.dot_dict import DotDict
+
+from chatbot.errors import (
+    AuthError,
+    NotFoundError,
+    PlatformError,
+    RateLimitedError,
+    TransientError,
+)
+from chatbot.platforms.base import (
+    Identity,
+    NormalisedPost,
+    Page,
+    PostLimits,
+    RemoteRef,
+    Thread,
+    too_long,
+)
+from chatbot.platforms.facets import build_facets
+from chatbot.platforms.keys import record_key
+from chatbot.platforms.normalise import (
+    bluesky_thread,
+    bluesky_web_url,
+    from_bluesky_post_view,
+    parse_time,
+)
+from chatbot.platforms.session import SessionCache
+from chatbot.textlength import BLUESKY_MAX_BYTES, BLUESKY_MAX_GRAPHEMES, bluesky_length
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+NETWORK = "bluesky"
+POST = "app.bsky.feed.post"
+DEFAULT_SERVICE = "https://bsky.social"
+_AUTH_ERRORS = {"AuthenticationRequired", "InvalidToken", "ExpiredToken", "AccountTakedown"}
+_STALE_SESSION = {"ExpiredToken", "InvalidToken"}
+_NOT_FOUND = {"NotFound", "RecordNotFound", "RepoNotFound", "ActorNotFound"}
+# atproto wraps httpx's timeouts and network errors, but not e.g. a connection closed
+# before any answer (RemoteProtocolError): catch the whole transport family.
+_CLIENT_ERRORS = (atx.AtProtocolError, httpx.TransportError)
+
+
+def translate(error: Exception) -> PlatformError:
+    """Turn an ``atproto`` exception into one of ours (never raises)."""
+    if isinstance(error, PlatformError):
+        return error
+    if isinstance(error, atx.LoginRequiredError):
+        return AuthError(f"Bluesky: not logged in ({error})", network=NETWORK)
+    if isinstance(error, atx.RateLimitExceededError):
+        retry_at = error.reset_at
+        if retry_at is None and error.retry_after is not None:
+            retry_at = datetime.fromtimestamp(
+                datetime.now(UTC).timestamp() + error.retry_after, UTC
+            )
+        return RateLimitedError(
+            f"Bluesky: rate limited ({error})", network=NETWORK, retry_at=retry_at
+        )
+    if isinstance(error, atx.NetworkError | httpx.TransportError):  # also 409/413/502
+        return TransientError(
+            f"Bluesky: network error ({error or type(error).__name__})", network=NETWORK
+        )
+    if isinstance(error, atx.RequestErrorBase):
+        status = error.response.status_code if error.response is not None else 0
+        name = _error_name(error)
+        if isinstance(error, atx.UnauthorizedError) or name in _AUTH_ERRORS:
+            return AuthError(f"Bluesky: credentials refused ({error})", network=NETWORK)
+        if name in _NOT_FOUND or status == 404:
+            return NotFoundError(f"Bluesky: not found ({error})", network=NETWORK)
+        if status >= 500 or status == 0:
+            return TransientError(f"Bluesky: server error ({error})", network=NETWORK)
+        return PlatformError(f"Bluesky: request refused ({error})", network=NETWORK)
+    return PlatformError(f"Bluesky: {type(error).__name__}: {error}", network=NETWORK)
+
+
+def _error_name(error: atx.RequestErrorBase) -> str:
+    content = error.response.content if error.response is not None else None
+    return str(getattr(content, "error", "") or "")
+
+
+def _server_trouble(error: Exception) -> bool:
+    """A failure that says nothing about our credentials (5xx, 429, transport)."""
+    if isinstance(error, atx.NetworkError | atx.RateLimitExceededError | httpx.TransportError):
+        return True
+    response = getattr(error, "response", None)
+    return response is not None and response.status_code >= 500
+
+
+def has_tag(post: NormalisedPost, tag: str) -> bool:
+    """True when the post carries ``tag`` as a facet or as a whole ``#tag`` in its text."""
+    wanted = tag.lstrip("#").lower()
+    if wanted in post.tags:
+        return True
+    return bool(re.search(rf"(?<![\w#])#{re.escape(wanted)}(?!\w)", post.text, re.IGNORECASE))
+
+
+class BlueskyPlatform:
+    """Posts as one account on a PDS (bsky.social, a self-hosted PDS, or the sandbox)."""
+
+    network = NETWORK
+
+    def __init__(
+        self,
+        handle: str,
+        password: Any,
+        *,
+        service: str = DEFAULT_SERVICE,
+        session_cache: SessionCache | None = None,
+        clock: Callable[[], datetime] | None = None,
+        timeout: float = 30.0,
+    ):
+        self.handle = handle
+        self._password = password  # a credentials.Secret (or str in tests); revealed at login
+        self.service = service.rstrip("/")
+        self.sessions = session_cache or SessionCache()
+        self._now = clock or (lambda: datetime.now(UTC))
+        self._timeout = timeout
+        self._client: Client | None = None
+        self._lock = threading.RLock()
+        self._dids: dict[str, str | None] = {}
+        self._session: tuple[str, str] | None = None  # (did, handle) of the live session
+
+    # -- session ----------------------------------------------------------
+    def _reveal(self) -> str:
+        reveal = getattr(self._password, "reveal", None)
+        return reveal() if callable(reveal) else str(self._password)
+
+    def _on_session(self, event: SessionEvent, session: Session) -> None:
+        self._session = (session.did, session.handle)
+        self.sessions.save(session.export())
+
+    def _new_client(self) -> Client:
+        client = Client(base_url=self.service, request=Request(timeout=self._timeout))
+        client.on_session_change(self._on_session)
+        return client
+
+    def client(self) -> Client:
+        """The logged-in client, reusing a cached session before logging in afresh."""
+        with self._lock:
+            if self._client is not None:
+                return self._client
+            client = self._new_client()
+            cached = self.sessions.load()
+            try:
+                if cached:
+                    try:
+                        client.login(session_string=cached, fetch_bsky_profile=False)
+                        client.com.atproto.server.get_session()  # is the cached session alive?
+                    except (atx.AtProtocolError, ValueError) as error:  # expired, revoked, garbled?
+                        if _server_trouble(error):
+                            raise  # not a reason to drop the session
+                        log.info("Bluesky: cached session refused; logging in again")
+                        self.sessions.clear()
+                        client = self._new_client()
+                        cached = None
+                if not cached:
+                    client.login(self.handle, self._reveal(), fetch_bsky_profile=False)
+            except _CLIENT_ERRORS as error:
+                raise translate(error) from None
+            self._client = client
+            return client
+
+    @property
+    def did(self) -> str:
+        self.client()
+        if self._session is None:
+            raise AuthError("Bluesky: not logged in", network=NETWORK)
+        return self._session[0]
+
+    def _call(self, action: Callable[[Client], T]) -> T:
+        """Run ``action`` with the logged-in client; translate errors.
+
+        A token the server calls expired or invalid (its clock may run ahead of
+        ours, as the accelerated sandbox's does) drops the session; the call is
+        retried once after logging in again.
+        """
+        for attempt in (1, 2):
+            client = self.client()
+            try:
+                return action(client)
+            except _CLIENT_ERRORS as error:
+                stale = (
+                    isinstance(error, atx.RequestErrorBase) and _error_name(error) in _STALE_SESSION
+                )
+                if not stale:
+                    raise translate(error) from None
+                with self._lock:
+                    if self._client is client:
+                        self._client = None
+                        self.sessions.clear()
+                if attempt == 2:
+                    raise translate(error) from None
+                log.info("Bluesky: the server refused our session token; logging in again")
+        raise AssertionError("unreachable")
+
+    def _query(self, nsid: str, params: dict[str, Any]) -> dict[str, Any]:
+        clean = DotDict({k: v for k, v in params.items() if v is not None})
+        response = self._call(lambda client: client.invoke_query(nsid, params=clean))
+        content = response.content
+        return content if isinstance(content, dict) else {}
+
+    # -- writing ----------------------------------------------------------
+    def limits(self) -> PostLimits:
+        return PostLimits(NETWORK, BLUESKY_MAX_GRAPHEMES, max_bytes=BLUESKY_MAX_BYTES)
+
+    def check_length(self, text: str) -> None:
+        graphemes, size = bluesky_length(text)
+        if graphemes > BLUESKY_MAX_GRAPHEMES:
+            raise too_long("Bluesky", text, f"{graphemes} graphemes", f"{BLUESKY_MAX_GRAPHEMES}")
+        if size > BLUESKY_MAX_BYTES:
+            raise too_long("Bluesky", text, f"{size} UTF-8 bytes", f"{BLUESKY_MAX_BYTES} bytes")
+
+    def resolve_handle(self, handle: str) -> str | None:
+        """The DID of a handle, or None when it doesn't resolve (cached)."""
+        key = handle.lower()
+        if key not in self._dids:
+            try:
+                answer = self._query("com.atproto.identity.resolveHandle", {"handle": key})
+            except (TransientError, RateLimitedError, AuthError):
+                raise
+            except PlatformError:  # 400 "Unable to resolve handle": leave it as text
+                answer = {}
+            self._dids[key] = str(answer["did"]) if answer.get("did") else None
+        return self._dids[key]
+
+    def build_record(
+        self,
+        text: str,
+        *,
+        reply_to: RemoteRef | None = None,
+        root: RemoteRef | None = None,
+        language: str | None = None,
+    ) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "$type": POST,
+            "text": text,
+            "createdAt": self._now()
+            .astimezone(UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+        }
+        facets = build_facets(text, self.resolve_handle)
+        if facets:
+            record["facets"] = facets
+        if language:
+            record["langs"] = [language]
+        if reply_to is not None:
+            top = root or reply_to
+            for ref in (reply_to, top):
+                if not ref.cid:
+                    raise PlatformError(
+                        f"Bluesky: reply target {ref.uri} has no CID", network=NETWORK
+                    )
+            record["reply"] = {
+                "root": {"uri": top.uri, "cid": top.cid},
+                "parent": {"uri": reply_to.uri, "cid": reply_to.cid},
+            }
+        return record
+
+    def post(
+        self,
+        text: str,
+        *,
+        key: str,
+        reply_to: RemoteRef | None = None,
+        root: RemoteRef | None = None,
+        language: str | None = None,
+    ) -> RemoteRef:
+        """Create the post under a record key derived from ``key``; a retry finds it."""
+        self.check_length(text)
+        rkey = record_key(key, NETWORK)
+        record = self.build_record(text, reply_to=reply_to, root=root, language=language)
+        data = {"repo": self.did, "collection": POST, "rkey": rkey, "record": record}
+        try:
+            created = self._call(lambda client: client.com.atproto.repo.create_record(data=data))
+        except PlatformError:
+            # The reference PDS answers a duplicate rkey with 500, and a create may have
+            # landed before the connection dropped: the record itself is the truth.
+            existing = self._existing(rkey)
+            if existing is not None:
+                log.info("Bluesky: post %s already exists; counting it as posted", rkey)
+                return existing
+            raise
+        return self._ref(created.uri, created.cid)
+
+    def _existing(self, rkey: str) -> RemoteRef | None:
+        try:
+            found = self._query(
+                "com.atproto.repo.getRecord", {"repo": self.did, "collection": POST, "rkey": rkey}
+            )
+        except NotFoundError:
+            return None
+        except PlatformError:
+            return None  # can't tell; the caller reports the original error
+        uri, cid = found.get("uri"), found.get("cid")
+        return self._ref(str(uri), str(cid or "")) if uri else None
+
+    def _ref(self, uri: str, cid: str) -> RemoteRef:
+        rkey = uri.rsplit("/", 1)[-1]
+        return RemoteRef(NETWORK, rkey, uri, bluesky_web_url(uri, self.handle), cid)
+
+    def delete(self, ref: RemoteRef) -> None:
+        data = {"repo": self.did, "collection": POST, "rkey": ref.id}
+        self._call(lambda client: client.com.atproto.repo.delete_record(data))
+
+    # -- reading ----------------------------------------------------------
+    def fetch(self, ref: RemoteRef) -> NormalisedPost | None:
+        answer = self._query("app.bsky.feed.getPosts", {"uris": [ref.uri]})
+        posts = answer.get("posts") or []
+        return from_bluesky_post_view(posts[0]) if posts else None
+
+    def thread(self, ref: RemoteRef) -> Thread:
+        try:
+            answer = self._query(
+                "app.bsky.feed.getPostThread", {"uri": ref.uri, "depth": 1000, "parentHeight": 0}
+            )
+        except NotFoundError:
+            return Thread(anchor=None, replies=[], missing=[ref.uri], incomplete=True)
+        return bluesky_thread(answer)
+
+    def search_hashtag(
+        self,
+        tag: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page:
+        """One page of ``#tag`` posts, newest first; tag and window checked here too."""
+        bare = tag.lstrip("#")
+        answer = self._query(
+            "app.bsky.feed.searchPosts",
+            {
+                "q": f"#{bare}",
+                "tag": [bare],
+                "sort": "latest",
+                "since": _iso(since),
+                "until": _iso(until),
+                "limit": max(1, min(limit, 100)),
+                "cursor": cursor,
+            },
+        )
+        views = answer.get("posts") or []
+        posts = [from_bluesky_post_view(v) for v in views if isinstance(v, dict)]
+        kept = [p for p in posts if has_tag(p, bare) and _within(p, since, until)]
+        next_cursor = answer.get("cursor") or None
+        if not views or (since and posts and all(_before(p, since) for p in posts)):
+            next_cursor = None  # past the window (some AppViews ignore `since`)
+        return Page(kept, str(next_cursor) if next_cursor else None, seen=len(views))
+
+    def account(self) -> Identity:
+        did = self.did
+        handle = self._session[1] if self._session else self.handle
+        name = ""
+        try:
+            profile = self._query("app.bsky.actor.getProfile", {"actor": did})
+            name = str(profile.get("displayName") or "")
+        except NotFoundError:
+            pass
+        return Identity(NETWORK, did, handle, name, f"https://bsky.app/profile/{handle}")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _time(post: NormalisedPost) -> datetime | None:
+    return post.created_at or parse_time(post.raw.get("indexedAt"))
+
+
+def _before(post: NormalisedPost, since: datetime) -> bool:
+    moment = _time(post)
+    return moment is not None and moment < since
+
+
+def _within(post: NormalisedPost, since: datetime | None, until: datetime | None) -> bool:
+    moment = _time(post)
+    if moment is None:
+        return True
+    return (since is None or moment >= since) and (until is None or moment < until)
+
+
+__all__ = ["DEFAULT_SERVICE", "BlueskyPlatform", "has_tag", "translate"]

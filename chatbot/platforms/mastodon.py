@@ -1,0 +1,258 @@
+"""The Mastodon adapter on ``Mastodon.py``: idempotent posts, contexts, tag timelines."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from mastodon import Mastodon
+from mastodon import errors as mx
+
+from chatbot.errors import (
+    AuthError,
+    NotFoundError,
+    PlatformError,
+    RateLimitedError,
+    TransientError,
+)
+from chatbot.platforms.base import (
+    Identity,
+    NormalisedPost,
+    Page,
+    PostLimits,
+    RemoteRef,
+    Thread,
+    too_long,
+)
+from chatbot.platforms.facets import find_spans
+from chatbot.platforms.keys import idempotency_key
+from chatbot.platforms.normalise import from_mastodon_status, mastodon_thread, plain
+from chatbot.textlength import MASTODON_DEFAULT_LIMIT, MASTODON_URL_LENGTH, mastodon_length
+
+log = logging.getLogger(__name__)
+
+NETWORK = "mastodon"
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+
+
+def _status_code(error: mx.MastodonAPIError) -> int:
+    for arg in error.args[1:2]:
+        if isinstance(arg, int):
+            return arg
+    return 0
+
+
+def translate(error: Exception, *, retry_at: datetime | None = None) -> PlatformError:
+    """Turn a Mastodon.py exception into one of ours (never raises).
+
+    Mastodon localises error texts to the account's language, so only the
+    status code decides the kind.
+    """
+    if isinstance(error, PlatformError):
+        return error
+    if isinstance(error, mx.MastodonRatelimitError):
+        return RateLimitedError("Mastodon: rate limited", network=NETWORK, retry_at=retry_at)
+    if isinstance(error, mx.MastodonNetworkError):  # includes read timeouts
+        return TransientError(f"Mastodon: network error ({error})", network=NETWORK)
+    if isinstance(error, mx.MastodonServerError):
+        return TransientError(f"Mastodon: server error {_status_code(error)}", network=NETWORK)
+    if isinstance(error, mx.MastodonNotFoundError):
+        return NotFoundError("Mastodon: not found", network=NETWORK)
+    if isinstance(error, mx.MastodonUnauthorizedError):
+        return AuthError("Mastodon: access token refused (401)", network=NETWORK)
+    if isinstance(error, mx.MastodonAPIError):
+        code = _status_code(error)
+        if code == 403:
+            return AuthError("Mastodon: forbidden (403): check the token's scopes", network=NETWORK)
+        if code == 429:
+            return RateLimitedError("Mastodon: rate limited", network=NETWORK, retry_at=retry_at)
+        if code >= 500:
+            return TransientError(f"Mastodon: server error {code}", network=NETWORK)
+        detail = error.args[3] if len(error.args) > 3 and error.args[3] else error
+        return PlatformError(f"Mastodon: request refused ({code}): {detail}", network=NETWORK)
+    return PlatformError(f"Mastodon: {type(error).__name__}: {error}", network=NETWORK)
+
+
+class MastodonPlatform:
+    """Posts as one account on a Mastodon instance (or the sandbox)."""
+
+    network = NETWORK
+
+    def __init__(
+        self,
+        url: str,
+        token: Any,
+        *,
+        visibility: str = "public",
+        timeout: float = 30.0,
+        clock: Callable[[], datetime] | None = None,
+    ):
+        if visibility not in VISIBILITIES:
+            raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
+        self.url = url.rstrip("/")
+        self.visibility = visibility
+        reveal = getattr(token, "reveal", None)
+        self.api = Mastodon(
+            api_base_url=self.url,
+            access_token=reveal() if callable(reveal) else str(token),
+            ratelimit_method="throw",  # the bot has its own, bounded policy
+            request_timeout=timeout,
+            version_check_mode="none",
+        )
+        self._now = clock or (lambda: datetime.now(UTC))
+        self._limits: PostLimits | None = None
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def _calling(self) -> Iterator[None]:
+        try:
+            yield
+        except mx.MastodonError as error:
+            raise translate(error, retry_at=self._retry_at()) from None
+
+    def _retry_at(self) -> datetime | None:
+        # Mastodon.py keeps the last X-RateLimit-Reset, shifted to our clock, as epoch seconds.
+        reset = self.api.ratelimit_reset
+        if reset is None or reset <= time.time():
+            return None
+        return datetime.fromtimestamp(float(reset), UTC)
+
+    # -- limits -----------------------------------------------------------
+    def limits(self) -> PostLimits:
+        """The instance's limits from /api/v2/instance (v1 as fallback), read once."""
+        with self._lock:
+            if self._limits is None:
+                self._limits = self._read_limits()
+            return self._limits
+
+    def _read_limits(self) -> PostLimits:
+        statuses: dict[str, Any] = {}
+        try:
+            with self._calling():
+                info = plain(self.api.instance_v2())
+            statuses = (info.get("configuration") or {}).get("statuses") or {}
+        except NotFoundError:  # before Mastodon 4.0; v1 is deprecated, quietly used here
+            with self._calling(), warnings.catch_warnings():
+                warnings.simplefilter("ignore", mx.MastodonDeprecationWarning)
+                info = plain(self.api.instance_v1())
+            statuses = (info.get("configuration") or {}).get("statuses") or {}
+            if not statuses and info.get("max_toot_chars"):  # Pleroma/Glitch-style key
+                statuses = {"max_characters": info["max_toot_chars"]}
+        maximum = statuses.get("max_characters") or MASTODON_DEFAULT_LIMIT
+        per_url = statuses.get("characters_reserved_per_url") or MASTODON_URL_LENGTH
+        return PostLimits(NETWORK, int(maximum), url_weight=int(per_url))
+
+    def length(self, text: str) -> int:
+        """``text``'s length as this instance counts it (URLs at the instance's weight)."""
+        limits = self.limits()
+        length = mastodon_length(text)
+        if limits.url_weight and limits.url_weight != MASTODON_URL_LENGTH:
+            links = sum(1 for span in find_spans(text) if span.kind == "link")
+            length += (limits.url_weight - MASTODON_URL_LENGTH) * links
+        return length
+
+    def check_length(self, text: str) -> None:
+        limit = self.limits().max_characters
+        length = self.length(text)
+        if length > limit:
+            raise too_long("Mastodon", text, f"{length} characters", f"{limit} on {self.url}")
+
+    # -- writing ----------------------------------------------------------
+    def post(
+        self,
+        text: str,
+        *,
+        key: str,
+        reply_to: RemoteRef | None = None,
+        root: RemoteRef | None = None,
+        language: str | None = None,
+    ) -> RemoteRef:
+        """Post with an ``Idempotency-Key`` derived from ``key``: a retry returns the first."""
+        self.check_length(text)
+        with self._calling():
+            status = self.api.status_post(
+                text,
+                in_reply_to_id=reply_to.id if reply_to is not None else None,
+                visibility=self.visibility,
+                language=language,
+                idempotency_key=idempotency_key(key, NETWORK),
+            )
+        return self._ref(plain(status))
+
+    def _ref(self, status: dict[str, Any]) -> RemoteRef:
+        return RemoteRef(
+            NETWORK, str(status["id"]), str(status.get("uri") or ""), str(status.get("url") or "")
+        )
+
+    def delete(self, ref: RemoteRef) -> None:
+        """Delete a status; one that is already gone counts as deleted."""
+        try:
+            with self._calling():
+                self.api.status_delete(ref.id)
+        except NotFoundError:
+            log.info("Mastodon: status %s was already deleted", ref.id)
+
+    # -- reading ----------------------------------------------------------
+    def fetch(self, ref: RemoteRef) -> NormalisedPost | None:
+        try:
+            with self._calling():
+                return from_mastodon_status(self.api.status(ref.id))
+        except NotFoundError:
+            return None
+
+    def thread(self, ref: RemoteRef) -> Thread:
+        try:
+            with self._calling():
+                anchor = self.api.status(ref.id)
+                context = self.api.status_context(ref.id)
+        except NotFoundError:
+            return Thread(anchor=None, replies=[], missing=[ref.id], incomplete=True)
+        return mastodon_thread(anchor, context)
+
+    def search_hashtag(
+        self,
+        tag: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 40,
+    ) -> Page:
+        """One page of the tag timeline, newest first; ``cursor`` is the next ``max_id``."""
+        bare = tag.lstrip("#")
+        with self._calling():
+            statuses = self.api.timeline_hashtag(bare, max_id=cursor, limit=max(1, min(limit, 40)))
+        posts = [from_mastodon_status(s) for s in statuses]
+        kept = [p for p in posts if _within(p, since, until)]
+        next_cursor = posts[-1].id if posts else None
+        oldest = posts[-1].created_at if posts else None
+        if since is not None and oldest is not None and oldest < since:
+            next_cursor = None  # newest-first: everything further is older still
+        return Page(kept, next_cursor, seen=len(posts))
+
+    def account(self) -> Identity:
+        with self._calling():
+            me = plain(self.api.account_verify_credentials())
+        return Identity(
+            NETWORK,
+            str(me.get("id", "")),
+            str(me.get("acct") or me.get("username") or ""),
+            str(me.get("display_name") or ""),
+            str(me.get("url") or ""),
+        )
+
+
+def _within(post: NormalisedPost, since: datetime | None, until: datetime | None) -> bool:
+    moment = post.created_at
+    if moment is None:
+        return True
+    return (since is None or moment >= since) and (until is None or moment < until)
+
+
+__all__ = ["MastodonPlatform", "translate"]

@@ -1,0 +1,234 @@
+"""AppView shapes: profile views, post views and thread views built from the store."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chatbot.sandbox.bluesky.records import POST, PROFILE, THREADGATE
+from chatbot.sandbox.bluesky.times import iso
+
+if TYPE_CHECKING:
+    from chatbot.sandbox.bluesky.store import Account, BlueskyStore, StoredRecord
+
+DEFS = "app.bsky.feed.defs"
+MAX_THREAD_DEPTH = 1000
+
+
+def quoted_uri(record: dict[str, Any]) -> str | None:
+    """The URI a post quotes (plain record embed or record-with-media)."""
+    embed = record.get("embed") or {}
+    if embed.get("$type") == "app.bsky.embed.recordWithMedia":
+        embed = embed.get("record") or {}
+    if embed.get("$type") == "app.bsky.embed.record":
+        uri = (embed.get("record") or {}).get("uri")
+        return str(uri) if uri else None
+    return None
+
+
+def self_labels(store: BlueskyStore, did: str) -> list[dict[str, Any]]:
+    """The account's self-labels as label objects, sourced from its profile record."""
+    profile = store.get_record(did, PROFILE, "self")
+    if profile is None:
+        return []
+    values = (profile.value.get("labels") or {}).get("values") or []
+    return [
+        {
+            "src": did,
+            "uri": profile.uri,
+            "cid": profile.cid,
+            "val": str(item.get("val")),
+            "cts": iso(profile.indexed_at),
+        }
+        for item in values
+        if isinstance(item, dict) and item.get("val")
+    ]
+
+
+def _profile_value(store: BlueskyStore, did: str) -> dict[str, Any]:
+    profile = store.get_record(did, PROFILE, "self")
+    return profile.value if profile else {}
+
+
+def profile_basic(store: BlueskyStore, account: Account) -> dict[str, Any]:
+    """``app.bsky.actor.defs#profileViewBasic``, the author of a post view."""
+    view: dict[str, Any] = {"did": account.did, "handle": account.handle}
+    display_name = _profile_value(store, account.did).get("displayName")
+    if display_name:
+        view["displayName"] = display_name
+    view["associated"] = {"activitySubscription": {"allowSubscriptions": "followers"}}
+    view["viewer"] = {"muted": False, "blockedBy": False}
+    view["labels"] = self_labels(store, account.did)
+    view["createdAt"] = iso(account.created_at)
+    return view
+
+
+def profile_detailed(store: BlueskyStore, account: Account) -> dict[str, Any]:
+    """``app.bsky.actor.defs#profileViewDetailed``, what getProfile answers."""
+    value = _profile_value(store, account.did)
+    view = profile_basic(store, account)
+    if value.get("description"):
+        view["description"] = value["description"]
+    posts = sum(1 for post in store.posts() if post.did == account.did)
+    view.update(
+        {
+            "associated": {
+                "lists": 0,
+                "feedgens": 0,
+                "starterPacks": 0,
+                "labeler": False,
+                "activitySubscription": {"allowSubscriptions": "followers"},
+            },
+            "indexedAt": iso(account.created_at),
+            "followersCount": 0,
+            "followsCount": 0,
+            "postsCount": posts,
+        }
+    )
+    return view
+
+
+def _author(store: BlueskyStore, did: str) -> dict[str, Any]:
+    account = store.account(did)
+    if account is None:  # a record of an unknown repo can't exist, but stay total
+        return {"did": did, "handle": "handle.invalid", "labels": [], "viewer": {}}
+    return profile_basic(store, account)
+
+
+def _embed_view(store: BlueskyStore, record: dict[str, Any]) -> dict[str, Any] | None:
+    embed = record.get("embed")
+    if not isinstance(embed, dict):
+        return None
+    kind = embed.get("$type")
+    if kind == "app.bsky.embed.external":
+        external = embed.get("external") or {}
+        return {
+            "$type": "app.bsky.embed.external#view",
+            "external": {
+                "uri": external.get("uri", ""),
+                "title": external.get("title", ""),
+                "description": external.get("description", ""),
+            },
+        }
+    if kind == "app.bsky.embed.record":
+        uri = quoted_uri(record) or ""
+        return {"$type": "app.bsky.embed.record#view", "record": _view_record(store, uri)}
+    return None
+
+
+def _view_record(store: BlueskyStore, uri: str) -> dict[str, Any]:
+    quoted = store.record(uri)
+    if quoted is None or quoted.collection != POST:
+        return {"$type": "app.bsky.embed.record#viewNotFound", "uri": uri, "notFound": True}
+    return {
+        "$type": "app.bsky.embed.record#viewRecord",
+        "uri": quoted.uri,
+        "cid": quoted.cid,
+        "author": _author(store, quoted.did),
+        "value": quoted.value,
+        "labels": [],
+        "likeCount": len(store.referrers(quoted.uri, "like")),
+        "replyCount": len(store.referrers(quoted.uri, "reply")),
+        "repostCount": len(store.referrers(quoted.uri, "repost")),
+        "quoteCount": len(store.referrers(quoted.uri, "quote")),
+        "indexedAt": iso(quoted.indexed_at),
+        "embeds": [],
+    }
+
+
+def threadgate_view(store: BlueskyStore, post: StoredRecord) -> dict[str, Any] | None:
+    """The threadgate of a root post (same repo, same record key), if it has one."""
+    gate = store.get_record(post.did, THREADGATE, post.rkey)
+    if gate is None:
+        return None
+    return {"uri": gate.uri, "cid": gate.cid, "record": gate.value, "lists": []}
+
+
+def post_view(store: BlueskyStore, post: StoredRecord) -> dict[str, Any]:
+    """``app.bsky.feed.defs#postView``."""
+    view: dict[str, Any] = {
+        "uri": post.uri,
+        "cid": post.cid,
+        "author": _author(store, post.did),
+        "record": post.value,
+    }
+    embed = _embed_view(store, post.value)
+    if embed:
+        view["embed"] = embed
+    view.update(
+        {
+            "bookmarkCount": 0,
+            "replyCount": len(store.referrers(post.uri, "reply")),
+            "repostCount": len(store.referrers(post.uri, "repost")),
+            "likeCount": len(store.referrers(post.uri, "like")),
+            "quoteCount": len(store.referrers(post.uri, "quote")),
+            "indexedAt": iso(post.indexed_at),
+            "viewer": {"bookmarked": False, "threadMuted": False, "embeddingDisabled": False},
+            "labels": [],
+        }
+    )
+    if not post.value.get("reply"):
+        gate = threadgate_view(store, post)
+        if gate:
+            view["threadgate"] = gate
+    return view
+
+
+def not_found(uri: str) -> dict[str, Any]:
+    return {"$type": f"{DEFS}#notFoundPost", "uri": uri, "notFound": True}
+
+
+def _replies(store: BlueskyStore, post: StoredRecord, depth: int) -> list[dict[str, Any]]:
+    children = [store.record(uri) for uri in store.referrers(post.uri, "reply")]
+    # Oldest first. Children of a deleted post are unreachable, so its branch vanishes.
+    live = sorted((c for c in children if c is not None), key=lambda c: (c.sort_at, c.uri))
+    return [_node(store, child, depth - 1) for child in live]
+
+
+def _node(store: BlueskyStore, post: StoredRecord, depth: int) -> dict[str, Any]:
+    node: dict[str, Any] = {"$type": f"{DEFS}#threadViewPost", "post": post_view(store, post)}
+    if depth > 0:
+        node["replies"] = _replies(store, post, depth)
+    node["threadContext"] = {}
+    return node
+
+
+def _parent(store: BlueskyStore, post: StoredRecord, height: int) -> dict[str, Any] | None:
+    parent_uri = ((post.value.get("reply") or {}).get("parent") or {}).get("uri")
+    if not parent_uri or height <= 0:
+        return None
+    parent = store.record(str(parent_uri))
+    if parent is None or parent.collection != POST:
+        return not_found(str(parent_uri))
+    node: dict[str, Any] = {"$type": f"{DEFS}#threadViewPost", "post": post_view(store, parent)}
+    grandparent = _parent(store, parent, height - 1)
+    if grandparent is not None:
+        node["parent"] = grandparent
+    node["threadContext"] = {}
+    return node
+
+
+def post_thread(
+    store: BlueskyStore, uri: str, depth: int = 6, parent_height: int = 80
+) -> dict[str, Any] | None:
+    """The getPostThread answer, or None when the anchor doesn't exist."""
+    anchor = store.record(uri)
+    if anchor is None or anchor.collection != POST:
+        return None
+    thread: dict[str, Any] = {"$type": f"{DEFS}#threadViewPost", "post": post_view(store, anchor)}
+    parent = _parent(store, anchor, parent_height)
+    if parent is not None:
+        thread["parent"] = parent
+    thread["replies"] = _replies(store, anchor, depth) if depth > 0 else []
+    thread["threadContext"] = {}
+    result: dict[str, Any] = {"thread": thread}
+    root_uri = ((anchor.value.get("reply") or {}).get("root") or {}).get("uri") or anchor.uri
+    root = store.record(str(root_uri))
+    gate = threadgate_view(store, root) if root is not None else None
+    if gate:
+        # Hidden replies stay in `replies`; like the real AppView, the gate is returned
+        # beside the thread and clients hide what its hiddenReplies lists.
+        result["threadgate"] = gate
+    return result
+
+
+__all__ = ["not_found", "post_thread", "post_view", "profile_basic", "profile_detailed"]

@@ -1,0 +1,154 @@
+"""Apps, OAuth tokens and accounts of the sandbox Mastodon (a part of its store)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from chatbot.sandbox.mastodon import entities
+from chatbot.sandbox.mastodon.ids import SnowflakeIds
+from chatbot.sandbox.mastodon.records import Account, App, Token
+
+USERNAME_RE = re.compile(r"\A[a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?\Z", re.IGNORECASE)
+
+
+class ValidationError(ValueError):
+    """A request Mastodon would refuse with 422; the message is Mastodon's (English) wording."""
+
+
+class NotFound(LookupError):
+    """No such record (or not visible to the caller): Mastodon answers 404."""
+
+
+class AccountBook:
+    """The accounts half of :class:`~chatbot.sandbox.mastodon.store.MastodonStore`."""
+
+    lock: threading.RLock
+    apps: dict[str, App]
+    tokens: dict[str, Token]
+    accounts: dict[str, Account]
+    _by_username: dict[str, str]
+    _posted: dict[str, tuple[int, datetime | None]]
+    _ids: SnowflakeIds
+    base_url: str
+
+    def now(self) -> datetime:
+        raise NotImplementedError
+
+    def create_app(
+        self, name: str, *, website: str | None = None, redirect_uri: str = "", scopes: str = "read"
+    ) -> App:
+        with self.lock:
+            app = App(
+                client_id=secrets.token_urlsafe(32),
+                client_secret=secrets.token_urlsafe(32),
+                name=name,
+                website=website or None,
+                redirect_uri=redirect_uri or "urn:ietf:wg:oauth:2.0:oob",
+                scopes=scopes or "read",
+                id=str(len(self.apps) + 1),
+            )
+            self.apps[app.client_id] = app
+            return app
+
+    def issue_token(
+        self,
+        account_id: str | None,
+        *,
+        app: App | None = None,
+        scopes: str = "read write follow push",
+    ) -> Token:
+        with self.lock:
+            token = Token(secrets.token_urlsafe(32), scopes, self.now(), account_id, app)
+            self.tokens[token.token] = token
+            return token
+
+    def token(self, value: str | None) -> Token | None:
+        return self.tokens.get(value) if value else None
+
+    def create_account(
+        self,
+        username: str,
+        *,
+        display_name: str = "",
+        note: str = "",
+        bot: bool = False,
+        noindex: bool = False,
+        indexable: bool = True,
+        followers_count: int = 0,
+        email: str | None = None,
+        password: str | None = None,
+    ) -> dict[str, Any]:
+        """Register an account (and a token for it: see :meth:`token_for`); returns Account JSON."""
+        account = self.add_account(
+            username,
+            display_name=display_name,
+            note=note,
+            bot=bot,
+            noindex=noindex,
+            indexable=indexable,
+            followers_count=followers_count,
+            email=email,
+            password=password,
+        )
+        return self.account_json(account)
+
+    def add_account(self, username: str, **values: Any) -> Account:
+        if not USERNAME_RE.match(username):
+            raise ValidationError(
+                "Validation failed: Username must contain only letters, numbers and "
+                f"underscores: {username!r}"
+            )
+        with self.lock:
+            if username.lower() in self._by_username:
+                raise ValidationError("Validation failed: Username has already been taken")
+            now = self.now()
+            account = Account(id=self._ids.mint(now), username=username, created_at=now, **values)
+            self.accounts[account.id] = account
+            self._by_username[username.lower()] = account.id
+            self.issue_token(account.id)
+            return account
+
+    def token_for(self, account_id: str) -> str:
+        """A bearer token for the account (its first one; one is made if it has none)."""
+        with self.lock:
+            if account_id not in self.accounts:
+                raise NotFound(f"no account {account_id}")
+            for token in self.tokens.values():
+                if token.account_id == account_id:
+                    return token.token
+            return self.issue_token(account_id).token
+
+    def account(self, account_id: str) -> Account | None:
+        return self.accounts.get(account_id)
+
+    def account_by_login(self, login: str) -> Account | None:
+        """Find an account by e-mail (Mastodon's password grant) or, leniently, username."""
+        with self.lock:
+            for account in self.accounts.values():
+                if account.email and account.email.lower() == login.lower():
+                    return account
+            return self.lookup_account(login)
+
+    def lookup_account(self, acct: str) -> Account | None:
+        """A local account by ``user`` or ``user@this-domain``; remote accounts don't exist here."""
+        username, _, domain = acct.lstrip("@").partition("@")
+        parts = urlsplit(self.base_url)
+        if domain and domain.lower() not in {parts.netloc.lower(), (parts.hostname or "").lower()}:
+            return None
+        account_id = self._by_username.get(username.lower())
+        return self.accounts.get(account_id) if account_id else None
+
+    def statuses_count(self, account_id: str) -> tuple[int, datetime | None]:
+        return self._posted.get(account_id, (0, None))
+
+    def account_json(self, account: Account, *, with_source: bool = False) -> dict[str, Any]:
+        with self.lock:
+            return entities.account_json(self, account, with_source=with_source)  # type: ignore[arg-type]
+
+
+__all__ = ["AccountBook", "NotFound", "ValidationError"]

@@ -1,0 +1,105 @@
+"""Posting, reading, editing and deleting statuses, and a status's thread context."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chatbot.sandbox.mastodon.api_accounts import flag
+from chatbot.sandbox.mastodon.records import VISIBILITIES, Status
+from chatbot.sandbox.mastodon.store import WEB_APPLICATION
+from chatbot.sandbox.web import HttpError, Request, Response, json_response
+
+if TYPE_CHECKING:
+    from chatbot.sandbox.mastodon.app import MastodonApp
+
+
+def register(app: MastodonApp) -> None:
+    from chatbot.sandbox.mastodon.app import translate_errors
+
+    store = app.store
+
+    def visible(request: Request, viewer_id: str | None) -> Status:
+        status = store.status(request.path_params["id"])
+        if status is None or not store.can_see(status, viewer_id):
+            raise HttpError(404, "Record not found")
+        return status
+
+    def owned(request: Request) -> tuple[Status, str]:
+        token = app.auth(request)
+        assert token is not None and token.account_id is not None
+        status = visible(request, token.account_id)
+        if status.account_id != token.account_id:
+            raise HttpError(403, "This action is not allowed")
+        return status, token.account_id
+
+    def post_status(request: Request) -> Response:
+        token = app.auth(request)
+        assert token is not None and token.account_id is not None
+        if request.param("scheduled_at"):
+            raise HttpError(
+                422, "The sandbox does not schedule statuses; post at the due time instead"
+            )
+        visibility = (request.param("visibility") or "public").lower()
+        if visibility not in VISIBILITIES:
+            raise HttpError(
+                422, f"Validation failed: Visibility is not included in the list: {visibility}"
+            )
+        application = (
+            {"name": token.app.name, "website": token.app.website}
+            if token.app
+            else dict(WEB_APPLICATION)
+        )
+        status = store.post(
+            token.account_id,
+            request.param("status") or "",
+            in_reply_to_id=request.param("in_reply_to_id") or None,
+            visibility=visibility,
+            language=request.param("language") or "en",
+            spoiler_text=request.param("spoiler_text") or "",
+            sensitive=flag(request.param("sensitive")),
+            quote_id=request.param("quoted_status_id") or request.param("quote_id") or None,
+            application=application,
+            idempotency_key=request.header("Idempotency-Key") or None,
+        )
+        return json_response(store.status_json(status, viewer_id=token.account_id))
+
+    def get_status(request: Request) -> Response:
+        viewer_id = app.viewer(request)
+        return json_response(store.status_json(visible(request, viewer_id), viewer_id=viewer_id))
+
+    def edit_status(request: Request) -> Response:
+        status, account_id = owned(request)
+        sensitive = request.param("sensitive")
+        edited = store.update(
+            status.id,
+            request.param("status") or "",
+            spoiler_text=request.param("spoiler_text"),
+            sensitive=flag(sensitive) if sensitive is not None else None,
+            language=request.param("language") or None,
+        )
+        return json_response(store.status_json(edited, viewer_id=account_id))
+
+    def delete_status(request: Request) -> Response:
+        status, account_id = owned(request)
+        removed = store.remove(status.id)
+        return json_response(store.status_json(removed, viewer_id=account_id, deleted=True))
+
+    def context(request: Request) -> Response:
+        viewer_id = app.viewer(request)
+        status = visible(request, viewer_id)
+        ancestors, descendants = store.context(status, viewer_id)
+        return json_response(
+            {
+                "ancestors": [store.status_json(s, viewer_id=viewer_id) for s in ancestors],
+                "descendants": [store.status_json(s, viewer_id=viewer_id) for s in descendants],
+            }
+        )
+
+    app.route("POST", "/api/v1/statuses", translate_errors(post_status), "statuses")
+    app.route("GET", "/api/v1/statuses/{id}", get_status)
+    app.route("PUT", "/api/v1/statuses/{id}", translate_errors(edit_status), "statuses")
+    app.route("DELETE", "/api/v1/statuses/{id}", translate_errors(delete_status), "deletes")
+    app.route("GET", "/api/v1/statuses/{id}/context", context)
+
+
+__all__ = ["register"]

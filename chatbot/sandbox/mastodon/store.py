@@ -1,0 +1,342 @@
+"""Thread-safe state of the sandbox Mastodon: accounts, tokens, statuses, idempotency, streams."""
+
+from __future__ import annotations
+
+import dataclasses
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from chatbot.sandbox.clock import Clock, SystemClock
+from chatbot.sandbox.mastodon import entities, render
+from chatbot.sandbox.mastodon.accounts import AccountBook, NotFound, ValidationError
+from chatbot.sandbox.mastodon.ids import SnowflakeIds
+from chatbot.sandbox.mastodon.records import VISIBILITIES, Account, App, Status, Token
+
+IDEMPOTENCY_SECONDS = 3600  # Mastodon keeps an Idempotency-Key for an hour
+WEB_APPLICATION: dict[str, str | None] = {"name": "Web", "website": None}
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One open stream: which statuses it wants, and the queue its events go to."""
+
+    tag: str | None  # None: the public stream
+    viewer_id: str | None
+    events: queue.Queue[tuple[str, Any]] = field(default_factory=queue.Queue)
+
+    def wants(self, status: Status) -> bool:
+        if status.visibility != "public":
+            return False  # unlisted, private and direct never reach public or hashtag streams
+        return self.tag is None or self.tag in status.tags
+
+
+class MastodonStore(AccountBook):
+    """Everything the sandbox Mastodon knows; every method is safe to call from any thread."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        base_url: str | None = None,
+        max_characters: int = 500,
+    ) -> None:
+        self.clock = clock or SystemClock()
+        self._base_url = base_url.rstrip("/") if base_url else None
+        self.max_characters = max_characters
+        self.lock = threading.RLock()
+        self._ids = SnowflakeIds()
+        self.apps: dict[str, App] = {}
+        self.tokens: dict[str, Token] = {}
+        self.accounts: dict[str, Account] = {}
+        self._by_username: dict[str, str] = {}
+        self.statuses: dict[str, Status] = {}
+        self._replies: dict[str, int] = {}
+        self._quotes: dict[str, int] = {}
+        self._posted: dict[str, tuple[int, datetime | None]] = {}
+        self._idempotency: dict[tuple[str, str], tuple[str, datetime]] = {}
+        self._subscriptions: list[Subscription] = []
+
+    # -- identity of the server ------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return self._base_url or "http://127.0.0.1"
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        self._base_url = value.rstrip("/")
+
+    @property
+    def has_base_url(self) -> bool:
+        return self._base_url is not None
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    # -- statuses ----------------------------------------------------------
+    def status(self, status_id: str) -> Status | None:
+        return self.statuses.get(status_id)
+
+    def replies_count(self, status_id: str) -> int:
+        return self._replies.get(status_id, 0)
+
+    def quotes_count(self, status_id: str) -> int:
+        return self._quotes.get(status_id, 0)
+
+    def can_see(self, status: Status, viewer_id: str | None) -> bool:
+        if status.deleted:
+            return False
+        if status.visibility in ("public", "unlisted") or viewer_id == status.account_id:
+            return True
+        return viewer_id is not None and viewer_id in status.mention_ids
+
+    def _validate(self, text: str, spoiler_text: str) -> None:
+        if render.is_blank(text):
+            raise ValidationError("Validation failed: Text can't be blank")
+        if render.countable_length(text, spoiler_text) > self.max_characters:
+            raise ValidationError(
+                f"Validation failed: Text character limit of {self.max_characters} exceeded"
+            )
+
+    def _mention_ids(self, text: str) -> list[str]:
+        found = (self.lookup_account(acct) for acct in render.mentions(text))
+        return list(dict.fromkeys(account.id for account in found if account is not None))
+
+    def post(
+        self,
+        account_id: str,
+        text: str,
+        *,
+        in_reply_to_id: str | None = None,
+        visibility: str = "public",
+        language: str | None = "en",
+        spoiler_text: str = "",
+        sensitive: bool = False,
+        quote_id: str | None = None,
+        application: dict[str, str | None] | None = None,
+        created_at: datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> Status:
+        """Create a status (or return the one an unexpired ``idempotency_key`` already made)."""
+        text, spoiler_text = render.prepare_text(text), render.prepare_text(spoiler_text)
+        if visibility not in VISIBILITIES:
+            raise ValidationError(
+                f"Validation failed: Visibility is not included in the list: {visibility!r}"
+            )
+        with self.lock:
+            if account_id not in self.accounts:
+                raise NotFound(f"no account {account_id}")
+            now = self.now()
+            key = (account_id, idempotency_key) if idempotency_key else None
+            if key and key in self._idempotency:
+                first_id, expires = self._idempotency[key]
+                first = self.statuses.get(first_id)
+                # Like Mastodon, a key whose status is gone (deleted) no longer blocks a post.
+                if expires > now and first is not None and not first.deleted:
+                    return first
+            self._validate(text, spoiler_text)
+            parent = None
+            if in_reply_to_id is not None:
+                parent = self.statuses.get(in_reply_to_id)
+                if parent is None or not self.can_see(parent, account_id):
+                    raise NotFound(f"no status {in_reply_to_id} to reply to")
+            if quote_id is not None:
+                quoted = self.statuses.get(quote_id)
+                if quoted is None or not self.can_see(quoted, account_id):
+                    raise NotFound(f"no status {quote_id} to quote")
+            moment = created_at or now
+            status = Status(
+                id=self._ids.mint(moment, monotonic=created_at is None),
+                account_id=account_id,
+                text=text,
+                created_at=moment,
+                visibility=visibility,
+                language=language,
+                spoiler_text=spoiler_text,
+                sensitive=sensitive or bool(spoiler_text),
+                in_reply_to_id=parent.id if parent else None,
+                in_reply_to_account_id=parent.account_id if parent else None,
+                quote_id=quote_id,
+                application=application or dict(WEB_APPLICATION),
+                tags=render.hashtags(text),
+                mention_ids=self._mention_ids(text),
+            )
+            self.statuses[status.id] = status
+            self._count(status, +1)
+            if key:
+                self._idempotency[key] = (status.id, now + timedelta(seconds=IDEMPOTENCY_SECONDS))
+                self._expire_keys(now)
+            self._publish("update", status)
+            return status
+
+    def update(
+        self,
+        status_id: str,
+        text: str,
+        *,
+        spoiler_text: str | None = None,
+        sensitive: bool | None = None,
+        language: str | None = None,
+    ) -> Status:
+        """Edit a status: new text, ``edited_at`` set, ``status.update`` streamed."""
+        with self.lock:
+            status = self.statuses.get(status_id)
+            if status is None or status.deleted:
+                raise NotFound(f"no status {status_id}")
+            text = render.prepare_text(text)
+            spoiler = (
+                status.spoiler_text if spoiler_text is None else render.prepare_text(spoiler_text)
+            )
+            self._validate(text, spoiler)
+            status.text, status.spoiler_text = text, spoiler
+            if sensitive is not None:
+                status.sensitive = sensitive
+            if language is not None:
+                status.language = language
+            status.tags = render.hashtags(text)
+            status.mention_ids = self._mention_ids(text)
+            status.edited_at = self.now()
+            self._publish("status.update", status)
+            return status
+
+    def remove(self, status_id: str) -> Status:
+        """Delete a status; it is gone from every read, and ``delete`` is streamed."""
+        with self.lock:
+            status = self.statuses.get(status_id)
+            if status is None or status.deleted:
+                raise NotFound(f"no status {status_id}")
+            status.deleted_at = self.now()
+            self._count(status, -1)
+            self._publish("delete", status)
+            return status
+
+    def _count(self, status: Status, step: int) -> None:
+        if status.in_reply_to_id:
+            self._replies[status.in_reply_to_id] = (
+                self._replies.get(status.in_reply_to_id, 0) + step
+            )
+        if status.quote_id:
+            self._quotes[status.quote_id] = self._quotes.get(status.quote_id, 0) + step
+        count, last = self._posted.get(status.account_id, (0, None))
+        if step > 0 and (last is None or status.created_at > last):
+            last = status.created_at
+        self._posted[status.account_id] = (count + step, last)
+
+    def _expire_keys(self, now: datetime) -> None:
+        for key in [k for k, (_, expires) in self._idempotency.items() if expires <= now]:
+            del self._idempotency[key]
+
+    def visible_statuses(self, predicate: Callable[[Status], bool]) -> list[Status]:
+        """Live statuses matching ``predicate``, newest (highest id) first."""
+        with self.lock:
+            found = [s for s in self.statuses.values() if not s.deleted and predicate(s)]
+        return sorted(found, key=lambda s: int(s.id), reverse=True)
+
+    def context(self, status: Status, viewer_id: str | None) -> tuple[list[Status], list[Status]]:
+        """Ancestors (oldest first) and descendants (depth first) the viewer may see.
+
+        A deleted status breaks the chain, as on Mastodon: its replies are neither
+        ancestors nor descendants of anything above it.
+        """
+        with self.lock:
+            ancestors: list[Status] = []
+            current = status
+            while current.in_reply_to_id:
+                parent = self.statuses.get(current.in_reply_to_id)
+                if parent is None or not self.can_see(parent, viewer_id):
+                    break
+                ancestors.append(parent)
+                current = parent
+            children: dict[str, list[Status]] = {}
+            for candidate in self.statuses.values():
+                if candidate.in_reply_to_id and self.can_see(candidate, viewer_id):
+                    children.setdefault(candidate.in_reply_to_id, []).append(candidate)
+            descendants: list[Status] = []
+            stack = sorted(children.get(status.id, []), key=lambda s: int(s.id), reverse=True)
+            while stack:
+                reply = stack.pop()
+                descendants.append(reply)
+                stack.extend(
+                    sorted(children.get(reply.id, []), key=lambda s: int(s.id), reverse=True)
+                )
+        return list(reversed(ancestors)), descendants
+
+    # -- the in-process API the crowd simulator uses ------------------------
+    def create_status(
+        self,
+        account_id: str,
+        text: str,
+        *,
+        in_reply_to_id: str | None = None,
+        visibility: str = "public",
+        quote_id: str | None = None,
+        language: str | None = "en",
+        created_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Post as ``account_id``; returns Status JSON as its author sees it."""
+        status = self.post(
+            account_id,
+            text,
+            in_reply_to_id=in_reply_to_id,
+            visibility=visibility,
+            quote_id=quote_id,
+            language=language,
+            created_at=created_at,
+        )
+        return self.status_json(status, viewer_id=account_id)
+
+    def edit_status(self, status_id: str, text: str) -> dict[str, Any]:
+        status = self.update(status_id, text)
+        return self.status_json(status, viewer_id=status.account_id)
+
+    def delete_status(self, status_id: str) -> dict[str, Any]:
+        """Delete; returns the deleted Status JSON (with ``text``, without ``content``)."""
+        status = self.remove(status_id)
+        return self.status_json(status, viewer_id=status.account_id, deleted=True)
+
+    def find_statuses(
+        self, *, account_id: str | None = None, tag: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Live statuses of any visibility, oldest first, optionally by author and/or hashtag."""
+        name = render.normalize_tag(tag) if tag else None
+        found = self.visible_statuses(
+            lambda s: (
+                (account_id is None or s.account_id == account_id)
+                and (name is None or name in s.tags)
+            )
+        )
+        return [self.status_json(s, viewer_id=s.account_id) for s in reversed(found)]
+
+    # -- JSON -------------------------------------------------------------
+    def status_json(
+        self, status: Status, *, viewer_id: str | None, deleted: bool = False
+    ) -> dict[str, Any]:
+        with self.lock:
+            return entities.status_json(self, status, viewer_id=viewer_id, deleted=deleted)
+
+    # -- streaming ----------------------------------------------------------
+    def subscribe(self, tag: str | None, viewer_id: str | None = None) -> Subscription:
+        subscription = Subscription(render.normalize_tag(tag) if tag else None, viewer_id)
+        with self.lock:
+            self._subscriptions.append(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        with self.lock:
+            if subscription in self._subscriptions:
+                self._subscriptions.remove(subscription)
+
+    def _publish(self, event: str, status: Status) -> None:
+        # A frozen copy: the stream renders later, and must show the status as it was now.
+        snapshot = dataclasses.replace(
+            status, tags=list(status.tags), mention_ids=list(status.mention_ids)
+        )
+        for subscription in self._subscriptions:
+            if subscription.wants(snapshot):
+                subscription.events.put((event, snapshot))
+
+
+__all__ = ["MastodonStore", "NotFound", "Subscription", "ValidationError"]

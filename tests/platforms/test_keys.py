@@ -1,0 +1,97 @@
+"""Record keys (TIDs) and idempotency keys: valid, deterministic, distinct."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chatbot.platforms.keys import (
+    TID_ALPHABET,
+    due_of_key,
+    idempotency_key,
+    is_valid_tid,
+    post_key,
+    record_key,
+    tid_decode,
+    tid_encode,
+)
+
+names = st.text(min_size=1, max_size=40)
+dues = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
+)
+
+
+def test_tid_encoding_matches_the_spec_examples():
+    # Timestamp 0, clock id 0 is all "2"s; with the top bit zero the largest TID
+    # starts with "b" (the spec's syntax allows up to "j").
+    assert tid_encode(0, 0) == "2" * 13
+    assert tid_encode((1 << 53) - 1, 1023) == "b" + "z" * 12
+    assert is_valid_tid("3jzfcijpj2z2a")  # the example in the atproto docs
+    assert not is_valid_tid("kjzfcijpj2z2a")  # top bit set
+    assert not is_valid_tid("3jzfcijpj2z2")  # 12 characters
+    assert not is_valid_tid("3jzfcijpj2z21")  # '1' is not in the alphabet
+
+
+def test_post_key_carries_its_due_time():
+    due = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+    key = post_key("sm35-2026-11-26", "q3", due)
+    assert key == "sm35-2026-11-26/q3@1795705200000000"
+    assert due_of_key(key) == due
+    assert due_of_key("no time here") is None
+    with pytest.raises(ValueError):
+        post_key("e", "p", datetime(2026, 1, 1))
+
+
+def test_record_key_timestamp_is_within_a_second_of_the_due_time():
+    due = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+    micros, _clock = tid_decode(record_key(post_key("e", "q1", due)))
+    moment = datetime.fromtimestamp(micros / 1e6, UTC)
+    assert due <= moment < due + timedelta(seconds=1)
+
+
+@given(event=names, post=names, due=dues, network=st.sampled_from(["bluesky", "x"]))
+def test_record_key_is_a_valid_deterministic_tid(event, post, due, network):
+    key = post_key(event, post, due)
+    tid = record_key(key, network)
+    assert is_valid_tid(tid)
+    assert set(tid) <= set(TID_ALPHABET) and tid[0] in "234567abcdefghij"
+    assert record_key(key, network) == tid
+    micros, clock = tid_decode(tid)
+    assert tid_encode(micros, clock) == tid
+    assert 0 <= clock < 1024
+
+
+@given(key=st.text(min_size=1, max_size=80))
+def test_any_key_gives_a_valid_tid(key):
+    assert is_valid_tid(record_key(key))
+
+
+@given(
+    a=st.tuples(names, names, dues),
+    b=st.tuples(names, names, dues),
+)
+def test_distinct_posts_get_distinct_keys(a, b):
+    if a == b:
+        return
+    ka, kb = post_key(*a), post_key(*b)
+    if ka == kb:  # e.g. "a/b" + "c" and "a" + "b/c": the same key by construction
+        return
+    assert record_key(ka) != record_key(kb)
+    assert idempotency_key(ka) != idempotency_key(kb)
+
+
+def test_same_due_second_different_posts_spread_over_the_second():
+    due = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+    tids = {record_key(post_key("e", f"q{i}", due)) for i in range(2000)}
+    assert len(tids) == 2000
+
+
+def test_networks_get_different_tokens_for_one_key():
+    key = post_key("e", "q1", datetime(2026, 1, 1, tzinfo=UTC))
+    assert record_key(key, "bluesky") != record_key(key, "other")
+    token = idempotency_key(key)
+    assert token == idempotency_key(key) and token.startswith("chatbot-") and len(token) == 40
+    with pytest.raises(ValueError):
+        idempotency_key("")
