@@ -45,7 +45,10 @@ def cli() -> None:
 
 def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``cli``.
-    from chatbot.cli import questions  # noqa: F401
+    from chatbot.cli import (
+        load,  # noqa: F401
+        questions,  # noqa: F401
+    )
 
 
 _register_commands()

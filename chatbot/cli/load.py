@@ -1,0 +1,66 @@
+"""The ``chatbot load`` command: store a question file's event in the database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from chatbot.cli import cli
+from chatbot.cli.options import database_url_option, json_option
+from chatbot.loading import load_file
+
+
+@cli.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--start",
+    metavar="TIME",
+    help="Start at another time: an ISO time (naive = the event's time zone) "
+    "or a delay from now such as +30s, +5m, +1h.",
+)
+@click.option(
+    "--compress",
+    type=float,
+    default=1.0,
+    show_default=True,
+    metavar="N",
+    help="Run the schedule N times faster (offsets from the start divided by N).",
+)
+@click.option("--allow-past", is_flag=True, help="Load even if posts would be due in the past.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@database_url_option
+@json_option
+def load_command(
+    file: Path,
+    start: str | None,
+    compress: float,
+    allow_past: bool,
+    dry_run: bool,
+    database_url: str,
+    as_json: bool,
+) -> None:
+    """Store FILE's event and its scheduled posts in the database.
+
+    Loading the same file again updates the posts not yet posted (text and
+    time; new ones added, vanished ones removed) and keeps the ones already
+    posted.  An event with the same hashtag and start loaded from another
+    file is refused.  A file with problems changes nothing.
+
+    Example:
+
+        chatbot load questions/sm35.md --start +5m --compress 60
+    """
+    report = load_file(
+        file,
+        database_url=database_url,
+        start=start,
+        compress=compress,
+        allow_past=allow_past,
+        dry_run=dry_run,
+    )
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        click.echo(report.summary())

@@ -1,0 +1,265 @@
+"""Database engines, sessions and schema migrations (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    SQLAlchemyError,
+)
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel
+
+from chatbot import models
+from chatbot.errors import ConfigError, StorageError
+
+DEFAULT_DATABASE_URL = "sqlite:///chatbot.db"
+DATABASE_URL_ENV = "CHATBOT_DATABASE_URL"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Any constant works; it only has to be the same in every bot process.
+_PG_MIGRATION_LOCK = 0x63686174
+
+
+def database_url_from_env(environ: dict[str, str] | None = None) -> str:
+    """The database URL from ``CHATBOT_DATABASE_URL``, or the default SQLite file."""
+    environ = dict(os.environ) if environ is None else environ
+    return environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+
+
+def normalise_url(url: str) -> str:
+    """Accept the usual spellings of a PostgreSQL URL and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def redact_url(url: object) -> str:
+    """The URL with its password hidden, safe to print or log."""
+    try:
+        return make_url(str(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<not a database URL>"
+
+
+def create_engine_for(url: str | None = None, *, echo: bool = False) -> Engine:
+    """An engine for ``url`` (default ``sqlite:///chatbot.db`` in the working directory).
+
+    SQLite gets WAL, foreign keys, a busy timeout and ``BEGIN IMMEDIATE``
+    transactions (so a reader never has to upgrade to a writer and fail with
+    "database is locked").  Nothing is connected until first use.
+    """
+    raw = normalise_url(url or DEFAULT_DATABASE_URL)
+    try:
+        parsed = make_url(raw)
+    except ArgumentError:
+        # Without a parse we cannot find a password in it: show it only if it has none.
+        shown = repr(raw) if not any(c in raw for c in ":@") else "the database URL"
+        raise ConfigError(
+            f"{shown} is not a database URL; use e.g. sqlite:///chatbot.db "
+            "or postgresql+psycopg://user@host:5432/dbname"
+        ) from None
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(parsed.render_as_string(hide_password=False), echo=echo)
+        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+    except (NoSuchModuleError, ModuleNotFoundError) as error:
+        raise ConfigError(
+            f"no database driver for {redact_url(raw)} ({error}); "
+            "use sqlite:///FILE or postgresql+psycopg://..."
+        ) from None
+
+
+def _sqlite_engine(url: str, *, echo: bool) -> Engine:
+    in_memory = make_url(url).database in (None, "", ":memory:")
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+    if in_memory:
+        kwargs.update(poolclass=StaticPool)
+        kwargs["connect_args"]["check_same_thread"] = False
+    engine = create_engine(url, echo=echo, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def storage_error(error: SQLAlchemyError, engine_url: object = None) -> StorageError:
+    """Our error for a database failure: what happened, where, without SQL or password."""
+    original = getattr(error, "orig", None) or error
+    detail = (
+        str(original).strip().splitlines()[0] if str(original).strip() else type(error).__name__
+    )
+    where = f" at {redact_url(engine_url)}" if engine_url is not None else ""
+    if (isinstance(error, DBAPIError) and error.connection_invalidated) or _is_connect_error(error):
+        hint = "check that the database server is running and the URL is right"
+        if str(engine_url or "").startswith("sqlite"):
+            hint = "check that the file's directory exists and is writable"
+        return StorageError(f"cannot use the database{where}: {detail}; {hint}")
+    if isinstance(error, IntegrityError):
+        return StorageError(
+            f"the database{where} refused the change: {detail}; if another process changed "
+            "the same event at the same time, run the command again"
+        )
+    return StorageError(f"the database{where} refused the change: {detail}")
+
+
+def _is_connect_error(error: SQLAlchemyError) -> bool:
+    name = type(getattr(error, "orig", None)).__name__
+    message = str(getattr(error, "orig", error)).lower()
+    return name in ("OperationalError", "InterfaceError") and any(
+        word in message for word in ("connect", "unable to open", "could not", "refused", "resolve")
+    )
+
+
+@contextmanager
+def translate_errors(url: object = None) -> Iterator[None]:
+    """Turn SQLAlchemy errors raised inside the block into :class:`StorageError`."""
+    try:
+        yield
+    except SQLAlchemyError as error:
+        raise storage_error(error, url) from error
+
+
+@contextmanager
+def session_scope(engine: Engine, *, dry_run: bool = False) -> Iterator[Session]:
+    """A session in one transaction: committed at the end, or rolled back.
+
+    With ``dry_run`` everything done inside is rolled back, schema changes
+    included (both engines have transactional DDL).
+    """
+    with translate_errors(engine.url), Session(engine) as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+
+
+# --- migrations -------------------------------------------------------------
+
+Migration = tuple[int, str, Callable[[Connection], None]]
+
+
+def _initial_schema(connection: Connection) -> None:
+    SQLModel.metadata.create_all(connection, tables=[m.__table__ for m in models.TABLES])  # type: ignore[attr-defined]
+
+
+# Append only; never edit a released step.  A fresh database gets the current
+# tables from the models and is stamped with the latest version, so a step only
+# runs on databases made before it.
+MIGRATIONS: list[Migration] = [
+    (1, "initial schema", _initial_schema),
+]
+
+
+def latest_version() -> int:
+    """The schema version this code expects."""
+    return MIGRATIONS[-1][0]
+
+
+def schema_version(connection: Connection) -> int | None:
+    """The database's schema version, or None for a database never migrated."""
+    if not inspect(connection).has_table("schema_version"):
+        return None
+    version = (
+        connection.execute(
+            select(models.SchemaVersion.version).order_by(
+                models.SchemaVersion.version.desc()  # type: ignore[attr-defined]
+            )
+        )
+        .scalars()
+        .first()
+    )
+    return version
+
+
+def migrate(bind: Connection | Session | Engine) -> int:
+    """Bring the schema up to date (idempotent); returns the version.
+
+    Runs in the caller's transaction when given a connection or session.
+    """
+    if isinstance(bind, Engine):
+        with translate_errors(bind.url), bind.begin() as connection:
+            return migrate(connection)
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    with translate_errors(connection.engine.url):
+        if connection.dialect.name == "postgresql":
+            # Two bot processes starting together must not both migrate.
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+            )
+        current = schema_version(connection)
+        newest = latest_version()
+        if current is None:
+            SQLModel.metadata.create_all(connection, tables=[m.__table__ for m in models.TABLES])  # type: ignore[attr-defined]
+            _record(connection, newest, "created at the current schema")
+            return newest
+        if current > newest:
+            raise StorageError(
+                f"the database schema is version {current}, newer than this chatbot "
+                f"knows ({newest}); upgrade chatbot"
+            )
+        for version, description, step in MIGRATIONS:
+            if version > current:
+                step(connection)
+                _record(connection, version, description)
+        return newest
+
+
+def _record(connection: Connection, version: int, description: str) -> None:
+    connection.execute(
+        models.SchemaVersion.__table__.insert().values(  # type: ignore[attr-defined]
+            version=version, description=description, applied_at=models.utcnow()
+        )
+    )
+
+
+def init_db(url: str | None = None) -> Engine:
+    """An engine for ``url`` with the schema brought up to date."""
+    engine = create_engine_for(url)
+    migrate(engine)
+    return engine
+
+
+__all__ = [
+    "DATABASE_URL_ENV",
+    "DEFAULT_DATABASE_URL",
+    "MIGRATIONS",
+    "create_engine_for",
+    "database_url_from_env",
+    "init_db",
+    "latest_version",
+    "migrate",
+    "normalise_url",
+    "redact_url",
+    "schema_version",
+    "session_scope",
+    "storage_error",
+    "translate_errors",
+]

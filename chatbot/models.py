@@ -1,0 +1,299 @@
+"""SQLModel tables: events, the outbox, collected posts, participants and cursors."""
+
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Optional
+
+from sqlalchemy import JSON, CheckConstraint, DateTime, Dialect, Index, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, Relationship, SQLModel
+
+EVENT_STATES: tuple[str, ...] = ("scheduled", "running", "paused", "finished", "cancelled")
+POST_KINDS: tuple[str, ...] = ("welcome", "question", "reminder", "wrapup")
+DELIVERY_STATES: tuple[str, ...] = ("pending", "posting", "posted", "failed", "skipped")
+# A delivery in one of these states may have reached the network: never rewrite it.
+LOCKED_DELIVERY_STATES: frozenset[str] = frozenset({"posting", "posted"})
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+def hashtag_key(hashtag: str) -> str:
+    """The form of a hashtag used for matching: no '#', NFKC, lower case."""
+    return unicodedata.normalize("NFKC", hashtag.lstrip("#")).lower()
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every engine.
+
+    PostgreSQL stores ``timestamptz``; SQLite has no zones, so UTC is stored
+    naive and made aware again on the way out.  Naive input is refused: a time
+    without a zone is a bug waiting for a daylight-saving change.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r} given to the database; use UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# JSON everywhere, JSONB (indexable, compact) on PostgreSQL.
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def _states_check(column: str, states: tuple[str, ...], name: str) -> CheckConstraint:
+    allowed = ", ".join(f"'{state}'" for state in states)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name)
+
+
+class SchemaVersion(SQLModel, table=True):
+    """One row per applied migration; the highest version is the schema's."""
+
+    __tablename__: ClassVar[str] = "schema_version"  # type: ignore[misc]
+
+    version: int = Field(primary_key=True)
+    description: str
+    applied_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Event(SQLModel, table=True):
+    """A hashtag chat loaded from a question file."""
+
+    __tablename__: ClassVar[str] = "event"  # type: ignore[misc]
+    __table_args__ = (
+        UniqueConstraint("hashtag_key", "start_at", name="uq_event_hashtag_start"),
+        Index("ix_event_state_start", "state", "start_at"),
+        _states_check("state", EVENT_STATES, "ck_event_state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    hashtag: str  # as written, without '#'
+    hashtag_key: str = Field(index=True)  # see hashtag_key()
+    title: str
+    timezone: str  # IANA name
+    start_at: datetime = Field(sa_type=UTCDateTime)
+    end_at: datetime = Field(sa_type=UTCDateTime)
+    networks: list[str] = Field(default_factory=list, sa_type=JSONType)
+    moderators: list[str] = Field(default_factory=list, sa_type=JSONType)
+    accounts: dict[str, str] = Field(default_factory=dict, sa_type=JSONType)  # handles only
+    source_path: str
+    source_sha256: str = ""
+    settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    state: str = "scheduled"
+    paused: bool = False
+    collect_from: datetime = Field(sa_type=UTCDateTime)
+    collect_until: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    posts: list["ScheduledPost"] = Relationship(
+        back_populates="event",
+        sa_relationship_kwargs={
+            "cascade": "all, delete-orphan",
+            "order_by": "ScheduledPost.position",
+        },
+    )
+
+
+class ScheduledPost(SQLModel, table=True):
+    """One post of an event's plan (the outbox row); delivered per network."""
+
+    __tablename__: ClassVar[str] = "scheduled_post"  # type: ignore[misc]
+    __table_args__ = (
+        UniqueConstraint("event_id", "key", name="uq_scheduled_post_event_key"),
+        Index("ix_scheduled_post_event_position", "event_id", "position"),
+        _states_check("kind", POST_KINDS, "ck_scheduled_post_kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", ondelete="CASCADE")
+    key: str  # stable identity across reloads: the label, "#2" etc. if repeated
+    kind: str
+    label: str  # "welcome", "Q1", "Q2a", "A1 reminder", "wrapup"
+    number: int | None = None
+    suffix: str = ""
+    position: int  # order in the plan
+    line: int = 0  # where it stands in the question file
+    due_at: datetime = Field(sa_type=UTCDateTime)  # after live delays
+    original_due_at: datetime = Field(sa_type=UTCDateTime)  # as planned
+    skipped: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    event: Event | None = Relationship(back_populates="posts")
+    deliveries: list["PostDelivery"] = Relationship(
+        back_populates="scheduled_post",
+        sa_relationship_kwargs={
+            "cascade": "all, delete-orphan",
+            "order_by": "PostDelivery.network",
+        },
+    )
+
+
+class PostDelivery(SQLModel, table=True):
+    """A scheduled post on one network: what the scheduler claims and posts.
+
+    ``due_at`` repeats the scheduled post's so the claim query
+    (``state = 'pending' AND due_at <= now ... FOR UPDATE SKIP LOCKED``) reads
+    one table through one index.
+    """
+
+    __tablename__: ClassVar[str] = "post_delivery"  # type: ignore[misc]
+    __table_args__ = (
+        UniqueConstraint("scheduled_post_id", "network", name="uq_post_delivery_post_network"),
+        UniqueConstraint("idempotency_key", name="uq_post_delivery_idempotency_key"),
+        Index("ix_post_delivery_state_due", "state", "due_at"),
+        Index("ix_post_delivery_event", "event_id"),
+        _states_check("state", DELIVERY_STATES, "ck_post_delivery_state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    scheduled_post_id: int = Field(foreign_key="scheduled_post.id", ondelete="CASCADE")
+    event_id: int = Field(foreign_key="event.id", ondelete="CASCADE")
+    network: str
+    text: str
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    state: str = "pending"
+    idempotency_key: str  # Mastodon Idempotency-Key; seed of the Bluesky rkey
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+    claimed_by: str | None = None
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    remote_id: str | None = None  # ids stay strings end to end
+    remote_uri: str | None = None
+    remote_cid: str | None = None  # Bluesky needs it to reply to the post
+    remote_url: str | None = None
+    posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    late: bool = False
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    scheduled_post: Optional["ScheduledPost"] = Relationship(back_populates="deliveries")
+
+
+class Post(SQLModel, table=True):
+    """A post collected from a network (raw JSON kept, fields normalised)."""
+
+    __tablename__: ClassVar[str] = "post"  # type: ignore[misc]
+    __table_args__ = (
+        UniqueConstraint("network", "uri", name="uq_post_network_uri"),
+        Index("ix_post_event_created", "event_id", "created_at"),
+        Index("ix_post_network_parent", "network", "parent_uri"),
+        Index("ix_post_network_root", "network", "root_uri"),
+        Index("ix_post_network_author", "network", "author_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    network: str
+    uri: str  # at:// URI on Bluesky, the status URI on Mastodon
+    remote_id: str  # status id or record key; a string, never a number
+    cid: str | None = None
+    url: str | None = None
+    event_id: int | None = Field(default=None, foreign_key="event.id", ondelete="SET NULL")
+    author_id: str  # DID or account id
+    author_handle: str = ""
+    author_display_name: str = ""
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    indexed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    text: str = ""
+    html: str | None = None  # Mastodon content, unsanitised as received
+    lang: str | None = None
+    parent_uri: str | None = None
+    root_uri: str | None = None
+    quote_uri: str | None = None
+    tags: list[str] = Field(default_factory=list, sa_type=JSONType)
+    question_label: str | None = None
+    question_number: int | None = None
+    attribution_method: str | None = None  # prefix, thread, time, ...
+    attribution_confidence: float | None = None
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    hidden_reason: str | None = None
+    spam_reason: str | None = None
+    opted_out: bool = False
+    visibility: str | None = None
+    raw: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Participant(SQLModel, table=True):
+    """An account seen in a chat, with its consent flags."""
+
+    __tablename__: ClassVar[str] = "participant"  # type: ignore[misc]
+    __table_args__ = (
+        UniqueConstraint("network", "account_id", name="uq_participant_network_account"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    network: str
+    account_id: str  # DID on Bluesky, account id on Mastodon
+    handle: str = ""
+    display_name: str = ""
+    followers_count: int | None = None
+    opted_out: bool = False
+    opt_out_reason: str | None = None
+    noindex: bool = False
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CollectionCursor(SQLModel, table=True):
+    """Where collection resumes for one event, network and source."""
+
+    __tablename__: ClassVar[str] = "collection_cursor"  # type: ignore[misc]
+    __table_args__ = (
+        UniqueConstraint("event_id", "network", "source", name="uq_collection_cursor_source"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", ondelete="CASCADE")
+    network: str
+    source: str  # "search", "timeline", "stream" or "thread:<uri>"
+    cursor: str | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+TABLES: tuple[type[SQLModel], ...] = (
+    SchemaVersion,
+    Event,
+    ScheduledPost,
+    PostDelivery,
+    Post,
+    Participant,
+    CollectionCursor,
+)
+
+__all__ = [
+    "DELIVERY_STATES",
+    "EVENT_STATES",
+    "LOCKED_DELIVERY_STATES",
+    "POST_KINDS",
+    "TABLES",
+    "CollectionCursor",
+    "Event",
+    "Participant",
+    "Post",
+    "PostDelivery",
+    "ScheduledPost",
+    "SchemaVersion",
+    "UTCDateTime",
+    "hashtag_key",
+    "utcnow",
+]
