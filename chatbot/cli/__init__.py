@@ -48,6 +48,7 @@ def _register_commands() -> None:
     from chatbot.cli import (
         load,  # noqa: F401
         questions,  # noqa: F401
+        sandbox,  # noqa: F401
     )
 
 

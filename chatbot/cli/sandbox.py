@@ -1,0 +1,217 @@
+"""Commands for the local sandbox networks: serve them, preview a simulated crowd."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from chatbot.cli import CONTEXT_SETTINGS, cli
+from chatbot.errors import UsageError
+from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig, plan_crowd
+
+LEAD = timedelta(minutes=1)  # with --questions, the clock starts this long before the chat
+
+
+@cli.group(context_settings=CONTEXT_SETTINGS)
+def sandbox() -> None:
+    """Local stand-ins for Bluesky and Mastodon, with a simulated crowd.
+
+    The servers listen on 127.0.0.1 only and speak enough of each network's
+    API for the unmodified atproto and Mastodon.py clients. Nothing leaves
+    this machine; every account and credential is a throwaway.
+
+    Example:
+
+        chatbot sandbox serve --seed 1 --speed 60
+    """
+
+
+def _schedule(path: str) -> ChatSchedule:
+    from chatbot.questionfile import load_plan
+
+    return ChatSchedule.from_event_plan(load_plan(path, allow_past=True))
+
+
+_questions = click.option(
+    "--questions",
+    "questions_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A question file: a simulated crowd answers that chat.",
+)
+_seed = click.option("--seed", type=int, default=0, show_default=True, help="Seed for everything.")
+_participants = click.option(
+    "--participants", type=click.IntRange(1, 2000), default=20, show_default=True,
+    help="Crowd size: simulated people across both networks.",
+)  # fmt: skip
+_rate = click.option(
+    "--posts-per-minute", type=click.FloatRange(0, 1000), default=4.0, show_default=True,
+    help="How busy the crowd is (virtual minutes).",
+)  # fmt: skip
+
+
+@sandbox.command(context_settings=CONTEXT_SETTINGS)
+@_seed
+@click.option(
+    "--faults", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+    help="Share of requests that fail (429, 5xx, slow, dropped), 0..1.",
+)  # fmt: skip
+@click.option(
+    "--speed", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+    help="Virtual seconds per real second (60: an hour-long chat in a minute).",
+)  # fmt: skip
+@click.option(
+    "--bluesky-port", type=click.IntRange(0, 65535), default=0, help="Default: any free port."
+)
+@click.option(
+    "--mastodon-port", type=click.IntRange(0, 65535), default=0, help="Default: any free port."
+)
+@_questions
+@_participants
+@_rate
+@click.option(
+    "--truth", "truth_path", type=click.Path(dir_okay=False, writable=True),
+    help="With --questions: write the crowd's ground truth (JSON) here on exit.",
+)  # fmt: skip
+def serve(
+    seed: int,
+    faults: float,
+    speed: float,
+    bluesky_port: int,
+    mastodon_port: int,
+    questions_file: str | None,
+    participants: int,
+    posts_per_minute: float,
+    truth_path: str | None,
+) -> None:
+    """Run sandbox Bluesky and Mastodon servers until Ctrl-C.
+
+    When ready, prints one JSON line on stdout with each server's URL and the
+    bot's sandbox-only credentials (a throwaway handle and password, a
+    throwaway Mastodon token):
+
+    \b
+        {"bluesky": {"url": ..., "handle": ..., "password": ...},
+         "mastodon": {"url": ..., "token": ...}}
+
+    Point atproto's Client at BLUESKY_URL/xrpc and Mastodon.py at
+    MASTODON_URL. GET /_sandbox/clock on either server tells the (virtual)
+    time. With --questions a seeded crowd answers that chat, and the clock
+    starts a minute before the chat begins. SIGINT or SIGTERM stops cleanly.
+
+    \b
+    Example:
+        chatbot sandbox serve --seed 1 --speed 60 \\
+            --questions questions/demo.md --truth truth.json
+    """
+    from chatbot.sandbox.runner import Sandbox
+
+    if truth_path and not questions_file:
+        raise UsageError("--truth needs --questions: only a crowd has a ground truth")
+    schedule = _schedule(questions_file) if questions_file else None
+    box = Sandbox(
+        seed=seed,
+        speed=speed,
+        virtual_start=schedule.start - LEAD if schedule else None,
+        faults=faults,
+        bluesky_port=bluesky_port,
+        mastodon_port=mastodon_port,
+    )
+    stop = threading.Event()
+
+    def on_signal(number: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            box.start()
+        except OSError as error:
+            raise UsageError(
+                f"cannot start the sandbox: {error}; choose another port or 0"
+            ) from None
+        driver = None
+        if schedule is not None:
+            config = CrowdConfig(
+                seed=seed, participants=participants, posts_per_minute=posts_per_minute
+            )
+            driver = box.run_crowd(schedule, config)
+        click.echo(json.dumps(box.credentials()))
+        sys.stdout.flush()
+        click.echo("Sandbox running; press Ctrl-C to stop.", err=True)
+        while not stop.wait(0.2):
+            pass
+        if driver is not None and truth_path:
+            driver.stop()
+            click.echo(f"Ground truth: {driver.write_truth(truth_path)}", err=True)
+    finally:
+        box.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@sandbox.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("questions_file", metavar="QUESTIONS", type=click.Path(exists=True, dir_okay=False))
+@_seed
+@_participants
+@_rate
+@click.option("--json", "as_json", is_flag=True, help="Print the whole plan as JSON.")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, writable=True), help="Write the JSON plan here."
+)
+def crowd(
+    questions_file: str,
+    seed: int,
+    participants: int,
+    posts_per_minute: float,
+    as_json: bool,
+    output: str | None,
+) -> None:
+    """Preview what a simulated crowd would do in a chat, without running it.
+
+    Prints a summary: participants per network, opt-outs, posts by kind and
+    by answer prefix, the deepest thread. --json prints every planned action
+    with its virtual time. The same seed always gives the same crowd.
+
+    Example:
+
+        chatbot sandbox crowd questions/demo.md --seed 3 --participants 40
+    """
+    schedule = _schedule(questions_file)
+    config = CrowdConfig(seed=seed, participants=participants, posts_per_minute=posts_per_minute)
+    plan = plan_crowd(config, schedule)
+    if output:
+        Path(output).write_text(json.dumps(plan.to_dict(), ensure_ascii=False, indent=1) + "\n")
+    if as_json:
+        click.echo(json.dumps(plan.to_dict(), ensure_ascii=False))
+        return
+    people = [p for p in plan.participants if not p.spammer]
+    networks = Counter(p.network for p in people)
+    kinds = Counter(a.kind or a.op for a in plan.actions)
+    prefixes = Counter(a.prefix for a in plan.actions if a.kind == "answer")
+    opt_outs = Counter(p.opt_out for p in people if p.opt_out)
+    lines = [
+        f"#{schedule.hashtag}: {len(people)} participants "
+        + ", ".join(f"{n} on {net}" for net, n in sorted(networks.items()))
+        + f", {len(plan.participants) - len(people)} spam accounts",
+        f"actions: {len(plan.actions)} (" + _counts(kinds) + ")",
+        f"answer prefixes: {_counts(prefixes)}",
+        f"opt-outs: {_counts(opt_outs) or 'none'}",
+        f"deepest thread: {max(plan.depth().values(), default=0)} replies",
+        f"hostile posts: {sum(a.hostile for a in plan.actions)}",
+    ]
+    click.echo("\n".join(lines))
+
+
+def _counts(counter: Counter[str]) -> str:
+    return ", ".join(f"{key} {n}" for key, n in sorted(counter.items(), key=lambda kv: -kv[1]))
+
+
+__all__ = ["crowd", "sandbox", "serve"]

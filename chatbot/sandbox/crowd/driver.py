@@ -1,0 +1,293 @@
+"""Plays a crowd plan against the sandbox stores on the (accelerated) clock, recording the truth."""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from chatbot.sandbox.clock import Clock, SystemClock
+from chatbot.sandbox.crowd.model import CrowdAction, CrowdPlan, Participant
+from chatbot.sandbox.crowd.truth import GroundTruth
+
+NO_UNAUTHENTICATED = "!no-unauthenticated"
+CROWD_PASSWORD = "crowd-sandbox-only"  # a throwaway for sandbox accounts
+_TAGS = re.compile(r"<[^>]+>")
+
+# What one step does with an action: it ran, it must wait, or it can never run.
+_DONE, _WAIT = "done", "wait"
+
+
+class CrowdDriver:
+    """Executes a :class:`CrowdPlan` against in-process sandbox stores.
+
+    Call :meth:`run_due` with a time to play step by step, or :meth:`run` /
+    :meth:`start` to follow the clock.  Question posts are found in the stores
+    (the moderator's posts whose text starts with the label, e.g. ``Q2:``); an
+    answer in a question's thread waits up to ``question_grace`` of virtual
+    time for its question and is then skipped, which the truth records.
+    """
+
+    def __init__(
+        self,
+        plan: CrowdPlan,
+        bluesky_store: Any = None,
+        mastodon_store: Any = None,
+        clock: Clock | None = None,
+        *,
+        moderators: dict[str, str] | None = None,
+        question_grace: timedelta = timedelta(minutes=3),
+    ):
+        self.plan = plan
+        self.stores: dict[str, Any] = {"bluesky": bluesky_store, "mastodon": mastodon_store}
+        self.clock: Clock = clock or SystemClock()
+        self.moderators = dict(moderators or {})  # network -> DID / account id
+        self.question_grace = question_grace
+        self.truth = GroundTruth(plan)
+        self._queue: list[CrowdAction] = list(plan.actions)
+        self._people = {p.key: p for p in plan.participants}
+        self._account_ids: dict[str, str] = {}
+        self._refs: dict[str, str] = {}  # plan id -> at:// URI or status id
+        self._skipped: set[str] = set()
+        self._lock = threading.RLock()
+        self._ready = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- accounts ----------------------------------------------------------
+    def setup(self) -> None:
+        """Create every participant's account (idempotent)."""
+        with self._lock:
+            if self._ready:
+                return
+            for person in self.plan.participants:
+                store = self.stores.get(person.network)
+                if store is not None:
+                    self._account_ids[person.key] = self._create_account(store, person)
+                    self.truth.accounts[person.key] = {
+                        "network": person.network,
+                        "handle": person.handle,
+                        "id": self._account_ids[person.key],
+                        "display_name": person.display_name,
+                        "spammer": person.spammer,
+                        "opt_out": person.opt_out,
+                        "hostile_profile": person.hostile_profile,
+                    }
+            self._ready = True
+
+    def _create_account(self, store: Any, person: Participant) -> str:
+        if person.network == "bluesky":
+            existing = store.account(person.handle)
+            if existing is not None:
+                return str(existing.did)
+            account = store.create_account(
+                person.handle,
+                CROWD_PASSWORD,
+                display_name=person.display_name,
+                description=person.bio,
+            )
+            if person.opt_out == "self_label":
+                store.set_self_labels(account.did, [NO_UNAUTHENTICATED])
+            return str(account.did)
+        existing = store.lookup_account(person.handle)
+        if existing is not None:
+            return str(existing.id)
+        account = store.create_account(
+            person.handle,
+            display_name=person.display_name,
+            note=person.bio,
+            noindex=person.opt_out == "noindex",
+            indexable=person.opt_out != "not_indexable",
+            followers_count=7 if person.spammer else 40,
+        )
+        return str(account["id"])
+
+    # -- running -----------------------------------------------------------
+    @property
+    def finished(self) -> bool:
+        with self._lock:
+            return not self._queue
+
+    @property
+    def remaining(self) -> int:
+        with self._lock:
+            return len(self._queue)
+
+    def run_due(self, now: datetime | None = None) -> int:
+        """Do every action due by ``now`` (default: the clock); returns how many ran."""
+        now = now or self.clock.now()
+        done = 0
+        with self._lock:
+            self.setup()
+            waiting: list[CrowdAction] = []
+            blocked: set[str] = set()
+            for index, action in enumerate(self._queue):
+                if action.at > now:
+                    waiting.extend(self._queue[index:])
+                    break
+                refs = {action.parent, action.quote, action.target} - {None}
+                if refs & blocked or self._step(action, now) == _WAIT:
+                    waiting.append(action)  # keep the order: what depends on it waits too
+                    blocked.add(action.id)
+                else:
+                    done += 1
+            self._queue = waiting
+        return done
+
+    def run(self, until: datetime | None = None, *, poll: float = 0.02) -> None:
+        """Follow the clock until the plan is done, ``until`` passes or :meth:`stop`."""
+        while not self._stop.is_set():
+            now = self.clock.now()
+            self.run_due(now)
+            if self.finished or (until is not None and now >= until):
+                return
+            self._stop.wait(poll)
+
+    def start(self, until: datetime | None = None) -> threading.Thread:
+        """Run in a daemon thread; :meth:`stop` or :meth:`join` to finish."""
+        self.setup()
+        self._thread = threading.Thread(
+            target=self.run, kwargs={"until": until}, name="sandbox-crowd", daemon=True
+        )
+        self._thread.start()
+        return self._thread
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the thread; True when it has finished."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self.join(timeout)
+
+    def write_truth(self, path: str | Path) -> Path:
+        """Write the ground truth as JSON (every question post found so far included)."""
+        with self._lock:
+            for question in self.plan.schedule.questions:
+                for network, store in self.stores.items():
+                    if store is not None:
+                        self.question_ref(network, question.label)
+            return self.truth.write(path)
+
+    # -- one action ----------------------------------------------------------
+    def _skip(self, action: CrowdAction, reason: str) -> str:
+        self._skipped.add(action.id)
+        if action.op == "post":
+            post = self.truth.posts[action.id]
+            post.status, post.skipped = "skipped", reason
+        return _DONE
+
+    def _step(self, action: CrowdAction, now: datetime) -> str:
+        store = self.stores.get(action.network)
+        if store is None:
+            return self._skip(action, f"{action.network} is not running")
+        for ref in (action.parent, action.quote, action.target):
+            if ref and ref in self._skipped:
+                return self._skip(action, f"{ref} was never posted")
+        try:
+            if action.op == "post":
+                return self._post(store, action, now)
+            if action.op == "edit":
+                return self._edit(store, action, now)
+            return self._delete(store, action, now)
+        except Exception as error:  # a store refusal is part of the story, not a crash
+            return self._skip(action, f"{type(error).__name__}: {error}")
+
+    def _post(self, store: Any, action: CrowdAction, now: datetime) -> str:
+        truth = self.truth.posts[action.id]
+        parent = self._refs.get(action.parent) if action.parent else None
+        if action.parent_question:
+            parent = self.question_ref(action.network, action.parent_question)
+            if parent is None:
+                if now - action.at < self.question_grace:
+                    return _WAIT
+                self.truth.question_waits.append(
+                    {
+                        "plan_id": action.id,
+                        "question": action.parent_question,
+                        "network": action.network,
+                    }
+                )
+                return self._skip(action, f"{action.parent_question} was not posted in time")
+        quote = self._refs.get(action.quote) if action.quote else None
+        author = self._account_ids[action.author]
+        if action.network == "bluesky":
+            view = store.create_post(author, action.text, reply_to=parent, quote=quote)
+            ref, url = view["uri"], None
+        else:
+            status = store.create_status(
+                author, action.text, in_reply_to_id=parent, visibility=action.visibility,
+                quote_id=quote,
+            )  # fmt: skip
+            ref, url = str(status["id"]), status.get("url")
+        self._refs[action.id] = ref
+        truth.status, truth.ref, truth.url = "posted", ref, url
+        truth.author_id, truth.parent, truth.quote = author, parent, quote
+        truth.posted_at = now.isoformat()
+        return _DONE
+
+    def _edit(self, store: Any, action: CrowdAction, now: datetime) -> str:
+        assert action.target is not None
+        store.edit_status(self._refs[action.target], action.text)
+        truth = self.truth.posts[action.target]
+        truth.edit_history.append(truth.text)
+        truth.text, truth.edited = action.text, True
+        return _DONE
+
+    def _delete(self, store: Any, action: CrowdAction, now: datetime) -> str:
+        assert action.target is not None
+        ref = self._refs[action.target]
+        if action.network == "bluesky":
+            store.delete_post(ref)
+        else:
+            store.delete_status(ref)
+        truth = self.truth.posts[action.target]
+        truth.deleted, truth.deleted_at = True, now.isoformat()
+        return _DONE
+
+    # -- finding the bot's questions -------------------------------------------
+    def question_ref(self, network: str, label: str) -> str | None:
+        """The URI / id of the bot's post of question ``label`` on ``network``, if posted."""
+        known = self.truth.questions.get(label, {}).get(network)
+        if known:
+            return known
+        store = self.stores.get(network)
+        if store is None:
+            return None
+        pattern = re.compile(rf"^\s*{re.escape(label)}(?![0-9A-Za-z])", re.IGNORECASE)
+        crowd = set(self._account_ids.values())
+        moderator = self.moderators.get(network)
+        for ref, author, text in self._candidates(store, network, moderator):
+            mine = author not in crowd and (moderator is None or author == moderator)
+            if mine and pattern.match(text):
+                self.truth.questions.setdefault(label, {})[network] = ref
+                return ref
+        return None
+
+    def _candidates(
+        self, store: Any, network: str, moderator: str | None
+    ) -> list[tuple[str, str, str]]:
+        tag = self.plan.schedule.hashtag
+        if network == "bluesky":
+            views = (
+                store.find_posts(author_did=moderator) if moderator else store.find_posts(tag=tag)
+            )
+            return [(v["uri"], v["author"]["did"], v["record"].get("text", "")) for v in views]
+        statuses = store.find_statuses(account_id=moderator, tag=None if moderator else tag)
+        return [(str(s["id"]), str(s["account"]["id"]), _plain(s)) for s in statuses]
+
+
+def _plain(status: dict[str, Any]) -> str:
+    if status.get("text"):
+        return str(status["text"])
+    content = re.sub(r"<br\s*/?>|</p>", "\n", str(status.get("content", "")))
+    return html.unescape(_TAGS.sub("", content))
+
+
+__all__ = ["CROWD_PASSWORD", "NO_UNAUTHENTICATED", "CrowdDriver"]

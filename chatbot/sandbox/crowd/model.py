@@ -1,0 +1,192 @@
+"""The crowd's data: the chat it joins, its size, its participants and its timed actions."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Op = Literal["post", "edit", "delete"]
+POST_KINDS: tuple[str, ...] = (
+    "intro",  # hello, who I am (with the hashtag)
+    "answer",  # a top-level answer with the hashtag
+    "thread_answer",  # an answer in the question's own thread, usually without the hashtag
+    "reply",  # a reply to another crowd post
+    "quote",  # a quote post of another crowd post
+    "chatter",  # with the hashtag, answering nothing
+    "optout",  # an #optout post
+    "spam",  # promotional text, hashtag stuffing, copies with a link
+)
+OPT_OUTS: tuple[str, ...] = (
+    "optout_post",  # posts "#optout" during the chat
+    "nobot_bio",  # "#nobot" in the profile bio
+    "noindex",  # Mastodon account with noindex
+    "not_indexable",  # Mastodon account with indexable: false
+    "self_label",  # Bluesky "!no-unauthenticated" self-label
+)
+
+
+@dataclass(frozen=True)
+class ScheduledQuestion:
+    """One question the bot will post: label ("Q2"), text and when it is due."""
+
+    label: str
+    text: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class ChatSchedule:
+    """The chat the crowd joins, as the moderator's question file describes it."""
+
+    hashtag: str  # without '#'
+    start: datetime
+    end: datetime
+    questions: tuple[ScheduledQuestion, ...]
+    networks: tuple[str, ...] = ("bluesky", "mastodon")
+    moderators: dict[str, str] = field(default_factory=dict)  # network -> handle (informational)
+
+    @classmethod
+    def from_event_plan(cls, plan: Any) -> ChatSchedule:
+        """Build from a parsed question file (:class:`chatbot.questionfile.model.EventPlan`)."""
+        questions = tuple(
+            ScheduledQuestion(
+                label=post.label,
+                text=next(iter(post.texts.values()), post.label) if post.texts else post.label,
+                due_at=post.due_at,
+            )
+            for post in plan.posts
+            if post.kind == "question"
+        )
+        return cls(
+            hashtag=plan.hashtag,
+            start=plan.start,
+            end=plan.end,
+            questions=tuple(sorted(questions, key=lambda q: q.due_at)),
+            networks=tuple(plan.networks),
+            moderators=dict(plan.accounts),
+        )
+
+
+@dataclass(frozen=True)
+class CrowdConfig:
+    """How big and how busy the crowd is; the seed makes it repeatable."""
+
+    seed: int = 0
+    participants: int = 20
+    posts_per_minute: float = 4.0
+    spammers: int = 3
+    hostile_posts: int = 5
+    tail_minutes: float = 8.0  # late answers and goodbyes after the end
+    coverage: bool = True  # make sure every behaviour shows up at least once
+    bluesky_domain: str = "crowd.test"
+
+    def __post_init__(self) -> None:
+        if self.participants < 1:
+            raise ValueError("a crowd needs at least one participant")
+        if self.posts_per_minute < 0 or self.spammers < 0 or self.hostile_posts < 0:
+            raise ValueError("crowd sizes and rates cannot be negative")
+
+
+@dataclass(frozen=True)
+class Participant:
+    """One simulated person (or spam account) on one network."""
+
+    key: str  # plan-local, e.g. "u07"
+    network: str
+    handle: str  # Bluesky handle, or Mastodon username
+    display_name: str
+    bio: str
+    spammer: bool = False
+    opt_out: str | None = None  # one of OPT_OUTS
+    activity: float = 1.0
+    hostile_profile: bool = False  # markup in the display name and bio
+
+
+@dataclass(frozen=True)
+class CrowdAction:
+    """One thing a participant does at a virtual time; ids are plan-local ("p0042")."""
+
+    id: str
+    at: datetime
+    op: Op
+    author: str  # Participant.key
+    network: str
+    kind: str = ""  # for posts: one of POST_KINDS
+    text: str = ""  # for posts and edits
+    answers: tuple[str, ...] = ()  # question labels this post answers
+    parent: str | None = None  # plan id of the crowd post replied to
+    parent_question: str | None = None  # label of the question replied to
+    quote: str | None = None  # plan id of the quoted crowd post
+    target: str | None = None  # plan id an edit or delete applies to
+    visibility: str = "public"
+    has_hashtag: bool = False
+    hostile: bool = False
+    spam: bool = False
+    unicode: str | None = None  # which hard Unicode the text carries
+    prefix: str = "none"  # the answer-prefix style used
+    mentions: tuple[str, ...] = ()  # participant keys @-mentioned
+
+
+@dataclass(frozen=True)
+class CrowdPlan:
+    """Everything the crowd will do, in time order; pure data, JSON-able."""
+
+    config: CrowdConfig
+    schedule: ChatSchedule
+    participants: tuple[Participant, ...]
+    actions: tuple[CrowdAction, ...]
+
+    def participant(self, key: str) -> Participant:
+        return self._by_key()[key]
+
+    def _by_key(self) -> dict[str, Participant]:
+        return {p.key: p for p in self.participants}
+
+    def posts(self) -> list[CrowdAction]:
+        return [a for a in self.actions if a.op == "post"]
+
+    def action(self, action_id: str) -> CrowdAction:
+        return next(a for a in self.actions if a.id == action_id)
+
+    def depth(self) -> dict[str, int]:
+        """Reply depth of each post: 0 top level, 1 a reply to a question or top-level post."""
+        depth: dict[str, int] = {}
+        for post in self.posts():
+            if post.parent is not None:
+                depth[post.id] = depth[post.parent] + 1
+            else:
+                depth[post.id] = 1 if post.parent_question else 0
+        return depth
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(
+            {
+                "config": asdict(self.config),
+                "schedule": asdict(self.schedule),
+                "participants": [asdict(p) for p in self.participants],
+                "actions": [asdict(a) for a in self.actions],
+            }
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+__all__ = [
+    "OPT_OUTS",
+    "POST_KINDS",
+    "ChatSchedule",
+    "CrowdAction",
+    "CrowdConfig",
+    "CrowdPlan",
+    "Participant",
+    "ScheduledQuestion",
+]

@@ -1,0 +1,103 @@
+"""The crowd's cast: participants on each network, how some opt out, and spam accounts."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from chatbot.sandbox.crowd import texts
+from chatbot.sandbox.crowd.model import CrowdConfig, Participant
+
+# Opt-outs handed out first (with a network they need), so a medium crowd has each kind.
+_OPT_OUT_ORDER: tuple[tuple[str, str | None], ...] = (
+    ("optout_post", None),
+    ("self_label", "bluesky"),
+    ("noindex", "mastodon"),
+    ("nobot_bio", "bluesky"),
+    ("not_indexable", "mastodon"),
+    ("nobot_bio", "mastodon"),
+)
+
+
+def handle_for(slug: str, network: str, config: CrowdConfig) -> str:
+    """A Bluesky handle under the crowd's domain, or a Mastodon username."""
+    if network == "bluesky":
+        return f"{slug}.{config.bluesky_domain}"
+    return slug.replace("-", "_")
+
+
+def make_people(
+    rng: random.Random, config: CrowdConfig, networks: list[str]
+) -> tuple[list[Participant], list[Participant]]:
+    """The genuine participants (some opted out) and the spam accounts."""
+    pairs = [(f, s) for f in texts.NAMES for s in texts.SURNAMES]
+    rng.shuffle(pairs)
+    nets = [networks[i % len(networks)] for i in range(config.participants)]
+    rng.shuffle(nets)
+    people: list[Participant] = []
+    for i, network in enumerate(nets):
+        first, last = pairs[i % len(pairs)]
+        slug = f"{first}-{last}".lower() + (str(i) if i >= len(pairs) else "")
+        display = f"{first} {last}"
+        roll = rng.random()
+        if roll < 0.15:
+            display += " " + rng.choice(texts.EMOJI)
+        elif roll < 0.22:
+            display = rng.choice(texts.RTL_NAMES)
+        people.append(
+            Participant(
+                key=f"u{i + 1:02d}",
+                network=network,
+                handle=handle_for(slug, network, config),
+                display_name=display,
+                bio=f"{rng.choice(texts.ROLES).capitalize()} in {rng.choice(texts.PLACES)}.",
+                activity=rng.choice((0.3, 0.6, 1.0, 1.0, 1.5, 2.5)),
+            )
+        )
+    _assign_opt_outs(rng, config, networks, people)
+    if config.coverage and people:
+        # Profiles are untrusted too: markup in a display name (within Mastodon's
+        # 30 characters) and a script in a bio.
+        last = people[-1]
+        first_name = last.display_name.split()[0][:8]
+        people[-1] = replace(
+            last,
+            display_name=f"<b onclick=alert(1)>{first_name}</b>",
+            bio=f"{last.bio} <script>alert('bio')</script>",
+            hostile_profile=True,
+        )
+    spammers = [
+        Participant(
+            key=f"s{i + 1:02d}",
+            network=networks[i % len(networks)],
+            handle=handle_for(f"growth-deals-{i + 1}", networks[i % len(networks)], config),
+            display_name=f"Growth Deals {i + 1}",
+            bio="Followers, likes, promo. DM us!",
+            spammer=True,
+        )
+        for i in range(config.spammers)
+    ]
+    return people, spammers
+
+
+def _assign_opt_outs(
+    rng: random.Random, config: CrowdConfig, networks: list[str], people: list[Participant]
+) -> None:
+    order = list(range(len(people)))
+    rng.shuffle(order)
+    if config.coverage:
+        cap = min(len(_OPT_OUT_ORDER), max(1, len(people) // 3))
+        wanted = [k for k in _OPT_OUT_ORDER if k[1] is None or k[1] in networks][:cap]
+    else:
+        count = sum(rng.random() < 0.08 for _ in people)
+        wanted = [(rng.choice(("optout_post", "nobot_bio")), None) for _ in range(count)]
+    for kind, network in wanted:
+        for index in order:
+            person = people[index]
+            if person.opt_out is None and network in (None, person.network):
+                bio = f"{person.bio} #nobot" if kind == "nobot_bio" else person.bio
+                people[index] = replace(person, opt_out=kind, bio=bio)
+                break
+
+
+__all__ = ["handle_for", "make_people"]

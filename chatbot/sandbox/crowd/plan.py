@@ -1,0 +1,382 @@
+"""The crowd planner: a pure, seeded function from a chat's schedule to timed actions."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from itertools import accumulate
+from typing import Any
+
+from chatbot.sandbox.crowd import texts
+from chatbot.sandbox.crowd.hostile import HOSTILE_PAYLOADS
+from chatbot.sandbox.crowd.model import (
+    ChatSchedule,
+    CrowdAction,
+    CrowdConfig,
+    CrowdPlan,
+    Participant,
+    ScheduledQuestion,
+)
+from chatbot.sandbox.crowd.people import make_people
+from chatbot.sandbox.crowd.revisions import edits_and_deletes, renumbered
+
+NETWORKS = ("bluesky", "mastodon")
+_STYLE_WEIGHTS = {"none": 60.0} | {s: 4.0 for s in texts.PREFIX_STYLES if s != "none"}
+
+
+def plan_crowd(config: CrowdConfig, schedule: ChatSchedule) -> CrowdPlan:
+    """Plan everything a seeded crowd does during ``schedule``; same input, same plan."""
+    return _Planner(config, schedule).build()
+
+
+class _Planner:
+    def __init__(self, config: CrowdConfig, schedule: ChatSchedule):
+        self.config = config
+        self.schedule = schedule
+        self.rng = random.Random(f"crowd:{config.seed}")
+        self.networks = [n for n in NETWORKS if n in schedule.networks] or ["bluesky"]
+        self.questions = sorted(schedule.questions, key=lambda q: q.due_at)
+        self.finish = schedule.end + timedelta(minutes=config.tail_minutes)
+        if self.finish <= schedule.start:
+            self.finish = schedule.start + timedelta(minutes=max(config.tail_minutes, 1.0))
+        self.people: list[Participant] = []
+        self.spammers: list[Participant] = []
+        self.actions: list[CrowdAction] = []
+        self.depth: dict[str, int] = {}
+        self.seq = 0
+        self._pools: dict[str | None, tuple[list[Participant], list[float]]] = {}
+        self._by_key: dict[str, Participant] = {}
+
+    # -- helpers --------------------------------------------------------
+    def _new_id(self) -> str:
+        self.seq += 1
+        return f"x{self.seq:05d}"
+
+    def _due(self, at: datetime) -> list[ScheduledQuestion]:
+        return [q for q in self.questions if q.due_at <= at]
+
+    def _pick_author(self, network: str | None = None, exclude: str = "") -> Participant | None:
+        """A participant (weighted by activity), optionally on ``network`` and not ``exclude``."""
+        if network not in self._pools:
+            pool = [p for p in self.people if network in (None, p.network)]
+            self._pools[network] = (pool, list(accumulate(p.activity for p in pool)))
+        pool, weights = self._pools[network]
+        if not pool or (len(pool) == 1 and pool[0].key == exclude):
+            return None
+        for _ in range(20):
+            chosen = self.rng.choices(pool, cum_weights=weights)[0]
+            if chosen.key != exclude:
+                return chosen
+        return next(p for p in pool if p.key != exclude)
+
+    def _mention(self, person: Participant) -> str:
+        return f"@{person.handle}"
+
+    def _add(self, at: datetime, author: Participant, kind: str, text: str, **extra: Any) -> str:
+        action_id = self._new_id()
+        self.actions.append(
+            CrowdAction(
+                id=action_id,
+                at=at,
+                op="post",
+                author=author.key,
+                network=author.network,
+                kind=kind,
+                text=text,
+                has_hashtag=f"#{self.schedule.hashtag.lower()}" in text.lower(),
+                **extra,
+            )
+        )
+        parent = extra.get("parent")
+        if parent:
+            self.depth[action_id] = self.depth[parent] + 1
+        else:
+            self.depth[action_id] = 1 if extra.get("parent_question") else 0
+        return action_id
+
+    def _parents(self, at: datetime, limit: int = 25) -> list[CrowdAction]:
+        """The latest ``limit`` posts before ``at`` a participant might reply to, oldest first."""
+        found: list[CrowdAction] = []
+        for action in reversed(self.actions):
+            if len(found) == limit:
+                break
+            if action.op == "post" and action.at < at and action.kind not in ("spam", "optout"):
+                found.append(action)
+        return found[::-1]
+
+    # -- slots ----------------------------------------------------------
+    def _slots(self) -> list[datetime]:
+        start, rng = self.schedule.start, self.rng
+        span = (self.finish - start).total_seconds()
+        count = round(self.config.posts_per_minute * span / 60)
+        return sorted(
+            start + timedelta(seconds=round(rng.uniform(0, span), 3)) for _ in range(count)
+        )
+
+    def _forced_specs(self) -> list[dict[str, Any]]:
+        specs: list[dict[str, Any]] = [{"hostile": True} for _ in range(self.config.hostile_posts)]
+        if not self.config.coverage:
+            return specs
+        two = len(self.questions) >= 2
+        styles = [s for s in texts.PREFIX_STYLES if s != "none" and (two or "A2" not in s)]
+        specs += [{"prefix": style} for style in styles]
+        specs += [{"unicode": kind} for kind in texts.UNICODE_KINDS]
+        specs += [{"kind": "thread_answer", "network": n} for n in self.networks]
+        specs += [{"kind": "quote"}]
+        specs += [{"kind": "reply", "mention": True}, {"mention": True}]
+        if two:
+            specs.append({"late": True})
+        if "mastodon" in self.networks:
+            specs.append({"network": "mastodon", "visibility": "unlisted"})
+        return specs
+
+    def _fill(self) -> None:
+        rng = self.rng
+        slots = self._slots()
+        first_due = self.questions[0].due_at if self.questions else self.finish
+        specs = self._forced_specs() if self.questions else []
+        eligible = [i for i, at in enumerate(slots) if at >= first_due]
+        extra = max(0, len(specs) - len(eligible))
+        span = max((self.finish - first_due).total_seconds(), 1.0)
+        for _ in range(extra):
+            slots.append(first_due + timedelta(seconds=round(rng.uniform(0, span), 3)))
+        slots.sort()
+        eligible = [i for i, at in enumerate(slots) if at >= first_due]
+        chosen = dict(zip(sorted(rng.sample(eligible, len(specs))), specs, strict=True))
+        pending: list[dict[str, Any]] = []
+        for index, at in enumerate(slots):
+            if index in chosen:
+                pending.append(chosen[index])
+            if pending:
+                if self._compose(at, pending[0]):
+                    pending.pop(0)
+                    continue
+                pending.append(pending.pop(0))  # not possible yet: try it at a later slot
+            self._compose(at, self._random_spec(at))
+
+    def _random_spec(self, at: datetime) -> dict[str, Any]:
+        roll = self.rng.random()
+        if not self._due(at):
+            return {"kind": "chatter"}
+        for kind, share in (("reply", 0.30), ("thread_answer", 0.12), ("quote", 0.04)):
+            if roll < share:
+                return {"kind": kind}
+            roll -= share
+        if roll < 0.08:
+            return {"kind": "chatter"}
+        return {"kind": "answer"}
+
+    # -- composing one post --------------------------------------------
+    def _compose(self, at: datetime, spec: dict[str, Any]) -> bool:
+        kind = spec.get("kind", "answer")
+        if kind == "chatter":
+            return self._chatter(at)
+        due = self._due(at)
+        if not due:
+            return False
+        if kind in ("reply", "quote"):
+            return self._reply(at, kind, spec)
+        author = self._pick_author(spec.get("network"))
+        if author is None:
+            return False
+        question = due[-1]
+        if (spec.get("late") or self.rng.random() < 0.2) and len(due) >= 2:
+            question = self.rng.choice(due[:-1])
+        if spec.get("late") and question is due[-1]:
+            return False
+        if kind == "thread_answer":
+            return self._thread_answer(at, author, question)
+        return self._answer(at, author, question, due, spec)
+
+    def _answer(
+        self,
+        at: datetime,
+        author: Participant,
+        question: ScheduledQuestion,
+        due: list[ScheduledQuestion],
+        spec: dict[str, Any],
+    ) -> bool:
+        rng = self.rng
+        style = (
+            spec.get("prefix")
+            or rng.choices(list(_STYLE_WEIGHTS), list(_STYLE_WEIGHTS.values()))[0]
+        )
+        labels = [question.label]
+        if style == "A1a" and any(q.label == f"{question.label}a" for q in self.questions):
+            style = "A1"  # "A1a" would name the sub-question Q1a
+        if style in ("A1/A2", "A1..A2"):
+            if len(due) < 2:
+                return False
+            index = due.index(question)
+            other = due[index - 1] if index > 0 else due[1]
+            pair = sorted((question, other), key=lambda q: q.due_at)
+            labels = [q.label for q in pair]
+            bodies = [texts.answer_body(rng, q.text) for q in pair]
+        else:
+            bodies = [texts.answer_body(rng, question.text)]
+        text = texts.prefixed(style, labels, bodies)
+        mentions: tuple[str, ...] = ()
+        if spec.get("mention") or rng.random() < 0.08:
+            other_person = self._pick_author(author.network, exclude=author.key)
+            if other_person:
+                text = f"Agree with {self._mention(other_person)}! {text}"
+                mentions = (other_person.key,)
+        unicode = spec.get("unicode") or (
+            rng.choice(texts.UNICODE_KINDS) if rng.random() < 0.08 else None
+        )
+        if unicode:
+            text = texts.decorate(rng, text, unicode)
+        hostile = bool(spec.get("hostile"))
+        if hostile:
+            text = f"{text} {rng.choice(HOSTILE_PAYLOADS)}"
+        text = texts.with_hashtag(rng, text, self.schedule.hashtag)
+        visibility = spec.get("visibility") or self._visibility(author)
+        self._add(
+            at, author, "answer", text, answers=tuple(labels), prefix=style, mentions=mentions,
+            unicode=unicode, hostile=hostile, visibility=visibility,
+        )  # fmt: skip
+        return True
+
+    def _visibility(self, author: Participant) -> str:
+        if author.network == "mastodon" and self.rng.random() < 0.04:
+            return "unlisted"
+        return "public"
+
+    def _thread_answer(
+        self, at: datetime, author: Participant, question: ScheduledQuestion
+    ) -> bool:
+        rng = self.rng
+        style = "none" if rng.random() < 0.7 else rng.choice(("A1", "A1:"))
+        text = texts.prefixed(style, [question.label], [texts.answer_body(rng, question.text)])
+        if rng.random() < 0.15:
+            text = texts.with_hashtag(rng, text, self.schedule.hashtag)
+        self._add(
+            at, author, "thread_answer", text, answers=(question.label,),
+            parent_question=question.label, prefix=style, visibility=self._visibility(author),
+        )  # fmt: skip
+        return True
+
+    def _reply(self, at: datetime, kind: str, spec: dict[str, Any]) -> bool:
+        rng = self.rng
+        parents = self._parents(at)
+        replies = [p for p in parents if p.kind == "reply"]
+        if kind == "reply" and replies and rng.random() < 0.3:
+            parents = replies  # carry an ongoing conversation on
+        rng.shuffle(parents)
+        for parent in parents:
+            author = self._pick_author(parent.network, exclude=parent.author)
+            if author is None:
+                continue
+            replied = self._person(parent.author)
+            if kind == "quote":
+                text = texts.with_hashtag(rng, rng.choice(texts.QUOTES), self.schedule.hashtag)
+                self._add(at, author, "quote", text, quote=parent.id, visibility="public")
+                return True
+            text, mentions = texts.reply_body(rng), ()
+            if spec.get("mention") or rng.random() < 0.6:
+                text, mentions = f"{self._mention(replied)} {text}", (replied.key,)
+            if rng.random() < 0.7:
+                text = texts.with_hashtag(rng, text, self.schedule.hashtag)
+            visibility = "unlisted" if parent.visibility == "unlisted" else self._visibility(author)
+            self._add(
+                at, author, "reply", text, parent=parent.id, mentions=mentions,
+                visibility=visibility,
+            )  # fmt: skip
+            return True
+        return False
+
+    def _chatter(self, at: datetime) -> bool:
+        author = self._pick_author()
+        if author is None:
+            return False
+        tag = texts.tag_variant(self.rng, self.schedule.hashtag)
+        if at > self.schedule.end:
+            text = self.rng.choice(texts.THANKS).format(tag=tag)
+        else:
+            text = texts.chatter_text(self.rng, tag, author.display_name.split()[0])
+        kind = (
+            "chatter"
+            if self._due(at) or at > self.schedule.start + timedelta(minutes=3)
+            else "intro"
+        )
+        self._add(at, author, kind, text)
+        return True
+
+    def _person(self, key: str) -> Participant:
+        return self._by_key[key]
+
+    # -- the rest -------------------------------------------------------
+    def _deepen(self) -> None:
+        """Make sure some conversation runs five and more replies deep."""
+        if not self.config.coverage or max(self.depth.values(), default=0) >= 5:
+            return
+        posts = [a for a in self.actions if a.kind in ("answer", "thread_answer", "reply")]
+        for leaf in sorted(posts, key=lambda a: -self.depth[a.id]):
+            other = self._pick_author(leaf.network, exclude=leaf.author)
+            if other is None:
+                continue
+            pair = [self._person(leaf.author), other]
+            current, at = leaf, leaf.at
+            while self.depth[current.id] < 6:
+                at += timedelta(seconds=self.rng.randint(15, 50))
+                author = pair[(self.depth[current.id] - self.depth[leaf.id] + 1) % 2]
+                replied = self._person(current.author)
+                text = f"{self._mention(replied)} {texts.reply_body(self.rng)}"
+                new_id = self._add(
+                    at, author, "reply", text, parent=current.id, mentions=(replied.key,),
+                    visibility=current.visibility,
+                )  # fmt: skip
+                current = self.actions[-1]
+                assert current.id == new_id
+            return
+
+    def _opt_out_posts(self) -> None:
+        for person in self.people:
+            if person.opt_out == "optout_post":
+                span = (self.schedule.end - self.schedule.start).total_seconds()
+                at = self.schedule.start + timedelta(seconds=round(self.rng.uniform(0, span), 3))
+                tag = texts.tag_variant(self.rng, self.schedule.hashtag)
+                text = f"Please leave me out of the recap today, thanks! #optout {tag}"
+                self._add(at, person, "optout", text)
+
+    def _spam(self) -> None:
+        rng, tag = self.rng, self.schedule.hashtag
+        begin = self.questions[0].due_at if self.questions else self.schedule.start
+        span = max((self.schedule.end - begin).total_seconds(), 1.0)
+
+        def when() -> datetime:
+            return begin + timedelta(seconds=round(rng.uniform(0, span), 3))
+
+        for index, spammer in enumerate(self.spammers):
+            for _ in range(rng.randint(1, 2)):
+                text = f"{texts.SPAM_PROMO} {texts.tag_variant(rng, tag)}"
+                self._add(when(), spammer, "spam", text, spam=True)
+            if index == 0:
+                self._add(when(), spammer, "spam", texts.stuffing_text(tag), spam=True)
+            answers = [a for a in self.actions if a.kind == "answer" and not a.hostile]
+            answers = [a for a in answers if a.network == spammer.network]
+            if index == 1 and answers:
+                source = rng.choice(answers)
+                text = f"{source.text} {texts.SPAM_COPY_LINK}"
+                at = source.at + timedelta(seconds=rng.randint(30, 300))
+                self._add(at, spammer, "spam", text, spam=True)
+
+    def build(self) -> CrowdPlan:
+        self.people, self.spammers = make_people(self.rng, self.config, self.networks)
+        self._by_key = {p.key: p for p in self.people + self.spammers}
+        self._fill()
+        self._deepen()
+        self._opt_out_posts()
+        self._spam()
+        self.actions += edits_and_deletes(
+            self.rng, self.actions, self._new_id, self.config.coverage
+        )
+        return CrowdPlan(
+            config=self.config,
+            schedule=self.schedule,
+            participants=tuple(self.people + self.spammers),
+            actions=renumbered(self.actions),
+        )
+
+
+__all__ = ["plan_crowd"]

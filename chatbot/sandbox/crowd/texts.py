@@ -1,0 +1,260 @@
+"""Phrase banks and text builders that make the crowd's posts read like real chat answers."""
+
+from __future__ import annotations
+
+import random
+import re
+
+NAMES: tuple[str, ...] = (
+    "Maya", "Tomasz", "Aisha", "Kenji", "Lucia", "Omar", "Priya", "Jonas", "Fatima", "Diego",
+    "Ingrid", "Kwame", "Sofia", "Ravi", "Noor", "Elena", "Yusuf", "Hana", "Mateo", "Chloe",
+    "Bergit", "Samir", "Leila", "Arjun", "Zanele", "Pavel", "Mei", "Tariq", "Rosa", "Finn",
+    "Amara", "Dmitri", "Keiko", "Luis", "Nadia", "Oskar", "Thandi", "Wei", "Ines", "Hugo",
+)  # fmt: skip
+SURNAMES: tuple[str, ...] = (
+    "Okafor", "Lindqvist", "Haddad", "Sato", "Moreau", "Novak", "Mensah", "Rossi", "Cohen",
+    "Iyer", "Bauer", "Silva", "Nakamura", "Kowalski", "Osei", "Larsen", "Farah", "Park",
+)  # fmt: skip
+ROLES: tuple[str, ...] = (
+    "archivist", "librarian", "PhD student", "developer", "teacher", "community organiser",
+    "data journalist", "museum educator", "sysadmin", "researcher", "UX designer", "volunteer",
+)  # fmt: skip
+PLACES: tuple[str, ...] = (
+    "Lagos", "Denver", "Mexico City", "Oslo", "Pune", "Leeds", "Osaka", "Nairobi", "Porto",
+    "Winnipeg", "Beirut", "Melbourne", "a very rainy Glasgow", "my kitchen table",
+)  # fmt: skip
+
+ANSWERS: tuple[str, ...] = (
+    "Honestly {kw} is where we struggle most. Small steps, lots of patience.",
+    "For us it's mostly about {kw}. We started small and it grew from there.",
+    "Still figuring out {kw}, to be honest. Would love to hear what works for others.",
+    "{Kw}? Mostly trial and error so far, plus a lot of reading.",
+    "We lean on the community for {kw}. Can't do it alone.",
+    "Big one for me: {kw}. Nobody taught us this, we had to learn it on the job.",
+    "I'd say {kw} first and {kw2} second.",
+    "Time. It's always time. {Kw} would be easy if we had more of it.",
+    "Our team wrote a short guide on {kw} last year, happy to share it.",
+    "Depends on the week :) but mostly {kw}.",
+    "We tried three different approaches to {kw} before one stuck.",
+    "Short answer: {kw}. Long answer: ask me after coffee.",
+    "Not much yet, but {kw} is on the list for next quarter.",
+    "{Kw} matters more than people think. People first, then tools.",
+    "Mostly {kw}, with a side of {kw2}.",
+    "Asking the people we work with about {kw} changed everything for us.",
+    "I think {kw} gets easier once you stop aiming for perfect.",
+    "We keep a shared doc about {kw} and {kw2}. Messy, but it works.",
+    "My answer changes every year. Right now: {kw}.",
+    "Budget, then {kw}. In that order, sadly.",
+    "Started with {kw} as a side project, now it's half my job.",
+    "Great question. {Kw} is the thing I'd tell my younger self about.",
+)
+REPLIES: tuple[str, ...] = (
+    "Same here!",
+    "That's a great point, hadn't thought of it that way.",
+    "How did you get buy-in for that?",
+    "+1, this.",
+    "Would love to read that guide!",
+    "Do you have a link?",
+    "Ha, exactly my week too.",
+    "Agreed. The hard part is keeping it going.",
+    "Interesting! What did you end up using?",
+    "We should compare notes after the chat.",
+    "Yes! And it gets easier once you start.",
+    "I'm stealing this idea.",
+    "Not sure I agree, but I see why.",
+    "That's been our experience as well.",
+    "Thanks for sharing this.",
+    "Good question, I'd like to know too.",
+    "Ooh, tell me more about that.",
+    "So true. Nobody budgets for the boring parts.",
+    "Did that work with a small team?",
+    "Right?! It took us ages to figure out.",
+)
+CHATTER: tuple[str, ...] = (
+    "Hi {tag}! {name} here, {role}, joining from {place}.",
+    "Hello {tag}, {role} from {place} checking in",
+    "Late to {tag} as usual, catching up now",
+    "Great questions today {tag}",
+    "Loving this chat {tag}",
+    "Lurking today but reading everything {tag}",
+    "{tag} time! Coffee ready.",
+    "So many good ideas in {tag} today, my notes are a mess",
+)
+QUOTES: tuple[str, ...] = (
+    "This is such a good point.",
+    "Came here to say exactly this.",
+    "Worth reading, from earlier in the chat.",
+    "Yes! This matches what we've seen.",
+    "Saving this one for our next team meeting.",
+    "Boosting because more people should hear it.",
+)
+THANKS: tuple[str, ...] = (
+    "Thanks for hosting, see you next month {tag}",
+    "Great chat everyone, thank you {tag}",
+    "That hour flew by. Thanks all! {tag}",
+)
+SPAM_PROMO = (
+    "Get 10,000 real followers in 24 hours! Best prices guaranteed "
+    "https://followers-boost.example/deal"
+)
+SPAM_COPY_LINK = "https://cheap-likes.example/?ref=chat"
+STUFFING_TAGS: tuple[str, ...] = (
+    "AI", "crypto", "NFT", "followback", "giveaway", "win", "trending", "viral", "news", "deal",
+)  # fmt: skip
+
+EMOJI: tuple[str, ...] = (
+    "👩\u200d💻", "👨\u200d👩\u200d👧\u200d👦", "🏳\ufe0f\u200d🌈", "🧑🏽\u200d🔬",
+    "🤷🏽\u200d♀\ufe0f", "❤\ufe0f\u200d🔥", "🇧🇷", "🇯🇵", "🇺🇦", "🇳🇬",
+    "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
+)  # fmt: skip
+RTL: tuple[str, ...] = (
+    "مرحبا بالجميع",
+    "شكرا على السؤال الرائع",
+    "שלום לכולם",
+    "תודה רבה על השאלה",
+)
+RTL_NAMES: tuple[str, ...] = ("ليلى حداد", "عمر فرح", "נועה כהן", "יונתן לוי")
+COMBINING: tuple[str, ...] = (
+    "cafe\u0301 chats",
+    "nai\u0308ve question",
+    "Z\u0324\u0354\u0367a\u0308\u0316l\u036eg\u030co\u0319",
+    "Ång\u0301stro\u0308m",
+)
+UNICODE_KINDS = ("emoji", "flag", "rtl", "combining")
+
+_STOP_WORDS = (
+    "a an and are as at be by can do does for from have how i if in is it its of on or our "
+    "the this to was we what when where which who why will with you your would could should "
+    "about into most more one some that they them their there these those has had did any "
+    "been being just so than then too very get got us my me use used using handle help helped "
+    "helps change describe slow down make think want need like tell keep"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+_FULLWIDTH = str.maketrans("0123456789Aa", "０１２３４５６７８９Ａａ")
+
+
+def keywords(question: str) -> list[str]:
+    """The words of a question worth echoing in an answer, longest first."""
+    plain = re.sub(r"[#@]\S+|https?://\S+", " ", question)
+    words = re.findall(r"[A-Za-z][A-Za-z'-]{2,}", plain)
+    seen: list[str] = []
+    for word in words:
+        low = word.lower()
+        if low not in _STOP and low not in seen:
+            seen.append(low)
+    seen.sort(key=len, reverse=True)
+    return seen[:6] or ["this", "that"]
+
+
+def answer_body(rng: random.Random, question: str) -> str:
+    """One answer to ``question`` in a participant's own words."""
+    words = keywords(question)
+    kw = rng.choice(words[:3])
+    others = [w for w in words if w != kw] or ["everything else"]
+    text = rng.choice(ANSWERS).format(kw=kw, Kw=kw.capitalize(), kw2=rng.choice(others))
+    if rng.random() < 0.2:
+        text += " " + rng.choice(("Anyone else?", "Curious what others think.", "🙂", "#lessons"))
+    return text
+
+
+def reply_body(rng: random.Random) -> str:
+    return rng.choice(REPLIES)
+
+
+def chatter_text(rng: random.Random, tag: str, name: str) -> str:
+    template = rng.choice(CHATTER)
+    return template.format(tag=tag, name=name, role=rng.choice(ROLES), place=rng.choice(PLACES))
+
+
+def answer_label(question_label: str, *, fullwidth: bool = False) -> str:
+    """``Q2a`` -> ``A2a`` (or ``Ａ２ａ``)."""
+    label = "A" + question_label[1:]
+    return label.translate(_FULLWIDTH) if fullwidth else label
+
+
+PREFIX_STYLES: tuple[str, ...] = (
+    "none", "A1", "A1:", "a1 -", "A 1", "A1.", "A1)", "A1a", "fullwidth", "A1/A2", "A1..A2",
+)  # fmt: skip
+
+
+def prefixed(style: str, labels: list[str], bodies: list[str]) -> str:
+    """Join answer bodies with the prefixes of ``style`` (one or two questions)."""
+    first = answer_label(labels[0])
+    if style == "none":
+        return " ".join(bodies)
+    if style == "A1/A2":
+        return f"{first}/{answer_label(labels[1])} {bodies[0]}"
+    if style == "A1..A2":
+        return f"{first} {bodies[0]} {answer_label(labels[1])} {bodies[1]}"
+    simple = {
+        "A1": f"{first} ",
+        "A1:": f"{first}: ",
+        "a1 -": f"{first.lower()} - ",
+        "A 1": f"{first[0]} {first[1:]} ",
+        "A1.": f"{first}. ",
+        "A1)": f"{first}) ",
+        "A1a": f"{first}a " if first[-1].isdigit() else f"{first} ",
+        "fullwidth": f"{answer_label(labels[0], fullwidth=True)} ",
+    }
+    return simple[style] + bodies[0]
+
+
+def tag_variant(rng: random.Random, hashtag: str) -> str:
+    """The hashtag as people type it: mostly as written, sometimes all lower case."""
+    roll = rng.random()
+    if roll < 0.7:
+        return f"#{hashtag}"
+    if roll < 0.9:
+        return f"#{hashtag.lower()}"
+    return f"#{hashtag.upper()}"
+
+
+def with_hashtag(rng: random.Random, text: str, hashtag: str) -> str:
+    """Place the hashtag where people put it: at the end, the start or mid-sentence."""
+    tag = tag_variant(rng, hashtag)
+    roll = rng.random()
+    if roll < 0.8:
+        return f"{text} {tag}"
+    if roll < 0.9:
+        return f"{tag} {text}"
+    head, dot, tail = text.partition(". ")
+    return f"{head}. {tag} {tail}" if dot and tail else f"{text} {tag}"
+
+
+def decorate(rng: random.Random, text: str, kind: str) -> str:
+    """Add hard Unicode of ``kind`` (emoji ZWJ sequences, flags, RTL, combining marks)."""
+    if kind == "emoji":
+        return f"{text} {rng.choice(EMOJI[:6])}"
+    if kind == "flag":
+        return f"{rng.choice(EMOJI[6:])} {text}"
+    if kind == "rtl":
+        return f"{text} {rng.choice(RTL)}"
+    return f"{text} ({rng.choice(COMBINING)})"
+
+
+def stuffing_text(hashtag: str) -> str:
+    tags = " ".join(f"#{tag}" for tag in STUFFING_TAGS)
+    return f"Check this out!! #{hashtag} {tags} https://spam-hub.example/win"
+
+
+def edit_text(rng: random.Random, text: str) -> str:
+    """What a participant's edit does: fix a typo or add an afterthought."""
+    return text + rng.choice(
+        (" (edit: typo)", " Edit: forgot to say, it took us two years.", " [edited for clarity]")
+    )
+
+
+__all__ = [
+    "PREFIX_STYLES",
+    "UNICODE_KINDS",
+    "answer_body",
+    "answer_label",
+    "chatter_text",
+    "decorate",
+    "edit_text",
+    "keywords",
+    "prefixed",
+    "reply_body",
+    "stuffing_text",
+    "with_hashtag",
+]

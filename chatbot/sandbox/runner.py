@@ -1,0 +1,224 @@
+"""Both sandbox networks in one object: one seed, one clock, the bot's accounts, a crowd."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from chatbot.sandbox.clock import AcceleratedClock, Clock, SystemClock
+from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig, plan_crowd
+from chatbot.sandbox.crowd.driver import CrowdDriver
+from chatbot.sandbox.faults import FaultInjector, FaultSettings
+from chatbot.sandbox.web import SandboxHTTPServer
+
+NETWORKS = ("bluesky", "mastodon")
+FaultOption = float | FaultSettings | dict[str, float | FaultSettings]
+
+
+class Sandbox:
+    """Local Bluesky and Mastodon servers on 127.0.0.1, ready for the unmodified clients.
+
+    ::
+
+        with Sandbox(seed=1, speed=60) as sandbox:
+            client = atproto.Client(base_url=sandbox.bluesky_url + "/xrpc")
+            client.login(sandbox.bot_handle, sandbox.bot_password)
+
+    ``faults`` is a rate (0..1) for both servers, :class:`FaultSettings`, or a
+    dict of either per network.  ``speed`` above 1 (or a ``virtual_start``)
+    gives an :class:`AcceleratedClock` the servers, the crowd and the bot share;
+    its :meth:`describe` string is :attr:`clock_string`.  The bot's credentials
+    are throwaways that only this sandbox knows.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        speed: float = 1.0,
+        virtual_start: datetime | None = None,
+        clock: Clock | None = None,
+        faults: FaultOption = 0.0,
+        bluesky_port: int = 0,
+        mastodon_port: int = 0,
+        networks: tuple[str, ...] = NETWORKS,
+        bot_handle: str = "chatbot.sandbox.test",
+        bot_username: str = "chatbot",
+        rate_limits: bool = True,
+    ):
+        unknown = set(networks) - set(NETWORKS)
+        if unknown:
+            raise ValueError(f"unknown network(s) {sorted(unknown)}: choose from {NETWORKS}")
+        if speed <= 0:
+            raise ValueError("speed must be above 0")
+        self.seed = seed
+        self.speed = speed
+        self.virtual_start = virtual_start
+        self._clock = clock
+        self.faults = faults
+        self.ports = {"bluesky": bluesky_port, "mastodon": mastodon_port}
+        self.networks = tuple(n for n in NETWORKS if n in networks)
+        self.bot_handle = bot_handle
+        self.bot_username = bot_username
+        self.bot_password = _password(seed)
+        self.rate_limits = rate_limits
+        self.servers: dict[str, SandboxHTTPServer] = {}
+        self.bot_ids: dict[str, str] = {}  # network -> DID / account id
+        self.mastodon_token: str | None = None
+        self.drivers: list[CrowdDriver] = []
+
+    # -- life cycle --------------------------------------------------------
+    @property
+    def clock(self) -> Clock:
+        if self._clock is None:
+            if self.speed != 1.0 or self.virtual_start is not None:
+                self._clock = AcceleratedClock.starting_now(self.speed, self.virtual_start)
+            else:
+                self._clock = SystemClock()
+        return self._clock
+
+    @property
+    def clock_string(self) -> str:
+        describe = getattr(self.clock, "describe", None)
+        return describe() if describe else "system"
+
+    def start(self) -> Sandbox:
+        """Start the servers (on free ports unless given) and create the bot's accounts."""
+        if self.servers:
+            return self
+        try:
+            if "bluesky" in self.networks:
+                self._start_bluesky()
+            if "mastodon" in self.networks:
+                self._start_mastodon()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _injector(self, network: str, offset: int) -> FaultInjector:
+        option = self.faults.get(network, 0.0) if isinstance(self.faults, dict) else self.faults
+        settings = (
+            option if isinstance(option, FaultSettings) else FaultSettings(rate=float(option))
+        )
+        return FaultInjector(seed=self.seed * 1009 + offset, settings=settings)
+
+    def _start_bluesky(self) -> None:
+        from chatbot.sandbox.bluesky import BlueskyApp, BlueskyStore
+
+        store = BlueskyStore(self.clock, seed=self.seed)
+        app = BlueskyApp(
+            store,
+            clock=self.clock,
+            faults=self._injector("bluesky", 1),
+            rate_limits=self.rate_limits,
+        )
+        self.servers["bluesky"] = SandboxHTTPServer(app, port=self.ports["bluesky"]).start()
+        account = store.create_account(
+            self.bot_handle, self.bot_password, display_name="Chat bot (sandbox)"
+        )
+        self.bot_ids["bluesky"] = account.did
+
+    def _start_mastodon(self) -> None:
+        from chatbot.sandbox.mastodon.app import MastodonApp
+        from chatbot.sandbox.mastodon.store import MastodonStore
+
+        store = MastodonStore(clock=self.clock)
+        app = MastodonApp(store, clock=self.clock, faults=self._injector("mastodon", 2))
+        server = SandboxHTTPServer(app, port=self.ports["mastodon"])
+        store.base_url = server.url
+        self.servers["mastodon"] = server.start()
+        account = store.create_account(
+            self.bot_username, display_name="Chat bot (sandbox)", bot=True
+        )
+        self.bot_ids["mastodon"] = str(account["id"])
+        self.mastodon_token = store.token_for(self.bot_ids["mastodon"])
+
+    def stop(self) -> None:
+        """Stop every crowd and server; safe to call twice."""
+        for driver in self.drivers:
+            driver.stop()
+        for server in self.servers.values():
+            server.stop()
+        self.servers.clear()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- what clients need ---------------------------------------------------
+    def url(self, network: str) -> str:
+        return self.servers[network].url
+
+    @property
+    def bluesky_url(self) -> str:
+        return self.url("bluesky")
+
+    @property
+    def mastodon_url(self) -> str:
+        return self.url("mastodon")
+
+    def store(self, network: str) -> Any:
+        server = self.servers.get(network)
+        return server.app.store if server else None  # type: ignore[attr-defined]
+
+    @property
+    def bluesky(self) -> Any:
+        """The :class:`BlueskyStore` (None when Bluesky is not running)."""
+        return self.store("bluesky")
+
+    @property
+    def mastodon(self) -> Any:
+        """The :class:`MastodonStore` (None when Mastodon is not running)."""
+        return self.store("mastodon")
+
+    def credentials(self) -> dict[str, dict[str, str]]:
+        """Where and how the bot logs in: the JSON ``chatbot sandbox serve`` prints."""
+        found: dict[str, dict[str, str]] = {}
+        if "bluesky" in self.servers:
+            found["bluesky"] = {
+                "url": self.bluesky_url,
+                "handle": self.bot_handle,
+                "password": self.bot_password,
+            }
+        if "mastodon" in self.servers and self.mastodon_token:
+            found["mastodon"] = {"url": self.mastodon_url, "token": self.mastodon_token}
+        return found
+
+    # -- the crowd -----------------------------------------------------------
+    def crowd(self, schedule: ChatSchedule, config: CrowdConfig | None = None) -> CrowdDriver:
+        """A crowd driver for ``schedule``, seeded like the sandbox unless ``config`` says."""
+        config = config or CrowdConfig(seed=self.seed)
+        driver = CrowdDriver(
+            plan_crowd(config, schedule),
+            self.bluesky,
+            self.mastodon,
+            self.clock,
+            moderators=dict(self.bot_ids),
+        )
+        driver.setup()
+        self.drivers.append(driver)
+        return driver
+
+    def run_crowd(
+        self,
+        schedule: ChatSchedule,
+        config: CrowdConfig | None = None,
+        *,
+        until: datetime | None = None,
+    ) -> CrowdDriver:
+        """Start a crowd in a background thread on this sandbox's clock."""
+        driver = self.crowd(schedule, config)
+        driver.start(until=until)
+        return driver
+
+
+def _password(seed: int) -> str:
+    # Deterministic per seed so a demo can be replayed; it guards nothing real.
+    return "sandbox-" + hashlib.sha256(f"chatbot-sandbox:{seed}".encode()).hexdigest()[:16]
+
+
+__all__ = ["Sandbox"]
