@@ -1,0 +1,43 @@
+"""The transcript core stays pure: no CLI, storage, network clients or sandbox behind it."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import chatbot.transcript
+
+FORBIDDEN = (
+    "click",
+    "sqlmodel",
+    "sqlalchemy",
+    "atproto",
+    "mastodon",
+    "chatbot.platforms",
+    "chatbot.sandbox",
+)
+PACKAGE = Path(chatbot.transcript.__file__).parent
+
+
+def test_no_forbidden_import_statements() -> None:
+    for path in sorted(PACKAGE.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                assert not name.startswith(FORBIDDEN), f"{path.name} imports {name}"
+
+
+def test_importing_the_package_loads_none_of_them() -> None:
+    code = (
+        "import sys, chatbot.transcript; "
+        f"bad = [m for m in sys.modules if m.startswith({FORBIDDEN!r})]; "
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
