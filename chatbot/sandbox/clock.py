@@ -12,6 +12,7 @@ what time it is.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -81,6 +82,31 @@ class AcceleratedClock:
         return f"accelerated:{self.real_origin!r}:{self.virtual_origin.isoformat()}:{self.speed!r}"
 
 
+class ManualClock:
+    """A clock moved by hand: ``sleep`` and ``advance`` move it, nothing waits.
+
+    For tests and scripted rehearsals that must step through a chat exactly.
+    """
+
+    speed = 1.0
+
+    def __init__(self, start: datetime | None = None):
+        self._now = (start or datetime.now(UTC).replace(microsecond=0)).astimezone(UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, **delta: float) -> None:
+        """Move forward by a ``timedelta(**delta)``, e.g. ``advance(minutes=5)``."""
+        with self._lock:
+            self._now += timedelta(**delta)
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(seconds=seconds)
+
+
 def clock_from_string(text: str | None) -> Clock:
     """Rebuild a clock from :meth:`describe` output; empty or ``system`` is the wall clock."""
     if not text or text == "system":
@@ -93,4 +119,4 @@ def clock_from_string(text: str | None) -> Clock:
     return AcceleratedClock(float(real), datetime.fromisoformat(virtual), float(speed))
 
 
-__all__ = ["AcceleratedClock", "Clock", "SystemClock", "clock_from_string"]
+__all__ = ["AcceleratedClock", "Clock", "ManualClock", "SystemClock", "clock_from_string"]

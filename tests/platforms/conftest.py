@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -36,24 +35,6 @@ def counting(app_class: type) -> type:
 
     Counting.__name__ = f"Counting{app_class.__name__}"
     return Counting
-
-
-class ManualClock:
-    """A sandbox clock tests move by hand."""
-
-    speed = 1.0
-
-    def __init__(self) -> None:
-        self._now = datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, **delta: float) -> None:
-        self._now += timedelta(**delta)
-
-    def sleep(self, seconds: float) -> None:
-        self.advance(seconds=seconds)
 
 
 def set_faults(app: Any, **weights: float) -> None:

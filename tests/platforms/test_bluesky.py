@@ -16,7 +16,8 @@ from chatbot.platforms.base import iter_hashtag_pages, iter_hashtag_posts
 from chatbot.platforms.bluesky import POST
 from chatbot.platforms.facets import facet_slices
 from chatbot.platforms.keys import is_valid_tid, post_key, record_key
-from tests.platforms.conftest import PASSWORD, ManualClock, clear_faults, set_faults
+from chatbot.sandbox.clock import ManualClock
+from tests.platforms.conftest import PASSWORD, clear_faults, set_faults
 
 DUE = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 

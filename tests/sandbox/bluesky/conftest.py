@@ -5,13 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from atproto import Client
 
 from chatbot.sandbox.bluesky import BlueskyApp, BlueskyStore
+from chatbot.sandbox.clock import ManualClock
 from chatbot.sandbox.web import SandboxHTTPServer
 from tests.realdata import REAL_FIXTURES
 
@@ -19,27 +19,6 @@ PASSWORD = "correct horse battery staple"
 # The real recordings (see fixtures/real/SOURCES.md); tests that need them skip without them.
 REAL = REAL_FIXTURES / "bluesky"
 needs_recordings = pytest.mark.skipif(not REAL.is_dir(), reason=f"no recordings at {REAL}")
-
-
-class ManualClock:
-    """A clock tests move by hand; ``sleep`` advances it instead of waiting."""
-
-    speed = 1.0
-
-    def __init__(self, start: datetime | None = None):
-        self._now = start or datetime.now(UTC).replace(microsecond=0)
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def advance(self, **delta: float) -> None:
-        with self._lock:
-            self._now += timedelta(**delta)
-
-    def sleep(self, seconds: float) -> None:
-        self.advance(seconds=seconds)
 
 
 @dataclass

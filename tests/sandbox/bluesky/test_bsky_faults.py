@@ -9,9 +9,10 @@ from atproto_client import exceptions
 
 from chatbot.sandbox.bluesky import BlueskyApp
 from chatbot.sandbox.bluesky.ratelimit import Policy
+from chatbot.sandbox.clock import ManualClock
 from chatbot.sandbox.faults import FaultInjector
 
-from .conftest import ManualClock, Sandbox
+from .conftest import Sandbox
 
 
 def _only(sandbox: Sandbox, fault: str) -> None:

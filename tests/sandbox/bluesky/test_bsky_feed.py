@@ -10,8 +10,9 @@ from atproto import client_utils, models
 from atproto_client import exceptions
 
 from chatbot.sandbox.bluesky import NO_UNAUTHENTICATED, BlueskyApp
+from chatbot.sandbox.clock import ManualClock
 
-from .conftest import ManualClock, Sandbox
+from .conftest import Sandbox
 
 
 def _search(client, **params):

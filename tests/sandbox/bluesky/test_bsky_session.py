@@ -10,9 +10,9 @@ from atproto import Client, SessionEvent, models
 from atproto_client import exceptions
 
 from chatbot.sandbox.bluesky import BlueskyApp, decode_tid
-from chatbot.sandbox.clock import AcceleratedClock
+from chatbot.sandbox.clock import AcceleratedClock, ManualClock
 
-from .conftest import PASSWORD, ManualClock, Sandbox
+from .conftest import PASSWORD, Sandbox
 
 
 def test_create_account_then_log_in_by_handle_did_and_email(bsky: Sandbox) -> None:

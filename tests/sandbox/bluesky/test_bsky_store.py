@@ -8,8 +8,7 @@ from datetime import timedelta
 import pytest
 
 from chatbot.sandbox.bluesky import NO_UNAUTHENTICATED, BlueskyStore, StoreError, is_valid_tid
-
-from .conftest import ManualClock
+from chatbot.sandbox.clock import ManualClock
 
 
 @pytest.fixture

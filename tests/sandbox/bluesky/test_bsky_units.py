@@ -14,8 +14,9 @@ from chatbot.sandbox.bluesky import decode_tid, encode_tid, is_valid_tid, make_f
 from chatbot.sandbox.bluesky.cid import RecordEncodingError, record_cid
 from chatbot.sandbox.bluesky.richtext import grapheme_length, record_tags
 from chatbot.sandbox.bluesky.tid import TidGenerator, tid_for_datetime
+from chatbot.sandbox.clock import ManualClock
 
-from .conftest import REAL, ManualClock, needs_recordings
+from .conftest import REAL, needs_recordings
 
 
 @settings(deadline=None)  # a loaded CI machine must not make these flaky

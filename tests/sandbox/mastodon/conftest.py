@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from mastodon import Mastodon
@@ -16,27 +14,6 @@ from chatbot.sandbox.web import SandboxHTTPServer
 
 PASSWORD = "correct horse battery staple"
 _names = itertools.count(1)
-
-
-class ManualClock:
-    """A clock tests move by hand; ``sleep`` advances it instead of waiting."""
-
-    speed = 1.0
-
-    def __init__(self, start: datetime | None = None):
-        self._now = start or datetime.now(UTC)
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def advance(self, **delta: float) -> None:
-        with self._lock:
-            self._now += timedelta(**delta)
-
-    def sleep(self, seconds: float) -> None:
-        self.advance(seconds=seconds)
 
 
 class Sandbox:

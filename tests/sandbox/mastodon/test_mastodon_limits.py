@@ -15,11 +15,11 @@ from mastodon.errors import (
     MastodonServiceUnavailableError,
 )
 
-from chatbot.sandbox.clock import AcceleratedClock
+from chatbot.sandbox.clock import AcceleratedClock, ManualClock
 from chatbot.sandbox.faults import Fault, FaultInjector, FaultSettings
 from chatbot.sandbox.mastodon import Limit, RateLimits
 
-from .conftest import ManualClock, Sandbox
+from .conftest import Sandbox
 
 
 def test_headers_on_every_answer(sandbox: Sandbox):
