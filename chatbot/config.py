@@ -96,8 +96,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_attempts", 5, "Give up posting one post on one network after this many tries.", 1),
     Setting(
         "late_after_seconds",
-        600,
+        60,
         "A post sent more than this many seconds after its due time is marked late.",
+        minimum=0,
+    ),
+    Setting(
+        "late_limit_seconds",
+        600,
+        "A post not yet sent this many seconds after its due time (after downtime, a "
+        "long pause or rate limits) is skipped, and the moderator told; "
+        "`chatbot run --late-limit` overrides it.",
         minimum=0,
     ),
     Setting(

@@ -46,8 +46,10 @@ def cli() -> None:
 def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``cli``.
     from chatbot.cli import (
+        controls,  # noqa: F401
         load,  # noqa: F401
         questions,  # noqa: F401
+        run,  # noqa: F401
         sandbox,  # noqa: F401
     )
 

@@ -1,0 +1,202 @@
+"""The ``chatbot run`` command: post every due post exactly once, until stopped."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+from datetime import timedelta
+from types import FrameType
+from typing import Any
+
+import click
+
+from chatbot.cli import cli
+from chatbot.cli.options import database_url_option
+from chatbot.errors import UsageError
+
+CLOCK_ENV = "CHATBOT_CLOCK"
+
+
+def clock_option(function: Any) -> Any:
+    """``--clock TEXT`` (env ``CHATBOT_CLOCK``), passed as ``clock``."""
+    return click.option(
+        "--clock",
+        "clock",
+        envvar=CLOCK_ENV,
+        show_envvar=True,
+        default="system",
+        show_default=True,
+        metavar="CLOCK",
+        help="The clock to run on: 'system', or an accelerated sandbox clock string "
+        "(GET /_sandbox/clock on a sandbox server).",
+    )(function)
+
+
+def make_clock(text: str) -> Any:
+    """The clock a ``--clock`` string names; a bad one is a usage error."""
+    from chatbot.sandbox.clock import clock_from_string
+
+    try:
+        return clock_from_string(text)
+    except ValueError as error:
+        raise UsageError(f"--clock {text!r}: {error}; use 'system' or a sandbox clock") from None
+
+
+@cli.command("run")
+@click.argument("events", metavar="[EVENT]...", nargs=-1)
+@database_url_option
+@clock_option
+@click.option(
+    "--layout",
+    type=click.Choice(["standalone", "thread"]),
+    help="Questions as posts of their own (standalone), or as replies under the welcome "
+    "post (thread). Stored with the event; default: the event's, else standalone.",
+)
+@click.option(
+    "--recap-url", metavar="URL", help="Add this link to the wrap-up post (stored with the event)."
+)
+@click.option(
+    "--late-limit",
+    metavar="DURATION",
+    help="Skip a post not sent this long after its due time (e.g. 10m; "
+    "default: setting late_limit_seconds, 10m).",
+)
+@click.option("--until-done", is_flag=True, help="Exit once every post of the events is final.")
+def run_command(
+    events: tuple[str, ...],
+    database_url: str,
+    clock: str,
+    layout: str | None,
+    recap_url: str | None,
+    late_limit: str | None,
+    until_done: bool,
+) -> None:
+    """Post the scheduled posts of EVENT (an id or a hashtag), or of every live event.
+
+    Runs in the foreground, one line per action. Each post goes out once per
+    network, in order, even across crashes and several bot processes sharing
+    a PostgreSQL database. A post more than the late limit behind is skipped
+    and reported. Ctrl-C (or SIGTERM) lets the post in flight finish, then
+    exits 0. Credentials come from CHATBOT_BLUESKY_* / CHATBOT_MASTODON_*
+    or the private credentials file (docs/credentials.md).
+
+    Control a running chat from another terminal with chatbot status,
+    pause, resume, skip, delay and post-now.
+
+    \b
+    Example:
+        chatbot run sm35 --layout thread --recap-url https://example.org/sm35
+    """
+    from chatbot import controls
+    from chatbot.config import resolve_settings
+    from chatbot.credentials import load_credentials
+    from chatbot.db import init_db, session_scope
+    from chatbot.platforms import connect
+    from chatbot.retry import RetryPolicy
+    from chatbot.scheduler import BotService, RunOptions
+
+    settings = resolve_settings()
+    limit = (
+        controls.parse_delay(late_limit)
+        if late_limit is not None
+        else timedelta(seconds=float(settings["late_limit_seconds"]))
+    )
+    the_clock = make_clock(clock)
+    _quiet_logs()
+    credentials = load_credentials()
+    engine = init_db(database_url)
+    try:
+        with session_scope(engine) as session:
+            chosen = [
+                (e.id, e.hashtag, e.state, tuple(e.networks))
+                for e in (controls.resolve_event(session, ref) for ref in events)
+            ]
+        ids = [event_id for event_id, *_ in chosen if event_id is not None]
+        networks = sorted({n for *_, nets in chosen for n in nets})
+        for event_id, hashtag, state, _ in chosen:
+            if state in ("finished", "cancelled"):
+                _echo(f"note: #{hashtag} (event {event_id}) is {state}: nothing left to post.")
+        targets = ids if events else controls.live_event_ids(engine)
+        if layout is not None or recap_url is not None:
+            controls.set_options(engine, targets, layout=layout, recap_url=recap_url)
+        if not events:
+            with session_scope(engine) as session:
+                networks = sorted(_networks_of(session, targets))
+        options = RunOptions(
+            event_ids=tuple(ids) if events else None,
+            late_limit=limit,
+            late_after=timedelta(seconds=float(settings["late_after_seconds"])),
+            lease=timedelta(seconds=float(settings["claim_timeout_seconds"])),
+            policy=RetryPolicy(max_attempts=int(settings["max_attempts"])),
+            until_done=until_done,
+        )
+        service = BotService(
+            engine,
+            lambda network: connect(
+                network,
+                credentials,
+                clock=the_clock.now,
+                # Keep Bluesky's session across restarts: createSession is rate limited.
+                **({"persist_session": True} if network == "bluesky" else {}),
+            ),
+            clock=the_clock,
+            options=options,
+            out=_echo,
+        )
+        service.check_networks(networks)  # missing credentials: stop before any work
+        what = ", ".join(f"#{tag} (event {event_id})" for event_id, tag, *_ in chosen) or (
+            f"{len(targets)} live events" if len(targets) != 1 else "1 live event"
+        )
+        _echo(f"Running {what} on {' and '.join(networks) or 'no network yet'}; Ctrl-C stops.")
+        code = _run_with_signals(service)
+    finally:
+        engine.dispose()
+    sys.exit(code)
+
+
+def _networks_of(session: Any, event_ids: list[int]) -> set[str]:
+    from chatbot.models import Event
+
+    found: set[str] = set()
+    for event_id in event_ids:
+        event = session.get(Event, event_id)
+        if event is not None:
+            found.update(event.networks)
+    return found
+
+
+def _echo(line: str) -> None:
+    click.echo(line)
+    sys.stdout.flush()
+
+
+def _quiet_logs() -> None:
+    from chatbot.credentials import install_redaction
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # APScheduler warns on every tick a job is still busy posting: expected, not news.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    install_redaction()
+
+
+def _run_with_signals(service: Any) -> int:
+    def on_signal(number: int, frame: FrameType | None) -> None:
+        if service.stopping:
+            # A second Ctrl-C: leave now. A post being sent stays "posting" and the next
+            # run sends it again with the same key, which the network deduplicates.
+            _echo("Stopped at once; the next run finishes any post that was being sent.")
+            os._exit(130)
+        _echo("Stopping: finishing the post in flight (Ctrl-C again to quit at once)...")
+        service.stop()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return int(service.run())
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+__all__ = ["clock_option", "make_clock", "run_command"]

@@ -1,0 +1,406 @@
+"""The outbox as database functions: claim the next due post, then complete, fail or release it."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, update
+from sqlmodel import Session, col, select
+
+from chatbot import db
+from chatbot.delivery import (
+    ACTIVE_EVENT_STATES,
+    FINAL_STATES,
+    IDEMPOTENCY_WINDOWS,
+    LAYOUTS,
+    OPEN_STATES,
+    RATE_LIMITED,
+    Claim,
+    ClaimResult,
+    Notice,
+    Outcome,
+    failure_message,
+    with_recap,
+)
+from chatbot.errors import (
+    ChatbotError,
+    RateLimitedError,
+    TransientError,
+)
+from chatbot.models import Event, PostDelivery, ScheduledPost
+from chatbot.platforms.base import RemoteRef
+from chatbot.platforms.keys import post_key
+from chatbot.questionfile.timing import format_duration
+from chatbot.retry import RetryPolicy, describe_wait
+
+
+def make_key(delivery: PostDelivery, post: ScheduledPost, event: Event) -> str:
+    """The post key every try of ``delivery`` sends (fields that never change for the row)."""
+    return post_key(delivery.idempotency_key, post.key, event.start_at)
+
+
+def may_have_landed(delivery: PostDelivery) -> bool:
+    """True when an earlier try may have reached the network: finish it, never skip it."""
+    if delivery.state == "posting":
+        return True
+    return delivery.attempts > 0 and not (delivery.last_error or "").startswith(RATE_LIMITED)
+
+
+def _heads(
+    session: Session, network: str, event_ids: tuple[int, ...] | None
+) -> list[tuple[PostDelivery, ScheduledPost, Event]]:
+    """The first open delivery of every active, unpaused event on ``network``."""
+    query = (
+        select(PostDelivery, ScheduledPost, Event)
+        .join(ScheduledPost, col(ScheduledPost.id) == col(PostDelivery.scheduled_post_id))
+        .join(Event, col(Event.id) == col(PostDelivery.event_id))
+        .where(
+            PostDelivery.network == network,
+            col(PostDelivery.state).in_(OPEN_STATES),
+            col(Event.state).in_(ACTIVE_EVENT_STATES),
+            col(Event.paused).is_(False),
+        )
+        .order_by(col(PostDelivery.event_id), col(ScheduledPost.position))
+    )
+    if event_ids is not None:
+        query = query.where(col(PostDelivery.event_id).in_(event_ids))
+    heads: dict[int, tuple[PostDelivery, ScheduledPost, Event]] = {}
+    for row in session.exec(query):
+        heads.setdefault(row[0].event_id, row)
+    return sorted(heads.values(), key=lambda r: (r[0].due_at, r[0].event_id))
+
+
+def _lock(session: Session, head: PostDelivery) -> PostDelivery | None:
+    """Lock ``head`` if nobody else holds it and it is still what we read; else None."""
+    query = select(PostDelivery).where(
+        PostDelivery.id == head.id,
+        PostDelivery.state == head.state,
+        PostDelivery.attempts == head.attempts,
+    )
+    locked = session.exec(query.with_for_update(skip_locked=True)).first()
+    if locked is not None:
+        session.refresh(locked)  # the version the lock protects, not the cached one
+        if (locked.state, locked.attempts) != (head.state, head.attempts):
+            return None
+    return locked
+
+
+def claim_next(
+    engine: Engine,
+    network: str,
+    *,
+    now: datetime,
+    worker: str,
+    lease: timedelta,
+    late_limit: timedelta,
+    event_ids: tuple[int, ...] | None = None,
+) -> ClaimResult:
+    """Claim the next due post on ``network``, in one transaction.
+
+    Only the first open post of each event is a candidate, so Q2 never goes out
+    before Q1 on a network.  A pending post is due when its time (and its
+    retry time) has come; a post stuck in ``posting`` longer than ``lease`` is
+    claimed again and re-sent with the same key.  A pending post never sent
+    and more than ``late_limit`` past due is skipped (returned as a notice),
+    and the next one considered.
+    """
+    notices: list[Notice] = []
+    with db.session_scope(engine) as session:
+        while True:
+            progressed = False
+            for delivery, post, event in _heads(session, network, event_ids):
+                decision = _decide(delivery, now, lease, late_limit)
+                if decision is None:
+                    continue
+                locked = _lock(session, delivery)
+                if locked is None:
+                    continue
+                if decision == "claim":
+                    return ClaimResult(_claim(session, locked, post, event, now, worker), notices)
+                notices.append(_close(session, locked, post, event, now, decision, late_limit))
+                progressed = True
+                break  # that event's next post may be due too: look again
+            if not progressed:
+                return ClaimResult(None, notices)
+
+
+def _decide(
+    delivery: PostDelivery, now: datetime, lease: timedelta, late_limit: timedelta
+) -> str | None:
+    if delivery.state == "posting":
+        claimed = delivery.claimed_at or delivery.updated_at
+        if claimed > now - lease:
+            return None  # someone is posting it
+        window = IDEMPOTENCY_WINDOWS.get(delivery.network)
+        if window is not None and claimed < now - window:
+            return "unknown"
+        return "claim"
+    if delivery.due_at > now:
+        return None
+    if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
+        return None
+    if now - delivery.due_at > late_limit and not may_have_landed(delivery):
+        return "late"
+    return "claim"
+
+
+def _claim(
+    session: Session,
+    delivery: PostDelivery,
+    post: ScheduledPost,
+    event: Event,
+    now: datetime,
+    worker: str,
+) -> Claim:
+    reclaimed = delivery.state == "posting"
+    landed_before = may_have_landed(delivery)
+    delivery.state = "posting"
+    delivery.claimed_by = worker
+    delivery.claimed_at = now
+    delivery.attempts += 1
+    delivery.updated_at = now
+    session.add(delivery)
+    if event.state == "scheduled":
+        event.state = "running"
+        event.updated_at = now
+        session.add(event)
+    settings: dict[str, Any] = event.settings or {}
+    reply_to = root = None
+    if settings.get("layout") == "thread" and post.kind != "welcome":
+        reply_to = root = _welcome_ref(session, event, delivery.network)
+    text = delivery.text
+    recap = settings.get("recap_url")
+    if post.kind == "wrapup" and recap and str(recap) not in text:
+        text = with_recap(text, str(recap))
+    assert delivery.id is not None
+    return Claim(
+        delivery_id=delivery.id,
+        event_id=delivery.event_id,
+        network=delivery.network,
+        label=post.label,
+        kind=post.kind,
+        text=text,
+        key=make_key(delivery, post, event),
+        due_at=delivery.due_at,
+        attempts=delivery.attempts,
+        worker=worker,
+        hashtag=event.hashtag,
+        timezone=event.timezone,
+        language=str(settings["language"]) if settings.get("language") else None,
+        reply_to=reply_to,
+        root=root,
+        reclaimed=reclaimed,
+        landed_before=landed_before,
+        late_by=max(0.0, (now - delivery.due_at).total_seconds()),
+    )
+
+
+def _welcome_ref(session: Session, event: Event, network: str) -> RemoteRef | None:
+    found = session.exec(
+        select(PostDelivery)
+        .join(ScheduledPost, col(ScheduledPost.id) == col(PostDelivery.scheduled_post_id))
+        .where(
+            PostDelivery.event_id == event.id,
+            PostDelivery.network == network,
+            PostDelivery.state == "posted",
+            ScheduledPost.kind == "welcome",
+        )
+        .order_by(col(ScheduledPost.position))
+    ).first()
+    if found is None or not found.remote_uri:
+        return None
+    return RemoteRef(
+        network,
+        found.remote_id or "",
+        found.remote_uri,
+        found.remote_url or "",
+        found.remote_cid or "",
+    )
+
+
+def _close(
+    session: Session,
+    delivery: PostDelivery,
+    post: ScheduledPost,
+    event: Event,
+    now: datetime,
+    decision: str,
+    late_limit: timedelta,
+) -> Notice:
+    if decision == "late":
+        late = describe_wait((now - delivery.due_at).total_seconds())
+        reason = f"{late} late (limit {format_duration(late_limit)})"
+        state = "skipped"
+        delivery.last_error = f"skipped: {reason}"
+    else:
+        state = "failed"
+        reason = (
+            "outcome unknown: it was being posted when a bot process stopped, too long "
+            "ago to re-send safely; check the account and mark it by hand"
+        )
+        delivery.last_error = reason
+    delivery.state = state
+    delivery.claimed_by = None
+    delivery.updated_at = now
+    session.add(delivery)
+    session.flush()
+    finish_if_done(session, delivery.event_id, now)
+    return Notice(delivery.event_id, delivery.network, post.label, event.timezone, state, reason)
+
+
+def complete(
+    engine: Engine, claim: Claim, ref: RemoteRef, *, now: datetime, late_after: timedelta
+) -> Outcome:
+    """Record that ``claim`` is on its network at ``ref`` (idempotent)."""
+    late = now - claim.due_at > late_after
+    with db.session_scope(engine) as session:
+        delivery = session.get(PostDelivery, claim.delivery_id, with_for_update=True)
+        if delivery is None:
+            return Outcome("posted", "the post was removed from the plan", url=ref.url)
+        if delivery.state != "posted":
+            delivery.state = "posted"
+            delivery.remote_id = ref.id
+            delivery.remote_uri = ref.uri
+            delivery.remote_cid = ref.cid or None
+            delivery.remote_url = ref.url or None
+            delivery.posted_at = now
+            delivery.late = late
+            delivery.last_error = None
+            delivery.next_attempt_at = None
+            delivery.claimed_by = claim.worker
+            delivery.updated_at = now
+            session.add(delivery)
+            session.flush()
+            finish_if_done(session, delivery.event_id, now)
+        else:
+            late = delivery.late
+    return Outcome("posted", late=late, url=ref.url or ref.uri)
+
+
+def fail(
+    engine: Engine,
+    claim: Claim,
+    error: ChatbotError,
+    *,
+    now: datetime,
+    policy: RetryPolicy,
+    rng: random.Random | None = None,
+) -> Outcome:
+    """Record a failed try: back to pending with a retry time, or failed for good."""
+    retry_at = error.retry_at if isinstance(error, RateLimitedError) else None
+    retryable = isinstance(error, RateLimitedError | TransientError)
+    # A rate limit says "not yet", not "broken": on its own it never fails a post.
+    gives_up = isinstance(error, TransientError) and policy.gives_up(claim.attempts)
+    if retryable and not gives_up:
+        next_at = policy.next_attempt(now, claim.attempts, retry_at=retry_at, rng=rng)
+        why = "rate limited" if isinstance(error, RateLimitedError) else "network error"
+        outcome = Outcome("retry", f"retry in {describe_wait((next_at - now).total_seconds())} "
+                          f"({why})", next_at)  # fmt: skip
+        # "rate limited" marks a post no try of which can have landed (see may_have_landed).
+        refused = isinstance(error, RateLimitedError) and not claim.landed_before
+        stored = (RATE_LIMITED if refused else "") + str(error)
+        values: dict[str, Any] = {"state": "pending", "next_attempt_at": next_at}
+    else:
+        outcome = Outcome("failed", failure_message(error, claim, gives_up))
+        stored, values = outcome.message, {"state": "failed", "next_attempt_at": None}
+    with db.session_scope(engine) as session:
+        changed = session.exec(  # type: ignore[call-overload]
+            update(PostDelivery)
+            .where(
+                col(PostDelivery.id) == claim.delivery_id,
+                col(PostDelivery.state) == "posting",
+                col(PostDelivery.claimed_by) == claim.worker,
+            )
+            .values(last_error=stored[:1000], claimed_by=None, updated_at=now, **values)
+        )
+        if changed.rowcount and values["state"] == "failed":
+            finish_if_done(session, claim.event_id, now)
+    return outcome
+
+
+def release(engine: Engine, claim: Claim, *, now: datetime) -> bool:
+    """Give a claimed post back (pending, same key, tries kept); False if no longer ours."""
+    with db.session_scope(engine) as session:
+        changed = session.exec(  # type: ignore[call-overload]
+            update(PostDelivery)
+            .where(
+                col(PostDelivery.id) == claim.delivery_id,
+                col(PostDelivery.state) == "posting",
+                col(PostDelivery.claimed_by) == claim.worker,
+            )
+            .values(state="pending", claimed_by=None, updated_at=now)
+        )
+        return bool(changed.rowcount)
+
+
+def finish_if_done(session: Session, event_id: int, now: datetime) -> bool:
+    """Mark the event finished when every delivery of it is final; True if it is."""
+    # Lock the event first: two networks finishing their last posts at once must not
+    # each count the other's row as still open (PostgreSQL reads committed rows only).
+    event = session.exec(select(Event).where(Event.id == event_id).with_for_update()).first()
+    open_count = session.exec(
+        select(func.count())
+        .select_from(PostDelivery)
+        .where(PostDelivery.event_id == event_id, col(PostDelivery.state).in_(OPEN_STATES))
+    ).one()
+    if open_count:
+        return False
+    if event is not None and event.state in ("scheduled", "running", "paused"):
+        event.state = "finished"
+        event.updated_at = now
+        session.add(event)
+    return True
+
+
+def next_due(
+    engine: Engine, network: str, *, event_ids: tuple[int, ...] | None = None
+) -> datetime | None:
+    """When the next post on ``network`` may be claimed (its due or retry time), if any."""
+    with db.session_scope(engine) as session:
+        times = [
+            max(d.due_at, d.next_attempt_at or d.due_at)
+            for d, _, _ in _heads(session, network, event_ids)
+            if d.state == "pending"
+        ]
+    return min(times, default=None)
+
+
+def open_deliveries(
+    engine: Engine, event_ids: tuple[int, ...] | None = None
+) -> list[tuple[int, str, str]]:
+    """``(event_id, network, state)`` of every open delivery of active events (or of these)."""
+    with db.session_scope(engine) as session:
+        query = (
+            select(PostDelivery.event_id, PostDelivery.network, PostDelivery.state)
+            .join(Event, col(Event.id) == col(PostDelivery.event_id))
+            .where(col(PostDelivery.state).in_(OPEN_STATES))
+        )
+        if event_ids is not None:
+            query = query.where(col(PostDelivery.event_id).in_(event_ids))
+        else:
+            query = query.where(col(Event.state).in_(ACTIVE_EVENT_STATES))
+        return [tuple(row) for row in session.exec(query)]  # type: ignore[misc]
+
+
+__all__ = [
+    "FINAL_STATES",
+    "LAYOUTS",
+    "OPEN_STATES",
+    "Claim",
+    "ClaimResult",
+    "Notice",
+    "Outcome",
+    "claim_next",
+    "complete",
+    "fail",
+    "failure_message",
+    "finish_if_done",
+    "make_key",
+    "may_have_landed",
+    "next_due",
+    "open_deliveries",
+    "release",
+    "with_recap",
+]

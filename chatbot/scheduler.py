@@ -1,0 +1,363 @@
+"""The bot service behind ``chatbot run``: APScheduler jobs that claim, post and record posts."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import secrets
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+
+from chatbot import outbox
+from chatbot.errors import (
+    AuthError,
+    ChatbotError,
+    ConfigError,
+    StorageError,
+    TransientError,
+)
+from chatbot.platforms import NETWORKS, Platform
+from chatbot.retry import RetryPolicy
+from chatbot.sandbox.clock import Clock
+
+log = logging.getLogger(__name__)
+# APScheduler warns each time a tick finds a job still busy posting: expected here.
+_aps_log = logging.getLogger(f"{__name__}.apscheduler")
+_aps_log.setLevel(logging.ERROR)
+
+# Test-only: the probability (0..1) that the process exits at once right after a
+# network accepted a post and before the database records it, as a crash would.
+CRASH_AFTER_SEND_ENV = "CHATBOT_TEST_CRASH_AFTER_SEND"
+MIN_JOB_SECONDS = 0.05  # real seconds: the fastest an extra job may repeat
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How the runner behaves; times are in the clock's (possibly virtual) seconds."""
+
+    event_ids: tuple[int, ...] | None = None  # None: every live event, re-read each tick
+    late_limit: timedelta = timedelta(minutes=10)
+    late_after: timedelta = timedelta(minutes=1)
+    lease: timedelta = timedelta(minutes=5)
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    tick: float = 0.5  # real seconds between looks at the outbox (controls act within this)
+    until_done: bool = False
+
+
+@dataclass(frozen=True)
+class Job:
+    """An extra periodic job hosted by the service (e.g. the collector's poll)."""
+
+    name: str
+    func: Callable[[], object]
+    seconds: float
+    clock_time: bool = True  # seconds of the service's clock (virtual when accelerated)
+
+    def real_seconds(self, clock: Clock) -> float:
+        speed = getattr(clock, "speed", 1.0) if self.clock_time else 1.0
+        return max(MIN_JOB_SECONDS, self.seconds / (speed or 1.0))
+
+
+def worker_name() -> str:
+    """This process's name in ``claimed_by``: host, pid and a random tag."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class BotService:
+    """Posts every due post exactly once per network, and hosts other periodic jobs.
+
+    One APScheduler job per network claims that network's due posts one at a
+    time (so a slow or broken network never holds up the other); more jobs
+    are added with :meth:`add_job`.  :meth:`run` blocks until :meth:`stop`
+    (or, with ``until_done``, until every post of the events is final) and
+    returns the exit code.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        connect: Callable[[str], Platform],
+        *,
+        clock: Clock,
+        options: RunOptions | None = None,
+        out: Callable[[str], None] = print,
+        worker: str | None = None,
+        rng: random.Random | None = None,
+    ):
+        self.engine = engine
+        self.clock = clock
+        self.options = options or RunOptions()
+        self.worker = worker or worker_name()
+        self.jobs: list[Job] = []
+        self.exit_code = 0
+        self._connect = connect
+        self._out = out
+        self._rng = rng or random.Random()
+        self._platforms: dict[str, Platform] = {}
+        self._halted: dict[str, str] = {}
+        self._held: dict[int, outbox.Claim] = {}
+        self._lock = threading.Lock()
+        self._say_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._storage_trouble = False
+        self._crash_rate = float(os.environ.get(CRASH_AFTER_SEND_ENV) or 0)
+
+    # -- hosting ------------------------------------------------------------
+    def add_job(
+        self,
+        func: Callable[[], object],
+        seconds: float,
+        *,
+        name: str | None = None,
+        clock_time: bool = True,
+    ) -> Job:
+        """Run ``func()`` every ``seconds`` (clock seconds unless ``clock_time=False``).
+
+        Call before :meth:`run`.  A job never overlaps itself; its exceptions
+        are logged and it runs again next time.
+        """
+        job = Job(name or getattr(func, "__name__", "job"), func, seconds, clock_time)
+        if any(j.name == job.name for j in self.jobs):
+            raise ValueError(f"a job named {job.name!r} is already added")
+        self.jobs.append(job)
+        return job
+
+    def platform(self, network: str) -> Platform:
+        """The adapter for ``network``, made once and shared (thread-safe creation)."""
+        with self._lock:
+            if network not in self._platforms:
+                self._platforms[network] = self._connect(network)
+            return self._platforms[network]
+
+    def check_networks(self, networks: list[str]) -> None:
+        """Make every adapter needed now, so missing credentials stop the run before any work."""
+        for network in networks:
+            self.platform(network)
+
+    def stop(self, code: int | None = None) -> None:
+        """Ask :meth:`run` to finish: no new claims; the post in flight completes."""
+        if code is not None and self.exit_code == 0:
+            self.exit_code = code
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def say(self, timezone: str, label: str, network: str, what: str) -> None:
+        """One output line: time in the event's zone, post, network, what happened."""
+        stamp = self.clock.now().astimezone(ZoneInfo(timezone)).strftime("%H:%M:%S %Z")
+        with self._say_lock:
+            self._out(f"{stamp}  {label}  {network}  {what}")
+
+    # -- running ------------------------------------------------------------
+    def run(self) -> int:
+        """Start the jobs and block until stopped; returns the exit code."""
+        scheduler = BackgroundScheduler(
+            logger=_aps_log,
+            timezone=UTC,
+            executors={
+                "default": ThreadPoolExecutor(max_workers=len(NETWORKS) + 2 + len(self.jobs))
+            },
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        first = datetime.now(UTC)
+        scheduler.add_job(self._guarded(self.warm_up), id="warm-up", next_run_time=first)
+        for network in NETWORKS:
+            scheduler.add_job(
+                self._guarded(self.post_job, network), "interval", seconds=self.options.tick,
+                id=f"post-{network}", next_run_time=first,
+            )  # fmt: skip
+        if self.options.until_done:
+            scheduler.add_job(
+                self._guarded(self.check_done), "interval", seconds=self.options.tick,
+                id="until-done", next_run_time=first + timedelta(seconds=self.options.tick / 2),
+            )  # fmt: skip
+        for job in self.jobs:
+            scheduler.add_job(
+                self._guarded(job.func), "interval", seconds=job.real_seconds(self.clock),
+                id=f"job-{job.name}", next_run_time=first,
+            )  # fmt: skip
+        scheduler.start()
+        try:
+            while not self._stop.wait(0.2):
+                pass
+        finally:
+            self._stop.set()
+            scheduler.shutdown(wait=True)
+            self._release_held()
+        return self.exit_code
+
+    def _guarded(self, func: Callable[..., object], *args: object) -> Callable[[], None]:
+        def run() -> None:
+            if self.stopping:
+                return
+            try:
+                func(*args)
+            except StorageError as error:
+                if not self._storage_trouble:  # say it once, not every tick
+                    self._out(f"database trouble: {error}; retrying")
+                self._storage_trouble = True
+            except Exception:
+                log.exception(
+                    "job %s failed; it runs again next time", getattr(func, "__name__", func)
+                )
+
+        return run
+
+    def _release_held(self) -> None:
+        for claim in list(self._held.values()):
+            try:
+                outbox.release(self.engine, claim, now=self.clock.now())
+            except ChatbotError as error:  # the lease will recover it
+                log.warning("could not release %s on %s: %s", claim.label, claim.network, error)
+
+    # -- posting --------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Log in to every network in use before its first post is due.
+
+        Refused credentials stop that network at once, with the message, instead
+        of at the first post; anything else is left for the posts' own retries.
+        """
+        open_rows = outbox.open_deliveries(self.engine, self.options.event_ids)
+        for network in sorted({network for _, network, _ in open_rows} | set(self._platforms)):
+            try:
+                platform = self.platform(network)
+                identity = platform.account()
+                platform.limits()  # Mastodon reads its instance's limits once
+            except (AuthError, ConfigError) as error:
+                self._halt(network, str(error))
+            except ChatbotError as error:
+                log.info("warm-up on %s: %s", network, error)
+            else:
+                log.info("logged in to %s as %s", network, identity.handle)
+
+    def post_job(self, network: str) -> None:
+        """The scheduled job: post what is due, then wait for a post due before the next tick.
+
+        Polling alone would make every post late by half a tick on average.
+        """
+        self.post_due(network)
+        if self.stopping or network in self._halted:
+            return
+        upcoming = outbox.next_due(self.engine, network, event_ids=self.options.event_ids)
+        if upcoming is None:
+            return
+        speed = getattr(self.clock, "speed", 1.0) or 1.0
+        wait = (upcoming - self.clock.now()).total_seconds() / speed
+        if 0 < wait < self.options.tick:
+            if self._stop.wait(wait):
+                return
+            self.post_due(network)
+
+    def post_due(self, network: str) -> int:
+        """Post every post now due on ``network``, oldest first; returns how many were tried."""
+        count = 0
+        while not self.stopping and network not in self._halted and self.post_one(network):
+            count += 1
+        return count
+
+    def post_one(self, network: str) -> bool:
+        """Claim, post and record one due post; False when nothing was due."""
+        options = self.options
+        result = outbox.claim_next(
+            self.engine, network, now=self.clock.now(), worker=self.worker,
+            lease=options.lease, late_limit=options.late_limit, event_ids=options.event_ids,
+        )  # fmt: skip
+        self._storage_trouble = False
+        for notice in result.notices:
+            self.say(
+                notice.timezone, notice.label, notice.network, f"{notice.state}: {notice.reason}"
+            )
+        claim = result.claim
+        if claim is None:
+            return bool(result.notices)
+        self._held[claim.delivery_id] = claim
+        try:
+            self._send(claim)
+        finally:
+            self._held.pop(claim.delivery_id, None)
+        return True
+
+    def _send(self, claim: outbox.Claim) -> None:
+        try:
+            platform = self.platform(claim.network)
+        except ConfigError as error:  # no credentials for a network a newly loaded event uses
+            outbox.release(self.engine, claim, now=self.clock.now())
+            self._halt(claim.network, str(error))
+            return
+        try:
+            ref = platform.post(
+                claim.text, key=claim.key, reply_to=claim.reply_to, root=claim.root,
+                language=claim.language,
+            )  # fmt: skip
+        except ChatbotError as error:
+            self._failed(claim, error)
+            return
+        except Exception as error:  # a bug or an untranslated client error: retry, say so
+            log.exception("posting %s on %s", claim.label, claim.network)
+            self._failed(claim, TransientError(f"{type(error).__name__}: {error}"))
+            return
+        if self._crash_rate and self._rng.random() < self._crash_rate:
+            os._exit(86)  # test-only: see CRASH_AFTER_SEND_ENV
+        outcome = outbox.complete(
+            self.engine, claim, ref, now=self.clock.now(), late_after=self.options.late_after
+        )
+        what = "posted"
+        if outcome.late:
+            minutes = max(1, round(claim.late_by / 60))
+            what = f"posted late ({minutes} min)"
+        if claim.reclaimed:
+            what += " (recovered after a stop)"
+        self.say(claim.timezone, claim.label, claim.network, f"{what}  {outcome.url}".rstrip())
+
+    def _failed(self, claim: outbox.Claim, error: ChatbotError) -> None:
+        outcome = outbox.fail(
+            self.engine, claim, error, now=self.clock.now(), policy=self.options.policy,
+            rng=self._rng,
+        )  # fmt: skip
+        self.say(claim.timezone, claim.label, claim.network, outcome.message)
+        if isinstance(error, AuthError):
+            self._halt(claim.network, str(error))
+
+    def _halt(self, network: str, reason: str) -> None:
+        if network in self._halted:
+            return
+        self._halted[network] = reason
+        self._out(
+            f"Stopped posting on {network}: {reason}. The other network carries on; "
+            f"fix this and start chatbot run again to post the rest on {network}."
+        )
+
+    @property
+    def halted(self) -> dict[str, str]:
+        return dict(self._halted)
+
+    def check_done(self) -> bool:
+        """With ``until_done``: stop when every post is final (exit 1 if a network halted)."""
+        left = outbox.open_deliveries(self.engine, self.options.event_ids)
+        if not left:
+            self._out("All posts are done.")
+            self.stop(1 if self._halted else 0)
+            return True
+        if all(network in self._halted for _, network, _ in left):
+            networks = sorted({network for _, network, _ in left})
+            self._out(
+                f"{len(left)} posts are left on {', '.join(networks)}, where posting stopped; "
+                "fix the problem above and run again."
+            )
+            self.stop(1)
+            return True
+        return False
+
+
+__all__ = ["CRASH_AFTER_SEND_ENV", "BotService", "Job", "RunOptions", "worker_name"]

@@ -1,0 +1,67 @@
+"""Two runners on one database, and a runner under injected faults: still exactly once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from chatbot.models import PostDelivery
+from chatbot.sandbox.runner import Sandbox
+from tests.scheduler.conftest import (
+    Runner,
+    bluesky_posts,
+    expected_texts,
+    load_chat,
+    mastodon_posts,
+    sandbox_env,
+)
+
+SPACING = timedelta(seconds=20)
+
+
+@pytest.fixture
+def postgres_url(database_url: str) -> str:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("two bot processes share a PostgreSQL database (SQLite: one machine)")
+    return database_url
+
+
+def test_two_runners_on_one_postgresql_database_post_each_post_once(engine, postgres_url, tmp_path):
+    database_url = postgres_url
+    with Sandbox(seed=12, speed=60) as box:
+        event_id = load_chat(
+            engine, box.clock.now() + timedelta(seconds=60), questions=4, spacing=SPACING
+        )
+        env = sandbox_env(box, database_url, tmp_path)
+        args = (str(event_id), "--until-done")
+        runners = [Runner(env, tmp_path / f"run{n}.log", *args) for n in (1, 2)]
+        codes = [runner.wait(timeout=60) for runner in runners]
+        assert codes == [0, 0], [r.output() for r in runners]
+        blue, masto = bluesky_posts(box), mastodon_posts(box)
+    assert blue.texts == expected_texts(4)
+    assert len(masto.texts) == 6 and len({s["id"] for s in masto.raw}) == 6
+    posted = [line for r in runners for line in r.output().splitlines() if "  posted" in line]
+    assert len(posted) == 12  # each post reported by exactly one of the two
+    with Session(engine) as session:
+        workers = {d.claimed_by for d in session.exec(select(PostDelivery))}
+    assert len(workers) >= 1 and all(workers)
+
+
+def test_every_post_goes_out_once_with_a_fifth_of_requests_failing(engine, database_url, tmp_path):
+    with Sandbox(seed=13, speed=60, faults=0.2) as box:
+        event_id = load_chat(
+            engine, box.clock.now() + timedelta(seconds=60), questions=4, spacing=SPACING
+        )
+        env = sandbox_env(box, database_url, tmp_path)
+        env["CHATBOT_MAX_ATTEMPTS"] = "30"  # a fifth failing, five tries in a row can fail
+        runner = Runner(env, tmp_path / "run.log", str(event_id), "--until-done")
+        assert runner.wait(timeout=90) == 0, runner.output()
+        faults = {n: dict(box.servers[n].app.faults.counts) for n in ("bluesky", "mastodon")}
+        box.servers["bluesky"].app.faults.settings.update({"rate": 0})
+        box.servers["mastodon"].app.faults.settings.update({"rate": 0})
+        blue, masto = bluesky_posts(box), mastodon_posts(box)
+    assert sum(faults["bluesky"].values()) and sum(faults["mastodon"].values()), faults
+    assert blue.texts == expected_texts(4)
+    assert len(masto.texts) == 6 and len({s["id"] for s in masto.raw}) == 6
