@@ -46,11 +46,14 @@ def cli() -> None:
 def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``cli``.
     from chatbot.cli import (
+        collect,  # noqa: F401
         controls,  # noqa: F401
+        importing,  # noqa: F401
         load,  # noqa: F401
         questions,  # noqa: F401
         run,  # noqa: F401
         sandbox,  # noqa: F401
+        transcript,  # noqa: F401
     )
 
 

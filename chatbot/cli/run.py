@@ -64,6 +64,13 @@ def make_clock(text: str) -> Any:
     "default: setting late_limit_seconds, 10m).",
 )
 @click.option("--until-done", is_flag=True, help="Exit once every post of the events is final.")
+@click.option(
+    "--collect/--no-collect",
+    default=True,
+    show_default=True,
+    help="Collect the answers while running (from before the welcome until after the "
+    "wrap-up); `chatbot collect` finishes or backfills it later.",
+)
 def run_command(
     events: tuple[str, ...],
     database_url: str,
@@ -72,6 +79,7 @@ def run_command(
     recap_url: str | None,
     late_limit: str | None,
     until_done: bool,
+    collect: bool,
 ) -> None:
     """Post the scheduled posts of EVENT (an id or a hashtag), or of every live event.
 
@@ -79,7 +87,9 @@ def run_command(
     network, in order, even across crashes and several bot processes sharing
     a PostgreSQL database. A post more than the late limit behind is skipped
     and reported. Ctrl-C (or SIGTERM) lets the post in flight finish, then
-    exits 0. Credentials come from CHATBOT_BLUESKY_* / CHATBOT_MASTODON_*
+    exits 0. Unless --no-collect, the answers are collected meanwhile (with
+    --until-done the run ends with the posting; `chatbot collect` then
+    finishes the collection). Credentials come from CHATBOT_BLUESKY_* / CHATBOT_MASTODON_*
     or the private credentials file (docs/credentials.md).
 
     Control a running chat from another terminal with chatbot status,
@@ -146,11 +156,28 @@ def run_command(
             out=_echo,
         )
         service.check_networks(networks)  # missing credentials: stop before any work
+        collection = None
+        if collect:
+            from chatbot.collect.job import CollectionJob
+
+            collection = CollectionJob(
+                engine,
+                service.platform,
+                the_clock,
+                event_ids=ids if events else None,
+                say=_echo,
+            )
+            # Each event's collector paces itself; the job only looks every few seconds.
+            service.add_job(collection, seconds=5, name="collect")
         what = ", ".join(f"#{tag} (event {event_id})" for event_id, tag, *_ in chosen) or (
             f"{len(targets)} live events" if len(targets) != 1 else "1 live event"
         )
         _echo(f"Running {what} on {' and '.join(networks) or 'no network yet'}; Ctrl-C stops.")
-        code = _run_with_signals(service)
+        try:
+            code = _run_with_signals(service)
+        finally:
+            if collection is not None:
+                collection.close()
     finally:
         engine.dispose()
     sys.exit(code)

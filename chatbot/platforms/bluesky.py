@@ -46,6 +46,7 @@ T = TypeVar("T")
 
 NETWORK = "bluesky"
 POST = "app.bsky.feed.post"
+THREADGATE = "app.bsky.feed.threadgate"
 DEFAULT_SERVICE = "https://bsky.social"
 _AUTH_ERRORS = {"AuthenticationRequired", "InvalidToken", "ExpiredToken", "AccountTakedown"}
 _STALE_SESSION = {"ExpiredToken", "InvalidToken"}
@@ -105,7 +106,9 @@ def has_tag(post: NormalisedPost, tag: str) -> bool:
     wanted = tag.lstrip("#").lower()
     if wanted in post.tags:
         return True
-    return bool(re.search(rf"(?<![\w#])#{re.escape(wanted)}(?!\w)", post.text, re.IGNORECASE))
+    # As Bluesky's apps do: a tag starts the text or follows white space, so the
+    # fragment in "https://example.org/#sm35" is not one.
+    return bool(re.search(rf"(?<!\S)#{re.escape(wanted)}(?!\w)", post.text, re.IGNORECASE))
 
 
 class BlueskyPlatform:
@@ -322,6 +325,32 @@ class BlueskyPlatform:
         answer = self._query("app.bsky.feed.getPosts", {"uris": [ref.uri]})
         posts = answer.get("posts") or []
         return from_bluesky_post_view(posts[0]) if posts else None
+
+    def fetch_many(self, uris: list[str]) -> dict[str, NormalisedPost]:
+        """The posts among ``uris`` (at most 25) that still exist, by URI (one getPosts call)."""
+        answer = self._query("app.bsky.feed.getPosts", {"uris": list(uris[:25])})
+        views = [v for v in answer.get("posts") or [] if isinstance(v, dict)]
+        posts = (from_bluesky_post_view(view) for view in views)
+        return {post.uri: post for post in posts}
+
+    def profiles(self, actors: list[str]) -> list[dict[str, Any]]:
+        """Full profile views (bio, labels, follower count) of up to 25 DIDs or handles."""
+        answer = self._query("app.bsky.actor.getProfiles", {"actors": list(actors[:25])})
+        return [p for p in answer.get("profiles") or [] if isinstance(p, dict)]
+
+    def hide_reply(self, root: RemoteRef, uri: str) -> None:
+        """Add ``uri`` to the threadgate ``hiddenReplies`` of our own post ``root``."""
+        rkey = root.uri.rsplit("/", 1)[-1]
+        params = {"repo": self.did, "collection": THREADGATE, "rkey": rkey}
+        try:
+            gate = dict(self._query("com.atproto.repo.getRecord", params).get("value") or {})
+        except NotFoundError:  # no threadgate yet
+            gate = {"$type": THREADGATE, "post": root.uri, "createdAt": _iso(self._now())}
+        hidden = list(gate.get("hiddenReplies") or [])
+        if uri not in hidden:
+            gate["hiddenReplies"] = [*hidden, uri][-300:]
+            data = {**params, "record": gate}
+            self._call(lambda client: client.com.atproto.repo.put_record(data=data))
 
     def thread(self, ref: RemoteRef) -> Thread:
         try:

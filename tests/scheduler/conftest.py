@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,30 +21,13 @@ from chatbot.loading import load_event
 from chatbot.platforms import connect
 from chatbot.platforms.bluesky import POST
 from chatbot.retry import RetryPolicy
+from chatbot.sandbox.clock import ManualClock
 from chatbot.sandbox.runner import Sandbox
 from chatbot.scheduler import BotService, RunOptions
 from tests.factories import make_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 HASHTAG = "sched"
-
-
-class ManualClock:
-    """A clock tests move by hand; ``sleep`` advances it."""
-
-    speed = 1.0
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime.now(UTC).replace(microsecond=0)
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, **delta: float) -> None:
-        self._now += timedelta(**delta)
-
-    def sleep(self, seconds: float) -> None:
-        self.advance(seconds=seconds)
 
 
 def sandbox_env(box: Sandbox, database_url: str, tmp: Path) -> dict[str, str]:

@@ -1,0 +1,193 @@
+"""The ``chatbot collect`` command: collect an event's posts now (live, or a backfill)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from chatbot.cli import cli
+from chatbot.cli.options import database_url_option, json_option
+from chatbot.errors import UsageError
+
+CLOCK_ENV = "CHATBOT_CLOCK"
+
+
+def _clock(text: str) -> Any:
+    from chatbot.sandbox.clock import clock_from_string
+
+    try:
+        return clock_from_string(text)
+    except ValueError as error:
+        raise UsageError(f"--clock {text!r}: {error}; use 'system' or a sandbox clock") from None
+
+
+def _when(text: str | None, name: str) -> datetime | None:
+    from chatbot.platforms.normalise import parse_time
+
+    if text is None:
+        return None
+    moment = parse_time(text)
+    if moment is None:
+        raise UsageError(f"{name} {text!r} is not a time; use ISO 8601, e.g. 2027-12-07T17:00Z")
+    return moment
+
+
+class _Progress:
+    """A bar over the collection window on a terminal, plain lines otherwise."""
+
+    def __init__(self, label: str, start: datetime, end: datetime, quiet: bool):
+        self.start, self.end, self.quiet = start, end, quiet
+        self.counts: dict[str, int] = {}
+        self.bar: Any = None
+        self.tty = sys.stderr.isatty() and not quiet
+        if self.tty:
+            length = max(int((end - start).total_seconds()), 1)
+            self.bar = click.progressbar(
+                length=length, label=label, file=sys.stderr, show_pos=False, show_eta=False,
+                item_show_func=lambda _: ", ".join(f"{n} {c}" for n, c in self.counts.items()),
+            )  # fmt: skip
+            self.bar.__enter__()
+
+    def page(self, network: str, posts: int) -> None:
+        self.counts[network] = self.counts.get(network, 0) + posts
+        if self.bar is not None:
+            self.bar.update(0, network)
+        elif not self.quiet:
+            click.echo(f"{network}: {posts} posts on this page", err=True)
+
+    def at(self, now: datetime) -> None:
+        if self.bar is not None:
+            done = (min(max(now, self.start), self.end) - self.start).total_seconds()
+            self.bar.update(int(done) - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.at(self.end)
+            self.bar.__exit__(None, None, None)
+
+
+@cli.command("collect")
+@click.argument("event")
+@click.option("--since", metavar="TIME", help="Collect from this time (default: the window).")
+@click.option("--until", metavar="TIME", help="Collect up to this time (default: the window).")
+@click.option(
+    "--network", "networks", multiple=True, type=click.Choice(["bluesky", "mastodon"]),
+    help="Only this network (repeatable; default: the event's networks).",
+)  # fmt: skip
+@click.option("--once", is_flag=True, help="One complete pass, then stop.")
+@click.option(
+    "--stream/--no-stream", default=True, show_default=True,
+    help="Also follow Mastodon's hashtag stream between polls (polling stays the fallback).",
+)  # fmt: skip
+@click.option(
+    "--clock", default="system", envvar=CLOCK_ENV, show_envvar=True, metavar="CLOCK",
+    help="The clock: 'system', or an accelerated sandbox clock string.",
+)  # fmt: skip
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@database_url_option
+@json_option
+def collect_command(
+    event: str,
+    since: str | None,
+    until: str | None,
+    networks: tuple[str, ...],
+    once: bool,
+    stream: bool,
+    clock: str,
+    quiet: bool,
+    database_url: str,
+    as_json: bool,
+) -> None:
+    """Collect EVENT's posts: the hashtag, question threads, replies, edits, deletions.
+
+    EVENT is an event id, a hashtag (its latest chat) or TAG@YYYY-MM-DD. It
+    runs until the collection window is over and checked (at once for a past
+    chat: a backfill), resuming from stored cursors; stop it any time and run
+    it again. Credentials come from the environment or the credentials file.
+
+    Example:
+
+        chatbot collect sm35 --since 2027-12-07T16:45Z
+    """
+    from chatbot.collect import Collector, Pacer
+    from chatbot.collect.events import find_event
+    from chatbot.config import resolve_settings
+    from chatbot.credentials import load_credentials
+    from chatbot.db import init_db, session_scope
+    from chatbot.platforms import connect
+
+    low, high = _when(since, "--since"), _when(until, "--until")
+    if low and high and low >= high:
+        raise UsageError("--since must be before --until")
+    the_clock = _clock(clock)
+    engine = init_db(database_url)
+    with session_scope(engine) as session:
+        found = find_event(session, event)
+        event_id, hashtag = found.id, found.hashtag
+        chosen = [n for n in found.networks if not networks or n in networks]
+        start, end = low or found.collect_from, high or found.collect_until
+    if not chosen:
+        raise UsageError(f"#{hashtag} has no network to collect from (its networks: none chosen)")
+    credentials = load_credentials()
+    platforms = [connect(n, credentials, clock=the_clock.now, **_session_option(n)) for n in chosen]
+    progress = _Progress(f"#{hashtag}", start, end, quiet or as_json)
+    collector = Collector(
+        engine, event_id or 0, platforms, the_clock, since=low, until=high,
+        on_page=progress.page, stream=stream and not once,
+        pacer=Pacer(interval=float(resolve_settings()["poll_interval_seconds"])),
+    )  # fmt: skip
+    reports = []
+    stop = threading.Event()
+    interrupted = False
+    try:
+        while True:
+            report = collector.step(sweep=True if once else None)
+            reports.append(report)
+            progress.at(the_clock.now())
+            if not quiet and not as_json and not progress.tty:
+                click.echo(report.summary(), err=True)
+            if once or collector.done:
+                break
+            wait = ((collector.next_at or the_clock.now()) - the_clock.now()).total_seconds()
+            if stop.wait(max(wait, 0.0) / float(getattr(the_clock, "speed", 1.0) or 1.0)):
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        collector.close()
+        progress.close()
+    totals = {
+        "event_id": event_id,
+        "hashtag": hashtag,
+        "steps": len(reports),
+        "new": sum(r.new for r in reports),
+        "updated": sum(r.updated for r in reports),
+        "deleted": sum(r.deleted for r in reports),
+        "errors": [e for r in reports for e in r.errors],
+        "done": collector.done,
+        "interrupted": interrupted,
+        "finished_at": datetime.now(UTC).isoformat(),
+    }
+    if as_json:
+        click.echo(json.dumps(totals, indent=2))
+    else:
+        state = "window closed and checked" if collector.done else "stopped; run again to resume"
+        if interrupted:
+            state = "interrupted; pages stored so far are kept; run again to resume"
+        click.echo(
+            f"#{hashtag}: {totals['new']} new, {totals['updated']} updated, "
+            f"{totals['deleted']} deleted in {len(reports)} complete passes ({state})"
+        )
+
+
+def _session_option(network: str) -> dict[str, Any]:
+    # Keep Bluesky's session across restarts: createSession is rate limited.
+    return {"persist_session": True} if network == "bluesky" else {}
+
+
+__all__ = ["collect_command"]

@@ -1,0 +1,132 @@
+"""The ``chatbot transcript`` and ``chatbot hide`` commands: exports and moderation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from chatbot.cli import cli
+from chatbot.cli.options import database_url_option, json_option
+
+FORMAT_CHOICES = ("json", "jsonl", "md", "csv")
+
+
+@cli.command("transcript")
+@click.argument("event")
+@click.option(
+    "--format", "formats", multiple=True, type=click.Choice(FORMAT_CHOICES),
+    help="Format to write (repeatable; default: all four).",
+)  # fmt: skip
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write to (default: transcripts/<hashtag>-<date>/).",
+)  # fmt: skip
+@click.option(
+    "--anonymise-opted-out", is_flag=True,
+    help="Keep opted-out participants' posts with their names and links removed.",
+)  # fmt: skip
+@click.option(
+    "--review", is_flag=True,
+    help="Keep spam and moderator-hidden posts, flagged, for review (not for publishing).",
+)  # fmt: skip
+@database_url_option
+@json_option
+def transcript_command(
+    event: str,
+    formats: tuple[str, ...],
+    out_dir: Path | None,
+    anonymise_opted_out: bool,
+    review: bool,
+    database_url: str,
+    as_json: bool,
+) -> None:
+    """Write EVENT's transcript: questions, answers and threads, as JSON, JSONL, Markdown, CSV.
+
+    Deleted posts, posts of participants who opted out, unlisted or private
+    posts and posts hidden by request never appear; spam and posts hidden by
+    a moderator appear only with --review. The JSON format is described in
+    docs/transcript-format.md.
+
+    Example:
+
+        chatbot transcript sm35 --format md --format csv
+    """
+    from chatbot.config import resolve_settings
+    from chatbot.db import init_db
+    from chatbot.export import ExportOptions, write_exports
+
+    engine = init_db(database_url)
+    written = write_exports(
+        engine,
+        event,
+        formats or FORMAT_CHOICES,
+        out_dir=out_dir,
+        base=str(resolve_settings()["transcripts_dir"]),
+        options=ExportOptions(anonymise_opted_out=anonymise_opted_out, review=review),
+    )
+    if as_json:
+        click.echo(json.dumps({"files": [str(path) for path in written]}, indent=2))
+    else:
+        for path in written:
+            click.echo(f"Wrote {path}")
+
+
+@cli.command("hide")
+@click.argument("event")
+@click.argument("post")
+@click.option("--reason", required=True, help="Why it is hidden (kept with the post).")
+@click.option("--by-request", is_flag=True, help="Its author asked: never shown, even in review.")
+@click.option(
+    "--no-threadgate", is_flag=True,
+    help="Don't also hide it under the bot's own Bluesky post (threadgate).",
+)  # fmt: skip
+@database_url_option
+@json_option
+def hide_command(
+    event: str,
+    post: str,
+    reason: str,
+    by_request: bool,
+    no_threadgate: bool,
+    database_url: str,
+    as_json: bool,
+) -> None:
+    """Hide POST (its URL or URI) of EVENT from every transcript and recap.
+
+    The post is kept in the database with the reason. A Bluesky reply in the
+    thread of one of the bot's own posts is also added to that post's
+    threadgate, so Bluesky apps hide it too (needs the bot's credentials).
+
+    Example:
+
+        chatbot hide sm35 https://bsky.app/profile/x.bsky.social/post/3kq --reason "spam link"
+    """
+    from chatbot.collect.hide import hide_post
+    from chatbot.credentials import load_credentials
+    from chatbot.db import init_db
+    from chatbot.platforms import connect
+
+    engine = init_db(database_url)
+
+    def connector(network: str):  # type: ignore[no-untyped-def]
+        return connect(network, load_credentials())
+
+    report = hide_post(
+        engine,
+        event,
+        post,
+        reason,
+        by_request=by_request,
+        connect=None if no_threadgate else connector,
+    )
+    if as_json:
+        click.echo(json.dumps(report.__dict__, indent=2))
+        return
+    where = " and in the Bluesky thread (threadgate)" if report.threadgate else ""
+    again = " (it was hidden already; reason replaced)" if report.already else ""
+    click.echo(f"Hidden {report.uri} from exports{where}{again}.")
+
+
+__all__ = ["hide_command", "transcript_command"]

@@ -1,0 +1,414 @@
+"""The collector: hashtag pages with stored cursors, question threads, checks, on a budget."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+from sqlmodel import Session
+
+from chatbot.collect.events import own_accounts, question_refs
+from chatbot.collect.moderation import refresh_flags
+from chatbot.collect.pacing import OutOfBudget, Pacer
+from chatbot.collect.participants import upsert_participants
+from chatbot.collect.queries import (
+    authors,
+    child_counts,
+    conversation_roots,
+    live_refs,
+    load_cursor,
+    save_cursor,
+)
+from chatbot.collect.report import CollectReport, NetworkReport
+from chatbot.collect.sources import Call, Source, reply_count, source_for
+from chatbot.collect.store import (
+    link_mastodon_parents,
+    mark_deleted,
+    mark_deleted_ids,
+    upsert_posts,
+)
+from chatbot.collect.stream import HashtagStream
+from chatbot.db import session_scope
+from chatbot.errors import PlatformError, RateLimitedError, UsageError
+from chatbot.models import Event
+from chatbot.platforms.base import NormalisedPost, Platform, RemoteRef, Thread
+
+log = logging.getLogger(__name__)
+Now = Callable[[], datetime]
+SCAN_SOURCE = {"bluesky": "search", "mastodon": "timeline"}
+# Checking every known post is one getPosts call per 25 on Bluesky, so it is done on
+# every step; on Mastodon it costs a timeline walk and contexts: every third step.
+SWEEP_EVERY = {"bluesky": 1, "mastodon": 3}
+MIN_REAL_GAP = 0.1  # real seconds between passes, whatever the clock's speed
+
+
+def _now_of(clock: Any) -> Now:
+    if clock is None:
+        return lambda: datetime.now(UTC)
+    return clock.now if hasattr(clock, "now") else clock  # type: ignore[no-any-return]
+
+
+class Collector:
+    """Collects one event from its networks; call :meth:`step` every so often.
+
+    ``platforms`` are adapters (or a mapping network -> adapter); ``clock`` has
+    ``now()`` (and ``sleep()`` for :meth:`run`), or is a function giving the
+    time. Cursors live in ``collection_cursor``, so a new Collector on the same
+    database resumes where the last one stopped, in another process too.
+    ``since``/``until`` replace the event's window (a backfill); they get their
+    own cursors. Every ``sweep_every``-th step also checks the known posts for
+    edits and deletions; the first step after the window closes is a final one.
+    """
+
+    def __init__(
+        self,
+        engine: Engine | Session,
+        event: Event | int,
+        platforms: Mapping[str, Platform] | Iterable[Platform],
+        clock: Any = None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        pacer: Pacer | None = None,
+        sweep_every: int | Mapping[str, int] | None = None,
+        on_page: Callable[[str, int], None] | None = None,
+        stream: bool = False,
+    ):
+        # A session is accepted for its engine: every page gets its own transaction,
+        # so the caller's session must not hold one open (SQLite would wait on it).
+        self.engine: Engine = engine.get_bind().engine if isinstance(engine, Session) else engine
+        event_id = event if isinstance(event, int) else event.id
+        assert event_id is not None
+        self.event_id: int = event_id
+        items = platforms.values() if isinstance(platforms, Mapping) else platforms
+        self.sources: dict[str, Source] = {p.network: source_for(p) for p in items}
+        self.now = _now_of(clock)
+        self.clock = clock
+        self.since, self.until = since, until
+        self.pacer = pacer or Pacer()
+        if sweep_every is None or isinstance(sweep_every, int):
+            every = {n: sweep_every or SWEEP_EVERY.get(n, 3) for n in self.sources}
+        else:
+            every = {n: sweep_every.get(n, SWEEP_EVERY.get(n, 3)) for n in self.sources}
+        self.sweep_every = {n: max(1, k) for n, k in every.items()}
+        self.on_page = on_page
+        self.steps = 0
+        self.stream = stream
+        self.streams: dict[str, HashtagStream] = {}
+        self._authors: dict[tuple[str, str], tuple[Any, ...]] = {}  # profiles stored this run
+        self.done = False
+        self.next_at: datetime | None = None
+        self._suffix = ""
+        if since or until:
+            low, high = (t.isoformat() if t else "" for t in (since, until))
+            self._suffix = f":{low}..{high}"
+
+    def cursor_name(self, network: str) -> str:
+        """The ``collection_cursor.source`` of this collector's scan on ``network``."""
+        return SCAN_SOURCE.get(network, "search") + self._suffix
+
+    # -- the pass --------------------------------------------------------------
+    def _event(self, session: Session) -> Event:
+        event = session.get(Event, self.event_id)
+        if event is None:
+            raise UsageError(f"event {self.event_id} is not in the database (deleted?)")
+        return event
+
+    def window(self, event: Event) -> tuple[datetime, datetime]:
+        return (self.since or event.collect_from, self.until or event.collect_until)
+
+    def step(self, *, sweep: bool | None = None) -> CollectReport:
+        """One pass over every network: new posts, question threads, maybe a check."""
+        started = self.now()
+        with session_scope(self.engine) as session:
+            event = self._event(session)
+            start, end = self.window(event)
+            hashtag = event.hashtag
+        report = CollectReport(self.event_id, hashtag, started)
+        if started < start:
+            self.next_at = start
+            report.next_at, report.finished_at = start, started
+            return report
+        final = started >= end
+        self.steps += 1
+        forced = final or bool(sweep)
+        report.swept = forced
+        for network, source in self.sources.items():
+            part = report.network(network)
+            self._stream(network, source, hashtag, (start, end), final, part)
+            blocked = self.pacer.blocked(network, self.now())
+            if blocked is not None:
+                part.blocked_until = blocked
+                continue
+            due = sweep is None and self.steps % self.sweep_every[network] == 0
+            report.swept = report.swept or due
+            self._network_pass(network, source, hashtag, (start, end), forced or due, part)
+        changed = report.new + report.updated + report.deleted
+        changed += sum(n.participants for n in report.networks.values())
+        if changed or final or self.steps == 1:  # spam and opt-outs look at the whole event
+            with session_scope(self.engine) as session:
+                event = self._event(session)
+                connection = session.connection()
+                link_mastodon_parents(connection, self.event_id)
+                mods = own_accounts(session, event)
+                refresh_flags(connection, event, now=self.now(), moderators=mods)
+        finished = self.now()
+        ok = not report.errors and not any(n.blocked_until for n in report.networks.values())
+        self.done = final and report.swept and ok
+        interval = timedelta(seconds=self.pacer.adapt(report.new))
+        # On an accelerated clock a few virtual seconds are no real time at all: leave
+        # the process (scheduler, in-process sandbox) a moment between passes.
+        speed = float(getattr(self.clock, "speed", 1.0) or 1.0)
+        interval = max(interval, timedelta(seconds=MIN_REAL_GAP * speed))
+        blocked_times = [n.blocked_until for n in report.networks.values() if n.blocked_until]
+        self.next_at = max([finished + interval, *blocked_times]) if not self.done else None
+        if not final and self.next_at and self.next_at > end and not blocked_times:
+            self.next_at = end
+        report.finished_at, report.next_at, report.done = finished, self.next_at, self.done
+        return report
+
+    def _network_pass(
+        self,
+        network: str,
+        source: Source,
+        tag: str,
+        window: tuple[datetime, datetime],
+        sweep: bool,
+        part: NetworkReport,
+    ) -> None:
+        def counted() -> None:
+            part.requests += 1
+
+        spend = self.pacer.caller(network, self.now, self._sleep, counted)
+        seen: dict[str, NormalisedPost] = {}
+        threaded: set[str] = set()
+        try:
+            name = self.cursor_name(network)
+            with session_scope(self.engine) as session:
+                state = load_cursor(session, self.event_id, network, name)
+            for posts, new_state in source.scan(tag, window, state, spend, self.now()):
+                with session_scope(self.engine) as session:
+                    self._store(session.connection(), posts, part)
+                    save_cursor(session, self.event_id, network, name, new_state, self.now())
+                part.pages += 1
+                seen.update((post.uri, post) for post in posts)
+                if self.on_page is not None:
+                    self.on_page(network, len(posts))
+            with session_scope(self.engine) as session:
+                questions = question_refs(session, self.event_id, network)
+            for ref in questions:
+                self._thread(source, ref, window, spend, seen, threaded, part)
+            self._expand(source, list(seen.values()), window, spend, seen, threaded, part)
+            if sweep:
+                self._check(source, tag, window, spend, seen, threaded, part)
+            self._profiles(source, spend, part, everyone=sweep)
+            self.pacer.succeeded(network)
+        except OutOfBudget as stop:
+            part.blocked_until = stop.until
+        except RateLimitedError as error:
+            part.blocked_until = self.pacer.rate_limited(error, self.now())
+            part.errors.append(str(error))
+        except PlatformError as error:
+            part.blocked_until = self.pacer.failed(network, self.now())
+            part.errors.append(str(error))
+            log.warning("collect %s: %s", network, error)
+
+    def _store(
+        self, connection: Connection, posts: Sequence[NormalisedPost], part: NetworkReport
+    ) -> None:
+        now = self.now()
+        result = upsert_posts(connection, posts, event_id=self.event_id, now=now)
+        part.participants += upsert_participants(connection, posts, now=now, seen=self._authors)
+        part.new += result.new
+        part.updated += result.updated
+        part.deleted += result.deleted
+
+    def _gone(self, network: str, uris: Iterable[str], part: NetworkReport) -> None:
+        uris = [uri for uri in uris if uri]
+        if uris:
+            with session_scope(self.engine) as session:
+                part.deleted += mark_deleted(session.connection(), network, uris, now=self.now())
+
+    def _thread(
+        self,
+        source: Source,
+        ref: RemoteRef,
+        window: tuple[datetime, datetime],
+        spend: Call,
+        seen: dict[str, NormalisedPost],
+        threaded: set[str],
+        part: NetworkReport,
+    ) -> Thread:
+        thread = source.thread(ref, spend)
+        part.threads += 1
+        threaded.add(ref.uri)
+        start, end = window
+        posts = [p for p in [thread.anchor, *thread.replies] if p is not None]
+        kept = [p for p in posts if p.created_at is None or start <= p.created_at < end]
+        with session_scope(self.engine) as session:
+            self._store(session.connection(), kept, part)
+        for post in posts:
+            seen[post.uri] = post
+            threaded.add(post.uri)
+        # Bluesky lists notFoundPost URIs; Mastodon only says the anchor is gone.
+        missing = [m for m in thread.missing if "://" in m]
+        if thread.anchor is None:
+            missing.append(ref.uri)
+        self._gone(source.network, missing, part)
+        return thread
+
+    def _expand(
+        self,
+        source: Source,
+        posts: Sequence[NormalisedPost],
+        window: tuple[datetime, datetime],
+        spend: Call,
+        seen: dict[str, NormalisedPost],
+        threaded: set[str],
+        part: NetworkReport,
+    ) -> None:
+        """Read the threads of posts the network says have replies we don't hold."""
+        wanted = {p.uri: p for p in posts if reply_count(p) > 0 and p.uri not in threaded}
+        if not wanted:
+            return
+        with session_scope(self.engine) as session:
+            connection = session.connection()
+            known = child_counts(connection, self.event_id, source.network, list(wanted))
+        for uri, post in wanted.items():
+            if uri in threaded or reply_count(post) <= known.get(uri, 0):
+                continue
+            self._thread(source, post.ref(), window, spend, seen, threaded, part)
+
+    def _check(
+        self,
+        source: Source,
+        tag: str,
+        window: tuple[datetime, datetime],
+        spend: Call,
+        seen: dict[str, NormalisedPost],
+        threaded: set[str],
+        part: NetworkReport,
+    ) -> None:
+        """Check every stored live post not seen in this pass: edits, deletions, new replies."""
+        with session_scope(self.engine) as session:
+            stored = live_refs(session.connection(), self.event_id, source.network)
+        known = [ref for ref in stored if ref.uri not in seen]
+        if source.network == "mastodon":
+            # A context holds a whole conversation: one call instead of a lookup per reply.
+            with session_scope(self.engine) as session:
+                roots = conversation_roots(session.connection(), self.event_id, source.network)
+            for ref in roots:
+                if ref.uri not in threaded:
+                    self._thread(source, ref, window, spend, seen, threaded, part)
+            known = [ref for ref in known if ref.uri not in seen]
+        result = source.check(tag, window, known, spend)
+        part.checked += len(known) - result.unchecked
+        start, end = window
+        alive = [p for p in result.alive if p.created_at is None or start <= p.created_at < end]
+        with session_scope(self.engine) as session:
+            self._store(session.connection(), alive, part)
+        for post in result.alive:
+            seen.setdefault(post.uri, post)
+        self._gone(source.network, result.gone, part)
+        self._expand(source, result.alive, window, spend, seen, threaded, part)
+
+    def _profiles(
+        self, source: Source, spend: Call, part: NetworkReport, *, everyone: bool
+    ) -> None:
+        """Read full profiles where posts don't carry bios (Bluesky): new authors, or all."""
+        fetch = getattr(source, "profiles", None)
+        if fetch is None:
+            return
+        with session_scope(self.engine) as session:
+            connection = session.connection()
+            dids = authors(connection, self.event_id, source.network, unread=not everyone)
+        if not dids:
+            return
+        profiles = fetch(dids, spend)
+        with session_scope(self.engine) as session:
+            part.participants += upsert_participants(session.connection(), profiles, now=self.now())
+
+    def _stream(
+        self,
+        network: str,
+        source: Source,
+        tag: str,
+        window: tuple[datetime, datetime],
+        final: bool,
+        part: NetworkReport,
+    ) -> None:
+        """Store what the hashtag stream brought since the last step; (re)open it if live."""
+        if not self.stream or network != "mastodon":
+            return
+        stream = self.streams.get(network)
+        if stream is None:
+            stream = self.streams[network] = HashtagStream(source.platform, tag)
+        if final:
+            stream.close()  # the window is over: the final check has the last word
+        elif not stream.running():
+            stream.start()
+        self.drain(network, window, part)
+
+    def drain(
+        self, network: str, window: tuple[datetime, datetime], part: NetworkReport | None = None
+    ) -> None:
+        """Store the posts, edits and deletions a stream has received (also between steps)."""
+        stream = self.streams.get(network)
+        if stream is None:
+            return
+        part = part or NetworkReport()
+        posts, deleted = stream.drain()
+        start, end = window
+        kept = [p for p in posts if p.created_at is None or start <= p.created_at < end]
+        with session_scope(self.engine) as session:
+            connection = session.connection()
+            self._store(connection, kept, part)
+            part.deleted += mark_deleted_ids(connection, network, deleted, now=self.now())
+
+    def close(self) -> None:
+        """Close any open stream (the collector can step again; streams reopen)."""
+        for stream in self.streams.values():
+            stream.close()
+
+    def _sleep(self, seconds: float) -> None:
+        """Sleep ``seconds`` of clock time (short: between retries of one request)."""
+        sleep = getattr(self.clock, "sleep", None)
+        if callable(sleep):
+            sleep(seconds)
+        else:
+            time.sleep(seconds)
+
+    # -- running ---------------------------------------------------------------
+    def run(self, stop: threading.Event | None = None, *, max_steps: int | None = None) -> None:
+        """Step until the window is over and checked, ``stop`` is set, or ``max_steps``."""
+        stop, steps = stop or threading.Event(), 0
+        speed = float(getattr(self.clock, "speed", 1.0) or 1.0)
+        try:
+            while not stop.is_set() and not self.done:
+                self.step()
+                steps += 1
+                if self.done or (max_steps is not None and steps >= max_steps):
+                    return
+                wait = max(((self.next_at or self.now()) - self.now()).total_seconds(), 0.0)
+                stop.wait(wait / speed)
+        finally:
+            self.close()
+
+
+def collect_once(
+    engine: Engine | Session,
+    event: Event | int,
+    platforms: Mapping[str, Platform] | Iterable[Platform],
+    clock: Any = None,
+    **options: Any,
+) -> CollectReport:
+    """One complete pass (new posts, threads, and a check of the known ones)."""
+    return Collector(engine, event, platforms, clock, **options).step(sweep=True)
+
+
+__all__ = ["Collector", "collect_once"]

@@ -1,0 +1,85 @@
+"""Hiding a post at the moderator's word: a reason in the database, and on Bluesky a threadgate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, or_, select
+
+from chatbot.collect.events import delivered, find_event
+from chatbot.db import session_scope
+from chatbot.errors import UsageError
+from chatbot.models import Post, utcnow
+from chatbot.platforms.base import Platform, RemoteRef
+
+BY_REQUEST = "by request:"
+
+
+@dataclass(frozen=True)
+class HideReport:
+    """What ``hide_post`` did."""
+
+    uri: str
+    network: str
+    reason: str
+    threadgate: bool  # also hidden under the bot's post on Bluesky
+    already: bool  # it was hidden before (the reason is replaced)
+
+
+def hide_post(
+    engine: Engine,
+    event_name: str,
+    target: str,
+    reason: str,
+    *,
+    by_request: bool = False,
+    connect: Callable[[str], Platform] | None = None,
+) -> HideReport:
+    """Hide the post ``target`` (its URL, URI or id) of an event from every export.
+
+    With ``connect`` (network -> adapter), a Bluesky reply in the thread of one
+    of the bot's own posts is also added to that post's threadgate
+    ``hiddenReplies``, so Bluesky apps hide it too.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise UsageError("give a reason with --reason: hidden posts keep one")
+    stored = f"{BY_REQUEST} {reason}" if by_request else reason
+    with session_scope(engine) as session:
+        event = find_event(session, event_name)
+        wanted = target.strip()
+        query = select(Post).where(
+            Post.event_id == event.id,  # type: ignore[arg-type]
+            or_(Post.url == wanted, Post.uri == wanted, Post.remote_id == wanted),  # type: ignore[arg-type]
+        )
+        posts = list(session.execute(query).scalars())
+        if not posts:
+            raise UsageError(
+                f"no post {wanted!r} collected for #{event.hashtag}; give its URL or URI "
+                "as shown in the transcript (run `chatbot collect` first if it is new)"
+            )
+        if len(posts) > 1:
+            raise UsageError(f"{wanted!r} matches {len(posts)} posts; give its full URI")
+        post = posts[0]
+        already = post.hidden_reason is not None
+        post.hidden_reason = stored
+        post.last_seen_at = utcnow()
+        session.add(post)
+        own = {row.remote_uri: row for row in delivered(session, event.id or 0, "bluesky")}
+        root = own.get(post.root_uri or "") or own.get(post.parent_uri or "")
+        gate = None
+        if post.network == "bluesky" and root is not None and root.remote_uri:
+            gate = RemoteRef(
+                "bluesky", root.remote_id or "", root.remote_uri, "", root.remote_cid or ""
+            )
+        uri, network = post.uri, post.network
+    done = False
+    if gate is not None and connect is not None:
+        platform = connect("bluesky")
+        platform.hide_reply(gate, uri)  # type: ignore[attr-defined]
+        done = True
+    return HideReport(uri, network, stored, done, already)
+
+
+__all__ = ["BY_REQUEST", "HideReport", "hide_post"]

@@ -1,0 +1,89 @@
+"""Collection as a periodic job of ``chatbot run``: one Collector per event in its window."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from chatbot import db
+from chatbot.collect.collector import Collector
+from chatbot.models import Event
+from chatbot.platforms.base import Platform
+
+log = logging.getLogger(__name__)
+
+# An event stays collected this long past its window, so a bot that was down
+# when the window closed still makes the final pass (edits, deletions).
+GRACE = timedelta(hours=1)
+
+
+class CollectionJob:
+    """Called every few seconds by the runner; steps each event's collector when due.
+
+    Events are those named, or every event not cancelled, whose collection window
+    (from before the welcome to after the wrap-up) has begun and not long ended.
+    Several bot processes may collect the same event: posts are stored once by
+    network and URI, so that costs requests, never duplicates.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        platform_for: Callable[[str], Platform],
+        clock: Any,
+        *,
+        event_ids: Iterable[int] | None = None,
+        stream: bool = True,
+        say: Callable[[str], None] | None = None,
+    ):
+        self.engine = engine
+        self.platform_for = platform_for
+        self.clock = clock
+        self.event_ids = None if event_ids is None else tuple(event_ids)
+        self.stream = stream
+        self.say = say
+        self.collectors: dict[int, Collector] = {}
+
+    def due_events(self) -> list[tuple[int, list[str]]]:
+        """(event id, networks) of every event whose collection window is open now."""
+        now = self.clock.now()
+        query = select(Event).where(
+            col(Event.state) != "cancelled",
+            col(Event.collect_from) <= now,
+            col(Event.collect_until) >= now - GRACE,
+        )
+        if self.event_ids is not None:
+            query = query.where(col(Event.id).in_(self.event_ids))
+        with db.session_scope(self.engine) as session:
+            return [(e.id, list(e.networks)) for e in session.exec(query) if e.id is not None]
+
+    def __call__(self) -> None:
+        now = self.clock.now()
+        for event_id, networks in self.due_events():
+            collector = self.collectors.get(event_id)
+            if collector is None:
+                platforms = {network: self.platform_for(network) for network in networks}
+                collector = Collector(
+                    self.engine, event_id, platforms, self.clock, stream=self.stream
+                )
+                self.collectors[event_id] = collector
+            if collector.done or (collector.next_at is not None and now < collector.next_at):
+                continue
+            report = collector.step()
+            if self.say is not None and report.new:
+                self.say(f"collected {report.new} new posts of #{report.hashtag}")
+            if collector.done:
+                collector.close()
+
+    def close(self) -> None:
+        """Close the collectors' streams (the runner is stopping)."""
+        for collector in self.collectors.values():
+            collector.close()
+
+
+__all__ = ["GRACE", "CollectionJob"]

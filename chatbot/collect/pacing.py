@@ -1,0 +1,170 @@
+"""How often to poll and how many requests to spend: per-network budgets, backoff, activity."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from chatbot.errors import RateLimitedError, TransientError
+
+# Requests per window each network allows one client (see PLATFORMS.md), and the share
+# of it the collector lets itself use: the scheduler's posts need the rest.
+LIMITS: dict[str, tuple[int, float]] = {
+    "bluesky": (3000, 300.0),
+    "mastodon": (300, 300.0),
+}
+HEADROOM = 0.5
+RETRIES = 4  # transient failures of one request retried within a pass
+SHORT_WAIT = 30.0  # seconds: a rate limit resetting sooner is waited out within the pass
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+DEFAULT_BACKOFF = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(minutes=15)
+
+
+class OutOfBudget(Exception):
+    """Raised inside a pass when a network's request budget is spent; the pass ends early."""
+
+    def __init__(self, network: str, until: datetime):
+        self.network = network
+        self.until = until
+        super().__init__(f"{network}: request budget spent until {until.isoformat()}")
+
+
+@dataclass
+class Budget:
+    """A token bucket on the injected clock: ``capacity`` requests refilled over ``window``."""
+
+    capacity: float
+    window: float  # seconds
+    tokens: float = -1.0
+    updated: datetime | None = None
+    blocked_until: datetime | None = None
+    failures: int = 0
+
+    def _refill(self, now: datetime) -> None:
+        if self.tokens < 0 or self.updated is None:
+            self.tokens, self.updated = self.capacity, now
+            return
+        elapsed = max((now - self.updated).total_seconds(), 0.0)
+        self.tokens = min(self.capacity, self.tokens + elapsed * self.capacity / self.window)
+        self.updated = now
+
+    def available_at(self, now: datetime) -> datetime:
+        """When one request may be made (``now`` if already)."""
+        self._refill(now)
+        if self.blocked_until is not None and self.blocked_until > now:
+            return self.blocked_until
+        if self.tokens >= 1:
+            return now
+        return now + timedelta(seconds=(1 - self.tokens) * self.window / self.capacity)
+
+    def take(self, now: datetime, network: str) -> None:
+        """Spend one request, or raise :class:`OutOfBudget`."""
+        when = self.available_at(now)
+        if when > now:
+            raise OutOfBudget(network, when)
+        self.tokens -= 1
+
+
+@dataclass
+class Pacer:
+    """Per-network budgets and backoff, and the interval between polls.
+
+    The interval shrinks while posts keep arriving and grows when nothing
+    happens, between ``minimum`` and ``maximum`` seconds of clock time.
+    """
+
+    interval: float = 20.0
+    minimum: float = 5.0
+    maximum: float = 120.0
+    headroom: float = HEADROOM
+    budgets: dict[str, Budget] = field(default_factory=dict)
+
+    def budget(self, network: str) -> Budget:
+        if network not in self.budgets:
+            limit, window = LIMITS.get(network, (300, 300.0))
+            self.budgets[network] = Budget(max(limit * self.headroom, 1.0), window)
+        return self.budgets[network]
+
+    def take(self, network: str, now: datetime) -> None:
+        self.budget(network).take(now, network)
+
+    def blocked(self, network: str, now: datetime) -> datetime | None:
+        """Until when ``network`` must not be called, or None."""
+        when = self.budget(network).available_at(now)
+        return when if when > now else None
+
+    def rate_limited(self, error: RateLimitedError, now: datetime) -> datetime:
+        """Back off until the network's ``retry_at`` (or a growing default); returns it."""
+        budget = self.budget(error.network)
+        budget.failures += 1
+        until = error.retry_at
+        if until is None or until <= now:
+            until = now + min(DEFAULT_BACKOFF * budget.failures, MAX_BACKOFF)
+        budget.blocked_until = min(until, now + MAX_BACKOFF)
+        budget.tokens = 0
+        return budget.blocked_until
+
+    def failed(self, network: str, now: datetime) -> datetime:
+        """A transient failure: wait a little longer each time in a row."""
+        budget = self.budget(network)
+        budget.failures += 1
+        wait = min(timedelta(seconds=2) * 2 ** min(budget.failures, 8), MAX_BACKOFF)
+        budget.blocked_until = now + wait
+        return budget.blocked_until
+
+    def succeeded(self, network: str) -> None:
+        budget = self.budget(network)
+        budget.failures = 0
+        budget.blocked_until = None
+
+    def caller(
+        self,
+        network: str,
+        now: Callable[[], datetime],
+        sleep: Callable[[float], None],
+        counted: Callable[[], None] = lambda: None,
+    ) -> Callable[..., Any]:
+        """A function making one request (``cost`` of them) within the budget.
+
+        Transient failures are retried a few times, with growing pauses; a rate
+        limit that resets within ``SHORT_WAIT`` seconds is waited out. Anything
+        else (and :class:`OutOfBudget`) ends the caller's pass.
+        """
+
+        def call(action: Callable[[], T], cost: int = 1) -> T:
+            for attempt in range(1, RETRIES + 2):
+                for _ in range(cost):
+                    self.take(network, now())
+                    counted()
+                try:
+                    return action()
+                except TransientError as error:
+                    if attempt > RETRIES:
+                        raise
+                    log.info("collect %s: %s; retrying", network, error)
+                    sleep(2.0**attempt)
+                except RateLimitedError as error:
+                    wait = (error.retry_at - now()).total_seconds() if error.retry_at else 5.0
+                    if attempt > RETRIES or wait > SHORT_WAIT:
+                        raise
+                    log.info("collect %s: rate limited; waiting %.0f s", network, wait)
+                    sleep(max(wait, 0.5))
+            raise AssertionError("unreachable")
+
+        return call
+
+    def adapt(self, new_posts: int) -> float:
+        """The next interval after a pass that found ``new_posts``."""
+        if new_posts > 0:
+            self.interval = max(self.minimum, self.interval / 2)
+        else:
+            self.interval = min(self.maximum, self.interval * 1.5)
+        return self.interval
+
+
+__all__ = ["LIMITS", "Budget", "OutOfBudget", "Pacer"]

@@ -1,0 +1,99 @@
+"""What a collection pass did, per network, for the scheduler's log and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class NetworkReport:
+    """One network's part of a pass."""
+
+    new: int = 0
+    updated: int = 0
+    deleted: int = 0
+    pages: int = 0
+    threads: int = 0
+    checked: int = 0
+    requests: int = 0
+    participants: int = 0  # accounts added or changed (followers, opt-outs)
+    errors: list[str] = field(default_factory=list)
+    blocked_until: datetime | None = None  # rate limited or out of budget
+
+
+@dataclass
+class CollectReport:
+    """The result of one :meth:`Collector.step` or :func:`collect_once`."""
+
+    event_id: int
+    hashtag: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    swept: bool = False  # known posts were checked for edits and deletions
+    networks: dict[str, NetworkReport] = field(default_factory=dict)
+    next_at: datetime | None = None  # when the collector wants to run again
+    done: bool = False  # the window is over and the final check is made
+
+    def network(self, name: str) -> NetworkReport:
+        return self.networks.setdefault(name, NetworkReport())
+
+    @property
+    def new(self) -> int:
+        return sum(n.new for n in self.networks.values())
+
+    @property
+    def updated(self) -> int:
+        return sum(n.updated for n in self.networks.values())
+
+    @property
+    def deleted(self) -> int:
+        return sum(n.deleted for n in self.networks.values())
+
+    @property
+    def errors(self) -> list[str]:
+        return [e for n in self.networks.values() for e in n.errors]
+
+    def summary(self) -> str:
+        parts = [
+            f"{name}: {n.new} new, {n.updated} updated, {n.deleted} deleted"
+            + (f" ({len(n.errors)} errors)" if n.errors else "")
+            for name, n in sorted(self.networks.items())
+        ]
+        return f"#{self.hashtag}: " + ("; ".join(parts) or "no networks")
+
+    def as_dict(self) -> dict[str, Any]:
+        def iso(moment: datetime | None) -> str | None:
+            return moment.isoformat() if moment else None
+
+        return {
+            "event_id": self.event_id,
+            "hashtag": self.hashtag,
+            "started_at": iso(self.started_at),
+            "finished_at": iso(self.finished_at),
+            "swept": self.swept,
+            "done": self.done,
+            "next_at": iso(self.next_at),
+            "new": self.new,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "networks": {
+                name: {
+                    "new": n.new,
+                    "updated": n.updated,
+                    "deleted": n.deleted,
+                    "pages": n.pages,
+                    "threads": n.threads,
+                    "checked": n.checked,
+                    "requests": n.requests,
+                    "participants": n.participants,
+                    "errors": n.errors,
+                    "blocked_until": iso(n.blocked_until),
+                }
+                for name, n in sorted(self.networks.items())
+            },
+        }
+
+
+__all__ = ["CollectReport", "NetworkReport"]

@@ -1,0 +1,312 @@
+"""Storing collected posts: bulk upsert keyed by network + URI, edits, tombstones, participants."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Connection, insert, select, update
+
+from chatbot.models import Participant, Post, UTCDateTime
+from chatbot.platforms.base import NormalisedPost
+from chatbot.platforms.normalise import parse_time
+
+POST = Post.__table__  # type: ignore[attr-defined]
+PARTICIPANT = Participant.__table__  # type: ignore[attr-defined]
+CHUNK = 500  # URIs per IN (...) lookup: well under every engine's parameter limit
+
+
+@dataclass
+class StoreResult:
+    """What one batch did to the post table."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    new_uris: tuple[str, ...] = ()
+
+    def add(self, other: StoreResult) -> None:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.deleted += other.deleted
+        self.new_uris = self.new_uris + other.new_uris
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def post_row(post: NormalisedPost, event_id: int | None, now: datetime) -> dict[str, Any]:
+    """The column values of a new ``post`` row for ``post``."""
+    raw = post.raw if isinstance(post.raw, dict) else dict(post.raw)
+    return {
+        "network": post.network,
+        "uri": post.uri,
+        "remote_id": post.id,
+        "cid": post.cid or None,
+        "url": post.url or None,
+        "event_id": event_id,
+        "author_id": post.author_id,
+        "author_handle": post.author_handle,
+        "author_display_name": post.author_display_name,
+        "created_at": post.created_at or now,
+        "indexed_at": parse_time(raw.get("indexedAt")),
+        "text": post.text,
+        "html": post.html or None,
+        "lang": post.lang,
+        "parent_uri": post.parent_uri,
+        "root_uri": post.root_uri,
+        "quote_uri": post.quote_uri,
+        "tags": list(post.tags),
+        "deleted_at": None,
+        "edited_at": post.edited_at,
+        "opted_out": post.opted_out,
+        "visibility": post.visibility or "public",
+        "raw": raw,
+        "first_seen_at": now,
+        "last_seen_at": now,
+    }
+
+
+_COMPARED = (POST.c.id, POST.c.uri, POST.c.text, POST.c.cid, POST.c.edited_at)
+_COMPARED += (POST.c.deleted_at, POST.c.parent_uri, POST.c.root_uri, POST.c.event_id)
+
+
+def upsert_posts(
+    connection: Connection,
+    posts: Iterable[NormalisedPost],
+    *,
+    event_id: int | None,
+    now: datetime,
+) -> StoreResult:
+    """Insert new posts, update edited ones, record tombstones; one row per network + URI.
+
+    A post already marked deleted stays deleted (search indexes lag behind a
+    deletion); a tombstone for a post never stored is ignored: there is
+    nothing to hide.
+    """
+    batch: dict[tuple[str, str], NormalisedPost] = {}
+    for post in posts:
+        if post.uri:
+            batch[(post.network, post.uri)] = post  # the last sighting wins
+    result = StoreResult()
+    by_network: dict[str, list[NormalisedPost]] = {}
+    for (network, _), post in batch.items():
+        by_network.setdefault(network, []).append(post)
+    for network, items in by_network.items():
+        for chunk in chunks(items):
+            result.add(_upsert_chunk(connection, network, chunk, event_id, now))
+    return result
+
+
+def _upsert_chunk(
+    connection: Connection,
+    network: str,
+    chunk: Sequence[NormalisedPost],
+    event_id: int | None,
+    now: datetime,
+) -> StoreResult:
+    uris = [post.uri for post in chunk]
+    query = select(*_COMPARED).where(POST.c.network == network, POST.c.uri.in_(uris))
+    existing = {row.uri: row for row in connection.execute(query)}
+    result = StoreResult()
+    fresh: list[dict[str, Any]] = []
+    for post in chunk:
+        row = existing.get(post.uri)
+        if row is None:
+            if not post.deleted:
+                fresh.append(post_row(post, event_id, now))
+            continue
+        if row.deleted_at is not None:
+            result.unchanged += 1
+            continue
+        if post.deleted:
+            set_post(connection, row.id, {"deleted_at": now, "last_seen_at": now})
+            result.deleted += 1
+            continue
+        changes = _changes(row, post, event_id, now)
+        if changes:
+            set_post(connection, row.id, changes)
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    if fresh:
+        insert_rows(connection, POST, fresh)
+        result.new = len(fresh)
+        result.new_uris = tuple(row["uri"] for row in fresh)
+    return result
+
+
+_last_time: tuple[Any, str] = (None, "")  # the last datetime converted, and its text
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    global _last_time
+    if value is None:
+        return None
+    last = _last_time  # one read: another thread may replace it, never half of it
+    if value is last[0]:  # first/last_seen_at: one ``now`` for a whole batch
+        return last[1]
+    moment = value if value.tzinfo is UTC else value.astimezone(UTC)
+    text = moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+    _last_time = (value, text)
+    return text
+
+
+def _sqlite_json(value: Any) -> str:
+    return json.dumps(value)
+
+
+def _converter(column: Any) -> Callable[[Any], Any] | None:
+    if isinstance(column.type, UTCDateTime):
+        return _sqlite_time
+    if isinstance(column.type, JSON):
+        return _sqlite_json
+    return None
+
+
+def insert_rows(connection: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (all with the same keys); on SQLite by one plain ``executemany``.
+
+    SQLAlchemy's per-value type processing costs more than SQLite's insert
+    itself, so on SQLite the values are converted here exactly as the column
+    types would (``UTCDateTime`` as naive UTC text, JSON as text) and sent to
+    the driver directly.
+    """
+    if connection.dialect.name != "sqlite":
+        connection.execute(insert(table), [_without_nul(row) for row in rows])
+        return
+    columns = list(rows[0])
+    plan = [(name, _converter(table.c[name])) for name in columns]
+    values = [
+        tuple([row[name] if convert is None else convert(row[name]) for name, convert in plan])
+        for row in rows
+    ]
+    names = ", ".join(f'"{name}"' for name in columns)
+    marks = ", ".join("?" for _ in columns)
+    connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
+
+
+def _changes(row: Any, post: NormalisedPost, event_id: int | None, now: datetime) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    edited = post.text != row.text or (post.cid and row.cid and post.cid != row.cid)
+    if post.edited_at is not None and post.edited_at != row.edited_at:
+        edited = True
+    if edited:
+        raw = post.raw if isinstance(post.raw, dict) else dict(post.raw)
+        changes.update(
+            text=post.text,
+            html=post.html or None,
+            cid=post.cid or None,
+            raw=raw,
+            tags=list(post.tags),
+            edited_at=post.edited_at or now,
+            last_seen_at=now,
+        )
+    # Threads know parents and roots that a hashtag page did not say.
+    if post.parent_uri and not row.parent_uri:
+        changes["parent_uri"] = post.parent_uri
+    if post.root_uri and not row.root_uri:
+        changes["root_uri"] = post.root_uri
+    if event_id is not None and row.event_id is None:
+        changes["event_id"] = event_id
+    return changes
+
+
+def set_post(connection: Connection, row_id: int, values: dict[str, Any]) -> None:
+    if connection.dialect.name != "sqlite":
+        values = _without_nul(values)
+    connection.execute(update(POST).where(POST.c.id == row_id).values(**values))
+
+
+def _without_nul(value: Any) -> Any:
+    """``value`` with NUL characters removed: PostgreSQL text and JSONB refuse them."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
+def mark_deleted(
+    connection: Connection, network: str, uris: Iterable[str], *, now: datetime
+) -> int:
+    """Record that these posts are gone from their network; returns how many rows changed."""
+    wanted = sorted(set(uris))
+    count = 0
+    for chunk in chunks(wanted):
+        done = connection.execute(
+            update(POST)
+            .where(POST.c.network == network, POST.c.uri.in_(chunk), POST.c.deleted_at.is_(None))
+            .values(deleted_at=now, last_seen_at=now)
+        )
+        count += done.rowcount or 0
+    return count
+
+
+def mark_deleted_ids(
+    connection: Connection, network: str, ids: Iterable[str], *, now: datetime
+) -> int:
+    """Like :func:`mark_deleted`, for posts known by the network's id (a stream's delete)."""
+    count = 0
+    for chunk in chunks(sorted(set(ids))):
+        done = connection.execute(
+            update(POST)
+            .where(
+                POST.c.network == network, POST.c.remote_id.in_(chunk), POST.c.deleted_at.is_(None)
+            )
+            .values(deleted_at=now, last_seen_at=now)
+        )
+        count += done.rowcount or 0
+    return count
+
+
+def link_mastodon_parents(connection: Connection, event_id: int) -> int:
+    """Fill ``parent_uri`` of Mastodon replies from ``in_reply_to_id`` once the parent is stored."""
+    orphans = connection.execute(
+        select(POST.c.id, POST.c.raw).where(
+            POST.c.event_id == event_id,
+            POST.c.network == "mastodon",
+            POST.c.parent_uri.is_(None),
+        )
+    ).all()
+    wanted = {row.id: str(row.raw.get("in_reply_to_id")) for row in orphans if _reply_id(row.raw)}
+    if not wanted:
+        return 0
+    known: dict[str, str] = {}
+    for chunk in chunks(sorted(set(wanted.values()))):
+        query = select(POST.c.remote_id, POST.c.uri).where(
+            POST.c.network == "mastodon", POST.c.remote_id.in_(chunk)
+        )
+        known.update({row.remote_id: row.uri for row in connection.execute(query)})
+    linked = 0
+    for row_id, parent_id in wanted.items():
+        if parent_id in known:
+            set_post(connection, row_id, {"parent_uri": known[parent_id]})
+            linked += 1
+    return linked
+
+
+def _reply_id(raw: Any) -> bool:
+    return isinstance(raw, dict) and raw.get("in_reply_to_id") not in (None, "")
+
+
+__all__ = [
+    "StoreResult",
+    "chunks",
+    "insert_rows",
+    "link_mastodon_parents",
+    "mark_deleted",
+    "mark_deleted_ids",
+    "post_row",
+    "set_post",
+    "upsert_posts",
+]

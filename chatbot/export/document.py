@@ -1,0 +1,259 @@
+"""The transcript document of an event: what may be published, threaded and attributed."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from chatbot.collect.events import delivered, own_accounts, planned_questions
+from chatbot.collect.hide import BY_REQUEST
+from chatbot.models import Event, Post, PostDelivery
+from chatbot.transcript import ChatPost, ChatQuestion, ModeratorAccount, build_transcript
+
+FORMAT = "chatbot-transcript"
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What an export leaves out or changes.
+
+    Deleted, opted-out (unless anonymised), non-public and hidden-by-request
+    posts never appear. ``review`` keeps spam and moderator-hidden posts, with
+    their flags, for the moderator's own use; never publish such an export.
+    """
+
+    anonymise_opted_out: bool = False
+    review: bool = False
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def exclusion(post: Post, options: ExportOptions) -> str | None:
+    """Why ``post`` is left out of an export, or None when it is in."""
+    if post.deleted_at is not None:
+        return "deleted"
+    if (post.visibility or "public") != "public":
+        return "not public"
+    if post.opted_out and not options.anonymise_opted_out:
+        return "opted out"
+    hidden = post.hidden_reason or ""
+    if hidden.startswith(BY_REQUEST):
+        return "hidden by request"
+    if hidden and not options.review:
+        return "hidden"
+    if post.spam_reason and not options.review:
+        return "spam"
+    return None
+
+
+def chat_questions(session: Session, event: Event) -> list[ChatQuestion]:
+    """The event's questions with the URIs and times they were posted per network."""
+    assert event.id is not None
+    posted: dict[int, list[PostDelivery]] = {}
+    for row in delivered(session, event.id):
+        posted.setdefault(row.scheduled_post_id, []).append(row)
+    result = []
+    for row in planned_questions(session, event.id):
+        if row.number is None:
+            continue
+        rows = posted.get(row.id or 0, [])
+        result.append(
+            ChatQuestion(
+                number=row.number,
+                suffix=row.suffix,
+                text=_question_text(row.label, rows),
+                posted_at={d.network: d.posted_at or row.due_at for d in rows},
+                uris={d.network: d.remote_uri or "" for d in rows},
+            )
+        )
+    return result
+
+
+def _question_text(label: str, rows: Iterable[PostDelivery]) -> str:
+    for row in rows:
+        text = row.text.strip()
+        return text[len(label) :].lstrip(" :.-") if text.startswith(label) else text
+    return ""
+
+
+def _chat_post(post: Post) -> ChatPost:
+    return ChatPost(
+        network=post.network,
+        uri=post.uri,
+        author_id=post.author_id,
+        created_at=post.created_at,
+        text=post.text,
+        author_handle=post.author_handle,
+        parent_uri=post.parent_uri,
+        root_uri=post.root_uri,
+        quote_uri=post.quote_uri,
+        tags=tuple(post.tags or ()),
+    )
+
+
+def build_document(
+    session: Session, event: Event, options: ExportOptions | None = None, *, store: bool = True
+) -> dict[str, Any]:
+    """The transcript of ``event`` as plain JSON data (see docs/transcript-format.md).
+
+    Attribution runs over every live post (so a reply to a left-out post is
+    still attributed through it); then left-out posts are dropped and each
+    kept reply hangs under its nearest kept ancestor. With ``store`` the
+    attribution is also written to the post rows.
+    """
+    options = options or ExportOptions()
+    assert event.id is not None
+    rows = list(
+        session.execute(
+            select(Post).where(Post.event_id == event.id, Post.deleted_at.is_(None))  # type: ignore[union-attr, arg-type]
+        ).scalars()
+    )
+    planned = chat_questions(session, event)
+    mods = [ModeratorAccount(net, account_id=key) for net, key in own_accounts(session, event)]
+    transcript = build_transcript(
+        [_chat_post(row) for row in rows], planned, mods, ends_at=event.end_at
+    )
+    if store:
+        _store_attribution(session, rows, transcript.attributions)
+    kept = {row.uri: row for row in rows if exclusion(row, options) is None}
+    nodes = transcript.forest.nodes
+    anonymous = _Anonymiser() if options.anonymise_opted_out else None
+
+    def kept_parent(uri: str) -> str | None:
+        parent = nodes[uri].parent if uri in nodes else None
+        while parent is not None and parent not in kept:
+            parent = nodes[parent].parent if parent in nodes else None
+        return parent
+
+    parents = {uri: kept_parent(uri) for uri in kept}
+    depth: dict[str, int] = {}
+    for uri in transcript.forest.order:  # parents first
+        if uri in kept:
+            parent = parents[uri]
+            depth[uri] = depth.get(parent, -1) + 1 if parent is not None else 0
+    posts = []
+    for row in sorted(kept.values(), key=lambda r: (r.created_at, r.uri)):
+        result = transcript.attributions.get(row.uri)
+        entry = {
+            "network": row.network,
+            "id": row.remote_id,
+            "uri": row.uri,
+            "url": row.url or "",
+            "author": {"handle": row.author_handle, "display_name": row.author_display_name},
+            "created_at": _iso(row.created_at),
+            "text": row.text,
+            "question": result.question if result else None,
+            "questions": list(result.questions) if result else [],
+            "method": result.method if result else "none",
+            "confidence": round(result.confidence, 3) if result else 0.0,
+            "is_question": bool(result and result.is_question),
+            "parent_uri": parents[row.uri],
+            "depth": depth.get(row.uri, 0),
+            "flags": {
+                "spam": bool(row.spam_reason),
+                "hidden": bool(row.hidden_reason),
+                "edited": row.edited_at is not None,
+                "anonymised": bool(row.opted_out and anonymous),
+            },
+        }
+        if options.review:
+            entry["reasons"] = {"spam": row.spam_reason, "hidden": row.hidden_reason}
+        posts.append(entry)
+    if anonymous is not None:
+        anonymous.apply(posts, {row.uri for row in kept.values() if row.opted_out})
+    known = {question.label for question in planned}
+    questions = [_question_entry(q) for q in planned]
+    questions += [_question_entry(q) for q in transcript.questions if q.label not in known]
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "generated_at": _iso(datetime.now(UTC)),
+        "event": {
+            "hashtag": event.hashtag,
+            "title": event.title,
+            "start": _iso(event.start_at),
+            "end": _iso(event.end_at),
+            "timezone": event.timezone,
+            "networks": list(event.networks),
+        },
+        "questions": questions,
+        "posts": posts,
+        "review": options.review,
+    }
+
+
+def _question_entry(question: ChatQuestion) -> dict[str, Any]:
+    return {
+        "label": question.label,
+        "number": question.number,
+        "text": question.text,
+        "posted": {
+            network: {"uri": uri, "at": _iso(question.posted_at.get(network))}
+            for network, uri in sorted(question.uris.items())
+        },
+    }
+
+
+def _store_attribution(session: Session, rows: list[Post], attributions: dict[str, Any]) -> None:
+    table = Post.__table__  # type: ignore[attr-defined]
+    for row in rows:
+        result = attributions.get(row.uri)
+        if result is None:
+            continue
+        values = (result.question, _number(result.question), result.method, result.confidence)
+        current = (
+            row.question_label,
+            row.question_number,
+            row.attribution_method,
+            row.attribution_confidence,
+        )
+        if values != current:
+            session.execute(
+                update(table)
+                .where(table.c.id == row.id)
+                .values(
+                    question_label=values[0],
+                    question_number=values[1],
+                    attribution_method=values[2],
+                    attribution_confidence=values[3],
+                )
+            )
+
+
+def _number(label: str | None) -> int | None:
+    digits = "".join(ch for ch in (label or "")[1:] if ch.isdigit())
+    return int(digits) if digits else None
+
+
+class _Anonymiser:
+    """Stable stand-ins for opted-out authors and their post URIs within one export."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def _uri(self, uri: str) -> str:
+        return "anonymous:" + hashlib.sha256(uri.encode()).hexdigest()[:20]
+
+    def apply(self, posts: list[dict[str, Any]], uris: set[str]) -> None:
+        for post in posts:
+            if post["uri"] in uris:
+                key = post["network"] + ":" + post["author"]["handle"]
+                name = self.names.setdefault(key, f"anonymous-{len(self.names) + 1}")
+                post["author"] = {"handle": name, "display_name": ""}
+                post["uri"], post["url"], post["id"] = self._uri(post["uri"]), "", ""
+            if post["parent_uri"] in uris:
+                post["parent_uri"] = self._uri(post["parent_uri"])
+
+
+__all__ = ["BY_REQUEST", "FORMAT", "VERSION", "ExportOptions", "build_document", "exclusion"]

@@ -1,0 +1,92 @@
+"""The Markdown transcript: per question, threaded, with every post's text made inert."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+# Characters with a meaning in CommonMark/GFM; escaped with a backslash in post text.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_SAFE_URL = re.compile(r"^https?://[^\s<>\"'`]+$", re.IGNORECASE)
+
+
+def escape(text: str) -> str:
+    """Post text as literal Markdown: HTML entities for ``& < >``, backslashes for the rest."""
+    text = html.escape(text, quote=False)
+    text = _MARKDOWN.sub(r"\\\1", text)
+    lines = [line.strip() for line in text.splitlines()]
+    return "<br>".join(line for line in lines if line)
+
+
+def link(url: str, label: str) -> str:
+    """``[label](url)`` for an http(s) URL (percent-encoded), else just ``label``."""
+    if not url or not _SAFE_URL.match(url):
+        return label
+    return f"[{label}]({quote(url, safe=':/?#=&%@!$,;~+.-_')})"
+
+
+def _line(post: dict[str, Any], depth: int) -> str:
+    author = post["author"]
+    name = escape(author["display_name"]) if author["display_name"] else ""
+    handle = escape("@" + author["handle"].lstrip("@"))
+    who = f"**{name}** ({handle})" if name else f"**{handle}**"
+    when = (post["created_at"] or "")[11:16]
+    stamp = link(post["url"], when or "link")
+    flags = [k for k in ("spam", "hidden", "edited") if post["flags"].get(k)]
+    extra = f" _{', '.join(flags)}_" if flags else ""
+    return f"{'  ' * depth}- {who} {stamp}{extra}: {escape(post['text'])}"
+
+
+def _walk(uri: str, children: dict[str | None, list[dict[str, Any]]], depth: int) -> Iterator[str]:
+    stack = [(post, depth) for post in reversed(children.get(uri, []))]
+    while stack:
+        post, level = stack.pop()
+        yield _line(post, level)
+        stack.extend((child, level + 1) for child in reversed(children.get(post["uri"], [])))
+
+
+def to_markdown(document: dict[str, Any]) -> str:
+    """The transcript as Markdown: a section per question, replies nested under their parents."""
+    event = document["event"]
+    posts = [p for p in document["posts"] if not p["is_question"]]
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for post in posts:
+        children.setdefault(post["parent_uri"], []).append(post)
+    present = {post["uri"] for post in posts}
+    roots = [p for p in posts if p["parent_uri"] is None or p["parent_uri"] not in present]
+    title = escape(f"#{event['hashtag']}: {event['title']}")
+    out = [
+        f"# {title}",
+        "",
+        f"{escape(event['start'] or '')} · {escape(', '.join(event['networks']))}",
+    ]
+    sections: dict[str | None, list[dict[str, Any]]] = {}
+    for root in roots:
+        sections.setdefault(root["question"], []).append(root)
+    labels = [q["label"] for q in document["questions"]]
+    for question in document["questions"]:
+        out += ["", f"## {escape(question['label'])}: {escape(question['text'])}", ""]
+        out += _section(sections.get(question["label"], []), children)
+    extra = [label for label in sections if label not in labels]
+    for label in sorted(extra, key=lambda x: (x is None, x or "")):
+        out += ["", f"## {escape(label) if label else 'Other posts'}", ""]
+        out += _section(sections[label], children)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _section(
+    roots: list[dict[str, Any]], children: dict[str | None, list[dict[str, Any]]]
+) -> list[str]:
+    if not roots:
+        return ["_No answers collected._"]
+    lines: list[str] = []
+    for root in roots:
+        lines.append(_line(root, 0))
+        lines.extend(_walk(root["uri"], children, 1))
+    return lines
+
+
+__all__ = ["escape", "link", "to_markdown"]

@@ -1,0 +1,77 @@
+"""JSON, JSON Lines and CSV renderings of a transcript document."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "network", "id", "uri", "url", "author_handle", "author_display_name", "created_at",
+    "question", "questions", "method", "confidence", "is_question", "parent_uri", "depth",
+    "spam", "hidden", "edited", "text",
+)  # fmt: skip
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def to_json(document: dict[str, Any]) -> str:
+    """The whole document, pretty-printed, UTF-8 characters kept."""
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_jsonl(document: dict[str, Any]) -> str:
+    """One object per line: the event, then each question, then each post (``type`` says)."""
+    head = {k: v for k, v in document.items() if k not in ("questions", "posts", "event")}
+    lines = [{"type": "event", **head, **document["event"]}]
+    lines += [{"type": "question", **question} for question in document["questions"]]
+    lines += [{"type": "post", **post} for post in document["posts"]]
+    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+
+
+def safe_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: formula-like values get a leading apostrophe."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def id_cell(value: str) -> str:
+    """An id a spreadsheet keeps exact: an all-digit id as a text formula ``="123..."``.
+
+    Without it, spreadsheets read 18-digit ids as numbers and show 1.22585E+18.
+    """
+    return f'="{value}"' if value.isdigit() else safe_cell(value)
+
+
+def to_csv(document: dict[str, Any]) -> str:
+    """One row per post, ``CSV_COLUMNS`` in order (the caller writes it with a BOM)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for post in document["posts"]:
+        flags = post["flags"]
+        writer.writerow(
+            [
+                post["network"],
+                id_cell(post["id"]),
+                safe_cell(post["uri"]),
+                safe_cell(post["url"]),
+                safe_cell(post["author"]["handle"]),
+                safe_cell(post["author"]["display_name"]),
+                post["created_at"] or "",
+                post["question"] or "",
+                " ".join(post["questions"]),
+                post["method"],
+                f"{post['confidence']:.3f}",
+                "yes" if post["is_question"] else "",
+                safe_cell(post["parent_uri"] or ""),
+                str(post["depth"]),
+                "yes" if flags["spam"] else "",
+                "yes" if flags["hidden"] else "",
+                "yes" if flags["edited"] else "",
+                safe_cell(post["text"]),
+            ]
+        )
+    return out.getvalue()
+
+
+__all__ = ["CSV_COLUMNS", "id_cell", "safe_cell", "to_csv", "to_json", "to_jsonl"]

@@ -1,0 +1,79 @@
+"""Writing an event's exports to files: transcripts/<hashtag>-<date>/transcript.<format>."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from chatbot.collect.events import find_event, own_accounts
+from chatbot.collect.moderation import refresh_flags
+from chatbot.db import session_scope
+from chatbot.export.document import ExportOptions, build_document
+from chatbot.export.markdown import to_markdown
+from chatbot.export.tabular import to_csv, to_json, to_jsonl
+from chatbot.models import Event, utcnow
+
+FORMATS: dict[str, tuple[str, Any]] = {
+    "json": ("transcript.json", to_json),
+    "jsonl": ("transcript.jsonl", to_jsonl),
+    "md": ("transcript.md", to_markdown),
+    "csv": ("transcript.csv", to_csv),
+}
+CSV_ENCODING = "utf-8-sig"  # with a BOM, so spreadsheets read UTF-8 as UTF-8
+
+
+def default_dir(event: Event, base: str | Path = "transcripts") -> Path:
+    """``<base>/<hashtag>-<YYYY-MM-DD>`` with the date in the event's time zone."""
+    try:
+        day = event.start_at.astimezone(ZoneInfo(event.timezone)).date()
+    except (KeyError, ValueError):
+        day = event.start_at.date()
+    return Path(base) / f"{event.hashtag}-{day.isoformat()}"
+
+
+def render(document: dict[str, Any], fmt: str) -> str:
+    return FORMATS[fmt][1](document)  # type: ignore[no-any-return]
+
+
+def _write(path: Path, text: str, encoding: str) -> None:
+    # Written beside and renamed, so a reader never sees half a transcript.
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("w", encoding=encoding, newline="") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
+
+
+def write_exports(
+    engine: Engine,
+    event_name: str,
+    formats: Iterable[str],
+    *,
+    out_dir: Path | None = None,
+    base: str | Path = "transcripts",
+    options: ExportOptions | None = None,
+) -> list[Path]:
+    """Build ``event_name``'s transcript once and write it in each format; returns the files."""
+    with session_scope(engine) as session:
+        event = find_event(session, event_name)
+        # Flags may be stale if nothing has collected since a change (an import, a hide).
+        refresh_flags(
+            session.connection(), event, now=utcnow(), moderators=own_accounts(session, event)
+        )
+        document = build_document(session, event, options)
+        target = out_dir or default_dir(event, base)
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in dict.fromkeys(formats):
+        name, render_one = FORMATS[fmt]
+        path = target / name
+        _write(path, render_one(document), CSV_ENCODING if fmt == "csv" else "utf-8")
+        written.append(path)
+    return written
+
+
+__all__ = ["CSV_ENCODING", "FORMATS", "default_dir", "render", "write_exports"]

@@ -1,0 +1,176 @@
+"""Storing an imported chat as an event like any other: posts, participants, questions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session
+
+from chatbot.collect.events import own_accounts
+from chatbot.collect.moderation import refresh_flags
+from chatbot.collect.participants import upsert_participants
+from chatbot.collect.store import upsert_posts
+from chatbot.db import session_scope
+from chatbot.errors import UsageError
+from chatbot.imports.tweets import NETWORK, read_csv, read_twarc
+from chatbot.models import Event, Post, PostDelivery, ScheduledPost, hashtag_key, utcnow
+from chatbot.platforms.base import NormalisedPost
+from chatbot.transcript import ChatPost, ChatQuestion, ModeratorAccount, discover_questions
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What ``import_file`` stored."""
+
+    event_id: int
+    hashtag: str
+    posts: int
+    new: int
+    retweets: int  # skipped: a retweet repeats another post
+    questions: tuple[str, ...]
+    spam: int
+
+
+def _chat_post(post: NormalisedPost) -> ChatPost:
+    assert post.created_at is not None
+    return ChatPost(
+        network=post.network,
+        uri=post.uri,
+        author_id=post.author_id,
+        created_at=post.created_at,
+        text=post.text,
+        author_handle=post.author_handle,
+        parent_uri=post.parent_uri,
+        quote_uri=post.quote_uri,
+        mentions=post.mentions,
+        tags=post.tags,
+    )
+
+
+def read_file(path: Path, fmt: str | None) -> tuple[list[NormalisedPost], int]:
+    """The posts of ``path`` (format from ``fmt`` or the file's extension) and retweets skipped."""
+    fmt = fmt or ("csv" if path.suffix.lower() == ".csv" else "twarc")
+    if fmt == "csv":
+        return read_csv(path), 0
+    if fmt == "twarc":
+        return read_twarc(path)
+    raise UsageError(f"unknown import format {fmt!r}; use twarc or csv")
+
+
+def import_file(
+    engine: Engine,
+    path: Path,
+    *,
+    hashtag: str,
+    host: str,
+    fmt: str | None = None,
+    title: str | None = None,
+) -> ImportReport:
+    """Import an archived chat: the host's "Q1 ..." posts become the event's questions.
+
+    Importing the same file again updates the same event (matched by hashtag
+    and file) and stores no post twice.
+    """
+    tag = hashtag.lstrip("#")
+    host = host.lstrip("@")
+    posts, retweets = read_file(path, fmt)
+    posts = [p for p in posts if p.created_at is not None]
+    if not posts:
+        raise UsageError(f"{path}: no posts to import")
+    chat = [_chat_post(p) for p in posts]
+    questions = discover_questions(chat, [ModeratorAccount(NETWORK, handle=host)])
+    if not questions:
+        raise UsageError(
+            f'{path}: no numbered questions ("Q1 ...") posted by @{host}; check --host'
+        )
+    first = min(p.created_at for p in posts if p.created_at)
+    last = max(p.created_at for p in posts if p.created_at)
+    start = min(min(q.posted_at.values()) for q in questions)
+    now = utcnow()
+    with session_scope(engine) as session:
+        event = _event(session, tag, str(path), start)
+        event.title = title or event.title or f"#{tag}"
+        event.end_at = max(last, start)
+        event.collect_from, event.collect_until = first, last + timedelta(seconds=1)
+        event.networks, event.accounts, event.moderators = [NETWORK], {NETWORK: host}, [host]
+        event.state, event.updated_at = "finished", now
+        session.add(event)
+        session.flush()
+        assert event.id is not None
+        connection = session.connection()
+        stored = upsert_posts(connection, posts, event_id=event.id, now=now)
+        upsert_participants(connection, posts, now=now)
+        by_uri = {p.uri: p for p in posts}
+        for position, question in enumerate(questions):
+            _question(session, event, position, question, by_uri)
+        session.flush()
+        refresh_flags(connection, event, now=now, moderators=own_accounts(session, event))
+        spam = _spam_count(session, event.id)
+        return ImportReport(
+            event.id, tag, len(posts), stored.new, retweets, tuple(q.label for q in questions), spam
+        )
+
+
+def _event(session: Session, tag: str, source: str, start: datetime) -> Event:
+    query = select(Event).where(
+        Event.hashtag_key == hashtag_key(tag),  # type: ignore[arg-type]
+        Event.source_path == source,  # type: ignore[arg-type]
+    )
+    event = session.execute(query).scalars().first()
+    if event is None:
+        event = Event(
+            hashtag=tag, hashtag_key=hashtag_key(tag), title="", timezone="UTC",
+            start_at=start, end_at=start, source_path=source,
+            collect_from=start, collect_until=start,
+        )  # fmt: skip
+    event.start_at = start
+    return event
+
+
+def _question(
+    session: Session,
+    event: Event,
+    position: int,
+    question: ChatQuestion,
+    by_uri: dict[str, NormalisedPost],
+) -> None:
+    uri = question.uris.get(NETWORK, "")
+    post = by_uri.get(uri)
+    when = question.posted_at.get(NETWORK)
+    query = select(ScheduledPost).where(
+        ScheduledPost.event_id == event.id,  # type: ignore[arg-type]
+        ScheduledPost.key == question.label,  # type: ignore[arg-type]
+    )
+    row = session.execute(query).scalars().first() or ScheduledPost(
+        event_id=event.id or 0, key=question.label, kind="question", label=question.label,
+        position=position, due_at=when, original_due_at=when,
+    )  # fmt: skip
+    row.number, row.suffix, row.position = question.number, question.suffix, position
+    row.due_at = row.original_due_at = when
+    session.add(row)
+    session.flush()
+    delivery = session.execute(
+        select(PostDelivery).where(PostDelivery.scheduled_post_id == row.id)  # type: ignore[arg-type]
+    ).scalars().first() or PostDelivery(
+        scheduled_post_id=row.id or 0, event_id=event.id or 0, network=NETWORK, text="",
+        due_at=when, idempotency_key=f"import:{event.id}:{question.label}",
+    )  # fmt: skip
+    delivery.text = post.text if post else question.text
+    delivery.state, delivery.due_at, delivery.posted_at = "posted", when, when
+    delivery.remote_id = post.id if post else None
+    delivery.remote_uri, delivery.remote_url = uri or None, (post.url if post else None)
+    session.add(delivery)
+
+
+def _spam_count(session: Session, event_id: int) -> int:
+    query = select(func.count()).where(
+        Post.event_id == event_id,  # type: ignore[arg-type]
+        Post.spam_reason.is_not(None),  # type: ignore[union-attr]
+    )
+    return int(session.execute(query).scalar() or 0)
+
+
+__all__ = ["ImportReport", "import_file", "read_file"]

@@ -1,0 +1,58 @@
+"""``chatbot collect``, ``hide`` and ``transcript``: exact output and exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from chatbot.cli import cli
+from chatbot.models import Post
+from tests.export.util import post, stored_chat
+
+
+def run(engine: Engine, *args: str) -> tuple[int, str]:
+    url = engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(cli, [*args, "--database-url", url])
+    return result.exit_code, result.output
+
+
+def test_hide_by_url_keeps_the_row_and_its_reason(engine: Engine, tmp_path: Path) -> None:
+    event_id = stored_chat(engine, [post(1, "A1 off topic #sm35", author="ann")])
+    url = "https://bsky.app/profile/ann.test/post/0000000000001"
+    code, output = run(engine, "hide", "sm35", url, "--reason", "off topic", "--no-threadgate")
+    assert (code, output) == (
+        0,
+        "Hidden at://did:plc:ann/app.bsky.feed.post/0000000000001 from exports.\n",
+    )
+    code, output = run(engine, "hide", str(event_id), url, "--reason", "rude", "--no-threadgate")
+    assert code == 0 and output.endswith("(it was hidden already; reason replaced).\n")
+    with Session(engine) as session:
+        row = session.execute(select(Post).where(Post.url == url)).scalars().one()
+        assert row.hidden_reason == "rude" and row.deleted_at is None
+    code, output = run(engine, "transcript", "sm35", "--format", "json", "--out", str(tmp_path))
+    assert code == 0 and "off topic" not in (tmp_path / "transcript.json").read_text()
+
+
+def test_hide_and_collect_refuse_bad_input_cleanly(engine: Engine) -> None:
+    stored_chat(engine, [post(1, "A1 hello #sm35")])
+    assert run(engine, "hide", "sm35", "https://nowhere.example/1", "--reason", "x") == (
+        2,
+        "Error: no post 'https://nowhere.example/1' collected for #sm35; give its URL or URI "
+        "as shown in the transcript (run `chatbot collect` first if it is new)\n",
+    )
+    assert run(engine, "hide", "nochat", "x", "--reason", "x") == (
+        2,
+        "Error: no event #nochat in the database; load its question file with "
+        "`chatbot load FILE` (or import it)\n",
+    )
+    assert run(engine, "collect", "sm35", "--since", "yesterday") == (
+        2,
+        "Error: --since 'yesterday' is not a time; use ISO 8601, e.g. 2027-12-07T17:00Z\n",
+    )
+    code, output = run(
+        engine, "collect", "sm35", "--since", "2030-12-03T18:00Z", "--until", "2030-12-03T17:00Z"
+    )
+    assert (code, output) == (2, "Error: --since must be before --until\n")

@@ -1,0 +1,135 @@
+"""A crowd chat on both sandbox networks, collected and scored against the ground truth."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from chatbot.collect import Collector, collect_once
+from chatbot.collect.events import find_event
+from chatbot.collect.hide import hide_post
+from chatbot.export import ExportOptions, build_document
+from chatbot.models import CollectionCursor
+from chatbot.platforms.normalise import rkey_of
+from chatbot.transcript import read_prefixes
+from tests.collect.chat import Chat, start_chat
+from tests.collect.scoring import NOT_AN_OPT_OUT, coverage, describe, index, stored_posts
+
+pytestmark = pytest.mark.slow
+
+
+def follow(chat: Chat, collector: Collector) -> list[Any]:
+    """Run the collector beside the chat until the window is over and checked."""
+    reports: list[Any] = []
+    clock = chat.sandbox.clock
+
+    def loop() -> None:
+        while not chat.stop.is_set() and not collector.done:
+            reports.append(collector.step())
+            wait = ((collector.next_at or clock.now()) - clock.now()).total_seconds()
+            chat.stop.wait(max(wait, 0.0) / clock.speed)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    chat.wait_over()
+    thread.join(60)
+    assert collector.done, [r.as_dict() for r in reports[-2:]]
+    return reports
+
+
+def test_crowd_chat_collected_attributed_and_exported(engine: Engine, tmp_path: Path) -> None:
+    chat = start_chat(engine, seed=3)
+    try:
+        clock = chat.sandbox.clock
+        collector = Collector(engine, chat.event_id, chat.platforms, clock, stream=True)
+        reports = follow(chat, collector)
+        collector.close()
+        truth = chat.truth(tmp_path / "truth.json")
+        rows = stored_posts(engine, chat.event_id)
+        stored = index(rows)  # also: no post twice
+        # Hide a Bluesky answer in a question's thread: database and threadgate.
+        target = next(
+            p
+            for p in truth["posts"]
+            if (p["network"], p["kind"], p["status"]) == ("bluesky", "thread_answer", "posted")
+            and not p["deleted"] and not p["opted_out"]
+        )  # fmt: skip
+        hidden = stored[("bluesky", target["ref"])]
+        report = hide_post(
+            engine, str(chat.event_id), hidden.url or "", "off topic",
+            connect=lambda network: chat.platforms[network],
+        )  # fmt: skip
+        assert report.threadgate and report.uri == target["ref"]
+        question_uri = chat.driver.question_ref("bluesky", target["parent_question"])
+        gate = chat.sandbox.bluesky.get_record(
+            chat.sandbox.bot_ids["bluesky"], "app.bsky.feed.threadgate", rkey_of(question_uri)
+        )
+        assert gate is not None and target["ref"] in gate.value["hiddenReplies"]
+        # A second pass after the window changes nothing and doubles nothing.
+        again = collect_once(engine, chat.event_id, chat.platforms, chat.sandbox.clock)
+        assert (again.new, again.errors) == (0, [])
+    finally:
+        chat.close()
+    assert not any(r.errors for r in reports)
+
+    # Collection: every public, live post exactly once; edits and deletions seen.
+    found = coverage(truth, rows)
+    assert not found.missing, describe(found.missing)
+    assert not found.not_marked_deleted, describe(found.not_marked_deleted)
+    assert not found.stale_edits, found.stale_edits
+    assert found.thread_answers_without_tag > 0
+    assert len(found.unreachable_missing) <= 2, describe(found.unreachable_missing)
+    with Session(engine) as session:
+        cursors = session.exec(select(CollectionCursor)).all()
+        assert {(c.network, c.source) for c in cursors} == {
+            ("bluesky", "search"),
+            ("mastodon", "timeline"),
+        }
+
+    # Exports: nothing deleted, opted out, unlisted, spam or hidden.
+    with Session(engine) as session:
+        event = find_event(session, str(chat.event_id))
+        document = build_document(session, event)
+        review = build_document(session, event, ExportOptions(review=True))
+    by_ref = {
+        (p["network"], p["uri"] if p["network"] == "bluesky" else p["id"]): p
+        for p in document["posts"]
+    }
+    truth_by_ref = {(p["network"], p["ref"]): p for p in truth["posts"] if p["ref"]}
+    question_refs = {ref for refs in truth["questions"].values() for ref in refs.values()}
+    assert ("bluesky", target["ref"]) not in by_ref
+    bot = {chat.sandbox.bot_handle, chat.sandbox.bot_username}
+    by_ref = {k: p for k, p in by_ref.items() if p["author"]["handle"] not in bot}
+    for key in by_ref:
+        told = truth_by_ref[key]
+        assert not told["deleted"] and told["visibility"] == "public", told
+        assert not (told["opted_out"] and told["opt_out"] not in NOT_AN_OPT_OUT), told
+        assert not told["is_spam"], told
+    spam_total = sum(1 for p in truth["posts"] if p["is_spam"] and p["status"] == "posted")
+    flagged = [p for p in review["posts"] if p["flags"]["spam"]]
+    assert flagged and len(flagged) >= spam_total - 1
+    assert any(p["flags"]["hidden"] for p in review["posts"])
+
+    # Attribution: answers with a prefix (as the transcript reads them) or in a question's
+    # thread go to their question; every reply hangs under its true parent.
+    unread: Counter[str] = Counter()
+    for key, post in by_ref.items():
+        told = truth_by_ref[key]
+        prefixed = any(m.kind == "A" for m in read_prefixes(told["text"]))
+        if told["prefix"] != "none" and not prefixed:
+            unread[told["prefix"]] += 1  # a style the prefix reader doesn't take (reported)
+        if told["parent_question"] and told["parent"] in question_refs:
+            assert post["question"] == told["parent_question"], (post["text"], post["method"])
+        elif prefixed:
+            assert post["question"] == told["question"], (post["text"], post["method"])
+        parent = truth_by_ref.get((told["network"], told["parent"] or ""))
+        if parent is not None and (parent["network"], parent["ref"]) in by_ref:
+            assert post["parent_uri"] == by_ref[(parent["network"], parent["ref"])]["uri"]
+    if unread:
+        print(f"\nanswer prefixes the transcript does not read: {dict(unread)}")

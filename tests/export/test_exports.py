@@ -1,0 +1,188 @@
+"""Exports: the JSON document's fields, what is left out, CSV and Markdown safety."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from chatbot.cli import cli
+from chatbot.collect.events import find_event
+from chatbot.export import ExportOptions, build_document, to_jsonl, to_markdown
+from chatbot.export.markdown import escape
+from chatbot.sandbox.crowd.hostile import HOSTILE_PAYLOADS
+from tests.export.util import opt_out, post, set_post, stored_chat
+
+EVENT_KEYS = {"hashtag", "title", "start", "end", "timezone", "networks"}
+POST_KEYS = {
+    "network", "id", "uri", "url", "author", "created_at", "text", "question", "questions",
+    "method", "confidence", "is_question", "parent_uri", "depth", "flags",
+}  # fmt: skip
+UTC_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+
+def chat(engine: Engine) -> int:
+    return stored_chat(
+        engine,
+        [
+            post(1, "A1 Pencils and paper #sm35", author="ann", minutes=3),
+            post(2, "Same, pencils forever", author="bob", minutes=4, parent=1, tags=()),
+            post(3, "And a ruler", author="cy", minutes=5, parent=2, tags=()),
+            post(4, "A2 my aunt #sm35", author="dee", minutes=12),
+            post(5, "deleted later #sm35", author="eve", minutes=6),
+            post(6, "I said too much #sm35", author="fay", minutes=7),
+            post(7, "an unlisted aside", author="gus", minutes=8, visibility="unlisted"),
+            post(8, "hide me #sm35", author="hal", minutes=9),
+            post(9, "remove me please #sm35", author="ida", minutes=9.5),
+            post(10, "reply to an opted-out post", author="bob", minutes=8, parent=6, tags=()),
+        ],
+    )
+
+
+def document(engine: Engine, event_id: int, **options: bool) -> dict:
+    with Session(engine) as session:
+        event = find_event(session, str(event_id))
+        return build_document(session, event, ExportOptions(**options))
+
+
+def texts(doc: dict) -> set[str]:
+    return {p["text"] for p in doc["posts"]}
+
+
+def test_json_fields_threads_and_attribution(engine: Engine) -> None:
+    doc = document(engine, chat(engine))
+    assert doc["format"] == "chatbot-transcript" and doc["version"] == 1
+    assert set(doc["event"]) >= EVENT_KEYS and doc["event"]["hashtag"] == "sm35"
+    assert [q["label"] for q in doc["questions"]] == ["Q1", "Q2"]
+    assert doc["questions"][0]["text"] == "What tools? #sm35"
+    assert set(doc["questions"][0]["posted"]) == {"bluesky"}
+    for entry in doc["posts"]:
+        assert set(entry) >= POST_KEYS, entry
+        assert isinstance(entry["id"], str) and UTC_Z.match(entry["created_at"])
+        assert set(entry["flags"]) >= {"spam", "hidden", "edited"}
+        assert set(entry["author"]) == {"handle", "display_name"}
+    by_text = {p["text"]: p for p in doc["posts"]}
+    pencils, same, ruler = (
+        by_text[t] for t in ("A1 Pencils and paper #sm35", "Same, pencils forever", "And a ruler")
+    )
+    assert (pencils["question"], pencils["method"], pencils["depth"]) == ("Q1", "prefix", 0)
+    assert (same["parent_uri"], same["depth"], same["question"]) == (pencils["uri"], 1, "Q1")
+    assert (ruler["parent_uri"], ruler["depth"]) == (same["uri"], 2)
+    assert by_text["A2 my aunt #sm35"]["question"] == "Q2"
+    assert json.loads(to_jsonl(doc).splitlines()[0])["type"] == "event"
+
+
+def test_deleted_opted_out_unlisted_hidden_and_spam_are_left_out(engine: Engine) -> None:
+    event_id = chat(engine)
+    set_post(engine, 5, deleted_at=post(5, "").created_at)
+    opt_out(engine, "fay")
+    set_post(engine, 8, hidden_reason="off topic")
+    set_post(engine, 9, hidden_reason="by request: asked by DM")
+    set_post(engine, 4, spam_reason="moderator: test")
+    from chatbot.collect.moderation import refresh_flags
+
+    with Session(engine) as session:
+        event = find_event(session, str(event_id))
+        refresh_flags(session.connection(), event, now=post(1, "").created_at)
+        session.commit()
+    published = texts(document(engine, event_id))
+    gone = {"deleted later #sm35", "I said too much #sm35", "an unlisted aside", "hide me #sm35"}
+    gone |= {"remove me please #sm35", "A2 my aunt #sm35"}
+    assert not published & gone
+    assert "reply to an opted-out post" in published
+    orphan = next(
+        p for p in document(engine, event_id)["posts"] if p["text"].startswith("reply to")
+    )
+    assert (orphan["parent_uri"], orphan["depth"]) == (None, 0)  # its parent left out
+
+    review = document(engine, event_id, review=True)
+    flagged = {p["text"]: p["flags"] for p in review["posts"]}
+    assert flagged["hide me #sm35"]["hidden"] and flagged["A2 my aunt #sm35"]["spam"]
+    assert not texts(review) & {
+        "remove me please #sm35",
+        "I said too much #sm35",
+        "deleted later #sm35",
+    }
+
+    anonymous = document(engine, event_id, anonymise_opted_out=True)
+    said = next(p for p in anonymous["posts"] if p["text"] == "I said too much #sm35")
+    assert said["author"] == {"handle": "anonymous-1", "display_name": ""}
+    assert (
+        said["url"] == "" and said["uri"].startswith("anonymous:") and "fay" not in json.dumps(said)
+    )
+    reply = next(p for p in anonymous["posts"] if p["text"].startswith("reply to"))
+    assert reply["parent_uri"] == said["uri"]
+
+
+def test_csv_keeps_ids_exact_and_defuses_formulas(engine: Engine, tmp_path: Path) -> None:
+    event_id = stored_chat(
+        engine,
+        [
+            post(1, "=cmd|' /C calc'!A0", author="ann"),
+            post(2, "+1 agreed", author="bob", author_display_name="@admin"),
+            post(3, '-2 disagree, "quoted", with a\nnewline', author="cy"),
+            post(4, "émoji 👩‍💻 and עברית", author="dee"),
+        ],
+    )
+    out = tmp_path / "out"
+    url = engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(
+        cli,
+        ["transcript", str(event_id), "--format", "csv", "--out", str(out), "--database-url", url],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Wrote {out / 'transcript.csv'}\n"
+    raw = (out / "transcript.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM: spreadsheets read it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    by_author = {r["author_handle"]: r for r in rows}
+    assert by_author["ann.test"]["text"] == "'=cmd|' /C calc'!A0"
+    assert by_author["bob.test"]["text"] == "'+1 agreed"
+    assert by_author["bob.test"]["author_display_name"] == "'@admin"
+    assert by_author["cy.test"]["text"] == '\'-2 disagree, "quoted", with a\nnewline'
+    assert by_author["dee.test"]["text"] == "émoji 👩‍💻 and עברית"
+    assert by_author["ann.test"]["id"] == '="1122334455667788001"'
+    assert "E+" not in raw.decode("utf-8-sig")
+
+
+def test_markdown_is_threaded_and_inert_with_hostile_posts(engine: Engine) -> None:
+    hostile = [
+        post(i + 1, f"A1 {payload}", author=f"h{i}", minutes=3 + i / 100)
+        for i, payload in enumerate(HOSTILE_PAYLOADS)
+    ]
+    hostile.append(
+        post(500, "[x](javascript:alert(1)) **bold** `code`", author="zz", minutes=4, parent=1)
+    )
+    event_id = stored_chat(engine, hostile)
+    doc = document(engine, event_id)
+    markdown = to_markdown(doc)
+    assert markdown.startswith("# \\#sm35: Social media in 2035\n")
+    assert "## Q1: What tools? \\#sm35" in markdown
+    assert re.findall(r"<(?!br>)", markdown) == []  # no markup but our own line breaks
+    assert "](javascript" not in markdown.lower() and "](data" not in markdown.lower()
+    for target in re.findall(r"\]\(([^)]*)\)", markdown):
+        assert target.startswith("https://"), target
+    assert "  - **Zz** (@zz\\.test)" in markdown  # the reply, nested under its parent
+    for payload in HOSTILE_PAYLOADS[:20]:
+        assert unescape(escape(payload)) == " ".join(payload.split()) or "\n" in payload
+
+
+def unescape(text: str) -> str:
+    return html.unescape(re.sub(r"\\(.)", r"\1", text)).replace("<br>", " ")
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80))
+def test_markdown_escape_is_reversible_and_has_no_markup(text: str) -> None:
+    escaped = escape(text)
+    assert re.findall(r"<(?!br>)", escaped) == []
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert unescape(escaped) == " ".join(lines) or any("<br>" in line for line in lines)
