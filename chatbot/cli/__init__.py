@@ -48,9 +48,11 @@ def _register_commands() -> None:
     from chatbot.cli import (
         collect,  # noqa: F401
         controls,  # noqa: F401
+        demo,  # noqa: F401
         importing,  # noqa: F401
         load,  # noqa: F401
         questions,  # noqa: F401
+        recap,  # noqa: F401
         run,  # noqa: F401
         sandbox,  # noqa: F401
         transcript,  # noqa: F401

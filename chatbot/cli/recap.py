@@ -1,0 +1,110 @@
+"""The ``chatbot recap`` and ``chatbot archive`` commands: publishable static pages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from chatbot.cli import cli
+from chatbot.cli.options import database_url_option, json_option
+from chatbot.recap.publish import DEFAULT_OUT, recap_event, write_archive
+from chatbot.recap.render import DEFAULT_SPLIT_AT
+
+_templates = click.option(
+    "--templates",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Folder of templates that override the built-in ones (same names, e.g. recap.css).",
+)
+
+
+@cli.command("recap")
+@click.argument("event", required=False)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Where to write index.html (default: transcripts/<hashtag>-<date>/).",
+)
+@click.option(
+    "--transcript",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Render this transcript JSON (from `chatbot transcript`) instead of the database's.",
+)
+@click.option(
+    "--split-at",
+    type=click.IntRange(1, None),
+    default=DEFAULT_SPLIT_AT,
+    show_default=True,
+    metavar="N",
+    help="Past N posts, each question's answers get a page of their own.",
+)
+@_templates
+@database_url_option
+@json_option
+def recap_command(
+    event: str | None,
+    out_dir: Path | None,
+    transcript: Path | None,
+    split_at: int,
+    templates: Path | None,
+    database_url: str,
+    as_json: bool,
+) -> None:
+    """Write the recap page of EVENT: figures, threads per question, timeline.
+
+    EVENT is an event id, a hashtag (its latest chat) or TAG@YYYY-MM-DD.
+    The page is self-contained static HTML (no script, no request to any
+    other host) that organizers can publish as it is.  Deleted posts,
+    hidden posts and people who opted out are left out.
+
+    Example:
+
+        chatbot recap sm35 --out site/sm35
+    """
+    result = recap_event(
+        event,
+        database_url=database_url,
+        transcript=transcript,
+        out_dir=out_dir,
+        templates=templates,
+        split_at=split_at,
+    )
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        click.echo(result.message())
+
+
+@cli.command("archive")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_OUT,
+    show_default=True,
+    metavar="DIR",
+    help="Where to write index.html; recaps in DIR/<hashtag>-<date>/ are linked.",
+)
+@click.option("--title", default="Chat archive", show_default=True, help="The page's title.")
+@_templates
+@database_url_option
+def archive_command(out_dir: Path, title: str, templates: Path | None, database_url: str) -> None:
+    """Write an index of every chat in the database, grouped by hashtag series.
+
+    Each chat shows its posts, participants (new and returning) and a link
+    to its recap when one was written under the same folder; each series
+    shows how many people came back.
+
+    Example:
+
+        chatbot archive --out transcripts
+    """
+    path, series, chats = write_archive(
+        database_url=database_url, out_dir=out_dir, templates=templates, title=title
+    )
+    click.echo(f"Wrote {path}: {chats} chat{'s' if chats != 1 else ''} in {series} series")

@@ -1,0 +1,171 @@
+"""``chatbot demo`` as a function: a whole chat on the sandbox, from question file to recap."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from chatbot import db
+from chatbot.collect import Collector
+from chatbot.credentials import Secret
+from chatbot.errors import UsageError
+from chatbot.export import FORMATS, write_exports
+from chatbot.loading import load_event, prepare_plan
+from chatbot.models import Event
+from chatbot.platforms.base import Platform
+from chatbot.recap.archive import recap_dirname
+from chatbot.recap.publish import RecapResult, recap_event
+from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig
+from chatbot.sandbox.runner import Sandbox
+from chatbot.scheduler import BotService, RunOptions
+
+__all__ = ["DEFAULT_FILE", "DemoOptions", "DemoResult", "run_demo"]
+
+DEFAULT_FILE = Path("questions/sm35.md")
+SETUP_SECONDS = 4.0  # real seconds to log in and start before the welcome is due
+TAIL = timedelta(minutes=10)  # collection goes on this long after the last post
+COLLECT_EVERY = 20.0  # virtual seconds between collection passes at the least
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """What ``chatbot demo`` runs: which file, how fast, how big a crowd, where to write."""
+
+    file: Path = DEFAULT_FILE
+    speed: float = 60.0
+    participants: int = 20
+    seed: int = 0
+    out: Path | None = None  # default: transcripts/<hashtag>-<date>/
+    faults: float = 0.0
+    timeout: float = 600.0  # real seconds before giving up
+
+    def __post_init__(self) -> None:
+        if self.speed <= 0:
+            raise UsageError(f"--speed {self.speed}: give a speed above 0, e.g. 60")
+        if self.participants < 1:
+            raise UsageError("--participants: a chat needs at least one participant")
+
+
+@dataclass
+class DemoResult:
+    """Where everything went."""
+
+    recap: RecapResult
+    exports: list[Path]
+    database: Path
+    posts: int = 0
+    lines: list[str] = field(default_factory=list)
+
+
+def bot_platforms(sandbox: Sandbox) -> dict[str, Platform]:
+    """The bot's adapters on the sandbox, on its clock (credentials that only it knows)."""
+    from chatbot.platforms.bluesky import BlueskyPlatform
+    from chatbot.platforms.mastodon import MastodonPlatform
+
+    creds = sandbox.credentials()
+    now = sandbox.clock.now
+    found: dict[str, Platform] = {}
+    if "bluesky" in creds:
+        blue = creds["bluesky"]
+        found["bluesky"] = BlueskyPlatform(
+            blue["handle"], Secret(blue["password"]), service=blue["url"], clock=now
+        )
+    if "mastodon" in creds:
+        masto = creds["mastodon"]
+        found["mastodon"] = MastodonPlatform(masto["url"], Secret(masto["token"]), clock=now)
+    return found
+
+
+def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> DemoResult:
+    """Run a chat on the sandbox with a simulated crowd and write its exports and recap.
+
+    The question file's start moves to a minute from now on an accelerated
+    clock; the scheduler posts, the collector collects, then the transcript
+    exports and the recap are written beside a database of their own.
+    """
+    origin = datetime.now(UTC).replace(microsecond=0)
+    probe = prepare_plan(options.file, allow_past=True, now=origin)
+    sandbox = Sandbox(
+        seed=options.seed,
+        speed=options.speed,
+        virtual_start=origin,
+        faults=options.faults,
+        networks=tuple(probe.networks),
+    ).start()
+    try:
+        return _run(options, sandbox, say)
+    finally:
+        sandbox.stop()
+
+
+def _run(options: DemoOptions, sandbox: Sandbox, say: Callable[[str], None]) -> DemoResult:
+    clock = sandbox.clock
+    lead = max(60, round(SETUP_SECONDS * options.speed))
+    plan = prepare_plan(options.file, start=f"+{lead}s", now=clock.now())
+    out = options.out or Path("transcripts") / recap_dirname(
+        plan.hashtag, plan.start, plan.timezone
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    # Beside the folder to publish, not in it: it holds every post, deleted ones too.
+    database = out.with_name(out.name + ".db")
+    database.unlink(missing_ok=True)
+    url = f"sqlite:///{database}"
+    engine = db.init_db(url)
+    try:
+        event_id = load_event(engine, plan, source_path=str(options.file.resolve())).event_id
+        with db.session_scope(engine) as session:
+            event = session.get(Event, event_id)
+            assert event is not None
+            event.collect_until = plan.end + TAIL
+        say(
+            f"Sandbox on 127.0.0.1, clock {options.speed:g}x real time; "
+            f"#{plan.hashtag} starts in {lead // 60} sandbox minutes ({SETUP_SECONDS:g} s)"
+        )
+        platforms = bot_platforms(sandbox)
+        crowd = sandbox.run_crowd(
+            ChatSchedule.from_event_plan(plan),
+            CrowdConfig(seed=options.seed, participants=options.participants),
+        )
+        service = BotService(
+            engine,
+            platforms.__getitem__,
+            clock=clock,
+            # Look at the outbox every few sandbox seconds, however fast the clock runs.
+            options=RunOptions(event_ids=(event_id,), tick=max(0.02, min(0.5, 5 / options.speed))),
+            out=say,
+        )
+        runner = threading.Thread(target=service.run, name="demo-bot", daemon=True)
+        runner.start()
+        try:
+            posts = _collect(Collector(engine, event_id, platforms, clock), options.timeout)
+        finally:
+            service.stop()
+            runner.join(30)
+            crowd.stop()
+        exports = write_exports(engine, str(event_id), FORMATS, out_dir=out)
+    finally:
+        engine.dispose()
+    recap = recap_event(str(event_id), database_url=url, out_dir=out)
+    say(f"Transcripts: {', '.join(str(path) for path in exports)}")
+    say(recap.message())
+    return DemoResult(recap, exports, database, posts)
+
+
+def _collect(collector: Collector, timeout: float) -> int:
+    """Collect until the window closes and the last pass is done; returns the posts stored."""
+    clock = collector.clock
+    speed = float(getattr(clock, "speed", 1.0)) or 1.0
+    deadline = datetime.now(UTC) + timedelta(seconds=timeout)
+    stored = 0
+    pause = threading.Event()
+    while not collector.done:
+        if datetime.now(UTC) > deadline:
+            raise UsageError(f"the demo did not finish in {timeout:g} s; try a higher --speed")
+        stored += collector.step().new
+        now = collector.now()
+        wait = min((collector.next_at or now) - now, timedelta(seconds=COLLECT_EVERY))
+        pause.wait(max(wait.total_seconds(), 0.0) / speed)
+    return stored

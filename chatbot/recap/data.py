@@ -1,0 +1,336 @@
+"""The recap's figures and thread layout, computed from the transcript document (pure)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from statistics import median
+from typing import Any
+
+from chatbot.transcript import (
+    ChatPost,
+    ModeratorAccount,
+    build_forest,
+    conversation_share,
+    reply_pairs,
+)
+
+from .document import (
+    Coverage,
+    DocEvent,
+    DocPost,
+    DocQuestion,
+    RecapExtras,
+    read_event,
+    read_posts,
+    read_questions,
+)
+from .layout import Item, Section, lay_out
+
+__all__ = ["Item", "PersonRow", "Recap", "Section", "Summary", "ThreadRow", "build_recap"]
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The headline figures (the ones hosts compare: posts, participants, per hour, per person)."""
+
+    participants: int
+    posts: int
+    host_posts: int
+    hours: float
+    posts_per_hour: float
+    posts_per_participant: float
+    answers: list[tuple[str, int]]
+    replies_between: int
+    conversation_ratio: float
+    median_first_reply: timedelta | None
+    new: int | None
+    returning: int | None
+    earlier_chats: int
+    reach: int | None
+    reach_unknown: int
+    spam: int
+    missing_parents: int
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRow:
+    """A participant's line: posts, answers, replies given and received."""
+
+    key: str
+    handle: str
+    name: str
+    network: str
+    posts: int
+    answers: int
+    given: int
+    received: int
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadRow:
+    """One of the longest threads: where it starts, how big and deep it is."""
+
+    post: DocPost
+    posts: int
+    depth: int
+    people: int
+    href: str
+
+
+@dataclass(slots=True)
+class Recap:
+    """Everything the templates show."""
+
+    event: DocEvent
+    questions: list[DocQuestion]
+    sections: list[Section]
+    summary: Summary
+    coverage: Coverage
+    people: list[PersonRow]
+    people_total: int
+    threads: list[ThreadRow]
+    pairs: list[tuple[str, str, int]]  # from handle, to handle, replies
+    times: list[datetime]  # every shown post's time, for the timeline
+    split: bool
+
+
+def _host_keys(event: DocEvent) -> set[str]:
+    keys: set[str] = set()
+    networks = event.networks or ("bluesky", "mastodon")
+    for handle in event.moderators:
+        for network in networks:
+            keys.add(f"{network}:{handle.lstrip('@').lower()}")
+    for network, handle in event.accounts.items():
+        keys.add(f"{network}:{handle.lstrip('@').lower()}")
+    return keys
+
+
+def _with_extras(event: DocEvent, extras: RecapExtras) -> DocEvent:
+    """The event block, completed from the database where the document says nothing."""
+    return replace(
+        event,
+        moderators=event.moderators or extras.moderators,
+        accounts=event.accounts or extras.accounts,
+        language=extras.language or event.language,
+    )
+
+
+def _question_urls(questions: list[DocQuestion], posts: list[DocPost]) -> list[DocQuestion]:
+    # The document names question posts by URI; their web addresses are on the posts.
+    urls = {post.uri: post.url for post in posts if post.url}
+    found: list[DocQuestion] = []
+    for question in questions:
+        merged = {net: urls[uri] for net, uri in question.uris.items() if uri in urls}
+        merged.update(question.urls)
+        found.append(replace(question, urls=merged))
+    return found
+
+
+def build_recap(
+    document: Mapping[str, Any],
+    extras: RecapExtras | None = None,
+    *,
+    split_at: int = 400,
+    people_limit: int = 100,
+    thread_limit: int = 5,
+    pair_limit: int = 10,
+) -> Recap:
+    """Figures and threads of the recap; answers move to pages of their own past ``split_at``."""
+    extras = extras or RecapExtras()
+    event = _with_extras(read_event(document), extras)
+    posts, spam, flagged = read_posts(document, extras, _host_keys(event))
+    questions = _question_urls(read_questions(document), posts)
+    question_uris = {uri: q.label for q in questions for uri in q.uris.values()}
+    for post in posts:
+        if post.method == "moderator" or post.is_question:
+            post.is_host = True
+        if post.is_question and post.question:
+            question_uris.setdefault(post.uri, post.question)
+    by_uri = {post.uri: post for post in posts}
+    chat = [
+        ChatPost(
+            post.network,
+            post.uri,
+            post.key,
+            post.created_at,
+            post.text,
+            post.handle,
+            parent_uri=post.parent_uri,
+        )
+        for post in posts
+    ]
+    forest = build_forest(chat)
+    headings = {uri for uri in by_uri if uri in question_uris}
+    shown = [by_uri[uri] for uri in forest.order if uri not in headings]
+    people_posts = [post for post in shown if not post.is_host]
+    sections = lay_out(questions, forest, by_uri, headings, split_at)
+    host_keys = {post.key for post in posts if post.is_host}
+    hosts = [ModeratorAccount(p.network, p.key, p.handle) for p in posts if p.is_host]
+    share = conversation_share(chat, forest, hosts, question_uris)
+    coverage = extras.coverage or flagged
+    if coverage.spam is not None:
+        spam = coverage.spam  # the database knows the spam the export left out
+    summary = _summary(event, people_posts, share, sections, extras, spam, forest, by_uri)
+    people, total = _people(people_posts, forest, by_uri, headings, people_limit)
+    return Recap(
+        event=event,
+        questions=questions,
+        sections=sections,
+        summary=summary,
+        coverage=coverage,
+        people=people,
+        people_total=total,
+        threads=_threads(forest, by_uri, headings, sections, thread_limit),
+        pairs=[
+            (pair.from_handle, pair.to_handle, pair.count)
+            for pair in reply_pairs(chat, forest)
+            if pair.to_id not in host_keys and pair.from_id not in host_keys
+        ][:pair_limit],
+        times=sorted(post.created_at for post in shown),
+        split=any(section.page for section in sections),
+    )
+
+
+def _summary(
+    event: DocEvent,
+    people_posts: list[DocPost],
+    share: Any,
+    sections: list[Section],
+    extras: RecapExtras,
+    spam: int,
+    forest: Any,
+    by_uri: dict[str, DocPost],
+) -> Summary:
+    keys = {post.key for post in people_posts}
+    count = len(people_posts)
+    end = event.end or max((p.created_at for p in people_posts), default=event.start)
+    hours = max((end - event.start).total_seconds() / 3600, 1 / 60)
+    answers = Counter(post.question for post in people_posts if post.question)
+    labels = [section.label for section in sections if section.label]
+    returning = new = None
+    if extras.previous is not None:
+        returning = len(keys & extras.previous)
+        new = len(keys) - returning
+    known = [extras.followers[key] for key in keys if key in extras.followers]
+    return Summary(
+        participants=len(keys),
+        posts=count,
+        host_posts=sum(1 for post in by_uri.values() if post.is_host),
+        hours=hours,
+        posts_per_hour=count / hours,
+        posts_per_participant=count / len(keys) if keys else 0.0,
+        answers=[(label, answers.get(label, 0)) for label in labels],
+        replies_between=share.to_participants,
+        conversation_ratio=share.ratio,
+        median_first_reply=_median_first_reply(forest, by_uri),
+        new=new,
+        returning=returning,
+        earlier_chats=extras.earlier_chats,
+        reach=sum(known) if known else None,
+        reach_unknown=len(keys) - len(known),
+        spam=spam,
+        missing_parents=sum(1 for uri in forest.roots if forest.nodes[uri].missing_parent),
+    )
+
+
+def _median_first_reply(forest: Any, by_uri: dict[str, DocPost]) -> timedelta | None:
+    """Median wait from a participant's post to the first reply by someone else."""
+    waits: list[float] = []
+    for uri, node in forest.nodes.items():
+        post = by_uri[uri]
+        if post.is_host:
+            continue
+        for kid in node.children:  # in time order: the first other author is the first reply
+            reply = by_uri[kid]
+            if reply.key != post.key:
+                waits.append((reply.created_at - post.created_at).total_seconds())
+                break
+    return timedelta(seconds=median(waits)) if waits else None
+
+
+def _people(
+    people_posts: list[DocPost],
+    forest: Any,
+    by_uri: dict[str, DocPost],
+    headings: set[str],
+    limit: int,
+) -> tuple[list[PersonRow], int]:
+    posts: Counter[str] = Counter()
+    answers: Counter[str] = Counter()
+    given: Counter[str] = Counter()
+    received: Counter[str] = Counter()
+    first: dict[str, DocPost] = {}
+    for post in people_posts:
+        key = post.key
+        first.setdefault(key, post)
+        posts[key] += 1
+        parent_uri = forest.nodes[post.uri].parent
+        parent = by_uri[parent_uri] if parent_uri is not None else None
+        if parent is None or parent_uri in headings or parent.is_host:
+            if post.question:
+                answers[key] += 1
+        elif parent.key != key:
+            given[key] += 1
+            received[parent.key] += 1
+    rows = [
+        PersonRow(
+            key,
+            first[key].handle,
+            first[key].name,
+            first[key].network,
+            posts[key],
+            answers[key],
+            given[key],
+            received[key],
+        )
+        for key in first
+    ]
+    rows.sort(key=lambda row: (-row.posts, -row.received, row.handle))
+    return rows[:limit], len(rows)
+
+
+def _threads(
+    forest: Any,
+    by_uri: dict[str, DocPost],
+    headings: set[str],
+    sections: list[Section],
+    limit: int,
+) -> list[ThreadRow]:
+    # A thread hanging off a question post is that question's conversation,
+    # not one thread: threads start at roots and at replies to question posts.
+    nodes = forest.nodes
+    size: dict[str, int] = {}
+    deepest: dict[str, int] = {}
+    for uri in reversed(forest.order):
+        node = nodes[uri]
+        size[uri] = 1 + sum(size[kid] for kid in node.children)
+        deepest[uri] = max((deepest[kid] for kid in node.children), default=node.depth)
+    starts = [
+        uri
+        for uri in forest.order
+        if uri not in headings and (nodes[uri].parent is None or nodes[uri].parent in headings)
+    ]
+    starts = [uri for uri in starts if size[uri] > 1]
+    starts.sort(key=lambda uri: (-size[uri], nodes[uri].depth - deepest[uri], uri))
+    pages = {section.label or None: section.page for section in sections}
+    rows: list[ThreadRow] = []
+    for start in starts[:limit]:
+        post = by_uri[start]
+        people = len({by_uri[uri].key for uri in _subtree(forest, start)})
+        href = f"{pages.get(post.question) or ''}#{post.anchor}"
+        depth = deepest[start] - nodes[start].depth
+        rows.append(ThreadRow(post, size[start], depth, people, href))
+    return rows
+
+
+def _subtree(forest: Any, uri: str) -> list[str]:
+    out: list[str] = []
+    stack = [uri]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(forest.nodes[current].children)
+    return out

@@ -1,0 +1,136 @@
+"""Writing a stored chat's recap and the archive of every chat (the I/O edge of the recap)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from chatbot import db
+from chatbot.errors import UsageError
+from chatbot.models import Event, utcnow
+
+from .archive import recap_dirname, render_archive
+from .data import Summary, build_recap
+from .render import DEFAULT_SPLIT_AT, render_recap
+from .source import archive_events, recap_extras
+
+__all__ = ["DEFAULT_OUT", "RecapResult", "read_transcript", "recap_event", "write_archive"]
+
+DEFAULT_OUT = Path("transcripts")
+
+
+@dataclass(frozen=True, slots=True)
+class RecapResult:
+    """Where the recap went and its headline figures."""
+
+    path: Path
+    pages: tuple[str, ...]
+    summary: Summary
+
+    def message(self) -> str:
+        s = self.summary
+        extra = len(self.pages) - 1
+        pages = f" and {extra} question page{'s' if extra != 1 else ''}" if extra else ""
+        return (
+            f"Wrote {self.path}{pages}: {s.participants} participants, {s.posts} posts, "
+            f"{s.posts_per_hour:.0f} per hour, conversation ratio {s.conversation_ratio:.0%}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        s = self.summary
+        return {
+            "path": str(self.path),
+            "pages": list(self.pages),
+            "participants": s.participants,
+            "posts": s.posts,
+            "posts_per_hour": round(s.posts_per_hour, 2),
+            "posts_per_participant": round(s.posts_per_participant, 2),
+            "conversation_ratio": round(s.conversation_ratio, 4),
+        }
+
+
+def read_transcript(path: Path) -> dict[str, Any]:
+    """A transcript document written by ``chatbot transcript`` (JSON)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{path}: not a transcript JSON document ({error})") from error
+    if not isinstance(document, dict) or not isinstance(document.get("event"), dict):
+        raise UsageError(f"{path}: not a transcript document (no 'event' object)")
+    return document
+
+
+def _document(session: Any, event: Event) -> dict[str, Any]:
+    # The export owns the document: the recap never rebuilds it from the posts.
+    from chatbot.export import build_document
+
+    document: dict[str, Any] = build_document(session, event, store=False)
+    return document
+
+
+def recap_event(
+    name: str | None,
+    *,
+    database_url: str | None = None,
+    transcript: Path | None = None,
+    out_dir: Path | None = None,
+    templates: Path | None = None,
+    split_at: int = DEFAULT_SPLIT_AT,
+    now: datetime | None = None,
+) -> RecapResult:
+    """Render the recap of the event ``name`` (id, hashtag or ``tag@YYYY-MM-DD``).
+
+    The transcript document comes from ``transcript`` when given, else from
+    the database; the extras (Mastodon HTML, followers, series history,
+    coverage counts) come from the database when the event is in it.
+    """
+    if name is None and transcript is None:
+        raise UsageError("name an EVENT, or give a transcript with --transcript FILE")
+    document: Mapping[str, Any] | None = read_transcript(transcript) if transcript else None
+    extras = None
+    if name is not None:
+        from chatbot.collect.events import find_event
+
+        engine = db.init_db(database_url)
+        with db.session_scope(engine) as session:
+            event = find_event(session, name)
+            if document is None:
+                document = _document(session, event)
+            extras = recap_extras(session, event, document)
+    assert document is not None
+    recap = build_recap(document, extras, split_at=split_at)
+    event_info = recap.event
+    if out_dir is None:
+        out_dir = DEFAULT_OUT / recap_dirname(
+            event_info.hashtag, event_info.start, event_info.timezone
+        )
+    pages = render_recap(
+        document, extras, templates=templates, split_at=split_at, generated_at=now or utcnow()
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for page, html in pages.items():
+        (out_dir / page).write_text(html, encoding="utf-8")
+    return RecapResult(out_dir / "index.html", tuple(pages), recap.summary)
+
+
+def write_archive(
+    *,
+    database_url: str | None = None,
+    out_dir: Path = DEFAULT_OUT,
+    templates: Path | None = None,
+    title: str = "Chat archive",
+) -> tuple[Path, int, int]:
+    """Write ``out_dir/index.html`` listing every event; returns (path, series, chats)."""
+    engine = db.init_db(database_url)
+    with db.session_scope(engine) as session:
+        events = archive_events(session, out_dir)
+    html = render_archive(events, title=title, templates=templates, generated_at=utcnow())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "index.html"
+    path.write_text(html, encoding="utf-8")
+    series = len({event.hashtag.lower() for event in events})
+    return path, series, len(events)

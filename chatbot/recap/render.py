@@ -1,0 +1,188 @@
+"""Renders the recap pages from a transcript document with Jinja2 (autoescaped, overridable)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from chatbot.transcript.perf import gc_paused
+
+from .data import build_recap
+from .document import DocPost, RecapExtras
+from .sanitise import bluesky_html, mastodon_html, safe_url
+from .svg import timeline_svg
+
+__all__ = ["DEFAULT_SPLIT_AT", "content_security_policy", "environment", "render_recap"]
+
+DEFAULT_SPLIT_AT = 400  # posts; past this each question's answers get a page of their own
+NETWORK_NAMES = {"bluesky": "Bluesky", "mastodon": "Mastodon"}
+
+
+def environment(templates: Path | str | None = None) -> Environment:
+    """A Jinja2 environment: the organizer's ``templates`` folder first, then ours."""
+    loaders: list[Any] = []
+    if templates is not None:
+        loaders.append(FileSystemLoader(str(templates)))
+    loaders.append(PackageLoader("chatbot.recap", "templates"))
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        content=post_content,
+        number=_number,
+        decimal=_decimal,
+        percent=_percent,
+        duration=_duration,
+        hours=_span,
+        network=lambda name: NETWORK_NAMES.get(name, name.title()),
+        safe_url=lambda url: safe_url(url) or "",
+        plural=_plural,
+    )
+    return env
+
+
+def content_security_policy(css: str) -> str:
+    """No scripts, no fetches, no frames: only our own inline style (by hash) and data: images."""
+    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+    return (
+        f"default-src 'none'; style-src 'sha256-{digest}'; img-src data:; "
+        "base-uri 'none'; form-action 'none'"
+    )
+
+
+def post_content(post: DocPost) -> Markup:
+    """A post's content as safe HTML (sanitised Mastodon HTML, or escaped Bluesky text)."""
+    if post.html is not None:
+        return mastodon_html(post.html)
+    return bluesky_html(post.text, post.facets)
+
+
+def _number(value: int | float) -> str:
+    return f"{value:,}"
+
+
+def _decimal(value: float, places: int = 1) -> str:
+    return f"{value:,.{places}f}"
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.0f}%"
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def _duration(value: timedelta | None) -> str:
+    if value is None:
+        return "—"
+    seconds = round(value.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s" if seconds else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def _span(hours: float) -> str:
+    minutes = round(hours * 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """Times in the event's zone, for the templates."""
+
+    zone: tzinfo
+
+    def time(self, moment: datetime) -> str:
+        return moment.astimezone(self.zone).strftime("%H:%M")
+
+    def date(self, moment: datetime) -> str:
+        local = moment.astimezone(self.zone)
+        return f"{local:%A} {local.day} {local:%B %Y}"
+
+    def abbrev(self, moment: datetime) -> str:
+        return moment.astimezone(self.zone).strftime("%Z")
+
+    def iso(self, moment: datetime) -> str:
+        return moment.astimezone(self.zone).isoformat(timespec="minutes")
+
+
+def render_recap(
+    document: Mapping[str, Any],
+    extras: RecapExtras | None = None,
+    *,
+    templates: Path | str | None = None,
+    split_at: int = DEFAULT_SPLIT_AT,
+    generated_at: datetime | None = None,
+) -> dict[str, str]:
+    """The recap's pages: ``{"index.html": ..., "question-1.html": ...}`` (pure; no I/O).
+
+    Past ``split_at`` shown posts, each question's answers go on a page of
+    its own, linked from the main page.
+    """
+    with gc_paused():  # tens of thousands of small objects, no cycles among them
+        return _render(document, extras, templates, split_at, generated_at)
+
+
+def _render(
+    document: Mapping[str, Any],
+    extras: RecapExtras | None,
+    templates: Path | str | None,
+    split_at: int,
+    generated_at: datetime | None,
+) -> dict[str, str]:
+    recap = build_recap(document, extras, split_at=split_at)
+    env = environment(templates)
+    clock = Clock(recap.event.zone)
+    css = env.get_template("recap.css").render()
+    common = {
+        "recap": recap,
+        "event": recap.event,
+        "lang": recap.event.language,
+        "clock": clock,
+        "css": Markup(css),
+        "csp": content_security_policy(css),
+        "generated_at": generated_at,
+        "slug_of": {section.label: section.slug for section in recap.sections},
+        "page_of": {section.label: section.page for section in recap.sections if section.page},
+    }
+    marks = [(q.label, q.posted_at) for q in recap.questions if q.posted_at is not None]
+    chart = timeline_svg(recap.times, marks, clock.zone, start=recap.event.start)
+    pages = {"index.html": env.get_template("index.html").render(common, timeline=Markup(chart))}
+    for section in recap.sections:
+        if section.page:
+            page = env.get_template("question.html").render(common, section=section)
+            pages[section.page] = page
+    return pages
+
+
+def write_recap(
+    document: Mapping[str, Any],
+    out_dir: Path | str,
+    extras: RecapExtras | None = None,
+    **options: Any,
+) -> Path:
+    """Render and write the recap into ``out_dir``; returns the path of ``index.html``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    pages = render_recap(document, extras, **options)
+    for name, html in pages.items():
+        (out / name).write_text(html, encoding="utf-8")
+    return out / "index.html"

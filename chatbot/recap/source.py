@@ -1,0 +1,181 @@
+"""What the recap and the archive read from the database beyond the transcript document."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlmodel import Session
+
+from chatbot.models import CollectionCursor, Event, Participant, Post
+
+from .archive import ArchiveEvent, recap_dirname
+from .document import Coverage, RecapExtras
+
+__all__ = ["archive_events", "recap_extras"]
+
+_LIVE = Post.deleted_at.is_(None)  # type: ignore[union-attr]
+_PUBLIC = or_(Post.visibility.is_(None), Post.visibility == "public")  # type: ignore[union-attr]
+_OPTED_OUT = Post.opted_out.is_(True)  # type: ignore[attr-defined]
+
+
+def _visible() -> Any:
+    """Rows an export publishes: live, public, not opted out, hidden or spam (invariant 3)."""
+    return and_(
+        _LIVE,
+        _PUBLIC,
+        ~_OPTED_OUT,
+        Post.hidden_reason.is_(None),  # type: ignore[union-attr]
+        Post.spam_reason.is_(None),  # type: ignore[union-attr]
+    )
+
+
+def _key(network: str, handle: str) -> str:
+    return f"{network}:{handle.lstrip('@').lower()}"
+
+
+def _facets(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
+    record = raw.get("record") if isinstance(raw.get("record"), Mapping) else raw
+    facets = record.get("facets") if isinstance(record, Mapping) else None
+    return [facet for facet in facets or () if isinstance(facet, dict)]
+
+
+def recap_extras(session: Session, event: Event, document: Mapping[str, Any]) -> RecapExtras:
+    """Mastodon HTML, Bluesky facets, followers, series history and coverage counts."""
+    assert event.id is not None
+    uris = {post.get("uri") for post in document.get("posts") or ()}
+    extras = RecapExtras()
+    rows = session.execute(
+        select(Post.network, Post.uri, Post.html, Post.raw, Post.created_at, Post.indexed_at).where(
+            Post.event_id == event.id  # type: ignore[arg-type]
+        )
+    )
+    lags: list[float] = []
+    for network, uri, html, raw, created, indexed in rows:
+        if uri not in uris:
+            continue
+        if network == "mastodon" and html:
+            extras.html[uri] = html
+        elif network == "bluesky" and isinstance(raw, Mapping):
+            facets = _facets(raw)
+            if facets:
+                extras.facets[uri] = facets
+        if indexed is not None and created is not None and indexed >= created:
+            lags.append((indexed - created).total_seconds())
+    authors = session.execute(
+        select(Participant.network, Participant.handle, Participant.followers_count).where(
+            Participant.followers_count.is_not(None)  # type: ignore[union-attr]
+        )
+    )
+    extras.followers = {_key(net, handle): count for net, handle, count in authors if handle}
+    earlier = list(
+        session.execute(
+            select(Event.id).where(
+                Event.hashtag_key == event.hashtag_key,  # type: ignore[arg-type]
+                Event.start_at < event.start_at,  # type: ignore[arg-type]
+            )
+        ).scalars()
+    )
+    extras.earlier_chats = len(earlier)
+    extras.previous = set()
+    if earlier:
+        seen = session.execute(
+            select(Post.network, Post.author_handle)
+            .where(Post.event_id.in_(earlier), _visible())  # type: ignore[union-attr]
+            .distinct()
+        )
+        extras.previous = {_key(net, handle) for net, handle in seen if handle}
+    extras.coverage = _coverage(session, event, lags)
+    # The document's event block may leave these out.
+    extras.moderators = tuple(event.moderators or ())
+    extras.accounts = {k: str(v) for k, v in (event.accounts or {}).items()}
+    language = (event.settings or {}).get("language")
+    extras.language = language if isinstance(language, str) and language else None
+    return extras
+
+
+def _count(session: Session, event_id: int, *conditions: Any) -> int:
+    query = select(func.count()).select_from(Post).where(Post.event_id == event_id, *conditions)  # type: ignore[arg-type]
+    return int(session.execute(query).scalar_one())
+
+
+def _coverage(session: Session, event: Event, lags: list[float]) -> Coverage:
+    # Counted in the export's order of reasons: deleted, not public, opted out, hidden.
+    assert event.id is not None
+    last_run = session.execute(
+        select(func.max(CollectionCursor.updated_at)).where(
+            CollectionCursor.event_id == event.id  # type: ignore[arg-type]
+        )
+    ).scalar_one()
+    if isinstance(last_run, datetime) and last_run.tzinfo is None:
+        last_run = last_run.replace(tzinfo=UTC)
+    mastodon = (event.accounts or {}).get("mastodon", "")
+    instance = mastodon.rpartition("@")[2] if "@" in mastodon.lstrip("@") else None
+    hidden = Post.hidden_reason.is_not(None)  # type: ignore[union-attr]
+    return Coverage(
+        deleted=_count(session, event.id, ~_LIVE),
+        not_public=_count(session, event.id, _LIVE, ~_PUBLIC),
+        opted_out=_count(session, event.id, _LIVE, _PUBLIC, _OPTED_OUT),
+        hidden=_count(session, event.id, _LIVE, _PUBLIC, ~_OPTED_OUT, hidden),
+        spam=_count(
+            session,
+            event.id,
+            _LIVE,
+            _PUBLIC,
+            ~_OPTED_OUT,
+            ~hidden,
+            Post.spam_reason.is_not(None),  # type: ignore[union-attr]
+        ),
+        mastodon_instance=instance,
+        collected_until=min(last_run, event.collect_until) if last_run else None,
+        search_lag_seconds=median(lags) if lags else None,
+    )
+
+
+def archive_events(
+    session: Session, out_dir: Path | None = None, hosts: Iterable[str] = ()
+) -> list[ArchiveEvent]:
+    """Every event with its visible posts and participants, and its recap if ``out_dir`` has one.
+
+    Participants are ``network:handle`` keys; the events' moderators and
+    bot accounts (and ``hosts``) are not counted.
+    """
+    events = list(session.execute(select(Event).order_by(Event.start_at)).scalars())  # type: ignore[arg-type]
+    counts: dict[int, dict[str, int]] = {}
+    rows = session.execute(
+        select(Post.event_id, Post.network, Post.author_handle, func.count())
+        .where(Post.event_id.is_not(None), _visible())  # type: ignore[union-attr]
+        .group_by(Post.event_id, Post.network, Post.author_handle)
+    )
+    for event_id, network, handle, count in rows:
+        counts.setdefault(event_id, {})[_key(network, handle or "?")] = count
+    found: list[ArchiveEvent] = []
+    for event in events:
+        assert event.id is not None
+        own = set(hosts)
+        networks = [*(event.networks or []), "bluesky", "mastodon"]
+        for handle in [*(event.moderators or []), *(event.accounts or {}).values()]:
+            own.update(_key(network, str(handle)) for network in networks)
+        people = {key: n for key, n in counts.get(event.id, {}).items() if key not in own}
+        folder = recap_dirname(event.hashtag, event.start_at, event.timezone)
+        recap = None
+        if out_dir is not None and (out_dir / folder / "index.html").exists():
+            recap = f"{folder}/index.html"
+        found.append(
+            ArchiveEvent(
+                id=event.id,
+                hashtag=event.hashtag,
+                title=event.title,
+                start=event.start_at,
+                timezone=event.timezone,
+                state=event.state,
+                posts=sum(people.values()),
+                people=frozenset(people),
+                recap=recap,
+            )
+        )
+    return found

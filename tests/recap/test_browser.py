@@ -1,0 +1,185 @@
+"""The recap in headless Chromium: loads offline, no console errors, hostile payloads never run.
+
+Uses Debian's chromium (``apt-get install chromium``) through Playwright,
+never a browser download. Skipped when it is missing, except in CI
+(``CI=true``), where a missing browser is a failure. Set
+``CHATBOT_RECAP_SCREENSHOT=docs/recap-screenshot.png`` to refresh the
+README's screenshot.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatbot.recap import Coverage, RecapExtras, write_recap
+from chatbot.sandbox.crowd import HOSTILE_PAYLOADS
+
+from .chats import crowd_chat
+from .hostile import hostile_document, sentinel
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Fire the events inline handlers listen for on every element of the posts.
+PROVOKE = """() => {
+  for (const el of document.querySelectorAll('main *')) {
+    for (const type of ['mouseover', 'pointerenter', 'focus', 'toggle', 'animationstart']) {
+      el.dispatchEvent(new Event(type, {bubbles: true}));
+    }
+  }
+  for (const d of document.querySelectorAll('details')) { d.open = !d.open; d.open = !d.open; }
+}"""
+DOM_CHECK = """() => {
+  const bad = [];
+  for (const el of document.querySelectorAll('*')) {
+    if (['SCRIPT', 'IFRAME', 'OBJECT', 'EMBED', 'IMG', 'LINK', 'BASE', 'FORM'].includes(el.tagName))
+      bad.push(el.tagName);
+    for (const attr of el.attributes)
+      if (attr.name.startsWith('on')) bad.push(el.tagName + ' ' + attr.name);
+  }
+  for (const a of document.querySelectorAll('a[href]'))
+    if (!['http:', 'https:', 'file:'].includes(a.protocol)) bad.push('href ' + a.href);
+  return bad;
+}"""
+
+
+def _require_browser() -> None:
+    reason = None
+    if not CHROMIUM.exists():
+        reason = "chromium is not installed (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            reason = "playwright is not installed (pip install -e '.[test]')"
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI must run the browser test")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=FLAGS,
+            viewport={"width": 1100, "height": 1400},
+            offline=True,
+        )
+        yield context
+        context.close()
+
+
+class Visit:
+    """A page load with every console message, error, dialog and request recorded."""
+
+    def __init__(self, context: Any, path: Path) -> None:
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.page = page = context.new_page()
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("dialog", self._dialog)
+        page.route("**/*", self._route)
+        page.goto(path.as_uri(), wait_until="load")
+        page.wait_for_timeout(200)
+
+    def _console(self, message: Any) -> None:
+        if message.type in ("error", "warning"):
+            self.errors.append(f"{message.type}: {message.text}")
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _route(self, route: Any) -> None:
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            route.abort()
+
+    def foreign_requests(self, folder: Path) -> list[str]:
+        own = folder.as_uri()
+        return [url for url in self.requests if not url.startswith(own)]
+
+
+def _showcase() -> tuple[dict[str, Any], RecapExtras]:
+    """A chat as it usually goes, with the database's extras: the README's screenshot."""
+    chat = crowd_chat(seed=11, participants=30, hostile=0, coverage=False)
+    keys = sorted({f"{p['network']}:{p['author']['handle']}" for p in chat.document["posts"]})
+    extras = RecapExtras(
+        followers={key: 90 + 37 * (index % 23) for index, key in enumerate(keys)},
+        previous=set(keys[::3]),
+        earlier_chats=5,
+        coverage=Coverage(
+            deleted=2, opted_out=3, hidden=1, mastodon_instance="social.example",
+            search_lag_seconds=14,
+        ),
+    )  # fmt: skip
+    return chat.document, extras
+
+
+def test_recap_loads_offline_without_errors(browser: Any, tmp_path: Path) -> None:
+    document, extras = _showcase()
+    index = write_recap(document, tmp_path, extras)
+    visit = Visit(browser, index)
+    assert visit.errors == []
+    assert visit.foreign_requests(tmp_path) == []
+    page = visit.page
+    # The stylesheet applied, so its CSP hash is right.
+    assert page.evaluate("getComputedStyle(document.body).maxWidth") == "960px"
+    assert page.evaluate("document.querySelectorAll('details[open]').length") > 0
+    shot = tmp_path / "recap.png"
+    page.screenshot(path=str(shot), full_page=False)
+    assert shot.stat().st_size > 10_000
+    wanted = os.environ.get("CHATBOT_RECAP_SCREENSHOT")
+    if wanted:
+        shutil.copyfile(shot, wanted)
+    page.emulate_media(color_scheme="dark")
+    assert page.evaluate("getComputedStyle(document.documentElement).backgroundColor") == (
+        "rgb(21, 23, 27)"
+    )
+    page.close()
+
+
+@pytest.mark.parametrize("split_at", [100_000, 10])
+def test_hostile_payloads_never_run(browser: Any, tmp_path: Path, split_at: int) -> None:
+    payloads = tuple(sentinel(payload) for payload in HOSTILE_PAYLOADS)
+    assert len(payloads) >= 50
+    index = write_recap(hostile_document(payloads), tmp_path, split_at=split_at)
+    pages = sorted(tmp_path.glob("*.html"))
+    assert len(pages) == (1 if split_at > 1000 else 4)
+    for path in pages:
+        visit = Visit(browser, path)
+        visit.page.evaluate(PROVOKE)
+        visit.page.wait_for_timeout(100)
+        assert visit.page.evaluate("typeof window.__pwned") == "undefined", path.name
+        assert visit.dialogs == [], path.name
+        assert visit.page.evaluate(DOM_CHECK) == [], path.name
+        assert visit.errors == [], path.name
+        assert visit.foreign_requests(tmp_path) == [], path.name
+        visit.page.close()
+    assert index.exists()

@@ -1,0 +1,37 @@
+"""``run_demo``: the example chat on the sandbox, from question file to exports and recap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chatbot.demo import DemoOptions, run_demo
+from tests.recap.htmltree import parse
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_demo_writes_exports_and_a_recap(tmp_path: Path) -> None:
+    lines: list[str] = []
+    out = tmp_path / "sm35"
+    options = DemoOptions(
+        file=ROOT / "questions" / "sm35.md", speed=240, participants=12, seed=2, out=out
+    )
+    result = run_demo(options, say=lines.append)
+    assert result.recap.path == out / "index.html"
+    assert {path.name for path in result.exports} == {
+        "transcript.json", "transcript.jsonl", "transcript.md", "transcript.csv",
+    }  # fmt: skip
+    assert result.database == tmp_path / "sm35.db"
+    posted = [line for line in lines if "  posted" in line]
+    assert [line.split()[2] for line in posted] == ["welcome", "Q1", "Q2", "Q3", "wrapup"]
+    assert lines[-1] == result.recap.message()
+    root, errors = parse(result.recap.path.read_text(encoding="utf-8"))
+    assert errors == []
+    sections = [h.text() for h in root.iter("h3")]
+    assert sections[1:4] == ["Q1", "Q2", "Q3"]
+    summary = result.recap.summary
+    assert summary.participants >= 8 and summary.posts >= 40
+    assert all(count > 0 for _, count in summary.answers)
