@@ -94,6 +94,10 @@ class BlueskyApp(SandboxApp):
             raise HttpError(
                 400, "InvalidRequest", f"Incorrect HTTP method ({request.method}) expected {wanted}"
             )
+        # The reference PDS would proxy an unknown method for a logged-in caller (and
+        # answers 501 when nobody serves it); without a token it refuses first.
+        if self.viewer(request) is None:
+            raise HttpError(401, "AuthMissing", "Authentication Required")
         raise HttpError(501, "MethodNotImplemented", "Method Not Implemented")
 
     # -- auth -------------------------------------------------------------

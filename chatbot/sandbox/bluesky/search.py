@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chatbot.sandbox.bluesky import views
@@ -129,8 +129,12 @@ def matches(query: Query, post: StoredRecord) -> bool:
     return not (query.until and sort_at >= query.until)  # until is exclusive
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _latest_key(post: StoredRecord) -> tuple[int, str]:
-    return int(post.sort_at.timestamp() * 1_000_000), post.uri
+    # The reference AppView's keyset: sortAt in milliseconds, then the CID.
+    return (post.sort_at - _EPOCH) // timedelta(milliseconds=1), post.cid
 
 
 def _engagement(store: BlueskyStore, post: StoredRecord) -> int:
@@ -169,16 +173,16 @@ def search_posts(
         hits.sort(key=_latest_key, reverse=True)
         remaining = hits
         if cursor:
-            micros, sep, uri = cursor.partition("::")
-            if not sep or not micros.isdigit():
-                raise SearchError(f"malformed cursor {cursor!r}")
-            after = (int(micros), uri)
+            millis, sep, cid = cursor.partition("__")
+            if not sep or not millis.isdigit() or not cid or "__" in cid:
+                raise SearchError("Malformed cursor")
+            after = (int(millis), cid)
             remaining = [p for p in hits if _latest_key(p) < after]
         page = remaining[:limit]
         next_cursor = None
         if len(remaining) > limit:
-            micros_last, uri_last = _latest_key(page[-1])
-            next_cursor = f"{micros_last}::{uri_last}"
+            millis_last, cid_last = _latest_key(page[-1])
+            next_cursor = f"{millis_last}__{cid_last}"
     result: dict[str, Any] = {"posts": [views.post_view(store, p) for p in page]}
     if next_cursor:
         result["cursor"] = next_cursor

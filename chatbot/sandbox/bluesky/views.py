@@ -179,8 +179,11 @@ def not_found(uri: str) -> dict[str, Any]:
 
 def _replies(store: BlueskyStore, post: StoredRecord, depth: int) -> list[dict[str, Any]]:
     children = [store.record(uri) for uri in store.referrers(post.uri, "reply")]
-    # Oldest first. Children of a deleted post are unreachable, so its branch vanishes.
-    live = sorted((c for c in children if c is not None), key=lambda c: (c.sort_at, c.uri))
+    # Newest first, as the reference AppView and the recorded production thread order
+    # them. Children of a deleted post are unreachable, so its branch vanishes.
+    live = sorted(
+        (c for c in children if c is not None), key=lambda c: (c.sort_at, c.cid), reverse=True
+    )
     return [_node(store, child, depth - 1) for child in live]
 
 
@@ -218,7 +221,8 @@ def post_thread(
     parent = _parent(store, anchor, parent_height)
     if parent is not None:
         thread["parent"] = parent
-    thread["replies"] = _replies(store, anchor, depth) if depth > 0 else []
+    if depth > 0:  # depth 0: no `replies` key at all, like every node at the depth limit
+        thread["replies"] = _replies(store, anchor, depth)
     thread["threadContext"] = {}
     result: dict[str, Any] = {"thread": thread}
     root_uri = ((anchor.value.get("reply") or {}).get("root") or {}).get("uri") or anchor.uri

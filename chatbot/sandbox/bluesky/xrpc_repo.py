@@ -89,6 +89,8 @@ def register(app: BlueskyApp) -> None:
     def get_record(request: Request) -> dict[str, Any]:
         repo, collection = required(request, "repo"), required(request, "collection")
         rkey = required(request, "rkey")
+        if store.account(repo) is None:
+            raise HttpError(400, "InvalidRequest", f"Could not find repo: {repo}")
         stored = store.get_record(repo, collection, rkey)
         wanted_cid = request.arg("cid")
         if stored is None or (wanted_cid and wanted_cid != stored.cid):
@@ -112,7 +114,7 @@ def register(app: BlueskyApp) -> None:
         result: dict[str, Any] = {
             "records": [{"uri": r.uri, "cid": r.cid, "value": r.value} for r in page]
         }
-        if len(records) > limit:
+        if page:  # the reference PDS gives the last key as the cursor, even on the last page
             result["cursor"] = page[-1].rkey
         return result
 

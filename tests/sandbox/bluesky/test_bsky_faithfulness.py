@@ -253,7 +253,9 @@ def test_compare_catches_shape_drift() -> None:
     ]
 
 
-def _post(sandbox: Sandbox, nsid: str, body: dict[str, Any], token: str | None = None) -> Any:
+def _post(
+    sandbox: Sandbox, nsid: str, body: dict[str, Any] | None, token: str | None = None
+) -> Any:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     answer = httpx.post(f"{sandbox.url}/xrpc/{nsid}", json=body, headers=headers)
     assert answer.status_code == 200, answer.text
@@ -263,7 +265,9 @@ def _post(sandbox: Sandbox, nsid: str, body: dict[str, Any], token: str | None =
 def test_every_answer_parses_with_the_sdks_strict_models(bsky: Sandbox) -> None:
     """Calls without a recording are held to the lexicons through the SDK's models."""
     session = _post(
-        bsky, "com.atproto.server.createAccount", {"handle": "lex.test", "password": "pw"}
+        bsky,
+        "com.atproto.server.createAccount",
+        {"handle": "lex.test", "password": "pw", "email": "lex@example.com"},
     )
     sdk_parses(session, models.ComAtprotoServerCreateAccount.Response)
     login = _post(
@@ -271,7 +275,7 @@ def test_every_answer_parses_with_the_sdks_strict_models(bsky: Sandbox) -> None:
     )
     sdk_parses(login, models.ComAtprotoServerCreateSession.Response)
     token = login["accessJwt"]
-    refreshed = _post(bsky, "com.atproto.server.refreshSession", {}, login["refreshJwt"])
+    refreshed = _post(bsky, "com.atproto.server.refreshSession", None, login["refreshJwt"])
     sdk_parses(refreshed, models.ComAtprotoServerRefreshSession.Response)
     bob = bsky.store.create_account("bob.test", "x")
     parent = bsky.store.create_post(bob.did, "Q1 #lex")

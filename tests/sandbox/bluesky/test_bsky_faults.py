@@ -106,7 +106,12 @@ def test_control_endpoints_are_never_faulted(bsky: Sandbox) -> None:
 
 
 def test_unknown_methods_and_wrong_http_methods(bsky: Sandbox) -> None:
-    unknown = httpx.get(f"{bsky.url}/xrpc/com.example.nothing")
+    token = bsky.client("nobody.test")._session.access_jwt  # type: ignore[union-attr]
+    headers = {"Authorization": f"Bearer {token}"}
+    unknown = httpx.get(f"{bsky.url}/xrpc/com.example.nothing", headers=headers)
     assert unknown.status_code == 501 and unknown.json()["error"] == "MethodNotImplemented"
+    # Without a token the reference PDS refuses before it would proxy the call.
+    anonymous = httpx.get(f"{bsky.url}/xrpc/com.example.nothing")
+    assert anonymous.status_code == 401 and anonymous.json()["error"] == "AuthMissing"
     wrong = httpx.get(f"{bsky.url}/xrpc/com.atproto.repo.createRecord")
     assert wrong.status_code == 400 and "expected POST" in wrong.json()["message"]

@@ -106,7 +106,7 @@ def _thread(client, uri: str, **kwargs):
     return client.get_post_thread(uri, **kwargs).thread
 
 
-def test_thread_with_deleted_middle_reply_and_not_found_parent(bsky: Sandbox) -> None:
+def test_thread_with_deleted_middle_reply_and_not_found_parent(bsky: Sandbox, clock) -> None:
     client = bsky.client("mod.test")
     root = client.send_post("Q1 root")
     root_ref = models.create_strong_ref(root)
@@ -119,12 +119,14 @@ def test_thread_with_deleted_middle_reply_and_not_found_parent(bsky: Sandbox) ->
             root=root_ref, parent=models.create_strong_ref(mid)
         ),
     )
+    clock.advance(seconds=1)
     other = client.send_post(
         "other", reply_to=models.AppBskyFeedPost.ReplyRef(root=root_ref, parent=root_ref)
     )
     thread = _thread(client, root.uri)
-    assert [r.post.record.text for r in thread.replies] == ["mid", "other"]
-    assert thread.replies[0].replies[0].post.record.text == "leaf"
+    # Newest first, as the reference AppView (tests/conformance/test_threads.py).
+    assert [r.post.record.text for r in thread.replies] == ["other", "mid"]
+    assert thread.replies[1].replies[0].post.record.text == "leaf"
     assert thread.post.reply_count == 2
     client.delete_post(mid.uri)
     thread = _thread(client, root.uri)

@@ -36,12 +36,21 @@ def test_dids_are_deterministic_from_the_handle(make_sandbox) -> None:
 
 
 def test_taken_and_invalid_handles_are_refused(bsky: Sandbox) -> None:
+    # The reference PDS's answers (tests/conformance/test_accounts.py checks both).
     client = bsky.client()
     bsky.store.create_account("erin.test", "x")
-    for handle, error in (("erin.test", "HandleNotAvailable"), ("not a handle", "InvalidHandle")):
+    cases = (
+        ("erin.test", "InvalidRequest"),
+        ("not a handle", "InvalidRequest"),
+        ("erin.example.org", "UnsupportedDomain"),
+        ("ab.test", "InvalidHandle"),
+    )
+    for handle, error in cases:
         with pytest.raises(exceptions.BadRequestError) as caught:
             client.com.atproto.server.create_account(
-                models.ComAtprotoServerCreateAccount.Data(handle=handle, password="x")
+                models.ComAtprotoServerCreateAccount.Data(
+                    handle=handle, password="x", email="erin@example.com"
+                )
             )
         assert caught.value.response.content.error == error
 
