@@ -10,9 +10,11 @@ from typing import Any, Protocol, runtime_checkable
 from chatbot.errors import UsageError
 
 # Author flags that mean "do not publish me" (see normalise.py for where each comes from).
-# Mastodon's `indexable: false` is recorded as the flag "unindexable" but is NOT an
-# opt-out on its own: it is the default for new accounts and only concerns full-text search.
-OPT_OUT_FLAGS = frozenset({"noindex", "no-unauthenticated", "nobot", "noindex-bio"})
+# Mastodon's `indexable: false` ("unindexable") counts too: the account has not agreed to
+# its posts being searchable, and a published transcript is a searchable copy. Many
+# Mastodon accounts never switch it on, so organizers who want the conversation's shape
+# kept export with --anonymise-opted-out rather than dropping those posts.
+OPT_OUT_FLAGS = frozenset({"noindex", "no-unauthenticated", "nobot", "noindex-bio", "unindexable"})
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Reads which question(s) a post says it answers: "A1: ...", "@bob A2 ...", "Ａ３", "A1/A2"."""
+"""Reads which question(s) a post says it answers: "A1: ...", "@bob A2 ...", "A 3 ...", "A1/A2"."""
 
 from __future__ import annotations
 
@@ -32,6 +32,14 @@ Q_FACTOR = 0.85
 _CONF = {"start": CONF_START, "sentence": CONF_LATER, "inline": CONF_INLINE}
 _CONF_Q = {at: round(conf * Q_FACTOR, 2) for at, conf in _CONF.items()}
 CONF_START_Q = _CONF_Q["start"]
+# The spaced form with nothing but a space after it ("A 1 For us...") might
+# still be English ("A 1 Time...", a capitalised unit the reader lets pass).
+SPACED_PENALTY = 0.1
+_CONF_SPACED = {at: round(conf - SPACED_PENALTY, 2) for at, conf in _CONF.items()}
+CONF_START_SPACED = _CONF_SPACED["start"]
+# The largest number the spaced form may name when the question count is
+# unknown (no margin either way: "A 25 minute walk" is never an answer).
+SPACED_LIMIT = 20
 
 
 class PrefixMatch(NamedTuple):
@@ -122,31 +130,94 @@ _NOT_ANSWERS = frozenset(
 )
 
 
-def _accept(match: re.Match[str], text: str, limit: int) -> bool:
-    num, sep, space, close = match.group("num", "sep", "space", "close")
-    if not 0 < int(num) <= limit:
+def _words(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+def _plurals(words: str) -> frozenset[str]:
+    singular = _words(words)
+    return frozenset([*singular, *(w + "s" for w in singular), *(w + "es" for w in singular)])
+
+
+# The spaced form "A 5 minute walk" is English when a lower-case unit or
+# counter follows the number ("a 2 hour wait", "a 3 star review"): an answer's
+# text starts a sentence of its own and is capitalised ("A 1 Time. It's...").
+_UNITS = _plurals(
+    "minute min hour hr day week month year yr second sec night weekend decade century "
+    "percent pct star page point person man woman player member seater step stage level part "
+    "piece way time course bed bedroom room door car seat wheel hole pack tier act phase "
+    "letter word line digit figure inch foot feet meter metre mile km kg lb pound dollar euro "
+    "cent degree click factor hit shot round game match set lap episode chapter volume book "
+    "item question ish odd something am pm k m sided off liner"
+)
+# ...or when a linking word and another number follow: "a 1 in 10 chance",
+# "a 2 for 1 deal", "a 9 to 5 job", "a 10 out of 10", "a 3 and a half".
+_LINKS = _words("in of out to for on or and by per x from over plus than vs")
+_A_LINKS = _words("in of and or")
+_COUNTS = _words("half quarter of one two three four five six seven eight nine ten dozen")
+_NEXT = re.compile(r"(?P<word>[A-Za-z]+)(?:\x20+(?P<then>[A-Za-z]+|[0-9]))?")
+_SYMBOLS = frozenset("0123456789%°/×*+=^")
+
+
+def _spaced_answer(text: str, end: int, number: int, limit: int) -> bool:
+    """Whether "A 1" + space, ending at ``end``, opens an answer rather than English."""
+    if number > limit:
         return False
-    if sep and not sep.isspace():
+    if end >= len(text):
         return True
-    # A spaced form ("A 5 minute walk", "a 1 hour chat") is ordinary English
-    # unless a real separator or a bracket follows it.
-    if space and not close:
+    if text[end] in _SYMBOLS:  # "A 1 2 3", "A 5 % rise"
         return False
+    following = _NEXT.match(text, end)
+    if following is None:
+        return True  # an emoji, a mention, a quote mark...
+    word, then = following.group("word", "then")
+    lower = word.lower()
+    if lower in _NOT_ANSWERS:
+        return False
+    if not word.islower():
+        return True
+    if lower in _UNITS:
+        return False
+    if lower not in _LINKS or then is None:
+        return True
+    if then in ("a", "an"):  # "a 1 in a million", "a 3 and a half", not "a 1 for a team"
+        return lower not in _A_LINKS
+    return not (then.isdigit() or then in _COUNTS)
+
+
+def _accept(match: re.Match[str], text: str, limit: int, spaced_limit: int) -> int:
+    """0 to refuse a candidate, else 1 (the usual forms) or 2 (the bare spaced form)."""
+    num, sep, space, close = match.group("num", "sep", "space", "close")
+    number = int(num)
+    if not 0 < number <= limit:
+        return 0
+    if sep and not sep.isspace():
+        return 1
+    # The spaced form ("A 1 For us...") followed by nothing but a space: only
+    # an answer (not a question reference, not a sub-question) within the
+    # question count, and only when the words after it are no English phrase.
+    if space and not close:
+        if match.group("suf") or match.group("kind") in "Qq":
+            return 0
+        return 2 if _spaced_answer(text, match.end(), number, spaced_limit) else 0
     if sep:
         word = _WORD.match(text, match.end())
         if word is not None and word.group().lower() in _NOT_ANSWERS:
-            return False
-    return True
+            return 0
+    return 1
 
 
 _Raw = tuple[str, int, str, int, int, int, int, float, str]
 
 
-def _emit(match: re.Match[str], text: str, limit: int, at: str, out: list[_Raw]) -> None:
+def _emit(
+    match: re.Match[str], text: str, limit: int, at: str, out: list[_Raw], form: int = 1
+) -> None:
     # Plain tuples while collecting; PrefixMatch objects are made once, at the end.
     kind, open_, suffix, close = match.group("kind", "open", "suf", "close")
     kind = kind.upper()
-    conf = _CONF_Q[at] if kind == "Q" else _CONF[at]
+    scale = _CONF_SPACED if form == 2 else _CONF
+    conf = _CONF_Q[at] if kind == "Q" else scale[at]
     body = match.end()
     token_start = match.start("open") if open_ else match.start("kind")
     end = match.end("close") if close else match.end("suf")
@@ -161,7 +232,7 @@ def _emit(match: re.Match[str], text: str, limit: int, at: str, out: list[_Raw])
         number = int(item.group("num"))
         if 1 <= number <= limit:
             item_kind = item.group("kind").upper()
-            item_conf = _CONF_Q[at] if item_kind == "Q" else _CONF[at]
+            item_conf = _CONF_Q[at] if item_kind == "Q" else scale[at]
             start = item.start("open") if item.group("open") else item.start("kind")
             stop = item.end()
             if stop < more_end and text[stop] in ")]":
@@ -178,7 +249,10 @@ def read_prefixes(text: str, max_number: int | None = None) -> tuple[PrefixMatch
     and punctuation) or at the start of a later sentence or line; mid-sentence
     only as "A2:" after an opening prefix. ``max_number`` is the number of
     questions when known: larger numbers beyond a small margin are not
-    answers ("A10-year plan" in an 8-question chat).
+    answers ("A10-year plan" in an 8-question chat). The spaced form with only
+    a space after it ("A 1 For us...") names at most ``max_number`` (20 when
+    unknown), is refused before a lower-case unit ("A 5 minute walk") or a
+    linked number ("a 1 in 10 chance"), and is a little less certain.
     """
     if _HINT.search(text) is None:
         folded = fold(text)
@@ -187,27 +261,29 @@ def read_prefixes(text: str, max_number: int | None = None) -> tuple[PrefixMatch
     else:
         folded = fold(text)
     limit = DEFAULT_LIMIT if max_number is None else max_number + MARGIN
+    spaced = SPACED_LIMIT if max_number is None else max_number
     found: list[_Raw] = []
     first = _START.match(folded)
     pos = 0
-    if first is not None and _accept(first, folded, limit):
+    if first is not None and (form := _accept(first, folded, limit, spaced)):
         pos = first.end()
         # Most posts name one question: look for more only if a candidate
         # follows (the later-sentence and inline scans cost far more).
         if _HINT.search(folded, pos) is None and first.start("more") == first.end("more"):
-            return _single(first, folded)
-        _emit(first, folded, limit, "start", found)
+            return _single(first, folded, form)
+        _emit(first, folded, limit, "start", found, form)
     again = _HINT.search(folded, pos) is not None
     if again:
         for later in _LATER.finditer(folded, pos):
-            if _accept(later, folded, limit):
-                _emit(later, folded, limit, "sentence", found)
+            later_form = _accept(later, folded, limit, spaced)
+            if later_form:
+                _emit(later, folded, limit, "sentence", found, later_form)
     if not found:
         return ()
     extra: list[_Raw] = []
     if again:
         for inline in _INLINE.finditer(folded, pos):
-            if inline.group("kind") in "Aa" and _accept(inline, folded, limit):
+            if inline.group("kind") in "Aa" and _accept(inline, folded, limit, spaced):
                 _emit(inline, folded, limit, "inline", extra)
     if extra:
         seen = {raw[3] for raw in found}
@@ -216,7 +292,7 @@ def read_prefixes(text: str, max_number: int | None = None) -> tuple[PrefixMatch
     return _close_bodies(found, folded)
 
 
-def _single(match: re.Match[str], text: str) -> tuple[PrefixMatch, ...]:
+def _single(match: re.Match[str], text: str, form: int) -> tuple[PrefixMatch, ...]:
     # The hot path: one reference opening the post, its body running to the end.
     kind, open_, num, suffix, close = match.group("kind", "open", "num", "suf", "close")
     kind = kind.upper()
@@ -224,7 +300,7 @@ def _single(match: re.Match[str], text: str) -> tuple[PrefixMatch, ...]:
     end = match.end("close") if close else match.end("suf")
     body = match.end()
     stop = max(len(text.rstrip()), body)
-    conf = CONF_START_Q if kind == "Q" else CONF_START
+    conf = CONF_START_Q if kind == "Q" else CONF_START_SPACED if form == 2 else CONF_START
     fields = (kind, int(num), suffix, start, end, body, stop, conf, "start")
     return (tuple.__new__(PrefixMatch, fields),)
 

@@ -216,10 +216,10 @@ def test_mastodon_status_with_tags_mentions_and_edit():
     assert post.author_followers == 3553 and not post.opted_out
 
 
-def test_mastodon_noindex_author_is_opted_out_and_unindexable_alone_is_not():
+def test_mastodon_noindex_and_unindexable_authors_are_opted_out():
     assert from_mastodon_status(load(MASTO / "status_mastodon_social_plain.json")).opted_out
     reply = from_mastodon_status(load(MASTO / "status_reply.json"))
-    assert reply.author_flags == {"unindexable"} and not reply.opted_out
+    assert reply.author_flags == {"unindexable"} and reply.opted_out
     assert reply.parent_id == "117020583245459824" and reply.parent_uri is None
     assert reply.mentions == ("mastodonpy_test_2",)
 

@@ -214,3 +214,19 @@ def test_truth_names_refs_per_network(run):
         else:
             assert post["id"] == post["ref"] and post["uri"] is None
             assert post["ref"] is None or post["ref"].isdigit()  # ids stay strings
+
+
+def test_follower_counts_vary_and_reach_both_clients(run):
+    sandbox, truth = run
+    client = Client(base_url=sandbox.bluesky_url + "/xrpc")
+    client.login(sandbox.bot_handle, sandbox.bot_password)
+    api = Mastodon(api_base_url=sandbox.mastodon_url, access_token=sandbox.mastodon_token)
+    shown = []
+    for account in truth["accounts"].values():
+        if account["network"] == "bluesky":
+            shown.append(client.get_profile(account["id"]).followers_count)
+        else:
+            shown.append(api.account(account["id"])["followers_count"])
+    assert all(count >= 0 for count in shown)
+    assert len(set(shown)) > len(shown) // 2  # a spread, as real accounts have
+    assert max(shown) >= 100 and min(shown) < 100

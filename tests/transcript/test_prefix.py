@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chatbot.sandbox.crowd import texts
 from chatbot.transcript.prefix import fold, labels, read_prefixes
 
 # (text, expected labels). Eight questions unless the case says otherwise.
@@ -20,6 +23,23 @@ CASES: list[tuple[str, tuple[str, ...]]] = [
     ("A1 — yes", ("Q1",)),
     ("A 1: yes", ("Q1",)),
     ("A 1 - yes", ("Q1",)),
+    # the spaced form with only a space after it, as the crowd writes it
+    ("A 1 yes", ("Q1",)),
+    ("A 1", ("Q1",)),
+    ("A 1 For us it's mostly about consent.", ("Q1",)),
+    ("A 3 Time. It's always time.", ("Q3",)),
+    ("A 2 Year? Mostly trial and error so far", ("Q2",)),
+    ("A 4 In 2020 we started small", ("Q4",)),
+    ("a 1 in my experience, yes", ("Q1",)),
+    ("a 2 for a small team it works", ("Q2",)),
+    ("A 8 last one", ("Q8",)),
+    ("A 2 🙂 same as last time", ("Q2",)),
+    ("#sm35 A 2 Still figuring out consent", ("Q2",)),
+    ("🇳🇬 A 3 Mostly archive, with a side of context.", ("Q3",)),
+    ("@bob A 4 Honestly yes", ("Q4",)),
+    ("Agree with @bob! A 2 For us it's mostly about tools.", ("Q2",)),
+    ("A 1 cats. A 2 dogs", ("Q1", "Q2")),
+    ("Ａ ２ full width, spaced", ("Q2",)),
     ("A1a yes", ("Q1a",)),
     ("A2b: yes", ("Q2b",)),
     ("A1) yes", ("Q1",)),
@@ -62,6 +82,25 @@ CASES: list[tuple[str, tuple[str, ...]]] = [
     ("A10-year plan", ()),
     ("A 5 minute walk", ()),
     ("a 1 hour chat", ()),
+    # ...and the spaced form's English look-alikes
+    ("A 2 hour wait", ()),
+    ("A 3 day week would be nice", ()),
+    ("A 1 in 10 chance", ()),
+    ("A 2 for 1 deal", ()),
+    ("A 1 to 1 meeting", ()),
+    ("A 1 in a million", ()),
+    ("A 3 and a half hour chat", ()),
+    ("A 5 star review", ()),
+    ("A 3 person team", ()),
+    ("A 4 page report", ()),
+    ("A 1 sauce is great", ()),
+    ("A 5 % rise", ()),
+    ("A 1 2 3 go", ()),
+    ("A 9 Honestly yes", ()),  # the spaced form has no margin past the count
+    ("A 12 month plan", ()),
+    ("We walked. A 2 mile loop", ()),
+    ("A 2b spaced sub-question", ()),
+    ("Q 3 spaced question reference", ()),
     ("A1.5 million people", ()),
     ("A1's features", ()),
     ("A1am or later", ()),
@@ -124,6 +163,22 @@ def test_limit_follows_the_number_of_questions() -> None:
     assert labels(read_prefixes("A11: yes")) == ("Q11",)  # count unknown
 
 
+def test_spaced_form_limit_and_confidence() -> None:
+    assert labels(read_prefixes("A 8 yes", 8)) == ("Q8",)
+    assert labels(read_prefixes("A 9 yes", 8)) == ()
+    assert labels(read_prefixes("A9 yes", 8)) == ("Q9",)  # the margin of the usual forms
+    assert labels(read_prefixes("A 20 yes")) == ("Q20",)  # count unknown
+    assert labels(read_prefixes("A 21 yes")) == ()
+    (spaced,) = read_prefixes("A 1 yes", 8)
+    (plain,) = read_prefixes("A1 yes", 8)
+    (separated,) = read_prefixes("A 1: yes", 8)
+    assert spaced.confidence == 0.85
+    assert spaced.confidence < plain.confidence == separated.confidence
+    first, second = read_prefixes("Agree! A 1 cats. A 2 dogs", 8)
+    assert (first.at, second.at) == ("sentence", "sentence")
+    assert first.confidence < plain.confidence
+
+
 def test_inline_needs_an_opening_prefix() -> None:
     assert labels(read_prefixes("so A2: is it?", 8)) == ()
     assert labels(read_prefixes("A1 yes and A2: no", 8)) == ("Q1", "Q2")
@@ -162,6 +217,50 @@ def test_reader_finds_the_number_in_any_style(n: int, style: str, tail: str, bef
     # ...and at the start of a later sentence
     later = read_prefixes(before + ". " + prefix + "x" + tail, 20)
     assert n in [match.number for match in later]
+
+
+# The crowd's own styles and phrase banks: every answer it writes is read.
+CROWD_STYLES = [style for style in texts.PREFIX_STYLES if style != "none"]
+KEYWORDS = (
+    *("archive", "consent", "context", "tools", "funding", "metadata", "community"),
+    *("time", "year", "minute", "hour", "people", "star", "page", "point", "person", "week"),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    data=st.data(),
+    max_number=st.integers(1, 20),
+    style=st.sampled_from(CROWD_STYLES),
+    words=st.lists(st.sampled_from(KEYWORDS), min_size=1, max_size=6),
+    rng=st.randoms(use_true_random=False),
+    agree=st.booleans(),
+    unicode=st.sampled_from((None, *texts.UNICODE_KINDS)),
+)
+def test_reader_reads_every_crowd_answer(
+    data: st.DataObject,
+    max_number: int,
+    style: str,
+    words: list[str],
+    rng: random.Random,
+    agree: bool,
+    unicode: str | None,
+) -> None:
+    pair = style in ("A1/A2", "A1..A2")
+    if pair and max_number < 2:
+        style, pair = "A1", False
+    first = data.draw(st.integers(1, max_number - 1 if pair else max_number))
+    numbers = [first, data.draw(st.integers(first + 1, max_number))] if pair else [first]
+    question = "How do you think about " + " and ".join(words) + "?"
+    bodies = [texts.answer_body(rng, question) for _ in numbers]
+    text = texts.prefixed(style, [f"Q{n}" for n in numbers], bodies)
+    if agree:
+        text = f"Agree with @bob.crowd.test! {text}"
+    if unicode:
+        text = texts.decorate(rng, text, unicode)
+    text = texts.with_hashtag(rng, text, "sm35")
+    found = [m for m in read_prefixes(text, max_number) if m.kind == "A"]
+    assert list(dict.fromkeys(m.number for m in found)) == numbers, text
 
 
 @settings(max_examples=500, deadline=None)

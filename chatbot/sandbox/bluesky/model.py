@@ -40,6 +40,7 @@ class Account:
     created_at: datetime
     salt: bytes = field(repr=False, default=b"")
     password_hash: bytes = field(repr=False, default=b"")
+    followers_count: int = 0  # the sandbox has no follow graph: a number to show
 
 
 @dataclass

@@ -73,6 +73,7 @@ class BlueskyStore:
         display_name: str = "",
         description: str = "",
         email: str | None = None,
+        followers_count: int = 0,
     ) -> Account:
         handle = handle.lower()
         if len(handle) > 253 or not _HANDLE_RE.match(handle):
@@ -90,6 +91,7 @@ class BlueskyStore:
                 created_at=self.clock.now(),
                 salt=salt,
                 password_hash=hash_password(password, salt),
+                followers_count=max(0, followers_count),
             )
             self._accounts[account.did] = account
             self._handles[handle] = account.did

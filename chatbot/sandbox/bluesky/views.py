@@ -79,7 +79,7 @@ def profile_detailed(store: BlueskyStore, account: Account) -> dict[str, Any]:
                 "activitySubscription": {"allowSubscriptions": "followers"},
             },
             "indexedAt": iso(account.created_at),
-            "followersCount": 0,
+            "followersCount": account.followers_count,
             "followsCount": 0,
             "postsCount": posts,
         }

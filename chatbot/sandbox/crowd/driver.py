@@ -88,6 +88,7 @@ class CrowdDriver:
                 CROWD_PASSWORD,
                 display_name=person.display_name,
                 description=person.bio,
+                followers_count=person.followers,
             )
             if person.opt_out == "self_label":
                 store.set_self_labels(account.did, [NO_UNAUTHENTICATED])
@@ -101,7 +102,7 @@ class CrowdDriver:
             note=person.bio,
             noindex=person.opt_out == "noindex",
             indexable=person.opt_out != "not_indexable",
-            followers_count=7 if person.spammer else 40,
+            followers_count=person.followers,
         )
         return str(account["id"])
 

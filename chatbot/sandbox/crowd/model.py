@@ -99,6 +99,7 @@ class Participant:
     bio: str
     spammer: bool = False
     opt_out: str | None = None  # one of OPT_OUTS
+    followers: int = 0  # shown on the profile; the recap sums them as "potential reach"
     activity: float = 1.0
     hostile_profile: bool = False  # markup in the display name and bio
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import replace
 
@@ -52,6 +53,7 @@ def make_people(
                 display_name=display,
                 bio=f"{rng.choice(texts.ROLES).capitalize()} in {rng.choice(texts.PLACES)}.",
                 activity=rng.choice((0.3, 0.6, 1.0, 1.0, 1.5, 2.5)),
+                followers=followers_for(config.seed, f"u{i + 1:02d}"),
             )
         )
     _assign_opt_outs(rng, config, networks, people)
@@ -74,6 +76,7 @@ def make_people(
             display_name=f"Growth Deals {i + 1}",
             bio="Followers, likes, promo. DM us!",
             spammer=True,
+            followers=followers_for(config.seed, f"s{i + 1:02d}") // 50,
         )
         for i in range(config.spammers)
     ]
@@ -101,3 +104,14 @@ def _assign_opt_outs(
 
 
 __all__ = ["handle_for", "make_people"]
+
+
+def followers_for(seed: int, key: str) -> int:
+    """A follower count with the long tail real ones have (most small, a few large).
+
+    Derived from a hash, not from the plan's random generator, so adding it
+    changed no other draw of an existing seed.
+    """
+    digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
+    fraction = int.from_bytes(digest[:8], "big") / 2**64  # uniform in [0, 1)
+    return int(10 ** (1 + 3.5 * fraction**2))  # 10 .. about 30,000
