@@ -22,7 +22,7 @@ from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig
 from chatbot.sandbox.runner import Sandbox
 from chatbot.scheduler import BotService, RunOptions
 
-__all__ = ["DEFAULT_FILE", "DemoOptions", "DemoResult", "run_demo"]
+__all__ = ["DEFAULT_FILE", "DemoOptions", "DemoResult", "bot_platforms", "run_demo"]
 
 DEFAULT_FILE = Path("questions/sm35.md")
 SETUP_SECONDS = 4.0  # real seconds to log in and start before the welcome is due
@@ -60,20 +60,24 @@ class DemoResult:
     lines: list[str] = field(default_factory=list)
 
 
-def bot_platforms(sandbox: Sandbox) -> dict[str, Platform]:
-    """The bot's adapters on the sandbox, on its clock (credentials that only it knows)."""
+def bot_platforms(sandbox: Sandbox, networks: tuple[str, ...] | None = None) -> dict[str, Platform]:
+    """The bot's adapters on the sandbox, on its clock (credentials that only it knows).
+
+    ``networks`` picks some of the sandbox's networks; default: all it runs.
+    """
     from chatbot.platforms.bluesky import BlueskyPlatform
     from chatbot.platforms.mastodon import MastodonPlatform
 
     creds = sandbox.credentials()
+    wanted = set(creds) if networks is None else set(networks) & set(creds)
     now = sandbox.clock.now
     found: dict[str, Platform] = {}
-    if "bluesky" in creds:
+    if "bluesky" in wanted:
         blue = creds["bluesky"]
         found["bluesky"] = BlueskyPlatform(
             blue["handle"], Secret(blue["password"]), service=blue["url"], clock=now
         )
-    if "mastodon" in creds:
+    if "mastodon" in wanted:
         masto = creds["mastodon"]
         found["mastodon"] = MastodonPlatform(masto["url"], Secret(masto["token"]), clock=now)
     return found

@@ -12,36 +12,16 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
-from chatbot.credentials import Secret
+from chatbot.demo import bot_platforms
 from chatbot.errors import PlatformError
 from chatbot.loading import load_event
 from chatbot.models import Event, PostDelivery
 from chatbot.platforms.base import Platform
-from chatbot.platforms.bluesky import BlueskyPlatform
-from chatbot.platforms.mastodon import MastodonPlatform
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig
 from chatbot.sandbox.runner import Sandbox
 from tests.factories import make_plan
 
 TAIL = timedelta(minutes=10)  # collection goes on this long after the wrap-up
-
-
-def bot_platforms(
-    sandbox: Sandbox, networks: tuple[str, ...] = ("bluesky", "mastodon")
-) -> dict[str, Platform]:
-    """The bot's adapters on the sandbox, on its clock."""
-    creds = sandbox.credentials()
-    now = sandbox.clock.now
-    made: dict[str, Platform] = {}
-    if "bluesky" in networks:
-        blue = creds["bluesky"]
-        made["bluesky"] = BlueskyPlatform(
-            blue["handle"], Secret(blue["password"]), service=blue["url"], clock=now
-        )
-    if "mastodon" in networks:
-        masto = creds["mastodon"]
-        made["mastodon"] = MastodonPlatform(masto["url"], Secret(masto["token"]), clock=now)
-    return made
 
 
 @dataclass
