@@ -170,11 +170,18 @@ def _initial_schema(connection: Connection) -> None:
     SQLModel.metadata.create_all(connection, tables=[m.__table__ for m in models.TABLES])  # type: ignore[attr-defined]
 
 
+def _drop_unused_post_indexes(connection: Connection) -> None:
+    # Nothing looks posts up by root URI or by author alone; both slowed ingest.
+    for name in ("ix_post_network_root", "ix_post_network_author"):
+        connection.execute(text(f"DROP INDEX IF EXISTS {name}"))
+
+
 # Append only; never edit a released step.  A fresh database gets the current
 # tables from the models and is stamped with the latest version, so a step only
 # runs on databases made before it.
 MIGRATIONS: list[Migration] = [
     (1, "initial schema", _initial_schema),
+    (2, "drop unused post indexes (root URI, author)", _drop_unused_post_indexes),
 ]
 
 

@@ -6,9 +6,10 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, Connection, insert, select, update
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from chatbot.models import Participant, Post, UTCDateTime
 from chatbot.platforms.base import NormalisedPost
@@ -17,6 +18,8 @@ from chatbot.platforms.normalise import parse_time
 POST = Post.__table__  # type: ignore[attr-defined]
 PARTICIPANT = Participant.__table__  # type: ignore[attr-defined]
 CHUNK = 500  # URIs per IN (...) lookup: well under every engine's parameter limit
+_UTC_TIME = UTCDateTime()
+_SQLITE = sqlite_dialect.dialect()
 
 
 @dataclass
@@ -112,16 +115,15 @@ def _upsert_chunk(
     event_id: int | None,
     now: datetime,
 ) -> StoreResult:
-    uris = [post.uri for post in chunk]
-    query = select(*_COMPARED).where(POST.c.network == network, POST.c.uri.in_(uris))
-    existing = {row.uri: row for row in connection.execute(query)}
+    sqlite = connection.dialect.name == "sqlite"
+    existing = _stored(connection, network, [post.uri for post in chunk], sqlite)
     result = StoreResult()
-    fresh: list[dict[str, Any]] = []
+    fresh: list[NormalisedPost] = []
     for post in chunk:
         row = existing.get(post.uri)
         if row is None:
             if not post.deleted:
-                fresh.append(post_row(post, event_id, now))
+                fresh.append(post)
             continue
         if row.deleted_at is not None:
             result.unchanged += 1
@@ -137,30 +139,176 @@ def _upsert_chunk(
         else:
             result.unchanged += 1
     if fresh:
-        insert_rows(connection, POST, fresh)
+        if sqlite:
+            stamp = _sqlite_time(now)
+            values = [_sqlite_post_values(post, event_id, stamp) for post in fresh]
+            connection.exec_driver_sql(_SQLITE_INSERT_POST, values)
+        else:
+            insert_rows(connection, POST, [post_row(post, event_id, now) for post in fresh])
         result.new = len(fresh)
-        result.new_uris = tuple(row["uri"] for row in fresh)
+        result.new_uris = tuple(post.uri for post in fresh)
     return result
+
+
+class _Stored(NamedTuple):
+    """The columns of a stored post that an upsert compares."""
+
+    id: int
+    uri: str
+    text: str
+    cid: str | None
+    edited_at: datetime | None
+    deleted_at: datetime | None
+    parent_uri: str | None
+    root_uri: str | None
+    event_id: int | None
+
+
+_COMPARED_NAMES = ", ".join(f'"{name}"' for name in _Stored._fields)
+_lookup_sql: dict[int, str] = {}  # SQLite: the dedupe query for each number of URIs
+
+
+def _stored(connection: Connection, network: str, uris: list[str], sqlite: bool) -> dict[str, Any]:
+    """The stored rows among ``uris`` on ``network``, by URI (one query)."""
+    if not sqlite:
+        query = select(*_COMPARED).where(POST.c.network == network, POST.c.uri.in_(uris))
+        return {row.uri: row for row in connection.execute(query)}
+    # Through the driver: SQLAlchemy's expanding IN (...) and result
+    # processing cost more than the indexed lookup itself.
+    sql = _lookup_sql.get(len(uris))
+    if sql is None:
+        marks = ", ".join("?" * len(uris))
+        sql = f"SELECT {_COMPARED_NAMES} FROM post WHERE network = ? AND uri IN ({marks})"
+        _lookup_sql[len(uris)] = sql
+    found = {}
+    for values in connection.exec_driver_sql(sql, (network, *uris)):
+        row = _Stored(*values)
+        if row.edited_at is not None or row.deleted_at is not None:
+            row = row._replace(
+                edited_at=_from_sqlite_time(row.edited_at),
+                deleted_at=_from_sqlite_time(row.deleted_at),
+            )
+        found[row.uri] = row
+    return found
+
+
+def _from_sqlite_time(value: Any) -> datetime | None:
+    """A ``UTCDateTime`` as SQLite returns it (naive UTC text), aware again."""
+    return None if value is None else parse_time(value)
+
+
+_POST_COLUMNS = (
+    "network",
+    "uri",
+    "remote_id",
+    "cid",
+    "url",
+    "event_id",
+    "author_id",
+    "author_handle",
+    "author_display_name",
+    "created_at",
+    "indexed_at",
+    "text",
+    "html",
+    "lang",
+    "parent_uri",
+    "root_uri",
+    "quote_uri",
+    "tags",
+    "deleted_at",
+    "edited_at",
+    "opted_out",
+    "visibility",
+    "raw",
+    "first_seen_at",
+    "last_seen_at",
+)
+_SQLITE_INSERT_POST = "INSERT INTO post ({}) VALUES ({})".format(
+    ", ".join(f'"{name}"' for name in _POST_COLUMNS), ", ".join("?" * len(_POST_COLUMNS))
+)
+
+
+def _sqlite_post_values(
+    post: NormalisedPost, event_id: int | None, stamp: str | None
+) -> tuple[Any, ...]:
+    """``post_row`` as the tuple SQLite's driver takes, in ``_POST_COLUMNS`` order.
+
+    Values are converted as the column types would (see :func:`insert_rows`);
+    ``stamp`` is the batch's ``now`` so converted.
+    """
+    raw = post.raw if isinstance(post.raw, dict) else dict(post.raw)
+    created = post.created_at
+    edited = post.edited_at
+    return (
+        post.network,
+        post.uri,
+        post.id,
+        post.cid or None,
+        post.url or None,
+        event_id,
+        post.author_id,
+        post.author_handle,
+        post.author_display_name,
+        _sqlite_time(created) if created is not None else stamp,
+        _sqlite_time(parse_time(raw.get("indexedAt"))),
+        post.text,
+        post.html or None,
+        post.lang,
+        post.parent_uri,
+        post.root_uri,
+        post.quote_uri,
+        _sqlite_tags(post.tags),
+        None,
+        _sqlite_time(edited) if edited is not None else None,
+        post.opted_out,
+        post.visibility or "public",
+        _sqlite_json(raw),
+        stamp,
+        stamp,
+    )
 
 
 _last_time: tuple[Any, str] = (None, "")  # the last datetime converted, and its text
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
+    """A ``UTCDateTime`` as SQLAlchemy stores it on SQLite: naive UTC, microseconds."""
     global _last_time
     if value is None:
         return None
     last = _last_time  # one read: another thread may replace it, never half of it
     if value is last[0]:  # first/last_seen_at: one ``now`` for a whole batch
         return last[1]
-    moment = value if value.tzinfo is UTC else value.astimezone(UTC)
-    text = moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is UTC:
+        text = value.isoformat(" ", "microseconds")[:-6]  # without "+00:00"
+    else:
+        _UTC_TIME.process_bind_param(value, _SQLITE)  # refuses a naive datetime
+        text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     _last_time = (value, text)
     return text
 
 
+# Compact and unsorted: the same JSON as json.dumps, without the spaces.
+_json_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+
 def _sqlite_json(value: Any) -> str:
-    return json.dumps(value)
+    return _json_encode(value)
+
+
+_tags_json: dict[tuple[str, ...], str] = {}  # a chat's posts carry the same few tag lists
+
+
+def _sqlite_tags(tags: tuple[str, ...]) -> str:
+    if type(tags) is not tuple:
+        return _json_encode(list(tags))
+    text = _tags_json.get(tags)
+    if text is None:
+        if len(_tags_json) >= 4096:
+            _tags_json.clear()
+        text = _tags_json[tags] = _json_encode(list(tags))
+    return text
 
 
 def _converter(column: Any) -> Callable[[Any], Any] | None:

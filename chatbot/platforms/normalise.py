@@ -16,25 +16,45 @@ _BIO_OPT_OUT = re.compile(r"(?<![\w#])#(nobot|noindex)\b", re.IGNORECASE)
 _HTTP = ("http://", "https://")
 
 
+_FRACTION_TAIL = re.compile(r"(\.\d{6})\d+")
+
+
 def parse_time(value: Any) -> datetime | None:
     """A timestamp from either network as an aware UTC datetime (None if absent/unreadable)."""
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str) and value:
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        # Python 3.11 accepts up to 6 fractional digits; atproto allows more.
-        text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    if isinstance(value, str):
         try:
-            moment = datetime.fromisoformat(text)
+            # The usual case, straight away: Python 3.11 reads "…Z" and cuts
+            # fractions past 6 digits itself, as the fallback below would.
+            moment = datetime.fromisoformat(value)
         except ValueError:
-            return None
+            moment = _parse_loose(value)
+            if moment is None:
+                return None
+    elif isinstance(value, datetime):
+        moment = value
     else:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+    zone = moment.tzinfo
+    if zone is UTC:
+        return moment
+    if zone is None:
+        return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def _parse_loose(value: str) -> datetime | None:
+    """What ``fromisoformat`` refuses: spaces around, a lower-case "z"."""
+    text = value.strip()
+    if not text:
+        return None
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # atproto allows more than 6 fractional digits.
+    text = _FRACTION_TAIL.sub(r"\1", text)
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def plain(value: Any) -> Any:
@@ -71,6 +91,34 @@ def _bio_flags(bio: str) -> set[str]:
 
 def _dedupe(items: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in items if i))
+
+
+_NO_FLAGS: frozenset[str] = frozenset()
+_set_attribute = object.__setattr__
+_FIELDS = tuple(NormalisedPost.__dataclass_fields__)
+
+
+def _new_post(**values: Any) -> NormalisedPost:
+    """``NormalisedPost(**values)`` without the frozen dataclass's per-field ``__setattr__``.
+
+    A frozen dataclass sets each of its 25 fields through
+    ``object.__setattr__``, which cost as much as the rest of normalising a
+    post. ``values`` must name every field: what ``__init__`` would store is
+    stored as is. Falls back to the constructor if the class ever gains
+    slots or a ``__post_init__``.
+    """
+    if not _PLAIN_FIELDS or len(values) != len(_FIELDS):
+        return NormalisedPost(**values)
+    post = object.__new__(NormalisedPost)
+    _set_attribute(post, "__dict__", values)  # the instance keeps ``values`` as its namespace
+    return post
+
+
+_PLAIN_FIELDS = (
+    not hasattr(NormalisedPost, "__slots__")
+    and not hasattr(NormalisedPost, "__post_init__")
+    and all(field.init for field in NormalisedPost.__dataclass_fields__.values())
+)
 
 
 # -- Bluesky ----------------------------------------------------------------
@@ -124,53 +172,74 @@ def from_bluesky_record(
 ) -> NormalisedPost:
     """Normalise an ``app.bsky.feed.post`` record (getRecord value, Jetstream, postView)."""
     author = author or {}
-    facets = record.get("facets") or []
-    links, tags, mentions = [], [], []
-    for facet in facets:
-        for feature in (facet or {}).get("features") or []:
-            if not isinstance(feature, Mapping):
+    links: list[str] = []
+    tags: list[str] = []
+    mentions: list[str] = []
+    for facet in record.get("facets") or ():
+        for feature in (facet or {}).get("features") or ():
+            if type(feature) is not dict and not isinstance(feature, Mapping):
                 continue
             kind = feature.get("$type", "")
-            if kind == LINK and _s(feature.get("uri")).lower().startswith(_HTTP):
-                links.append(_s(feature.get("uri")))
-            elif kind == TAG and feature.get("tag"):
-                tags.append(_s(feature.get("tag")).lstrip("#").lower())
+            if kind == TAG:
+                tag = feature.get("tag")
+                if tag:
+                    tags.append(_s(tag).lstrip("#").lower())
+            elif kind == LINK:
+                link = _s(feature.get("uri"))
+                if link.lower().startswith(_HTTP):
+                    links.append(link)
             elif kind == MENTION and feature.get("did"):
                 mentions.append(_s(feature.get("did")))
     reply = record.get("reply") or {}
-    langs = record.get("langs") or []
+    langs = record.get("langs")
     handle = _s(author.get("handle"))
-    flags = {
-        "no-unauthenticated"
-        for label in author.get("labels") or []
-        if isinstance(label, Mapping) and label.get("val") == "!no-unauthenticated"
-    }
-    flags |= _bio_flags(_s(author.get("description")))
+    labels = author.get("labels")
+    description = author.get("description")
+    flags = _NO_FLAGS
+    if labels or description:
+        found = {
+            "no-unauthenticated"
+            for label in labels or ()
+            if isinstance(label, Mapping) and label.get("val") == "!no-unauthenticated"
+        }
+        flags = frozenset(found | _bio_flags(_s(description)))
     followers = author.get("followersCount")
-    return NormalisedPost(
+    # One look at the URI for the DID, the record key and the web link.
+    did, rkey, url = "", uri, ""
+    if uri.startswith("at://"):
+        parts = uri[5:].split("/")
+        did = parts[0]
+        if len(parts) == 3 and parts[2]:
+            rkey = parts[2]
+        if did and "/app.bsky.feed.post/" in uri:
+            shown = handle if handle and handle != "handle.invalid" else did
+            url = f"https://bsky.app/profile/{shown}/post/{rkey}"
+    return _new_post(
         network="bluesky",
         uri=uri,
-        id=rkey_of(uri),
-        url=bluesky_web_url(uri, handle if handle != "handle.invalid" else ""),
+        id=rkey,
+        url=url,
         cid=_s(cid),
-        author_id=_s(author.get("did")) or did_of(uri),
+        author_id=_s(author.get("did")) or did,
         author_handle=handle,
         author_display_name=_s(author.get("displayName")),
         author_followers=followers if isinstance(followers, int) else None,
-        author_flags=frozenset(flags),
+        author_flags=flags,
         created_at=parse_time(record.get("createdAt")),
         edited_at=None,
         text=_s(record.get("text")),
         html="",
-        links=_dedupe(links),
-        tags=_dedupe(tags),
-        mentions=_dedupe(mentions),
-        parent_uri=_opt_s((reply.get("parent") or {}).get("uri")),
-        root_uri=_opt_s((reply.get("root") or {}).get("uri")),
+        links=_dedupe(links) if links else (),
+        tags=_dedupe(tags) if tags else (),
+        mentions=_dedupe(mentions) if mentions else (),
+        parent_uri=_opt_s((reply.get("parent") or {}).get("uri")) if reply else None,
+        root_uri=_opt_s((reply.get("root") or {}).get("uri")) if reply else None,
         quote_uri=_quote_uri(record.get("embed")),
         visibility="public",
         lang=_opt_s(langs[0]) if langs else None,
         raw=dict(raw if raw is not None else record),
+        parent_id=None,
+        deleted=False,
     )
 
 
@@ -318,7 +387,7 @@ def from_mastodon_status(status: Mapping[str, Any]) -> NormalisedPost:
     quote = data.get("quote") or {}
     quoted = quote.get("quoted_status") if isinstance(quote, Mapping) else None
     followers = account.get("followers_count")
-    return NormalisedPost(
+    return _new_post(
         network="mastodon",
         uri=_s(data.get("uri")),
         id=_s(data.get("id")),
@@ -343,6 +412,7 @@ def from_mastodon_status(status: Mapping[str, Any]) -> NormalisedPost:
         lang=_opt_s(data.get("language")),
         raw=data,
         parent_id=_opt_s(data.get("in_reply_to_id")),
+        deleted=False,
     )
 
 
