@@ -53,6 +53,11 @@ def _now_of(clock: Any) -> Now:
     return clock.now if hasattr(clock, "now") else clock  # type: ignore[no-any-return]
 
 
+# How long a stored post must have been known before a thread that can't find it
+# counts as its deletion (index lag on a fresh post is well under this).
+ANCHOR_DELETION_GRACE = timedelta(minutes=2)
+
+
 class Collector:
     """Collects one event from its networks; call :meth:`step` every so often.
 
@@ -228,11 +233,20 @@ class Collector:
         part.updated += result.updated
         part.deleted += result.deleted
 
-    def _gone(self, network: str, uris: Iterable[str], part: NetworkReport) -> None:
+    def _gone(
+        self,
+        network: str,
+        uris: Iterable[str],
+        part: NetworkReport,
+        *,
+        seen_before: datetime | None = None,
+    ) -> None:
         uris = [uri for uri in uris if uri]
         if uris:
             with session_scope(self.engine) as session:
-                part.deleted += mark_deleted(session.connection(), network, uris, now=self.now())
+                part.deleted += mark_deleted(
+                    session.connection(), network, uris, now=self.now(), seen_before=seen_before
+                )
 
     def _thread(
         self,
@@ -256,10 +270,12 @@ class Collector:
             seen[post.uri] = post
             threaded.add(post.uri)
         # Bluesky lists notFoundPost URIs; Mastodon only says the anchor is gone.
-        missing = [m for m in thread.missing if "://" in m]
+        self._gone(source.network, [m for m in thread.missing if "://" in m], part)
         if thread.anchor is None:
-            missing.append(ref.uri)
-        self._gone(source.network, missing, part)
+            # An AppView answers NotFound for a post it has not indexed yet: only a post
+            # we stored a while ago is taken as deleted here (the sweep confirms the rest).
+            seen_before = self.now() - ANCHOR_DELETION_GRACE
+            self._gone(source.network, [ref.uri], part, seen_before=seen_before)
         return thread
 
     def _expand(

@@ -385,17 +385,27 @@ def _without_nul(value: Any) -> Any:
 
 
 def mark_deleted(
-    connection: Connection, network: str, uris: Iterable[str], *, now: datetime
+    connection: Connection,
+    network: str,
+    uris: Iterable[str],
+    *,
+    now: datetime,
+    seen_before: datetime | None = None,
 ) -> int:
-    """Record that these posts are gone from their network; returns how many rows changed."""
+    """Record that these posts are gone from their network; returns how many rows changed.
+
+    With ``seen_before``, only posts first stored before then are marked: a post
+    the network showed a moment ago and now says it can't find may be index lag.
+    """
     wanted = sorted(set(uris))
     count = 0
     for chunk in chunks(wanted):
-        done = connection.execute(
-            update(POST)
-            .where(POST.c.network == network, POST.c.uri.in_(chunk), POST.c.deleted_at.is_(None))
-            .values(deleted_at=now, last_seen_at=now)
+        query = update(POST).where(
+            POST.c.network == network, POST.c.uri.in_(chunk), POST.c.deleted_at.is_(None)
         )
+        if seen_before is not None:
+            query = query.where(POST.c.first_seen_at <= seen_before)
+        done = connection.execute(query.values(deleted_at=now, last_seen_at=now))
         count += done.rowcount or 0
     return count
 

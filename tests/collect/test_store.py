@@ -77,3 +77,16 @@ def test_a_post_view_cannot_lift_an_opt_out_a_full_profile_can(engine: Engine) -
     assert participant().opt_out_reason == "profile: nobot"
     store(engine, [replace(full, author_flags=frozenset(), author_followers=13)])
     assert (participant().opted_out, participant().followers_count) == (False, 13)
+
+
+def test_a_post_stored_moments_ago_is_not_tombstoned_by_a_lagging_thread(engine: Engine) -> None:
+    fresh = post(4, "A2 just posted #sm35")
+    store(engine, [fresh], minutes=10)  # first seen at START + 10 min
+    with Session(engine) as session:
+        connection = session.connection()
+        lagging = START + timedelta(minutes=9)  # only posts known before then may go
+        assert mark_deleted(connection, "bluesky", [fresh.uri], now=START, seen_before=lagging) == 0
+        later = START + timedelta(minutes=10)
+        assert mark_deleted(connection, "bluesky", [fresh.uri], now=START, seen_before=later) == 1
+        session.commit()
+    assert rows(engine)[fresh.uri].deleted_at is not None
