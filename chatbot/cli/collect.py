@@ -11,19 +11,8 @@ from typing import Any
 import click
 
 from chatbot.cli import cli
-from chatbot.cli.options import database_url_option, json_option
+from chatbot.cli.options import clock_option, database_url_option, json_option, make_clock
 from chatbot.errors import UsageError
-
-CLOCK_ENV = "CHATBOT_CLOCK"
-
-
-def _clock(text: str) -> Any:
-    from chatbot.sandbox.clock import clock_from_string
-
-    try:
-        return clock_from_string(text)
-    except ValueError as error:
-        raise UsageError(f"--clock {text!r}: {error}; use 'system' or a sandbox clock") from None
 
 
 def _when(text: str | None, name: str) -> datetime | None:
@@ -84,10 +73,7 @@ class _Progress:
     "--stream/--no-stream", default=True, show_default=True,
     help="Also follow Mastodon's hashtag stream between polls (polling stays the fallback).",
 )  # fmt: skip
-@click.option(
-    "--clock", default="system", envvar=CLOCK_ENV, show_envvar=True, metavar="CLOCK",
-    help="The clock: 'system', or an accelerated sandbox clock string.",
-)  # fmt: skip
+@clock_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @database_url_option
 @json_option
@@ -124,7 +110,7 @@ def collect_command(
     low, high = _when(since, "--since"), _when(until, "--until")
     if low and high and low >= high:
         raise UsageError("--since must be before --until")
-    the_clock = _clock(clock)
+    the_clock = make_clock(clock)
     engine = init_db(database_url)
     with session_scope(engine) as session:
         found = find_event(session, event)

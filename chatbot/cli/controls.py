@@ -8,8 +8,7 @@ from datetime import timedelta
 import click
 
 from chatbot.cli import cli
-from chatbot.cli.options import database_url_option, json_option
-from chatbot.cli.run import clock_option, make_clock
+from chatbot.cli.options import clock_option, database_url_option, json_option, make_clock
 
 _event = click.argument("event")
 

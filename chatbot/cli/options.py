@@ -8,6 +8,8 @@ from typing import TypeVar
 import click
 
 from chatbot.db import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
+from chatbot.errors import UsageError
+from chatbot.sandbox.clock import Clock
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -33,4 +35,32 @@ def json_option(function: F) -> F:
     )(function)
 
 
-__all__ = ["database_url_option", "json_option"]
+CLOCK_ENV = "CHATBOT_CLOCK"
+
+
+def clock_option(function: F) -> F:
+    """``--clock TEXT`` (env ``CHATBOT_CLOCK``), passed as ``clock``."""
+    return click.option(
+        "--clock",
+        "clock",
+        envvar=CLOCK_ENV,
+        show_envvar=True,
+        default="system",
+        show_default=True,
+        metavar="CLOCK",
+        help="The clock to run on: 'system', or an accelerated sandbox clock string "
+        "(GET /_sandbox/clock on a sandbox server).",
+    )(function)
+
+
+def make_clock(text: str) -> Clock:
+    """The clock a ``--clock`` string names; a bad one is a usage error."""
+    from chatbot.sandbox.clock import clock_from_string
+
+    try:
+        return clock_from_string(text)
+    except ValueError as error:
+        raise UsageError(f"--clock {text!r}: {error}; use 'system' or a sandbox clock") from None
+
+
+__all__ = ["CLOCK_ENV", "clock_option", "database_url_option", "json_option", "make_clock"]

@@ -13,35 +13,7 @@ from typing import Any
 import click
 
 from chatbot.cli import cli
-from chatbot.cli.options import database_url_option
-from chatbot.errors import UsageError
-
-CLOCK_ENV = "CHATBOT_CLOCK"
-
-
-def clock_option(function: Any) -> Any:
-    """``--clock TEXT`` (env ``CHATBOT_CLOCK``), passed as ``clock``."""
-    return click.option(
-        "--clock",
-        "clock",
-        envvar=CLOCK_ENV,
-        show_envvar=True,
-        default="system",
-        show_default=True,
-        metavar="CLOCK",
-        help="The clock to run on: 'system', or an accelerated sandbox clock string "
-        "(GET /_sandbox/clock on a sandbox server).",
-    )(function)
-
-
-def make_clock(text: str) -> Any:
-    """The clock a ``--clock`` string names; a bad one is a usage error."""
-    from chatbot.sandbox.clock import clock_from_string
-
-    try:
-        return clock_from_string(text)
-    except ValueError as error:
-        raise UsageError(f"--clock {text!r}: {error}; use 'system' or a sandbox clock") from None
+from chatbot.cli.options import clock_option, database_url_option, make_clock
 
 
 @cli.command("run")
@@ -226,4 +198,4 @@ def _run_with_signals(service: Any) -> int:
             signal.signal(sig, handler)
 
 
-__all__ = ["clock_option", "make_clock", "run_command"]
+__all__ = ["run_command"]
