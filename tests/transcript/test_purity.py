@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import chatbot.transcript
+from tests.purity import forbidden_imports, modules_loaded_by
 
 FORBIDDEN = (
     "click",
@@ -22,22 +20,8 @@ PACKAGE = Path(chatbot.transcript.__file__).parent
 
 
 def test_no_forbidden_import_statements() -> None:
-    for path in sorted(PACKAGE.glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names: list[str] = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            for name in names:
-                assert not name.startswith(FORBIDDEN), f"{path.name} imports {name}"
+    assert forbidden_imports(PACKAGE, FORBIDDEN) == []
 
 
 def test_importing_the_package_loads_none_of_them() -> None:
-    code = (
-        "import sys, chatbot.transcript; "
-        f"bad = [m for m in sys.modules if m.startswith({FORBIDDEN!r})]; "
-        "print(','.join(bad))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
+    assert modules_loaded_by("chatbot.transcript", FORBIDDEN) == []
