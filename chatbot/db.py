@@ -19,7 +19,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel
 
-from chatbot import models
+from chatbot import jsontext, models
 from chatbot.errors import ConfigError, StorageError
 
 DEFAULT_DATABASE_URL = "sqlite:///chatbot.db"
@@ -71,7 +71,7 @@ def create_engine_for(url: str | None = None, *, echo: bool = False) -> Engine:
     try:
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(parsed.render_as_string(hide_password=False), echo=echo)
-        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+        return create_engine(parsed, echo=echo, pool_pre_ping=True, json_serializer=jsontext.dumps)
     except (NoSuchModuleError, ModuleNotFoundError) as error:
         raise ConfigError(
             f"no database driver for {redact_url(raw)} ({error}); "
@@ -81,7 +81,10 @@ def create_engine_for(url: str | None = None, *, echo: bool = False) -> Engine:
 
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     in_memory = make_url(url).database in (None, "", ":memory:")
-    kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+    kwargs: dict[str, Any] = {
+        "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        "json_serializer": jsontext.dumps,
+    }
     if in_memory:
         kwargs.update(poolclass=StaticPool)
         kwargs["connect_args"]["check_same_thread"] = False
@@ -176,12 +179,22 @@ def _drop_unused_post_indexes(connection: Connection) -> None:
         connection.execute(text(f"DROP INDEX IF EXISTS {name}"))
 
 
+def _partial_post_indexes(connection: Connection) -> None:
+    # Replies only, and Mastodon ids only: see the Post model.
+    connection.execute(text("DROP INDEX IF EXISTS ix_post_network_parent"))
+    post = models.Post.__table__  # type: ignore[attr-defined]
+    for index in post.indexes:
+        if index.name in ("ix_post_reply_parent", "ix_post_mastodon_id"):
+            index.create(connection, checkfirst=True)
+
+
 # Append only; never edit a released step.  A fresh database gets the current
 # tables from the models and is stamped with the latest version, so a step only
 # runs on databases made before it.
 MIGRATIONS: list[Migration] = [
     (1, "initial schema", _initial_schema),
     (2, "drop unused post indexes (root URI, author)", _drop_unused_post_indexes),
+    (3, "partial post indexes: reply parents, Mastodon ids", _partial_post_indexes),
 ]
 
 

@@ -4,7 +4,7 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Optional
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Dialect, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, DateTime, Dialect, Index, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Relationship, SQLModel
@@ -194,7 +194,23 @@ class Post(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("network", "uri", name="uq_post_network_uri"),
         Index("ix_post_event_created", "event_id", "created_at"),
-        Index("ix_post_network_parent", "network", "parent_uri"),
+        # Partial indexes: most posts are not replies, and only Mastodon posts
+        # are looked up by their network's id (stream deletes, in_reply_to_id),
+        # so the other rows cost an insert nothing here (migration 3).
+        Index(
+            "ix_post_reply_parent",
+            "network",
+            "parent_uri",
+            sqlite_where=text("parent_uri IS NOT NULL"),
+            postgresql_where=text("parent_uri IS NOT NULL"),
+        ),
+        Index(
+            "ix_post_mastodon_id",
+            "network",
+            "remote_id",
+            sqlite_where=text("network = 'mastodon'"),
+            postgresql_where=text("network = 'mastodon'"),
+        ),
         # No index on root_uri or author_id: no query looks posts up by either
         # (an event's authors are found through ix_post_event_created), and
         # they slowed ingest by up to a third (migration 2 drops them).

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Connection, insert, select, update
-from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy import Connection, bindparam, select, update
 
-from chatbot.models import Participant, Post, UTCDateTime
+from chatbot.collect.sqliterows import (
+    SQLITE_INSERT_POST,
+    insert_rows,
+    sqlite_post_values,
+    sqlite_time,
+    without_nul,
+)
+from chatbot.models import Participant, Post
 from chatbot.platforms.base import NormalisedPost
 from chatbot.platforms.normalise import parse_time
 
 POST = Post.__table__  # type: ignore[attr-defined]
 PARTICIPANT = Participant.__table__  # type: ignore[attr-defined]
 CHUNK = 500  # URIs per IN (...) lookup: well under every engine's parameter limit
-_UTC_TIME = UTCDateTime()
-_SQLITE = sqlite_dialect.dialect()
 
 
 @dataclass
@@ -140,9 +143,9 @@ def _upsert_chunk(
             result.unchanged += 1
     if fresh:
         if sqlite:
-            stamp = _sqlite_time(now)
-            values = [_sqlite_post_values(post, event_id, stamp) for post in fresh]
-            connection.exec_driver_sql(_SQLITE_INSERT_POST, values)
+            stamp = sqlite_time(now)
+            values = [sqlite_post_values(post, event_id, stamp) for post in fresh]
+            connection.exec_driver_sql(SQLITE_INSERT_POST, values)
         else:
             insert_rows(connection, POST, [post_row(post, event_id, now) for post in fresh])
         result.new = len(fresh)
@@ -185,160 +188,16 @@ def _stored(connection: Connection, network: str, uris: list[str], sqlite: bool)
         row = _Stored(*values)
         if row.edited_at is not None or row.deleted_at is not None:
             row = row._replace(
-                edited_at=_from_sqlite_time(row.edited_at),
-                deleted_at=_from_sqlite_time(row.deleted_at),
+                edited_at=_fromsqlite_time(row.edited_at),
+                deleted_at=_fromsqlite_time(row.deleted_at),
             )
         found[row.uri] = row
     return found
 
 
-def _from_sqlite_time(value: Any) -> datetime | None:
+def _fromsqlite_time(value: Any) -> datetime | None:
     """A ``UTCDateTime`` as SQLite returns it (naive UTC text), aware again."""
     return None if value is None else parse_time(value)
-
-
-_POST_COLUMNS = (
-    "network",
-    "uri",
-    "remote_id",
-    "cid",
-    "url",
-    "event_id",
-    "author_id",
-    "author_handle",
-    "author_display_name",
-    "created_at",
-    "indexed_at",
-    "text",
-    "html",
-    "lang",
-    "parent_uri",
-    "root_uri",
-    "quote_uri",
-    "tags",
-    "deleted_at",
-    "edited_at",
-    "opted_out",
-    "visibility",
-    "raw",
-    "first_seen_at",
-    "last_seen_at",
-)
-_SQLITE_INSERT_POST = "INSERT INTO post ({}) VALUES ({})".format(
-    ", ".join(f'"{name}"' for name in _POST_COLUMNS), ", ".join("?" * len(_POST_COLUMNS))
-)
-
-
-def _sqlite_post_values(
-    post: NormalisedPost, event_id: int | None, stamp: str | None
-) -> tuple[Any, ...]:
-    """``post_row`` as the tuple SQLite's driver takes, in ``_POST_COLUMNS`` order.
-
-    Values are converted as the column types would (see :func:`insert_rows`);
-    ``stamp`` is the batch's ``now`` so converted.
-    """
-    raw = post.raw if isinstance(post.raw, dict) else dict(post.raw)
-    created = post.created_at
-    edited = post.edited_at
-    return (
-        post.network,
-        post.uri,
-        post.id,
-        post.cid or None,
-        post.url or None,
-        event_id,
-        post.author_id,
-        post.author_handle,
-        post.author_display_name,
-        _sqlite_time(created) if created is not None else stamp,
-        _sqlite_time(parse_time(raw.get("indexedAt"))),
-        post.text,
-        post.html or None,
-        post.lang,
-        post.parent_uri,
-        post.root_uri,
-        post.quote_uri,
-        _sqlite_tags(post.tags),
-        None,
-        _sqlite_time(edited) if edited is not None else None,
-        post.opted_out,
-        post.visibility or "public",
-        _sqlite_json(raw),
-        stamp,
-        stamp,
-    )
-
-
-_last_time: tuple[Any, str] = (None, "")  # the last datetime converted, and its text
-
-
-def _sqlite_time(value: datetime | None) -> str | None:
-    """A ``UTCDateTime`` as SQLAlchemy stores it on SQLite: naive UTC, microseconds."""
-    global _last_time
-    if value is None:
-        return None
-    last = _last_time  # one read: another thread may replace it, never half of it
-    if value is last[0]:  # first/last_seen_at: one ``now`` for a whole batch
-        return last[1]
-    if value.tzinfo is UTC:
-        text = value.isoformat(" ", "microseconds")[:-6]  # without "+00:00"
-    else:
-        _UTC_TIME.process_bind_param(value, _SQLITE)  # refuses a naive datetime
-        text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-    _last_time = (value, text)
-    return text
-
-
-# Compact and unsorted: the same JSON as json.dumps, without the spaces.
-_json_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
-
-
-def _sqlite_json(value: Any) -> str:
-    return _json_encode(value)
-
-
-_tags_json: dict[tuple[str, ...], str] = {}  # a chat's posts carry the same few tag lists
-
-
-def _sqlite_tags(tags: tuple[str, ...]) -> str:
-    if type(tags) is not tuple:
-        return _json_encode(list(tags))
-    text = _tags_json.get(tags)
-    if text is None:
-        if len(_tags_json) >= 4096:
-            _tags_json.clear()
-        text = _tags_json[tags] = _json_encode(list(tags))
-    return text
-
-
-def _converter(column: Any) -> Callable[[Any], Any] | None:
-    if isinstance(column.type, UTCDateTime):
-        return _sqlite_time
-    if isinstance(column.type, JSON):
-        return _sqlite_json
-    return None
-
-
-def insert_rows(connection: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (all with the same keys); on SQLite by one plain ``executemany``.
-
-    SQLAlchemy's per-value type processing costs more than SQLite's insert
-    itself, so on SQLite the values are converted here exactly as the column
-    types would (``UTCDateTime`` as naive UTC text, JSON as text) and sent to
-    the driver directly.
-    """
-    if connection.dialect.name != "sqlite":
-        connection.execute(insert(table), [_without_nul(row) for row in rows])
-        return
-    columns = list(rows[0])
-    plan = [(name, _converter(table.c[name])) for name in columns]
-    values = [
-        tuple([row[name] if convert is None else convert(row[name]) for name, convert in plan])
-        for row in rows
-    ]
-    names = ", ".join(f'"{name}"' for name in columns)
-    marks = ", ".join("?" for _ in columns)
-    connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
 
 
 def _changes(row: Any, post: NormalisedPost, event_id: int | None, now: datetime) -> dict[str, Any]:
@@ -369,19 +228,8 @@ def _changes(row: Any, post: NormalisedPost, event_id: int | None, now: datetime
 
 def set_post(connection: Connection, row_id: int, values: dict[str, Any]) -> None:
     if connection.dialect.name != "sqlite":
-        values = _without_nul(values)
+        values = without_nul(values)
     connection.execute(update(POST).where(POST.c.id == row_id).values(**values))
-
-
-def _without_nul(value: Any) -> Any:
-    """``value`` with NUL characters removed: PostgreSQL text and JSONB refuse them."""
-    if isinstance(value, str):
-        return value.replace("\x00", "") if "\x00" in value else value
-    if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_nul(v) for v in value]
-    return value
 
 
 def mark_deleted(
@@ -419,12 +267,23 @@ def mark_deleted_ids(
         done = connection.execute(
             update(POST)
             .where(
-                POST.c.network == network, POST.c.remote_id.in_(chunk), POST.c.deleted_at.is_(None)
+                POST.c.network == _network_literal(network),
+                POST.c.remote_id.in_(chunk),
+                POST.c.deleted_at.is_(None),
             )
             .values(deleted_at=now, last_seen_at=now)
         )
         count += done.rowcount or 0
     return count
+
+
+def _network_literal(network: str) -> Any:
+    """``network`` written into the SQL itself, not bound as a parameter.
+
+    The index on Mastodon ids is partial (``WHERE network = 'mastodon'``); a
+    planner can only choose it when the query names the network as a constant.
+    """
+    return bindparam("network_name", network, literal_execute=True)
 
 
 def link_mastodon_parents(connection: Connection, event_id: int) -> int:
@@ -442,7 +301,7 @@ def link_mastodon_parents(connection: Connection, event_id: int) -> int:
     known: dict[str, str] = {}
     for chunk in chunks(sorted(set(wanted.values()))):
         query = select(POST.c.remote_id, POST.c.uri).where(
-            POST.c.network == "mastodon", POST.c.remote_id.in_(chunk)
+            POST.c.network == _network_literal("mastodon"), POST.c.remote_id.in_(chunk)
         )
         known.update({row.remote_id: row.uri for row in connection.execute(query)})
     linked = 0

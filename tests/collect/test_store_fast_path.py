@@ -9,6 +9,7 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlmodel import Session
 
 from chatbot import db
+from chatbot.collect import sqliterows
 from chatbot.collect import store as store_module
 from chatbot.collect.participants import upsert_participants
 from chatbot.collect.store import post_row, upsert_posts
@@ -69,7 +70,7 @@ def test_stored_rows_are_what_sqlalchemy_would_store(engine: Engine) -> None:
         stored = {row.uri: row for row in session.execute(select(Post)).scalars()}
     for item in posts:
         expected = post_row(item, None, now)
-        assert tuple(expected) == store_module._POST_COLUMNS
+        assert tuple(expected) == sqliterows.POST_COLUMNS
         row = stored[item.uri]
         assert {name: getattr(row, name) for name in expected} == expected, item.uri
     zoe = stored[VIEW["uri"]]
@@ -108,8 +109,71 @@ def test_migration_2_drops_the_unused_post_indexes(engine: Engine) -> None:
                 version=1, description="initial schema", applied_at=START
             )
         )
-    assert db.migrate(engine) == 2
+    assert db.migrate(engine) == db.latest_version()
     names = {index["name"] for index in inspect(engine).get_indexes("post")}
     assert "ix_post_network_root" not in names and "ix_post_network_author" not in names
-    assert {"ix_post_event_created", "ix_post_network_parent"} <= names
-    assert db.migrate(engine) == 2
+    assert "ix_post_event_created" in names
+    assert db.migrate(engine) == db.latest_version()  # a second run changes nothing
+
+
+def test_migration_3_makes_the_post_indexes_partial(engine: Engine) -> None:
+    with engine.begin() as connection:
+        for name in ("ix_post_reply_parent", "ix_post_mastodon_id"):
+            connection.execute(text(f"DROP INDEX {name}"))
+        connection.execute(
+            text("CREATE INDEX ix_post_network_parent ON post (network, parent_uri)")
+        )
+        connection.execute(SchemaVersion.__table__.delete())  # type: ignore[attr-defined]
+        connection.execute(
+            SchemaVersion.__table__.insert().values(  # type: ignore[attr-defined]
+                version=2, description="drop unused post indexes", applied_at=START
+            )
+        )
+    assert db.migrate(engine) == db.latest_version()
+    names = {index["name"] for index in inspect(engine).get_indexes("post")}
+    assert "ix_post_network_parent" not in names
+    assert {"ix_post_reply_parent", "ix_post_mastodon_id"} <= names
+
+
+def _plan(engine: Engine, query: object) -> str:
+    """The planner's choice for ``query`` as one string (SQLite or PostgreSQL)."""
+    compiled = query.compile(engine, compile_kwargs={"render_postcompile": True})  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            # The tables are empty: ask for the plan an index would give.
+            connection.exec_driver_sql("SET enable_seqscan = off")
+            rows = connection.exec_driver_sql(
+                "EXPLAIN " + str(compiled), compiled.params
+            ).fetchall()
+        else:
+            rows = connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + str(compiled), tuple(compiled.params.values())
+            ).fetchall()
+    return " ".join(str(value) for row in rows for value in row)
+
+
+def test_mastodon_id_and_reply_lookups_use_their_partial_indexes(engine: Engine) -> None:
+    # Stream deletes and in_reply_to_id links look Mastodon posts up by id;
+    # without its index each lookup read every post of every event.
+    by_id = select(store_module.POST.c.uri).where(
+        store_module.POST.c.network == store_module._network_literal("mastodon"),
+        store_module.POST.c.remote_id.in_(["111", "112"]),
+    )
+    assert "ix_post_mastodon_id" in _plan(engine, by_id)
+    replies = select(store_module.POST.c.uri).where(
+        store_module.POST.c.network == "bluesky",
+        store_module.POST.c.parent_uri.in_(["at://a/app.bsky.feed.post/1"]),
+    )
+    assert "ix_post_reply_parent" in _plan(engine, replies)
+
+
+def test_a_stream_delete_finds_the_mastodon_post_by_its_id(engine: Engine) -> None:
+    now = START + timedelta(minutes=9)
+    with Session(engine) as session:
+        connection = session.connection()
+        upsert_posts(connection, [from_mastodon_status(STATUS)], event_id=None, now=now)
+        assert store_module.mark_deleted_ids(connection, "mastodon", ["111"], now=now) == 1
+        assert store_module.mark_deleted_ids(connection, "bluesky", ["111"], now=now) == 0
+        session.commit()
+    with Session(engine) as session:
+        assert session.execute(select(Post.deleted_at)).scalar_one() is not None
