@@ -14,29 +14,18 @@ from sqlmodel import Session
 
 from chatbot.collect.events import own_accounts, question_refs
 from chatbot.collect.moderation import refresh_flags
+from chatbot.collect.networkpass import NetworkPass
 from chatbot.collect.pacing import OutOfBudget, Pacer
 from chatbot.collect.participants import upsert_participants
-from chatbot.collect.queries import (
-    authors,
-    child_counts,
-    conversation_roots,
-    live_refs,
-    load_cursor,
-    save_cursor,
-)
+from chatbot.collect.queries import load_cursor, save_cursor
 from chatbot.collect.report import CollectReport, NetworkReport
-from chatbot.collect.sources import Call, Source, reply_count, source_for
-from chatbot.collect.store import (
-    link_mastodon_parents,
-    mark_deleted,
-    mark_deleted_ids,
-    upsert_posts,
-)
+from chatbot.collect.sources import Source, source_for
+from chatbot.collect.store import link_mastodon_parents, mark_deleted_ids, upsert_posts
 from chatbot.collect.stream import HashtagStream
 from chatbot.db import session_scope
 from chatbot.errors import PlatformError, RateLimitedError, UsageError
 from chatbot.models import Event
-from chatbot.platforms.base import NormalisedPost, Platform, RemoteRef, Thread
+from chatbot.platforms.base import NormalisedPost, Platform
 
 log = logging.getLogger(__name__)
 Now = Callable[[], datetime]
@@ -51,11 +40,6 @@ def _now_of(clock: Any) -> Now:
     if clock is None:
         return lambda: datetime.now(UTC)
     return clock.now if hasattr(clock, "now") else clock  # type: ignore[no-any-return]
-
-
-# How long a stored post must have been known before a thread that can't find it
-# counts as its deletion (index lag on a fresh post is well under this).
-ANCHOR_DELETION_GRACE = timedelta(minutes=2)
 
 
 class Collector:
@@ -190,28 +174,27 @@ class Collector:
             part.requests += 1
 
         spend = self.pacer.caller(network, self.now, self._sleep, counted)
-        seen: dict[str, NormalisedPost] = {}
-        threaded: set[str] = set()
+        run = NetworkPass(self, source, tag, window, spend, part)
         try:
             name = self.cursor_name(network)
             with session_scope(self.engine) as session:
                 state = load_cursor(session, self.event_id, network, name)
             for posts, new_state in source.scan(tag, window, state, spend, self.now()):
                 with session_scope(self.engine) as session:
-                    self._store(session.connection(), posts, part)
+                    self.store(session.connection(), posts, part)
                     save_cursor(session, self.event_id, network, name, new_state, self.now())
                 part.pages += 1
-                seen.update((post.uri, post) for post in posts)
+                run.saw(posts)
                 if self.on_page is not None:
                     self.on_page(network, len(posts))
             with session_scope(self.engine) as session:
                 questions = question_refs(session, self.event_id, network)
             for ref in questions:
-                self._thread(source, ref, window, spend, seen, threaded, part)
-            self._expand(source, list(seen.values()), window, spend, seen, threaded, part)
+                run.thread(ref)
+            run.expand(run.seen_posts())
             if sweep:
-                self._check(source, tag, window, spend, seen, threaded, part)
-            self._profiles(source, spend, part, everyone=sweep)
+                run.check()
+            run.profiles(everyone=sweep)
             self.pacer.succeeded(network)
         except OutOfBudget as stop:
             part.blocked_until = stop.until
@@ -223,131 +206,16 @@ class Collector:
             part.errors.append(str(error))
             log.warning("collect %s: %s", network, error)
 
-    def _store(
+    def store(
         self, connection: Connection, posts: Sequence[NormalisedPost], part: NetworkReport
     ) -> None:
+        """Store a batch of posts and their authors in the caller's transaction; count them."""
         now = self.now()
         result = upsert_posts(connection, posts, event_id=self.event_id, now=now)
         part.participants += upsert_participants(connection, posts, now=now, seen=self._authors)
         part.new += result.new
         part.updated += result.updated
         part.deleted += result.deleted
-
-    def _gone(
-        self,
-        network: str,
-        uris: Iterable[str],
-        part: NetworkReport,
-        *,
-        seen_before: datetime | None = None,
-    ) -> None:
-        uris = [uri for uri in uris if uri]
-        if uris:
-            with session_scope(self.engine) as session:
-                part.deleted += mark_deleted(
-                    session.connection(), network, uris, now=self.now(), seen_before=seen_before
-                )
-
-    def _thread(
-        self,
-        source: Source,
-        ref: RemoteRef,
-        window: tuple[datetime, datetime],
-        spend: Call,
-        seen: dict[str, NormalisedPost],
-        threaded: set[str],
-        part: NetworkReport,
-    ) -> Thread:
-        thread = source.thread(ref, spend)
-        part.threads += 1
-        threaded.add(ref.uri)
-        start, end = window
-        posts = [p for p in [thread.anchor, *thread.replies] if p is not None]
-        kept = [p for p in posts if p.created_at is None or start <= p.created_at < end]
-        with session_scope(self.engine) as session:
-            self._store(session.connection(), kept, part)
-        for post in posts:
-            seen[post.uri] = post
-            threaded.add(post.uri)
-        # Bluesky lists notFoundPost URIs; Mastodon only says the anchor is gone.
-        self._gone(source.network, [m for m in thread.missing if "://" in m], part)
-        if thread.anchor is None:
-            # An AppView answers NotFound for a post it has not indexed yet: only a post
-            # we stored a while ago is taken as deleted here (the sweep confirms the rest).
-            seen_before = self.now() - ANCHOR_DELETION_GRACE
-            self._gone(source.network, [ref.uri], part, seen_before=seen_before)
-        return thread
-
-    def _expand(
-        self,
-        source: Source,
-        posts: Sequence[NormalisedPost],
-        window: tuple[datetime, datetime],
-        spend: Call,
-        seen: dict[str, NormalisedPost],
-        threaded: set[str],
-        part: NetworkReport,
-    ) -> None:
-        """Read the threads of posts the network says have replies we don't hold."""
-        wanted = {p.uri: p for p in posts if reply_count(p) > 0 and p.uri not in threaded}
-        if not wanted:
-            return
-        with session_scope(self.engine) as session:
-            connection = session.connection()
-            known = child_counts(connection, self.event_id, source.network, list(wanted))
-        for uri, post in wanted.items():
-            if uri in threaded or reply_count(post) <= known.get(uri, 0):
-                continue
-            self._thread(source, post.ref(), window, spend, seen, threaded, part)
-
-    def _check(
-        self,
-        source: Source,
-        tag: str,
-        window: tuple[datetime, datetime],
-        spend: Call,
-        seen: dict[str, NormalisedPost],
-        threaded: set[str],
-        part: NetworkReport,
-    ) -> None:
-        """Check every stored live post not seen in this pass: edits, deletions, new replies."""
-        with session_scope(self.engine) as session:
-            stored = live_refs(session.connection(), self.event_id, source.network)
-        known = [ref for ref in stored if ref.uri not in seen]
-        if source.network == "mastodon":
-            # A context holds a whole conversation: one call instead of a lookup per reply.
-            with session_scope(self.engine) as session:
-                roots = conversation_roots(session.connection(), self.event_id, source.network)
-            for ref in roots:
-                if ref.uri not in threaded:
-                    self._thread(source, ref, window, spend, seen, threaded, part)
-            known = [ref for ref in known if ref.uri not in seen]
-        result = source.check(tag, window, known, spend)
-        part.checked += len(known) - result.unchecked
-        start, end = window
-        alive = [p for p in result.alive if p.created_at is None or start <= p.created_at < end]
-        with session_scope(self.engine) as session:
-            self._store(session.connection(), alive, part)
-        for post in result.alive:
-            seen.setdefault(post.uri, post)
-        self._gone(source.network, result.gone, part)
-        self._expand(source, result.alive, window, spend, seen, threaded, part)
-
-    def _profiles(
-        self, source: Source, spend: Call, part: NetworkReport, *, everyone: bool
-    ) -> None:
-        """Read full profiles where posts don't carry bios (Bluesky): new authors, or all."""
-        fetch = getattr(source, "profiles", None)
-        if fetch is None:
-            return
-        with session_scope(self.engine) as session:
-            connection = session.connection()
-            dids = authors(connection, self.event_id, source.network, unread=not everyone)
-        if not dids:
-            return
-        profiles = fetch(dids, spend)
-        with session_scope(self.engine) as session:
-            part.participants += upsert_participants(session.connection(), profiles, now=self.now())
 
     def _stream(
         self,
@@ -383,7 +251,7 @@ class Collector:
         kept = [p for p in posts if p.created_at is None or start <= p.created_at < end]
         with session_scope(self.engine) as session:
             connection = session.connection()
-            self._store(connection, kept, part)
+            self.store(connection, kept, part)
             part.deleted += mark_deleted_ids(connection, network, deleted, now=self.now())
 
     def close(self) -> None:

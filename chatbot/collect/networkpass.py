@@ -1,0 +1,151 @@
+"""One pass of the collector over one network: threads, their expansion, the check of known posts.
+
+A pass remembers what it has seen (so no thread is read twice in one pass)
+and spends requests through one budget; :class:`Collector` makes one per
+network per step and runs the hashtag scan itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from chatbot.collect.participants import upsert_participants
+from chatbot.collect.queries import authors, child_counts, conversation_roots, live_refs
+from chatbot.collect.report import NetworkReport
+from chatbot.collect.sources import Call, Source, reply_count
+from chatbot.collect.store import mark_deleted
+from chatbot.db import session_scope
+from chatbot.platforms.base import NormalisedPost, RemoteRef, Thread
+
+if TYPE_CHECKING:
+    from chatbot.collect.collector import Collector
+
+# How long a stored post must have been known before a thread that can't find it
+# counts as its deletion (index lag on a fresh post is well under this).
+ANCHOR_DELETION_GRACE = timedelta(minutes=2)
+
+
+class NetworkPass:
+    """The state of one pass: the source, window, budget, report, and what was seen."""
+
+    def __init__(
+        self,
+        collector: Collector,
+        source: Source,
+        tag: str,
+        window: tuple[datetime, datetime],
+        spend: Call,
+        part: NetworkReport,
+    ):
+        self.collector = collector
+        self.source = source
+        self.network = source.network
+        self.tag = tag
+        self.window = window
+        self.spend = spend
+        self.part = part
+        self.seen: dict[str, NormalisedPost] = {}  # by URI: every post this pass met
+        self.threaded: set[str] = set()  # URIs whose thread was read (or that were in one)
+
+    def saw(self, posts: Iterable[NormalisedPost]) -> None:
+        self.seen.update((post.uri, post) for post in posts)
+
+    def seen_posts(self) -> list[NormalisedPost]:
+        return list(self.seen.values())
+
+    def _in_window(self, posts: Iterable[NormalisedPost]) -> list[NormalisedPost]:
+        start, end = self.window
+        return [p for p in posts if p.created_at is None or start <= p.created_at < end]
+
+    def _store(self, posts: Sequence[NormalisedPost]) -> None:
+        with session_scope(self.collector.engine) as session:
+            self.collector.store(session.connection(), posts, self.part)
+
+    def gone(self, uris: Iterable[str], *, seen_before: datetime | None = None) -> None:
+        """Record posts the network says are deleted (only those stored before ``seen_before``)."""
+        uris = [uri for uri in uris if uri]
+        if uris:
+            with session_scope(self.collector.engine) as session:
+                self.part.deleted += mark_deleted(
+                    session.connection(),
+                    self.network,
+                    uris,
+                    now=self.collector.now(),
+                    seen_before=seen_before,
+                )
+
+    def thread(self, ref: RemoteRef) -> Thread:
+        """Read and store the whole thread under ``ref`` (a question, or a post with replies)."""
+        thread = self.source.thread(ref, self.spend)
+        self.part.threads += 1
+        self.threaded.add(ref.uri)
+        posts = [p for p in [thread.anchor, *thread.replies] if p is not None]
+        self._store(self._in_window(posts))
+        for post in posts:
+            self.seen[post.uri] = post
+            self.threaded.add(post.uri)
+        # Bluesky lists notFoundPost URIs; Mastodon only says the anchor is gone.
+        self.gone([m for m in thread.missing if "://" in m])
+        if thread.anchor is None:
+            # An AppView answers NotFound for a post it has not indexed yet: only a post
+            # we stored a while ago is taken as deleted here (the sweep confirms the rest).
+            self.gone([ref.uri], seen_before=self.collector.now() - ANCHOR_DELETION_GRACE)
+        return thread
+
+    def expand(self, posts: Sequence[NormalisedPost]) -> None:
+        """Read the threads of posts the network says have replies we don't hold."""
+        wanted = {p.uri: p for p in posts if reply_count(p) > 0 and p.uri not in self.threaded}
+        if not wanted:
+            return
+        with session_scope(self.collector.engine) as session:
+            known = child_counts(
+                session.connection(), self.collector.event_id, self.network, list(wanted)
+            )
+        for uri, post in wanted.items():
+            if uri in self.threaded or reply_count(post) <= known.get(uri, 0):
+                continue
+            self.thread(post.ref())
+
+    def check(self) -> None:
+        """Check every stored live post not seen in this pass: edits, deletions, new replies."""
+        event_id = self.collector.event_id
+        with session_scope(self.collector.engine) as session:
+            stored = live_refs(session.connection(), event_id, self.network)
+        known = [ref for ref in stored if ref.uri not in self.seen]
+        if self.network == "mastodon":
+            # A context holds a whole conversation: one call instead of a lookup per reply.
+            with session_scope(self.collector.engine) as session:
+                roots = conversation_roots(session.connection(), event_id, self.network)
+            for ref in roots:
+                if ref.uri not in self.threaded:
+                    self.thread(ref)
+            known = [ref for ref in known if ref.uri not in self.seen]
+        result = self.source.check(self.tag, self.window, known, self.spend)
+        self.part.checked += len(known) - result.unchecked
+        self._store(self._in_window(result.alive))
+        for post in result.alive:
+            self.seen.setdefault(post.uri, post)
+        self.gone(result.gone)
+        self.expand(result.alive)
+
+    def profiles(self, *, everyone: bool) -> None:
+        """Read full profiles where posts don't carry bios (Bluesky): new authors, or all."""
+        fetch = getattr(self.source, "profiles", None)
+        if fetch is None:
+            return
+        with session_scope(self.collector.engine) as session:
+            dids = authors(
+                session.connection(), self.collector.event_id, self.network, unread=not everyone
+            )
+        if not dids:
+            return
+        profiles = fetch(dids, self.spend)
+        with session_scope(self.collector.engine) as session:
+            self.part.participants += upsert_participants(
+                session.connection(), profiles, now=self.collector.now()
+            )
+
+
+__all__ = ["ANCHOR_DELETION_GRACE", "NetworkPass"]
