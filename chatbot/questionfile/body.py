@@ -62,12 +62,16 @@ def parse_body(lines: list[tuple[int, str]], after_line: int, report: Report) ->
     sections: dict[str, Section] = {}
     current = Section("questions", after_line)
     preamble = current
+    # Without a `## Questions` heading, the first question line ends the Welcome.
+    implicit_questions = not any(_section_of(text) == "questions" for _, text in lines)
     for number, text in lines:
         _check_characters(number, text, report)
         heading = _HEADING.match(text)
         if heading:
             current = _open_section(heading, number, sections, report) or Section("ignored", number)
             continue
+        if current.name == "welcome" and implicit_questions and _is_question_line(text):
+            current = sections["questions"] = Section("questions", number)
         current.lines.append((number, text))
     question_sections = [preamble] + ([sections["questions"]] if "questions" in sections else [])
     for section in question_sections:
@@ -77,9 +81,7 @@ def parse_body(lines: list[tuple[int, str]], after_line: int, report: Report) ->
         if section is None:
             continue
         for number, text in section.lines:
-            found = _QUESTION.match(text)
-            after = _AFTER_Q.match(text[found.end() :]) if found else None
-            if found and found.group("q") and after and after.group("p"):
+            if _is_question_line(text):
                 report.error(
                     number,
                     1,
@@ -105,6 +107,22 @@ def parse_body(lines: list[tuple[int, str]], after_line: int, report: Report) ->
         )
     _check_numbering(body.questions, report)
     return body
+
+
+def _is_question_line(text: str) -> bool:
+    """A line that can only be a question: ``Q`` + number + ``.``/``:``/``)``/`` - ``."""
+    found = _QUESTION.match(text)
+    after = _AFTER_Q.match(text[found.end() :]) if found else None
+    return bool(found and found.group("q") and after and after.group("p"))
+
+
+def _section_of(text: str) -> str | None:
+    """The section a heading line opens (None for other lines and unknown headings)."""
+    heading = _HEADING.match(text)
+    if heading is None:
+        return None
+    key = " ".join(heading.group("title").strip().lower().replace(":", " ").split())
+    return _SECTIONS.get(key) or _SECTIONS.get(key.replace(" ", ""))
 
 
 def _without_comments(lines: list[tuple[int, str]], report: Report) -> list[tuple[int, str]]:
@@ -144,8 +162,7 @@ def _open_section(
     heading: re.Match[str], number: int, sections: dict[str, Section], report: Report
 ) -> Section | None:
     title = heading.group("title").strip()
-    key = " ".join(title.lower().replace(":", " ").split())
-    name = _SECTIONS.get(key) or _SECTIONS.get(key.replace(" ", ""))
+    name = _section_of(heading.group(0))
     if name is None:
         hint = did_you_mean(title, ["Welcome", "Questions", "Wrap-up"])
         report.error(

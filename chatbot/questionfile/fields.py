@@ -371,6 +371,15 @@ def read_settings(
             )
             continue
         checker(reader, value_node)
+    for network in reader.settings.accounts:
+        if network not in reader.settings.networks:
+            line, column = reader.settings.where[f"accounts.{network}"]
+            report.error(
+                line,
+                column,
+                f"accounts names a {network} account, but {network} is not in networks",
+                f"add {network} to networks, or remove accounts.{network}",
+            )
     for name in REQUIRED:
         if name not in seen:
             report.error(fence, 1, f"{name} is missing", f"add `{name}: ...` to the front matter")

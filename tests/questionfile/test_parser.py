@@ -73,6 +73,19 @@ def test_default_times_follow_the_interval_after_the_welcome():
     assert all(p.due_at.tzinfo is UTC for p in plan.posts)
 
 
+def test_without_a_questions_heading_the_first_question_ends_the_welcome():
+    plan = plan_of("## Welcome\n\nHi all!\nQ1 is first.\n\nQ1. A\nQ2. B\n\n## Wrap-up\n\nBye\n")
+    assert [(q.label, q.text) for q in plan.questions] == [("Q1", "A"), ("Q2", "B")]
+    assert [p.label for p in plan.posts] == ["welcome", "Q1", "Q2", "wrapup"]
+    assert "Hi all! Q1 is first." in plan.posts[0].texts["bluesky"]
+    assert "Q2" not in plan.posts[0].texts["bluesky"]
+
+
+def test_with_a_questions_heading_a_question_in_the_welcome_is_an_error():
+    body = "## Welcome\n\nHi\n\nQ1. A\n\n## Questions\n\nQ2. B\n"
+    assert "11:1: a question is inside the Welcome section" in problems_of(body)  # 6 head lines
+
+
 def test_without_a_welcome_the_first_question_is_at_the_start():
     plan = plan_of("Q1. A\nQ2. B\n", "interval: 90s\n")
     assert [p.due_at.strftime("%H:%M:%S") for p in plan.posts] == ["10:00:00", "10:01:30"]
