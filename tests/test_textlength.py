@@ -64,6 +64,8 @@ def test_the_bytes_limit_can_be_hit_before_the_graphemes_limit():
         ("(https://en.wikipedia.org/wiki/Foo_(bar))", 1 + MASTODON_URL_LENGTH + 1),
         ("a https://a.example b https://b.example", 5 + 2 * MASTODON_URL_LENGTH),
         ("example.com has no scheme", 25),  # only links with http(s):// are shortened
+        ("end.https://example.com/a/long/path", 4 + MASTODON_URL_LENGTH),  # "." may precede
+        ("xhttps://example.com/a", 22),  # a letter may not: not a link
         ("hi @alice@example.social!", len("hi @alice!")),  # only the username part counts
         ("hi @alice", len("hi @alice")),
         ("mail bob@example.com", len("mail bob@example.com")),  # an address is not a mention

@@ -4,40 +4,20 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 from urllib.parse import quote
 
 import regex
 
-# Mastodon's extractor patterns, simplified: a tag needs at least one letter or underscore
-# (so "#1" is not a tag) and must not follow a word character, "=", "/" or ")" (so URL
-# fragments and "a#b" are not tags). Mastodon also allows "·", "・" and ZWNJ inside a tag.
-_TAG_MIDDLE = r"[[:word:]_\u00b7\u30fb\u200c]"
-HASHTAG_RE = regex.compile(
-    rf"(?<![=/)\p{{Alnum}}])#((?:[[:word:]_]{_TAG_MIDDLE}*)?[[:alpha:]_](?:{_TAG_MIDDLE}*[[:word:]_])?)",
-    regex.IGNORECASE,
+from chatbot.mastodontext import (
+    CHARACTERS_RESERVED_PER_URL,
+    Entity,
+    countable_length,
+    extract_entities,
 )
-MENTION_RE = regex.compile(
-    r"(?<![=/[:word:]])@(([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)(?:@([[:word:].-]+[[:word:]]+))?)",
-    regex.IGNORECASE,
-)
-# Only URLs with a scheme are linked (Mastodon passes extract_url_without_protocol: false).
-URL_RE = regex.compile(
-    r"(?<![\w@$#/])(https?://[^\s<>\"'/?#]+(?:[/?#][^\s<>\"]*)?)", regex.IGNORECASE
-)
-_TRAILING_PUNCTUATION = ".,:;!?'\"*"
+
 URL_PREFIX_RE = regex.compile(r"\Ahttps?://(www\.)?", regex.IGNORECASE)
 URL_DISPLAY_CHARS = 30
-CHARACTERS_RESERVED_PER_URL = 23
 _ASCII_SPACE = " \t\n\v\f\r\0"  # what Ruby's String#strip removes
-
-
-@dataclass(frozen=True)
-class Entity:
-    kind: str  # "url", "hashtag" or "mention"
-    start: int
-    end: int
-    value: str  # the URL, the tag name, or the mention without "@"
 
 
 def escape(text: str) -> str:
@@ -67,36 +47,6 @@ def normalize_tag(name: str) -> str:
     return unicodedata.normalize("NFKC", name.lstrip("#")).lower()
 
 
-def _trim_url(url: str) -> str:
-    # A sentence's closing punctuation or an unbalanced ")" is not part of the link.
-    while url and (
-        url[-1] in _TRAILING_PUNCTUATION or (url[-1] == ")" and url.count("(") < url.count(")"))
-    ):
-        url = url[:-1]
-    return url
-
-
-def extract_entities(text: str) -> list[Entity]:
-    """URLs, hashtags and mentions in ``text``, in order, never overlapping (URLs win)."""
-    found: list[Entity] = []
-    for match in URL_RE.finditer(text):
-        url = _trim_url(match.group(1))
-        if len(url) > len("https://"):
-            found.append(Entity("url", match.start(1), match.start(1) + len(url), url))
-    for match in HASHTAG_RE.finditer(text):
-        found.append(Entity("hashtag", match.start(), match.end(), match.group(1)))
-    for match in MENTION_RE.finditer(text):
-        found.append(Entity("mention", match.start(), match.end(), match.group(1)))
-    order = {"url": 0, "mention": 1, "hashtag": 2}
-    found.sort(key=lambda e: (e.start, order[e.kind]))
-    result: list[Entity] = []
-    for entity in found:
-        if result and entity.start < result[-1].end:
-            continue
-        result.append(entity)
-    return result
-
-
 def hashtags(text: str) -> list[str]:
     """Distinct normalised tag names in order of first use."""
     names: list[str] = []
@@ -114,23 +64,6 @@ def mentions(text: str) -> list[str]:
         if entity.kind == "mention" and entity.value.lower() not in (s.lower() for s in seen):
             seen.append(entity.value)
     return seen
-
-
-def countable_length(text: str, spoiler_text: str = "") -> int:
-    """Length as Mastodon's validator counts it: graphemes; a URL is 23; @user@host is @user."""
-    pieces: list[str] = []
-    last = 0
-    for entity in extract_entities(text):
-        if entity.kind == "hashtag":
-            continue
-        pieces.append(text[last : entity.start])
-        if entity.kind == "url":
-            pieces.append("x" * CHARACTERS_RESERVED_PER_URL)
-        else:
-            pieces.append("@" + entity.value.split("@")[0])
-        last = entity.end
-    pieces.append(text[last:])
-    return len(regex.findall(r"\X", spoiler_text + "".join(pieces)))
 
 
 def _link_url(url: str) -> str:
