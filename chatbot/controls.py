@@ -10,17 +10,10 @@ from sqlmodel import Session, col, select
 
 from chatbot import db
 from chatbot.errors import UsageError
-from chatbot.eventstatus import (
-    LIVE_STATES,
-    EventStatus,
-    PostStatus,
-    local_time,
-    posts_of,
-    resolve_event,
-    status,
-)
+from chatbot.eventref import LIVE_STATES, resolve_event
+from chatbot.eventstatus import EventStatus, PostStatus, local_time, posts_of, status
 from chatbot.models import Event, PostDelivery, ScheduledPost
-from chatbot.outbox import FINAL_STATES, LAYOUTS, finish_if_done, with_recap
+from chatbot.outbox import FINAL_STATES, LAYOUTS, finish_if_done, lock_event, with_recap
 from chatbot.questionfile.timing import MAX_DURATION, format_duration, parse_duration
 from chatbot.textlength import (
     BLUESKY_MAX_BYTES,
@@ -62,6 +55,12 @@ def _find_post(session: Session, event: Event, label: str) -> ScheduledPost:
     )
 
 
+def _lock(session: Session, event: Event) -> None:
+    """Lock the event (and read it again) before its posts: the lock order of chatbot.outbox."""
+    if event.id is not None:
+        lock_event(session, event.id)
+
+
 def _live(event: Event, action: str) -> None:
     if event.state not in LIVE_STATES:
         raise UsageError(
@@ -73,7 +72,7 @@ def _live(event: Event, action: str) -> None:
 def pause(engine: Engine, ref: str, *, now: datetime) -> ControlReport:
     """Stop posting the event's posts (one already being sent still finishes)."""
     with db.session_scope(engine) as session:
-        event = resolve_event(session, ref)
+        event = resolve_event(session, ref, purpose="act", now=now)
         _live(event, "pause")
         assert event.id is not None
         if event.paused:
@@ -90,7 +89,7 @@ def pause(engine: Engine, ref: str, *, now: datetime) -> ControlReport:
 def resume(engine: Engine, ref: str, *, now: datetime, late_limit: timedelta) -> ControlReport:
     """Post again; says which posts are now overdue and which are past the late limit."""
     with db.session_scope(engine) as session:
-        event = resolve_event(session, ref)
+        event = resolve_event(session, ref, purpose="act", now=now)
         _live(event, "resume")
         assert event.id is not None
         if not event.paused:
@@ -121,7 +120,8 @@ def resume(engine: Engine, ref: str, *, now: datetime, late_limit: timedelta) ->
 def skip(engine: Engine, ref: str, label: str, *, now: datetime) -> ControlReport:
     """Never post ``label`` (on the networks where it is not already out)."""
     with db.session_scope(engine) as session:
-        event = resolve_event(session, ref)
+        event = resolve_event(session, ref, purpose="act", now=now)
+        _lock(session, event)
         _live(event, "skip")
         assert event.id is not None
         post = _find_post(session, event, label)
@@ -166,7 +166,8 @@ def delay(engine: Engine, ref: str, amount: timedelta, *, now: datetime) -> Cont
     if amount <= timedelta(0):
         raise UsageError("the delay must be more than 0; e.g. chatbot delay sm35 5m")
     with db.session_scope(engine) as session:
-        event = resolve_event(session, ref)
+        event = resolve_event(session, ref, purpose="act", now=now)
+        _lock(session, event)
         _live(event, "delay")
         assert event.id is not None
         remaining = _remaining(session, event)
@@ -199,7 +200,8 @@ def post_now(engine: Engine, ref: str, label: str, *, now: datetime) -> ControlR
     order), so that is refused with the fix: skip them or post them first.
     """
     with db.session_scope(engine) as session:
-        event = resolve_event(session, ref)
+        event = resolve_event(session, ref, purpose="act", now=now)
+        _lock(session, event)
         _live(event, "post")
         assert event.id is not None
         post = _find_post(session, event, label)
@@ -247,7 +249,7 @@ def set_options(
     if recap_url is not None and not recap_url.startswith(("https://", "http://")):
         raise UsageError(f"--recap-url {recap_url!r} must start with https://")
     with db.session_scope(engine) as session:
-        for event_id in event_ids:
+        for event_id in sorted(event_ids):  # several events: locked in id order
             event = session.get(Event, event_id)
             if event is None:
                 continue
@@ -304,7 +306,6 @@ __all__ = [
     "parse_delay",
     "pause",
     "post_now",
-    "resolve_event",
     "resume",
     "set_options",
     "skip",

@@ -188,6 +188,15 @@ def _partial_post_indexes(connection: Connection) -> None:
             index.create(connection, checkfirst=True)
 
 
+def _rate_limited_count(connection: Connection) -> None:
+    # Tries refused with a rate limit are counted apart from attempts (see PostDelivery).
+    # Old rows keep their attempts: which of them were rate limited is not known.
+    if "rate_limited" not in {c["name"] for c in inspect(connection).get_columns("post_delivery")}:
+        connection.execute(
+            text("ALTER TABLE post_delivery ADD COLUMN rate_limited INTEGER NOT NULL DEFAULT 0")
+        )
+
+
 # Append only; never edit a released step.  A fresh database gets the current
 # tables from the models and is stamped with the latest version, so a step only
 # runs on databases made before it.
@@ -195,6 +204,7 @@ MIGRATIONS: list[Migration] = [
     (1, "initial schema", _initial_schema),
     (2, "drop unused post indexes (root URI, author)", _drop_unused_post_indexes),
     (3, "partial post indexes: reply parents, Mastodon ids", _partial_post_indexes),
+    (4, "post_delivery.rate_limited: rate-limit waits apart from attempts", _rate_limited_count),
 ]
 
 

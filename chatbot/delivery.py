@@ -1,4 +1,4 @@
-"""What the outbox hands out: claims, notices and outcomes, and the moderator's messages."""
+"""What the outbox hands out (claims, notices, outcomes), the rules it decides by, and messages."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from chatbot.errors import AuthError, ChatbotError, NotFoundError
+from chatbot.models import Event, PostDelivery, ScheduledPost
 from chatbot.platforms.base import RemoteRef
+from chatbot.platforms.keys import post_key
 
 FINAL_STATES = ("posted", "failed", "skipped")
 OPEN_STATES = ("pending", "posting")
@@ -30,7 +32,7 @@ class Claim:
     text: str
     key: str  # deterministic: the same for every try, in every process
     due_at: datetime
-    attempts: int  # including this one
+    attempts: int  # tries not refused with a rate limit, including this one
     worker: str
     hashtag: str
     timezone: str
@@ -40,6 +42,7 @@ class Claim:
     reclaimed: bool = False  # found stuck in ``posting`` past the lease
     late_by: float = 0.0  # seconds past due when claimed
     landed_before: bool = False  # an earlier try may have reached the network
+    rate_limited: int = 0  # earlier tries the network refused with a rate limit
 
 
 @dataclass(frozen=True)
@@ -71,9 +74,59 @@ class Outcome:
     url: str = ""
 
 
+def make_key(delivery: PostDelivery, post: ScheduledPost, event: Event) -> str:
+    """The post key every try of ``delivery`` sends (fields that never change for the row)."""
+    return post_key(delivery.idempotency_key, post.key, event.start_at)
+
+
+def may_have_landed(delivery: PostDelivery) -> bool:
+    """True when an earlier try may have reached the network: finish it, never skip it."""
+    if delivery.state == "posting":
+        return True
+    # Rate-limited tries are not in ``attempts`` (see counts_after); the prefix test
+    # covers rows written before that, whose ``attempts`` counted them too.
+    return delivery.attempts > 0 and not (delivery.last_error or "").startswith(RATE_LIMITED)
+
+
+def decide(
+    delivery: PostDelivery, now: datetime, lease: timedelta, late_limit: timedelta
+) -> str | None:
+    """What to do with an event's first open delivery: "claim", "late", "unknown" or None."""
+    if delivery.state == "posting":
+        claimed = delivery.claimed_at or delivery.updated_at
+        if claimed > now - lease:
+            return None  # someone is posting it
+        window = IDEMPOTENCY_WINDOWS.get(delivery.network)
+        if window is not None and claimed < now - window:
+            return "unknown"
+        return "claim"
+    if delivery.due_at > now:
+        return None
+    if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
+        return None
+    if now - delivery.due_at > late_limit and not may_have_landed(delivery):
+        return "late"
+    return "claim"
+
+
 def with_recap(text: str, url: str) -> str:
     """The wrap-up text with the recap link on a line of its own."""
     return f"{text}\n{url}"
+
+
+def counts_after(claim: Claim, *, limited: bool) -> tuple[int, int]:
+    """``(attempts, rate_limited)`` to store when ``claim``'s try did not post.
+
+    ``attempts`` counts the tries that may have failed for real, and is what
+    the give-up limit (``max_attempts``) applies to.  A claim counts its try
+    there at once (if the process dies mid-try, the try may have landed); a
+    try the network refused with a rate limit ("not yet", nothing posted)
+    moves to ``rate_limited`` instead, so a post that waits politely for a
+    reset never looks failed, nor nears the limit.
+    """
+    if limited:
+        return claim.attempts - 1, claim.rate_limited + 1
+    return claim.attempts, claim.rate_limited
 
 
 def failure_message(error: ChatbotError, claim: Claim, gave_up: bool) -> str:
@@ -105,6 +158,10 @@ __all__ = [
     "ClaimResult",
     "Notice",
     "Outcome",
+    "counts_after",
+    "decide",
     "failure_message",
+    "make_key",
+    "may_have_landed",
     "with_recap",
 ]

@@ -1,4 +1,4 @@
-"""Finding an event by id or hashtag, and the status of every post of it (read only)."""
+"""The status of every post of an event (read only)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from chatbot import db
-from chatbot.errors import UsageError
-from chatbot.models import Event, ScheduledPost, hashtag_key
-
-LIVE_STATES = ("scheduled", "running", "paused")
+from chatbot.eventref import resolve_event
+from chatbot.models import Event, ScheduledPost, utcnow
 
 
 @dataclass(frozen=True)
@@ -81,30 +79,6 @@ class EventStatus:
         return "\n".join(lines)
 
 
-def resolve_event(session: Session, ref: str) -> Event:
-    """The event ``ref`` names: an id, or a hashtag (with or without ``#``).
-
-    A hashtag means its live event starting first (the one running or next),
-    else its latest one.
-    """
-    text = ref.strip()
-    if text.isdigit():
-        event = session.get(Event, int(text))
-        if event is None:
-            raise UsageError(f"no event {text}; `chatbot status #HASHTAG` finds one by hashtag")
-        return event
-    events = session.exec(
-        select(Event).where(Event.hashtag_key == hashtag_key(text)).order_by(col(Event.start_at))
-    ).all()
-    if not events:
-        raise UsageError(
-            f"no event for {text!r}; load its question file first (chatbot load FILE), "
-            "or give the event id"
-        )
-    live = [e for e in events if e.state in LIVE_STATES]
-    return live[0] if live else events[-1]
-
-
 def posts_of(session: Session, event: Event) -> list[ScheduledPost]:
     return list(
         session.exec(
@@ -119,10 +93,10 @@ def local_time(moment: datetime, timezone: str) -> str:
     return moment.astimezone(ZoneInfo(timezone)).strftime("%H:%M:%S %Z")
 
 
-def status(engine: Engine, ref: str) -> EventStatus:
+def status(engine: Engine, ref: str, *, now: datetime | None = None) -> EventStatus:
     """Every post of the event: due time in the event's zone, and state and link per network."""
     with db.session_scope(engine) as session:
-        event = resolve_event(session, ref)
+        event = resolve_event(session, ref, purpose="act", now=now or utcnow())
         assert event.id is not None
         posts = []
         for post in posts_of(session, event):
@@ -132,7 +106,8 @@ def status(engine: Engine, ref: str) -> EventStatus:
                     "late": d.late,
                     "url": d.remote_url or d.remote_uri or "",
                     "uri": d.remote_uri or "",
-                    "attempts": d.attempts,
+                    "attempts": d.attempts,  # tries that may have failed for real
+                    "rate_limited": d.rate_limited,  # tries refused with a rate limit
                     "last_error": d.last_error or "",
                     "posted_at": d.posted_at.isoformat() if d.posted_at else None,
                     "due_at": d.due_at.isoformat(),
@@ -155,11 +130,9 @@ def status(engine: Engine, ref: str) -> EventStatus:
 
 
 __all__ = [
-    "LIVE_STATES",
     "EventStatus",
     "PostStatus",
     "local_time",
     "posts_of",
-    "resolve_event",
     "status",
 ]

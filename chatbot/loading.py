@@ -155,8 +155,13 @@ def _load(
     settings = resolve_settings()
     before = timedelta(minutes=float(settings["collect_before_minutes"]))
     after = timedelta(minutes=float(settings["collect_after_minutes"]))
+    # The event row first, then its posts, then their deliveries: the lock order
+    # every transaction on the outbox keeps (see chatbot.outbox), or a reload during
+    # posting could deadlock on PostgreSQL.  NO KEY UPDATE: the key is not changed.
     event = session.exec(
-        select(Event).where(Event.hashtag_key == key, Event.start_at == start).with_for_update()
+        select(Event)
+        .where(Event.hashtag_key == key, Event.start_at == start)
+        .with_for_update(key_share=True)
     ).first()
     if event is not None and event.source_path != source_path:
         raise EventConflictError(
@@ -219,17 +224,15 @@ def _load(
 
 def _sync_posts(session: Session, event: Event, plan: EventPlan, now: datetime) -> dict[str, int]:
     assert event.id is not None
+    # Under the event lock (taken in _load), lock the posts, then their deliveries, so
+    # a runner recording a post waits for this reload, or this reload sees it posted.
+    posts = select(ScheduledPost).where(ScheduledPost.event_id == event.id)
     existing = {
         post.key: post
-        for post in session.exec(select(ScheduledPost).where(ScheduledPost.event_id == event.id))
+        for post in session.exec(posts.order_by(col(ScheduledPost.id)).with_for_update())
     }
-    # Lock the deliveries so a scheduler claiming one waits for this reload,
-    # or this reload sees it already being posted.
-    list(
-        session.exec(
-            select(PostDelivery).where(PostDelivery.event_id == event.id).with_for_update()
-        )
-    )
+    deliveries = select(PostDelivery).where(PostDelivery.event_id == event.id)
+    list(session.exec(deliveries.order_by(col(PostDelivery.id)).with_for_update()))
     counts = dict.fromkeys(("new", "updated", "unchanged", "removed", "kept"), 0)
     for position, (post_key, planned) in enumerate(zip(post_keys(plan), plan.posts, strict=True)):
         row = existing.pop(post_key, None)

@@ -171,7 +171,9 @@ class PostDelivery(SQLModel, table=True):
     due_at: datetime = Field(sa_type=UTCDateTime)
     state: str = "pending"
     idempotency_key: str  # Mastodon Idempotency-Key; seed of the Bluesky rkey
-    attempts: int = 0
+    attempts: int = 0  # tries that may have failed for real (max_attempts applies to these)
+    # Tries the network refused with a rate limit: waits, not failures (migration 4).
+    rate_limited: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = None
     claimed_by: str | None = None

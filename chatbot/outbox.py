@@ -1,4 +1,22 @@
-"""The outbox as database functions: claim the next due post, then complete, fail or release it."""
+"""The outbox as database functions: claim the next due post, then complete, fail or release it.
+
+Lock order.  A transaction that locks rows of more than one of the tables
+``event``, ``scheduled_post`` and ``post_delivery`` (a reload, a claim, a
+completion, a post failed for good, a live control) takes them in this order:
+
+1. the **event** row first, ``FOR NO KEY UPDATE`` (:func:`lock_event`), before
+   any row of its posts; one event per transaction (several: in id order);
+2. then its **scheduled_post** rows;
+3. then its **post_delivery** rows (a claim with ``SKIP LOCKED``).
+
+So two such transactions on one event queue on the event row and can never
+wait for each other in a circle (PostgreSQL would abort one: "deadlock
+detected").  A transaction that touches a single delivery only (a retry, a
+release) needs no event lock.  ``FOR NO KEY UPDATE`` is the lock an update of
+the event's plain columns takes anyway: it does not hold back the collector's
+inserts of posts referring to the event.  SQLite runs one writer at a time
+(``BEGIN IMMEDIATE``), where the order costs nothing.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +31,6 @@ from chatbot import db
 from chatbot.delivery import (
     ACTIVE_EVENT_STATES,
     FINAL_STATES,
-    IDEMPOTENCY_WINDOWS,
     LAYOUTS,
     OPEN_STATES,
     RATE_LIMITED,
@@ -21,31 +38,18 @@ from chatbot.delivery import (
     ClaimResult,
     Notice,
     Outcome,
+    counts_after,
+    decide,
     failure_message,
+    make_key,
+    may_have_landed,
     with_recap,
 )
-from chatbot.errors import (
-    ChatbotError,
-    RateLimitedError,
-    TransientError,
-)
+from chatbot.errors import ChatbotError, RateLimitedError, TransientError
 from chatbot.models import Event, PostDelivery, ScheduledPost
 from chatbot.platforms.base import RemoteRef
-from chatbot.platforms.keys import post_key
 from chatbot.questionfile.timing import format_duration
 from chatbot.retry import RetryPolicy, describe_wait
-
-
-def make_key(delivery: PostDelivery, post: ScheduledPost, event: Event) -> str:
-    """The post key every try of ``delivery`` sends (fields that never change for the row)."""
-    return post_key(delivery.idempotency_key, post.key, event.start_at)
-
-
-def may_have_landed(delivery: PostDelivery) -> bool:
-    """True when an earlier try may have reached the network: finish it, never skip it."""
-    if delivery.state == "posting":
-        return True
-    return delivery.attempts > 0 and not (delivery.last_error or "").startswith(RATE_LIMITED)
 
 
 def _heads(
@@ -70,6 +74,17 @@ def _heads(
     for row in session.exec(query):
         heads.setdefault(row[0].event_id, row)
     return sorted(heads.values(), key=lambda r: (r[0].due_at, r[0].event_id))
+
+
+def lock_event(session: Session, event_id: int) -> Event | None:
+    """Lock the event row (step 1 of the lock order above) and return it, freshly read."""
+    query = (
+        select(Event)
+        .where(Event.id == event_id)
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE on PostgreSQL
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(query).first()
 
 
 def _lock(session: Session, head: PostDelivery) -> PostDelivery | None:
@@ -97,7 +112,7 @@ def claim_next(
     late_limit: timedelta,
     event_ids: tuple[int, ...] | None = None,
 ) -> ClaimResult:
-    """Claim the next due post on ``network``, in one transaction.
+    """Claim the next due post on ``network``.
 
     Only the first open post of each event is a candidate, so Q2 never goes out
     before Q1 on a network.  A pending post is due when its time (and its
@@ -105,45 +120,61 @@ def claim_next(
     claimed again and re-sent with the same key.  A pending post never sent
     and more than ``late_limit`` past due is skipped (returned as a notice),
     and the next one considered.
+
+    The candidates are read without locks; each is then taken in a transaction
+    of its own that locks its event first (see the lock order above), so no
+    transaction here holds one event while waiting for another.
     """
     notices: list[Notice] = []
-    with db.session_scope(engine) as session:
-        while True:
-            progressed = False
-            for delivery, post, event in _heads(session, network, event_ids):
-                decision = _decide(delivery, now, lease, late_limit)
-                if decision is None:
-                    continue
-                locked = _lock(session, delivery)
-                if locked is None:
-                    continue
-                if decision == "claim":
-                    return ClaimResult(_claim(session, locked, post, event, now, worker), notices)
-                notices.append(_close(session, locked, post, event, now, decision, late_limit))
-                progressed = True
+    passed: set[int] = set()  # events with nothing to do for us this time
+    while True:
+        with db.session_scope(engine) as session:
+            candidates = [
+                delivery.event_id
+                for delivery, _, _ in _heads(session, network, event_ids)
+                if delivery.event_id not in passed
+                and decide(delivery, now, lease, late_limit) is not None
+            ]
+        for event_id in candidates:
+            step = _take(engine, network, event_id, now, worker, lease, late_limit)
+            if isinstance(step, Claim):
+                return ClaimResult(step, notices)
+            if isinstance(step, Notice):
+                notices.append(step)
                 break  # that event's next post may be due too: look again
-            if not progressed:
-                return ClaimResult(None, notices)
+            passed.add(event_id)
+        else:
+            return ClaimResult(None, notices)
 
 
-def _decide(
-    delivery: PostDelivery, now: datetime, lease: timedelta, late_limit: timedelta
-) -> str | None:
-    if delivery.state == "posting":
-        claimed = delivery.claimed_at or delivery.updated_at
-        if claimed > now - lease:
-            return None  # someone is posting it
-        window = IDEMPOTENCY_WINDOWS.get(delivery.network)
-        if window is not None and claimed < now - window:
-            return "unknown"
-        return "claim"
-    if delivery.due_at > now:
-        return None
-    if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
-        return None
-    if now - delivery.due_at > late_limit and not may_have_landed(delivery):
-        return "late"
-    return "claim"
+def _take(
+    engine: Engine,
+    network: str,
+    event_id: int,
+    now: datetime,
+    worker: str,
+    lease: timedelta,
+    late_limit: timedelta,
+) -> Claim | Notice | None:
+    """In one transaction: lock the event, then claim or close its head on ``network``."""
+    with db.session_scope(engine) as session:
+        event = lock_event(session, event_id)
+        if event is None or event.state not in ACTIVE_EVENT_STATES or event.paused:
+            return None
+        # Read again under the event lock: a reload or a control may have just changed it.
+        heads = _heads(session, network, (event_id,))
+        if not heads:
+            return None
+        delivery, post, _ = heads[0]
+        decision = decide(delivery, now, lease, late_limit)
+        if decision is None:
+            return None
+        locked = _lock(session, delivery)
+        if locked is None:
+            return None  # another process holds it (posting it, or recording its result)
+        if decision == "claim":
+            return _claim(session, locked, post, event, now, worker)
+        return _close(session, locked, post, event, now, decision, late_limit)
 
 
 def _claim(
@@ -159,7 +190,7 @@ def _claim(
     delivery.state = "posting"
     delivery.claimed_by = worker
     delivery.claimed_at = now
-    delivery.attempts += 1
+    delivery.attempts += 1  # a try in flight counts until it turns out rate limited
     delivery.updated_at = now
     session.add(delivery)
     if event.state == "scheduled":
@@ -185,6 +216,7 @@ def _claim(
         key=make_key(delivery, post, event),
         due_at=delivery.due_at,
         attempts=delivery.attempts,
+        rate_limited=delivery.rate_limited,
         worker=worker,
         hashtag=event.hashtag,
         timezone=event.timezone,
@@ -256,6 +288,7 @@ def complete(
     """Record that ``claim`` is on its network at ``ref`` (idempotent)."""
     late = now - claim.due_at > late_after
     with db.session_scope(engine) as session:
+        lock_event(session, claim.event_id)  # the event before its delivery: see the lock order
         delivery = session.get(PostDelivery, claim.delivery_id, with_for_update=True)
         if delivery is None:
             return Outcome("posted", "the post was removed from the plan", url=ref.url)
@@ -288,14 +321,22 @@ def fail(
     policy: RetryPolicy,
     rng: random.Random | None = None,
 ) -> Outcome:
-    """Record a failed try: back to pending with a retry time, or failed for good."""
+    """Record a failed try: back to pending with a retry time, or failed for good.
+
+    A try refused with a rate limit is not a failure: it moves from
+    ``attempts`` to ``rate_limited`` (see :func:`counts_after`), so it never
+    brings the post nearer the give-up limit.
+    """
+    limited = isinstance(error, RateLimitedError)
     retry_at = error.retry_at if isinstance(error, RateLimitedError) else None
-    retryable = isinstance(error, RateLimitedError | TransientError)
+    retryable = limited or isinstance(error, TransientError)
     # A rate limit says "not yet", not "broken": on its own it never fails a post.
     gives_up = isinstance(error, TransientError) and policy.gives_up(claim.attempts)
     if retryable and not gives_up:
-        next_at = policy.next_attempt(now, claim.attempts, retry_at=retry_at, rng=rng)
-        why = "rate limited" if isinstance(error, RateLimitedError) else "network error"
+        # The backoff grows with every try, refused ones too (a 429 without a reset time).
+        tries = claim.attempts + claim.rate_limited
+        next_at = policy.next_attempt(now, tries, retry_at=retry_at, rng=rng)
+        why = "rate limited" if limited else "network error"
         outcome = Outcome("retry", f"retry in {describe_wait((next_at - now).total_seconds())} "
                           f"({why})", next_at)  # fmt: skip
         # "rate limited" marks a post no try of which can have landed (see may_have_landed).
@@ -305,7 +346,10 @@ def fail(
     else:
         outcome = Outcome("failed", failure_message(error, claim, gives_up))
         stored, values = outcome.message, {"state": "failed", "next_attempt_at": None}
+    values["attempts"], values["rate_limited"] = counts_after(claim, limited=limited)
     with db.session_scope(engine) as session:
+        if values["state"] == "failed":
+            lock_event(session, claim.event_id)  # it may finish the event: see the lock order
         changed = session.exec(  # type: ignore[call-overload]
             update(PostDelivery)
             .where(
@@ -337,9 +381,9 @@ def release(engine: Engine, claim: Claim, *, now: datetime) -> bool:
 
 def finish_if_done(session: Session, event_id: int, now: datetime) -> bool:
     """Mark the event finished when every delivery of it is final; True if it is."""
-    # Lock the event first: two networks finishing their last posts at once must not
-    # each count the other's row as still open (PostgreSQL reads committed rows only).
-    event = session.exec(select(Event).where(Event.id == event_id).with_for_update()).first()
+    # Lock the event (callers hold it already, by the lock order): two networks finishing
+    # their last posts at once must not each count the other's row as still open.
+    event = lock_event(session, event_id)
     open_count = session.exec(
         select(func.count())
         .select_from(PostDelivery)
@@ -397,6 +441,7 @@ __all__ = [
     "fail",
     "failure_message",
     "finish_if_done",
+    "lock_event",
     "make_key",
     "may_have_landed",
     "next_due",

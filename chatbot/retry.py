@@ -16,7 +16,9 @@ class RetryPolicy:
     together do not retry together).  A network's own "retry at" wins when it
     is later, but never by more than ``max_wait``: a reset time from a clock
     that disagrees with ours (an accelerated sandbox, a skewed server) must not
-    stall a chat.
+    stall a chat.  ``max_attempts`` bounds the tries that failed for real:
+    the outbox never counts a try the network refused with a rate limit
+    there (see :func:`chatbot.delivery.counts_after`).
     """
 
     base: float = 2.0

@@ -91,20 +91,22 @@ def collect_command(
 ) -> None:
     """Collect EVENT's posts: the hashtag, question threads, replies, edits, deletions.
 
-    EVENT is an event id, a hashtag (its latest chat) or TAG@YYYY-MM-DD. It
-    runs until the collection window is over and checked (at once for a past
-    chat: a backfill), resuming from stored cursors; stop it any time and run
-    it again. Credentials come from the environment or the credentials file.
+    EVENT is an event id, a hashtag (its chat running now, else its most
+    recent, else its next) or TAG@YYYY-MM-DD (its chat starting that day).
+    It runs until the collection window is over and checked (at once for a
+    past chat: a backfill), resuming from stored cursors; stop it any time
+    and run it again. Credentials come from the environment or the
+    credentials file.
 
     Example:
 
         chatbot collect sm35 --since 2027-12-07T16:45Z
     """
     from chatbot.collect import Collector, Pacer
-    from chatbot.collect.events import find_event
     from chatbot.config import resolve_settings
     from chatbot.credentials import load_credentials
     from chatbot.db import init_db, session_scope
+    from chatbot.eventref import resolve_event
     from chatbot.platforms import connect
 
     low, high = _when(since, "--since"), _when(until, "--until")
@@ -113,7 +115,7 @@ def collect_command(
     the_clock = make_clock(clock)
     engine = init_db(database_url)
     with session_scope(engine) as session:
-        found = find_event(session, event)
+        found = resolve_event(session, event, purpose="record", now=the_clock.now())
         event_id, hashtag = found.id, found.hashtag
         chosen = [n for n in found.networks if not networks or n in networks]
         start, end = low or found.collect_from, high or found.collect_until

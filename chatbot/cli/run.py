@@ -75,6 +75,7 @@ def run_command(
     from chatbot.config import resolve_settings
     from chatbot.credentials import load_credentials
     from chatbot.db import init_db, session_scope
+    from chatbot.eventref import resolve_event
     from chatbot.platforms import connect
     from chatbot.retry import RetryPolicy
     from chatbot.scheduler import BotService, RunOptions
@@ -91,9 +92,10 @@ def run_command(
     engine = init_db(database_url)
     try:
         with session_scope(engine) as session:
+            now = the_clock.now()
             chosen = [
                 (e.id, e.hashtag, e.state, tuple(e.networks))
-                for e in (controls.resolve_event(session, ref) for ref in events)
+                for e in (resolve_event(session, ref, purpose="act", now=now) for ref in events)
             ]
         ids = [event_id for event_id, *_ in chosen if event_id is not None]
         networks = sorted({n for *_, nets in chosen for n in nets})

@@ -1,8 +1,7 @@
 """Collection: hashtag posts and question threads from each network into the post table."""
 
 from chatbot.collect.collector import Collector, collect_once
-from chatbot.collect.events import find_event
 from chatbot.collect.pacing import Pacer
 from chatbot.collect.report import CollectReport, NetworkReport
 
-__all__ = ["CollectReport", "Collector", "NetworkReport", "Pacer", "collect_once", "find_event"]
+__all__ = ["CollectReport", "Collector", "NetworkReport", "Pacer", "collect_once"]

@@ -1,4 +1,4 @@
-"""Finding an event by name, and what collection needs of it: question posts, own accounts."""
+"""What collection needs of an event: its delivered posts, question posts, own accounts."""
 
 from __future__ import annotations
 
@@ -7,31 +7,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
-from chatbot.errors import UsageError
-from chatbot.models import Event, Post, PostDelivery, ScheduledPost, hashtag_key
+from chatbot.models import Event, Post, PostDelivery, ScheduledPost
 from chatbot.platforms.base import RemoteRef
 from chatbot.platforms.normalise import did_of
-
-
-def find_event(session: Session, name: str) -> Event:
-    """The event called ``name``: an id, a hashtag (the latest chat of it) or ``tag@YYYY-MM-DD``."""
-    text = name.strip()
-    if text.isdigit():
-        event = session.get(Event, int(text))
-        if event is None:
-            raise UsageError(f"no event with id {text}; `chatbot load FILE` stores one")
-        return event
-    tag, _, day = text.partition("@")
-    query = select(Event).where(Event.hashtag_key == hashtag_key(tag))  # type: ignore[arg-type]
-    events = list(session.execute(query.order_by(Event.start_at.desc())).scalars())  # type: ignore[attr-defined]
-    if day:
-        events = [e for e in events if e.start_at.date().isoformat() == day]
-    if not events:
-        raise UsageError(
-            f"no event #{tag.lstrip('#')}{' on ' + day if day else ''} in the database; "
-            "load its question file with `chatbot load FILE` (or import it)"
-        )
-    return events[0]
 
 
 def delivered(session: Session, event_id: int, network: str | None = None) -> list[PostDelivery]:
@@ -98,7 +76,6 @@ def window(
 
 __all__ = [
     "delivered",
-    "find_event",
     "own_accounts",
     "planned_questions",
     "question_refs",

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, or_, select
 
-from chatbot.collect.events import delivered, find_event
+from chatbot.collect.events import delivered
 from chatbot.db import session_scope
 from chatbot.errors import UsageError
+from chatbot.eventref import resolve_event
 from chatbot.models import Post, utcnow
 from chatbot.platforms.base import Platform, RemoteRef
 
@@ -47,7 +48,7 @@ def hide_post(
         raise UsageError("give a reason with --reason: hidden posts keep one")
     stored = f"{BY_REQUEST} {reason}" if by_request else reason
     with session_scope(engine) as session:
-        event = find_event(session, event_name)
+        event = resolve_event(session, event_name, purpose="record", now=utcnow())
         wanted = target.strip()
         query = select(Post).where(
             Post.event_id == event.id,  # type: ignore[arg-type]

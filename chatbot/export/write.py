@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from chatbot.collect.events import find_event, own_accounts
+from chatbot.collect.events import own_accounts
 from chatbot.collect.moderation import refresh_flags
 from chatbot.db import session_scope
+from chatbot.eventref import resolve_event
 from chatbot.export.document import ExportOptions, build_document
 from chatbot.export.markdown import to_markdown
 from chatbot.export.tabular import to_csv, to_json, to_jsonl
@@ -58,12 +59,11 @@ def write_exports(
     options: ExportOptions | None = None,
 ) -> list[Path]:
     """Build ``event_name``'s transcript once and write it in each format; returns the files."""
+    now = utcnow()
     with session_scope(engine) as session:
-        event = find_event(session, event_name)
+        event = resolve_event(session, event_name, purpose="record", now=now)
         # Flags may be stale if nothing has collected since a change (an import, a hide).
-        refresh_flags(
-            session.connection(), event, now=utcnow(), moderators=own_accounts(session, event)
-        )
+        refresh_flags(session.connection(), event, now=now, moderators=own_accounts(session, event))
         document = build_document(session, event, options)
         target = out_dir or default_dir(event, base)
     target.mkdir(parents=True, exist_ok=True)

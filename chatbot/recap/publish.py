@@ -82,7 +82,7 @@ def recap_event(
     split_at: int = DEFAULT_SPLIT_AT,
     now: datetime | None = None,
 ) -> RecapResult:
-    """Render the recap of the event ``name`` (id, hashtag or ``tag@YYYY-MM-DD``).
+    """Render the recap of the event ``name`` (see :mod:`chatbot.eventref`).
 
     The transcript document comes from ``transcript`` when given, else from
     the database; the extras (Mastodon HTML, followers, series history,
@@ -90,14 +90,15 @@ def recap_event(
     """
     if name is None and transcript is None:
         raise UsageError("name an EVENT, or give a transcript with --transcript FILE")
+    now = now or utcnow()
     document: Mapping[str, Any] | None = read_transcript(transcript) if transcript else None
     extras = None
     if name is not None:
-        from chatbot.collect.events import find_event
+        from chatbot.eventref import resolve_event
 
         engine = db.init_db(database_url)
         with db.session_scope(engine) as session:
-            event = find_event(session, name)
+            event = resolve_event(session, name, purpose="record", now=now)
             if document is None:
                 document = _document(session, event)
             extras = recap_extras(session, event, document)
@@ -108,9 +109,7 @@ def recap_event(
         out_dir = DEFAULT_OUT / recap_dirname(
             event_info.hashtag, event_info.start, event_info.timezone
         )
-    pages = render_recap(
-        document, extras, templates=templates, split_at=split_at, generated_at=now or utcnow()
-    )
+    pages = render_recap(document, extras, templates=templates, split_at=split_at, generated_at=now)
     out_dir.mkdir(parents=True, exist_ok=True)
     for page, html in pages.items():
         (out_dir / page).write_text(html, encoding="utf-8")

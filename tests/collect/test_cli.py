@@ -45,8 +45,8 @@ def test_hide_and_collect_refuse_bad_input_cleanly(engine: Engine) -> None:
     )
     assert run(engine, "hide", "nochat", "x", "--reason", "x") == (
         2,
-        "Error: no event #nochat in the database; load its question file with "
-        "`chatbot load FILE` (or import it)\n",
+        "Error: no event #nochat in the database; "
+        "`chatbot load FILE` (or `chatbot import FILE`) stores one\n",
     )
     assert run(engine, "collect", "sm35", "--since", "yesterday") == (
         2,

@@ -12,10 +12,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from chatbot.collect import Collector, collect_once
-from chatbot.collect.events import find_event
 from chatbot.collect.hide import hide_post
+from chatbot.eventref import resolve_event
 from chatbot.export import ExportOptions, build_document
-from chatbot.models import CollectionCursor
+from chatbot.models import CollectionCursor, utcnow
 from chatbot.platforms.normalise import rkey_of
 from chatbot.sandbox.crowd.texts import PREFIX_STYLES
 from tests.collect.chat import Chat, start_chat
@@ -103,7 +103,7 @@ def test_crowd_chat_collected_attributed_and_exported(engine: Engine, tmp_path: 
 
     # Exports: nothing deleted, opted out, unlisted, spam or hidden.
     with Session(engine) as session:
-        event = find_event(session, str(chat.event_id))
+        event = resolve_event(session, str(chat.event_id), purpose="record", now=utcnow())
         document = build_document(session, event)
         review = build_document(session, event, ExportOptions(review=True))
         session.commit()  # keep the attribution they stored: it scores posts no export shows

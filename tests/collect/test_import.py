@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from chatbot.cli import cli
 from chatbot.imports import import_file
-from chatbot.models import Event, Post, ScheduledPost
+from chatbot.models import Event, Post, ScheduledPost, utcnow
 from tests.realdata import REAL_FIXTURES, needs_real_fixtures
 
 RAW = REAL_FIXTURES / "tweetchats" / "docnowcommunity" / "docnowcommunity_raw.json"
@@ -41,11 +41,11 @@ def test_docnow_csv_imports_with_questions_answers_and_spam(engine: Engine, tmp_
     assert report.questions == tuple(f"Q{n}" for n in range(1, 9))
     assert report.posts == 319 and report.new == 319
 
-    from chatbot.collect.events import find_event
+    from chatbot.eventref import resolve_event
     from chatbot.export import build_document
 
     with Session(engine) as session:
-        event = find_event(session, "DocNowCommunity")
+        event = resolve_event(session, "DocNowCommunity", purpose="record", now=utcnow())
         assert event.networks == ["twitter"]
         labels = session.execute(
             select(ScheduledPost.label).where(ScheduledPost.event_id == event.id)

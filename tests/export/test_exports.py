@@ -16,9 +16,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from chatbot.cli import cli
-from chatbot.collect.events import find_event
+from chatbot.eventref import resolve_event
 from chatbot.export import ExportOptions, build_document, to_jsonl, to_markdown
 from chatbot.export.markdown import escape
+from chatbot.models import utcnow
 from chatbot.sandbox.crowd.hostile import HOSTILE_PAYLOADS
 from tests.export.util import opt_out, post, set_post, stored_chat
 
@@ -50,7 +51,7 @@ def chat(engine: Engine) -> int:
 
 def document(engine: Engine, event_id: int, **options: bool) -> dict:
     with Session(engine) as session:
-        event = find_event(session, str(event_id))
+        event = resolve_event(session, str(event_id), purpose="record", now=utcnow())
         return build_document(session, event, ExportOptions(**options))
 
 
@@ -91,7 +92,7 @@ def test_deleted_opted_out_unlisted_hidden_and_spam_are_left_out(engine: Engine)
     from chatbot.collect.moderation import refresh_flags
 
     with Session(engine) as session:
-        event = find_event(session, str(event_id))
+        event = resolve_event(session, str(event_id), purpose="record", now=utcnow())
         refresh_flags(session.connection(), event, now=post(1, "").created_at)
         session.commit()
     published = texts(document(engine, event_id))

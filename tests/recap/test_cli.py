@@ -165,7 +165,7 @@ def test_recap_uses_the_database_extras(
         cli,
         [
             "recap",
-            "sm35",
+            "sm35@2027-12-07",  # both chats are ahead of the real clock: name this one
             "--transcript",
             str(transcript),
             "--out",

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from chatbot import controls, outbox
 from chatbot.errors import UsageError
+from chatbot.eventref import resolve_event
 from chatbot.models import Event, PostDelivery, ScheduledPost
 from chatbot.platforms.base import RemoteRef
 from tests.scheduler.conftest import load_chat
@@ -29,13 +30,15 @@ def test_a_hashtag_names_its_running_or_next_event_else_its_latest(engine):
     old = load_chat(engine, NOW - timedelta(days=7), questions=0)
     new = load_chat(engine, NOW + timedelta(days=7), questions=0)
     with Session(engine) as session:
-        assert controls.resolve_event(session, "#SCHED").id == old
+        assert resolve_event(session, "#SCHED", purpose="act", now=NOW).id == old
         session.get(Event, old).state = "finished"
         session.commit()
-        assert controls.resolve_event(session, "sched").id == new
-        assert controls.resolve_event(session, str(old)).id == old
-        with pytest.raises(UsageError, match="no event 99;"):
-            controls.resolve_event(session, "99")
+        assert resolve_event(session, "sched", purpose="act", now=NOW).id == new
+        assert resolve_event(session, str(old), purpose="act", now=NOW).id == old
+        with pytest.raises(UsageError, match=r"^no event with id 99 in the database;"):
+            resolve_event(session, "99", purpose="act", now=NOW)
+    # The controls themselves resolve by the same rule.
+    assert controls.status(engine, "sched").event_id == new
 
 
 def test_pause_and_resume_say_what_changed_and_warn_of_skips(engine):

@@ -69,7 +69,7 @@ def test_every_control_takes_effect_on_a_running_chat(engine, database_url, tmp_
             assert "has no post 'Q9'; its posts: welcome, Q1, Q2" in control(
                 "skip", TAG, "Q9", code=2
             )
-            assert "no event for 'nosuchtag'" in control("pause", "nosuchtag", code=2)
+            assert "no event #nosuchtag in the database;" in control("pause", "nosuchtag", code=2)
             assert "not a duration" in control("delay", TAG, "soon", code=2)
 
             resumed = control("resume", TAG)

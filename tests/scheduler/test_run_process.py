@@ -81,7 +81,7 @@ def test_missing_credentials_stop_the_run_before_any_work(engine, database_url, 
     assert result.output.startswith("Error: no Bluesky credentials: set CHATBOT_BLUESKY_HANDLE")
     assert _states(engine) == ["pending"] * 6
     result = CliRunner().invoke(cli, ["run", "nosuchtag"], env=env)
-    assert result.exit_code == 2 and "no event for 'nosuchtag'" in result.output
+    assert result.exit_code == 2 and "no event #nosuchtag in the database;" in result.output
 
 
 def _states(engine) -> list[str]:
