@@ -17,10 +17,12 @@ from chatbot.errors import ConfigError
 ENV_BLUESKY_HANDLE = "CHATBOT_BLUESKY_HANDLE"
 ENV_BLUESKY_PASSWORD = "CHATBOT_BLUESKY_PASSWORD"
 ENV_BLUESKY_SERVICE = "CHATBOT_BLUESKY_SERVICE"
+ENV_BLUESKY_WEB = "CHATBOT_BLUESKY_WEB"
 ENV_MASTODON_URL = "CHATBOT_MASTODON_URL"
 ENV_MASTODON_TOKEN = "CHATBOT_MASTODON_TOKEN"
 ENV_CONFIG = "CHATBOT_CONFIG"
 DEFAULT_BLUESKY_SERVICE = "https://bsky.social"
+DEFAULT_BLUESKY_WEB = "https://bsky.app"
 MASK = "***"
 # Shorter values are not scrubbed from logs: masking every "tok" in "token" would garble
 # them, and no real app password or access token is that short.
@@ -124,6 +126,7 @@ class BlueskyCredentials:
     handle: str
     password: Secret
     service: str = DEFAULT_BLUESKY_SERVICE
+    web: str = DEFAULT_BLUESKY_WEB  # the base of links to posts and profiles
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,7 @@ def load_credentials(env: Mapping[str, str] | None = None, path: Path | None = N
     handle = env.get(ENV_BLUESKY_HANDLE) or blue.get("handle", "")
     password = env.get(ENV_BLUESKY_PASSWORD) or blue.get("password", "")
     service = env.get(ENV_BLUESKY_SERVICE) or blue.get("service") or DEFAULT_BLUESKY_SERVICE
+    web = env.get(ENV_BLUESKY_WEB) or blue.get("web") or DEFAULT_BLUESKY_WEB
     url = env.get(ENV_MASTODON_URL) or masto.get("url", "")
     token = env.get(ENV_MASTODON_TOKEN) or masto.get("token", "")
 
@@ -239,7 +243,14 @@ def load_credentials(env: Mapping[str, str] | None = None, path: Path | None = N
         if not (handle and password):
             missing = ENV_BLUESKY_PASSWORD if handle else ENV_BLUESKY_HANDLE
             raise ConfigError(f"Bluesky credentials incomplete: set {missing} (or the file's key)")
-        bluesky = BlueskyCredentials(handle.lstrip("@"), Secret(password), service.rstrip("/"))
+        if not web.startswith(("https://", "http://")):
+            raise ConfigError(
+                f"Bluesky web base {web!r} ({ENV_BLUESKY_WEB}) must start with https://, "
+                f"e.g. {DEFAULT_BLUESKY_WEB}"
+            )
+        bluesky = BlueskyCredentials(
+            handle.lstrip("@"), Secret(password), service.rstrip("/"), web.rstrip("/")
+        )
     mastodon = None
     if url or token:
         if not (url and token):

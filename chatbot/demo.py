@@ -74,8 +74,13 @@ def bot_platforms(sandbox: Sandbox, networks: tuple[str, ...] | None = None) -> 
     found: dict[str, Platform] = {}
     if "bluesky" in wanted:
         blue = creds["bluesky"]
+        # Links to the bot's and the crowd's posts point at the sandbox's own pages.
         found["bluesky"] = BlueskyPlatform(
-            blue["handle"], Secret(blue["password"]), service=blue["url"], clock=now
+            blue["handle"],
+            Secret(blue["password"]),
+            service=blue["url"],
+            web=blue["web"],
+            clock=now,
         )
     if "mastodon" in wanted:
         masto = creds["mastodon"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -35,3 +37,13 @@ def test_demo_writes_exports_and_a_recap(tmp_path: Path) -> None:
     summary = result.recap.summary
     assert summary.participants >= 8 and summary.posts >= 40
     assert all(count > 0 for _, count in summary.answers)
+
+    # Every link (printed, exported, in the recap) goes to the sandbox's pages, not bsky.app.
+    sandbox = re.compile(r"http://127\.0\.0\.1:\d+/(profile/|@)")
+    printed = [word for line in posted for word in line.split() if "://" in word]
+    assert len(printed) == len(posted) and all(sandbox.match(url) for url in printed), printed
+    document = json.loads((out / "transcript.json").read_text(encoding="utf-8"))
+    urls = [post["url"] for post in document["posts"] if post["url"]]
+    assert len(urls) >= 40 and all(sandbox.match(url) for url in urls)
+    recap = result.recap.path.read_text(encoding="utf-8")
+    assert "bsky.app" not in recap and sandbox.search(recap)

@@ -98,11 +98,12 @@ def serve(
     throwaway Mastodon token):
 
     \b
-        {"bluesky": {"url": ..., "handle": ..., "password": ...},
+        {"bluesky": {"url": ..., "web": ..., "handle": ..., "password": ...},
          "mastodon": {"url": ..., "token": ...}}
 
     Point atproto's Client at BLUESKY_URL/xrpc and Mastodon.py at
-    MASTODON_URL. GET /_sandbox/clock on either server tells the (virtual)
+    MASTODON_URL; set CHATBOT_BLUESKY_WEB to "web" so that the bot's links
+    open the sandbox's own post pages. GET /_sandbox/clock on either server tells the (virtual)
     time. With --questions a seeded crowd answers that chat, and the clock
     starts a minute before the chat begins. SIGINT or SIGTERM stops cleanly.
 

@@ -41,7 +41,12 @@ def connect(network: str, credentials: Credentials, **options: Any) -> Platform:
                 SessionCache.for_account(blue.service, blue.handle) if persist else SessionCache()
             )
         return BlueskyPlatform(
-            blue.handle, blue.password, service=blue.service, session_cache=cache, **options
+            blue.handle,
+            blue.password,
+            service=blue.service,
+            web=blue.web,
+            session_cache=cache,
+            **options,
         )
     if network == "mastodon":
         from chatbot.platforms.mastodon import MastodonPlatform

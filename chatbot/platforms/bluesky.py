@@ -33,6 +33,8 @@ from chatbot.platforms.base import (
 from chatbot.platforms.facets import build_facets
 from chatbot.platforms.keys import record_key
 from chatbot.platforms.normalise import (
+    BLUESKY_WEB,
+    bluesky_profile_url,
     bluesky_thread,
     bluesky_web_url,
     from_bluesky_post_view,
@@ -48,6 +50,7 @@ NETWORK = "bluesky"
 POST = "app.bsky.feed.post"
 THREADGATE = "app.bsky.feed.threadgate"
 DEFAULT_SERVICE = "https://bsky.social"
+DEFAULT_WEB = BLUESKY_WEB  # where links to posts and profiles point
 _AUTH_ERRORS = {"AuthenticationRequired", "InvalidToken", "ExpiredToken", "AccountTakedown"}
 _STALE_SESSION = {"ExpiredToken", "InvalidToken"}
 _NOT_FOUND = {"NotFound", "RecordNotFound", "RepoNotFound", "ActorNotFound"}
@@ -112,7 +115,12 @@ def has_tag(post: NormalisedPost, tag: str) -> bool:
 
 
 class BlueskyPlatform:
-    """Posts as one account on a PDS (bsky.social, a self-hosted PDS, or the sandbox)."""
+    """Posts as one account on a PDS (bsky.social, a self-hosted PDS, or the sandbox).
+
+    ``web`` is the base of every web link the adapter gives (posts it makes or
+    reads, its account's profile): ``https://bsky.app``, or the sandbox's own
+    URL, which serves pages for its posts.
+    """
 
     network = NETWORK
 
@@ -122,6 +130,7 @@ class BlueskyPlatform:
         password: Any,
         *,
         service: str = DEFAULT_SERVICE,
+        web: str = DEFAULT_WEB,
         session_cache: SessionCache | None = None,
         clock: Callable[[], datetime] | None = None,
         timeout: float = 30.0,
@@ -129,6 +138,7 @@ class BlueskyPlatform:
         self.handle = handle
         self._password = password  # a credentials.Secret (or str in tests); revealed at login
         self.service = service.rstrip("/")
+        self.web = web.rstrip("/")
         self.sessions = session_cache or SessionCache()
         self._now = clock or (lambda: datetime.now(UTC))
         self._timeout = timeout
@@ -314,7 +324,7 @@ class BlueskyPlatform:
 
     def _ref(self, uri: str, cid: str) -> RemoteRef:
         rkey = uri.rsplit("/", 1)[-1]
-        return RemoteRef(NETWORK, rkey, uri, bluesky_web_url(uri, self.handle), cid)
+        return RemoteRef(NETWORK, rkey, uri, bluesky_web_url(uri, self.handle, web=self.web), cid)
 
     def delete(self, ref: RemoteRef) -> None:
         data = {"repo": self.did, "collection": POST, "rkey": ref.id}
@@ -324,13 +334,13 @@ class BlueskyPlatform:
     def fetch(self, ref: RemoteRef) -> NormalisedPost | None:
         answer = self._query("app.bsky.feed.getPosts", {"uris": [ref.uri]})
         posts = answer.get("posts") or []
-        return from_bluesky_post_view(posts[0]) if posts else None
+        return from_bluesky_post_view(posts[0], web=self.web) if posts else None
 
     def fetch_many(self, uris: list[str]) -> dict[str, NormalisedPost]:
         """The posts among ``uris`` (at most 25) that still exist, by URI (one getPosts call)."""
         answer = self._query("app.bsky.feed.getPosts", {"uris": list(uris[:25])})
         views = [v for v in answer.get("posts") or [] if isinstance(v, dict)]
-        posts = (from_bluesky_post_view(view) for view in views)
+        posts = (from_bluesky_post_view(view, web=self.web) for view in views)
         return {post.uri: post for post in posts}
 
     def profiles(self, actors: list[str]) -> list[dict[str, Any]]:
@@ -359,7 +369,7 @@ class BlueskyPlatform:
             )
         except NotFoundError:
             return Thread(anchor=None, replies=[], missing=[ref.uri], incomplete=True)
-        return bluesky_thread(answer)
+        return bluesky_thread(answer, web=self.web)
 
     def search_hashtag(
         self,
@@ -385,7 +395,7 @@ class BlueskyPlatform:
             },
         )
         views = answer.get("posts") or []
-        posts = [from_bluesky_post_view(v) for v in views if isinstance(v, dict)]
+        posts = [from_bluesky_post_view(v, web=self.web) for v in views if isinstance(v, dict)]
         kept = [p for p in posts if has_tag(p, bare) and _within(p, since, until)]
         next_cursor = answer.get("cursor") or None
         if not views or (since and posts and all(_before(p, since) for p in posts)):
@@ -401,7 +411,7 @@ class BlueskyPlatform:
             name = str(profile.get("displayName") or "")
         except NotFoundError:
             pass
-        return Identity(NETWORK, did, handle, name, f"https://bsky.app/profile/{handle}")
+        return Identity(NETWORK, did, handle, name, bluesky_profile_url(handle, web=self.web))
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -426,4 +436,4 @@ def _within(post: NormalisedPost, since: datetime | None, until: datetime | None
     return (since is None or moment >= since) and (until is None or moment < until)
 
 
-__all__ = ["DEFAULT_SERVICE", "BlueskyPlatform", "has_tag", "translate"]
+__all__ = ["DEFAULT_SERVICE", "DEFAULT_WEB", "BlueskyPlatform", "has_tag", "translate"]

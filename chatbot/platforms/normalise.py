@@ -12,6 +12,7 @@ from chatbot.platforms.base import NormalisedPost, Thread
 from chatbot.platforms.facets import LINK, MENTION, TAG
 from chatbot.platforms.htmltext import html_links, html_to_text
 
+BLUESKY_WEB = "https://bsky.app"  # the default web base of Bluesky links
 _BIO_OPT_OUT = re.compile(r"(?<![\w#])#(nobot|noindex)\b", re.IGNORECASE)
 _HTTP = ("http://", "https://")
 
@@ -139,11 +140,22 @@ def did_of(uri: str) -> str:
     return ""
 
 
-def bluesky_web_url(uri: str, handle: str = "") -> str:
+def bluesky_web_url(uri: str, handle: str = "", *, web: str = BLUESKY_WEB) -> str:
+    """The web page of a post under ``web`` (bsky.app, or e.g. a sandbox's own URL)."""
     did = did_of(uri)
     if not did or "/app.bsky.feed.post/" not in uri:
         return ""
-    return f"https://bsky.app/profile/{handle or did}/post/{rkey_of(uri)}"
+    return f"{bluesky_profile_url(_shown(handle, did), web=web)}/post/{rkey_of(uri)}"
+
+
+def bluesky_profile_url(actor: str, *, web: str = BLUESKY_WEB) -> str:
+    """The web page of an account (handle or DID) under ``web``."""
+    return f"{web.rstrip('/')}/profile/{actor}"
+
+
+def _shown(handle: str, did: str) -> str:
+    """What a web link names an author by: the handle, or the DID when it has none."""
+    return handle if handle and handle != "handle.invalid" else did
 
 
 def _quote_uri(embed: Any) -> str | None:
@@ -169,8 +181,12 @@ def from_bluesky_record(
     *,
     author: Mapping[str, Any] | None = None,
     raw: Mapping[str, Any] | None = None,
+    web: str = BLUESKY_WEB,
 ) -> NormalisedPost:
-    """Normalise an ``app.bsky.feed.post`` record (getRecord value, Jetstream, postView)."""
+    """Normalise an ``app.bsky.feed.post`` record (getRecord value, Jetstream, postView).
+
+    ``web`` is the base of the post's web link, without a trailing slash.
+    """
     author = author or {}
     links: list[str] = []
     tags: list[str] = []
@@ -212,8 +228,7 @@ def from_bluesky_record(
         if len(parts) == 3 and parts[2]:
             rkey = parts[2]
         if did and "/app.bsky.feed.post/" in uri:
-            shown = handle if handle and handle != "handle.invalid" else did
-            url = f"https://bsky.app/profile/{shown}/post/{rkey}"
+            url = f"{web}/profile/{_shown(handle, did)}/post/{rkey}"
     return _new_post(
         network="bluesky",
         uri=uri,
@@ -243,7 +258,7 @@ def from_bluesky_record(
     )
 
 
-def from_bluesky_post_view(view: Mapping[str, Any]) -> NormalisedPost:
+def from_bluesky_post_view(view: Mapping[str, Any], *, web: str = BLUESKY_WEB) -> NormalisedPost:
     """Normalise a ``postView`` (searchPosts, getPosts, getPostThread)."""
     return from_bluesky_record(
         _s(view.get("uri")),
@@ -251,17 +266,24 @@ def from_bluesky_post_view(view: Mapping[str, Any]) -> NormalisedPost:
         view.get("record") or {},
         author=view.get("author") or {},
         raw=view,
+        web=web,
     )
 
 
-def from_bluesky_get_record(response: Mapping[str, Any]) -> NormalisedPost:
+def from_bluesky_get_record(
+    response: Mapping[str, Any], *, web: str = BLUESKY_WEB
+) -> NormalisedPost:
     """Normalise a ``com.atproto.repo.getRecord`` answer ``{uri, cid, value}``."""
     return from_bluesky_record(
-        _s(response.get("uri")), _s(response.get("cid")), response.get("value") or {}, raw=response
+        _s(response.get("uri")),
+        _s(response.get("cid")),
+        response.get("value") or {},
+        raw=response,
+        web=web,
     )
 
 
-def from_jetstream(event: Mapping[str, Any]) -> NormalisedPost | None:
+def from_jetstream(event: Mapping[str, Any], *, web: str = BLUESKY_WEB) -> NormalisedPost | None:
     """A post create/update, a tombstone for a delete, None for anything else."""
     commit = event.get("commit") or {}
     if event.get("kind") != "commit" or commit.get("collection") != "app.bsky.feed.post":
@@ -270,7 +292,8 @@ def from_jetstream(event: Mapping[str, Any]) -> NormalisedPost | None:
     uri = f"at://{did}/app.bsky.feed.post/{_s(commit.get('rkey'))}"
     if commit.get("operation") == "delete":
         return tombstone("bluesky", uri, rkey_of(uri), author_id=did, raw=event)
-    post = from_bluesky_record(uri, _s(commit.get("cid")), commit.get("record") or {}, raw=event)
+    record = commit.get("record") or {}
+    post = from_bluesky_record(uri, _s(commit.get("cid")), record, raw=event, web=web)
     if commit.get("operation") == "update":
         micros = event.get("time_us")
         edited = datetime.fromtimestamp(micros / 1e6, UTC) if isinstance(micros, int) else None
@@ -310,7 +333,7 @@ def tombstone(
     )
 
 
-def bluesky_thread(data: Mapping[str, Any]) -> Thread:
+def bluesky_thread(data: Mapping[str, Any], *, web: str = BLUESKY_WEB) -> Thread:
     """Flatten a getPostThread answer (or its ``thread`` value) into anchor + all replies.
 
     A ``notFoundPost``/``blockedPost`` anchor gives ``anchor=None``; one in the
@@ -320,26 +343,26 @@ def bluesky_thread(data: Mapping[str, Any]) -> Thread:
     """
     node = data.get("thread", data) if "post" not in data else data
     if isinstance(node, list):
-        return _bluesky_thread_v2(node)
+        return _bluesky_thread_v2(node, web)
     missing: list[str] = []
     replies: list[NormalisedPost] = []
     if not _is_post_node(node):
         return Thread(anchor=None, replies=[], missing=[_s(node.get("uri"))], incomplete=True)
-    anchor = from_bluesky_post_view(node["post"])
+    anchor = from_bluesky_post_view(node["post"], web=web)
     stack = list(reversed(node.get("replies") or []))
     while stack:
         child = stack.pop()
         if not isinstance(child, Mapping):
             continue
         if _is_post_node(child):
-            replies.append(from_bluesky_post_view(child["post"]))
+            replies.append(from_bluesky_post_view(child["post"], web=web))
             stack.extend(reversed(child.get("replies") or []))
         else:
             missing.append(_s(child.get("uri")))
     return Thread(anchor=anchor, replies=replies, missing=missing, incomplete=bool(missing))
 
 
-def _bluesky_thread_v2(items: list[Any]) -> Thread:
+def _bluesky_thread_v2(items: list[Any], web: str) -> Thread:
     """``app.bsky.unspecced.getPostThreadV2``: a flat list, anchor at depth 0."""
     anchor = None
     replies: list[NormalisedPost] = []
@@ -352,9 +375,9 @@ def _bluesky_thread_v2(items: list[Any]) -> Thread:
             if depth >= 0:
                 missing.append(_s(item.get("uri")))
         elif depth == 0:
-            anchor = from_bluesky_post_view(value["post"])
+            anchor = from_bluesky_post_view(value["post"], web=web)
         elif depth > 0:
-            replies.append(from_bluesky_post_view(value["post"]))
+            replies.append(from_bluesky_post_view(value["post"], web=web))
     return Thread(anchor, replies, missing, incomplete=bool(missing) or anchor is None)
 
 
@@ -441,6 +464,8 @@ def mastodon_thread(anchor: Mapping[str, Any] | None, context: Mapping[str, Any]
 
 
 __all__ = [
+    "BLUESKY_WEB",
+    "bluesky_profile_url",
     "bluesky_thread",
     "bluesky_web_url",
     "from_bluesky_get_record",

@@ -176,11 +176,16 @@ class Sandbox:
         return self.store("mastodon")
 
     def credentials(self) -> dict[str, dict[str, str]]:
-        """Where and how the bot logs in: the JSON ``chatbot sandbox serve`` prints."""
+        """Where and how the bot logs in: the JSON ``chatbot sandbox serve`` prints.
+
+        Bluesky's ``web`` is the base of post and profile links: the sandbox
+        serves those pages itself (``CHATBOT_BLUESKY_WEB``).
+        """
         found: dict[str, dict[str, str]] = {}
         if "bluesky" in self.servers:
             found["bluesky"] = {
                 "url": self.bluesky_url,
+                "web": self.bluesky_url,
                 "handle": self.bot_handle,
                 "password": self.bot_password,
             }

@@ -13,7 +13,7 @@ from atproto_client.models.dot_dict import DotDict
 
 from chatbot.errors import AuthError, RateLimitedError, TransientError, UsageError
 from chatbot.platforms.base import iter_hashtag_pages, iter_hashtag_posts
-from chatbot.platforms.bluesky import POST
+from chatbot.platforms.bluesky import DEFAULT_WEB, POST, BlueskyPlatform
 from chatbot.platforms.facets import facet_slices
 from chatbot.platforms.keys import is_valid_tid, post_key, record_key
 from chatbot.sandbox.clock import ManualClock
@@ -269,3 +269,21 @@ def test_account_identity(bsky):
     ident = bsky.platform().account()
     assert ident.network == "bluesky" and ident.handle == "bot.test"
     assert ident.id.startswith("did:") and ident.display_name == "bot"
+    assert ident.url == "https://bsky.app/profile/bot.test"
+
+
+def test_links_use_bsky_app_unless_another_web_base_is_given(bsky):
+    assert BlueskyPlatform("bot.test", "password").web == DEFAULT_WEB == "https://bsky.app"
+    real = bsky.platform().post("Q1 default links #web", key=key("q1"))
+    assert real.url == f"https://bsky.app/profile/bot.test/post/{real.id}"
+
+    bot = bsky.platform(web="http://web.example/")
+    ref = bot.post("Q2 other links #web", key=key("q2"))
+    assert ref.url == f"http://web.example/profile/bot.test/post/{ref.id}"
+    assert bot.fetch(ref).url == ref.url
+    assert {p.url for p in bot.search_hashtag("web").posts} == {
+        ref.url,
+        real.url.replace("https://bsky.app", "http://web.example"),
+    }
+    assert bot.thread(ref).anchor.url == ref.url
+    assert bot.account().url == "http://web.example/profile/bot.test"

@@ -44,6 +44,7 @@ def test_env_only():
     creds = load_credentials(env)
     assert creds.bluesky.handle == "bot.bsky.social"
     assert creds.bluesky.service == "https://bsky.social"
+    assert creds.bluesky.web == "https://bsky.app"
     assert creds.bluesky.password.reveal() == "abcd-efgh-ijkl-mnop"
     assert creds.mastodon.token.reveal() == "tok"
 
@@ -56,6 +57,17 @@ def test_file_is_read_and_env_wins_field_by_field(tmp_path):
     assert creds.bluesky.service == "https://pds.example"
     assert creds.mastodon.url == "https://masto.example"
     assert creds.mastodon.token.reveal() == "file-token-123"
+
+
+def test_bluesky_web_base_from_env_or_file(tmp_path):
+    path = write(
+        tmp_path, FILE.replace('service = "https://pds.example"', 'web = "https://w.example/"')
+    )
+    assert load_credentials({}, path).bluesky.web == "https://w.example"
+    env = {"CHATBOT_BLUESKY_WEB": "http://127.0.0.1:8080"}
+    assert load_credentials(env, path).bluesky.web == "http://127.0.0.1:8080"
+    with pytest.raises(ConfigError, match=r"CHATBOT_BLUESKY_WEB.*must start with https://"):
+        load_credentials({"CHATBOT_BLUESKY_WEB": "bsky.app"}, path)
 
 
 def test_config_env_var_names_the_file(tmp_path):
@@ -163,6 +175,7 @@ def test_connect_builds_adapters_from_credentials(tmp_path):
         "CHATBOT_BLUESKY_HANDLE": "bot.test",
         "CHATBOT_BLUESKY_PASSWORD": "app-password-xyz",
         "CHATBOT_BLUESKY_SERVICE": "http://127.0.0.1:9/",
+        "CHATBOT_BLUESKY_WEB": "http://127.0.0.1:9/",
         "CHATBOT_MASTODON_URL": "http://127.0.0.1:9",
         "CHATBOT_MASTODON_TOKEN": "token-abcdefgh",
         "XDG_CONFIG_HOME": str(tmp_path),
@@ -170,6 +183,7 @@ def test_connect_builds_adapters_from_credentials(tmp_path):
     creds = load_credentials(env)
     blue = connect("bluesky", creds)
     assert isinstance(blue, BlueskyPlatform) and blue.service == "http://127.0.0.1:9"
+    assert blue.web == "http://127.0.0.1:9"
     assert blue.sessions.path is None
     assert isinstance(connect("mastodon", creds), MastodonPlatform)
     with pytest.raises(ValueError, match="unknown network"):

@@ -9,8 +9,12 @@ import pytest
 
 from chatbot.platforms.base import NormalisedPost
 from chatbot.platforms.normalise import (
+    bluesky_thread,
+    bluesky_web_url,
+    from_bluesky_get_record,
     from_bluesky_post_view,
     from_bluesky_record,
+    from_jetstream,
     from_mastodon_status,
     parse_time,
 )
@@ -72,6 +76,32 @@ def test_a_bluesky_view_normalises_every_facet_and_flag():
     assert (other.url, other.id, other.author_id) == ("", "x", "did:plc:q")
     odd = from_bluesky_record("not-a-uri", "", {})
     assert (odd.url, odd.id, odd.author_id, odd.created_at) == ("", "not-a-uri", "", None)
+
+
+def test_bluesky_links_default_to_bsky_app_and_take_another_web_base():
+    web = "http://127.0.0.1:8080"
+    uri = VIEW["uri"]
+    assert bluesky_web_url(uri, "zoe.test") == "https://bsky.app/profile/zoe.test/post/3kabc"
+    assert bluesky_web_url(uri, "handle.invalid", web=web + "/") == (
+        f"{web}/profile/did:plc:zoe/post/3kabc"
+    )
+    assert bluesky_web_url("at://did:plc:zoe/app.bsky.feed.like/3k", web=web) == ""
+    expected = f"{web}/profile/did:plc:zoe/post/3kabc"
+    assert from_bluesky_post_view(VIEW, web=web).url == expected
+    answer = {"uri": uri, "cid": "c", "value": VIEW["record"]}
+    assert from_bluesky_get_record(answer, web=web).url == expected
+    event = {
+        "kind": "commit",
+        "did": "did:plc:zoe",
+        "commit": {"operation": "create", "collection": "app.bsky.feed.post", "rkey": "3kabc"},
+    }
+    assert from_jetstream(event, web=web).url == expected
+    thread = bluesky_thread({"thread": {"post": VIEW, "replies": [{"post": VIEW}]}}, web=web)
+    assert thread.anchor.url == thread.replies[0].url == expected
+    v2 = bluesky_thread(
+        {"thread": [{"depth": 0, "value": {"$type": "x#threadItemPost", "post": VIEW}}]}, web=web
+    )
+    assert v2.anchor.url == expected
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,8 @@ def test_serve_prints_credentials_that_the_real_clients_use():
     try:
         ready = json.loads(_first_line(process))
         assert set(ready) == {"bluesky", "mastodon"}
-        assert set(ready["bluesky"]) == {"url", "handle", "password"}
+        assert set(ready["bluesky"]) == {"url", "web", "handle", "password"}
+        assert ready["bluesky"]["web"] == ready["bluesky"]["url"]
         assert set(ready["mastodon"]) == {"url", "token"}
         client = Client(base_url=ready["bluesky"]["url"] + "/xrpc")
         client.login(ready["bluesky"]["handle"], ready["bluesky"]["password"])

@@ -50,6 +50,7 @@ def sandbox_env(box: Sandbox, database_url: str, tmp: Path) -> dict[str, str]:
             CHATBOT_BLUESKY_HANDLE=creds["bluesky"]["handle"],
             CHATBOT_BLUESKY_PASSWORD=creds["bluesky"]["password"],
             CHATBOT_BLUESKY_SERVICE=creds["bluesky"]["url"],
+            CHATBOT_BLUESKY_WEB=creds["bluesky"]["web"],
         )
     if "mastodon" in creds:
         env.update(

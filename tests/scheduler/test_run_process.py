@@ -39,6 +39,7 @@ def test_an_accelerated_chat_runs_to_the_end_exactly_once(engine, database_url, 
         )
         assert runner.wait(timeout=60) == 0, runner.output()
         blue, masto = bluesky_posts(box), mastodon_posts(box)
+        bluesky_page = f"{box.bluesky_url}/profile/{box.bot_handle}/post/"
     assert blue.texts == expected_texts(3)
     assert len(masto.texts) == 5
     for text, status in zip(expected_texts(3), masto.raw, strict=True):
@@ -49,6 +50,8 @@ def test_an_accelerated_chat_runs_to_the_end_exactly_once(engine, database_url, 
     assert {s["in_reply_to_id"] for s in masto.raw[1:]} == {masto.raw[0]["id"]}
     output = runner.output()
     assert output.count("  posted") == 10, output
+    # CHATBOT_BLUESKY_WEB: the printed links open the sandbox's pages, not bsky.app's.
+    assert output.count(bluesky_page) == 5 and "bsky.app" not in output, output
     assert "All posts are done." in output
     assert box.bot_password not in output and box.mastodon_token not in output
 

@@ -31,7 +31,11 @@ _PROXY_PAGES = {
 
 
 class BlueskyApp(SandboxApp):
-    """Serves ``/xrpc/...`` like a PDS that proxies ``app.bsky.*`` to its AppView."""
+    """Serves ``/xrpc/...`` like a PDS that proxies ``app.bsky.*`` to its AppView.
+
+    It also answers bsky.app's page paths (``/profile/...``) with small HTML
+    pages, so links with this server as their web base lead somewhere.
+    """
 
     name = "bluesky"
 
@@ -57,9 +61,9 @@ class BlueskyApp(SandboxApp):
         self.anonymous_search = anonymous_search
         self._queries: set[str] = set()
         self._procedures: set[str] = set()
-        from chatbot.sandbox.bluesky import xrpc_feed, xrpc_repo, xrpc_server
+        from chatbot.sandbox.bluesky import pages, xrpc_feed, xrpc_repo, xrpc_server
 
-        for module in (xrpc_server, xrpc_repo, xrpc_feed):
+        for module in (xrpc_server, xrpc_repo, xrpc_feed, pages):
             module.register(self)
         self.router.add("GET", "/xrpc/{nsid}", self._unknown)
         self.router.add("POST", "/xrpc/{nsid}", self._unknown)

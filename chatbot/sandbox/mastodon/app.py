@@ -61,9 +61,9 @@ class MastodonApp(SandboxApp):
         self._windows: dict[int, Window] = {}
         self._windows_lock = threading.Lock()
         # Imported here: the route modules need this class's helpers, not the other way round.
-        from chatbot.sandbox.mastodon import api_accounts, api_statuses, api_timelines
+        from chatbot.sandbox.mastodon import api_accounts, api_statuses, api_timelines, pages
 
-        for module in (api_accounts, api_statuses, api_timelines):
+        for module in (api_accounts, api_statuses, api_timelines, pages):
             module.register(self)
 
     # -- routing with rate limits ---------------------------------------
