@@ -61,6 +61,9 @@ class Job:
     func: Callable[[], object]
     seconds: float
     clock_time: bool = True  # seconds of the service's clock (virtual when accelerated)
+    # With until_done: what the job still has to do (None: nothing); the run ends
+    # only once every post is final and no job has anything left.
+    pending: Callable[[], str | None] | None = None
 
     def real_seconds(self, clock: Clock) -> float:
         speed = getattr(clock, "speed", 1.0) if self.clock_time else 1.0
@@ -109,6 +112,8 @@ class BotService:
         self._say_lock = threading.Lock()
         self._stop = threading.Event()
         self._storage_trouble = False
+        self._posts_done = False  # until_done: "All posts are done." was said
+        self._waiting_for: list[str] = []  # until_done: what the jobs last said is left
         self._crash_rate = float(os.environ.get(CRASH_AFTER_SEND_ENV) or 0)
 
     # -- hosting ------------------------------------------------------------
@@ -119,13 +124,16 @@ class BotService:
         *,
         name: str | None = None,
         clock_time: bool = True,
+        pending: Callable[[], str | None] | None = None,
     ) -> Job:
         """Run ``func()`` every ``seconds`` (clock seconds unless ``clock_time=False``).
 
         Call before :meth:`run`.  A job never overlaps itself; its exceptions
-        are logged and it runs again next time.
+        are logged and it runs again next time. With ``until_done``, a job
+        with ``pending`` keeps the run going while ``pending()`` says what
+        is left.
         """
-        job = Job(name or getattr(func, "__name__", "job"), func, seconds, clock_time)
+        job = Job(name or getattr(func, "__name__", "job"), func, seconds, clock_time, pending)
         if any(j.name == job.name for j in self.jobs):
             raise ValueError(f"a job named {job.name!r} is already added")
         self.jobs.append(job)
@@ -346,7 +354,15 @@ class BotService:
         """With ``until_done``: stop when every post is final (exit 1 if a network halted)."""
         left = outbox.open_deliveries(self.engine, self.options.event_ids)
         if not left:
-            self._out("All posts are done.")
+            if not self._posts_done:
+                self._posts_done = True
+                self._out("All posts are done.")
+            waiting = [what for job in self.jobs if job.pending and (what := job.pending())]
+            if waiting:
+                if waiting != self._waiting_for:
+                    self._waiting_for = waiting
+                    self._out(f"Still {'; '.join(waiting)} (Ctrl-C stops).")
+                return False
             self.stop(1 if self._halted else 0)
             return True
         if all(network in self._halted for _, network, _ in left):

@@ -32,8 +32,8 @@ def _late_limit() -> timedelta:
 def status_command(event: str, database_url: str, as_json: bool) -> None:
     """Show every post of EVENT: due time in the event's zone, state and link per network.
 
-    EVENT is an event id or a hashtag (#sm35 or sm35: its running or next
-    event, else its latest).
+    EVENT is an event id, a hashtag (#sm35 or sm35: its running or next
+    event, else its latest) or TAG@YYYY-MM-DD (its chat starting that day).
 
     \b
     Example:

@@ -57,7 +57,8 @@ def recap_command(
 ) -> None:
     """Write the recap page of EVENT: figures, threads per question, timeline.
 
-    EVENT is an event id, a hashtag (its latest chat) or TAG@YYYY-MM-DD.
+    EVENT is an event id, a hashtag (its chat running now, else its most
+    recent, else its next) or TAG@YYYY-MM-DD (its chat starting that day).
     The page is self-contained static HTML (no script, no request to any
     other host) that organizers can publish as it is.  Deleted posts,
     hidden posts and people who opted out are left out.

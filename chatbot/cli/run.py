@@ -35,7 +35,12 @@ from chatbot.cli.options import clock_option, database_url_option, make_clock
     help="Skip a post not sent this long after its due time (e.g. 10m; "
     "default: setting late_limit_seconds, 10m).",
 )
-@click.option("--until-done", is_flag=True, help="Exit once every post of the events is final.")
+@click.option(
+    "--until-done",
+    is_flag=True,
+    help="Exit once every post of the events is final and, when collecting, once the "
+    "collection window after the wrap-up is over and checked.",
+)
 @click.option(
     "--collect/--no-collect",
     default=True,
@@ -59,10 +64,12 @@ def run_command(
     network, in order, even across crashes and several bot processes sharing
     a PostgreSQL database. A post more than the late limit behind is skipped
     and reported. Ctrl-C (or SIGTERM) lets the post in flight finish, then
-    exits 0. Unless --no-collect, the answers are collected meanwhile (with
-    --until-done the run ends with the posting; `chatbot collect` then
-    finishes the collection). Credentials come from CHATBOT_BLUESKY_* / CHATBOT_MASTODON_*
-    or the private credentials file (docs/credentials.md).
+    exits 0. Unless --no-collect, the answers are collected meanwhile, from
+    before the welcome until after the wrap-up (collect_after_minutes); with
+    --until-done the run ends when that window is over, and `chatbot collect`
+    finishes any collection a stop cut short. Credentials come from
+    CHATBOT_BLUESKY_* / CHATBOT_MASTODON_* or the private credentials file
+    (docs/credentials.md).
 
     Control a running chat from another terminal with chatbot status,
     pause, resume, skip, delay and post-now.
@@ -142,7 +149,7 @@ def run_command(
                 say=_echo,
             )
             # Each event's collector paces itself; the job only looks every few seconds.
-            service.add_job(collection, seconds=5, name="collect")
+            service.add_job(collection, seconds=5, name="collect", pending=collection.pending)
         what = ", ".join(f"#{tag} (event {event_id})" for event_id, tag, *_ in chosen) or (
             f"{len(targets)} live events" if len(targets) != 1 else "1 live event"
         )

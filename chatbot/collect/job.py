@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -79,6 +79,27 @@ class CollectionJob:
                 self.say(f"collected {report.new} new posts of #{report.hashtag}")
             if collector.done:
                 collector.close()
+
+    def pending(self) -> str | None:
+        """What collection has left now, e.g. "collecting #sm35 until 19:40 UTC"; None if nothing.
+
+        An event is finished when its collector made the final pass after the
+        window (or the window closed more than :data:`GRACE` ago, when a
+        network kept failing: ``chatbot collect`` can finish it later).
+        """
+        now = self.clock.now()
+        left = []
+        for event_id, _ in self.due_events():
+            collector = self.collectors.get(event_id)
+            if collector is not None and collector.done:
+                continue
+            with db.session_scope(self.engine) as session:
+                event = session.get(Event, event_id)
+                if event is None or event.collect_until + GRACE < now:
+                    continue
+                until = event.collect_until.astimezone(UTC)
+                left.append(f"#{event.hashtag} until {until:%H:%M} UTC")
+        return "collecting " + ", ".join(left) if left else None
 
     def close(self) -> None:
         """Close the collectors' streams (the runner is stopping)."""

@@ -149,7 +149,7 @@ def test_a_rehearsal_chat_end_to_end(target: Target, tag: str, tmp_path: Path) -
     bot = Bot(target, bot_account, tmp_path)
     bot("load", str(chat), "--start", "+5s", "--compress", COMPRESS)
 
-    run = bot.start("run", "--until-done")
+    run = bot.start("run", "--until-done", "--no-collect")
     try:
         posted = answer_questions(target, bot_account, ann, ben, tag, run)
         assert run.wait(timeout=RUN_TIMEOUT) == 0, (tmp_path / "run.log").read_text()

@@ -40,7 +40,7 @@ def test_every_control_takes_effect_on_a_running_chat(engine, database_url, tmp_
         start = box.clock.now() + timedelta(minutes=10)
         event_id = load_chat(engine, start, questions=5, hashtag=TAG)
         env = sandbox_env(box, database_url, tmp_path)
-        runner = Runner(env, tmp_path / "run.log", f"#{TAG}", "--until-done")
+        runner = Runner(env, tmp_path / "run.log", f"#{TAG}", "--until-done", "--no-collect")
 
         def control(*args: str, code: int = 0) -> str:
             options = ["--database-url", database_url]

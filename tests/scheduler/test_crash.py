@@ -50,7 +50,7 @@ def test_sigkill_and_crashes_after_send_never_lose_or_double_a_post(engine, data
         env = sandbox_env(box, database_url, tmp_path)
         env["CHATBOT_CLAIM_TIMEOUT_SECONDS"] = "10"  # virtual: a sixth of a real second
         crashing = dict(env, **{CRASH_AFTER_SEND_ENV: "0.3"})
-        args = ("--until-done", "--late-limit", "1d")
+        args = ("--until-done", "--no-collect", "--late-limit", "1d")
         logs = []
 
         def start() -> Lane:

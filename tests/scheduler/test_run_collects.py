@@ -5,10 +5,11 @@ from __future__ import annotations
 import signal
 from datetime import timedelta
 
+from atproto import Client, client_utils
 from sqlmodel import Session, col, select
 
 from chatbot.loading import load_event
-from chatbot.models import Post, PostDelivery
+from chatbot.models import Event, Post, PostDelivery
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig
 from chatbot.sandbox.runner import Sandbox
 from tests.factories import make_plan
@@ -68,3 +69,51 @@ def test_run_collects_hashtag_and_in_thread_answers_while_posting(engine, databa
     assert any("runcollect" in (p.tags or []) for p in posts)  # found by hashtag, too
     assert len({(p.network, p.uri) for p in posts}) == len(posts)
     assert "collected" in runner.output()
+
+
+def test_until_done_waits_for_the_collection_window_after_the_wrap_up(
+    engine, database_url, tmp_path, monkeypatch
+):
+    # Four (virtual) minutes of collection after the last post: 4 s at 60x.
+    monkeypatch.setenv("CHATBOT_COLLECT_AFTER_MINUTES", "4")
+    with Sandbox(seed=6, speed=60) as box:
+        plan = make_plan(
+            hashtag="latecomers",
+            start=box.clock.now() + timedelta(seconds=30),
+            questions=1,
+            spacing=timedelta(minutes=1),
+            networks=("bluesky",),
+            path="questions/latecomers.md",
+        )
+        event_id = load_event(engine, plan, source_path="/chats/latecomers.md").event_id
+        with Session(engine) as session:
+            window_end = session.get(Event, event_id).collect_until
+        env = sandbox_env(box, database_url, tmp_path)
+        runner = Runner(env, tmp_path / "run.log", "latecomers", "--until-done")
+        try:
+            wait_for(lambda: "All posts are done." in runner.output(), timeout=60, step=0.2)
+            # An answer after the wrap-up, still inside the collection window.
+            box.bluesky.create_account("late.test", "late-password-1")
+            client = Client(base_url=box.bluesky_url + "/xrpc")
+            client.login("late.test", "late-password-1")
+            text = client_utils.TextBuilder().text("A1 sorry I'm late ")
+            text.tag("#latecomers", "latecomers")
+            record = {
+                "$type": "app.bsky.feed.post",
+                "text": text.build_text(),
+                "facets": [f.model_dump(by_alias=True) for f in text.build_facets()],
+                # The sandbox's (virtual) time: the client would stamp the real one.
+                "createdAt": box.clock.now().isoformat().replace("+00:00", "Z"),
+            }
+            late = client.com.atproto.repo.create_record(
+                {"repo": client.me.did, "collection": "app.bsky.feed.post", "record": record}
+            )
+            assert runner.wait(timeout=60) == 0, runner.output()
+            ended = box.clock.now()
+        finally:
+            runner.kill()
+    output = runner.output()
+    assert "Still collecting #latecomers until" in output, output
+    assert ended >= window_end  # not before the window closed
+    uris = {p.uri for p in _collected(engine, event_id)}
+    assert late.uri in uris  # collected by the run itself, before it exited

@@ -35,7 +35,13 @@ def test_an_accelerated_chat_runs_to_the_end_exactly_once(engine, database_url, 
         )
         env = sandbox_env(box, database_url, tmp_path)
         runner = Runner(
-            env, tmp_path / "run.log", str(event_id), "--until-done", "--layout", layout
+            env,
+            tmp_path / "run.log",
+            str(event_id),
+            "--until-done",
+            "--no-collect",
+            "--layout",
+            layout,
         )
         assert runner.wait(timeout=60) == 0, runner.output()
         blue, masto = bluesky_posts(box), mastodon_posts(box)

@@ -35,7 +35,7 @@ def test_two_runners_on_one_postgresql_database_post_each_post_once(engine, post
             engine, box.clock.now() + timedelta(seconds=60), questions=4, spacing=SPACING
         )
         env = sandbox_env(box, database_url, tmp_path)
-        args = (str(event_id), "--until-done")
+        args = (str(event_id), "--until-done", "--no-collect")
         runners = [Runner(env, tmp_path / f"run{n}.log", *args) for n in (1, 2)]
         codes = [runner.wait(timeout=60) for runner in runners]
         assert codes == [0, 0], [r.output() for r in runners]
@@ -56,7 +56,7 @@ def test_every_post_goes_out_once_with_a_fifth_of_requests_failing(engine, datab
         )
         env = sandbox_env(box, database_url, tmp_path)
         env["CHATBOT_MAX_ATTEMPTS"] = "30"  # a fifth failing, five tries in a row can fail
-        runner = Runner(env, tmp_path / "run.log", str(event_id), "--until-done")
+        runner = Runner(env, tmp_path / "run.log", str(event_id), "--until-done", "--no-collect")
         assert runner.wait(timeout=90) == 0, runner.output()
         faults = {n: dict(box.servers[n].app.faults.counts) for n in ("bluesky", "mastodon")}
         box.servers["bluesky"].app.faults.settings.update({"rate": 0})
