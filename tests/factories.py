@@ -23,6 +23,7 @@ def make_plan(
     path: str = "questions/sm35.md",
     offsets: list[timedelta] | None = None,
     settings: dict[str, object] | None = None,
+    accounts: dict[str, str] | None = None,
 ) -> EventPlan:
     """A plan: optional welcome at the start, questions every ``spacing``, then a wrap-up."""
     texts = (
@@ -76,7 +77,7 @@ def make_plan(
         start=start,
         timezone=str(start.tzinfo),
         networks=networks,
-        accounts={},
+        accounts=dict(accounts or {}),
         welcome=welcome,
         questions=question_rows,
         wrapup=wrapup,

@@ -137,6 +137,8 @@ def run_command(
             out=_echo,
         )
         service.check_networks(networks)  # missing credentials: stop before any work
+        for line in _account_warnings(engine, targets, service):
+            _echo(line)
         collection = None
         if collect:
             from chatbot.collect.job import CollectionJob
@@ -162,6 +164,26 @@ def run_command(
     finally:
         engine.dispose()
     sys.exit(code)
+
+
+def _account_warnings(engine: Any, event_ids: list[int], service: Any) -> list[str]:
+    """Warnings for events whose file names another account than the one logged in."""
+    from chatbot.accountcheck import account_warnings
+    from chatbot.db import session_scope
+    from chatbot.errors import PlatformError
+    from chatbot.models import Event
+
+    with session_scope(engine) as session:
+        named = []
+        for event_id in event_ids:
+            event = session.get(Event, event_id)
+            if event is not None and event.accounts:
+                wanted = {n: h for n, h in event.accounts.items() if n in event.networks}
+                named.append((event.hashtag, wanted))
+    try:
+        return account_warnings(named, lambda network: service.platform(network).account())
+    except PlatformError as error:  # the network is down: posting will retry, don't block it
+        return [f"note: could not check the bot's account ({error})"]
 
 
 def _networks_of(session: Any, event_ids: list[int]) -> set[str]:

@@ -74,6 +74,7 @@ def load_chat(
     networks: tuple[str, ...] = ("bluesky", "mastodon"),
     hashtag: str = HASHTAG,
     settings: dict[str, object] | None = None,
+    accounts: dict[str, str] | None = None,
 ) -> int:
     """Load a chat (welcome, questions, wrap-up) starting at ``start``; returns the event id."""
     plan = make_plan(
@@ -84,6 +85,7 @@ def load_chat(
         networks=networks,
         path=f"questions/{hashtag}.md",
         settings=settings,
+        accounts=accounts,
     )
     return load_event(engine, plan, source_path=f"/chats/{hashtag}.md").event_id
 

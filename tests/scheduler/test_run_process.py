@@ -15,6 +15,7 @@ from chatbot.models import PostDelivery
 from chatbot.sandbox.faults import Fault, FaultSettings
 from chatbot.sandbox.runner import Sandbox
 from tests.scheduler.conftest import (
+    HASHTAG,
     Runner,
     bluesky_posts,
     expected_texts,
@@ -31,7 +32,11 @@ def test_an_accelerated_chat_runs_to_the_end_exactly_once(engine, database_url, 
     layout = "thread"
     with Sandbox(seed=3, speed=SPEED) as box:
         event_id = load_chat(
-            engine, box.clock.now() + timedelta(seconds=60), spacing=timedelta(seconds=20)
+            engine,
+            box.clock.now() + timedelta(seconds=60),
+            spacing=timedelta(seconds=20),
+            # The file names another Bluesky account than the credentials': a warning.
+            accounts={"bluesky": "someone-else.test"},
         )
         env = sandbox_env(box, database_url, tmp_path)
         runner = Runner(
@@ -59,6 +64,10 @@ def test_an_accelerated_chat_runs_to_the_end_exactly_once(engine, database_url, 
     # CHATBOT_BLUESKY_WEB: the printed links open the sandbox's pages, not bsky.app's.
     assert output.count(bluesky_page) == 5 and "bsky.app" not in output, output
     assert "All posts are done." in output
+    assert (
+        f"warning: #{HASHTAG}: the question file names @someone-else.test as the bluesky account, "
+        f"but the bluesky credentials log in as @{box.bot_handle}; posting as"
+    ) in output
     assert box.bot_password not in output and box.mastodon_token not in output
 
 
