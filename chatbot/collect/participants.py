@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, select, update
 
 from chatbot.collect.store import PARTICIPANT, POST, chunks, insert_rows, set_post
-from chatbot.platforms.base import OPT_OUT_FLAGS, NormalisedPost
+from chatbot.platforms.base import OPT_OUT_FLAGS, AuthorProfile, NormalisedPost
 
 OPTOUT_POST_REASON = "#optout post"
 
@@ -24,31 +24,41 @@ def _profile_key(post: NormalisedPost) -> tuple[Any, ...]:
     return (post.author_handle, post.author_display_name, post.author_followers, post.author_flags)
 
 
+def _key_of(profile: AuthorProfile) -> tuple[Any, ...]:
+    return (profile.handle, profile.display_name, profile.followers, profile.flags)
+
+
 def upsert_participants(
     connection: Connection,
-    posts: Iterable[NormalisedPost],
+    seen_in: Iterable[NormalisedPost | AuthorProfile],
     *,
     now: datetime,
     seen: dict[tuple[str, str], tuple[Any, ...]] | None = None,
 ) -> int:
     """Record every author seen with followers count and consent flags; returns rows changed.
 
-    ``seen`` (kept by the caller across batches, e.g. one per collector)
-    remembers the profile last stored for each account, so an author seen
-    again unchanged costs no query.
+    ``seen_in`` holds posts (their authors are recorded; a deleted post's
+    are not) or profiles. ``seen`` (kept by the caller across batches, e.g.
+    one per collector) remembers the profile last stored for each account,
+    so an author seen again unchanged costs no query.
     """
-    authors: dict[tuple[str, str], NormalisedPost] = {}
-    for post in posts:
-        if post.author_id and not post.deleted:
-            key = (post.network, post.author_id)
-            if seen is None or seen.get(key) != _profile_key(post):
-                authors[key] = post
+    authors: dict[tuple[str, str], AuthorProfile] = {}
+    for item in seen_in:
+        if isinstance(item, AuthorProfile):
+            if item.account_id:
+                key = (item.network, item.account_id)
+                if seen is None or seen.get(key) != _key_of(item):
+                    authors[key] = item
+        elif item.author_id and not item.deleted:
+            key = (item.network, item.author_id)
+            if seen is None or seen.get(key) != _profile_key(item):
+                authors[key] = item.author  # a profile made only for authors that changed
     if seen is not None:
-        seen.update((key, _profile_key(post)) for key, post in authors.items())
+        seen.update((key, _key_of(profile)) for key, profile in authors.items())
     changed = 0
-    by_network: dict[str, list[NormalisedPost]] = {}
-    for (network, _), post in authors.items():
-        by_network.setdefault(network, []).append(post)
+    by_network: dict[str, list[AuthorProfile]] = {}
+    for (network, _), profile in authors.items():
+        by_network.setdefault(network, []).append(profile)
     for network, items in by_network.items():
         for chunk in chunks(items):
             changed += _participants_chunk(connection, network, chunk, now)
@@ -56,9 +66,9 @@ def upsert_participants(
 
 
 def _participants_chunk(
-    connection: Connection, network: str, chunk: Sequence[NormalisedPost], now: datetime
+    connection: Connection, network: str, chunk: Sequence[AuthorProfile], now: datetime
 ) -> int:
-    ids = [post.author_id for post in chunk]
+    ids = [profile.account_id for profile in chunk]
     c = PARTICIPANT.c
     wanted = (c.id, c.account_id, c.handle, c.display_name, c.followers_count)
     query = select(*wanted, c.opted_out, c.opt_out_reason, c.noindex).where(
@@ -66,21 +76,21 @@ def _participants_chunk(
     )
     existing = {row.account_id: row for row in connection.execute(query)}
     fresh, changed = [], 0
-    for post in chunk:
-        reason = profile_opt_out(post.author_flags)
+    for profile in chunk:
+        reason = profile_opt_out(profile.flags)
         values = {
-            "handle": post.author_handle,
-            "display_name": post.author_display_name,
-            "followers_count": post.author_followers,
-            "noindex": bool(post.author_flags & {"noindex", "no-unauthenticated"}),
+            "handle": profile.handle,
+            "display_name": profile.display_name,
+            "followers_count": profile.followers,
+            "noindex": bool(profile.flags & {"noindex", "no-unauthenticated"}),
         }
-        row = existing.get(post.author_id)
+        row = existing.get(profile.account_id)
         if row is None:
             fresh.append(
                 values
                 | {
                     "network": network,
-                    "account_id": post.author_id,
+                    "account_id": profile.account_id,
                     "opted_out": reason is not None,
                     "opt_out_reason": reason,
                     "first_seen_at": now,
@@ -89,7 +99,7 @@ def _participants_chunk(
             )
             continue
         sticky = row.opt_out_reason == OPTOUT_POST_REASON
-        if post.author_followers is None:
+        if profile.followers is None:
             # A partial profile (a Bluesky post view has no bio): it can add an
             # opt-out, never lift one, and says nothing of followers.
             sticky = sticky or bool(row.opted_out)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from chatbot.errors import NotFoundError
-from chatbot.platforms.base import NormalisedPost, Platform, RemoteRef, Thread
-from chatbot.platforms.normalise import from_bluesky_record, from_mastodon_status, parse_time
+from chatbot.platforms.base import AuthorProfile, NormalisedPost, Platform, RemoteRef, Thread
+from chatbot.platforms.normalise import bluesky_profile, from_mastodon_status, parse_time
 
 # Search results are ordered by the earlier of createdAt and indexedAt; a post can
 # land a little below the newest one seen, so every scan reaches back this far.
@@ -132,17 +132,13 @@ class BlueskySource:
     def thread(self, ref: RemoteRef, spend: Spend) -> Thread:
         return spend(lambda: self.platform.thread(ref))
 
-    def profiles(self, dids: Sequence[str], spend: Spend) -> list[NormalisedPost]:
-        """Authors' full profiles (a post view lacks the bio), as author-only posts."""
-        found: list[NormalisedPost] = []
+    def profiles(self, dids: Sequence[str], spend: Spend) -> list[AuthorProfile]:
+        """Authors' full profiles: a post view lacks the bio and the follower count."""
+        found: list[AuthorProfile] = []
         for index in range(0, len(dids), BLUESKY_BATCH):
             chunk = list(dids[index : index + BLUESKY_BATCH])
             views = spend(lambda part=chunk: self.platform.profiles(part))
-            for view in views:
-                did = str(view.get("did") or "")
-                if did:
-                    uri = f"at://{did}/app.bsky.feed.post/profile"
-                    found.append(from_bluesky_record(uri, "", {}, author=view))
+            found.extend(bluesky_profile(view) for view in views if view.get("did"))
         return found
 
 

@@ -62,8 +62,32 @@ class NormalisedPost:
     def opted_out(self) -> bool:
         return bool(self.author_flags & OPT_OUT_FLAGS)
 
+    @property
+    def author(self) -> AuthorProfile:
+        """What the post says of its author."""
+        return AuthorProfile(
+            self.network,
+            self.author_id,
+            self.author_handle,
+            self.author_display_name,
+            self.author_followers,
+            self.author_flags,
+        )
+
     def ref(self) -> RemoteRef:
         return RemoteRef(self.network, self.id, self.uri, self.url, self.cid)
+
+
+@dataclass(frozen=True)
+class AuthorProfile:
+    """An account as a post or a profile shows it: names, followers, consent flags."""
+
+    network: str
+    account_id: str  # DID or account id
+    handle: str
+    display_name: str
+    followers: int | None  # None: not shown (a Bluesky post view has no counts)
+    flags: frozenset[str]  # see OPT_OUT_FLAGS
 
 
 @dataclass(frozen=True)
@@ -188,6 +212,7 @@ def too_long(network: str, text: str, measured: str, limit: str) -> UsageError:
 
 __all__ = [
     "OPT_OUT_FLAGS",
+    "AuthorProfile",
     "Identity",
     "NormalisedPost",
     "Page",

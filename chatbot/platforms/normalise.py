@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from chatbot.platforms.base import NormalisedPost, Thread
+from chatbot.platforms.base import AuthorProfile, NormalisedPost, Thread
 from chatbot.platforms.facets import LINK, MENTION, TAG
 from chatbot.platforms.htmltext import html_links, html_to_text
 
@@ -209,16 +209,7 @@ def from_bluesky_record(
     reply = record.get("reply") or {}
     langs = record.get("langs")
     handle = _s(author.get("handle"))
-    labels = author.get("labels")
-    description = author.get("description")
-    flags = _NO_FLAGS
-    if labels or description:
-        found = {
-            "no-unauthenticated"
-            for label in labels or ()
-            if isinstance(label, Mapping) and label.get("val") == "!no-unauthenticated"
-        }
-        flags = frozenset(found | _bio_flags(_s(description)))
+    flags = _bluesky_flags(author)
     followers = author.get("followersCount")
     # One look at the URI for the DID, the record key and the web link.
     did, rkey, url = "", uri, ""
@@ -255,6 +246,33 @@ def from_bluesky_record(
         raw=dict(raw if raw is not None else record),
         parent_id=None,
         deleted=False,
+    )
+
+
+def _bluesky_flags(author: Mapping[str, Any]) -> frozenset[str]:
+    """Consent flags of a Bluesky author or profile view: its self-labels and bio."""
+    labels = author.get("labels")
+    description = author.get("description")
+    if not labels and not description:
+        return _NO_FLAGS
+    found = {
+        "no-unauthenticated"
+        for label in labels or ()
+        if isinstance(label, Mapping) and label.get("val") == "!no-unauthenticated"
+    }
+    return frozenset(found | _bio_flags(_s(description)))
+
+
+def bluesky_profile(view: Mapping[str, Any]) -> AuthorProfile:
+    """An ``app.bsky.actor.defs#profileViewDetailed`` (getProfiles) as an author profile."""
+    followers = view.get("followersCount")
+    return AuthorProfile(
+        network="bluesky",
+        account_id=_s(view.get("did")),
+        handle=_s(view.get("handle")),
+        display_name=_s(view.get("displayName")),
+        followers=followers if isinstance(followers, int) else None,
+        flags=_bluesky_flags(view),
     )
 
 

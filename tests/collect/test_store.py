@@ -11,7 +11,7 @@ from sqlmodel import Session
 from chatbot.collect.participants import upsert_participants
 from chatbot.collect.store import mark_deleted, upsert_posts
 from chatbot.models import Participant, Post
-from chatbot.platforms.normalise import tombstone
+from chatbot.platforms.normalise import bluesky_profile, tombstone
 from tests.export.util import START, post
 
 
@@ -77,6 +77,29 @@ def test_a_post_view_cannot_lift_an_opt_out_a_full_profile_can(engine: Engine) -
     assert participant().opt_out_reason == "profile: nobot"
     store(engine, [replace(full, author_flags=frozenset(), author_followers=13)])
     assert (participant().opted_out, participant().followers_count) == (False, 13)
+
+
+def test_a_bluesky_profile_records_followers_and_the_bio_opt_out(engine: Engine) -> None:
+    # getProfiles: the bio and follower count a post view lacks.
+    view = {
+        "did": "did:plc:nia",
+        "handle": "nia.test",
+        "displayName": "Nia",
+        "description": "Gardener. #NoBot please",
+        "followersCount": 321,
+        "labels": [{"val": "!no-unauthenticated", "src": "did:plc:nia"}],
+    }
+    profile = bluesky_profile(view)
+    assert (profile.account_id, profile.followers) == ("did:plc:nia", 321)
+    assert profile.flags == {"nobot", "no-unauthenticated"}
+    with Session(engine) as session:
+        assert upsert_participants(session.connection(), [profile], now=START) == 1
+        session.commit()
+    with Session(engine) as session:
+        row = session.execute(select(Participant)).scalars().one()
+    assert (row.account_id, row.handle, row.followers_count) == ("did:plc:nia", "nia.test", 321)
+    assert row.opted_out and row.noindex
+    assert row.opt_out_reason == "profile: no-unauthenticated, nobot"
 
 
 def test_a_post_stored_moments_ago_is_not_tombstoned_by_a_lagging_thread(engine: Engine) -> None:
