@@ -5,8 +5,10 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 # Characters with a meaning in CommonMark/GFM; escaped with a backslash in post text.
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
@@ -28,23 +30,48 @@ def link(url: str, label: str) -> str:
     return f"[{label}]({quote(url, safe=':/?#=&%@!$,;~+.-_')})"
 
 
-def _line(post: dict[str, Any], depth: int) -> str:
+def zone_of(name: str | None) -> tzinfo:
+    """The event's time zone (UTC if unknown): the transcript speaks the chat's local time."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (KeyError, ValueError):
+        return UTC
+
+
+def local_time(stamp: str | None, zone: tzinfo, day: date | None) -> str:
+    """``HH:MM`` in ``zone``, with the day too when it is not the chat's ``day``."""
+    if not stamp:
+        return ""
+    try:
+        moment = datetime.fromisoformat(stamp).astimezone(zone)
+    except ValueError:
+        return ""
+    return moment.strftime("%H:%M" if moment.date() == day else "%Y-%m-%d %H:%M")
+
+
+def _line(post: dict[str, Any], depth: int, zone: tzinfo, day: date | None) -> str:
     author = post["author"]
     name = escape(author["display_name"]) if author["display_name"] else ""
     handle = escape("@" + author["handle"].lstrip("@"))
     who = f"**{name}** ({handle})" if name else f"**{handle}**"
-    when = (post["created_at"] or "")[11:16]
+    when = local_time(post["created_at"], zone, day)
     stamp = link(post["url"], when or "link")
     flags = [k for k in ("spam", "hidden", "edited") if post["flags"].get(k)]
     extra = f" _{', '.join(flags)}_" if flags else ""
     return f"{'  ' * depth}- {who} {stamp}{extra}: {escape(post['text'])}"
 
 
-def _walk(uri: str, children: dict[str | None, list[dict[str, Any]]], depth: int) -> Iterator[str]:
+def _walk(
+    uri: str,
+    children: dict[str | None, list[dict[str, Any]]],
+    depth: int,
+    zone: tzinfo,
+    day: date | None,
+) -> Iterator[str]:
     stack = [(post, depth) for post in reversed(children.get(uri, []))]
     while stack:
         post, level = stack.pop()
-        yield _line(post, level)
+        yield _line(post, level, zone, day)
         stack.extend((child, level + 1) for child in reversed(children.get(post["uri"], [])))
 
 
@@ -58,10 +85,15 @@ def to_markdown(document: dict[str, Any]) -> str:
     present = {post["uri"] for post in posts}
     roots = [p for p in posts if p["parent_uri"] is None or p["parent_uri"] not in present]
     title = escape(f"#{event['hashtag']}: {event['title']}")
+    zone = zone_of(event.get("timezone"))
+    start = datetime.fromisoformat(event["start"]).astimezone(zone) if event["start"] else None
+    day = start.date() if start else None
+    when = f"{start:%Y-%m-%d %H:%M %Z}" if start else ""
+    where = ", ".join(event["networks"])
     out = [
         f"# {title}",
         "",
-        f"{escape(event['start'] or '')} · {escape(', '.join(event['networks']))}",
+        escape(f"{when} · {where} · times in {getattr(zone, 'key', 'UTC')}"),
     ]
     sections: dict[str | None, list[dict[str, Any]]] = {}
     for root in roots:
@@ -69,23 +101,26 @@ def to_markdown(document: dict[str, Any]) -> str:
     labels = [q["label"] for q in document["questions"]]
     for question in document["questions"]:
         out += ["", f"## {escape(question['label'])}: {escape(question['text'])}", ""]
-        out += _section(sections.get(question["label"], []), children)
+        out += _section(sections.get(question["label"], []), children, zone, day)
     extra = [label for label in sections if label not in labels]
     for label in sorted(extra, key=lambda x: (x is None, x or "")):
         out += ["", f"## {escape(label) if label else 'Other posts'}", ""]
-        out += _section(sections[label], children)
+        out += _section(sections[label], children, zone, day)
     return "\n".join(out).rstrip() + "\n"
 
 
 def _section(
-    roots: list[dict[str, Any]], children: dict[str | None, list[dict[str, Any]]]
+    roots: list[dict[str, Any]],
+    children: dict[str | None, list[dict[str, Any]]],
+    zone: tzinfo,
+    day: date | None,
 ) -> list[str]:
     if not roots:
         return ["_No answers collected._"]
     lines: list[str] = []
     for root in roots:
-        lines.append(_line(root, 0))
-        lines.extend(_walk(root["uri"], children, 1))
+        lines.append(_line(root, 0, zone, day))
+        lines.extend(_walk(root["uri"], children, 1, zone, day))
     return lines
 
 

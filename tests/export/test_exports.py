@@ -187,3 +187,43 @@ def test_markdown_escape_is_reversible_and_has_no_markup(text: str) -> None:
     assert re.findall(r"<(?!br>)", escaped) == []
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     assert unescape(escaped) == " ".join(lines) or any("<br>" in line for line in lines)
+
+
+def _one_answer_document(timezone: str, *stamps: str) -> dict:
+    event = {
+        "hashtag": "sm35",
+        "title": "T",
+        "start": "2030-12-03T17:00:00Z",
+        "end": "2030-12-03T18:00:00Z",
+        "timezone": timezone,
+        "networks": ["bluesky"],
+    }
+    posts = [
+        {
+            "uri": f"at://did:plc:a/app.bsky.feed.post/{index}",
+            "url": f"https://bsky.app/profile/a.test/post/{index}",
+            "author": {"handle": "a.test", "display_name": "A"},
+            "created_at": stamp,
+            "text": "A1 yes",
+            "question": "Q1",
+            "parent_uri": None,
+            "is_question": False,
+            "flags": {},
+        }
+        for index, stamp in enumerate(stamps)
+    ]
+    return {"event": event, "questions": [{"label": "Q1", "text": "Why?"}], "posts": posts}
+
+
+def test_markdown_times_are_the_chats_local_time_and_say_so() -> None:
+    doc = _one_answer_document("America/New_York", "2030-12-03T17:03:00Z", "2030-12-04T14:15:00Z")
+    markdown = to_markdown(doc)
+    header = markdown.splitlines()[2]
+    assert "2030\\-12\\-03 12:00 EST" in header and "times in America/New\\_York" in header
+    assert "[12:03](https://bsky.app/profile/a.test/post/0)" in markdown
+    assert "[2030-12-04 09:15](https://bsky.app/profile/a.test/post/1)" in markdown  # next day
+
+
+def test_markdown_falls_back_to_utc_for_an_unknown_zone() -> None:
+    markdown = to_markdown(_one_answer_document("Mars/Olympus", "2030-12-03T17:03:00Z"))
+    assert "times in UTC" in markdown and "[17:03](" in markdown
