@@ -160,6 +160,10 @@ def _run(options: DemoOptions, sandbox: Sandbox, say: Callable[[str], None]) -> 
     recap = recap_event(str(event_id), database_url=url, out_dir=out)
     say(f"Transcripts: {', '.join(str(path) for path in exports)}")
     say(recap.message())
+    say(
+        f"The demo's database is {database}: look around with e.g. "
+        f"chatbot status {event_id} --database-url {url}"
+    )
     return DemoResult(recap, exports, database, posts)
 
 

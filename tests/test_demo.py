@@ -7,7 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from chatbot.cli import cli
 from chatbot.demo import DemoOptions, run_demo
 from tests.recap.htmltree import parse
 
@@ -29,7 +31,12 @@ def test_demo_writes_exports_and_a_recap(tmp_path: Path) -> None:
     assert result.database == tmp_path / "sm35.db"
     posted = [line for line in lines if "  posted" in line]
     assert [line.split()[2] for line in posted] == ["welcome", "Q1", "Q2", "Q3", "wrapup"]
-    assert lines[-1] == result.recap.message()
+    assert lines[-2] == result.recap.message()
+    # The last line says where the database is, with a command that works on it.
+    command = lines[-1].split("e.g. ", 1)[1].split()
+    assert command[0] == "chatbot" and str(result.database) in lines[-1]
+    shown = CliRunner().invoke(cli, command[1:])
+    assert shown.exit_code == 0 and "Q3" in shown.output, shown.output
     root, errors = parse(result.recap.path.read_text(encoding="utf-8"))
     assert errors == []
     sections = [h.text() for h in root.iter("h3")]
