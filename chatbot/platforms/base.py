@@ -9,7 +9,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from chatbot.errors import UsageError
 
-# Author flags that mean "do not publish me" (see normalise.py for where each comes from).
+# Author flags that mean "do not publish me" (bluesky_json.py and mastodon_json.py
+# say where each comes from).
 # Mastodon's `indexable: false` ("unindexable") counts too: the account has not agreed to
 # its posts being searchable, and a published transcript is a searchable copy. Many
 # Mastodon accounts never switch it on, so organizers who want the conversation's shape
