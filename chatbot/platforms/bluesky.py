@@ -9,7 +9,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import httpx
 from atproto import Client, Request, Session, SessionEvent
 from atproto_client import exceptions as atx
 from atproto_client.models.dot_dict import DotDict
@@ -29,6 +28,13 @@ from chatbot.platforms.base import (
     RemoteRef,
     Thread,
     too_long,
+)
+from chatbot.platforms.bluesky_errors import (
+    CLIENT_ERRORS,
+    STALE_SESSION,
+    error_name,
+    server_trouble,
+    translate,
 )
 from chatbot.platforms.facets import build_facets
 from chatbot.platforms.keys import record_key
@@ -51,57 +57,6 @@ POST = "app.bsky.feed.post"
 THREADGATE = "app.bsky.feed.threadgate"
 DEFAULT_SERVICE = "https://bsky.social"
 DEFAULT_WEB = BLUESKY_WEB  # where links to posts and profiles point
-_AUTH_ERRORS = {"AuthenticationRequired", "InvalidToken", "ExpiredToken", "AccountTakedown"}
-_STALE_SESSION = {"ExpiredToken", "InvalidToken"}
-_NOT_FOUND = {"NotFound", "RecordNotFound", "RepoNotFound", "ActorNotFound"}
-# atproto wraps httpx's timeouts and network errors, but not e.g. a connection closed
-# before any answer (RemoteProtocolError): catch the whole transport family.
-_CLIENT_ERRORS = (atx.AtProtocolError, httpx.TransportError)
-
-
-def translate(error: Exception) -> PlatformError:
-    """Turn an ``atproto`` exception into one of ours (never raises)."""
-    if isinstance(error, PlatformError):
-        return error
-    if isinstance(error, atx.LoginRequiredError):
-        return AuthError(f"Bluesky: not logged in ({error})", network=NETWORK)
-    if isinstance(error, atx.RateLimitExceededError):
-        retry_at = error.reset_at
-        if retry_at is None and error.retry_after is not None:
-            retry_at = datetime.fromtimestamp(
-                datetime.now(UTC).timestamp() + error.retry_after, UTC
-            )
-        return RateLimitedError(
-            f"Bluesky: rate limited ({error})", network=NETWORK, retry_at=retry_at
-        )
-    if isinstance(error, atx.NetworkError | httpx.TransportError):  # also 409/413/502
-        return TransientError(
-            f"Bluesky: network error ({error or type(error).__name__})", network=NETWORK
-        )
-    if isinstance(error, atx.RequestErrorBase):
-        status = error.response.status_code if error.response is not None else 0
-        name = _error_name(error)
-        if isinstance(error, atx.UnauthorizedError) or name in _AUTH_ERRORS:
-            return AuthError(f"Bluesky: credentials refused ({error})", network=NETWORK)
-        if name in _NOT_FOUND or status == 404:
-            return NotFoundError(f"Bluesky: not found ({error})", network=NETWORK)
-        if status >= 500 or status == 0:
-            return TransientError(f"Bluesky: server error ({error})", network=NETWORK)
-        return PlatformError(f"Bluesky: request refused ({error})", network=NETWORK)
-    return PlatformError(f"Bluesky: {type(error).__name__}: {error}", network=NETWORK)
-
-
-def _error_name(error: atx.RequestErrorBase) -> str:
-    content = error.response.content if error.response is not None else None
-    return str(getattr(content, "error", "") or "")
-
-
-def _server_trouble(error: Exception) -> bool:
-    """A failure that says nothing about our credentials (5xx, 429, transport)."""
-    if isinstance(error, atx.NetworkError | atx.RateLimitExceededError | httpx.TransportError):
-        return True
-    response = getattr(error, "response", None)
-    return response is not None and response.status_code >= 500
 
 
 def has_tag(post: NormalisedPost, tag: str) -> bool:
@@ -174,7 +129,7 @@ class BlueskyPlatform:
                         client.login(session_string=cached, fetch_bsky_profile=False)
                         client.com.atproto.server.get_session()  # is the cached session alive?
                     except (atx.AtProtocolError, ValueError) as error:  # expired, revoked, garbled?
-                        if _server_trouble(error):
+                        if server_trouble(error):
                             raise  # not a reason to drop the session
                         log.info("Bluesky: cached session refused; logging in again")
                         self.sessions.clear()
@@ -182,7 +137,7 @@ class BlueskyPlatform:
                         cached = None
                 if not cached:
                     client.login(self.handle, self._reveal(), fetch_bsky_profile=False)
-            except _CLIENT_ERRORS as error:
+            except CLIENT_ERRORS as error:
                 raise translate(error) from None
             self._client = client
             return client
@@ -205,9 +160,9 @@ class BlueskyPlatform:
             client = self.client()
             try:
                 return action(client)
-            except _CLIENT_ERRORS as error:
+            except CLIENT_ERRORS as error:
                 stale = (
-                    isinstance(error, atx.RequestErrorBase) and _error_name(error) in _STALE_SESSION
+                    isinstance(error, atx.RequestErrorBase) and error_name(error) in STALE_SESSION
                 )
                 if not stale:
                     raise translate(error) from None

@@ -9,11 +9,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from atproto import Client
+from atproto_client import exceptions as atx
 from atproto_client.models.dot_dict import DotDict
 
-from chatbot.errors import AuthError, RateLimitedError, TransientError, UsageError
+from chatbot.errors import (
+    AuthError,
+    NotFoundError,
+    PlatformError,
+    RateLimitedError,
+    TransientError,
+    UsageError,
+)
 from chatbot.platforms.base import iter_hashtag_pages, iter_hashtag_posts
 from chatbot.platforms.bluesky import DEFAULT_WEB, POST, BlueskyPlatform
+from chatbot.platforms.bluesky_errors import translate
 from chatbot.platforms.facets import facet_slices
 from chatbot.platforms.keys import is_valid_tid, post_key, record_key
 from chatbot.sandbox.clock import ManualClock
@@ -287,3 +296,17 @@ def test_links_use_bsky_app_unless_another_web_base_is_given(bsky):
     }
     assert bot.thread(ref).anchor.url == ref.url
     assert bot.account().url == "http://web.example/profile/bot.test"
+
+
+def test_an_actor_the_appview_has_not_indexed_is_not_found(bsky):
+    # The AppView answers 400 InvalidRequest "Profile not found" for an account it
+    # hasn't indexed yet (a fresh one, on the reference network): not a refusal.
+    client = reader(bsky)
+    with pytest.raises(atx.BadRequestError) as caught:
+        client.app.bsky.actor.get_profile({"actor": "nobody-here.test"})
+    assert isinstance(translate(caught.value), NotFoundError)
+    # Any other 400 stays a refused request.
+    params = DotDict({"uri": f"at://{client.me.did}/{POST}/x", "depth": 5000})
+    with pytest.raises(atx.BadRequestError) as refused:
+        client.invoke_query("app.bsky.feed.getPostThread", params=params)
+    assert type(translate(refused.value)) is PlatformError
