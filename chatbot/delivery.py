@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from chatbot.errors import AuthError, ChatbotError, NotFoundError
-from chatbot.models import Event, PostDelivery, ScheduledPost
+from chatbot.models import LIVE_EVENT_STATES, Event, PostDelivery, ScheduledPost
 from chatbot.platforms.base import RemoteRef
 from chatbot.platforms.keys import post_key
 
 FINAL_STATES = ("posted", "failed", "skipped")
 OPEN_STATES = ("pending", "posting")
-ACTIVE_EVENT_STATES = ("scheduled", "running", "paused")
+ACTIVE_EVENT_STATES = LIVE_EVENT_STATES
 LAYOUTS = ("standalone", "thread")
 RATE_LIMITED = "rate limited: "
 # Mastodon remembers an Idempotency-Key for about an hour; past that a re-send of a

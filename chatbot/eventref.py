@@ -39,11 +39,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from chatbot.errors import UsageError
-from chatbot.models import Event, hashtag_key
+from chatbot.models import LIVE_EVENT_STATES, Event, hashtag_key
 
 Purpose = Literal["act", "record"]
 PURPOSES: tuple[Purpose, ...] = ("act", "record")
-LIVE_STATES = ("scheduled", "running", "paused")
+LIVE_STATES = LIVE_EVENT_STATES
 RUNNING_STATES = ("running", "paused")
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 STORES = "`chatbot load FILE` (or `chatbot import FILE`) stores one"

@@ -19,6 +19,7 @@ from chatbot import db
 from chatbot.config import resolve_settings
 from chatbot.errors import ConfigError, EventConflictError, UsageError
 from chatbot.models import (
+    LIVE_EVENT_STATES,
     LOCKED_DELIVERY_STATES,
     Event,
     PostDelivery,
@@ -328,7 +329,7 @@ def _other_events(session: Session, event: Event) -> list[str]:
             Event.hashtag_key == event.hashtag_key,
             Event.source_path == event.source_path,
             Event.id != event.id,
-            col(Event.state).in_(("scheduled", "running", "paused")),
+            col(Event.state).in_(LIVE_EVENT_STATES),
         )
     ).all()
     return [

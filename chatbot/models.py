@@ -10,6 +10,8 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Relationship, SQLModel
 
 EVENT_STATES: tuple[str, ...] = ("scheduled", "running", "paused", "finished", "cancelled")
+# An event with posts still to send (or sending): the runner and the controls act on these.
+LIVE_EVENT_STATES: tuple[str, ...] = ("scheduled", "running", "paused")
 POST_KINDS: tuple[str, ...] = ("welcome", "question", "reminder", "wrapup")
 DELIVERY_STATES: tuple[str, ...] = ("pending", "posting", "posted", "failed", "skipped")
 # A delivery in one of these states may have reached the network: never rewrite it.

@@ -24,7 +24,7 @@ from chatbot.delivery import (
     failure_message,
 )
 from chatbot.errors import ChatbotError, RateLimitedError, TransientError
-from chatbot.models import Event, PostDelivery, ScheduledPost
+from chatbot.models import LIVE_EVENT_STATES, Event, PostDelivery, ScheduledPost
 from chatbot.platforms.base import RemoteRef
 from chatbot.questionfile.timing import format_duration
 from chatbot.retry import RetryPolicy, describe_wait
@@ -181,7 +181,7 @@ def finish_if_done(session: Session, event_id: int, now: datetime) -> bool:
     ).one()
     if open_count:
         return False
-    if event is not None and event.state in ("scheduled", "running", "paused"):
+    if event is not None and event.state in LIVE_EVENT_STATES:
         event.state = "finished"
         event.updated_at = now
         session.add(event)
