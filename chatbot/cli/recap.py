@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from chatbot.cli import cli
-from chatbot.cli.options import database_url_option, json_option
+from chatbot.cli.options import clock_option, database_url_option, json_option, make_clock
 from chatbot.recap.publish import DEFAULT_OUT, recap_event, write_archive
 from chatbot.recap.render import DEFAULT_SPLIT_AT
 
@@ -44,6 +44,7 @@ _templates = click.option(
     help="Past N posts, each question's answers get a page of their own.",
 )
 @_templates
+@clock_option
 @database_url_option
 @json_option
 def recap_command(
@@ -52,6 +53,7 @@ def recap_command(
     transcript: Path | None,
     split_at: int,
     templates: Path | None,
+    clock: str,
     database_url: str,
     as_json: bool,
 ) -> None:
@@ -74,6 +76,7 @@ def recap_command(
         out_dir=out_dir,
         templates=templates,
         split_at=split_at,
+        now=make_clock(clock).now(),
     )
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))

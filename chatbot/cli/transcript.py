@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from chatbot.cli import cli
-from chatbot.cli.options import database_url_option, json_option
+from chatbot.cli.options import clock_option, database_url_option, json_option, make_clock
 
 FORMAT_CHOICES = ("json", "jsonl", "md", "csv")
 
@@ -31,6 +31,7 @@ FORMAT_CHOICES = ("json", "jsonl", "md", "csv")
     "--review", is_flag=True,
     help="Keep spam and moderator-hidden posts, flagged, for review (not for publishing).",
 )  # fmt: skip
+@clock_option
 @database_url_option
 @json_option
 def transcript_command(
@@ -39,6 +40,7 @@ def transcript_command(
     out_dir: Path | None,
     anonymise_opted_out: bool,
     review: bool,
+    clock: str,
     database_url: str,
     as_json: bool,
 ) -> None:
@@ -65,6 +67,7 @@ def transcript_command(
         out_dir=out_dir,
         base=str(resolve_settings()["transcripts_dir"]),
         options=ExportOptions(anonymise_opted_out=anonymise_opted_out, review=review),
+        now=make_clock(clock).now(),
     )
     if as_json:
         click.echo(json.dumps({"files": [str(path) for path in written]}, indent=2))
@@ -82,6 +85,7 @@ def transcript_command(
     "--no-threadgate", is_flag=True,
     help="Don't also hide it under the bot's own Bluesky post (threadgate).",
 )  # fmt: skip
+@clock_option
 @database_url_option
 @json_option
 def hide_command(
@@ -90,6 +94,7 @@ def hide_command(
     reason: str,
     by_request: bool,
     no_threadgate: bool,
+    clock: str,
     database_url: str,
     as_json: bool,
 ) -> None:
@@ -120,6 +125,7 @@ def hide_command(
         reason,
         by_request=by_request,
         connect=None if no_threadgate else connector,
+        now=make_clock(clock).now(),
     )
     if as_json:
         click.echo(json.dumps(report.__dict__, indent=2))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Engine, or_, select
 
@@ -36,6 +37,7 @@ def hide_post(
     *,
     by_request: bool = False,
     connect: Callable[[str], Platform] | None = None,
+    now: datetime | None = None,
 ) -> HideReport:
     """Hide the post ``target`` (its URL, URI or id) of an event from every export.
 
@@ -48,7 +50,7 @@ def hide_post(
         raise UsageError("give a reason with --reason: hidden posts keep one")
     stored = f"{BY_REQUEST} {reason}" if by_request else reason
     with session_scope(engine) as session:
-        event = resolve_event(session, event_name, purpose="record", now=utcnow())
+        event = resolve_event(session, event_name, purpose="record", now=now or utcnow())
         wanted = target.strip()
         query = select(Post).where(
             Post.event_id == event.id,  # type: ignore[arg-type]

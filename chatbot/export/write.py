@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -57,9 +58,13 @@ def write_exports(
     out_dir: Path | None = None,
     base: str | Path = "transcripts",
     options: ExportOptions | None = None,
+    now: datetime | None = None,
 ) -> list[Path]:
-    """Build ``event_name``'s transcript once and write it in each format; returns the files."""
-    now = utcnow()
+    """Build ``event_name``'s transcript once and write it in each format; returns the files.
+
+    ``now`` (default: the system clock) is when "the chat running now" is judged.
+    """
+    now = now or utcnow()
     with session_scope(engine) as session:
         event = resolve_event(session, event_name, purpose="record", now=now)
         # Flags may be stale if nothing has collected since a change (an import, a hide).

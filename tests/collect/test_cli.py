@@ -56,3 +56,32 @@ def test_hide_and_collect_refuse_bad_input_cleanly(engine: Engine) -> None:
         engine, "collect", "sm35", "--since", "2030-12-03T18:00Z", "--until", "2030-12-03T17:00Z"
     )
     assert (code, output) == (2, "Error: --since must be before --until\n")
+
+
+def test_transcript_judges_the_chat_running_now_by_its_clock(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # Two chats of one hashtag a week apart (2030-12-03 and 2030-12-10). By the
+    # system clock (years before) neither has started, so the next one: the first.
+    # A sandbox clock inside the second chat picks the second.
+    from datetime import timedelta
+
+    from chatbot.loading import load_event
+    from chatbot.sandbox.clock import AcceleratedClock
+    from tests.export.util import START
+    from tests.factories import make_plan
+
+    stored_chat(engine, [post(1, "A1 hello #sm35")])
+    later = make_plan(start=START + timedelta(days=7), questions=["Later?"])
+    load_event(engine, later, source_path="questions/sm35-later.md")
+    inside = AcceleratedClock.starting_now(1.0, START + timedelta(days=7, minutes=5)).describe()
+
+    code, output = run(engine, "transcript", "sm35", "--format", "json", "--out", str(tmp_path))
+    assert code == 0, output
+    first = (tmp_path / "transcript.json").read_text()
+    assert '"start": "2030-12-03T17:00:00Z"' in first
+    code, output = run(
+        engine, "transcript", "sm35", "--clock", inside, "--format", "json", "--out", str(tmp_path)
+    )
+    assert code == 0, output
+    assert '"start": "2030-12-10T17:00:00Z"' in (tmp_path / "transcript.json").read_text()
