@@ -6,6 +6,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from chatbot.errors import UsageError
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig, plan_crowd
 
 LEAD = timedelta(minutes=1)  # with --questions, the clock starts this long before the chat
+TRUTH_EVERY = 5.0  # real seconds between writes of --truth while the crowd runs
 
 
 @cli.group(context_settings=CONTEXT_SETTINGS)
@@ -78,7 +80,8 @@ _rate = click.option(
 @_rate
 @click.option(
     "--truth", "truth_path", type=click.Path(dir_okay=False, writable=True),
-    help="With --questions: write the crowd's ground truth (JSON) here on exit.",
+    help="With --questions: write the crowd's ground truth (JSON) here, every few seconds "
+    "while it runs and once more on exit.",
 )  # fmt: skip
 def serve(
     seed: int,
@@ -147,8 +150,11 @@ def serve(
         click.echo(json.dumps(box.credentials()))
         sys.stdout.flush()
         click.echo("Sandbox running; press Ctrl-C to stop.", err=True)
+        written = time.monotonic()
         while not stop.wait(0.2):
-            pass
+            if driver is not None and truth_path and time.monotonic() - written >= TRUTH_EVERY:
+                driver.write_truth(truth_path)  # so far: a kill -9 still leaves it
+                written = time.monotonic()
         if driver is not None and truth_path:
             driver.stop()
             click.echo(f"Ground truth: {driver.write_truth(truth_path)}", err=True)

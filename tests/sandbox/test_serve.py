@@ -103,6 +103,11 @@ def test_serve_with_a_crowd_writes_the_truth(tmp_path):
                 break
             deadline.wait(0.1)
         assert statuses, "the crowd posts with the chat's hashtag"
+        for _ in range(100):  # written every few seconds while it runs, not only on exit
+            if truth.exists():
+                break
+            deadline.wait(0.1)
+        assert json.loads(truth.read_text())["hashtag"] == "test1"
     finally:
         code, _, err = _stop(process)
     assert code == 0, err

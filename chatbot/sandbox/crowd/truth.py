@@ -113,7 +113,10 @@ class GroundTruth:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
-        path.write_text(text + "\n", encoding="utf-8")
+        # Whole or not at all: a reader (or a kill) never sees half a file.
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(text + "\n", encoding="utf-8")
+        partial.replace(path)
         return path
 
 
