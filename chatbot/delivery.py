@@ -140,9 +140,11 @@ def failure_message(error: ChatbotError, claim: Claim, gave_up: bool) -> str:
     if isinstance(error, NotFoundError):
         return f"failed: {error}; the post it replies to may have been deleted"
     if gave_up:
+        waits = claim.rate_limited
+        also = f" (and {waits} rate-limited {'wait' if waits == 1 else 'waits'})" if waits else ""
         return (
-            f"failed after {claim.attempts} tries: {error}; it may have reached the network: "
-            "check the account before posting it by hand"
+            f"failed after {claim.attempts} tries{also}: {error}; it may have reached the "
+            "network: check the account before posting it by hand"
         )
     return f"failed: {error}"
 

@@ -92,7 +92,7 @@ def test_rate_limits_beyond_the_give_up_limit_do_not_make_a_network_error_final(
         outcomes.append(outbox.fail(engine, claimed, TransientError("503"), now=now, policy=POLICY))
         now += timedelta(minutes=5)
     assert [o.state for o in outcomes] == ["retry", "failed"]
-    assert outcomes[-1].message.startswith("failed after 3 tries: 503")
+    assert outcomes[-1].message.startswith("failed after 3 tries (and 7 rate-limited waits): 503")
     assert (row(engine, claimed.delivery_id).attempts, claimed.rate_limited) == (3, 7)
 
 
