@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 
 from chatbot import db
 from chatbot.errors import UsageError
-from chatbot.eventref import LIVE_STATES, resolve_event
+from chatbot.eventref import resolve_event
 from chatbot.eventstatus import EventStatus, PostStatus, local_time, posts_of, status
-from chatbot.models import Event, PostDelivery, ScheduledPost
+from chatbot.models import LIVE_EVENT_STATES, Event, PostDelivery, ScheduledPost
 from chatbot.outbox import FINAL_STATES, LAYOUTS, finish_if_done, lock_event, with_recap
 from chatbot.questionfile.timing import MAX_DURATION, format_duration, parse_duration
 from chatbot.textlength import (
@@ -62,7 +62,7 @@ def _lock(session: Session, event: Event) -> None:
 
 
 def _live(event: Event, action: str) -> None:
-    if event.state not in LIVE_STATES:
+    if event.state not in LIVE_EVENT_STATES:
         raise UsageError(
             f"#{event.hashtag} (event {event.id}) is {event.state}; there is nothing left to "
             f"{action}. Load the file with another --start to run it again"
@@ -292,7 +292,7 @@ def live_event_ids(engine: Engine) -> list[int]:
     with db.session_scope(engine) as session:
         return [
             e.id
-            for e in session.exec(select(Event).where(col(Event.state).in_(LIVE_STATES)))
+            for e in session.exec(select(Event).where(col(Event.state).in_(LIVE_EVENT_STATES)))
             if e.id is not None
         ]
 

@@ -6,13 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from chatbot.errors import AuthError, ChatbotError, NotFoundError
-from chatbot.models import LIVE_EVENT_STATES, Event, PostDelivery, ScheduledPost
+from chatbot.models import Event, PostDelivery, ScheduledPost
 from chatbot.platforms.base import RemoteRef
 from chatbot.platforms.keys import post_key
 
 FINAL_STATES = ("posted", "failed", "skipped")
 OPEN_STATES = ("pending", "posting")
-ACTIVE_EVENT_STATES = LIVE_EVENT_STATES
 LAYOUTS = ("standalone", "thread")
 RATE_LIMITED = "rate limited: "
 # Mastodon remembers an Idempotency-Key for about an hour; past that a re-send of a
@@ -150,7 +149,6 @@ def failure_message(error: ChatbotError, claim: Claim, gave_up: bool) -> str:
 
 
 __all__ = [
-    "ACTIVE_EVENT_STATES",
     "FINAL_STATES",
     "IDEMPOTENCY_WINDOWS",
     "LAYOUTS",

@@ -43,7 +43,6 @@ from chatbot.models import LIVE_EVENT_STATES, Event, hashtag_key
 
 Purpose = Literal["act", "record"]
 PURPOSES: tuple[Purpose, ...] = ("act", "record")
-LIVE_STATES = LIVE_EVENT_STATES
 RUNNING_STATES = ("running", "paused")
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 STORES = "`chatbot load FILE` (or `chatbot import FILE`) stores one"
@@ -92,7 +91,7 @@ def choose_event(events: Sequence[Event], *, purpose: Purpose, now: datetime) ->
     """Of one hashtag's ``events`` (not empty), the one ``purpose`` means at ``now``."""
     ordered = sorted(events, key=lambda e: e.start_at)
     if purpose == "act":
-        live = [e for e in ordered if e.state in LIVE_STATES]
+        live = [e for e in ordered if e.state in LIVE_EVENT_STATES]
         return live[0] if live else ordered[-1]
     running = [e for e in ordered if e.state in RUNNING_STATES or e.start_at <= now <= e.end_at]
     if running:
@@ -158,7 +157,6 @@ def _shown(text: str) -> str:
 
 
 __all__ = [
-    "LIVE_STATES",
     "PURPOSES",
     "Purpose",
     "choose_event",

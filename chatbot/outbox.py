@@ -28,7 +28,6 @@ from sqlmodel import Session, col, select
 
 from chatbot import db
 from chatbot.delivery import (
-    ACTIVE_EVENT_STATES,
     FINAL_STATES,
     LAYOUTS,
     OPEN_STATES,
@@ -42,7 +41,7 @@ from chatbot.delivery import (
     may_have_landed,
     with_recap,
 )
-from chatbot.models import Event, PostDelivery, ScheduledPost
+from chatbot.models import LIVE_EVENT_STATES, Event, PostDelivery, ScheduledPost
 from chatbot.outcomes import close_post, complete, fail, finish_if_done, lock_event, release
 from chatbot.platforms.base import RemoteRef
 
@@ -58,7 +57,7 @@ def _heads(
         .where(
             PostDelivery.network == network,
             col(PostDelivery.state).in_(OPEN_STATES),
-            col(Event.state).in_(ACTIVE_EVENT_STATES),
+            col(Event.state).in_(LIVE_EVENT_STATES),
             col(Event.paused).is_(False),
         )
         .order_by(col(PostDelivery.event_id), col(ScheduledPost.position))
@@ -143,7 +142,7 @@ def _take(
     """In one transaction: lock the event, then claim or close its head on ``network``."""
     with db.session_scope(engine) as session:
         event = lock_event(session, event_id)
-        if event is None or event.state not in ACTIVE_EVENT_STATES or event.paused:
+        if event is None or event.state not in LIVE_EVENT_STATES or event.paused:
             return None
         # Read again under the event lock: a reload or a control may have just changed it.
         heads = _heads(session, network, (event_id,))
@@ -262,7 +261,7 @@ def open_deliveries(
         if event_ids is not None:
             query = query.where(col(PostDelivery.event_id).in_(event_ids))
         else:
-            query = query.where(col(Event.state).in_(ACTIVE_EVENT_STATES))
+            query = query.where(col(Event.state).in_(LIVE_EVENT_STATES))
         return [tuple(row) for row in session.exec(query)]  # type: ignore[misc]
 
 
