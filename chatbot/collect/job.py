@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -49,8 +49,8 @@ class CollectionJob:
         self.say = say
         self.collectors: dict[int, Collector] = {}
 
-    def due_events(self) -> list[tuple[int, list[str]]]:
-        """(event id, networks) of every event whose collection window is open now."""
+    def due_events(self) -> list[tuple[int, str, list[str], datetime]]:
+        """(id, hashtag, networks, window end) of every event whose window is open now."""
         now = self.clock.now()
         query = select(Event).where(
             col(Event.state) != "cancelled",
@@ -60,11 +60,15 @@ class CollectionJob:
         if self.event_ids is not None:
             query = query.where(col(Event.id).in_(self.event_ids))
         with db.session_scope(self.engine) as session:
-            return [(e.id, list(e.networks)) for e in session.exec(query) if e.id is not None]
+            return [
+                (e.id, e.hashtag, list(e.networks), e.collect_until)
+                for e in session.exec(query)
+                if e.id is not None
+            ]
 
     def __call__(self) -> None:
         now = self.clock.now()
-        for event_id, networks in self.due_events():
+        for event_id, _, networks, _ in self.due_events():
             collector = self.collectors.get(event_id)
             if collector is None:
                 platforms = {network: self.platform_for(network) for network in networks}
@@ -87,18 +91,11 @@ class CollectionJob:
         window (or the window closed more than :data:`GRACE` ago, when a
         network kept failing: ``chatbot collect`` can finish it later).
         """
-        now = self.clock.now()
-        left = []
-        for event_id, _ in self.due_events():
-            collector = self.collectors.get(event_id)
-            if collector is not None and collector.done:
-                continue
-            with db.session_scope(self.engine) as session:
-                event = session.get(Event, event_id)
-                if event is None or event.collect_until + GRACE < now:
-                    continue
-                until = event.collect_until.astimezone(UTC)
-                left.append(f"#{event.hashtag} until {until:%H:%M} UTC")
+        left = [
+            f"#{hashtag} until {until.astimezone(UTC):%H:%M} UTC"
+            for event_id, hashtag, _, until in self.due_events()
+            if not (event_id in self.collectors and self.collectors[event_id].done)
+        ]
         return "collecting " + ", ".join(left) if left else None
 
     def close(self) -> None:
