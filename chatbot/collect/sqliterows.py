@@ -91,7 +91,7 @@ def sqlite_post_values(
         sqlite_time(edited) if edited is not None else None,
         post.opted_out,
         post.visibility or "public",
-        _sqlite_json(raw),
+        jsontext.dumps(raw),
         stamp,
         stamp,
     )
@@ -117,24 +117,17 @@ def sqlite_time(value: datetime | None) -> str | None:
     return text
 
 
-_json_encode = jsontext.dumps
-
-
-def _sqlite_json(value: Any) -> str:
-    return _json_encode(value)
-
-
 _tags_json: dict[tuple[str, ...], str] = {}  # a chat's posts carry the same few tag lists
 
 
 def _sqlite_tags(tags: tuple[str, ...]) -> str:
     if type(tags) is not tuple:
-        return _json_encode(list(tags))
+        return jsontext.dumps(list(tags))
     text = _tags_json.get(tags)
     if text is None:
         if len(_tags_json) >= 4096:
             _tags_json.clear()
-        text = _tags_json[tags] = _json_encode(list(tags))
+        text = _tags_json[tags] = jsontext.dumps(list(tags))
     return text
 
 
@@ -142,7 +135,7 @@ def _converter(column: Any) -> Callable[[Any], Any] | None:
     if isinstance(column.type, UTCDateTime):
         return sqlite_time
     if isinstance(column.type, JSON):
-        return _sqlite_json
+        return jsontext.dumps
     return None
 
 

@@ -188,14 +188,14 @@ def _stored(connection: Connection, network: str, uris: list[str], sqlite: bool)
         row = _Stored(*values)
         if row.edited_at is not None or row.deleted_at is not None:
             row = row._replace(
-                edited_at=_fromsqlite_time(row.edited_at),
-                deleted_at=_fromsqlite_time(row.deleted_at),
+                edited_at=_from_sqlite_time(row.edited_at),
+                deleted_at=_from_sqlite_time(row.deleted_at),
             )
         found[row.uri] = row
     return found
 
 
-def _fromsqlite_time(value: Any) -> datetime | None:
+def _from_sqlite_time(value: Any) -> datetime | None:
     """A ``UTCDateTime`` as SQLite returns it (naive UTC text), aware again."""
     return None if value is None else parse_time(value)
 
