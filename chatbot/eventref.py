@@ -34,12 +34,12 @@ import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from chatbot.errors import UsageError
 from chatbot.models import LIVE_EVENT_STATES, Event, hashtag_key
+from chatbot.zones import zone_or_utc
 
 Purpose = Literal["act", "record"]
 PURPOSES: tuple[Purpose, ...] = ("act", "record")
@@ -102,11 +102,7 @@ def choose_event(events: Sequence[Event], *, purpose: Purpose, now: datetime) ->
 
 def local_day(event: Event) -> date:
     """The day ``event`` starts in its own time zone (UTC if the zone is unknown)."""
-    try:
-        zone = ZoneInfo(event.timezone)
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    return event.start_at.astimezone(zone).date()
+    return event.start_at.astimezone(zone_or_utc(event.timezone)).date()
 
 
 def _by_id(session: Session, text: str) -> Event:

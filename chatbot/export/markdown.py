@@ -5,10 +5,11 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
+
+from chatbot.zones import zone_or_utc
 
 # Characters with a meaning in CommonMark/GFM; escaped with a backslash in post text.
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
@@ -28,14 +29,6 @@ def link(url: str, label: str) -> str:
     if not url or not _SAFE_URL.match(url):
         return label
     return f"[{label}]({quote(url, safe=':/?#=&%@!$,;~+.-_')})"
-
-
-def zone_of(name: str | None) -> tzinfo:
-    """The event's time zone (UTC if unknown): the transcript speaks the chat's local time."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (KeyError, ValueError):
-        return UTC
 
 
 def local_time(stamp: str | None, zone: tzinfo, day: date | None) -> str:
@@ -85,7 +78,7 @@ def to_markdown(document: dict[str, Any]) -> str:
     present = {post["uri"] for post in posts}
     roots = [p for p in posts if p["parent_uri"] is None or p["parent_uri"] not in present]
     title = escape(f"#{event['hashtag']}: {event['title']}")
-    zone = zone_of(event.get("timezone"))
+    zone = zone_or_utc(event.get("timezone"))  # the transcript speaks the chat's local time
     start = datetime.fromisoformat(event["start"]).astimezone(zone) if event["start"] else None
     day = start.date() if start else None
     when = f"{start:%Y-%m-%d %H:%M %Z}" if start else ""
@@ -93,7 +86,7 @@ def to_markdown(document: dict[str, Any]) -> str:
     out = [
         f"# {title}",
         "",
-        escape(f"{when} · {where} · times in {getattr(zone, 'key', 'UTC')}"),
+        escape(f"{when} · {where} · times in {zone.key}"),
     ]
     sections: dict[str | None, list[dict[str, Any]]] = {}
     for root in roots:

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -19,6 +18,7 @@ from chatbot.export.document import ExportOptions, build_document
 from chatbot.export.markdown import to_markdown
 from chatbot.export.tabular import to_csv, to_json, to_jsonl
 from chatbot.models import Event, utcnow
+from chatbot.recap.archive import recap_dirname
 
 FORMATS: dict[str, tuple[str, Any]] = {
     "json": ("transcript.json", to_json),
@@ -30,12 +30,11 @@ CSV_ENCODING = "utf-8-sig"  # with a BOM, so spreadsheets read UTF-8 as UTF-8
 
 
 def default_dir(event: Event, base: str | Path = "transcripts") -> Path:
-    """``<base>/<hashtag>-<YYYY-MM-DD>`` with the date in the event's time zone."""
-    try:
-        day = event.start_at.astimezone(ZoneInfo(event.timezone)).date()
-    except (KeyError, ValueError):
-        day = event.start_at.date()
-    return Path(base) / f"{event.hashtag}-{day.isoformat()}"
+    """``<base>/<hashtag>-<YYYY-MM-DD>`` with the date in the event's time zone.
+
+    The recap's folder has the same name, so a chat's exports and recap land together.
+    """
+    return Path(base) / recap_dirname(event.hashtag, event.start_at, event.timezone)
 
 
 def render(document: dict[str, Any], fmt: str) -> str:

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from markupsafe import Markup
+
+from chatbot.zones import zone_or_utc
 
 from .render import content_security_policy, environment
 
@@ -33,11 +34,7 @@ class ArchiveEvent:
 
     @property
     def local_start(self) -> datetime:
-        try:
-            zone = ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = ZoneInfo("UTC")
-        return self.start.astimezone(zone)
+        return self.start.astimezone(zone_or_utc(self.timezone))
 
 
 @dataclass(slots=True)
@@ -62,13 +59,9 @@ class Series:
 
 def recap_dirname(hashtag: str, start: datetime, timezone: str) -> str:
     """The folder name of a chat's recap: ``<hashtag>-<local date>``, e.g. ``sm35-2027-12-07``."""
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    # As the transcript exports name theirs, so both land in one folder.
+    # The transcript exports use this name too, so both land in one folder.
     safe = "".join(ch for ch in hashtag.lstrip("#") if ch.isalnum() or ch in "-_")
-    return f"{safe or 'chat'}-{start.astimezone(zone).date().isoformat()}"
+    return f"{safe or 'chat'}-{start.astimezone(zone_or_utc(timezone)).date().isoformat()}"
 
 
 def build_series(events: Iterable[ArchiveEvent]) -> list[Series]:

@@ -6,7 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from chatbot.zones import zone_or_utc
 
 from .sanitise import safe_url
 
@@ -42,10 +44,7 @@ class DocEvent:
 
     @property
     def zone(self) -> ZoneInfo:
-        try:
-            return ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            return ZoneInfo("UTC")
+        return zone_or_utc(self.timezone)
 
 
 @dataclass(frozen=True, slots=True)
