@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from chatbot.errors import ConfigError
+from chatbot.platforms.bluesky_uris import BLUESKY_WEB
 
 ENV_BLUESKY_HANDLE = "CHATBOT_BLUESKY_HANDLE"
 ENV_BLUESKY_PASSWORD = "CHATBOT_BLUESKY_PASSWORD"
@@ -22,7 +23,7 @@ ENV_MASTODON_URL = "CHATBOT_MASTODON_URL"
 ENV_MASTODON_TOKEN = "CHATBOT_MASTODON_TOKEN"
 ENV_CONFIG = "CHATBOT_CONFIG"
 DEFAULT_BLUESKY_SERVICE = "https://bsky.social"
-DEFAULT_BLUESKY_WEB = "https://bsky.app"
+DEFAULT_BLUESKY_WEB = BLUESKY_WEB
 MASK = "***"
 # Shorter values are not scrubbed from logs: masking every "tok" in "token" would garble
 # them, and no real app password or access token is that short.

@@ -56,7 +56,7 @@ NETWORK = "bluesky"
 POST = "app.bsky.feed.post"
 THREADGATE = "app.bsky.feed.threadgate"
 DEFAULT_SERVICE = "https://bsky.social"
-DEFAULT_WEB = BLUESKY_WEB  # where links to posts and profiles point
+DEFAULT_WEB = BLUESKY_WEB  # where links to posts and profiles point (bluesky_uris)
 
 
 def has_tag(post: NormalisedPost, tag: str) -> bool:
