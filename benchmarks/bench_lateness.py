@@ -12,14 +12,14 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from chatbot.bot.loading import load_event, prepare_plan
+from chatbot.bot.scheduler import BotService, RunOptions
 from chatbot.credentials import load_credentials
 from chatbot.db import init_db
-from chatbot.loading import load_event, prepare_plan
 from chatbot.models import PostDelivery
 from chatbot.platforms import connect
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig
 from chatbot.sandbox.runner import Sandbox
-from chatbot.scheduler import BotService, RunOptions
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "questions" / "community-archives.md"
 

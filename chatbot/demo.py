@@ -9,18 +9,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from chatbot import db
+from chatbot.bot.loading import load_event, prepare_plan
+from chatbot.bot.scheduler import BotService, RunOptions
 from chatbot.collect import Collector
 from chatbot.credentials import Secret
 from chatbot.errors import UsageError
 from chatbot.export import FORMATS, write_exports
-from chatbot.loading import load_event, prepare_plan
 from chatbot.models import Event
 from chatbot.platforms.base import Platform
 from chatbot.recap.archive import recap_dirname
 from chatbot.recap.publish import RecapResult, recap_event
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig
 from chatbot.sandbox.runner import Sandbox
-from chatbot.scheduler import BotService, RunOptions
 
 __all__ = ["DEFAULT_FILE", "DemoOptions", "DemoResult", "bot_platforms", "run_demo"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.accountcheck import account_mismatch, account_warnings
+from chatbot.bot.accountcheck import account_mismatch, account_warnings
 from chatbot.platforms.base import Identity
 
 BOT = Identity("bluesky", "did:plc:bot", "sm35chat.bsky.social")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from chatbot import controls
+from chatbot.bot import controls
 from chatbot.errors import UsageError
 from chatbot.eventref import resolve_event
 from chatbot.export import write_exports

@@ -10,9 +10,9 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, SQLModel
 from sqlmodel import select as sm_select
 
-from chatbot import loading
+from chatbot.bot import loading
+from chatbot.bot.loading import load_event, post_keys
 from chatbot.errors import ConfigError, EventConflictError, UsageError
-from chatbot.loading import load_event, post_keys
 from chatbot.models import Event, PostDelivery, ScheduledPost
 from tests.factories import START, make_plan
 

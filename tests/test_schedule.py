@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chatbot.bot.schedule import check_compress, parse_start, shift_plan
 from chatbot.errors import UsageError
-from chatbot.schedule import check_compress, parse_start, shift_plan
 from tests.factories import START, make_plan
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

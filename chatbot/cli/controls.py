@@ -39,7 +39,7 @@ def status_command(event: str, database_url: str, as_json: bool) -> None:
     Example:
         chatbot status sm35
     """
-    from chatbot import controls
+    from chatbot.bot import controls
 
     engine = _engine(database_url)
     try:
@@ -62,7 +62,7 @@ def pause_command(event: str, database_url: str, clock: str) -> None:
     Example:
         chatbot pause sm35
     """
-    from chatbot import controls
+    from chatbot.bot import controls
 
     engine = _engine(database_url)
     try:
@@ -86,7 +86,7 @@ def resume_command(event: str, database_url: str, clock: str) -> None:
     Example:
         chatbot resume sm35
     """
-    from chatbot import controls
+    from chatbot.bot import controls
 
     engine = _engine(database_url)
     try:
@@ -112,7 +112,7 @@ def skip_command(event: str, post: str, database_url: str, clock: str) -> None:
     Example:
         chatbot skip sm35 Q3
     """
-    from chatbot import controls
+    from chatbot.bot import controls
 
     engine = _engine(database_url)
     try:
@@ -134,7 +134,7 @@ def delay_command(event: str, duration: str, database_url: str, clock: str) -> N
     Example:
         chatbot delay sm35 5m
     """
-    from chatbot import controls
+    from chatbot.bot import controls
 
     amount = controls.parse_delay(duration)
     engine = _engine(database_url)
@@ -157,7 +157,7 @@ def post_now_command(event: str, post: str, database_url: str, clock: str) -> No
     Example:
         chatbot post-now sm35 Q4
     """
-    from chatbot import controls
+    from chatbot.bot import controls
 
     engine = _engine(database_url)
     try:

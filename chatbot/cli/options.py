@@ -7,9 +7,9 @@ from typing import TypeVar
 
 import click
 
+from chatbot.clock import Clock
 from chatbot.db import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
 from chatbot.errors import UsageError
-from chatbot.sandbox.clock import Clock
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -55,7 +55,7 @@ def clock_option(function: F) -> F:
 
 def make_clock(text: str) -> Clock:
     """The clock a ``--clock`` string names; a bad one is a usage error."""
-    from chatbot.sandbox.clock import clock_from_string
+    from chatbot.clock import clock_from_string
 
     try:
         return clock_from_string(text)

@@ -78,14 +78,14 @@ def run_command(
     Example:
         chatbot run sm35 --layout thread --recap-url https://example.org/sm35
     """
-    from chatbot import controls
+    from chatbot.bot import controls
+    from chatbot.bot.retry import RetryPolicy
+    from chatbot.bot.scheduler import BotService, RunOptions
     from chatbot.config import resolve_settings
     from chatbot.credentials import load_credentials
     from chatbot.db import init_db, session_scope
     from chatbot.eventref import resolve_event
     from chatbot.platforms import connect
-    from chatbot.retry import RetryPolicy
-    from chatbot.scheduler import BotService, RunOptions
 
     settings = resolve_settings()
     limit = (
@@ -168,7 +168,7 @@ def run_command(
 
 def _account_warnings(engine: Any, event_ids: list[int], service: Any) -> list[str]:
     """Warnings for events whose file names another account than the one logged in."""
-    from chatbot.accountcheck import account_warnings
+    from chatbot.bot.accountcheck import account_warnings
     from chatbot.db import session_scope
     from chatbot.errors import PlatformError
     from chatbot.models import Event

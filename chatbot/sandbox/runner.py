@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from chatbot.sandbox.clock import AcceleratedClock, Clock, SystemClock
+from chatbot.clock import AcceleratedClock, Clock, SystemClock
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig, plan_crowd
 from chatbot.sandbox.crowd.driver import CrowdDriver
 from chatbot.sandbox.faults import FaultInjector, FaultSettings

@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from chatbot.sandbox.clock import Clock, SystemClock
+from chatbot.clock import Clock, SystemClock
 from chatbot.sandbox.faults import Fault, FaultInjector
 
 CONTROL_PREFIX = "/_sandbox/"

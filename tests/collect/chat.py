@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
+from chatbot.bot.loading import load_event
 from chatbot.demo import bot_platforms
 from chatbot.errors import PlatformError
-from chatbot.loading import load_event
 from chatbot.models import Event, PostDelivery
 from chatbot.platforms.base import Platform
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig

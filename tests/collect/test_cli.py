@@ -66,8 +66,8 @@ def test_transcript_judges_the_chat_running_now_by_its_clock(
     # A sandbox clock inside the second chat picks the second.
     from datetime import timedelta
 
-    from chatbot.loading import load_event
-    from chatbot.sandbox.clock import AcceleratedClock
+    from chatbot.bot.loading import load_event
+    from chatbot.clock import AcceleratedClock
     from tests.export.util import START
     from tests.factories import make_plan
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
+from chatbot.bot.loading import load_event
 from chatbot.collect import Collector
-from chatbot.loading import load_event
 from chatbot.models import Event, Post
 from chatbot.sandbox.runner import Sandbox
 from tests.collect.chat import bot_platforms

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
+from chatbot.bot.loading import load_event
 from chatbot.collect.participants import upsert_participants
 from chatbot.collect.store import upsert_posts
-from chatbot.loading import load_event
 from chatbot.models import Participant, Post, PostDelivery
 from chatbot.platforms.base import NormalisedPost
 from tests.factories import make_plan

@@ -12,6 +12,7 @@ from atproto import Client
 from atproto_client import exceptions as atx
 from atproto_client.models.dot_dict import DotDict
 
+from chatbot.clock import ManualClock
 from chatbot.errors import (
     AuthError,
     NotFoundError,
@@ -25,7 +26,6 @@ from chatbot.platforms.bluesky import DEFAULT_WEB, POST, BlueskyPlatform
 from chatbot.platforms.bluesky_errors import translate
 from chatbot.platforms.facets import facet_slices
 from chatbot.platforms.keys import is_valid_tid, post_key, record_key
-from chatbot.sandbox.clock import ManualClock
 from tests.platforms.conftest import PASSWORD, clear_faults, set_faults
 
 DUE = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)

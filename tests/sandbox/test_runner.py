@@ -11,7 +11,7 @@ import requests
 from atproto import Client
 from mastodon import Mastodon
 
-from chatbot.sandbox.clock import AcceleratedClock, SystemClock, clock_from_string
+from chatbot.clock import AcceleratedClock, SystemClock, clock_from_string
 from chatbot.sandbox.faults import FaultSettings
 from chatbot.sandbox.runner import Sandbox
 

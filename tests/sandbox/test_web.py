@@ -6,7 +6,7 @@ import httpx
 import pytest
 import requests
 
-from chatbot.sandbox.clock import AcceleratedClock, SystemClock, clock_from_string
+from chatbot.clock import AcceleratedClock, SystemClock, clock_from_string
 from chatbot.sandbox.faults import Fault, FaultInjector, FaultSettings
 from chatbot.sandbox.web import HttpError, SandboxApp, SandboxHTTPServer, json_response
 

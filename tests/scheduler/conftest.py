@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from chatbot.bot.loading import load_event
+from chatbot.bot.retry import RetryPolicy
+from chatbot.bot.scheduler import BotService, RunOptions
+from chatbot.clock import ManualClock
 from chatbot.credentials import Credentials, load_credentials
-from chatbot.loading import load_event
 from chatbot.platforms import connect
 from chatbot.platforms.bluesky import POST
-from chatbot.retry import RetryPolicy
-from chatbot.sandbox.clock import ManualClock
 from chatbot.sandbox.runner import Sandbox
-from chatbot.scheduler import BotService, RunOptions
 from tests.factories import make_plan
 
 ROOT = Path(__file__).resolve().parents[2]

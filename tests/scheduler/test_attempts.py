@@ -8,11 +8,12 @@ import httpx
 from sqlalchemy import inspect, text
 from sqlmodel import Session, select
 
-from chatbot import controls, db, outbox
-from chatbot.delivery import Claim, counts_after
+from chatbot import db
+from chatbot.bot import controls, outbox
+from chatbot.bot.delivery import Claim, counts_after
+from chatbot.bot.retry import RetryPolicy
 from chatbot.errors import RateLimitedError, TransientError
 from chatbot.models import PostDelivery, SchemaVersion
-from chatbot.retry import RetryPolicy
 from tests.scheduler.conftest import load_chat, mastodon_posts
 
 NOW = datetime(2030, 1, 8, 18, 0, tzinfo=UTC)

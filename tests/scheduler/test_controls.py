@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from chatbot import controls, outbox
+from chatbot.bot import controls, outbox
 from chatbot.errors import UsageError
 from chatbot.eventref import resolve_event
 from chatbot.models import Event, PostDelivery, ScheduledPost

@@ -9,8 +9,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
+from chatbot.bot.scheduler import CRASH_AFTER_SEND_ENV
 from chatbot.sandbox.runner import Sandbox
-from chatbot.scheduler import CRASH_AFTER_SEND_ENV
 from tests.scheduler.conftest import (
     Runner,
     bluesky_posts,

@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
-from chatbot import controls, outbox
-from chatbot.loading import load_event
+from chatbot.bot import controls, outbox
+from chatbot.bot.loading import load_event
 from chatbot.models import Event, PostDelivery, ScheduledPost
 from chatbot.platforms.base import RemoteRef
 from tests.factories import make_plan

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from chatbot import outbox
+from chatbot.bot import outbox
+from chatbot.bot.retry import RetryPolicy
 from chatbot.errors import AuthError, RateLimitedError, TransientError
 from chatbot.models import Event, PostDelivery
 from chatbot.platforms.base import RemoteRef
-from chatbot.retry import RetryPolicy
 from tests.scheduler.conftest import load_chat
 
 NOW = datetime(2030, 1, 8, 18, 0, tzinfo=UTC)

@@ -55,7 +55,7 @@ def test_a_chat_posts_every_post_once_in_order_on_both_networks(engine, sandbox,
 def test_thread_layout_replies_under_the_welcome_and_the_wrapup_carries_the_recap(
     engine, sandbox, make_service
 ):
-    from chatbot import controls
+    from chatbot.bot import controls
 
     clock = sandbox.clock
     event_id = load_chat(engine, clock.now() + timedelta(seconds=5), questions=2)
@@ -140,7 +140,7 @@ def test_refused_credentials_fail_fast_and_stop_that_network_only(engine, sandbo
 
 
 def test_a_post_stuck_in_posting_is_sent_again_with_the_same_key(engine, sandbox, make_service):
-    from chatbot import outbox
+    from chatbot.bot import outbox
 
     clock = sandbox.clock
     load_chat(engine, clock.now(), questions=1)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatbot.retry import RetryPolicy, describe_wait
+from chatbot.bot.retry import RetryPolicy, describe_wait
 
 NOW = datetime(2027, 12, 7, 17, 0, tzinfo=UTC)
 policies = st.builds(

@@ -8,7 +8,7 @@ from datetime import timedelta
 from atproto import Client, client_utils
 from sqlmodel import Session, col, select
 
-from chatbot.loading import load_event
+from chatbot.bot.loading import load_event
 from chatbot.models import Event, Post, PostDelivery
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig
 from chatbot.sandbox.runner import Sandbox

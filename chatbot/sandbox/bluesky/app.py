@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from chatbot.clock import Clock
 from chatbot.sandbox.bluesky.auth import ACCESS_SCOPE, TokenIssuer
 from chatbot.sandbox.bluesky.ratelimit import GLOBAL_IP, Policy, RateLimiter, Status
 from chatbot.sandbox.bluesky.records import RecordError
 from chatbot.sandbox.bluesky.search import SearchError
 from chatbot.sandbox.bluesky.store import Account, BlueskyStore, StoreError
-from chatbot.sandbox.clock import Clock
 from chatbot.sandbox.faults import Fault, FaultInjector
 from chatbot.sandbox.web import (
     CONTROL_PREFIX,

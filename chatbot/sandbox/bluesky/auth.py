@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from chatbot.sandbox.clock import Clock
+from chatbot.clock import Clock
 from chatbot.sandbox.web import HttpError
 
 ACCESS_SCOPE = "com.atproto.access"

@@ -6,7 +6,7 @@ import math
 import threading
 from dataclasses import dataclass
 
-from chatbot.sandbox.clock import Clock
+from chatbot.clock import Clock
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from chatbot.clock import Clock, SystemClock
 from chatbot.sandbox.bluesky import views
 from chatbot.sandbox.bluesky.cid import RecordEncodingError, record_cid
 from chatbot.sandbox.bluesky.model import (
@@ -30,7 +31,6 @@ from chatbot.sandbox.bluesky.records import (
 from chatbot.sandbox.bluesky.richtext import make_facets, record_tags
 from chatbot.sandbox.bluesky.tid import TidGenerator
 from chatbot.sandbox.bluesky.times import iso
-from chatbot.sandbox.clock import Clock, SystemClock
 
 _HANDLE_RE = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 NO_UNAUTHENTICATED = "!no-unauthenticated"

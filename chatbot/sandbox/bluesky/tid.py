@@ -7,7 +7,7 @@ import re
 import threading
 from datetime import UTC, datetime
 
-from chatbot.sandbox.clock import Clock
+from chatbot.clock import Clock
 
 ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 TID_LENGTH = 13

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from chatbot.sandbox.clock import Clock, SystemClock
+from chatbot.clock import Clock, SystemClock
 from chatbot.sandbox.crowd.model import CrowdAction, CrowdPlan, Participant
 from chatbot.sandbox.crowd.truth import GroundTruth
 

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
-from chatbot.sandbox.clock import Clock
+from chatbot.clock import Clock
 from chatbot.sandbox.faults import Fault, FaultInjector
 from chatbot.sandbox.mastodon.ratelimit import RateLimiter, RateLimits, Window, reset_header
 from chatbot.sandbox.mastodon.records import Token

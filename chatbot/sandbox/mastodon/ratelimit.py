@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from chatbot.sandbox.clock import Clock
+from chatbot.clock import Clock
 
 
 @dataclass(frozen=True)

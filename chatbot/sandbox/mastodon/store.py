@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from chatbot.sandbox.clock import Clock, SystemClock
+from chatbot.clock import Clock, SystemClock
 from chatbot.sandbox.mastodon import entities, render
 from chatbot.sandbox.mastodon.accounts import AccountBook, NotFound, ValidationError
 from chatbot.sandbox.mastodon.ids import SnowflakeIds

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from atproto import Client
 
+from chatbot.clock import ManualClock
 from chatbot.sandbox.bluesky import BlueskyApp, BlueskyStore
-from chatbot.sandbox.clock import ManualClock
 from chatbot.sandbox.web import SandboxHTTPServer
 from tests.realdata import REAL_FIXTURES
 

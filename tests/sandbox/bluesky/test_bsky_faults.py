@@ -7,9 +7,9 @@ import pytest
 from atproto import Client
 from atproto_client import exceptions
 
+from chatbot.clock import ManualClock
 from chatbot.sandbox.bluesky import BlueskyApp
 from chatbot.sandbox.bluesky.ratelimit import Policy
-from chatbot.sandbox.clock import ManualClock
 from chatbot.sandbox.faults import FaultInjector
 
 from .conftest import Sandbox

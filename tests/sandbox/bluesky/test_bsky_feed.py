@@ -9,8 +9,8 @@ import pytest
 from atproto import client_utils, models
 from atproto_client import exceptions
 
+from chatbot.clock import ManualClock
 from chatbot.sandbox.bluesky import NO_UNAUTHENTICATED, BlueskyApp
-from chatbot.sandbox.clock import ManualClock
 
 from .conftest import Sandbox
 

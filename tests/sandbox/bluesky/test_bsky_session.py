@@ -9,8 +9,8 @@ import pytest
 from atproto import Client, SessionEvent, models
 from atproto_client import exceptions
 
+from chatbot.clock import AcceleratedClock, ManualClock
 from chatbot.sandbox.bluesky import BlueskyApp, decode_tid
-from chatbot.sandbox.clock import AcceleratedClock, ManualClock
 
 from .conftest import PASSWORD, Sandbox
 

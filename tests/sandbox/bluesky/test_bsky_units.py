@@ -10,11 +10,11 @@ from atproto import client_utils
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chatbot.clock import ManualClock
 from chatbot.sandbox.bluesky import decode_tid, encode_tid, is_valid_tid, make_facets
 from chatbot.sandbox.bluesky.cid import RecordEncodingError, record_cid
 from chatbot.sandbox.bluesky.richtext import grapheme_length, record_tags
 from chatbot.sandbox.bluesky.tid import TidGenerator, tid_for_datetime
-from chatbot.sandbox.clock import ManualClock
 
 from .conftest import REAL, needs_recordings
 

@@ -15,7 +15,7 @@ from mastodon.errors import (
     MastodonServiceUnavailableError,
 )
 
-from chatbot.sandbox.clock import AcceleratedClock, ManualClock
+from chatbot.clock import AcceleratedClock, ManualClock
 from chatbot.sandbox.faults import Fault, FaultInjector, FaultSettings
 from chatbot.sandbox.mastodon import Limit, RateLimits
 

@@ -95,7 +95,7 @@ def test_idempotency_key_returns_the_first_status(sandbox: Sandbox, alice: Masto
 
 
 def test_idempotency_keys_are_per_account_and_expire(sandbox_factory):
-    from chatbot.sandbox.clock import ManualClock
+    from chatbot.clock import ManualClock
 
     clock = ManualClock()
     box = sandbox_factory(clock=clock)

@@ -9,11 +9,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from chatbot import db
+from chatbot.bot.eventstatus import EventStatus, PostStatus, local_time, posts_of, status
+from chatbot.bot.outbox import FINAL_STATES, LAYOUTS, finish_if_done, lock_event, with_recap
 from chatbot.errors import UsageError
 from chatbot.eventref import resolve_event
-from chatbot.eventstatus import EventStatus, PostStatus, local_time, posts_of, status
 from chatbot.models import LIVE_EVENT_STATES, Event, PostDelivery, ScheduledPost
-from chatbot.outbox import FINAL_STATES, LAYOUTS, finish_if_done, lock_event, with_recap
 from chatbot.questionfile.timing import MAX_DURATION, format_duration, parse_duration
 from chatbot.textlength import (
     BLUESKY_MAX_BYTES,
@@ -56,7 +56,7 @@ def _find_post(session: Session, event: Event, label: str) -> ScheduledPost:
 
 
 def _lock(session: Session, event: Event) -> None:
-    """Lock the event (and read it again) before its posts: the lock order of chatbot.outbox."""
+    """Lock the event (and read it again) before its posts: the lock order of chatbot.bot.outbox."""
     if event.id is not None:
         lock_event(session, event.id)
 

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from chatbot import db
+from chatbot.bot.schedule import check_compress, parse_start, shift_plan
 from chatbot.config import resolve_settings
 from chatbot.errors import ConfigError, EventConflictError, UsageError
 from chatbot.models import (
@@ -28,7 +29,6 @@ from chatbot.models import (
     utcnow,
 )
 from chatbot.questionfile.model import NETWORKS, EventPlan, PlannedPost
-from chatbot.schedule import check_compress, parse_start, shift_plan
 
 _SECRET_WORDS = re.compile(r"password|passwd|secret|token|credential", re.IGNORECASE)
 
@@ -157,7 +157,7 @@ def _load(
     before = timedelta(minutes=float(settings["collect_before_minutes"]))
     after = timedelta(minutes=float(settings["collect_after_minutes"]))
     # The event row first, then its posts, then their deliveries: the lock order
-    # every transaction on the outbox keeps (see chatbot.outbox), or a reload during
+    # every transaction on the outbox keeps (see chatbot.bot.outbox), or a reload during
     # posting could deadlock on PostgreSQL.  NO KEY UPDATE: the key is not changed.
     event = session.exec(
         select(Event)

@@ -18,7 +18,7 @@ class RetryPolicy:
     that disagrees with ours (an accelerated sandbox, a skewed server) must not
     stall a chat.  ``max_attempts`` bounds the tries that failed for real:
     the outbox never counts a try the network refused with a rate limit
-    there (see :func:`chatbot.delivery.counts_after`).
+    there (see :func:`chatbot.bot.delivery.counts_after`).
     """
 
     base: float = 2.0

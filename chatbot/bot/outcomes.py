@@ -1,6 +1,6 @@
 """How a claimed post ends: posted, retried, failed, given back; and when its event is finished.
 
-The claim side is :mod:`chatbot.outbox` (whose docstring states the lock
+The claim side is :mod:`chatbot.bot.outbox` (whose docstring states the lock
 order these functions keep: the event row first, then its deliveries).
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 
 from chatbot import db
-from chatbot.delivery import (
+from chatbot.bot.delivery import (
     OPEN_STATES,
     RATE_LIMITED,
     Claim,
@@ -23,11 +23,11 @@ from chatbot.delivery import (
     counts_after,
     failure_message,
 )
+from chatbot.bot.retry import RetryPolicy, describe_wait
 from chatbot.errors import ChatbotError, RateLimitedError, TransientError
 from chatbot.models import LIVE_EVENT_STATES, Event, PostDelivery, ScheduledPost
 from chatbot.platforms.base import RemoteRef
 from chatbot.questionfile.timing import format_duration
-from chatbot.retry import RetryPolicy, describe_wait
 
 
 def lock_event(session: Session, event_id: int) -> Event | None:

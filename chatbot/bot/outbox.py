@@ -1,4 +1,4 @@
-"""The outbox as database functions: claim the next due post (how it ends: :mod:`chatbot.outcomes`).
+"""The outbox as database functions: claim the next due post (how it ends: `outcomes`).
 
 Lock order.  A transaction that locks rows of more than one of the tables
 ``event``, ``scheduled_post`` and ``post_delivery`` (a reload, a claim, a
@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from chatbot import db
-from chatbot.delivery import (
+from chatbot.bot.delivery import (
     FINAL_STATES,
     LAYOUTS,
     OPEN_STATES,
@@ -41,8 +41,8 @@ from chatbot.delivery import (
     may_have_landed,
     with_recap,
 )
+from chatbot.bot.outcomes import close_post, complete, fail, finish_if_done, lock_event, release
 from chatbot.models import LIVE_EVENT_STATES, Event, PostDelivery, ScheduledPost
-from chatbot.outcomes import close_post, complete, fail, finish_if_done, lock_event, release
 from chatbot.platforms.base import RemoteRef
 
 

@@ -17,7 +17,9 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
-from chatbot import outbox
+from chatbot.bot import outbox
+from chatbot.bot.retry import RetryPolicy
+from chatbot.clock import Clock
 from chatbot.errors import (
     AuthError,
     ChatbotError,
@@ -26,8 +28,6 @@ from chatbot.errors import (
     TransientError,
 )
 from chatbot.platforms import NETWORKS, Platform
-from chatbot.retry import RetryPolicy
-from chatbot.sandbox.clock import Clock
 
 log = logging.getLogger(__name__)
 # APScheduler warns each time a tick finds a job still busy posting: expected here.

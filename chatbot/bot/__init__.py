@@ -1,0 +1,17 @@
+"""The bot's core: what turns a loaded chat into posts on the networks, on time, once.
+
+Module map (data flows top to bottom)::
+
+    loading       store an event's plan in the outbox; reload without touching posted rows
+    schedule      move a plan in time: a new start, a compressed clock (pure)
+    outbox        claim the next due post (one network, lock order, leases)
+    delivery      what the outbox hands out (claims, notices, outcomes) and its rules
+    outcomes      how a claim ends: posted, retried, failed, given back; event finished
+    retry         backoff with jitter for failed posts (pure)
+    scheduler     BotService: APScheduler jobs that claim, post and record, plus extra jobs
+    controls      live controls: status, pause, resume, skip, delay, post-now
+    eventstatus   every post of an event and its state (read only)
+    accountcheck  does the logged-in account match the one the question file names (pure)
+
+The outbox rows are the source of truth; the service only moves them on.
+"""
