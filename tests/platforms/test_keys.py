@@ -95,3 +95,43 @@ def test_networks_get_different_tokens_for_one_key():
     assert token == idempotency_key(key) and token.startswith("chatbot-") and len(token) == 40
     with pytest.raises(ValueError):
         idempotency_key("")
+
+
+# Computed by the code before the TID rules moved to chatbot.text (issue 18): a
+# post scheduled before an upgrade must get the same record key and idempotency
+# key after it, or a retry would post it twice.
+PINNED = [
+    (
+        ("sm35-2026-11-26", "q1", datetime(2026, 11, 26, 15, 0, tzinfo=UTC)),
+        "3n37wtdzjaluq",
+        "chatbot-6ad60cf8479d26420a74caca519f3c6d",
+    ),
+    (
+        ("sm35-2026-11-26", "q3", datetime(2026, 11, 26, 15, 20, tzinfo=UTC)),
+        "3n37xx3tp3pmj",
+        "chatbot-011e5456acd4a4b8006251e7d4521bfe",
+    ),
+    (
+        ("chat-2025-01-02", "welcome", datetime(2025, 1, 2, 9, 30, 15, tzinfo=UTC)),
+        "3leqrboje7ewx",
+        "chatbot-ba97183b30e4af96872e591a1c5afa52",
+    ),
+    (
+        ("évé", "q😀", datetime(2030, 6, 1, tzinfo=UTC)),
+        "3q7ykr7rqjyhf",
+        "chatbot-46676818851d28b6bda7c089e027b800",
+    ),
+]
+
+
+@pytest.mark.parametrize(("parts", "rkey", "token"), PINNED)
+def test_keys_of_already_scheduled_posts_never_change(parts, rkey, token):
+    key = post_key(*parts)
+    assert record_key(key) == rkey
+    assert idempotency_key(key) == token
+
+
+def test_keys_without_a_due_time_never_change():
+    assert record_key("no time here") == "3jrqmggklvm6a"
+    assert record_key("no time here", "other") == "3jygaddhcj23a"
+    assert record_key("legacy-key") == "3jv5tv2xcvgmy"
