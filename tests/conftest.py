@@ -1,4 +1,8 @@
-"""Shared fixtures: real databases (an SQLite file, and PostgreSQL when configured)."""
+"""Shared fixtures: real databases (an SQLite file, and PostgreSQL when configured).
+
+And the one hook that makes CI fail a test skipped for something missing (see
+``tests/missing.py``).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from chatbot.db import create_engine_for, migrate
+from tests.missing import in_ci, is_missing, missing
 
 POSTGRES_ENV = "CHATBOT_TEST_POSTGRES_URL"
 
@@ -26,7 +31,10 @@ def _postgres_url() -> str | None:
             "postgresql",
             marks=[
                 pytest.mark.postgres,
-                pytest.mark.skipif(_postgres_url() is None, reason=f"{POSTGRES_ENV} is not set"),
+                pytest.mark.skipif(
+                    _postgres_url() is None,
+                    reason=missing(f"a PostgreSQL URL (${POSTGRES_ENV} is not set)"),
+                ),
             ],
         ),
     ]
@@ -61,3 +69,20 @@ def engine(database_url: str) -> Iterator[Engine]:
     migrate(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under ``CI=true`` a skip for something missing is a failure, with the skip's reason."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    skipped_for_want = (
+        report.skipped
+        and not hasattr(report, "wasxfail")
+        and isinstance(report.longrepr, tuple)
+        and is_missing(str(report.longrepr[2]))
+    )
+    if skipped_for_want and in_ci():
+        reason = str(report.longrepr[2]).removeprefix("Skipped: ")  # type: ignore[index]
+        report.outcome = "failed"
+        report.longrepr = f"CI=true, so nothing may be missing; this test skipped: {reason}"

@@ -1,21 +1,15 @@
-"""Where the real recorded API payloads live: ``../shared/fixtures/real`` beside the checkout.
+"""Where the real recorded API payloads live: ``tests/fixtures/real`` (see its SOURCES.md)."""
 
-``CHATBOT_REAL_FIXTURES`` overrides the place.  Tests that read them skip with
-that reason when the folder is missing (a contributor without ``shared/``);
-CI always has it.
-"""
-
-import os
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-REAL_FIXTURES = Path(
-    os.environ.get("CHATBOT_REAL_FIXTURES", ROOT.parent / "shared" / "fixtures" / "real")
-)
+from tests.missing import missing
 
+REAL_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "real"
+
+# The recordings are part of the checkout, so this never skips in a whole one; it
+# stays for the tests that still carry it (a CI run fails it like any missing data).
 needs_real_fixtures = pytest.mark.skipif(
-    not REAL_FIXTURES.is_dir(),
-    reason=f"the real recordings are not at {REAL_FIXTURES} (set CHATBOT_REAL_FIXTURES)",
+    not REAL_FIXTURES.is_dir(), reason=missing(f"the real recordings at {REAL_FIXTURES}")
 )

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from chatbot.cli import cli
 from chatbot.imports import import_file
 from chatbot.models import Event, Post, ScheduledPost, utcnow
-from tests.realdata import REAL_FIXTURES, needs_real_fixtures
+from tests.realdata import REAL_FIXTURES
 
 RAW = REAL_FIXTURES / "tweetchats" / "docnowcommunity" / "docnowcommunity_raw.json"
 PREFIX = re.compile(r"^(?:[@#]\w+\s+)*A(\d)\b")
@@ -34,7 +34,6 @@ def docnow_csv(path: Path) -> Path:
     return path
 
 
-@needs_real_fixtures
 def test_docnow_csv_imports_with_questions_answers_and_spam(engine: Engine, tmp_path: Path) -> None:
     path = docnow_csv(tmp_path / "docnow.csv")
     report = import_file(engine, path, hashtag="DocNowCommunity", host="documentnow")

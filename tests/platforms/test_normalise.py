@@ -19,9 +19,7 @@ from chatbot.platforms.normalise import (
     parse_time,
     plain,
 )
-from tests.realdata import REAL_FIXTURES, needs_real_fixtures
-
-pytestmark = needs_real_fixtures
+from tests.realdata import REAL_FIXTURES
 
 REAL = REAL_FIXTURES
 BLUE = REAL / "bluesky"

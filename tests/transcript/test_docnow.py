@@ -11,15 +11,13 @@ from datetime import datetime
 import pytest
 
 from chatbot.transcript import ChatPost, ModeratorAccount, build_transcript
-from tests.realdata import REAL_FIXTURES, needs_real_fixtures
+from tests.realdata import REAL_FIXTURES
 
 RAW = REAL_FIXTURES / "tweetchats" / "docnowcommunity" / "docnowcommunity_raw.json"
 HOST = ModeratorAccount("twitter", "3436812551", "documentnow")
 # An independent, deliberately simple reading of "starts with A<n>" (after
 # mentions and hashtags) to check the reader against.
 SIMPLE_PREFIX = re.compile(r"^(?:[@#]\w+\s+)*A(\d)\b")
-
-pytestmark = needs_real_fixtures
 
 
 def load() -> list[ChatPost]:

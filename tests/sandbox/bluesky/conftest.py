@@ -16,9 +16,8 @@ from chatbot.sandbox.web import SandboxHTTPServer
 from tests.realdata import REAL_FIXTURES
 
 PASSWORD = "correct horse battery staple"
-# The real recordings (see fixtures/real/SOURCES.md); tests that need them skip without them.
+# The real recordings (provenance in tests/fixtures/real/SOURCES.md).
 REAL = REAL_FIXTURES / "bluesky"
-needs_recordings = pytest.mark.skipif(not REAL.is_dir(), reason=f"no recordings at {REAL}")
 
 
 @dataclass

@@ -17,10 +17,9 @@ from atproto_client.models.utils import get_or_create
 
 from chatbot.sandbox.bluesky import BlueskyStore
 
-from .conftest import REAL, Sandbox, needs_recordings
+from .conftest import REAL, Sandbox
 
 SNAPSHOTS = REAL / "appview_snapshots"
-pytestmark = needs_recordings
 # Kinds of node the sandbox never produces (it has no blocks or takedowns); a
 # recording's subtree of these kinds is not compared. See docs/sandbox.md.
 NOT_MODELLED = {"app.bsky.feed.defs#blockedPost"}

@@ -11,12 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chatbot.clock import ManualClock
-from chatbot.sandbox.bluesky import decode_tid, encode_tid, is_valid_tid, make_facets
 from chatbot.sandbox.bluesky.cid import RecordEncodingError, record_cid
-from chatbot.sandbox.bluesky.richtext import grapheme_length, record_tags
-from chatbot.sandbox.bluesky.tid import TidGenerator, tid_for_datetime
+from chatbot.sandbox.bluesky.richtext import record_tags
+from chatbot.sandbox.bluesky.tid import TidGenerator
+from chatbot.text.bluesky import build_facets as make_facets
+from chatbot.text.tid import decode_tid, encode_tid, is_valid_tid, tid_for_datetime
+from chatbot.text.unicode import grapheme_count as grapheme_length
 
-from .conftest import REAL, needs_recordings
+from .conftest import REAL
 
 
 @settings(deadline=None)  # a loaded CI machine must not make these flaky
@@ -59,7 +61,6 @@ def test_invalid_tids_are_refused(value: str) -> None:
         decode_tid(value)
 
 
-@needs_recordings
 def test_real_rkeys_in_the_recordings_decode_to_their_createdat() -> None:
     for name in ("jetstream_post_create_tags.json", "jetstream_post_create_reply.json"):
         commit = json.loads((REAL / name).read_text())["commit"]
@@ -76,7 +77,6 @@ def test_generator_is_monotonic_even_when_the_clock_stands_still() -> None:
     assert keys[0] == tid_for_datetime(clock.now(), tids.clock_id)
 
 
-@needs_recordings
 def test_cid_matches_the_real_pds() -> None:
     record = json.loads((REAL / "getRecord_post.json").read_text())
     assert record_cid(record["value"]) == record["cid"]
@@ -141,7 +141,6 @@ def test_mentions_resolve_and_links_stop_before_punctuation() -> None:
     assert spans == ["@bob.test", "https://example.com/a?b=1", "#Chat"]
 
 
-@needs_recordings
 def test_real_jetstream_post_offsets_are_reproduced() -> None:
     event = json.loads((REAL / "jetstream_post_create_tags.json").read_text())
     record = event["commit"]["record"]
