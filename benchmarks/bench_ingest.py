@@ -17,7 +17,7 @@ from sqlalchemy import JSON
 from chatbot import jsontext
 from chatbot.collect.participants import upsert_participants
 from chatbot.collect.store import post_row, upsert_posts
-from chatbot.db import init_db
+from chatbot.db import create_engine_for, migrate
 from chatbot.models import Post, UTCDateTime
 from chatbot.platforms.normalise import from_bluesky_post_view
 
@@ -75,7 +75,8 @@ def ours(pages: list[dict[str, Any]], url: str, *, commit_each_page: bool = Fals
     The collector commits each page (with its cursor); ``commit_each_page``
     does so too, otherwise all pages share one transaction like the baseline.
     """
-    engine = init_db(url)
+    engine = create_engine_for(url)
+    migrate(engine)
     began = time.perf_counter()
     authors: dict[tuple[str, str], tuple[Any, ...]] = {}  # as a Collector keeps it
     with engine.connect() as connection:
@@ -112,7 +113,9 @@ def raw(pages: list[dict[str, Any]], path: Path, columns: list[str]) -> tuple[fl
     Returns that time and the insert's alone: the floor under any ingest of
     these rows through Python's ``sqlite3``.
     """
-    init_db(f"sqlite:///{path}").dispose()
+    schema = create_engine_for(f"sqlite:///{path}")
+    migrate(schema)
+    schema.dispose()
     now = datetime.now(UTC)
     unique = list({view["uri"]: view for view in pages}.values())
     rows = [post_row(from_bluesky_post_view(view), None, now) for view in unique]

@@ -270,11 +270,23 @@ def _record(connection: Connection, version: int, description: str) -> None:
     )
 
 
-def init_db(url: str | None = None) -> Engine:
-    """An engine for ``url`` with the schema brought up to date."""
+@contextmanager
+def open_store(url: str | None = None, *, migrated: bool = True) -> Iterator[Engine]:
+    """The database of ``url`` (default: the environment's, else ``chatbot.db``), up to date.
+
+    The one way a command opens the store: the schema is migrated before any
+    work, and the engine's connections are closed when the block ends, even
+    on an error. ``migrated=False`` leaves migrating to the caller's own
+    transaction (``chatbot load --dry-run`` must leave even a new database as
+    it was).
+    """
     engine = create_engine_for(url)
-    migrate(engine)
-    return engine
+    try:
+        if migrated:
+            migrate(engine)
+        yield engine
+    finally:
+        engine.dispose()
 
 
 __all__ = [
@@ -283,10 +295,10 @@ __all__ = [
     "MIGRATIONS",
     "create_engine_for",
     "database_url_from_env",
-    "init_db",
     "latest_version",
     "migrate",
     "normalise_url",
+    "open_store",
     "redact_url",
     "schema_version",
     "session_scope",

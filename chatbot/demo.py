@@ -10,14 +10,14 @@ from pathlib import Path
 
 from chatbot import db
 from chatbot.bot.loading import load_event, prepare_plan
-from chatbot.bot.scheduler import BotService, RunOptions
-from chatbot.collect import Collector
-from chatbot.credentials import Secret
+from chatbot.bot.running import Bot, CollectOptions
+from chatbot.bot.scheduler import RunOptions
 from chatbot.errors import UsageError
 from chatbot.export import FORMATS, write_exports
+from chatbot.export.folder import chat_dirname
 from chatbot.models import Event
 from chatbot.platforms.base import Platform
-from chatbot.recap.archive import recap_dirname
+from chatbot.platforms.credentials import Secret
 from chatbot.recap.publish import RecapResult, recap_event
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig
 from chatbot.sandbox.runner import Sandbox
@@ -27,7 +27,7 @@ __all__ = ["DEFAULT_FILE", "DemoOptions", "DemoResult", "bot_platforms", "run_de
 DEFAULT_FILE = Path("questions/sm35.md")
 SETUP_SECONDS = 4.0  # real seconds to log in and start before the welcome is due
 TAIL = timedelta(minutes=10)  # collection goes on this long after the last post
-COLLECT_EVERY = 20.0  # virtual seconds between collection passes at the least
+COLLECT_LOOK_SECONDS = 2.0  # sandbox seconds between looks for a due collection pass
 
 
 @dataclass(frozen=True)
@@ -114,16 +114,13 @@ def _run(options: DemoOptions, sandbox: Sandbox, say: Callable[[str], None]) -> 
     clock = sandbox.clock
     lead = max(60, round(SETUP_SECONDS * options.speed))
     plan = prepare_plan(options.file, start=f"+{lead}s", now=clock.now())
-    out = options.out or Path("transcripts") / recap_dirname(
-        plan.hashtag, plan.start, plan.timezone
-    )
+    out = options.out or Path("transcripts") / chat_dirname(plan.hashtag, plan.start, plan.timezone)
     out.mkdir(parents=True, exist_ok=True)
     # Beside the folder to publish, not in it: it holds every post, deleted ones too.
     database = out.with_name(out.name + ".db")
     database.unlink(missing_ok=True)
     url = f"sqlite:///{database}"
-    engine = db.init_db(url)
-    try:
+    with db.open_store(url) as engine:
         event_id = load_event(engine, plan, source_path=str(options.file.resolve())).event_id
         with db.session_scope(engine) as session:
             event = session.get(Event, event_id)
@@ -138,25 +135,25 @@ def _run(options: DemoOptions, sandbox: Sandbox, say: Callable[[str], None]) -> 
             ChatSchedule.from_event_plan(plan),
             CrowdConfig(seed=options.seed, participants=options.participants),
         )
-        service = BotService(
+        bot = Bot(
             engine,
             platforms.__getitem__,
             clock=clock,
             # Look at the outbox every few sandbox seconds, however fast the clock runs.
-            options=RunOptions(event_ids=(event_id,), tick=max(0.02, min(0.5, 5 / options.speed))),
+            options=RunOptions(
+                event_ids=(event_id,),
+                tick=max(0.02, min(0.5, 5 / options.speed)),
+                until_done=True,
+            ),
+            collect=CollectOptions(stream=False, look_every=COLLECT_LOOK_SECONDS, announce=False),
             out=say,
         )
-        runner = threading.Thread(target=service.run, name="demo-bot", daemon=True)
-        runner.start()
         try:
-            posts = _collect(Collector(engine, event_id, platforms, clock), options.timeout)
+            _run_until_done(bot, options.timeout)
         finally:
-            service.stop()
-            runner.join(30)
             crowd.stop()
+        posts = bot.collected
         exports = write_exports(engine, str(event_id), FORMATS, out_dir=out)
-    finally:
-        engine.dispose()
     recap = recap_event(str(event_id), database_url=url, out_dir=out)
     say(f"Transcripts: {', '.join(str(path) for path in exports)}")
     say(recap.message())
@@ -167,18 +164,12 @@ def _run(options: DemoOptions, sandbox: Sandbox, say: Callable[[str], None]) -> 
     return DemoResult(recap, exports, database, posts)
 
 
-def _collect(collector: Collector, timeout: float) -> int:
-    """Collect until the window closes and the last pass is done; returns the posts stored."""
-    clock = collector.clock
-    speed = float(getattr(clock, "speed", 1.0)) or 1.0
-    deadline = datetime.now(UTC) + timedelta(seconds=timeout)
-    stored = 0
-    pause = threading.Event()
-    while not collector.done:
-        if datetime.now(UTC) > deadline:
-            raise UsageError(f"the demo did not finish in {timeout:g} s; try a higher --speed")
-        stored += collector.step().new
-        now = collector.now()
-        wait = min((collector.next_at or now) - now, timedelta(seconds=COLLECT_EVERY))
-        pause.wait(max(wait.total_seconds(), 0.0) / speed)
-    return stored
+def _run_until_done(bot: Bot, timeout: float) -> None:
+    """Run the bot until every post is final and the collection window is checked."""
+    runner = threading.Thread(target=bot.run, name="demo-bot", daemon=True)
+    runner.start()
+    runner.join(timeout)
+    if runner.is_alive():
+        bot.stop()
+        runner.join(30)
+        raise UsageError(f"the demo did not finish in {timeout:g} s; try a higher --speed")

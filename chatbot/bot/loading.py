@@ -385,13 +385,11 @@ def load_file(
     plan = prepare_plan(path, start=start, compress=compress, allow_past=allow_past, now=now)
     source = Path(path)
     sha256 = hashlib.sha256(source.read_bytes()).hexdigest()
-    engine = db.create_engine_for(database_url)
-    try:
+    # load_event migrates inside its own transaction, so a dry run changes nothing.
+    with db.open_store(database_url, migrated=False) as engine:
         return load_event(
             engine, plan, source_path=str(source.resolve()), source_sha256=sha256, dry_run=dry_run
         )
-    finally:
-        engine.dispose()
 
 
 __all__ = ["LoadReport", "check_plan", "load_event", "load_file", "post_keys", "prepare_plan"]

@@ -34,9 +34,6 @@ log = logging.getLogger(__name__)
 _aps_log = logging.getLogger(f"{__name__}.apscheduler")
 _aps_log.setLevel(logging.ERROR)
 
-# Test-only: the probability (0..1) that the process exits at once right after a
-# network accepted a post and before the database records it, as a crash would.
-CRASH_AFTER_SEND_ENV = "CHATBOT_TEST_CRASH_AFTER_SEND"
 MIN_JOB_SECONDS = 0.05  # real seconds: the fastest an extra job may repeat
 
 
@@ -114,7 +111,6 @@ class BotService:
         self._storage_trouble = False
         self._posts_done = False  # until_done: "All posts are done." was said
         self._waiting_for: list[str] = []  # until_done: what the jobs last said is left
-        self._crash_rate = float(os.environ.get(CRASH_AFTER_SEND_ENV) or 0)
 
     # -- hosting ------------------------------------------------------------
     def add_job(
@@ -315,8 +311,6 @@ class BotService:
             log.exception("posting %s on %s", claim.label, claim.network)
             self._failed(claim, TransientError(f"{type(error).__name__}: {error}"))
             return
-        if self._crash_rate and self._rng.random() < self._crash_rate:
-            os._exit(86)  # test-only: see CRASH_AFTER_SEND_ENV
         outcome = outbox.complete(
             self.engine, claim, ref, now=self.clock.now(), late_after=self.options.late_after
         )
@@ -376,4 +370,4 @@ class BotService:
         return False
 
 
-__all__ = ["CRASH_AFTER_SEND_ENV", "BotService", "Job", "RunOptions", "worker_name"]
+__all__ = ["BotService", "Job", "RunOptions", "worker_name"]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 from datetime import UTC, datetime
 from typing import Any
 
 import click
 
-from chatbot.cli import cli
+from chatbot.cli.group import cli
 from chatbot.cli.options import clock_option, database_url_option, json_option, make_clock
 from chatbot.errors import UsageError
 
@@ -102,53 +101,54 @@ def collect_command(
 
         chatbot collect sm35 --since 2027-12-07T16:45Z
     """
-    from chatbot.collect import Collector, Pacer
+    from chatbot.collect import Collector, CollectReport, Pacer
     from chatbot.config import resolve_settings
-    from chatbot.credentials import load_credentials
-    from chatbot.db import init_db, session_scope
+    from chatbot.db import open_store, session_scope
     from chatbot.eventref import resolve_event
     from chatbot.platforms import connect
+    from chatbot.platforms.credentials import load_credentials
 
     low, high = _when(since, "--since"), _when(until, "--until")
     if low and high and low >= high:
         raise UsageError("--since must be before --until")
     the_clock = make_clock(clock)
-    engine = init_db(database_url)
-    with session_scope(engine) as session:
-        found = resolve_event(session, event, purpose="record", now=the_clock.now())
-        event_id, hashtag = found.id, found.hashtag
-        chosen = [n for n in found.networks if not networks or n in networks]
-        start, end = low or found.collect_from, high or found.collect_until
-    if not chosen:
-        raise UsageError(f"#{hashtag} has no network to collect from (its networks: none chosen)")
-    credentials = load_credentials()
-    platforms = [connect(n, credentials, clock=the_clock.now, **_session_option(n)) for n in chosen]
-    progress = _Progress(f"#{hashtag}", start, end, quiet or as_json)
-    collector = Collector(
-        engine, event_id or 0, platforms, the_clock, since=low, until=high,
-        on_page=progress.page, stream=stream and not once,
-        pacer=Pacer(interval=float(resolve_settings()["poll_interval_seconds"])),
-    )  # fmt: skip
-    reports = []
-    stop = threading.Event()
+    reports: list[CollectReport] = []
     interrupted = False
-    try:
-        while True:
-            report = collector.step(sweep=True if once else None)
+    with open_store(database_url) as engine:
+        with session_scope(engine) as session:
+            found = resolve_event(session, event, purpose="record", now=the_clock.now())
+            event_id, hashtag = found.id, found.hashtag
+            chosen = [n for n in found.networks if not networks or n in networks]
+            start, end = low or found.collect_from, high or found.collect_until
+        if not chosen:
+            raise UsageError(
+                f"#{hashtag} has no network to collect from (its networks: none chosen)"
+            )
+        credentials = load_credentials()
+        platforms = [
+            connect(n, credentials, clock=the_clock.now, **_session_option(n)) for n in chosen
+        ]
+        progress = _Progress(f"#{hashtag}", start, end, quiet or as_json)
+        collector = Collector(
+            engine, event_id or 0, platforms, the_clock, since=low, until=high,
+            on_page=progress.page, stream=stream and not once,
+            pacer=Pacer(interval=float(resolve_settings()["poll_interval_seconds"])),
+        )  # fmt: skip
+
+        def stepped(report: CollectReport) -> None:
             reports.append(report)
             progress.at(the_clock.now())
             if not quiet and not as_json and not progress.tty:
                 click.echo(report.summary(), err=True)
-            if once or collector.done:
-                break
-            wait = ((collector.next_at or the_clock.now()) - the_clock.now()).total_seconds()
-            if stop.wait(max(wait, 0.0) / float(getattr(the_clock, "speed", 1.0) or 1.0)):
-                break
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        collector.close()
-        progress.close()
+
+        try:
+            collector.run(
+                max_steps=1 if once else None, sweep=True if once else None, on_step=stepped
+            )
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            progress.close()
     totals = {
         "event_id": event_id,
         "hashtag": hashtag,

@@ -7,16 +7,10 @@ from datetime import timedelta
 
 import click
 
-from chatbot.cli import cli
+from chatbot.cli.group import cli
 from chatbot.cli.options import clock_option, database_url_option, json_option, make_clock
 
 _event = click.argument("event")
-
-
-def _engine(database_url: str):  # type: ignore[no-untyped-def]
-    from chatbot.db import init_db
-
-    return init_db(database_url)
 
 
 def _late_limit() -> timedelta:
@@ -40,12 +34,10 @@ def status_command(event: str, database_url: str, as_json: bool) -> None:
         chatbot status sm35
     """
     from chatbot.bot import controls
+    from chatbot.db import open_store
 
-    engine = _engine(database_url)
-    try:
+    with open_store(database_url) as engine:
         report = controls.status(engine, event)
-    finally:
-        engine.dispose()
     click.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.summary())
 
 
@@ -63,12 +55,10 @@ def pause_command(event: str, database_url: str, clock: str) -> None:
         chatbot pause sm35
     """
     from chatbot.bot import controls
+    from chatbot.db import open_store
 
-    engine = _engine(database_url)
-    try:
+    with open_store(database_url) as engine:
         report = controls.pause(engine, event, now=make_clock(clock).now())
-    finally:
-        engine.dispose()
     click.echo(report.summary())
 
 
@@ -87,14 +77,12 @@ def resume_command(event: str, database_url: str, clock: str) -> None:
         chatbot resume sm35
     """
     from chatbot.bot import controls
+    from chatbot.db import open_store
 
-    engine = _engine(database_url)
-    try:
+    with open_store(database_url) as engine:
         report = controls.resume(
             engine, event, now=make_clock(clock).now(), late_limit=_late_limit()
         )
-    finally:
-        engine.dispose()
     click.echo(report.summary())
 
 
@@ -113,12 +101,10 @@ def skip_command(event: str, post: str, database_url: str, clock: str) -> None:
         chatbot skip sm35 Q3
     """
     from chatbot.bot import controls
+    from chatbot.db import open_store
 
-    engine = _engine(database_url)
-    try:
+    with open_store(database_url) as engine:
         report = controls.skip(engine, event, post, now=make_clock(clock).now())
-    finally:
-        engine.dispose()
     click.echo(report.summary())
 
 
@@ -135,13 +121,11 @@ def delay_command(event: str, duration: str, database_url: str, clock: str) -> N
         chatbot delay sm35 5m
     """
     from chatbot.bot import controls
+    from chatbot.db import open_store
 
     amount = controls.parse_delay(duration)
-    engine = _engine(database_url)
-    try:
+    with open_store(database_url) as engine:
         report = controls.delay(engine, event, amount, now=make_clock(clock).now())
-    finally:
-        engine.dispose()
     click.echo(report.summary())
 
 
@@ -158,12 +142,10 @@ def post_now_command(event: str, post: str, database_url: str, clock: str) -> No
         chatbot post-now sm35 Q4
     """
     from chatbot.bot import controls
+    from chatbot.db import open_store
 
-    engine = _engine(database_url)
-    try:
+    with open_store(database_url) as engine:
         report = controls.post_now(engine, event, post, now=make_clock(clock).now())
-    finally:
-        engine.dispose()
     click.echo(report.summary())
 
 

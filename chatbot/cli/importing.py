@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from chatbot.cli import cli
+from chatbot.cli.group import cli
 from chatbot.cli.options import database_url_option, json_option
 
 
@@ -42,11 +42,11 @@ def import_command(
 
         chatbot import chat.jsonl --hashtag DocNowCommunity --host documentnow
     """
-    from chatbot.db import init_db
+    from chatbot.db import open_store
     from chatbot.imports import import_file
 
-    engine = init_db(database_url)
-    report = import_file(engine, file, hashtag=hashtag, host=host, fmt=fmt, title=title)
+    with open_store(database_url) as engine:
+        report = import_file(engine, file, hashtag=hashtag, host=host, fmt=fmt, title=title)
     if as_json:
         click.echo(json.dumps(report.__dict__, indent=2, default=list))
         return

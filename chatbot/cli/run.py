@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from chatbot.cli import cli
+from chatbot.cli.group import cli
 from chatbot.cli.options import clock_option, database_url_option, make_clock
 
 
@@ -80,12 +80,13 @@ def run_command(
     """
     from chatbot.bot import controls
     from chatbot.bot.retry import RetryPolicy
-    from chatbot.bot.scheduler import BotService, RunOptions
+    from chatbot.bot.running import Bot, CollectOptions
+    from chatbot.bot.scheduler import RunOptions
     from chatbot.config import resolve_settings
-    from chatbot.credentials import load_credentials
-    from chatbot.db import init_db, session_scope
+    from chatbot.db import open_store, session_scope
     from chatbot.eventref import resolve_event
-    from chatbot.platforms import connect
+    from chatbot.platforms import connect as connect_network
+    from chatbot.platforms.credentials import load_credentials
 
     settings = resolve_settings()
     limit = (
@@ -96,8 +97,9 @@ def run_command(
     the_clock = make_clock(clock)
     _quiet_logs()
     credentials = load_credentials()
-    engine = init_db(database_url)
-    try:
+    # An embedding program (or a test) may hand in its own connect(network, credentials, **kw).
+    connect = (click.get_current_context().obj or {}).get("connect", connect_network)
+    with open_store(database_url) as engine:
         with session_scope(engine) as session:
             now = the_clock.now()
             chosen = [
@@ -123,7 +125,7 @@ def run_command(
             policy=RetryPolicy(max_attempts=int(settings["max_attempts"])),
             until_done=until_done,
         )
-        service = BotService(
+        bot = Bot(
             engine,
             lambda network: connect(
                 network,
@@ -134,39 +136,21 @@ def run_command(
             ),
             clock=the_clock,
             options=options,
+            collect=CollectOptions(enabled=collect),
             out=_echo,
         )
-        service.check_networks(networks)  # missing credentials: stop before any work
-        for line in _account_warnings(engine, targets, service):
+        bot.check_networks(networks)  # missing credentials: stop before any work
+        for line in _account_warnings(engine, targets, bot):
             _echo(line)
-        collection = None
-        if collect:
-            from chatbot.collect.job import CollectionJob
-
-            collection = CollectionJob(
-                engine,
-                service.platform,
-                the_clock,
-                event_ids=ids if events else None,
-                say=_echo,
-            )
-            # Each event's collector paces itself; the job only looks every few seconds.
-            service.add_job(collection, seconds=5, name="collect", pending=collection.pending)
         what = ", ".join(f"#{tag} (event {event_id})" for event_id, tag, *_ in chosen) or (
             f"{len(targets)} live events" if len(targets) != 1 else "1 live event"
         )
         _echo(f"Running {what} on {' and '.join(networks) or 'no network yet'}; Ctrl-C stops.")
-        try:
-            code = _run_with_signals(service)
-        finally:
-            if collection is not None:
-                collection.close()
-    finally:
-        engine.dispose()
+        code = _run_with_signals(bot)
     sys.exit(code)
 
 
-def _account_warnings(engine: Any, event_ids: list[int], service: Any) -> list[str]:
+def _account_warnings(engine: Any, event_ids: list[int], bot: Any) -> list[str]:
     """Warnings for events whose file names another account than the one logged in."""
     from chatbot.bot.accountcheck import account_warnings
     from chatbot.db import session_scope
@@ -181,7 +165,7 @@ def _account_warnings(engine: Any, event_ids: list[int], service: Any) -> list[s
                 wanted = {n: h for n, h in event.accounts.items() if n in event.networks}
                 named.append((event.hashtag, wanted))
     try:
-        return account_warnings(named, lambda network: service.platform(network).account())
+        return account_warnings(named, lambda network: bot.platform(network).account())
     except PlatformError as error:  # the network is down: posting will retry, don't block it
         return [f"note: could not check the bot's account ({error})"]
 
@@ -203,7 +187,7 @@ def _echo(line: str) -> None:
 
 
 def _quiet_logs() -> None:
-    from chatbot.credentials import install_redaction
+    from chatbot.platforms.credentials import install_redaction
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # APScheduler warns on every tick a job is still busy posting: expected, not news.
@@ -211,19 +195,19 @@ def _quiet_logs() -> None:
     install_redaction()
 
 
-def _run_with_signals(service: Any) -> int:
+def _run_with_signals(bot: Any) -> int:
     def on_signal(number: int, frame: FrameType | None) -> None:
-        if service.stopping:
+        if bot.stopping:
             # A second Ctrl-C: leave now. A post being sent stays "posting" and the next
             # run sends it again with the same key, which the network deduplicates.
             _echo("Stopped at once; the next run finishes any post that was being sent.")
             os._exit(130)
         _echo("Stopping: finishing the post in flight (Ctrl-C again to quit at once)...")
-        service.stop()
+        bot.stop()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return int(service.run())
+        return int(bot.run())
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from chatbot.cli import cli
+from chatbot.cli.group import cli
 from chatbot.cli.options import clock_option, database_url_option, json_option, make_clock
 
 FORMAT_CHOICES = ("json", "jsonl", "md", "csv")
@@ -56,19 +56,19 @@ def transcript_command(
         chatbot transcript sm35 --format md --format csv
     """
     from chatbot.config import resolve_settings
-    from chatbot.db import init_db
+    from chatbot.db import open_store
     from chatbot.export import ExportOptions, write_exports
 
-    engine = init_db(database_url)
-    written = write_exports(
-        engine,
-        event,
-        formats or FORMAT_CHOICES,
-        out_dir=out_dir,
-        base=str(resolve_settings()["transcripts_dir"]),
-        options=ExportOptions(anonymise_opted_out=anonymise_opted_out, review=review),
-        now=make_clock(clock).now(),
-    )
+    with open_store(database_url) as engine:
+        written = write_exports(
+            engine,
+            event,
+            formats or FORMAT_CHOICES,
+            out_dir=out_dir,
+            base=str(resolve_settings()["transcripts_dir"]),
+            options=ExportOptions(anonymise_opted_out=anonymise_opted_out, review=review),
+            now=make_clock(clock).now(),
+        )
     if as_json:
         click.echo(json.dumps({"files": [str(path) for path in written]}, indent=2))
     else:
@@ -109,24 +109,23 @@ def hide_command(
         chatbot hide sm35 https://bsky.app/profile/x.bsky.social/post/3kq --reason "spam link"
     """
     from chatbot.collect.hide import hide_post
-    from chatbot.credentials import load_credentials
-    from chatbot.db import init_db
-    from chatbot.platforms import connect
+    from chatbot.db import open_store
+    from chatbot.platforms import Platform, connect
+    from chatbot.platforms.credentials import load_credentials
 
-    engine = init_db(database_url)
-
-    def connector(network: str):  # type: ignore[no-untyped-def]
+    def connector(network: str) -> Platform:
         return connect(network, load_credentials())
 
-    report = hide_post(
-        engine,
-        event,
-        post,
-        reason,
-        by_request=by_request,
-        connect=None if no_threadgate else connector,
-        now=make_clock(clock).now(),
-    )
+    with open_store(database_url) as engine:
+        report = hide_post(
+            engine,
+            event,
+            post,
+            reason,
+            by_request=by_request,
+            connect=None if no_threadgate else connector,
+            now=make_clock(clock).now(),
+        )
     if as_json:
         click.echo(json.dumps(report.__dict__, indent=2))
         return

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from chatbot.collect.events import own_accounts, question_refs
 from chatbot.collect.moderation import refresh_flags
-from chatbot.collect.networkpass import NetworkPass
+from chatbot.collect.networkpass import NetworkPass, PassContext
 from chatbot.collect.pacing import OutOfBudget, Pacer
 from chatbot.collect.participants import upsert_participants
 from chatbot.collect.queries import load_cursor, save_cursor
@@ -174,7 +174,8 @@ class Collector:
             part.requests += 1
 
         spend = self.pacer.caller(network, self.now, self._sleep, counted)
-        run = NetworkPass(self, source, tag, window, spend, part)
+        context = PassContext(self.engine, self.event_id, self.now, self.store)
+        run = NetworkPass(context, source, tag, window, spend, part)
         try:
             name = self.cursor_name(network)
             with session_scope(self.engine) as session:
@@ -268,20 +269,35 @@ class Collector:
             time.sleep(seconds)
 
     # -- running ---------------------------------------------------------------
-    def run(self, stop: threading.Event | None = None, *, max_steps: int | None = None) -> None:
-        """Step until the window is over and checked, ``stop`` is set, or ``max_steps``."""
-        stop, steps = stop or threading.Event(), 0
+    def run(
+        self,
+        stop: threading.Event | None = None,
+        *,
+        max_steps: int | None = None,
+        sweep: bool | None = None,
+        on_step: Callable[[CollectReport], None] | None = None,
+    ) -> list[CollectReport]:
+        """Step until the window is over and checked, ``stop`` is set, or ``max_steps``.
+
+        Between steps it waits (on the clock, however fast it runs) until the
+        pacer's next pass is due. ``on_step`` sees each step's report as it
+        ends; the reports are also returned. Streams are closed at the end.
+        """
+        stop, reports = stop or threading.Event(), []
         speed = float(getattr(self.clock, "speed", 1.0) or 1.0)
         try:
             while not stop.is_set() and not self.done:
-                self.step()
-                steps += 1
-                if self.done or (max_steps is not None and steps >= max_steps):
-                    return
+                report = self.step(sweep=sweep)
+                reports.append(report)
+                if on_step is not None:
+                    on_step(report)
+                if self.done or (max_steps is not None and len(reports) >= max_steps):
+                    break
                 wait = max(((self.next_at or self.now()) - self.now()).total_seconds(), 0.0)
                 stop.wait(wait / speed)
         finally:
             self.close()
+        return reports
 
 
 def collect_once(

@@ -48,6 +48,7 @@ class CollectionJob:
         self.stream = stream
         self.say = say
         self.collectors: dict[int, Collector] = {}
+        self.new_posts = 0  # stored by this job's collectors so far
 
     def due_events(self) -> list[tuple[int, str, list[str], datetime]]:
         """(id, hashtag, networks, window end) of every event whose window is open now."""
@@ -79,6 +80,7 @@ class CollectionJob:
             if collector.done or (collector.next_at is not None and now < collector.next_at):
                 continue
             report = collector.step()
+            self.new_posts += report.new
             if self.say is not None and report.new:
                 self.say(f"collected {report.new} new posts of #{report.hashtag}")
             if collector.done:

@@ -1,15 +1,18 @@
 """One pass of the collector over one network: threads, their expansion, the check of known posts.
 
 A pass remembers what it has seen (so no thread is read twice in one pass)
-and spends requests through one budget; :class:`Collector` makes one per
-network per step and runs the hashtag scan itself.
+and spends requests through one budget; the collector makes one per network
+per step, handing it a :class:`PassContext` (what it may use of the
+collector's state), and runs the hashtag scan itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, Engine
 
 from chatbot.collect.participants import upsert_participants
 from chatbot.collect.queries import authors, child_counts, conversation_roots, live_refs
@@ -19,12 +22,20 @@ from chatbot.collect.store import mark_deleted
 from chatbot.db import session_scope
 from chatbot.platforms.base import NormalisedPost, RemoteRef, Thread
 
-if TYPE_CHECKING:
-    from chatbot.collect.collector import Collector
-
 # How long a stored post must have been known before a thread that can't find it
 # counts as its deletion (index lag on a fresh post is well under this).
 ANCHOR_DELETION_GRACE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class PassContext:
+    """What a pass needs from its collector: the database, the event, the time, the store."""
+
+    engine: Engine
+    event_id: int
+    now: Callable[[], datetime]
+    # Stores a batch of posts and their authors in the caller's transaction and counts them.
+    store: Callable[[Connection, Sequence[NormalisedPost], NetworkReport], None]
 
 
 class NetworkPass:
@@ -32,14 +43,14 @@ class NetworkPass:
 
     def __init__(
         self,
-        collector: Collector,
+        context: PassContext,
         source: Source,
         tag: str,
         window: tuple[datetime, datetime],
         spend: Call,
         part: NetworkReport,
     ):
-        self.collector = collector
+        self.context = context
         self.source = source
         self.network = source.network
         self.tag = tag
@@ -60,19 +71,19 @@ class NetworkPass:
         return [p for p in posts if p.created_at is None or start <= p.created_at < end]
 
     def _store(self, posts: Sequence[NormalisedPost]) -> None:
-        with session_scope(self.collector.engine) as session:
-            self.collector.store(session.connection(), posts, self.part)
+        with session_scope(self.context.engine) as session:
+            self.context.store(session.connection(), posts, self.part)
 
     def gone(self, uris: Iterable[str], *, seen_before: datetime | None = None) -> None:
         """Record posts the network says are deleted (only those stored before ``seen_before``)."""
         uris = [uri for uri in uris if uri]
         if uris:
-            with session_scope(self.collector.engine) as session:
+            with session_scope(self.context.engine) as session:
                 self.part.deleted += mark_deleted(
                     session.connection(),
                     self.network,
                     uris,
-                    now=self.collector.now(),
+                    now=self.context.now(),
                     seen_before=seen_before,
                 )
 
@@ -91,7 +102,7 @@ class NetworkPass:
         if thread.anchor is None:
             # An AppView answers NotFound for a post it has not indexed yet: only a post
             # we stored a while ago is taken as deleted here (the sweep confirms the rest).
-            self.gone([ref.uri], seen_before=self.collector.now() - ANCHOR_DELETION_GRACE)
+            self.gone([ref.uri], seen_before=self.context.now() - ANCHOR_DELETION_GRACE)
         return thread
 
     def expand(self, posts: Sequence[NormalisedPost]) -> None:
@@ -99,9 +110,9 @@ class NetworkPass:
         wanted = {p.uri: p for p in posts if reply_count(p) > 0 and p.uri not in self.threaded}
         if not wanted:
             return
-        with session_scope(self.collector.engine) as session:
+        with session_scope(self.context.engine) as session:
             known = child_counts(
-                session.connection(), self.collector.event_id, self.network, list(wanted)
+                session.connection(), self.context.event_id, self.network, list(wanted)
             )
         for uri, post in wanted.items():
             if uri in self.threaded or reply_count(post) <= known.get(uri, 0):
@@ -110,13 +121,13 @@ class NetworkPass:
 
     def check(self) -> None:
         """Check every stored live post not seen in this pass: edits, deletions, new replies."""
-        event_id = self.collector.event_id
-        with session_scope(self.collector.engine) as session:
+        event_id = self.context.event_id
+        with session_scope(self.context.engine) as session:
             stored = live_refs(session.connection(), event_id, self.network)
         known = [ref for ref in stored if ref.uri not in self.seen]
         if self.network == "mastodon":
             # A context holds a whole conversation: one call instead of a lookup per reply.
-            with session_scope(self.collector.engine) as session:
+            with session_scope(self.context.engine) as session:
                 roots = conversation_roots(session.connection(), event_id, self.network)
             for ref in roots:
                 if ref.uri not in self.threaded:
@@ -135,17 +146,17 @@ class NetworkPass:
         fetch = getattr(self.source, "profiles", None)
         if fetch is None:
             return
-        with session_scope(self.collector.engine) as session:
+        with session_scope(self.context.engine) as session:
             dids = authors(
-                session.connection(), self.collector.event_id, self.network, unread=not everyone
+                session.connection(), self.context.event_id, self.network, unread=not everyone
             )
         if not dids:
             return
         profiles = fetch(dids, self.spend)
-        with session_scope(self.collector.engine) as session:
+        with session_scope(self.context.engine) as session:
             self.part.participants += upsert_participants(
-                session.connection(), profiles, now=self.collector.now()
+                session.connection(), profiles, now=self.context.now()
             )
 
 
-__all__ = ["ANCHOR_DELETION_GRACE", "NetworkPass"]
+__all__ = ["ANCHOR_DELETION_GRACE", "NetworkPass", "PassContext"]

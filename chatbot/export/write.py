@@ -15,10 +15,10 @@ from chatbot.collect.moderation import refresh_flags
 from chatbot.db import session_scope
 from chatbot.eventref import resolve_event
 from chatbot.export.document import ExportOptions, build_document
+from chatbot.export.folder import chat_dirname
 from chatbot.export.markdown import to_markdown
 from chatbot.export.tabular import to_csv, to_json, to_jsonl
 from chatbot.models import Event, utcnow
-from chatbot.recap.archive import recap_dirname
 
 FORMATS: dict[str, tuple[str, Any]] = {
     "json": ("transcript.json", to_json),
@@ -34,7 +34,7 @@ def default_dir(event: Event, base: str | Path = "transcripts") -> Path:
 
     The recap's folder has the same name, so a chat's exports and recap land together.
     """
-    return Path(base) / recap_dirname(event.hashtag, event.start_at, event.timezone)
+    return Path(base) / chat_dirname(event.hashtag, event.start_at, event.timezone)
 
 
 def render(document: dict[str, Any], fmt: str) -> str:

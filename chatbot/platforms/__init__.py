@@ -18,7 +18,7 @@ from chatbot.platforms.base import (
 )
 
 if TYPE_CHECKING:
-    from chatbot.credentials import Credentials
+    from chatbot.platforms.credentials import Credentials
 
 NETWORKS = ("bluesky", "mastodon")
 

@@ -7,7 +7,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from chatbot.credentials import Secret, state_dir
+from chatbot.platforms.credentials import Secret, state_dir
 
 
 class SessionCache:

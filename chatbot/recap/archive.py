@@ -15,7 +15,7 @@ from chatbot.zones import zone_or_utc
 
 from .render import content_security_policy, environment
 
-__all__ = ["ArchiveEvent", "Series", "build_series", "recap_dirname", "render_archive"]
+__all__ = ["ArchiveEvent", "Series", "build_series", "render_archive"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +55,6 @@ class Series:
     participants: int = 0  # unique across the series
     returning: int = 0  # took part in more than one chat of it
     posts: int = 0
-
-
-def recap_dirname(hashtag: str, start: datetime, timezone: str) -> str:
-    """The folder name of a chat's recap: ``<hashtag>-<local date>``, e.g. ``sm35-2027-12-07``."""
-    # The transcript exports use this name too, so both land in one folder.
-    safe = "".join(ch for ch in hashtag.lstrip("#") if ch.isalnum() or ch in "-_")
-    return f"{safe or 'chat'}-{start.astimezone(zone_or_utc(timezone)).date().isoformat()}"
 
 
 def build_series(events: Iterable[ArchiveEvent]) -> list[Series]:

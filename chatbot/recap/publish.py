@@ -11,9 +11,10 @@ from typing import Any
 
 from chatbot import db
 from chatbot.errors import UsageError
+from chatbot.export.folder import chat_dirname
 from chatbot.models import Event, utcnow
 
-from .archive import recap_dirname, render_archive
+from .archive import render_archive
 from .data import Summary, build_recap
 from .render import DEFAULT_SPLIT_AT, render_recap
 from .source import archive_events, recap_extras
@@ -96,8 +97,7 @@ def recap_event(
     if name is not None:
         from chatbot.eventref import resolve_event
 
-        engine = db.init_db(database_url)
-        with db.session_scope(engine) as session:
+        with db.open_store(database_url) as engine, db.session_scope(engine) as session:
             event = resolve_event(session, name, purpose="record", now=now)
             if document is None:
                 document = _document(session, event)
@@ -106,7 +106,7 @@ def recap_event(
     recap = build_recap(document, extras, split_at=split_at)
     event_info = recap.event
     if out_dir is None:
-        out_dir = DEFAULT_OUT / recap_dirname(
+        out_dir = DEFAULT_OUT / chat_dirname(
             event_info.hashtag, event_info.start, event_info.timezone
         )
     pages = render_recap(document, extras, templates=templates, split_at=split_at, generated_at=now)
@@ -124,8 +124,7 @@ def write_archive(
     title: str = "Chat archive",
 ) -> tuple[Path, int, int]:
     """Write ``out_dir/index.html`` listing every event; returns (path, series, chats)."""
-    engine = db.init_db(database_url)
-    with db.session_scope(engine) as session:
+    with db.open_store(database_url) as engine, db.session_scope(engine) as session:
         events = archive_events(session, out_dir)
     html = render_archive(events, title=title, templates=templates, generated_at=utcnow())
     out_dir.mkdir(parents=True, exist_ok=True)

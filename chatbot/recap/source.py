@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
+from chatbot.export.folder import chat_dirname
 from chatbot.models import CollectionCursor, Event, Participant, Post
 
-from .archive import ArchiveEvent, recap_dirname
+from .archive import ArchiveEvent
 from .document import Coverage, RecapExtras
 
 __all__ = ["archive_events", "recap_extras"]
@@ -161,7 +162,7 @@ def archive_events(
         for handle in [*(event.moderators or []), *(event.accounts or {}).values()]:
             own.update(_key(network, str(handle)) for network in networks)
         people = {key: n for key, n in counts.get(event.id, {}).items() if key not in own}
-        folder = recap_dirname(event.hashtag, event.start_at, event.timezone)
+        folder = chat_dirname(event.hashtag, event.start_at, event.timezone)
         recap = None
         if out_dir is not None and (out_dir / folder / "index.html").exists():
             recap = f"{folder}/index.html"

@@ -20,9 +20,9 @@ from chatbot.bot.loading import load_event
 from chatbot.bot.retry import RetryPolicy
 from chatbot.bot.scheduler import BotService, RunOptions
 from chatbot.clock import ManualClock
-from chatbot.credentials import Credentials, load_credentials
 from chatbot.platforms import connect
 from chatbot.platforms.bluesky import POST
+from chatbot.platforms.credentials import Credentials, load_credentials
 from chatbot.sandbox.runner import Sandbox
 from tests.factories import make_plan
 
@@ -159,13 +159,18 @@ PYTHON = sys.executable
 
 
 class Runner:
-    """``chatbot run`` as a real subprocess; its output goes to a file the test reads."""
+    """``chatbot run`` as a real subprocess; its output goes to a file the test reads.
 
-    def __init__(self, env: dict[str, str], log: Path, *args: str):
+    ``command`` is the module run with ``python -m`` (e.g. the crashing test hook).
+    """
+
+    def __init__(
+        self, env: dict[str, str], log: Path, *args: str, command: tuple[str, ...] = ("chatbot",)
+    ):
         self.log = log
         self._handle = log.open("a", encoding="utf-8")
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "chatbot", "run", *args],
+            [PYTHON, "-m", *command, "run", *args],
             env=env,
             stdout=self._handle,
             stderr=subprocess.STDOUT,

@@ -9,7 +9,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-from chatbot.bot.scheduler import CRASH_AFTER_SEND_ENV
 from chatbot.sandbox.runner import Sandbox
 from tests.scheduler.conftest import (
     Runner,
@@ -19,10 +18,12 @@ from tests.scheduler.conftest import (
     mastodon_posts,
     sandbox_env,
 )
+from tests.scheduler.crashing_run import CRASHED
 
 KILLS = 20
 QUESTIONS = 30
-CRASHED = 86  # the test-only exit right after a post went out, before it is recorded
+# Each runner dies after 3 in 10 posts, right after the post went out and before it is recorded.
+CRASHING = ("tests.scheduler.crashing_run", "0.3")
 
 
 @dataclass
@@ -49,13 +50,12 @@ def test_sigkill_and_crashes_after_send_never_lose_or_double_a_post(engine, data
         new_chat()
         env = sandbox_env(box, database_url, tmp_path)
         env["CHATBOT_CLAIM_TIMEOUT_SECONDS"] = "10"  # virtual: a sixth of a real second
-        crashing = dict(env, **{CRASH_AFTER_SEND_ENV: "0.3"})
         args = ("--until-done", "--no-collect", "--late-limit", "1d")
         logs = []
 
         def start() -> Lane:
             logs.append(tmp_path / f"run{len(logs)}.log")
-            runner = Runner(crashing, logs[-1], *args)
+            runner = Runner(env, logs[-1], *args, command=CRASHING)
             # Half at any moment (starting, logging in, posting), half while posting.
             at_any = rng.random() < 0.5
             return Lane(runner, time.monotonic() + rng.uniform(0.2, 1.3) if at_any else None)

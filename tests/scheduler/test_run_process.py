@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlmodel import Session, select
 
 from chatbot.cli import cli
-from chatbot.db import init_db
+from chatbot.db import create_engine_for, migrate
 from chatbot.models import PostDelivery
 from chatbot.sandbox.faults import Fault, FaultSettings
 from chatbot.sandbox.runner import Sandbox
@@ -73,7 +73,8 @@ def test_an_accelerated_chat_runs_to_the_end_exactly_once(engine, database_url, 
 
 def test_sigterm_lets_the_post_in_flight_finish_and_exits_0(tmp_path):
     database_url = f"sqlite:///{tmp_path / 'chatbot.db'}"
-    engine = init_db(database_url)
+    engine = create_engine_for(database_url)
+    migrate(engine)
     slow = FaultSettings(rate=1.0, weights={Fault.SLOW: 1.0}, slow_seconds=1.0)
     with Sandbox(seed=4, speed=SPEED, faults={"bluesky": 0.0, "mastodon": slow}) as box:
         event_id = load_chat(engine, box.clock.now(), questions=1, networks=("mastodon",))

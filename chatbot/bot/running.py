@@ -1,0 +1,116 @@
+"""The one place that wires the bot: scheduler, outbox and collector for a run of chats.
+
+``chatbot run``, ``chatbot demo`` and anything else that hosts chats (a
+rehearsal, the live page) build a :class:`Bot` and call :meth:`Bot.run`;
+none of them wires a scheduler or writes a collect loop of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from chatbot.bot.scheduler import BotService, RunOptions
+from chatbot.clock import Clock
+from chatbot.collect.job import CollectionJob
+from chatbot.platforms.base import Platform
+
+# Clock seconds between the collection job's looks; each event's collector paces itself.
+COLLECT_LOOK_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    """Whether and how a run collects the answers of its chats."""
+
+    enabled: bool = True
+    stream: bool = True  # also follow Mastodon's hashtag stream between polls
+    look_every: float = COLLECT_LOOK_SECONDS  # clock seconds between looks for due collectors
+    announce: bool = True  # say "collected N new posts of #tag" after each pass that found some
+
+
+class Bot:
+    """Posts the chats' posts on time and collects their answers, until stopped or done.
+
+    ``connect(network)`` makes the adapter for a network (once; the bot shares
+    it between posting and collecting). With ``options.until_done`` the run
+    ends when every post is final and, when collecting, every chat's window
+    is over and checked.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        connect: Callable[[str], Platform],
+        *,
+        clock: Clock,
+        options: RunOptions | None = None,
+        collect: CollectOptions | None = None,
+        out: Callable[[str], None] = print,
+    ):
+        self.options = options or RunOptions()
+        self.service = BotService(engine, connect, clock=clock, options=self.options, out=out)
+        collect = collect or CollectOptions()
+        self.collection: CollectionJob | None = None
+        if collect.enabled:
+            self.collection = CollectionJob(
+                engine,
+                self.service.platform,
+                clock,
+                event_ids=self.options.event_ids,
+                stream=collect.stream,
+                say=out if collect.announce else None,
+            )
+            self.service.add_job(
+                self.collection,
+                seconds=collect.look_every,
+                name="collect",
+                pending=self.collection.pending,
+            )
+
+    def platform(self, network: str) -> Platform:
+        """The adapter the bot posts and collects with on ``network``."""
+        return self.service.platform(network)
+
+    def check_networks(self, networks: Iterable[str]) -> None:
+        """Make every adapter needed now, so missing credentials stop the run before any work."""
+        self.service.check_networks(list(networks))
+
+    def run(self) -> int:
+        """Post and collect until stopped (or done); returns the exit code."""
+        try:
+            return self.service.run()
+        finally:
+            if self.collection is not None:
+                self.collection.close()
+
+    def stop(self, code: int | None = None) -> None:
+        """Ask :meth:`run` to finish: no new claims; the post in flight completes."""
+        self.service.stop(code)
+
+    @property
+    def stopping(self) -> bool:
+        return self.service.stopping
+
+    @property
+    def collected(self) -> int:
+        """New posts stored by this run's collectors so far."""
+        return 0 if self.collection is None else self.collection.new_posts
+
+
+def run_events(
+    engine: Engine,
+    connect: Callable[[str], Platform],
+    *,
+    clock: Clock,
+    options: RunOptions | None = None,
+    collect: CollectOptions | None = None,
+    out: Callable[[str], None] = print,
+) -> int:
+    """Post and collect the events of ``options`` (default: every live one); the exit code."""
+    return Bot(engine, connect, clock=clock, options=options, collect=collect, out=out).run()
+
+
+__all__ = ["COLLECT_LOOK_SECONDS", "Bot", "CollectOptions", "run_events"]

@@ -1,0 +1,44 @@
+"""The ``chatbot`` click group: error reporting and the global options, no commands.
+
+Command modules add their commands to :data:`cli`; ``chatbot.cli`` imports them
+all. Keeping the group apart means no command module imports the package that
+imports it.
+"""
+
+from __future__ import annotations
+
+import click
+
+from chatbot import __version__
+from chatbot.errors import ChatbotError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class ChatbotGroup(click.Group):
+    """A click group that reports our own errors cleanly."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ChatbotError as error:
+            click.echo(f"Error: {error}", err=True)
+            ctx.exit(error.exit_code)
+
+
+@click.group(cls=ChatbotGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "-V", "--version", prog_name="chatbot")
+def cli() -> None:
+    """Host hashtag chats on Bluesky and Mastodon.
+
+    A moderator writes a question file, checks and loads it; the bot posts
+    the welcome, the questions and the wrap-up on time, collects the answers
+    and writes transcripts and a recap page.
+
+    Example:
+
+        chatbot check questions/sm35.md
+    """
+
+
+__all__ = ["CONTEXT_SETTINGS", "ChatbotGroup", "cli"]
