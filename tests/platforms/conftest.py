@@ -11,8 +11,8 @@ import pytest
 
 import chatbot.sandbox.bluesky as sandbox_bluesky
 import chatbot.sandbox.mastodon as sandbox_mastodon
-from chatbot.credentials import Secret
 from chatbot.platforms.bluesky import BlueskyPlatform
+from chatbot.platforms.credentials import Secret
 from chatbot.platforms.mastodon import MastodonPlatform
 from chatbot.platforms.session import SessionCache
 from chatbot.sandbox.web import Request, SandboxHTTPServer
