@@ -140,7 +140,7 @@ def fail(
     with db.session_scope(engine) as session:
         if values["state"] == "failed":
             lock_event(session, claim.event_id)  # it may finish the event: see the lock order
-        changed = session.exec(  # type: ignore[call-overload]
+        changed = session.exec(
             update(PostDelivery)
             .where(
                 col(PostDelivery.id) == claim.delivery_id,
@@ -157,7 +157,7 @@ def fail(
 def release(engine: Engine, claim: Claim, *, now: datetime) -> bool:
     """Give a claimed post back (pending, same key, tries kept); False if no longer ours."""
     with db.session_scope(engine) as session:
-        changed = session.exec(  # type: ignore[call-overload]
+        changed = session.exec(
             update(PostDelivery)
             .where(
                 col(PostDelivery.id) == claim.delivery_id,

@@ -129,7 +129,7 @@ class BotService:
         with ``pending`` keeps the run going while ``pending()`` says what
         is left.
         """
-        job = Job(name or getattr(func, "__name__", "job"), func, seconds, clock_time, pending)
+        job = Job(name or str(getattr(func, "__name__", "job")), func, seconds, clock_time, pending)
         if any(j.name == job.name for j in self.jobs):
             raise ValueError(f"a job named {job.name!r} is already added")
         self.jobs.append(job)
