@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from chatbot.sandbox.bluesky.model import Account, StoredRecord
 from chatbot.sandbox.bluesky.records import POST, PROFILE, THREADGATE
 from chatbot.sandbox.bluesky.times import iso
 
-if TYPE_CHECKING:
-    from chatbot.sandbox.bluesky.store import Account, BlueskyStore, StoredRecord
+
+class RecordStore(Protocol):
+    """What the views read of the store (the store builds views, so it is not imported here)."""
+
+    def account(self, actor: str) -> Account | None: ...
+
+    def get_record(self, repo: str, collection: str, rkey: str) -> StoredRecord | None: ...
+
+    def record(self, uri: str) -> StoredRecord | None: ...
+
+    def referrers(self, uri: str, kind: str) -> set[str]: ...
+
+    def posts(self) -> list[StoredRecord]: ...
 
 DEFS = "app.bsky.feed.defs"
 MAX_THREAD_DEPTH = 1000
@@ -25,7 +37,7 @@ def quoted_uri(record: dict[str, Any]) -> str | None:
     return None
 
 
-def self_labels(store: BlueskyStore, did: str) -> list[dict[str, Any]]:
+def self_labels(store: RecordStore, did: str) -> list[dict[str, Any]]:
     """The account's self-labels as label objects, sourced from its profile record."""
     profile = store.get_record(did, PROFILE, "self")
     if profile is None:
@@ -44,12 +56,12 @@ def self_labels(store: BlueskyStore, did: str) -> list[dict[str, Any]]:
     ]
 
 
-def _profile_value(store: BlueskyStore, did: str) -> dict[str, Any]:
+def _profile_value(store: RecordStore, did: str) -> dict[str, Any]:
     profile = store.get_record(did, PROFILE, "self")
     return profile.value if profile else {}
 
 
-def profile_basic(store: BlueskyStore, account: Account) -> dict[str, Any]:
+def profile_basic(store: RecordStore, account: Account) -> dict[str, Any]:
     """``app.bsky.actor.defs#profileViewBasic``, the author of a post view."""
     view: dict[str, Any] = {"did": account.did, "handle": account.handle}
     display_name = _profile_value(store, account.did).get("displayName")
@@ -62,7 +74,7 @@ def profile_basic(store: BlueskyStore, account: Account) -> dict[str, Any]:
     return view
 
 
-def profile_detailed(store: BlueskyStore, account: Account) -> dict[str, Any]:
+def profile_detailed(store: RecordStore, account: Account) -> dict[str, Any]:
     """``app.bsky.actor.defs#profileViewDetailed``, what getProfile answers."""
     value = _profile_value(store, account.did)
     view = profile_basic(store, account)
@@ -87,14 +99,14 @@ def profile_detailed(store: BlueskyStore, account: Account) -> dict[str, Any]:
     return view
 
 
-def _author(store: BlueskyStore, did: str) -> dict[str, Any]:
+def _author(store: RecordStore, did: str) -> dict[str, Any]:
     account = store.account(did)
     if account is None:  # a record of an unknown repo can't exist, but stay total
         return {"did": did, "handle": "handle.invalid", "labels": [], "viewer": {}}
     return profile_basic(store, account)
 
 
-def _embed_view(store: BlueskyStore, record: dict[str, Any]) -> dict[str, Any] | None:
+def _embed_view(store: RecordStore, record: dict[str, Any]) -> dict[str, Any] | None:
     embed = record.get("embed")
     if not isinstance(embed, dict):
         return None
@@ -115,7 +127,7 @@ def _embed_view(store: BlueskyStore, record: dict[str, Any]) -> dict[str, Any] |
     return None
 
 
-def _view_record(store: BlueskyStore, uri: str) -> dict[str, Any]:
+def _view_record(store: RecordStore, uri: str) -> dict[str, Any]:
     quoted = store.record(uri)
     if quoted is None or quoted.collection != POST:
         return {"$type": "app.bsky.embed.record#viewNotFound", "uri": uri, "notFound": True}
@@ -135,7 +147,7 @@ def _view_record(store: BlueskyStore, uri: str) -> dict[str, Any]:
     }
 
 
-def threadgate_view(store: BlueskyStore, post: StoredRecord) -> dict[str, Any] | None:
+def threadgate_view(store: RecordStore, post: StoredRecord) -> dict[str, Any] | None:
     """The threadgate of a root post (same repo, same record key), if it has one."""
     gate = store.get_record(post.did, THREADGATE, post.rkey)
     if gate is None:
@@ -143,7 +155,7 @@ def threadgate_view(store: BlueskyStore, post: StoredRecord) -> dict[str, Any] |
     return {"uri": gate.uri, "cid": gate.cid, "record": gate.value, "lists": []}
 
 
-def post_view(store: BlueskyStore, post: StoredRecord) -> dict[str, Any]:
+def post_view(store: RecordStore, post: StoredRecord) -> dict[str, Any]:
     """``app.bsky.feed.defs#postView``."""
     view: dict[str, Any] = {
         "uri": post.uri,
@@ -177,7 +189,7 @@ def not_found(uri: str) -> dict[str, Any]:
     return {"$type": f"{DEFS}#notFoundPost", "uri": uri, "notFound": True}
 
 
-def _replies(store: BlueskyStore, post: StoredRecord, depth: int) -> list[dict[str, Any]]:
+def _replies(store: RecordStore, post: StoredRecord, depth: int) -> list[dict[str, Any]]:
     children = [store.record(uri) for uri in store.referrers(post.uri, "reply")]
     # Newest first, as the reference AppView and the recorded production thread order
     # them. Children of a deleted post are unreachable, so its branch vanishes.
@@ -187,7 +199,7 @@ def _replies(store: BlueskyStore, post: StoredRecord, depth: int) -> list[dict[s
     return [_node(store, child, depth - 1) for child in live]
 
 
-def _node(store: BlueskyStore, post: StoredRecord, depth: int) -> dict[str, Any]:
+def _node(store: RecordStore, post: StoredRecord, depth: int) -> dict[str, Any]:
     node: dict[str, Any] = {"$type": f"{DEFS}#threadViewPost", "post": post_view(store, post)}
     if depth > 0:
         node["replies"] = _replies(store, post, depth)
@@ -195,7 +207,7 @@ def _node(store: BlueskyStore, post: StoredRecord, depth: int) -> dict[str, Any]
     return node
 
 
-def _parent(store: BlueskyStore, post: StoredRecord, height: int) -> dict[str, Any] | None:
+def _parent(store: RecordStore, post: StoredRecord, height: int) -> dict[str, Any] | None:
     parent_uri = ((post.value.get("reply") or {}).get("parent") or {}).get("uri")
     if not parent_uri or height <= 0:
         return None
@@ -211,7 +223,7 @@ def _parent(store: BlueskyStore, post: StoredRecord, height: int) -> dict[str, A
 
 
 def post_thread(
-    store: BlueskyStore, uri: str, depth: int = 6, parent_height: int = 80
+    store: RecordStore, uri: str, depth: int = 6, parent_height: int = 80
 ) -> dict[str, Any] | None:
     """The getPostThread answer, or None when the anchor doesn't exist."""
     anchor = store.record(uri)
