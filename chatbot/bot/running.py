@@ -1,8 +1,9 @@
 """The one place that wires the bot: scheduler, outbox and collector for a run of chats.
 
 ``chatbot run``, ``chatbot demo`` and anything else that hosts chats (a
-rehearsal, the live page) build a :class:`Bot` and call :meth:`Bot.run`;
-none of them wires a scheduler or writes a collect loop of its own.
+rehearsal, the live page) build a :class:`Bot` and call :meth:`Bot.run` (in
+a thread of its own where the caller has more to do, as the demo does); none
+of them wires a scheduler or writes a collect loop of its own.
 """
 
 from __future__ import annotations
@@ -100,17 +101,4 @@ class Bot:
         return 0 if self.collection is None else self.collection.new_posts
 
 
-def run_events(
-    engine: Engine,
-    connect: Callable[[str], Platform],
-    *,
-    clock: Clock,
-    options: RunOptions | None = None,
-    collect: CollectOptions | None = None,
-    out: Callable[[str], None] = print,
-) -> int:
-    """Post and collect the events of ``options`` (default: every live one); the exit code."""
-    return Bot(engine, connect, clock=clock, options=options, collect=collect, out=out).run()
-
-
-__all__ = ["COLLECT_LOOK_SECONDS", "Bot", "CollectOptions", "run_events"]
+__all__ = ["COLLECT_LOOK_SECONDS", "Bot", "CollectOptions"]
