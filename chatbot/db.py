@@ -17,7 +17,7 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from chatbot import jsontext, models
 from chatbot.errors import ConfigError, StorageError
@@ -170,7 +170,7 @@ Migration = tuple[int, str, Callable[[Connection], None]]
 
 
 def _initial_schema(connection: Connection) -> None:
-    SQLModel.metadata.create_all(connection, tables=[m.__table__ for m in models.TABLES])  # type: ignore[attr-defined]
+    SQLModel.metadata.create_all(connection, tables=[models.table_of(m) for m in models.TABLES])
 
 
 def _drop_unused_post_indexes(connection: Connection) -> None:
@@ -182,7 +182,7 @@ def _drop_unused_post_indexes(connection: Connection) -> None:
 def _partial_post_indexes(connection: Connection) -> None:
     # Replies only, and Mastodon ids only: see the Post model.
     connection.execute(text("DROP INDEX IF EXISTS ix_post_network_parent"))
-    post = models.Post.__table__  # type: ignore[attr-defined]
+    post = models.table_of(models.Post)
     for index in post.indexes:
         if index.name in ("ix_post_reply_parent", "ix_post_mastodon_id"):
             index.create(connection, checkfirst=True)
@@ -219,8 +219,8 @@ def schema_version(connection: Connection) -> int | None:
         return None
     version = (
         connection.execute(
-            select(models.SchemaVersion.version).order_by(
-                models.SchemaVersion.version.desc()  # type: ignore[attr-defined]
+            select(col(models.SchemaVersion.version)).order_by(
+                col(models.SchemaVersion.version).desc()
             )
         )
         .scalars()
@@ -247,7 +247,9 @@ def migrate(bind: Connection | Session | Engine) -> int:
         current = schema_version(connection)
         newest = latest_version()
         if current is None:
-            SQLModel.metadata.create_all(connection, tables=[m.__table__ for m in models.TABLES])  # type: ignore[attr-defined]
+            SQLModel.metadata.create_all(
+                connection, tables=[models.table_of(m) for m in models.TABLES]
+            )
             _record(connection, newest, "created at the current schema")
             return newest
         if current > newest:
@@ -264,9 +266,9 @@ def migrate(bind: Connection | Session | Engine) -> int:
 
 def _record(connection: Connection, version: int, description: str) -> None:
     connection.execute(
-        models.SchemaVersion.__table__.insert().values(  # type: ignore[attr-defined]
-            version=version, description=description, applied_at=models.utcnow()
-        )
+        models.table_of(models.SchemaVersion)
+        .insert()
+        .values(version=version, description=description, applied_at=models.utcnow())
     )
 
 

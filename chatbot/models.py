@@ -4,7 +4,17 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Optional
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Dialect, Index, UniqueConstraint, text
+import sqlalchemy
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Index,
+    Table,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Relationship, SQLModel
@@ -67,7 +77,7 @@ def _states_check(column: str, states: tuple[str, ...], name: str) -> CheckConst
 class SchemaVersion(SQLModel, table=True):
     """One row per applied migration; the highest version is the schema's."""
 
-    __tablename__: ClassVar[str] = "schema_version"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "schema_version"
 
     version: int = Field(primary_key=True)
     description: str
@@ -77,7 +87,7 @@ class SchemaVersion(SQLModel, table=True):
 class Event(SQLModel, table=True):
     """A hashtag chat loaded from a question file."""
 
-    __tablename__: ClassVar[str] = "event"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "event"
     __table_args__ = (
         UniqueConstraint("hashtag_key", "start_at", name="uq_event_hashtag_start"),
         Index("ix_event_state_start", "state", "start_at"),
@@ -116,7 +126,7 @@ class Event(SQLModel, table=True):
 class ScheduledPost(SQLModel, table=True):
     """One post of an event's plan (the outbox row); delivered per network."""
 
-    __tablename__: ClassVar[str] = "scheduled_post"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "scheduled_post"
     __table_args__ = (
         UniqueConstraint("event_id", "key", name="uq_scheduled_post_event_key"),
         Index("ix_scheduled_post_event_position", "event_id", "position"),
@@ -156,7 +166,7 @@ class PostDelivery(SQLModel, table=True):
     one table through one index.
     """
 
-    __tablename__: ClassVar[str] = "post_delivery"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "post_delivery"
     __table_args__ = (
         UniqueConstraint("scheduled_post_id", "network", name="uq_post_delivery_post_network"),
         UniqueConstraint("idempotency_key", name="uq_post_delivery_idempotency_key"),
@@ -175,7 +185,8 @@ class PostDelivery(SQLModel, table=True):
     idempotency_key: str  # Mastodon Idempotency-Key; seed of the Bluesky rkey
     attempts: int = 0  # tries that may have failed for real (max_attempts applies to these)
     # Tries the network refused with a rate limit: waits, not failures (migration 4).
-    rate_limited: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    # sqlalchemy.text: in this class body, type checkers read `text` as the column above.
+    rate_limited: int = Field(default=0, sa_column_kwargs={"server_default": sqlalchemy.text("0")})
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = None
     claimed_by: str | None = None
@@ -194,7 +205,7 @@ class PostDelivery(SQLModel, table=True):
 class Post(SQLModel, table=True):
     """A post collected from a network (raw JSON kept, fields normalised)."""
 
-    __tablename__: ClassVar[str] = "post"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "post"
     __table_args__ = (
         UniqueConstraint("network", "uri", name="uq_post_network_uri"),
         Index("ix_post_event_created", "event_id", "created_at"),
@@ -257,7 +268,7 @@ class Post(SQLModel, table=True):
 class Participant(SQLModel, table=True):
     """An account seen in a chat, with its consent flags."""
 
-    __tablename__: ClassVar[str] = "participant"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "participant"
     __table_args__ = (
         UniqueConstraint("network", "account_id", name="uq_participant_network_account"),
     )
@@ -278,7 +289,7 @@ class Participant(SQLModel, table=True):
 class CollectionCursor(SQLModel, table=True):
     """Where collection resumes for one event, network and source."""
 
-    __tablename__: ClassVar[str] = "collection_cursor"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "collection_cursor"
     __table_args__ = (
         UniqueConstraint("event_id", "network", "source", name="uq_collection_cursor_source"),
     )
@@ -301,6 +312,14 @@ TABLES: tuple[type[SQLModel], ...] = (
     CollectionCursor,
 )
 
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a ``table=True`` model, for bulk statements and DDL."""
+    # SQLModel sets __table__ on table models but does not declare it.
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
 __all__ = [
     "DELIVERY_STATES",
     "EVENT_STATES",
@@ -316,5 +335,6 @@ __all__ = [
     "SchemaVersion",
     "UTCDateTime",
     "hashtag_key",
+    "table_of",
     "utcnow",
 ]
