@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from chatbot.models import Event, Post, PostDelivery, ScheduledPost
 from chatbot.platforms.base import RemoteRef
@@ -15,11 +15,11 @@ from chatbot.platforms.normalise import did_of
 def delivered(session: Session, event_id: int, network: str | None = None) -> list[PostDelivery]:
     """The event's posts that reached a network (they have a remote URI)."""
     query = select(PostDelivery).where(
-        PostDelivery.event_id == event_id,  # type: ignore[arg-type]
-        PostDelivery.remote_uri.is_not(None),  # type: ignore[union-attr]
+        col(PostDelivery.event_id) == event_id,
+        col(PostDelivery.remote_uri).is_not(None),
     )
     if network is not None:
-        query = query.where(PostDelivery.network == network)  # type: ignore[arg-type]
+        query = query.where(col(PostDelivery.network) == network)
     return list(session.execute(query).scalars())
 
 
@@ -47,7 +47,7 @@ def own_accounts(session: Session, event: Event) -> set[tuple[str, str]]:
             found.add(("bluesky", did_of(row.remote_uri)))
     uris = [row.remote_uri for row in rows if row.remote_uri]
     if uris:
-        query = select(Post.network, Post.author_id).where(Post.uri.in_(uris))  # type: ignore[attr-defined]
+        query = select(col(Post.network), col(Post.author_id)).where(col(Post.uri).in_(uris))
         found.update((network, author) for network, author in session.execute(query))
     for network, handle in (event.accounts or {}).items():
         found.add((network, str(handle).lstrip("@").lower()))
@@ -61,8 +61,8 @@ def planned_questions(session: Session, event_id: int) -> list[ScheduledPost]:
     """The event's question posts in plan order."""
     query = (
         select(ScheduledPost)
-        .where(ScheduledPost.event_id == event_id, ScheduledPost.kind == "question")  # type: ignore[arg-type]
-        .order_by(ScheduledPost.position)  # type: ignore[arg-type]
+        .where(col(ScheduledPost.event_id) == event_id, col(ScheduledPost.kind) == "question")
+        .order_by(col(ScheduledPost.position))
     )
     return list(session.execute(query).scalars())
 

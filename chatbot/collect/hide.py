@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, or_, select
+from sqlmodel import col
 
 from chatbot.collect.events import delivered
 from chatbot.db import session_scope
@@ -53,8 +54,8 @@ def hide_post(
         event = resolve_event(session, event_name, purpose="record", now=now or utcnow())
         wanted = target.strip()
         query = select(Post).where(
-            Post.event_id == event.id,  # type: ignore[arg-type]
-            or_(Post.url == wanted, Post.uri == wanted, Post.remote_id == wanted),  # type: ignore[arg-type]
+            col(Post.event_id) == event.id,
+            or_(col(Post.url) == wanted, col(Post.uri) == wanted, col(Post.remote_id) == wanted),
         )
         posts = list(session.execute(query).scalars())
         if not posts:

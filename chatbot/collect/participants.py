@@ -75,7 +75,8 @@ def _participants_chunk(
         PARTICIPANT.c.network == network, PARTICIPANT.c.account_id.in_(ids)
     )
     existing = {row.account_id: row for row in connection.execute(query)}
-    fresh, changed = [], 0
+    fresh: list[dict[str, Any]] = []  # new rows, all with the same keys
+    changed = 0
     for profile in chunk:
         reason = profile_opt_out(profile.flags)
         values = {

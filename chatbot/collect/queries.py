@@ -7,18 +7,20 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from chatbot.collect.store import PARTICIPANT, POST, link_mastodon_parents
 from chatbot.models import CollectionCursor
 from chatbot.platforms.base import RemoteRef
 
 
-def _cursor_row(session: Session, event_id: int, network: str, source: str) -> Any:
+def _cursor_row(
+    session: Session, event_id: int, network: str, source: str
+) -> CollectionCursor | None:
     query = select(CollectionCursor).where(
-        CollectionCursor.event_id == event_id,  # type: ignore[arg-type]
-        CollectionCursor.network == network,  # type: ignore[arg-type]
-        CollectionCursor.source == source,  # type: ignore[arg-type]
+        col(CollectionCursor.event_id) == event_id,
+        col(CollectionCursor.network) == network,
+        col(CollectionCursor.source) == source,
     )
     return session.execute(query).scalars().first()
 

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from chatbot.errors import NotFoundError
@@ -100,11 +101,8 @@ class BlueskySource:
         cursor = scan.get("cursor")
         top = parse_time(scan.get("top"))
         while True:
-            page = spend(
-                lambda low=floor, at=cursor: self.platform.search_hashtag(
-                    tag, since=low, until=end, cursor=at
-                )
-            )
+            search = self.platform.search_hashtag
+            page = spend(partial(search, tag, since=floor, until=end, cursor=cursor))
             for post in page.posts:
                 moment = sort_time(post)
                 if moment is not None and moment <= now and (top is None or moment > top):
@@ -124,20 +122,21 @@ class BlueskySource:
         uris = [ref.uri for ref in known]
         for index in range(0, len(uris), BLUESKY_BATCH):
             chunk = uris[index : index + BLUESKY_BATCH]
-            found = spend(lambda part=chunk: self.platform.fetch_many(part))
+            found = spend(partial(self.platform.fetch_many, chunk))
             alive.extend(found.values())
             gone.extend(uri for uri in chunk if uri not in found)
         return Checked(alive, gone)
 
     def thread(self, ref: RemoteRef, spend: Spend) -> Thread:
-        return spend(lambda: self.platform.thread(ref))
+        thread: Thread = spend(lambda: self.platform.thread(ref))
+        return thread
 
     def profiles(self, dids: Sequence[str], spend: Spend) -> list[AuthorProfile]:
         """Authors' full profiles: a post view lacks the bio and the follower count."""
         found: list[AuthorProfile] = []
         for index in range(0, len(dids), BLUESKY_BATCH):
             chunk = list(dids[index : index + BLUESKY_BATCH])
-            views = spend(lambda part=chunk: self.platform.profiles(part))
+            views = spend(partial(self.platform.profiles, chunk))
             found.extend(bluesky_profile(view) for view in views if view.get("did"))
         return found
 
@@ -173,7 +172,7 @@ class MastodonSource:
         min_id = state.get("min_id") or snowflake(start)
         bare = tag.lstrip("#")
         while True:
-            statuses = spend(lambda low=min_id: self._timeline(bare, low))
+            statuses = spend(partial(self._timeline, bare, min_id))
             if not statuses:
                 return
             posts = [from_mastodon_status(status) for status in statuses]
@@ -192,11 +191,8 @@ class MastodonSource:
         alive: dict[str, NormalisedPost] = {}
         cursor: str | None = None
         while True:  # the whole tag timeline of the window, newest first
-            page = spend(
-                lambda at=cursor: self.platform.search_hashtag(
-                    tag, since=start, until=end, cursor=at
-                )
-            )
+            search = self.platform.search_hashtag
+            page = spend(partial(search, tag, since=start, until=end, cursor=cursor))
             alive.update((post.uri, post) for post in page.posts)
             if page.cursor is None or page.cursor == cursor:
                 break
@@ -204,7 +200,7 @@ class MastodonSource:
         gone: list[str] = []
         suspects = [ref for ref in known if ref.uri not in alive]
         for ref in suspects[: self.max_lookups]:
-            post = spend(lambda one=ref: self.platform.fetch(one))
+            post = spend(partial(self.platform.fetch, ref))
             if post is None:
                 gone.append(ref.uri)
             else:
@@ -216,14 +212,16 @@ class MastodonSource:
 
     def _thread(self, ref: RemoteRef) -> Thread:
         try:
-            return self.platform.thread(ref)
+            thread: Thread = self.platform.thread(ref)
         except NotFoundError:
             return Thread(anchor=None, replies=[], missing=[ref.id], incomplete=True)
+        return thread
 
     def _timeline(self, tag: str, min_id: str) -> list[Any]:
-        return self._call(  # type: ignore[no-any-return]
+        statuses: list[Any] = self._call(
             lambda: self.platform.api.timeline_hashtag(tag, min_id=min_id, limit=MASTODON_PAGE)
         )
+        return statuses
 
 
 def snowflake(moment: datetime) -> str:

@@ -16,12 +16,12 @@ from chatbot.collect.sqliterows import (
     sqlite_time,
     without_nul,
 )
-from chatbot.models import Participant, Post
+from chatbot.models import Participant, Post, table_of
 from chatbot.platforms.base import NormalisedPost
 from chatbot.platforms.normalise import parse_time
 
-POST = Post.__table__  # type: ignore[attr-defined]
-PARTICIPANT = Participant.__table__  # type: ignore[attr-defined]
+POST = table_of(Post)
+PARTICIPANT = table_of(Participant)
 CHUNK = 500  # URIs per IN (...) lookup: well under every engine's parameter limit
 
 
@@ -80,8 +80,10 @@ def post_row(post: NormalisedPost, event_id: int | None, now: datetime) -> dict[
     }
 
 
-_COMPARED = (POST.c.id, POST.c.uri, POST.c.text, POST.c.cid, POST.c.edited_at)
-_COMPARED += (POST.c.deleted_at, POST.c.parent_uri, POST.c.root_uri, POST.c.event_id)
+_COMPARED = (
+    POST.c.id, POST.c.uri, POST.c.text, POST.c.cid, POST.c.edited_at,
+    POST.c.deleted_at, POST.c.parent_uri, POST.c.root_uri, POST.c.event_id,
+)  # fmt: skip
 
 
 def upsert_posts(

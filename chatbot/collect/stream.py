@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 RECONNECT_SECONDS = 5
 
 
-class _Listener(StreamListener):  # type: ignore[misc]
+class _Listener(StreamListener):
     def __init__(self, events: queue.SimpleQueue[tuple[str, Any]]):
         super().__init__()
         self.events = events
