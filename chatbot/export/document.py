@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from chatbot.collect.events import delivered, own_accounts, planned_questions
 from chatbot.collect.hide import BY_REQUEST
-from chatbot.models import Event, Post, PostDelivery
+from chatbot.models import Event, Post, PostDelivery, table_of
 from chatbot.transcript import ChatPost, ChatQuestion, ModeratorAccount, build_transcript
 
 FORMAT = "chatbot-transcript"
@@ -61,19 +61,19 @@ def chat_questions(session: Session, event: Event) -> list[ChatQuestion]:
     """The event's questions with the URIs and times they were posted per network."""
     assert event.id is not None
     posted: dict[int, list[PostDelivery]] = {}
-    for row in delivered(session, event.id):
-        posted.setdefault(row.scheduled_post_id, []).append(row)
+    for delivery in delivered(session, event.id):
+        posted.setdefault(delivery.scheduled_post_id, []).append(delivery)
     result = []
-    for row in planned_questions(session, event.id):
-        if row.number is None:
+    for question in planned_questions(session, event.id):
+        if question.number is None:
             continue
-        rows = posted.get(row.id or 0, [])
+        rows = posted.get(question.id or 0, [])
         result.append(
             ChatQuestion(
-                number=row.number,
-                suffix=row.suffix,
-                text=_question_text(row.label, rows),
-                posted_at={d.network: d.posted_at or row.due_at for d in rows},
+                number=question.number,
+                suffix=question.suffix,
+                text=_question_text(question.label, rows),
+                posted_at={d.network: d.posted_at or question.due_at for d in rows},
                 uris={d.network: d.remote_uri or "" for d in rows},
             )
         )
@@ -116,7 +116,7 @@ def build_document(
     assert event.id is not None
     rows = list(
         session.execute(
-            select(Post).where(Post.event_id == event.id, Post.deleted_at.is_(None))  # type: ignore[union-attr, arg-type]
+            select(Post).where(col(Post.event_id) == event.id, col(Post.deleted_at).is_(None))
         ).scalars()
     )
     planned = chat_questions(session, event)
@@ -206,7 +206,7 @@ def _question_entry(question: ChatQuestion) -> dict[str, Any]:
 
 
 def _store_attribution(session: Session, rows: list[Post], attributions: dict[str, Any]) -> None:
-    table = Post.__table__  # type: ignore[attr-defined]
+    table = table_of(Post)
     for row in rows:
         result = attributions.get(row.uri)
         if result is None:
