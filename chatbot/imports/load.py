@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from chatbot.collect.events import own_accounts
 from chatbot.collect.moderation import refresh_flags
@@ -116,8 +116,8 @@ def import_file(
 
 def _event(session: Session, tag: str, source: str, start: datetime) -> Event:
     query = select(Event).where(
-        Event.hashtag_key == hashtag_key(tag),  # type: ignore[arg-type]
-        Event.source_path == source,  # type: ignore[arg-type]
+        col(Event.hashtag_key) == hashtag_key(tag),
+        col(Event.source_path) == source,
     )
     event = session.execute(query).scalars().first()
     if event is None:
@@ -139,10 +139,10 @@ def _question(
 ) -> None:
     uri = question.uris.get(NETWORK, "")
     post = by_uri.get(uri)
-    when = question.posted_at.get(NETWORK)
+    when = question.posted_at[NETWORK]  # discovered from this network's posts: always there
     query = select(ScheduledPost).where(
-        ScheduledPost.event_id == event.id,  # type: ignore[arg-type]
-        ScheduledPost.key == question.label,  # type: ignore[arg-type]
+        col(ScheduledPost.event_id) == event.id,
+        col(ScheduledPost.key) == question.label,
     )
     row = session.execute(query).scalars().first() or ScheduledPost(
         event_id=event.id or 0, key=question.label, kind="question", label=question.label,
@@ -153,7 +153,7 @@ def _question(
     session.add(row)
     session.flush()
     delivery = session.execute(
-        select(PostDelivery).where(PostDelivery.scheduled_post_id == row.id)  # type: ignore[arg-type]
+        select(PostDelivery).where(col(PostDelivery.scheduled_post_id) == row.id)
     ).scalars().first() or PostDelivery(
         scheduled_post_id=row.id or 0, event_id=event.id or 0, network=NETWORK, text="",
         due_at=when, idempotency_key=f"import:{event.id}:{question.label}",
@@ -167,8 +167,8 @@ def _question(
 
 def _spam_count(session: Session, event_id: int) -> int:
     query = select(func.count()).where(
-        Post.event_id == event_id,  # type: ignore[arg-type]
-        Post.spam_reason.is_not(None),  # type: ignore[union-attr]
+        col(Post.event_id) == event_id,
+        col(Post.spam_reason).is_not(None),
     )
     return int(session.execute(query).scalar() or 0)
 
