@@ -91,9 +91,9 @@ def _attribute(
             results[uri] = Attribution(uri, label, (label,), "moderator", 1.0, True)
         elif verdict:
             moderator_posts.add(uri)
-            found = read_question_post(post, table)
-            if found:
-                results[uri] = Attribution(uri, found[0], found, "moderator", 1.0, True)
+            labels = read_question_post(post, table)
+            if labels:
+                results[uri] = Attribution(uri, labels[0], labels, "moderator", 1.0, True)
 
     # Stage 2, strong evidence in thread order: a prefix, else the question
     # thread or an attributed parent (settled earlier in this same pass).
