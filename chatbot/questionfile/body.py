@@ -77,10 +77,10 @@ def parse_body(lines: list[tuple[int, str]], after_line: int, report: Report) ->
     for section in question_sections:
         body.questions.extend(_questions(section, report))
     for name in ("welcome", "wrapup"):
-        section = sections.get(name)
-        if section is None:
+        named = sections.get(name)
+        if named is None:
             continue
-        for number, text in section.lines:
+        for number, text in named.lines:
             if _is_question_line(text):
                 report.error(
                     number,
@@ -89,15 +89,15 @@ def parse_body(lines: list[tuple[int, str]], after_line: int, report: Report) ->
                     "put a `## Questions` heading before the questions",
                 )
                 break
-        section.text = join_paragraphs(section.lines)
-        if not section.text:
+        named.text = join_paragraphs(named.lines)
+        if not named.text:
             report.error(
-                section.line,
+                named.line,
                 1,
                 f"the {_SECTION_TITLES[name]} section is empty",
                 "write its text under the heading, or delete the heading",
             )
-        setattr(body, name, section)
+        setattr(body, name, named)
     if not body.questions:
         report.error(
             after_line,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 import regex
@@ -257,12 +257,14 @@ def _templates(reader: Reader, node: Node) -> None:
 
 
 def _max_characters(reader: Reader, node: Node) -> None:
-    pairs = [(None, node)] if isinstance(node, ScalarNode) else None
-    if pairs is None:
+    pairs: Sequence[tuple[Node | None, Node]]
+    if isinstance(node, ScalarNode):
+        pairs = [(None, node)]  # a bare number is Mastodon's limit
+    else:
         pairs = _mapping(reader, "max_characters", node, "max_characters: {mastodon: 1000}")
     for key, value_node in pairs:
         network = _network_name(reader, key, "max_characters") if key is not None else "mastodon"
-        if network != "mastodon":
+        if key is not None and network != "mastodon":
             if network == "bluesky":
                 reader.error(
                     key,

@@ -21,7 +21,8 @@ class _Loader(yaml.SafeLoader):
     all those cases, so only true/false, plain decimals and null are typed.
     """
 
-    yaml_implicit_resolvers: dict = {}  # noqa: RUF012 - replaces SafeLoader's table
+    # first character -> (tag, pattern) pairs
+    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}  # noqa: RUF012 - replaces SafeLoader's table
 
 
 _Loader.add_implicit_resolver(
