@@ -270,4 +270,7 @@ def read_posts(
         )
         post.is_host = post.key in host_keys
         posts.append(post)
-    return posts, spam, Coverage(**left_out)
+    coverage = Coverage(
+        deleted=left_out["deleted"], opted_out=left_out["opted_out"], hidden=left_out["hidden"]
+    )
+    return posts, spam, coverage

@@ -8,8 +8,8 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlmodel import Session, col
 
 from chatbot.export.folder import chat_dirname
 from chatbot.models import CollectionCursor, Event, Participant, Post
@@ -19,19 +19,19 @@ from .document import Coverage, RecapExtras
 
 __all__ = ["archive_events", "recap_extras"]
 
-_LIVE = Post.deleted_at.is_(None)  # type: ignore[union-attr]
-_PUBLIC = or_(Post.visibility.is_(None), Post.visibility == "public")  # type: ignore[union-attr]
-_OPTED_OUT = Post.opted_out.is_(True)  # type: ignore[attr-defined]
+_LIVE = col(Post.deleted_at).is_(None)
+_PUBLIC = or_(col(Post.visibility).is_(None), col(Post.visibility) == "public")
+_OPTED_OUT = col(Post.opted_out).is_(True)
 
 
-def _visible() -> Any:
+def _visible() -> ColumnElement[bool]:
     """Rows an export publishes: live, public, not opted out, hidden or spam (invariant 3)."""
     return and_(
         _LIVE,
         _PUBLIC,
         ~_OPTED_OUT,
-        Post.hidden_reason.is_(None),  # type: ignore[union-attr]
-        Post.spam_reason.is_(None),  # type: ignore[union-attr]
+        col(Post.hidden_reason).is_(None),
+        col(Post.spam_reason).is_(None),
     )
 
 
@@ -50,11 +50,8 @@ def recap_extras(session: Session, event: Event, document: Mapping[str, Any]) ->
     assert event.id is not None
     uris = {post.get("uri") for post in document.get("posts") or ()}
     extras = RecapExtras()
-    rows = session.execute(
-        select(Post.network, Post.uri, Post.html, Post.raw, Post.created_at, Post.indexed_at).where(
-            Post.event_id == event.id  # type: ignore[arg-type]
-        )
-    )
+    columns = (Post.network, Post.uri, Post.html, Post.raw, Post.created_at, Post.indexed_at)
+    rows = session.execute(select(*(col(c) for c in columns)).where(col(Post.event_id) == event.id))
     lags: list[float] = []
     for network, uri, html, raw, created, indexed in rows:
         if uri not in uris:
@@ -68,16 +65,16 @@ def recap_extras(session: Session, event: Event, document: Mapping[str, Any]) ->
         if indexed is not None and created is not None and indexed >= created:
             lags.append((indexed - created).total_seconds())
     authors = session.execute(
-        select(Participant.network, Participant.handle, Participant.followers_count).where(
-            Participant.followers_count.is_not(None)  # type: ignore[union-attr]
-        )
+        select(
+            col(Participant.network), col(Participant.handle), col(Participant.followers_count)
+        ).where(col(Participant.followers_count).is_not(None))
     )
     extras.followers = {_key(net, handle): count for net, handle, count in authors if handle}
     earlier = list(
         session.execute(
-            select(Event.id).where(
-                Event.hashtag_key == event.hashtag_key,  # type: ignore[arg-type]
-                Event.start_at < event.start_at,  # type: ignore[arg-type]
+            select(col(Event.id)).where(
+                col(Event.hashtag_key) == event.hashtag_key,
+                col(Event.start_at) < event.start_at,
             )
         ).scalars()
     )
@@ -85,8 +82,8 @@ def recap_extras(session: Session, event: Event, document: Mapping[str, Any]) ->
     extras.previous = set()
     if earlier:
         seen = session.execute(
-            select(Post.network, Post.author_handle)
-            .where(Post.event_id.in_(earlier), _visible())  # type: ignore[union-attr]
+            select(col(Post.network), col(Post.author_handle))
+            .where(col(Post.event_id).in_(earlier), _visible())
             .distinct()
         )
         extras.previous = {_key(net, handle) for net, handle in seen if handle}
@@ -99,8 +96,10 @@ def recap_extras(session: Session, event: Event, document: Mapping[str, Any]) ->
     return extras
 
 
-def _count(session: Session, event_id: int, *conditions: Any) -> int:
-    query = select(func.count()).select_from(Post).where(Post.event_id == event_id, *conditions)  # type: ignore[arg-type]
+def _count(session: Session, event_id: int, *conditions: ColumnElement[bool]) -> int:
+    query = (
+        select(func.count()).select_from(Post).where(col(Post.event_id) == event_id, *conditions)
+    )
     return int(session.execute(query).scalar_one())
 
 
@@ -108,15 +107,15 @@ def _coverage(session: Session, event: Event, lags: list[float]) -> Coverage:
     # Counted in the export's order of reasons: deleted, not public, opted out, hidden.
     assert event.id is not None
     last_run = session.execute(
-        select(func.max(CollectionCursor.updated_at)).where(
-            CollectionCursor.event_id == event.id  # type: ignore[arg-type]
+        select(func.max(col(CollectionCursor.updated_at))).where(
+            col(CollectionCursor.event_id) == event.id
         )
     ).scalar_one()
     if isinstance(last_run, datetime) and last_run.tzinfo is None:
         last_run = last_run.replace(tzinfo=UTC)
     mastodon = (event.accounts or {}).get("mastodon", "")
     instance = mastodon.rpartition("@")[2] if "@" in mastodon.lstrip("@") else None
-    hidden = Post.hidden_reason.is_not(None)  # type: ignore[union-attr]
+    hidden = col(Post.hidden_reason).is_not(None)
     return Coverage(
         deleted=_count(session, event.id, ~_LIVE),
         not_public=_count(session, event.id, _LIVE, ~_PUBLIC),
@@ -129,7 +128,7 @@ def _coverage(session: Session, event: Event, lags: list[float]) -> Coverage:
             _PUBLIC,
             ~_OPTED_OUT,
             ~hidden,
-            Post.spam_reason.is_not(None),  # type: ignore[union-attr]
+            col(Post.spam_reason).is_not(None),
         ),
         mastodon_instance=instance,
         collected_until=min(last_run, event.collect_until) if last_run else None,
@@ -145,12 +144,13 @@ def archive_events(
     Participants are ``network:handle`` keys; the events' moderators and
     bot accounts (and ``hosts``) are not counted.
     """
-    events = list(session.execute(select(Event).order_by(Event.start_at)).scalars())  # type: ignore[arg-type]
+    events = list(session.execute(select(Event).order_by(col(Event.start_at))).scalars())
     counts: dict[int, dict[str, int]] = {}
+    grouped = (col(Post.event_id), col(Post.network), col(Post.author_handle))
     rows = session.execute(
-        select(Post.event_id, Post.network, Post.author_handle, func.count())
-        .where(Post.event_id.is_not(None), _visible())  # type: ignore[union-attr]
-        .group_by(Post.event_id, Post.network, Post.author_handle)
+        select(*grouped, func.count())
+        .where(col(Post.event_id).is_not(None), _visible())
+        .group_by(*grouped)
     )
     for event_id, network, handle, count in rows:
         counts.setdefault(event_id, {})[_key(network, handle or "?")] = count
