@@ -28,9 +28,10 @@ def parse_time(value: Any) -> datetime | None:
             # fractions past 6 digits itself, as the fallback below would.
             moment = datetime.fromisoformat(value)
         except ValueError:
-            moment = _parse_loose(value)
-            if moment is None:
+            loose = _parse_loose(value)
+            if loose is None:
                 return None
+            moment = loose
     elif isinstance(value, datetime):
         moment = value
     else:
