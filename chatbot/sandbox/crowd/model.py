@@ -161,7 +161,7 @@ class CrowdPlan:
         return depth
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(
+        data: dict[str, Any] = _jsonable(
             {
                 "config": asdict(self.config),
                 "schedule": asdict(self.schedule),
@@ -169,6 +169,7 @@ class CrowdPlan:
                 "actions": [asdict(a) for a in self.actions],
             }
         )
+        return data
 
 
 def _jsonable(value: Any) -> Any:

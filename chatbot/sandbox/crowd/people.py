@@ -60,12 +60,12 @@ def make_people(
     if config.coverage and people:
         # Profiles are untrusted too: markup in a display name (within Mastodon's
         # 30 characters) and a script in a bio.
-        last = people[-1]
-        first_name = last.display_name.split()[0][:8]
+        hostile = people[-1]
+        first_name = hostile.display_name.split()[0][:8]
         people[-1] = replace(
-            last,
+            hostile,
             display_name=f"<b onclick=alert(1)>{first_name}</b>",
-            bio=f"{last.bio} <script>alert('bio')</script>",
+            bio=f"{hostile.bio} <script>alert('bio')</script>",
             hostile_profile=True,
         )
     spammers = [

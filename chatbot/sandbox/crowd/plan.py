@@ -272,7 +272,8 @@ class _Planner:
                 text = texts.with_hashtag(rng, rng.choice(texts.QUOTES), self.schedule.hashtag)
                 self._add(at, author, "quote", text, quote=parent.id, visibility="public")
                 return True
-            text, mentions = texts.reply_body(rng), ()
+            text = texts.reply_body(rng)
+            mentions: tuple[str, ...] = ()
             if spec.get("mention") or rng.random() < 0.6:
                 text, mentions = f"{self._mention(replied)} {text}", (replied.key,)
             if rng.random() < 0.7:

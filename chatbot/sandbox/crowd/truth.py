@@ -128,7 +128,8 @@ def _with_ids(post: dict[str, Any]) -> dict[str, Any]:
 
 def load_truth(path: str | Path) -> dict[str, Any]:
     """Read a truth file written by :meth:`GroundTruth.write`."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    truth: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    return truth
 
 
 __all__ = ["TRUTH_VERSION", "GroundTruth", "TruthPost", "load_truth"]
