@@ -329,15 +329,15 @@ def read_settings(
     part: Split, root: Node | None, loader: yaml.SafeLoader | None, report: Report
 ) -> Settings:
     """Check every front-matter field; return what could be understood."""
-    reader = Reader(part, loader, report)  # type: ignore[arg-type]
     fence = part.yaml_first_line - 1
-    if root is None:
+    if root is None or loader is None:  # load_yaml gives a root only with its loader
         if loader is not None:  # an empty front matter: say what is missing
             for name in REQUIRED:
                 report.error(
                     fence, 1, f"{name} is missing", f"add `{name}: ...` to the front matter"
                 )
-        return reader.settings
+        return Settings()
+    reader = Reader(part, loader, report)
     if not isinstance(root, MappingNode):
         reader.error(
             root,

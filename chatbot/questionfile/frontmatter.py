@@ -136,7 +136,7 @@ def load_yaml(part: Split, report: Report) -> tuple[Node | None, _Loader | None]
     return node, loader
 
 
-def construct(loader: _Loader, node: Node) -> object:
+def construct(loader: yaml.SafeLoader, node: Node) -> object:
     """Build the Python value of one node; raises yaml.YAMLError on bad tags."""
     return loader.construct_object(node, deep=True)
 

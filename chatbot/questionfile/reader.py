@@ -52,7 +52,7 @@ class Reader:
 
     def value(self, node: Node) -> object:
         try:
-            return frontmatter.construct(self.loader, node)  # type: ignore[arg-type]
+            return frontmatter.construct(self.loader, node)
         except (yaml.YAMLError, ValueError, RecursionError, OverflowError) as error:
             self.error(node, f"cannot read this value: {error}", "write plain text or a number")
             return INVALID
