@@ -130,20 +130,20 @@ def check_record(collection: str, rkey: str, record: Any) -> dict[str, Any]:
     record_type = record.get("$type", collection)
     if record_type != collection:
         raise RecordError(f"Invalid $type: expected {collection}, got {record_type}")
-    record = {"$type": collection, **record}
+    checked: dict[str, Any] = {"$type": collection, **record}
     prefix = f"Invalid {collection} record"
     if collection == POST:
-        _check_post(record, prefix)
+        _check_post(checked, prefix)
     elif collection == THREADGATE:
-        _check_threadgate(record, prefix)
+        _check_threadgate(checked, prefix)
     elif collection == PROFILE:
         for key, limit in (("displayName", 64), ("description", 256)):
-            value = record.get(key)
+            value = checked.get(key)
             if value is not None and grapheme_length(str(value)) > limit:
                 raise RecordError(
                     f"{prefix}: Record/{key} must not be longer than {limit} graphemes"
                 )
-    return record
+    return checked
 
 
 __all__ = [

@@ -137,7 +137,7 @@ class BlueskyStore:
         """Self-label the account via its profile record (``!no-unauthenticated`` = opt out)."""
         with self._lock:
             existing = self.get_record(did, PROFILE, "self")
-            profile = dict(existing.value) if existing else {"$type": PROFILE}
+            profile: dict[str, Any] = dict(existing.value) if existing else {"$type": PROFILE}
             if labels:
                 profile["labels"] = {
                     "$type": "com.atproto.label.defs#selfLabels",
