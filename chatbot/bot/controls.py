@@ -15,7 +15,7 @@ from chatbot.errors import UsageError
 from chatbot.eventref import resolve_event
 from chatbot.models import LIVE_EVENT_STATES, Event, PostDelivery, ScheduledPost
 from chatbot.questionfile.timing import MAX_DURATION, format_duration, parse_duration
-from chatbot.textlength import (
+from chatbot.text.length import (
     BLUESKY_MAX_BYTES,
     BLUESKY_MAX_GRAPHEMES,
     MASTODON_DEFAULT_LIMIT,

@@ -36,7 +36,6 @@ from chatbot.platforms.bluesky_errors import (
     server_trouble,
     translate,
 )
-from chatbot.platforms.facets import build_facets
 from chatbot.platforms.keys import record_key
 from chatbot.platforms.normalise import (
     BLUESKY_WEB,
@@ -47,7 +46,8 @@ from chatbot.platforms.normalise import (
     parse_time,
 )
 from chatbot.platforms.session import SessionCache
-from chatbot.textlength import BLUESKY_MAX_BYTES, BLUESKY_MAX_GRAPHEMES, bluesky_length
+from chatbot.text.bluesky import build_facets
+from chatbot.text.length import BLUESKY_MAX_BYTES, BLUESKY_MAX_GRAPHEMES, bluesky_length
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -9,7 +9,6 @@ from typing import Any
 
 from chatbot.platforms.base import AuthorProfile, NormalisedPost, Thread
 from chatbot.platforms.bluesky_uris import BLUESKY_WEB, _shown, rkey_of
-from chatbot.platforms.facets import LINK, MENTION, TAG
 from chatbot.platforms.postfields import (
     _bio_flags,
     _dedupe,
@@ -19,6 +18,7 @@ from chatbot.platforms.postfields import (
     parse_time,
     tombstone,
 )
+from chatbot.text.bluesky import LINK, MENTION, TAG
 
 _HTTP = ("http://", "https://")
 _NO_FLAGS: frozenset[str] = frozenset()

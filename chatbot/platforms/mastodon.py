@@ -30,10 +30,10 @@ from chatbot.platforms.base import (
     Thread,
     too_long,
 )
-from chatbot.platforms.facets import find_spans
 from chatbot.platforms.keys import idempotency_key
 from chatbot.platforms.normalise import from_mastodon_status, mastodon_thread, plain
-from chatbot.textlength import MASTODON_DEFAULT_LIMIT, MASTODON_URL_LENGTH, mastodon_length
+from chatbot.text.length import MASTODON_DEFAULT_LIMIT, MASTODON_URL_LENGTH, mastodon_length
+from chatbot.text.mastodon import extract_entities
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ class MastodonPlatform:
         limits = self.limits()
         length = mastodon_length(text)
         if limits.url_weight and limits.url_weight != MASTODON_URL_LENGTH:
-            links = sum(1 for span in find_spans(text) if span.kind == "link")
+            links = sum(1 for entity in extract_entities(text) if entity.kind == "url")
             length += (limits.url_weight - MASTODON_URL_LENGTH) * links
         return length
 

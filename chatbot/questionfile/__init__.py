@@ -14,7 +14,7 @@ from chatbot.questionfile.reader import Settings
 from chatbot.questionfile.render import check_templates, draft_posts, render
 from chatbot.questionfile.report import Report
 from chatbot.questionfile.timing import MAX_DURATION, format_duration, resolve_local
-from chatbot.textlength import MASTODON_DEFAULT_LIMIT
+from chatbot.text.length import MASTODON_DEFAULT_LIMIT
 
 __all__ = [
     "NETWORKS",

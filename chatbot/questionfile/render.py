@@ -12,7 +12,7 @@ from chatbot.questionfile.model import PlannedPost, PostKind
 from chatbot.questionfile.reader import Settings
 from chatbot.questionfile.report import Report, did_you_mean
 from chatbot.questionfile.timing import format_duration
-from chatbot.textlength import (
+from chatbot.text.length import (
     BLUESKY_MAX_BYTES,
     BLUESKY_MAX_GRAPHEMES,
     bluesky_length,

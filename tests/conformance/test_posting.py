@@ -8,8 +8,9 @@ import pytest
 from atproto_client import exceptions
 
 from chatbot.platforms.bluesky import POST
-from chatbot.platforms.facets import facet_slices
-from chatbot.platforms.keys import is_valid_tid, post_key, record_key
+from chatbot.platforms.keys import post_key, record_key
+from chatbot.text.bluesky import facet_slices
+from chatbot.text.tid import is_valid_tid
 
 from .conftest import Target, eventually
 

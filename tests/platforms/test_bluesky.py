@@ -24,8 +24,9 @@ from chatbot.errors import (
 from chatbot.platforms.base import iter_hashtag_pages, iter_hashtag_posts
 from chatbot.platforms.bluesky import DEFAULT_WEB, POST, BlueskyPlatform
 from chatbot.platforms.bluesky_errors import translate
-from chatbot.platforms.facets import facet_slices
-from chatbot.platforms.keys import is_valid_tid, post_key, record_key
+from chatbot.platforms.keys import post_key, record_key
+from chatbot.text.bluesky import facet_slices
+from chatbot.text.tid import is_valid_tid
 from tests.platforms.conftest import PASSWORD, clear_faults, set_faults
 
 DUE = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from chatbot.sandbox.bluesky.cid import is_valid_cid
-from chatbot.sandbox.bluesky.richtext import byte_length, grapheme_length
-from chatbot.sandbox.bluesky.tid import is_valid_tid
+from chatbot.text.tid import is_valid_tid
+from chatbot.text.unicode import grapheme_count, utf8_length
 
 POST = "app.bsky.feed.post"
 THREADGATE = "app.bsky.feed.threadgate"
@@ -79,9 +79,9 @@ def _check_post(record: dict[str, Any], prefix: str) -> None:
     text = record.get("text")
     if not isinstance(text, str):
         raise RecordError(f'{prefix}: Record must have the property "text"')
-    if byte_length(text) > MAX_POST_BYTES:
+    if utf8_length(text) > MAX_POST_BYTES:
         raise RecordError(f"{prefix}: Record/text must not be longer than {MAX_POST_BYTES} bytes")
-    if grapheme_length(text) > MAX_POST_GRAPHEMES:
+    if grapheme_count(text) > MAX_POST_GRAPHEMES:
         raise RecordError(
             f"{prefix}: Record/text must not be longer than {MAX_POST_GRAPHEMES} graphemes"
         )
@@ -139,7 +139,7 @@ def check_record(collection: str, rkey: str, record: Any) -> dict[str, Any]:
     elif collection == PROFILE:
         for key, limit in (("displayName", 64), ("description", 256)):
             value = checked.get(key)
-            if value is not None and grapheme_length(str(value)) > limit:
+            if value is not None and grapheme_count(str(value)) > limit:
                 raise RecordError(
                     f"{prefix}: Record/{key} must not be longer than {limit} graphemes"
                 )

@@ -28,9 +28,10 @@ from chatbot.sandbox.bluesky.records import (
     check_record,
     parse_at_uri,
 )
-from chatbot.sandbox.bluesky.richtext import make_facets, record_tags
+from chatbot.sandbox.bluesky.richtext import record_tags
 from chatbot.sandbox.bluesky.tid import TidGenerator
 from chatbot.sandbox.bluesky.times import iso
+from chatbot.text.bluesky import build_facets
 
 _HANDLE_RE = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 NO_UNAUTHENTICATED = "!no-unauthenticated"
@@ -274,7 +275,7 @@ class BlueskyStore:
     # -- the crowd's shortcuts -------------------------------------------
     def make_facets(self, text: str) -> list[dict[str, Any]]:
         """Tag, mention (resolved against this store) and link facets of ``text``."""
-        return make_facets(text, self.resolve_handle)
+        return build_facets(text, self.resolve_handle)
 
     def create_post(
         self,

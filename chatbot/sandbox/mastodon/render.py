@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import regex
 
-from chatbot.mastodontext import (
+from chatbot.text.mastodon import (
     CHARACTERS_RESERVED_PER_URL,
     Entity,
     countable_length,

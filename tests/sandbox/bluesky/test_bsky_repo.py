@@ -8,7 +8,7 @@ import pytest
 from atproto import client_utils, models
 from atproto_client import exceptions
 
-from chatbot.sandbox.bluesky import tid_for_datetime
+from chatbot.text.tid import tid_for_datetime
 
 from .conftest import Sandbox
 

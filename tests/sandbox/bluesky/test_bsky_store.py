@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from chatbot.clock import ManualClock
-from chatbot.sandbox.bluesky import NO_UNAUTHENTICATED, BlueskyStore, StoreError, is_valid_tid
+from chatbot.sandbox.bluesky import NO_UNAUTHENTICATED, BlueskyStore, StoreError
+from chatbot.text.tid import is_valid_tid
 
 
 @pytest.fixture

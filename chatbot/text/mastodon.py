@@ -1,7 +1,7 @@
 """How Mastodon reads a status's text: its links, hashtags and mentions, and its length (pure).
 
 One implementation for both sides: the bot's length check before posting
-(``chatbot.textlength``) and the sandbox server's validator and HTML
+(:mod:`chatbot.text.length`) and the sandbox server's validator and HTML
 renderer (``chatbot.sandbox.mastodon.render``), so the two can't disagree on
 what counts as a link. The patterns follow Mastodon's extractor (twitter-text
 derived), simplified; the sandbox's faithfulness tests hold them to recorded
@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import regex
 
+from chatbot.text.unicode import grapheme_count
+
 CHARACTERS_RESERVED_PER_URL = 23  # every link counts as this many, whatever its length
-_GRAPHEME = regex.compile(r"\X")
 
 # Mastodon's extractor patterns, simplified: a tag needs at least one letter or underscore
 # (so "#1" is not a tag) and must not follow a word character, "=", "/" or ")" (so URL
@@ -88,7 +89,7 @@ def countable_length(text: str, spoiler_text: str = "") -> int:
             pieces.append("@" + entity.value.split("@")[0])
         last = entity.end
     pieces.append(text[last:])
-    return len(_GRAPHEME.findall(spoiler_text + "".join(pieces)))
+    return grapheme_count(spoiler_text + "".join(pieces))
 
 
 __all__ = [

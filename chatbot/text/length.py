@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import regex
-
-from chatbot.mastodontext import CHARACTERS_RESERVED_PER_URL, countable_length
+from chatbot.text.mastodon import CHARACTERS_RESERVED_PER_URL, countable_length
+from chatbot.text.unicode import grapheme_count, utf8_length
 
 __all__ = [
     "BLUESKY_MAX_BYTES",
@@ -26,17 +25,10 @@ MASTODON_DEFAULT_LIMIT = 500
 # `characters_reserved_per_url`: every link counts as this many, whatever its length.
 MASTODON_URL_LENGTH = CHARACTERS_RESERVED_PER_URL
 
-_GRAPHEME = regex.compile(r"\X")
-
-
-def grapheme_count(text: str) -> int:
-    """Count extended grapheme clusters: what a reader sees as one character."""
-    return len(_GRAPHEME.findall(text))
-
 
 def bluesky_length(text: str) -> tuple[int, int]:
     """Return ``(graphemes, utf8_bytes)`` of a Bluesky post's text."""
-    return grapheme_count(text), len(text.encode("utf-8", "surrogatepass"))
+    return grapheme_count(text), utf8_length(text)
 
 
 def mastodon_length(text: str) -> int:
@@ -46,6 +38,6 @@ def mastodon_length(text: str) -> int:
     characters and each ``@user@domain`` mention by ``@user``, then counts
     grapheme clusters (not code points): a family emoji is 1. The links and
     mentions are found as the sandbox server finds them (one extractor,
-    :mod:`chatbot.mastodontext`).
+    :mod:`chatbot.text.mastodon`).
     """
     return countable_length(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.textlength import (
+from chatbot.text.length import (
     BLUESKY_MAX_BYTES,
     BLUESKY_MAX_GRAPHEMES,
     MASTODON_URL_LENGTH,
@@ -12,6 +12,7 @@ from chatbot.textlength import (
     grapheme_count,
     mastodon_length,
 )
+from chatbot.text.unicode import byte_offset, utf8_length, utf16_length
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 👨‍👩‍👧‍👦, 25 bytes
 FLAG = "\U0001f1eb\U0001f1f7"  # 🇫🇷
@@ -73,3 +74,18 @@ def test_the_bytes_limit_can_be_hit_before_the_graphemes_limit():
 )
 def test_mastodon_counts_like_its_status_length_validator(text, length):
     assert mastodon_length(text) == length
+
+
+@pytest.mark.parametrize(
+    ("text", "utf16"),
+    [("", 0), ("hello", 5), ("é", 1), ("日本", 2), ("𝕏", 2), (FAMILY, 11), (FLAG, 4)],
+)
+def test_utf16_length_is_javascripts_string_length(text, utf16):
+    # The official app caps a tag at 64 of these, not at 64 graphemes.
+    assert utf16_length(text) == utf16
+
+
+def test_byte_offsets_count_utf8_bytes_before_a_character():
+    text = f"{FAMILY} é #tag"
+    assert byte_offset(text, text.index("#")) == 25 + 1 + 2 + 1
+    assert byte_offset(text, 0) == 0 and byte_offset(text, len(text)) == utf8_length(text)
