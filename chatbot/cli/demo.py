@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 import chatbot
-from chatbot.cli import cli
+from chatbot.cli.group import cli
 from chatbot.demo import DEFAULT_FILE, DemoOptions, run_demo
 from chatbot.errors import UsageError
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from chatbot.bot.loading import load_file
-from chatbot.cli import cli
+from chatbot.cli.group import cli
 from chatbot.cli.options import database_url_option, json_option
 
 

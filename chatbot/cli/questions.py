@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from chatbot.cli import cli
+from chatbot.cli.group import cli
 from chatbot.errors import QuestionFileError
 from chatbot.questionfile import check_file, load_plan, summary
 from chatbot.questionfile.model import EventPlan
 from chatbot.questionfile.preview import preview_data, preview_table
 from chatbot.questionfile.timing import find_zone
-from chatbot.textlength import MASTODON_DEFAULT_LIMIT
+from chatbot.text.length import MASTODON_DEFAULT_LIMIT
 
 _allow_past = click.option(
     "--allow-past", is_flag=True, help="Accept a start time in the past (to check an old file)."

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from chatbot.cli import cli
+from chatbot.cli.group import cli
 from chatbot.cli.options import clock_option, database_url_option, json_option, make_clock
 from chatbot.recap.publish import DEFAULT_OUT, recap_event, write_archive
 from chatbot.recap.render import DEFAULT_SPLIT_AT

@@ -48,6 +48,6 @@ def render_reference(group: click.Group) -> str:
 
 
 if __name__ == "__main__":
-    from chatbot.cli import cli
+    from chatbot.cli.group import cli
 
     click.echo(render_reference(cli), nl=False)

@@ -14,7 +14,7 @@ from types import FrameType
 
 import click
 
-from chatbot.cli import CONTEXT_SETTINGS, cli
+from chatbot.cli.group import CONTEXT_SETTINGS, cli
 from chatbot.errors import UsageError
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig, plan_crowd
 
