@@ -8,14 +8,21 @@ so a 60-minute chat at speed 60 runs in one real minute.  The three numbers
 travel between processes as a short string (``CHATBOT_CLOCK`` or the sandbox's
 ``/_sandbox/clock`` endpoint), so the bot, the crowd and the servers agree on
 what time it is.
+
+A file clock (``file:<speed>:<path>``) is a hand-moved clock that several
+processes share: its time is whatever the file says, and only the one who
+writes the file moves it. Tests use it to drive a real ``chatbot run`` step by
+step, so nothing depends on how fast the machine is.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 
@@ -107,16 +114,76 @@ class ManualClock:
         self.advance(seconds=seconds)
 
 
+class FileClock:
+    """A hand-moved clock shared between processes: the time is an ISO timestamp in a file.
+
+    Whoever holds the file moves time (:meth:`set`, :meth:`advance`); every other
+    process only reads it. :meth:`sleep` waits, in real time, until the file's
+    time has moved on by that much, so a sleeper can't run ahead of the writer.
+    ``speed`` is nominal: it tells the bot how often, in real seconds, to look
+    at a clock that moves in jumps (as it would at that acceleration).
+    """
+
+    POLL = 0.01  # real seconds between looks at the file while sleeping
+
+    def __init__(self, path: str | Path, speed: float = 60.0, start: datetime | None = None):
+        if speed <= 0:
+            raise ValueError(f"speed must be above 0, not {speed!r}")
+        self.path = Path(path)
+        self.speed = float(speed)
+        if start is not None:
+            self.set(start)
+
+    def now(self) -> datetime:
+        text = self.path.read_text(encoding="utf-8").strip()
+        return datetime.fromisoformat(text).astimezone(UTC)
+
+    def set(self, when: datetime) -> None:
+        """Move the shared time to ``when`` (aware); readers see the old or the new, whole."""
+        if when.tzinfo is None:
+            raise ValueError(f"a clock time needs a time zone: {when.isoformat()}")
+        partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        partial.write_text(when.astimezone(UTC).isoformat() + "\n", encoding="utf-8")
+        os.replace(partial, self.path)
+
+    def advance(self, **delta: float) -> None:
+        """Move forward by a ``timedelta(**delta)``, e.g. ``advance(minutes=5)``."""
+        self.set(self.now() + timedelta(**delta))
+
+    def sleep(self, seconds: float) -> None:
+        until = self.now() + timedelta(seconds=seconds)
+        while self.now() < until:
+            time.sleep(self.POLL)
+
+    def describe(self) -> str:
+        """A string :func:`clock_from_string` turns back into this clock."""
+        return f"file:{self.speed!r}:{self.path}"
+
+
 def clock_from_string(text: str | None) -> Clock:
     """Rebuild a clock from :meth:`describe` output; empty or ``system`` is the wall clock."""
     if not text or text == "system":
         return SystemClock()
     kind, _, rest = text.partition(":")
+    if kind == "file":
+        speed, _, path = rest.partition(":")
+        if not path:
+            raise ValueError(f"clock {text!r}: expected 'file:<speed>:<path>'")
+        return FileClock(path, float(speed))
     if kind != "accelerated":
-        raise ValueError(f"unknown clock {text!r}: expected 'system' or 'accelerated:...'")
+        raise ValueError(
+            f"unknown clock {text!r}: expected 'system', 'accelerated:...' or 'file:...'"
+        )
     real, _, rest = rest.partition(":")
     virtual, _, speed = rest.rpartition(":")
     return AcceleratedClock(float(real), datetime.fromisoformat(virtual), float(speed))
 
 
-__all__ = ["AcceleratedClock", "Clock", "ManualClock", "SystemClock", "clock_from_string"]
+__all__ = [
+    "AcceleratedClock",
+    "Clock",
+    "FileClock",
+    "ManualClock",
+    "SystemClock",
+    "clock_from_string",
+]

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import time
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from atproto import Client, SessionEvent, models
 from atproto_client import exceptions
 
-from chatbot.clock import AcceleratedClock, ManualClock
-from chatbot.sandbox.bluesky import BlueskyApp, decode_tid
+from chatbot.clock import FileClock, ManualClock
+from chatbot.sandbox.bluesky import BlueskyApp
+from chatbot.text.tid import decode_tid
 
 from .conftest import PASSWORD, Sandbox
 
@@ -161,10 +161,10 @@ def test_create_session_is_limited_per_account(bsky: Sandbox) -> None:
     assert error.reset_at is not None
 
 
-def test_accelerated_clock_end_to_end(make_sandbox) -> None:
-    # Two virtual hours per real second: 1.1 s outlives an access token, and the
-    # client's 15-minute refresh margin is still 0.125 s of real time.
-    clock = AcceleratedClock.starting_now(speed=7_200)
+def test_shared_clock_end_to_end(make_sandbox, tmp_path) -> None:
+    # The clock a test shares with a bot process (a file only the test moves):
+    # three hours outlive an access token, whatever the machine's speed.
+    clock = FileClock(tmp_path / "clock", start=datetime.now(UTC).replace(microsecond=0))
     sandbox = make_sandbox(BlueskyApp(clock=clock))
 
     class ClockedClient(Client):
@@ -178,10 +178,10 @@ def test_accelerated_clock_end_to_end(make_sandbox) -> None:
     client.on_session_change(lambda event, session: refreshes.append(event))
     client.login("kim.test", PASSWORD)
     first = client.send_post("before")
-    time.sleep(1.1)
+    clock.advance(hours=3)
     second = client.send_post("after")
     assert SessionEvent.REFRESH in refreshes
     gap_us = (
         decode_tid(second.uri.rsplit("/", 1)[1])[0] - decode_tid(first.uri.rsplit("/", 1)[1])[0]
     )
-    assert gap_us > 2 * 3600 * 1_000_000  # record keys come from the virtual clock
+    assert gap_us == 3 * 3600 * 1_000_000  # record keys come from the shared clock
