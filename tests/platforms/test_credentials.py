@@ -6,13 +6,13 @@ import traceback
 
 import pytest
 
-from chatbot.credentials import (
+from chatbot.errors import ConfigError
+from chatbot.platforms.credentials import (
     RedactingFilter,
     Secret,
     install_redaction,
     load_credentials,
 )
-from chatbot.errors import ConfigError
 
 FILE = """
 [bluesky]
@@ -160,10 +160,11 @@ def test_install_redaction_covers_records_from_child_loggers():
 
 def test_secret_never_in_a_traceback_of_a_config_error(tmp_path):
     path = write(tmp_path, mode=0o644)
-    try:
+    with pytest.raises(ConfigError) as caught:
         load_credentials({}, path)
-    except ConfigError:
-        assert "file-app-password" not in traceback.format_exc()
+    shown = "".join(traceback.format_exception(caught.value))
+    assert "chmod 600" in shown  # the traceback is the refusal's
+    assert "file-app-password" not in shown
 
 
 def test_connect_builds_adapters_from_credentials(tmp_path):

@@ -275,16 +275,23 @@ def test_an_empty_document_still_renders() -> None:
     assert root.find("h1").text() == "Nobody came"  # type: ignore[union-attr]
 
 
-def test_threads_are_listed_in_the_order_they_began(page) -> None:
-    for thread in page.iter("ol"):
-        if "thread" not in thread.classes():
-            continue
+def test_threads_are_listed_in_the_order_they_began(chat, page) -> None:
+    url_of = {id(li): url for url, li in post_items(page).items()}
+    threads = [ol for ol in page.iter("ol") if "thread" in ol.classes()]
+    sections = [ol.parent.attrs.get("aria-labelledby") for ol in threads if ol.parent]
+    assert sections == ["q1", "q2", "q3", "other"]  # one list of threads per section
+    listed: set[str] = set()
+    for thread in threads:
+        starts = [li for li in thread.children if isinstance(li, Node)]
+        assert len(starts) >= 2, sections  # an order to check
         times = [
             datetime.fromisoformat(li.find("time").attrs["datetime"])  # type: ignore[union-attr,arg-type]
-            for li in thread.children
-            if isinstance(li, Node)
+            for li in starts
         ]
         assert times == sorted(times)
+        listed |= {url_of[id(li)] for li in starts}
+    # Every post that starts a thread (no parent shown) is in one of the lists.
+    assert listed == {url for url in chat.shown if chat.parent[url] is None}
 
 
 def test_left_out_posts_are_counted_from_the_document_flags(chat) -> None:

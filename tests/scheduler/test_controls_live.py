@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from click.testing import CliRunner
 from sqlmodel import Session, select
 
 from chatbot.bot.scheduler import RunOptions
 from chatbot.cli import cli
-from chatbot.clock import FileClock
 from chatbot.models import PostDelivery, ScheduledPost
 from chatbot.sandbox.runner import Sandbox
 from tests.scheduler.conftest import (
@@ -23,6 +22,7 @@ from tests.scheduler.conftest import (
     sandbox_env,
     wait_for,
 )
+from tests.scheduler.stepping import file_clock
 
 TAG = "ctl"
 
@@ -40,7 +40,7 @@ def _states(engine, label: str) -> set[str]:
 def test_every_control_takes_effect_on_a_running_chat(engine, database_url, tmp_path):
     # A clock only the test moves (the run and the controls read it from the file):
     # nothing falls due by itself while the test steers, however slow the machine.
-    clock = FileClock(tmp_path / "clock", start=datetime.now(UTC).replace(microsecond=0))
+    clock = file_clock(tmp_path)
     with Sandbox(seed=21, clock=clock) as box:
         start = clock.now() + timedelta(minutes=10)
         event_id = load_chat(engine, start, questions=5, hashtag=TAG)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import signal
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from atproto import Client, client_utils
 from sqlmodel import Session, col, select
 
 from chatbot.bot.loading import load_event
-from chatbot.clock import FileClock
 from chatbot.models import Event, Post, PostDelivery
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig
 from chatbot.sandbox.runner import Sandbox
 from tests.factories import make_plan
 from tests.scheduler.conftest import Runner, sandbox_env, wait_for
+from tests.scheduler.stepping import file_clock, step_through_posts
 
 
 def _collected(engine, event_id: int) -> list[Post]:
@@ -72,35 +72,13 @@ def test_run_collects_hashtag_and_in_thread_answers_while_posting(engine, databa
     assert "collected" in runner.output()
 
 
-def _step_through_posts(engine, clock: FileClock, event_id: int) -> None:
-    """Move the shared clock to each post's due time in turn; wait until the run posted it."""
-    with Session(engine) as session:
-        dues = sorted(
-            set(session.exec(select(PostDelivery.due_at).where(PostDelivery.event_id == event_id)))
-        )
-    assert dues  # a chat with posts to step through
-    for due in dues:
-        clock.set(max(clock.now(), due))
-        wait_for(lambda due=due: not _open_due_by(engine, event_id, due), timeout=90, step=0.1)
-
-
-def _open_due_by(engine, event_id: int, when: datetime) -> list[str]:
-    with Session(engine) as session:
-        rows = session.exec(
-            select(PostDelivery.state).where(
-                PostDelivery.event_id == event_id, PostDelivery.due_at <= when
-            )
-        )
-        return [state for state in rows if state in ("pending", "posting")]
-
-
 def test_until_done_waits_for_the_collection_window_after_the_wrap_up(
     engine, database_url, tmp_path, monkeypatch
 ):
     # Four minutes of collection after the last post, on a clock only the test
     # moves (the bot reads it from the file too): no step depends on the machine's speed.
     monkeypatch.setenv("CHATBOT_COLLECT_AFTER_MINUTES", "4")
-    clock = FileClock(tmp_path / "clock", start=datetime.now(UTC).replace(microsecond=0))
+    clock = file_clock(tmp_path)
     with Sandbox(seed=6, clock=clock) as box:
         plan = make_plan(
             hashtag="latecomers",
@@ -116,7 +94,7 @@ def test_until_done_waits_for_the_collection_window_after_the_wrap_up(
         env = sandbox_env(box, database_url, tmp_path)
         runner = Runner(env, tmp_path / "run.log", "latecomers", "--until-done")
         try:
-            _step_through_posts(engine, clock, event_id)
+            step_through_posts(engine, clock, event_id)
             wait_for(lambda: "All posts are done." in runner.output(), timeout=60, step=0.1)
             wait_for(lambda: "Still collecting #latecomers until" in runner.output(), timeout=60)
             # The clock stands before the window's end: a run that exits now is wrong.

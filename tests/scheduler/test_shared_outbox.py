@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,9 @@ from tests.scheduler.conftest import (
     load_chat,
     mastodon_posts,
     sandbox_env,
+    wait_for,
 )
+from tests.scheduler.stepping import file_clock, step_through_posts
 
 SPACING = timedelta(seconds=20)
 
@@ -30,23 +33,43 @@ def postgres_url(database_url: str) -> str:
 
 def test_two_runners_on_one_postgresql_database_post_each_post_once(engine, postgres_url, tmp_path):
     database_url = postgres_url
-    with Sandbox(seed=12, speed=60) as box:
+    clock = file_clock(tmp_path)  # only the test moves it: no post falls due by itself
+    with Sandbox(seed=12, clock=clock) as box:
         event_id = load_chat(
-            engine, box.clock.now() + timedelta(seconds=60), questions=4, spacing=SPACING
+            engine, clock.now() + timedelta(seconds=60), questions=4, spacing=SPACING
         )
         env = sandbox_env(box, database_url, tmp_path)
         args = (str(event_id), "--until-done", "--no-collect")
         runners = [Runner(env, tmp_path / f"run{n}.log", *args) for n in (1, 2)]
-        codes = [runner.wait(timeout=60) for runner in runners]
+        try:
+            for runner in runners:
+                wait_for(lambda runner=runner: "Running" in runner.output(), timeout=60)
+
+            def one_alone_first(index: int) -> None:
+                # The welcome goes to runner 1 and Q1 to runner 2, each while the other
+                # is stopped (as a stalled machine would be); after that they race.
+                for runner in runners:
+                    runner.process.send_signal(signal.SIGCONT)
+                if index < 2:
+                    runners[1 - index].process.send_signal(signal.SIGSTOP)
+
+            step_through_posts(engine, clock, event_id, around=one_alone_first)
+            one_alone_first(2)
+            codes = [runner.wait(timeout=60) for runner in runners]
+        finally:
+            for runner in runners:
+                runner.process.send_signal(signal.SIGCONT)
+                runner.kill()
         assert codes == [0, 0], [r.output() for r in runners]
         blue, masto = bluesky_posts(box), mastodon_posts(box)
     assert blue.texts == expected_texts(4)
     assert len(masto.texts) == 6 and len({s["id"] for s in masto.raw}) == 6
-    posted = [line for r in runners for line in r.output().splitlines() if "  posted" in line]
-    assert len(posted) == 12  # each post reported by exactly one of the two
+    posted = [[line for line in r.output().splitlines() if "  posted" in line] for r in runners]
+    assert sum(map(len, posted)) == 12  # each post reported by exactly one of the two
+    assert all(posted), posted  # both runners posted
     with Session(engine) as session:
         workers = {d.claimed_by for d in session.exec(select(PostDelivery))}
-    assert len(workers) >= 1 and all(workers)
+    assert len(workers) == 2 and all(workers)  # two workers shared the one outbox
 
 
 def test_every_post_goes_out_once_with_a_fifth_of_requests_failing(engine, database_url, tmp_path):

@@ -225,21 +225,22 @@ def test_prefix_always_wins_over_time(posts: list[ChatPost], n: int, minutes: fl
 
 
 @settings(max_examples=150, deadline=None)
-@given(posts=chats(), minutes=st.floats(-10, 60))
+@given(posts=chats(), minutes=st.floats(-10, 60), data=st.data())
 def test_unprefixed_reply_inherits_its_parents_question(
-    posts: list[ChatPost], minutes: float
+    posts: list[ChatPost], minutes: float, data: st.DataObject
 ) -> None:
-    everything = [*question_posts(), *posts]
+    # At least one answer with a question (by its prefix), so there is a parent to reply to.
+    everything = [*question_posts(), *posts, post("anchor", 20, "A2: words", author="amy")]
     before = attribute(everything, questions(), [HOST])
-    for parent_uri, parent in before.items():
-        if parent.question is None or parent.is_question:
-            continue
-        name = parent_uri.rsplit("/", 1)[1]
-        child = post("child", minutes, "so true", author="zed", parent=name)
-        after = attribute([*everything, child], questions(), [HOST])
-        assert after[uri("child")].question == parent.question
-        assert after[uri("child")].method in ("reply", "thread")
-        break
+    answers = sorted(
+        key for key, value in before.items() if value.question and not value.is_question
+    )
+    assert uri("anchor") in answers
+    parent_uri = data.draw(st.sampled_from(answers), label="parent")
+    child = post("child", minutes, "so true", author="zed", parent=parent_uri.rsplit("/", 1)[1])
+    after = attribute([*everything, child], questions(), [HOST])
+    assert after[uri("child")].question == before[parent_uri].question
+    assert after[uri("child")].method in ("reply", "thread")
 
 
 @settings(max_examples=100, deadline=None)
