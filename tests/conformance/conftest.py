@@ -2,10 +2,13 @@
 
 Every test takes ``target`` and runs once per target. The reference network is
 started outside the tests (``scripts/reference-network``) and found through
-``CHATBOT_REFERENCE_PDS_URL``; without it its tests skip, unless
-``CHATBOT_REFERENCE_REQUIRED`` is set (as ``scripts/ci-conformance`` does), when
-they fail instead. Both targets are shared by the whole session, so every test
-makes its own accounts and hashtags.
+``CHATBOT_REFERENCE_PDS_URL``. A run that doesn't name it isn't about it (the
+main test run; ``scripts/ci-conformance`` is the one that is): its tests are
+deselected, never skipped, and the run's summary says so. A named network that doesn't
+answer skips them as missing (a failure under ``CI=true``, see
+``tests/missing.py``), or fails them when ``CHATBOT_REFERENCE_REQUIRED`` is set
+(as ``scripts/ci-conformance`` does). Both targets are shared by the whole
+session, so every test makes its own accounts and hashtags.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -22,14 +26,17 @@ import pytest
 from atproto import Client, models
 from atproto_client.models.dot_dict import DotDict
 
-from chatbot.credentials import Secret
 from chatbot.platforms.bluesky import BlueskyPlatform
+from chatbot.platforms.credentials import Secret
 from chatbot.platforms.session import SessionCache
 from chatbot.sandbox.bluesky import BlueskyApp
 from chatbot.sandbox.web import SandboxHTTPServer
+from tests.missing import skip_missing
 
 T = TypeVar("T")
 REFERENCE_ENV = "CHATBOT_REFERENCE_PDS_URL"
+REQUIRED_ENV = "CHATBOT_REFERENCE_REQUIRED"
+DESELECTED = pytest.StashKey[int]()
 NOT_RUNNING = "reference network not running: start it with scripts/reference-network"
 # The reference AppView indexes a write within about 0.2 s; allow for a loaded machine.
 LAG_SECONDS = 8.0
@@ -114,6 +121,38 @@ def reference_url() -> str | None:
     return url
 
 
+def _reference_named() -> bool:
+    """Whether this run is about the reference network: it names one, or requires one."""
+    return bool(os.environ.get(REFERENCE_ENV) or os.environ.get(REQUIRED_ENV))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the tests against the reference network when the run doesn't name one."""
+    if _reference_named():
+        return
+    here = Path(__file__).parent
+    keep, drop = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        on_reference = "reference_target" in getattr(item, "fixturenames", ()) or (
+            params is not None and params.params.get("target") == "reference"
+        )
+        (drop if on_reference and item.path.is_relative_to(here) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+        config.stash[DESELECTED] = len(drop)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Say why tests were deselected, even under ``-q``."""
+    if count := config.stash.get(DESELECTED, 0):
+        terminalreporter.write_line(
+            f"{count} conformance tests against the reference network deselected: "
+            f"${REFERENCE_ENV} is not set (scripts/ci-conformance runs them)"
+        )
+
+
 @pytest.fixture(scope="session")
 def sandbox_target() -> Iterator[Target]:
     # Rate limits off, as dev-env runs the reference PDS: the suite shares one server
@@ -130,9 +169,10 @@ def sandbox_target() -> Iterator[Target]:
 def reference_target() -> Iterator[Target]:
     url = reference_url()
     if url is None:
-        if os.environ.get("CHATBOT_REFERENCE_REQUIRED"):
-            pytest.fail(f"{NOT_RUNNING} (${REFERENCE_ENV} unset or not answering)")
-        pytest.skip(NOT_RUNNING)
+        why = f"{NOT_RUNNING} (${REFERENCE_ENV} unset or not answering)"
+        if os.environ.get(REQUIRED_ENV):
+            pytest.fail(why)
+        skip_missing(why)
     target = Target("reference", url)
     yield target
     for client in target.clients:
