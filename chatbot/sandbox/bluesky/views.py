@@ -22,6 +22,7 @@ class RecordStore(Protocol):
 
     def posts(self) -> list[StoredRecord]: ...
 
+
 DEFS = "app.bsky.feed.defs"
 MAX_THREAD_DEPTH = 1000
 
