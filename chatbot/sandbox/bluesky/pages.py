@@ -18,13 +18,13 @@ from chatbot.sandbox.pages import (
 from chatbot.sandbox.web import Request, Response
 
 if TYPE_CHECKING:
-    from chatbot.sandbox.bluesky.app import BlueskyApp
+    from chatbot.sandbox.bluesky.base import BlueskyBase
 
 SITE = "Bluesky sandbox"
 RECENT = 30  # posts on a profile page
 
 
-def register(app: BlueskyApp) -> None:
+def register(app: BlueskyBase) -> None:
     """``GET /profile/{handle-or-did}`` and ``GET /profile/{handle-or-did}/post/{rkey}``."""
     store = app.store
 

@@ -11,7 +11,7 @@ from chatbot.sandbox.bluesky.search import parse_query, search_posts
 from chatbot.sandbox.web import HttpError, Request, Response
 
 if TYPE_CHECKING:
-    from chatbot.sandbox.bluesky.app import BlueskyApp
+    from chatbot.sandbox.bluesky.base import BlueskyBase
 
 MAX_URIS = 25
 AUTHOR_FILTERS = {
@@ -23,7 +23,7 @@ AUTHOR_FILTERS = {
 }
 
 
-def register(app: BlueskyApp) -> None:
+def register(app: BlueskyBase) -> None:
     store = app.store
 
     def search(request: Request) -> dict[str, Any] | Response:

@@ -11,10 +11,10 @@ from chatbot.sandbox.bluesky.store import Account, StoredRecord
 from chatbot.sandbox.web import HttpError, Request, Response, json_response
 
 if TYPE_CHECKING:
-    from chatbot.sandbox.bluesky.app import BlueskyApp
+    from chatbot.sandbox.bluesky.base import BlueskyBase
 
 
-def register(app: BlueskyApp) -> None:
+def register(app: BlueskyBase) -> None:
     store = app.store
 
     def writer(request: Request, data: dict[str, Any]) -> Account:

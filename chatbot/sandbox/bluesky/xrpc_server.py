@@ -13,7 +13,7 @@ from chatbot.sandbox.bluesky.store import Account, StoreError
 from chatbot.sandbox.web import HttpError, Request, Response, json_response
 
 if TYPE_CHECKING:
-    from chatbot.sandbox.bluesky.app import BlueskyApp
+    from chatbot.sandbox.bluesky.base import BlueskyBase
 
 USER_DOMAINS = (".test",)
 _HANDLE_SYNTAX = re.compile(
@@ -22,7 +22,7 @@ _HANDLE_SYNTAX = re.compile(
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def _session(app: BlueskyApp, account: Account) -> dict[str, Any]:
+def _session(app: BlueskyBase, account: Account) -> dict[str, Any]:
     access, refresh = app.tokens.issue(account.did)
     result: dict[str, Any] = {
         "accessJwt": access,
@@ -67,7 +67,7 @@ def check_new_account(handle: str, email: Any) -> None:
         raise HttpError(400, "InvalidHandle", "Handle too long")
 
 
-def register(app: BlueskyApp) -> None:
+def register(app: BlueskyBase) -> None:
     def create_account(request: Request) -> dict[str, Any]:
         data = body(request)
         handle, email = str(field(data, "handle")), data.get("email")

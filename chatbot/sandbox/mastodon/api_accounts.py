@@ -10,7 +10,7 @@ from chatbot.sandbox.mastodon.store import ValidationError
 from chatbot.sandbox.web import HttpError, Request, Response, json_response
 
 if TYPE_CHECKING:
-    from chatbot.sandbox.mastodon.app import MastodonApp
+    from chatbot.sandbox.mastodon.base import MastodonBase
 
 DEFAULT_SCOPES = "read write follow push"
 
@@ -29,7 +29,7 @@ def token_json(token: Token) -> dict[str, Any]:
     }
 
 
-def register(app: MastodonApp) -> None:
+def register(app: MastodonBase) -> None:
     store = app.store
 
     def oauth_server(request: Request) -> Response:

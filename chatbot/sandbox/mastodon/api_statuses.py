@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from chatbot.sandbox.mastodon.api_accounts import flag
+from chatbot.sandbox.mastodon.base import MastodonBase, translate_errors
 from chatbot.sandbox.mastodon.records import VISIBILITIES, Status
 from chatbot.sandbox.mastodon.store import WEB_APPLICATION
 from chatbot.sandbox.web import HttpError, Request, Response, json_response
 
-if TYPE_CHECKING:
-    from chatbot.sandbox.mastodon.app import MastodonApp
 
-
-def register(app: MastodonApp) -> None:
-    from chatbot.sandbox.mastodon.app import translate_errors
-
+def register(app: MastodonBase) -> None:
     store = app.store
 
     def visible(request: Request, viewer_id: str | None) -> Status:

@@ -13,7 +13,7 @@ from chatbot.sandbox.mastodon.streaming import event_stream
 from chatbot.sandbox.web import HttpError, Request, Response, StreamResponse, json_response
 
 if TYPE_CHECKING:
-    from chatbot.sandbox.mastodon.app import MastodonApp
+    from chatbot.sandbox.mastodon.base import MastodonBase
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
@@ -77,7 +77,7 @@ def link_header(request: Request, base_url: str, page: list[Status]) -> dict[str
     return {"Link": f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'}
 
 
-def register(app: MastodonApp) -> None:
+def register(app: MastodonBase) -> None:
     store = app.store
 
     def timeline(request: Request, predicate: Callable[[Status], bool]) -> Response:

@@ -18,14 +18,14 @@ from chatbot.sandbox.pages import (
 from chatbot.sandbox.web import Request, Response
 
 if TYPE_CHECKING:
-    from chatbot.sandbox.mastodon.app import MastodonApp
+    from chatbot.sandbox.mastodon.base import MastodonBase
 
 SITE = "Mastodon sandbox"
 RECENT = 30  # statuses on a profile page
 SHOWN = ("public", "unlisted")  # what a logged-out visitor may see, as on Mastodon
 
 
-def register(app: MastodonApp) -> None:
+def register(app: MastodonBase) -> None:
     """``GET /@{username}/{id}`` and ``GET /@{username}``: not rate limited, like the web UI."""
     store = app.store
 
