@@ -14,10 +14,10 @@ from sqlmodel import Session, select
 
 from chatbot.bot.loading import load_event, prepare_plan
 from chatbot.bot.scheduler import BotService, RunOptions
-from chatbot.credentials import load_credentials
-from chatbot.db import init_db
+from chatbot.db import create_engine_for, migrate
 from chatbot.models import PostDelivery
 from chatbot.platforms import connect
+from chatbot.platforms.credentials import load_credentials
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig
 from chatbot.sandbox.runner import Sandbox
 
@@ -47,7 +47,8 @@ def run(scenario: Scenario, *, speed: float, compress: float, tick: float) -> li
     ):
         clock = box.clock
         plan = prepare_plan(QUESTIONS, start="+1m", compress=compress, now=clock.now())
-        engine = init_db(f"sqlite:///{tmp}/bench.db")
+        engine = create_engine_for(f"sqlite:///{tmp}/bench.db")
+        migrate(engine)
         load_event(engine, plan, source_path=str(QUESTIONS))
         creds = box.credentials()
         env = {
@@ -97,6 +98,11 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
+def ratio(value: float, base: float) -> str:
+    """``value`` as a multiple of the baseline's, the way the other benchmarks print it."""
+    return f"{value / base:.2f}x" if base > 0 else "n/a"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--speed", type=float, default=20.0, help="sandbox clock speed-up")
@@ -108,15 +114,22 @@ def main() -> None:
         f"tick {args.tick:g}s real; python {sys.version.split()[0]}"
     )
     print("lateness = posted_at - due_at, converted to real seconds (virtual / speed)")
-    print(f"{'scenario':42}{'posts':>6}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'wall s':>8}")
+    print(
+        f"{'scenario':42}{'posts':>6}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+        f"{'p50/base':>10}{'p99/base':>10}{'wall s':>8}"
+    )
+    base: tuple[float, float] | None = None  # the first scenario's p50 and p99, this run
     for scenario in SCENARIOS:
         began = time.perf_counter()
         late = run(scenario, speed=args.speed, compress=args.compress, tick=args.tick)
         wall = time.perf_counter() - began
         p50, p99 = percentile(late, 0.5) * 1000, percentile(late, 0.99) * 1000
+        base = base or (p50, p99)
         print(
-            f"{scenario.name:42}{len(late):6}{p50:9.0f}{p99:9.0f}{max(late) * 1000:9.0f}{wall:8.1f}"
+            f"{scenario.name:42}{len(late):6}{p50:9.0f}{p99:9.0f}{max(late) * 1000:9.0f}"
+            f"{ratio(p50, base[0]):>10}{ratio(p99, base[1]):>10}{wall:8.1f}"
         )
+    print(f"ratios are to the {SCENARIOS[0].name.split(':')[0]} measured in this run")
     print("the runner logs in before the chat and wakes at each due time (tick: fallback)")
 
 
