@@ -48,8 +48,9 @@ def clock_option(function: F) -> F:
         default="system",
         show_default=True,
         metavar="CLOCK",
-        help="The clock to run on: 'system', or an accelerated sandbox clock string "
-        "(GET /_sandbox/clock on a sandbox server).",
+        help="The clock to run on: 'system'; an accelerated sandbox clock string "
+        "(GET /_sandbox/clock on a sandbox server); or 'file:<speed>:<path>', a clock "
+        "read from a file that a rehearsal or a test moves by hand.",
     )(function)
 
 
