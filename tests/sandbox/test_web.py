@@ -8,7 +8,13 @@ import requests
 
 from chatbot.clock import AcceleratedClock, SystemClock, clock_from_string
 from chatbot.sandbox.faults import Fault, FaultInjector, FaultSettings
-from chatbot.sandbox.web import HttpError, SandboxApp, SandboxHTTPServer, json_response
+from chatbot.sandbox.web import (
+    HttpError,
+    SandboxApp,
+    SandboxHTTPServer,
+    StreamResponse,
+    json_response,
+)
 
 
 def _echo_app() -> SandboxApp:
@@ -25,7 +31,16 @@ def _echo_app() -> SandboxApp:
 
     app.router.add("GET", "/items/{id}/context", item)
     app.router.add("POST", "/form", form)
+    def ticks(request):
+        def chunks():
+            yield b"tick\n"
+            while not app.closing.wait(0.05):
+                yield b""
+
+        return StreamResponse(chunks(), content_type="text/plain")
+
     app.router.add("GET", "/teapot", teapot)
+    app.router.add("GET", "/ticks", ticks)
     return app
 
 
@@ -74,6 +89,33 @@ def test_unreachable_drops_connections_but_not_control(server):
     assert requests.get(f"{server.url}/_sandbox/health").json() == {"ok": True}
     requests.post(f"{server.url}/_sandbox/faults", json={"unreachable": False})
     assert requests.get(f"{server.url}/items/1/context").status_code == 200
+
+
+def test_dropped_and_slow_requests(server):
+    faults = f"{server.url}/_sandbox/faults"
+    requests.post(faults, json={"rate": 1, "weights": {"drop": 1}})
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{server.url}/items/1/context")
+    requests.post(faults, json={"weights": {"slow": 1}, "slow_seconds": 0.05})
+    slow = requests.get(f"{server.url}/items/7/context?a=x")
+    assert slow.json() == {"id": "7", "a": ["x"]}
+    assert requests.get(faults).json()["counts"] == {"drop": 1, "slow": 1}
+
+
+def test_head_answers_headers_only(server):
+    response = requests.head(f"{server.url}/_sandbox/health")
+    assert response.status_code == 405  # routes answer the methods they were added for
+    assert response.content == b""
+
+
+def test_stopping_the_server_ends_open_streams():
+    running = SandboxHTTPServer(_echo_app()).start()
+    with requests.get(f"{running.url}/ticks", stream=True, timeout=5) as response:
+        assert response.headers["Content-Type"] == "text/plain"
+        lines = response.iter_lines()
+        assert next(lines) == b"tick"
+        running.stop()
+        assert list(lines) == []  # the stream ended cleanly, with no more data
 
 
 def test_fault_control_rejects_bad_values(server):
