@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 # holds one); anyio's default of 40 would queue requests behind them.
 WORKER_THREADS = 400
 LOOPS = 2
+KEEP_ALIVE_SECONDS = 3600
 GRACE_SECONDS = 2.0  # how long stop() lets responses finish before resetting connections
 _POLL_SECONDS = 0.01
 
@@ -142,6 +143,9 @@ class ASGIThreadServer:
             proxy_headers=False,  # remote_addr is the peer, whatever headers say
             server_header=False,
             date_header=False,  # the app sends its own, from its clock
+            # Idle keep-alive connections stay open, as the stdlib server's did: closing them
+            # after uvicorn's 5 s races a client reusing one (stop() closes them anyway).
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
 
     @property

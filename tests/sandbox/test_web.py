@@ -31,6 +31,7 @@ def _echo_app() -> SandboxApp:
 
     app.router.add("GET", "/items/{id}/context", item)
     app.router.add("POST", "/form", form)
+
     def ticks(request):
         def chunks():
             yield b"tick\n"
