@@ -282,7 +282,7 @@ def main() -> None:
     print("\n| request | baseline requests/s | requests/s | ratio to baseline |")
     print("| --- | --- | --- | --- |")
     for name, base, rate, ratio in rows:
-        print(f"| {name} | {base:,.0f} | {rate:,.0f} | {ratio:.2f} |")
+        print(f"| {name} | {base:,.0f} | {rate:,.0f} | {ratio:.3f} |")
 
 
 if __name__ == "__main__":
