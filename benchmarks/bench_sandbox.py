@@ -33,7 +33,7 @@ from chatbot.sandbox.bluesky import BlueskyApp, BlueskyStore
 from chatbot.sandbox.mastodon.app import MastodonApp
 from chatbot.sandbox.mastodon.ratelimit import Limit, RateLimits
 from chatbot.sandbox.mastodon.store import MastodonStore
-from chatbot.sandbox.web import SandboxHTTPServer
+from chatbot.sandbox.server import SandboxHTTPServer
 
 POSTS = 300  # per network: a busy chat's worth
 UNLIMITED = Limit(10**12, 300)

@@ -1,4 +1,4 @@
-"""docs/architecture.md stays the map of what exists: every package and top-level module is in it."""
+"""docs/architecture.md stays the map of what exists: every package and module is in it."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from chatbot.clock import AcceleratedClock, Clock, SystemClock
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig, plan_crowd
 from chatbot.sandbox.crowd.driver import CrowdDriver
 from chatbot.sandbox.faults import FaultInjector, FaultSettings
-from chatbot.sandbox.web import SandboxHTTPServer
+from chatbot.sandbox.server import SandboxHTTPServer
 
 NETWORKS = ("bluesky", "mastodon")
 FaultOption = float | FaultSettings | dict[str, float | FaultSettings]

@@ -3,7 +3,7 @@
 A :class:`SandboxApp` maps ``{name}`` path patterns to small synchronous
 handlers (HTTP ones and WebSocket ones), asks the fault injector about every
 request before routing, and answers the control endpoints that faults never
-touch (health, clock, faults). :class:`SandboxHTTPServer` serves it with
+touch (health, clock, faults). ``chatbot.sandbox.server.SandboxHTTPServer`` serves it with
 uvicorn, through Starlette (``chatbot/sandbox/asgi.py``), from a background
 thread; the handlers' types live in ``chatbot/sandbox/messages.py``.
 """
@@ -19,7 +19,6 @@ from typing import Literal
 from chatbot.clock import Clock, SystemClock
 from chatbot.sandbox.faults import Fault, FaultInjector
 from chatbot.sandbox.messages import HttpError, Request, Response, StreamResponse, json_response
-from chatbot.sandbox.server import SandboxHTTPServer
 from chatbot.sandbox.websocket import WebSocketClosed, WebSocketSession
 
 CONTROL_PREFIX = "/_sandbox/"
@@ -203,7 +202,6 @@ __all__ = [
     "Response",
     "Router",
     "SandboxApp",
-    "SandboxHTTPServer",
     "StreamResponse",
     "WebSocketClosed",
     "WebSocketHandler",

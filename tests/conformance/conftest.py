@@ -30,7 +30,7 @@ from chatbot.platforms.bluesky import BlueskyPlatform
 from chatbot.platforms.credentials import Secret
 from chatbot.platforms.session import SessionCache
 from chatbot.sandbox.bluesky import BlueskyApp
-from chatbot.sandbox.web import SandboxHTTPServer
+from chatbot.sandbox.server import SandboxHTTPServer
 from tests.missing import skip_missing
 
 T = TypeVar("T")

@@ -15,7 +15,8 @@ from chatbot.platforms.bluesky import BlueskyPlatform
 from chatbot.platforms.credentials import Secret
 from chatbot.platforms.mastodon import MastodonPlatform
 from chatbot.platforms.session import SessionCache
-from chatbot.sandbox.web import Request, SandboxHTTPServer
+from chatbot.sandbox.server import SandboxHTTPServer
+from chatbot.sandbox.web import Request
 
 PASSWORD = "bot-app-password-1234"
 

@@ -13,7 +13,8 @@ from chatbot.errors import AuthError, RateLimitedError, TransientError, UsageErr
 from chatbot.platforms.base import iter_hashtag_pages
 from chatbot.platforms.keys import post_key
 from chatbot.platforms.mastodon import MastodonPlatform
-from chatbot.sandbox.web import HttpError, SandboxHTTPServer
+from chatbot.sandbox.server import SandboxHTTPServer
+from chatbot.sandbox.web import HttpError
 from tests.platforms.conftest import MastodonSandbox, clear_faults, counting, set_faults
 
 DUE = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)

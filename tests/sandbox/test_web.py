@@ -8,13 +8,8 @@ import requests
 
 from chatbot.clock import AcceleratedClock, SystemClock, clock_from_string
 from chatbot.sandbox.faults import Fault, FaultInjector, FaultSettings
-from chatbot.sandbox.web import (
-    HttpError,
-    SandboxApp,
-    SandboxHTTPServer,
-    StreamResponse,
-    json_response,
-)
+from chatbot.sandbox.server import SandboxHTTPServer
+from chatbot.sandbox.web import HttpError, SandboxApp, StreamResponse, json_response
 
 
 def _echo_app() -> SandboxApp:

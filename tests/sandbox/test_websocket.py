@@ -5,7 +5,8 @@ import requests
 from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
 from websockets.sync.client import connect
 
-from chatbot.sandbox.web import HttpError, SandboxApp, SandboxHTTPServer, WebSocketClosed
+from chatbot.sandbox.server import SandboxHTTPServer
+from chatbot.sandbox.web import HttpError, SandboxApp, WebSocketClosed
 
 
 def _echo(session):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chatbot.sandbox.mastodon import api_accounts, api_statuses, api_timelines, pages
 from chatbot.sandbox.mastodon.base import MastodonBase
 from chatbot.sandbox.mastodon.store import MastodonStore
-from chatbot.sandbox.web import SandboxHTTPServer
+from chatbot.sandbox.server import SandboxHTTPServer
 
 
 class MastodonApp(MastodonBase):

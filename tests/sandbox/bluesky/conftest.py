@@ -12,7 +12,7 @@ from atproto import Client
 
 from chatbot.clock import ManualClock
 from chatbot.sandbox.bluesky import BlueskyApp, BlueskyStore
-from chatbot.sandbox.web import SandboxHTTPServer
+from chatbot.sandbox.server import SandboxHTTPServer
 from tests.realdata import REAL_FIXTURES
 
 PASSWORD = "correct horse battery staple"

@@ -10,7 +10,7 @@ from mastodon import Mastodon
 
 from chatbot.sandbox.faults import FaultInjector
 from chatbot.sandbox.mastodon import MastodonApp, MastodonStore, RateLimits
-from chatbot.sandbox.web import SandboxHTTPServer
+from chatbot.sandbox.server import SandboxHTTPServer
 
 PASSWORD = "correct horse battery staple"
 _names = itertools.count(1)
