@@ -24,28 +24,15 @@ def _postgres_url() -> str | None:
     return os.environ.get(POSTGRES_ENV) or None
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=[
-                pytest.mark.postgres,
-                pytest.mark.skipif(
-                    _postgres_url() is None,
-                    reason=missing(f"a PostgreSQL URL (${POSTGRES_ENV} is not set)"),
-                ),
-            ],
-        ),
-    ]
-)
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A URL of an empty database of its own: a temp SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'chatbot.db'}"
-        return
+_NO_POSTGRES = missing(f"a PostgreSQL URL (${POSTGRES_ENV} is not set)")
+_POSTGRES_MARKS = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(_postgres_url() is None, reason=_NO_POSTGRES),
+]
+
+
+def _postgres_schema() -> Iterator[str]:
+    """The URL of a fresh PostgreSQL schema of its own, dropped afterwards."""
     base = _postgres_url()
     assert base is not None
     schema = f"test_{uuid.uuid4().hex[:12]}"
@@ -62,13 +49,40 @@ def database_url(
         admin.dispose()
 
 
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    """An engine on the test database with the schema created."""
-    engine = create_engine_for(database_url)
+def _migrated(url: str) -> Iterator[Engine]:
+    engine = create_engine_for(url)
     migrate(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=_POSTGRES_MARKS)])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A URL of an empty database of its own: a temp SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'chatbot.db'}"
+        return
+    yield from _postgres_schema()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the test database with the schema created."""
+    yield from _migrated(database_url)
+
+
+@pytest.fixture(params=[pytest.param("postgresql", marks=_POSTGRES_MARKS)])
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema, for what only PostgreSQL does (row locks, several processes)."""
+    yield from _postgres_schema()
+
+
+@pytest.fixture
+def postgres_engine(postgres_url: str) -> Iterator[Engine]:
+    """An engine on :func:`postgres_url` with the schema created."""
+    yield from _migrated(postgres_url)
 
 
 @pytest.hookimpl(hookwrapper=True)

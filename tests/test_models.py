@@ -326,10 +326,10 @@ def test_hashtag_key(given, key):
     assert hashtag_key(given) == key
 
 
-def test_due_deliveries_can_be_claimed_with_skip_locked(engine):
-    """The scheduler's claim query: two claimers never get the same row."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("row locks are a PostgreSQL feature; SQLite serialises writers")
+def test_due_deliveries_can_be_claimed_with_skip_locked(postgres_engine):
+    """The scheduler's claim query: two claimers never get the same row (a PostgreSQL feature;
+    SQLite serialises writers)."""
+    engine = postgres_engine
     with Session(engine) as session:
         event = _event()
         session.add(event)

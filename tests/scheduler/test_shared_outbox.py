@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 from datetime import timedelta
 
-import pytest
 from sqlmodel import Session, select
 
 from chatbot.models import PostDelivery
@@ -24,15 +23,11 @@ from tests.scheduler.stepping import file_clock, step_through_posts
 SPACING = timedelta(seconds=20)
 
 
-@pytest.fixture
-def postgres_url(database_url: str) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("two bot processes share a PostgreSQL database (SQLite: one machine)")
-    return database_url
-
-
-def test_two_runners_on_one_postgresql_database_post_each_post_once(engine, postgres_url, tmp_path):
-    database_url = postgres_url
+def test_two_runners_on_one_postgresql_database_post_each_post_once(
+    postgres_engine, postgres_url, tmp_path
+):
+    """Several bot processes share one outbox through PostgreSQL (SQLite is one machine's)."""
+    engine, database_url = postgres_engine, postgres_url
     clock = file_clock(tmp_path)  # only the test moves it: no post falls due by itself
     with Sandbox(seed=12, clock=clock) as box:
         event_id = load_chat(
