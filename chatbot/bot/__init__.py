@@ -2,6 +2,7 @@
 
 Module map (data flows top to bottom)::
 
+    running       Bot: the one place that wires scheduler, outbox and collector for a run
     loading       store an event's plan in the outbox; reload without touching posted rows
     schedule      move a plan in time: a new start, a compressed clock (pure)
     outbox        claim the next due post (one network, lock order, leases)
