@@ -1,12 +1,17 @@
-"""A :class:`SandboxApp` as a Starlette application: its sync handlers behind ASGI.
+"""A :class:`SandboxApp` as an ASGI application: its sync handlers behind uvicorn.
 
-Every HTTP request and WebSocket handshake goes to one catch-all route, so the
-app keeps its own order of things (faults before routing, its 404 and 405
-answers). A handler runs on the event loop: handlers only compute, and a
-hop to a worker thread would cost more than most of them take. What may
-block goes to worker threads: every request while a slow fault can strike
-(it sleeps), each step of a stream (it waits for its next event; streams end
-when the client leaves or the server closes), and WebSocket handlers.
+HTTP requests go straight to a small ASGI callable: read the body, build our
+:class:`Request`, dispatch, send the status line and headers, then the body.
+Starlette's router, middleware and request/response objects added nothing the
+app doesn't do itself (it routes, it answers its own 404 and 405) and cost
+about a tenth of a millisecond a request. WebSocket handshakes use Starlette's
+:class:`~starlette.websockets.WebSocket`, which the handlers' sessions wrap.
+
+A handler runs on the event loop: handlers only compute, and a hop to a
+worker thread would cost more than most of them take. What may block goes to
+worker threads: every request while a slow fault can strike (it sleeps), each
+step of a stream (it waits for its next event; streams end when the client
+leaves or the server closes), and WebSocket handlers.
 
 Dropping a connection needs the server: it puts an async callable under
 :data:`ABORT` in the scope's extensions that resets the connection.
@@ -22,12 +27,9 @@ from urllib.parse import parse_qs
 
 import anyio
 from anyio import to_thread
-from starlette.applications import Starlette
 from starlette.datastructures import Headers
-from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response as StarletteResponse
-from starlette.routing import Route, WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from chatbot.sandbox.messages import HttpError, Request, Response, StreamResponse
@@ -37,18 +39,19 @@ if TYPE_CHECKING:
     from chatbot.sandbox.web import SandboxApp, WebSocketHandler
 
 ABORT = "chatbot.sandbox.abort"
-METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def asgi_app(app: SandboxApp) -> Starlette:
-    """The Starlette application serving ``app``."""
+def asgi_app(app: SandboxApp) -> ASGIApp:
+    """The ASGI application serving ``app`` (HTTP and WebSocket; no lifespan events)."""
     bridge = _Bridge(app)
-    return Starlette(
-        routes=[
-            Route("/{path:path}", bridge.http, methods=METHODS),
-            WebSocketRoute("/{path:path}", bridge.websocket),
-        ]
-    )
+
+    async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await bridge.http(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await bridge.websocket(WebSocket(scope, receive, send))
+
+    return serve
 
 
 def sandbox_request(scope: Scope, body: bytes) -> Request:
@@ -89,24 +92,33 @@ class _Bridge:
                 HttpError(500, "InternalServerError", f"sandbox error: {error!r}")
             )
 
-    async def http(self, incoming: StarletteRequest) -> StarletteResponse:
-        request = sandbox_request(incoming.scope, await incoming.body())
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await _read_body(receive)
+        if body is None:
+            return  # the client left before it finished sending
+        request = sandbox_request(scope, body)
+        answer: Response | StreamResponse | None
         if self.app.may_block():
             answer = await to_thread.run_sync(self._dispatch, request)
         else:
             answer = self._dispatch(request)  # a thread hop would cost more than most handlers
         if answer is None:
-            return _Dropped()
-        if isinstance(answer, StreamResponse):
-            return _Stream(answer, self.date())
-        headers = {"Content-Type": answer.content_type, **answer.headers, "Date": self.date()}
-        return StarletteResponse(answer.body, answer.status, headers)
+            await _drop(scope)
+        elif isinstance(answer, StreamResponse):
+            await _stream(answer, self.date(), receive, send)
+        else:
+            headers = {"Content-Type": answer.content_type, **answer.headers, "Date": self.date()}
+            raw = _encode(headers)
+            if _has_body(answer.status) and all(name != b"content-length" for name, _ in raw):
+                raw.append((b"content-length", b"%d" % len(answer.body)))
+            await send({"type": "http.response.start", "status": answer.status, "headers": raw})
+            await send({"type": "http.response.body", "body": answer.body})
 
     async def websocket(self, websocket: WebSocket) -> None:
         request = sandbox_request(websocket.scope, b"")
         outcome = await to_thread.run_sync(self._dispatch_websocket, request)
         if outcome is None:
-            await _Dropped()(websocket.scope, websocket.receive, websocket.send)
+            await _drop(websocket.scope)
             return
         refusal: Response | None = None
         if isinstance(outcome, Response):
@@ -152,55 +164,58 @@ class _Bridge:
         return None
 
 
-class _Dropped(StarletteResponse):
+def _has_body(status: int) -> bool:
+    """Whether a response with ``status`` carries a body (and so a Content-Length)."""
+    return status >= 200 and status not in (204, 304)
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The request body, or None if the client disconnected first."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def _drop(scope: Scope) -> None:
     """No answer at all: the server resets the connection, as a crashed server would."""
-
-    def __init__(self) -> None:
-        super().__init__(status_code=500)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        abort = scope.get("extensions", {}).get(ABORT)
-        if abort is None:
-            raise RuntimeError("this server can't drop connections")
-        await abort()
+    abort = scope.get("extensions", {}).get(ABORT)
+    if abort is None:
+        raise RuntimeError("this server can't drop connections")
+    await abort()
 
 
-class _Stream(StarletteResponse):
-    """A :class:`StreamResponse` sent chunk by chunk (server-sent events)."""
-
-    def __init__(self, stream: StreamResponse, date: str):
-        self.stream = stream
-        self.status_code = stream.status
-        self.background = None
-        self.raw_headers = _encode(
-            {
-                "Content-Type": stream.content_type,
-                "Cache-Control": "no-store",
-                **stream.headers,
-                "Date": date,
-            }
-        )
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        chunks = iter(self.stream.chunks)
-        start = {"type": "http.response.start", "status": self.status_code}
-        await send(start | {"headers": self.raw_headers})
-        try:
-            async with anyio.create_task_group() as group:
-                group.start_soon(_cancel_on_disconnect, receive, group.cancel_scope)
-                while True:
-                    # Not cancellable mid-call: a stream's next() returns within its poll time.
-                    chunk = await to_thread.run_sync(next, chunks, None)
-                    if chunk is None:
-                        break
-                    if chunk:
-                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-                group.cancel_scope.cancel()
-        finally:
-            close: Any = getattr(chunks, "close", None)
-            if close is not None:
-                close()  # runs the stream's own clean-up (unsubscribing) now
+async def _stream(stream: StreamResponse, date: str, receive: Receive, send: Send) -> None:
+    """Send a :class:`StreamResponse` chunk by chunk (server-sent events), chunked encoding."""
+    headers = {
+        "Content-Type": stream.content_type,
+        "Cache-Control": "no-store",
+        **stream.headers,
+        "Date": date,
+    }
+    chunks = iter(stream.chunks)
+    start = {"type": "http.response.start", "status": stream.status, "headers": _encode(headers)}
+    await send(start)
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(_cancel_on_disconnect, receive, group.cancel_scope)
+            while True:
+                # Not cancellable mid-call: a stream's next() returns within its poll time.
+                chunk = await to_thread.run_sync(next, chunks, None)
+                if chunk is None:
+                    break
+                if chunk:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            group.cancel_scope.cancel()
+    finally:
+        close: Any = getattr(chunks, "close", None)
+        if close is not None:
+            close()  # runs the stream's own clean-up (unsubscribing) now
 
 
 async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:

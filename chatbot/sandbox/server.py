@@ -8,6 +8,11 @@ Two event loops, each in its own thread with its own uvicorn server, accept
 from one listening socket: while one loop waits in the kernel (sending a
 response over loopback costs tens of microseconds), the other runs Python,
 as the threads of the stdlib server this replaced did (benchmarks/bench_sandbox.py).
+
+uvicorn writes a response's head and its body as two sends: two system calls,
+two packets and two wake-ups of the client for every answer. Our connections
+hold a head that announces a Content-Length until the body's first write and
+send both at once (:class:`_OneSend`); streamed (chunked) heads go out at once.
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ import struct
 import threading
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import uvicorn
 from anyio import to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.utils import ClientDisconnected
 
 from chatbot.sandbox.asgi import ABORT, asgi_app
@@ -93,6 +99,42 @@ class _Server(uvicorn.Server):
                 transport.abort()
 
 
+class _OneSend:
+    """A connection's transport as one response sees it: a head that announces a body
+    waits for the body's first write, and both go out in one send.
+
+    Everything else passes straight through: heads of streams (chunked, no
+    Content-Length) and of HEAD answers (no body follows), closing, aborting.
+    """
+
+    __slots__ = ("_head", "_transport")
+
+    def __init__(self, transport: asyncio.Transport):
+        self._transport = transport
+        self._head = b""
+
+    def write(self, data: bytes) -> None:
+        if self._head:
+            data, self._head = self._head + data, b""
+        elif data.endswith(b"\r\n\r\n") and b"\r\ncontent-length: " in data:
+            self._head = data  # uvicorn writes a head in one piece, names lower-cased
+            return
+        self._transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class _Protocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, sending each response's head and body together."""
+
+    def on_headers_complete(self) -> None:
+        before = self.cycle
+        super().on_headers_complete()
+        if self.cycle is not before and self.scope["method"] != "HEAD":
+            self.cycle.transport = cast(asyncio.Transport, _OneSend(self.transport))
+
+
 def _listen(host: str, port: int) -> socket.socket:
     """A listening socket, bound now so the URL is known before start() (Mastodon needs it).
 
@@ -132,7 +174,7 @@ class ASGIThreadServer:
     def _config(self) -> uvicorn.Config:
         return uvicorn.Config(
             self._app,
-            http="auto",  # httptools (a dependency) if it imports, else h11
+            http=_Protocol,  # httptools (a dependency): h11, pure Python, is slower
             ws="websockets-sansio",
             loop="asyncio",
             interface="asgi3",

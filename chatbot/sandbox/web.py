@@ -4,8 +4,8 @@ A :class:`SandboxApp` maps ``{name}`` path patterns to small synchronous
 handlers (HTTP ones and WebSocket ones), asks the fault injector about every
 request before routing, and answers the control endpoints that faults never
 touch (health, clock, faults). ``chatbot.sandbox.server.SandboxHTTPServer`` serves it with
-uvicorn, through Starlette (``chatbot/sandbox/asgi.py``), from a background
-thread; the handlers' types live in ``chatbot/sandbox/messages.py``.
+uvicorn, through a small ASGI bridge (``chatbot/sandbox/asgi.py``), from
+background threads; the handlers' types live in ``chatbot/sandbox/messages.py``.
 """
 
 from __future__ import annotations
