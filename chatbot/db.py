@@ -197,6 +197,19 @@ def _rate_limited_count(connection: Connection) -> None:
         )
 
 
+def _post_mentions_and_quotes(connection: Connection) -> None:
+    # Mentions and every quote target (post links in text and link cards too) are
+    # stored per post: the attributor's mention and quote evidence needs them.
+    post = models.table_of(models.Post)
+    present = {c["name"] for c in inspect(connection).get_columns("post")}
+    for name in ("mentions", "quote_uris"):
+        if name not in present:
+            kind = post.c[name].type.compile(dialect=connection.dialect)
+            connection.execute(
+                text(f"ALTER TABLE post ADD COLUMN {name} {kind} NOT NULL DEFAULT '[]'")
+            )
+
+
 # Append only; never edit a released step.  A fresh database gets the current
 # tables from the models and is stamped with the latest version, so a step only
 # runs on databases made before it.
@@ -205,6 +218,11 @@ MIGRATIONS: list[Migration] = [
     (2, "drop unused post indexes (root URI, author)", _drop_unused_post_indexes),
     (3, "partial post indexes: reply parents, Mastodon ids", _partial_post_indexes),
     (4, "post_delivery.rate_limited: rate-limit waits apart from attempts", _rate_limited_count),
+    (
+        5,
+        "post.mentions, post.quote_uris: filled from each post's raw JSON",
+        _post_mentions_and_quotes,
+    ),
 ]
 
 

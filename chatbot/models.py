@@ -248,7 +248,16 @@ class Post(SQLModel, table=True):
     lang: str | None = None
     parent_uri: str | None = None
     root_uri: str | None = None
-    quote_uri: str | None = None
+    quote_uri: str | None = None  # the first of quote_uris
+    # Migration 5: accounts the post @mentions (DID, Mastodon acct, tweet screen name)
+    # and every post it quotes: embedded records, quoted statuses, post links (text,
+    # link cards), as chatbot.text.posturls writes them.
+    mentions: list[str] = Field(
+        default_factory=list, sa_type=JSONType, sa_column_kwargs={"server_default": "[]"}
+    )
+    quote_uris: list[str] = Field(
+        default_factory=list, sa_type=JSONType, sa_column_kwargs={"server_default": "[]"}
+    )
     tags: list[str] = Field(default_factory=list, sa_type=JSONType)
     question_label: str | None = None
     question_number: int | None = None
