@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -21,6 +21,7 @@ from sqlmodel import Session, SQLModel, col
 
 from chatbot import jsontext, models
 from chatbot.errors import ConfigError, StorageError
+from chatbot.text.postrefs import refs_of
 
 DEFAULT_DATABASE_URL = "sqlite:///chatbot.db"
 DATABASE_URL_ENV = "CHATBOT_DATABASE_URL"
@@ -197,6 +198,9 @@ def _rate_limited_count(connection: Connection) -> None:
         )
 
 
+_BACKFILL_BATCH = 1000
+
+
 def _post_mentions_and_quotes(connection: Connection) -> None:
     # Mentions and every quote target (post links in text and link cards too) are
     # stored per post: the attributor's mention and quote evidence needs them.
@@ -207,6 +211,36 @@ def _post_mentions_and_quotes(connection: Connection) -> None:
             kind = post.c[name].type.compile(dialect=connection.dialect)
             connection.execute(
                 text(f"ALTER TABLE post ADD COLUMN {name} {kind} NOT NULL DEFAULT '[]'")
+            )
+    # Backfill from each row's raw JSON, a batch at a time (ordered by id, so the
+    # memory used stays that of one batch however many posts are stored).
+    last = 0
+    while True:
+        rows = connection.execute(
+            select(post.c.id, post.c.network, post.c.raw, post.c.quote_uri)
+            .where(post.c.id > last)
+            .order_by(post.c.id)
+            .limit(_BACKFILL_BATCH)
+        ).all()
+        if not rows:
+            return
+        last = rows[-1].id
+        changes = []
+        for row in rows:
+            mentions, quotes = refs_of(row.network, row.raw)
+            if mentions or quotes:
+                first = row.quote_uri or (quotes[0] if quotes else None)
+                changes.append(
+                    {"row": row.id, "m": list(mentions), "q": list(quotes), "first": first}
+                )
+        if changes:
+            connection.execute(
+                post.update()
+                .where(post.c.id == bindparam("row"))
+                .values(
+                    mentions=bindparam("m"), quote_uris=bindparam("q"), quote_uri=bindparam("first")
+                ),
+                changes,
             )
 
 

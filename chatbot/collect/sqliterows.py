@@ -43,6 +43,8 @@ POST_COLUMNS = (
     "parent_uri",
     "root_uri",
     "quote_uri",
+    "mentions",
+    "quote_uris",
     "tags",
     "deleted_at",
     "edited_at",
@@ -86,6 +88,8 @@ def sqlite_post_values(
         post.parent_uri,
         post.root_uri,
         post.quote_uri,
+        _sqlite_tags(post.mentions),
+        _sqlite_tags(post.quote_uris),
         _sqlite_tags(post.tags),
         None,
         sqlite_time(edited) if edited is not None else None,
@@ -117,7 +121,8 @@ def sqlite_time(value: datetime | None) -> str | None:
     return text
 
 
-_tags_json: dict[tuple[str, ...], str] = {}  # a chat's posts carry the same few tag lists
+# A chat's posts carry the same few tag lists (and mostly no mentions or quotes).
+_tags_json: dict[tuple[str, ...], str] = {}
 
 
 def _sqlite_tags(tags: tuple[str, ...]) -> str:

@@ -69,6 +69,8 @@ def post_row(post: NormalisedPost, event_id: int | None, now: datetime) -> dict[
         "parent_uri": post.parent_uri,
         "root_uri": post.root_uri,
         "quote_uri": post.quote_uri,
+        "mentions": list(post.mentions),
+        "quote_uris": list(post.quote_uris),
         "tags": list(post.tags),
         "deleted_at": None,
         "edited_at": post.edited_at,
@@ -215,6 +217,9 @@ def _changes(row: Any, post: NormalisedPost, event_id: int | None, now: datetime
             cid=post.cid or None,
             raw=raw,
             tags=list(post.tags),
+            mentions=list(post.mentions),
+            quote_uri=post.quote_uri,
+            quote_uris=list(post.quote_uris),
             edited_at=post.edited_at or now,
             last_seen_at=now,
         )

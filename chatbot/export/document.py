@@ -13,8 +13,9 @@ from sqlmodel import Session, col
 
 from chatbot.collect.events import delivered, own_accounts, planned_questions
 from chatbot.collect.hide import BY_REQUEST
+from chatbot.export.chatposts import chat_posts
 from chatbot.models import Event, Post, PostDelivery, table_of
-from chatbot.transcript import ChatPost, ChatQuestion, ModeratorAccount, build_transcript
+from chatbot.transcript import ChatQuestion, ModeratorAccount, build_transcript
 
 FORMAT = "chatbot-transcript"
 VERSION = 1
@@ -87,21 +88,6 @@ def _question_text(label: str, rows: Iterable[PostDelivery]) -> str:
     return ""
 
 
-def _chat_post(post: Post) -> ChatPost:
-    return ChatPost(
-        network=post.network,
-        uri=post.uri,
-        author_id=post.author_id,
-        created_at=post.created_at,
-        text=post.text,
-        author_handle=post.author_handle,
-        parent_uri=post.parent_uri,
-        root_uri=post.root_uri,
-        quote_uri=post.quote_uri,
-        tags=tuple(post.tags or ()),
-    )
-
-
 def build_document(
     session: Session, event: Event, options: ExportOptions | None = None, *, store: bool = True
 ) -> dict[str, Any]:
@@ -121,9 +107,7 @@ def build_document(
     )
     planned = chat_questions(session, event)
     mods = [ModeratorAccount(net, account_id=key) for net, key in own_accounts(session, event)]
-    transcript = build_transcript(
-        [_chat_post(row) for row in rows], planned, mods, ends_at=event.end_at
-    )
+    transcript = build_transcript(chat_posts(rows), planned, mods, ends_at=event.end_at)
     if store:
         _store_attribution(session, rows, transcript.attributions)
     kept = {row.uri: row for row in rows if exclusion(row, options) is None}

@@ -18,6 +18,7 @@ from chatbot.errors import UsageError
 from chatbot.imports.tweets import NETWORK, read_csv, read_twarc
 from chatbot.models import Event, Post, PostDelivery, ScheduledPost, hashtag_key, utcnow
 from chatbot.platforms.base import NormalisedPost
+from chatbot.text.posturls import PostIndex
 from chatbot.transcript import ChatPost, ChatQuestion, ModeratorAccount, discover_questions
 
 
@@ -34,20 +35,29 @@ class ImportReport:
     spam: int
 
 
-def _chat_post(post: NormalisedPost) -> ChatPost:
-    assert post.created_at is not None
-    return ChatPost(
-        network=post.network,
-        uri=post.uri,
-        author_id=post.author_id,
-        created_at=post.created_at,
-        text=post.text,
-        author_handle=post.author_handle,
-        parent_uri=post.parent_uri,
-        quote_uri=post.quote_uri,
-        mentions=post.mentions,
-        tags=post.tags,
-    )
+def _chat_posts(posts: list[NormalisedPost]) -> list[ChatPost]:
+    """The posts as the transcript core reads them; a quote names an imported post if it can."""
+    index = PostIndex()
+    for post in posts:
+        index.add(post.network, post.uri, post.url, post.author_id, post.author_handle)
+    chat = []
+    for post in posts:
+        assert post.created_at is not None
+        chat.append(
+            ChatPost(
+                network=post.network,
+                uri=post.uri,
+                author_id=post.author_id,
+                created_at=post.created_at,
+                text=post.text,
+                author_handle=post.author_handle,
+                parent_uri=post.parent_uri,
+                quote_uri=index.first(post.quote_uris),
+                mentions=post.mentions,
+                tags=post.tags,
+            )
+        )
+    return chat
 
 
 def read_file(path: Path, fmt: str | None) -> tuple[list[NormalisedPost], int]:
@@ -80,7 +90,7 @@ def import_file(
     posts = [p for p in posts if p.created_at is not None]
     if not posts:
         raise UsageError(f"{path}: no posts to import")
-    chat = [_chat_post(p) for p in posts]
+    chat = _chat_posts(posts)
     questions = discover_questions(chat, [ModeratorAccount(NETWORK, handle=host)])
     if not questions:
         raise UsageError(

@@ -14,17 +14,21 @@ from typing import Any
 from chatbot.errors import UsageError
 from chatbot.platforms.base import NormalisedPost
 from chatbot.platforms.normalise import parse_time
+from chatbot.text.postrefs import tweet_refs
+from chatbot.text.posturls import tweet_uri
 
 NETWORK = "twitter"
 CSV_FIELDS = ("id", "author", "created_at", "text", "in_reply_to_id")
+# Read when present: the tweet's language, its expanded links (space-separated) and
+# the id of the tweet it quotes.
+CSV_OPTIONAL = ("lang", "urls", "quoted_id")
 _TAG = re.compile(r"(?<![\w#])#(\w+)", re.UNICODE)
-_MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
 _LINK = re.compile(r"https?://\S+")
 
 
 def status_uri(tweet_id: str) -> str:
     """A tweet's URI that needs no author: Twitter redirects it to the tweet."""
-    return f"https://twitter.com/i/web/status/{tweet_id}"
+    return tweet_uri(tweet_id)
 
 
 def tweet(
@@ -47,6 +51,10 @@ def tweet(
     """A NormalisedPost for one tweet; ids stay strings (the API escapes ``&<>`` in text)."""
     text = html.unescape(text or "") if unescape else text or ""
     found_tags = tags if tags is not None else tuple(_TAG.findall(text))
+    # Mentions and quote targets as migration 5 reads them from ``raw`` too.
+    found_mentions, quotes = tweet_refs(raw)
+    if quote_of and status_uri(quote_of) not in quotes:
+        quotes = (status_uri(quote_of), *quotes)
     return NormalisedPost(
         network=NETWORK,
         uri=status_uri(tweet_id),
@@ -64,13 +72,14 @@ def tweet(
         html="",
         links=tuple(_LINK.findall(text)),
         tags=tuple(dict.fromkeys(t.lower() for t in found_tags)),
-        mentions=mentions if mentions is not None else tuple(_MENTION.findall(text)),
+        mentions=tuple(dict.fromkeys(mentions)) if mentions is not None else found_mentions,
         parent_uri=status_uri(reply_to) if reply_to else None,
         root_uri=None,
-        quote_uri=status_uri(quote_of) if quote_of else None,
+        quote_uri=quotes[0] if quotes else None,
         visibility="public",
         lang=lang,
         raw=dict(raw),
+        quote_uris=quotes,
     )
 
 
@@ -189,7 +198,10 @@ def read_twarc(path: Path) -> tuple[list[NormalisedPost], int]:
 
 
 def read_csv(path: Path) -> list[NormalisedPost]:
-    """A CSV with the columns id, author, created_at, text, in_reply_to_id (ids as text)."""
+    """A CSV with the columns id, author, created_at, text, in_reply_to_id (ids as text).
+
+    The optional columns of ``CSV_OPTIONAL`` are read when present.
+    """
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         missing = [f for f in CSV_FIELDS[:4] if f not in (reader.fieldnames or [])]
@@ -215,6 +227,7 @@ def read_csv(path: Path) -> list[NormalisedPost]:
                     created_at=when,
                     text=row.get("text") or "",
                     reply_to=(row.get("in_reply_to_id") or "").strip() or None,
+                    lang=(row.get("lang") or "").strip() or None,
                     raw=dict(row),
                     unescape=False,
                 )
@@ -222,4 +235,13 @@ def read_csv(path: Path) -> list[NormalisedPost]:
     return posts
 
 
-__all__ = ["CSV_FIELDS", "NETWORK", "from_v1", "from_v2", "read_csv", "read_twarc", "status_uri"]
+__all__ = [
+    "CSV_FIELDS",
+    "CSV_OPTIONAL",
+    "NETWORK",
+    "from_v1",
+    "from_v2",
+    "read_csv",
+    "read_twarc",
+    "status_uri",
+]

@@ -58,6 +58,9 @@ class NormalisedPost:
     raw: Mapping[str, Any] = field(compare=False, repr=False)
     parent_id: str | None = None  # Mastodon's in_reply_to_id (the network's own handle)
     deleted: bool = False  # a tombstone: the network says it is gone
+    # Every post it quotes (chatbot.text.postrefs): embedded record or quoted status
+    # first, then post links in its text and link card. ``quote_uri`` is the first.
+    quote_uris: tuple[str, ...] = ()
 
     @property
     def opted_out(self) -> bool:

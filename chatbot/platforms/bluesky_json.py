@@ -18,26 +18,11 @@ from chatbot.platforms.postfields import (
     parse_time,
     tombstone,
 )
-from chatbot.text.bluesky import LINK, MENTION, TAG
+from chatbot.text.bluesky import LINK, TAG
+from chatbot.text.postrefs import bluesky_refs
 
 _HTTP = ("http://", "https://")
 _NO_FLAGS: frozenset[str] = frozenset()
-
-
-def _quote_uri(embed: Any) -> str | None:
-    if not isinstance(embed, Mapping):
-        return None
-    kind = embed.get("$type", "")
-    if kind.startswith("app.bsky.embed.recordWithMedia"):
-        return _quote_uri(embed.get("record"))
-    if kind.startswith("app.bsky.embed.record"):
-        inner = embed.get("record")
-        if isinstance(inner, Mapping):
-            uri = inner.get("uri")
-            if isinstance(uri, str):
-                return uri
-            return _quote_uri(inner)  # a view's record#view nests once more
-    return None
 
 
 def from_bluesky_record(
@@ -56,7 +41,6 @@ def from_bluesky_record(
     author = author or {}
     links: list[str] = []
     tags: list[str] = []
-    mentions: list[str] = []
     for facet in record.get("facets") or ():
         for feature in (facet or {}).get("features") or ():
             if type(feature) is not dict and not isinstance(feature, Mapping):
@@ -70,8 +54,7 @@ def from_bluesky_record(
                 link = _s(feature.get("uri"))
                 if link.lower().startswith(_HTTP):
                     links.append(link)
-            elif kind == MENTION and feature.get("did"):
-                mentions.append(_s(feature.get("did")))
+    mentions, quotes = bluesky_refs(record)
     reply = record.get("reply") or {}
     langs = record.get("langs")
     handle = _s(author.get("handle"))
@@ -103,15 +86,16 @@ def from_bluesky_record(
         html="",
         links=_dedupe(links) if links else (),
         tags=_dedupe(tags) if tags else (),
-        mentions=_dedupe(mentions) if mentions else (),
+        mentions=mentions,
         parent_uri=_opt_s((reply.get("parent") or {}).get("uri")) if reply else None,
         root_uri=_opt_s((reply.get("root") or {}).get("uri")) if reply else None,
-        quote_uri=_quote_uri(record.get("embed")),
+        quote_uri=quotes[0] if quotes else None,
         visibility="public",
         lang=_opt_s(langs[0]) if langs else None,
         raw=dict(raw if raw is not None else record),
         parent_id=None,
         deleted=False,
+        quote_uris=quotes,
     )
 
 

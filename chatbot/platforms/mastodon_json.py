@@ -17,6 +17,7 @@ from chatbot.platforms.postfields import (
     parse_time,
     plain,
 )
+from chatbot.text.postrefs import mastodon_refs
 
 
 def from_mastodon_status(status: Mapping[str, Any]) -> NormalisedPost:
@@ -34,9 +35,7 @@ def from_mastodon_status(status: Mapping[str, Any]) -> NormalisedPost:
     # A delete answers with the source `text` and no `content`.
     text = html_to_text(html) if content is not None else _s(data.get("text"))
     tags = [_s(t.get("name")).lower() for t in data.get("tags") or [] if isinstance(t, Mapping)]
-    mentions = [_s(m.get("acct")) for m in data.get("mentions") or [] if isinstance(m, Mapping)]
-    quote = data.get("quote") or {}
-    quoted = quote.get("quoted_status") if isinstance(quote, Mapping) else None
+    mentions, quotes = mastodon_refs(data)
     followers = account.get("followers_count")
     return _new_post(
         network="mastodon",
@@ -55,15 +54,16 @@ def from_mastodon_status(status: Mapping[str, Any]) -> NormalisedPost:
         html=html,
         links=_dedupe(html_links(html)),
         tags=_dedupe(tags),
-        mentions=_dedupe(mentions),
+        mentions=mentions,
         parent_uri=None,  # Mastodon gives only in_reply_to_id; thread() fills URIs it knows
         root_uri=None,
-        quote_uri=_opt_s(quoted.get("uri")) if isinstance(quoted, Mapping) else None,
+        quote_uri=quotes[0] if quotes else None,
         visibility=_s(data.get("visibility")) or "public",
         lang=_opt_s(data.get("language")),
         raw=data,
         parent_id=_opt_s(data.get("in_reply_to_id")),
         deleted=False,
+        quote_uris=quotes,
     )
 
 

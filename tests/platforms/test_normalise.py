@@ -19,6 +19,7 @@ from chatbot.platforms.normalise import (
     parse_time,
     plain,
 )
+from chatbot.text.postrefs import refs_of
 from tests.realdata import REAL_FIXTURES
 
 REAL = REAL_FIXTURES
@@ -83,6 +84,9 @@ def test_every_bluesky_recording_parses(path):
         assert all(tag == tag.lower() for tag in post.tags)
         assert all(link.startswith(("http://", "https://")) for link in post.links)
         json.dumps(post.raw)  # raw stays plain JSON
+        if not post.deleted:  # migration 5 reads the stored raw JSON the same way
+            assert refs_of("bluesky", post.raw) == (post.mentions, post.quote_uris)
+            assert post.quote_uri == (post.quote_uris[0] if post.quote_uris else None)
 
 
 @pytest.mark.parametrize("path", MASTODON_FILES, ids=lambda p: p.name)
@@ -110,6 +114,7 @@ def test_every_mastodon_recording_parses(path):
         assert post.network == "mastodon" and isinstance(post.id, str) and post.uri
         assert post.created_at is not None and post.created_at.tzinfo == UTC
         assert post.text or post.html == ""
+        assert refs_of("mastodon", post.raw) == (post.mentions, post.quote_uris)
 
 
 def test_jetstream_tags_use_byte_offsets_and_lower_case():
