@@ -62,6 +62,16 @@ def apply_optout_posts(connection: Connection, event: Event, *, now: datetime) -
     return changed
 
 
+def cohost_keys(event: Event) -> set[tuple[str, str]]:
+    """(network, lower-case handle) of every co-host, on each of the event's networks."""
+    networks = [*(event.networks or []), "twitter"]
+    return {
+        (network, handle.lstrip("@").lower())
+        for handle in setting_list(event, "cohosts")
+        for network in networks
+    }
+
+
 def _links(row: Any) -> bool:
     if has_link(row.text or ""):
         return True
@@ -78,8 +88,12 @@ def _links(row: Any) -> bool:
 def apply_spam(
     connection: Connection, event: Event, moderators: Iterable[tuple[str, str]] = ()
 ) -> int:
-    """Flag (and unflag) the event's spam; returns rows changed. Hand-set reasons stay."""
-    mods = set(moderators)
+    """Flag (and unflag) the event's spam; returns rows changed. Hand-set reasons stay.
+
+    ``moderators`` are the bot's and the moderators' accounts; the question
+    file's co-hosts (``cohosts`` in the event's settings) join them.
+    """
+    mods = set(moderators) | cohost_keys(event)
     rows = connection.execute(
         select(
             POST.c.id,
@@ -149,6 +163,7 @@ __all__ = [
     "DEFAULT_OPTOUT_TAG",
     "apply_optout_posts",
     "apply_spam",
+    "cohost_keys",
     "optout_tag",
     "refresh_flags",
     "setting_list",

@@ -6,7 +6,9 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+
+from chatbot.collect.copies import IDENTICAL_MIN_WORDS, NEAR_JACCARD, copy_groups, normalise
 
 STUFFING_TAGS = 4  # other hashtags than the event's; real chats' answers carry one or two
 DRIVE_BY_WORDS = 12  # a link post with at most this many words of its own
@@ -58,8 +60,12 @@ def classify(
     Rules, each explainable in the reason: an author on the block list; an
     author on the allow list is never spam; hashtag stuffing; the same text
     with a link from several accounts (or a copy of someone else's post with
-    a link added); a link post from an account that takes no other part (no
-    answer, no reply given or received, nothing without a link).
+    a link added); the same or nearly the same text from several accounts,
+    with or without a link (see ``chatbot.collect.copies`` for the thresholds);
+    a link post from an account that takes no other part (no answer, no reply
+    given or received, nothing without a link). The bot's, the moderators' and
+    the co-hosts' posts (``moderator``) are never spam; someone else's copy of
+    their text is (content-copying accounts copy the hosts' posts too).
     """
     blocked = {_handle(h) for h in block}
     allowed = {_handle(h) for h in allow}
@@ -100,6 +106,11 @@ def classify(
             elif post.author != first.author:
                 mark(post, "copy of another account's post with a link added")
 
+    copies = _several_accounts(posts, _engaged_authors(posts, replying=False))
+    for post in posts:
+        if post.uri in copies:
+            mark(post, copies[post.uri])
+
     for author, own in by_author.items():
         if author in engaged or not all(post.has_link for post in own):
             continue
@@ -109,12 +120,41 @@ def classify(
     return reasons
 
 
-def _engaged_authors(posts: Sequence[SpamInput]) -> set[str]:
+def _several_accounts(posts: Sequence[SpamInput], engaged: set[str]) -> dict[str, str]:
+    """By URI, posts whose text, normalised, several accounts posted.
+
+    When the first of them is by a host, or by someone who answers or whom
+    others reply to or quote, that one is the original being copied: its
+    author's posts stay.
+    (Replying alone doesn't count: reply spam is common.)
+    """
+    found: dict[str, str] = {}
+    for indices, near in copy_groups([normalise(post.text) for post in posts]):
+        group = [posts[index] for index in indices]
+        authors = {post.author for post in group}
+        if len(authors) < 2:
+            continue
+        first = min(group, key=lambda p: (p.created_at, p.uri))
+        how = "nearly the same text" if near else "same text"
+        at = first.created_at
+        when = (at.astimezone(UTC) if at.tzinfo else at).strftime("%Y-%m-%d %H:%M UTC")
+        reason = f"{how} from {len(authors)} accounts (first by @{_shown(first)} at {when})"
+        for post in group:
+            if post.author != first.author or not (first.moderator or first.author in engaged):
+                found[post.uri] = reason
+    return found
+
+
+def _shown(post: SpamInput) -> str:
+    return post.handle.lstrip("@") or post.author
+
+
+def _engaged_authors(posts: Sequence[SpamInput], *, replying: bool = True) -> set[str]:
     """Authors who answer, reply, quote, or whom someone else replies to or quotes."""
     author_of = {post.uri: post.author for post in posts}
     engaged: set[str] = set()
     for post in posts:
-        if post.answers or post.parent_uri or post.quote_uri:
+        if post.answers or (replying and (post.parent_uri or post.quote_uri)):
             engaged.add(post.author)
         for target in (post.parent_uri, post.quote_uri):
             other = author_of.get(target or "")
@@ -127,4 +167,12 @@ def _handle(handle: str) -> str:
     return handle.lstrip("@").lower()
 
 
-__all__ = ["SpamInput", "classify", "has_link", "own_words"]
+__all__ = [
+    "IDENTICAL_MIN_WORDS",
+    "NEAR_JACCARD",
+    "SpamInput",
+    "classify",
+    "has_link",
+    "normalise",
+    "own_words",
+]

@@ -180,6 +180,7 @@ def _check(
             "language": settings.language,
             "mastodon_limit": limit,
             "templates": dict(templates),
+            "cohosts": list(settings.cohosts),
         },
         notes=notes,
     )

@@ -14,6 +14,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from chatbot.questionfile import frontmatter
 from chatbot.questionfile.frontmatter import Split
 from chatbot.questionfile.model import NETWORKS
+from chatbot.questionfile.people import BLUESKY_HANDLE, MASTODON_HANDLE, cohosts
 from chatbot.questionfile.reader import (
     DEFAULT_INTERVAL,
     Reader,
@@ -33,12 +34,6 @@ TEMPLATE_KINDS = ("welcome", "question", "reminder", "wrapup")
 MAX_HASHTAG_LENGTH = 64  # Bluesky's tag facet allows 64 graphemes
 _HASHTAG = regex.compile(r"^[\p{L}\p{M}\p{Nd}_]+$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
-_BLUESKY_HANDLE = re.compile(
-    r"^@?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*$", re.I
-)
-_MASTODON_HANDLE = re.compile(
-    r"^@?[a-z0-9_]+(?:[a-z0-9_.-]*[a-z0-9_])?@[a-z0-9.-]+\.[a-z]{2,}$", re.I
-)
 
 
 def _hashtag(reader: Reader, node: Node) -> None:
@@ -228,7 +223,7 @@ def _accounts(reader: Reader, node: Node) -> None:
         handle = reader.text(f"accounts.{network}", value)
         if network is None or handle is None:
             continue
-        pattern = _BLUESKY_HANDLE if network == "bluesky" else _MASTODON_HANDLE
+        pattern = BLUESKY_HANDLE if network == "bluesky" else MASTODON_HANDLE
         if not pattern.match(handle):
             example = "chatbot.bsky.social" if network == "bluesky" else "@chatbot@example.social"
             reader.error(value, f'"{handle}" is not a {network} handle', f"write e.g. {example}")
@@ -303,6 +298,7 @@ FIELDS: dict[str, Callable[[Reader, Node], None]] = {
     "hashtag": _hashtag,
     "title": _title,
     "moderators": _moderators,
+    "cohosts": cohosts,
     "start": _start,
     "timezone": _timezone,
     "interval": _interval,
@@ -318,6 +314,10 @@ _ALIASES = {
     "tz": "timezone",
     "time_zone": "timezone",
     "moderator": "moderators",
+    "cohost": "cohosts",
+    "co_hosts": "cohosts",
+    "co-hosts": "cohosts",
+    "hosts": "cohosts",
     "tag": "hashtag",
     "reminders": "reminder",
     "network": "networks",

@@ -24,6 +24,7 @@ class Settings:
     hashtag: str | None = None
     title: str | None = None
     moderators: tuple[str, ...] = ()
+    cohosts: tuple[str, ...] = ()  # never spam; kept in the event's settings
     start_local: datetime | None = None
     zone: ZoneInfo | None = None
     interval: timedelta = DEFAULT_INTERVAL
