@@ -198,6 +198,11 @@ def _rate_limited_count(connection: Connection) -> None:
         )
 
 
+def _attribution_overrides(connection: Connection) -> None:
+    # The moderator's decisions about posts' questions, apart from the automatic attribution.
+    models.table_of(models.AttributionOverride).create(connection, checkfirst=True)
+
+
 _BACKFILL_BATCH = 1000
 
 
@@ -257,6 +262,7 @@ MIGRATIONS: list[Migration] = [
         "post.mentions, post.quote_uris: filled from each post's raw JSON",
         _post_mentions_and_quotes,
     ),
+    (6, "attribution_override: moderators' decisions on posts' questions", _attribution_overrides),
 ]
 
 

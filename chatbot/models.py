@@ -1,4 +1,4 @@
-"""SQLModel tables: events, the outbox, collected posts, participants and cursors."""
+"""SQLModel tables: events, the outbox, collected posts, participants, cursors and overrides."""
 
 import unicodedata
 from datetime import UTC, datetime
@@ -311,6 +311,28 @@ class CollectionCursor(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class AttributionOverride(SQLModel, table=True):
+    """A moderator's decision about which question a post answers (``None``: none).
+
+    Kept apart from the post's automatic attribution, which is recomputed on
+    every export, so re-attributing never overwrites what a person decided.
+    """
+
+    __tablename__: ClassVar[str] = "attribution_override"
+    __table_args__ = (
+        UniqueConstraint("event_id", "network", "uri", name="uq_attribution_override_post"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", ondelete="CASCADE")
+    network: str
+    uri: str
+    question_label: str | None = None  # e.g. "Q3"; None: the post answers no question
+    note: str = ""
+    set_by: str = ""
+    set_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 TABLES: tuple[type[SQLModel], ...] = (
     SchemaVersion,
     Event,
@@ -319,6 +341,7 @@ TABLES: tuple[type[SQLModel], ...] = (
     Post,
     Participant,
     CollectionCursor,
+    AttributionOverride,
 )
 
 
@@ -335,6 +358,7 @@ __all__ = [
     "LOCKED_DELIVERY_STATES",
     "POST_KINDS",
     "TABLES",
+    "AttributionOverride",
     "CollectionCursor",
     "Event",
     "Participant",

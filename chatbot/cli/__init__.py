@@ -18,6 +18,7 @@ from chatbot.cli import (  # noqa: F401  (imported to register their commands)
     load,
     questions,
     recap,
+    review,
     run,
     sandbox,
     transcript,

@@ -14,8 +14,14 @@ from sqlmodel import Session, col
 from chatbot.collect.events import delivered, own_accounts, planned_questions
 from chatbot.collect.hide import BY_REQUEST
 from chatbot.export.chatposts import chat_posts
+from chatbot.export.overrides import apply_overrides, load_overrides
 from chatbot.models import Event, Post, PostDelivery, table_of
-from chatbot.transcript import ChatQuestion, ModeratorAccount, build_transcript
+from chatbot.transcript import (
+    ChatQuestion,
+    ModeratorAccount,
+    Transcript,
+    build_transcript,
+)
 
 FORMAT = "chatbot-transcript"
 VERSION = 1
@@ -88,6 +94,21 @@ def _question_text(label: str, rows: Iterable[PostDelivery]) -> str:
     return ""
 
 
+def attributed(session: Session, event: Event) -> tuple[list[Post], list[ChatQuestion], Transcript]:
+    """The event's live posts, planned questions and transcript, moderator decisions applied."""
+    assert event.id is not None
+    rows = list(
+        session.execute(
+            select(Post).where(col(Post.event_id) == event.id, col(Post.deleted_at).is_(None))
+        ).scalars()
+    )
+    planned = chat_questions(session, event)
+    mods = [ModeratorAccount(net, account_id=key) for net, key in own_accounts(session, event)]
+    transcript = build_transcript(chat_posts(rows), planned, mods, ends_at=event.end_at)
+    apply_overrides(transcript.attributions, load_overrides(session, event.id))
+    return rows, planned, transcript
+
+
 def build_document(
     session: Session, event: Event, options: ExportOptions | None = None, *, store: bool = True
 ) -> dict[str, Any]:
@@ -99,15 +120,7 @@ def build_document(
     attribution is also written to the post rows.
     """
     options = options or ExportOptions()
-    assert event.id is not None
-    rows = list(
-        session.execute(
-            select(Post).where(col(Post.event_id) == event.id, col(Post.deleted_at).is_(None))
-        ).scalars()
-    )
-    planned = chat_questions(session, event)
-    mods = [ModeratorAccount(net, account_id=key) for net, key in own_accounts(session, event)]
-    transcript = build_transcript(chat_posts(rows), planned, mods, ends_at=event.end_at)
+    rows, planned, transcript = attributed(session, event)
     if store:
         _store_attribution(session, rows, transcript.attributions)
     kept = {row.uri: row for row in rows if exclusion(row, options) is None}
@@ -129,7 +142,7 @@ def build_document(
     posts = []
     for row in sorted(kept.values(), key=lambda r: (r.created_at, r.uri)):
         result = transcript.attributions.get(row.uri)
-        entry = {
+        entry: dict[str, Any] = {
             "network": row.network,
             "id": row.remote_id,
             "uri": row.uri,
@@ -240,4 +253,12 @@ class _Anonymiser:
                 post["parent_uri"] = self._uri(post["parent_uri"])
 
 
-__all__ = ["BY_REQUEST", "FORMAT", "VERSION", "ExportOptions", "build_document", "exclusion"]
+__all__ = [
+    "BY_REQUEST",
+    "FORMAT",
+    "VERSION",
+    "ExportOptions",
+    "attributed",
+    "build_document",
+    "exclusion",
+]

@@ -50,6 +50,8 @@ def _line(post: dict[str, Any], depth: int, zone: tzinfo, day: date | None) -> s
     when = local_time(post["created_at"], zone, day)
     stamp = link(post["url"], when or "link")
     flags = [k for k in ("spam", "hidden", "edited") if post["flags"].get(k)]
+    if post.get("method") == "assigned":
+        flags.append("set by moderator")
     extra = f" _{', '.join(flags)}_" if flags else ""
     return f"{'  ' * depth}- {who} {stamp}{extra}: {escape(post['text'])}"
 

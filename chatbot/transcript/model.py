@@ -7,8 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-Method = Literal["moderator", "prefix", "thread", "quote", "reply", "mention", "time", "none"]
+# "assigned": set by a moderator in review (``chatbot assign``), not by the evidence;
+# "moderator": the moderators' own posts (questions, follow-ups, wrap-up).
+Method = Literal[
+    "assigned", "moderator", "prefix", "thread", "quote", "reply", "mention", "time", "none"
+]
 METHODS: tuple[Method, ...] = (
+    "assigned",
     "moderator",
     "prefix",
     "thread",
