@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from chatbot import db
 from chatbot.errors import UsageError
 from chatbot.export import build_document
+from chatbot.export.markdown import to_markdown
 from chatbot.export.overrides import assign, assign_from_csv, unassign
 from chatbot.export.review import review
 from chatbot.models import AttributionOverride, Event, Post, SchemaVersion
@@ -169,3 +170,19 @@ def test_the_migration_adds_the_table_to_an_older_database(engine: Engine) -> No
     assign(engine, "sm35", BOB, "Q1", by="sam", now=NOW)
     assert overrides(engine) == [(BOB_URI, "Q1", "sam")]
     assert db.migrate(engine) == db.latest_version()  # a second run changes nothing
+
+
+def test_the_markdown_shows_the_post_under_the_moderators_question(engine: Engine) -> None:
+    event_id = chat(engine)
+    assign(engine, "sm35", BOB, "Q1", by="sam", now=NOW)
+    with Session(engine) as session:
+        event = session.get(Event, event_id)
+        assert event is not None
+        markdown = to_markdown(build_document(session, event))
+    q1 = markdown.split("## Q1")[1].split("## Q2")[0]
+    bob = [line for line in q1.splitlines() if "@bob" in line]
+    assert bob == [
+        "- **Bob** (@bob\\.test) [17:12](https://bsky.app/profile/bob.test/post/0000000000002)"
+        " _set by moderator_: anyone else tired today"
+    ]
+    assert "set by moderator" not in markdown.split("## Q2")[1]
