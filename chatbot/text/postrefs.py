@@ -86,8 +86,10 @@ def bluesky_refs(record: Mapping[str, Any]) -> Refs:
     card = _card_link(embed)
     if card:
         links.append(card)
-    quoted = embedded_quote(embed)
+    quoted = embedded_quote(embed) if embed else None
     found = quote_targets(_s(record.get("text")), links=links)
+    if not mentions and not found:
+        return (), (quoted,) if quoted else ()
     return _once(mentions), _once([quoted or "", *found])
 
 

@@ -83,7 +83,9 @@ def quote_targets(*sources: str | None, links: Iterable[str] = ()) -> tuple[str,
         if target is not None:
             found.setdefault(target, None)
     for source in sources:
-        for url in urls_in(source or ""):
+        if not source or "://" not in source:  # most posts: no address at all
+            continue
+        for url in urls_in(source):
             target = quote_target(url)
             if target is not None:
                 found.setdefault(target, None)
