@@ -101,6 +101,23 @@ def test_crowd_chat_collected_attributed_and_exported(engine: Engine, tmp_path: 
             ("mastodon", "timeline"),
         }
 
+    # Mentions and quotes are stored as each network gave them.
+    by_plan = {p["plan_id"]: p for p in truth["posts"]}
+    mentioning = quoting = 0
+    for told in truth["posts"]:
+        row = stored.get((told["network"], told["ref"] or ""))
+        if row is None:
+            continue
+        if told["mentions"]:
+            mentioning += 1
+            assert row.mentions, (told["text"], row.raw)
+        quoted = by_plan.get(told["quote_plan_id"] or "")
+        quoted_row = stored.get((quoted["network"], quoted["ref"] or "")) if quoted else None
+        if quoted_row is not None:
+            quoting += 1
+            assert quoted_row.uri in row.quote_uris, (told["text"], row.quote_uris)
+    assert mentioning and quoting, (mentioning, quoting)
+
     # Exports: nothing deleted, opted out, unlisted, spam or hidden.
     with Session(engine) as session:
         event = resolve_event(session, str(chat.event_id), purpose="record", now=utcnow())
