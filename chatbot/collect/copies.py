@@ -15,11 +15,15 @@ emoji varied. So all of those are dropped or folded before comparing.
   name or a word swapped, not two people answering the same question.
 
 Near-identical candidates come from prefix filtering: order each text's words
-rarest first; two sets with Jaccard >= t must share one of the first
-``len - ceil(t * len) + 1`` words of each, so only texts sharing one of those
-few rare words are compared, each with at most ``MAX_COMPARISONS`` earlier
-texts under that word. Distinct texts are visited in sorted order, so the
-groups never depend on the order of the posts.
+rarest first (by how many texts of the chat hold them); two sets with Jaccard
+>= t share at least ``ceil(t * len)`` words, so the two rarest shared words
+are both among the first ``len - ceil(t * len) + 2`` words of each. Texts are
+bucketed by every pair of those few rare words (6 pairs for 12 words), and
+only texts sharing a bucket are compared, each with at most
+``MAX_COMPARISONS`` earlier texts of the bucket. Two unrelated posts rarely
+share a pair of rare words, so comparisons stay near the number of real
+copies. Distinct texts are visited in sorted order, so the groups never
+depend on the order of the posts.
 """
 
 from __future__ import annotations
@@ -30,11 +34,12 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from itertools import combinations
 
 IDENTICAL_MIN_WORDS = 8
 NEAR_MIN_WORDS = 12  # distinct words, in each of the two texts
 NEAR_JACCARD = 0.8
-MAX_COMPARISONS = 32  # per rare word, so a 10k-post wave costs 10k x 32 at most
+MAX_COMPARISONS = 32  # per pair of rare words, so a 10k-post wave costs 10k x 32 at most
 
 _DROP = re.compile(
     r"(?:https?://\S+|www\.\S+|(?<![\w@])@[\w.\-]+(?:@[\w\-]+(?:\.[\w\-]+)+)?|(?<![\w&])#\w+)",
@@ -83,20 +88,9 @@ def copy_groups(keys: Sequence[str]) -> list[tuple[list[int], bool]]:
             node = parent[node]
         return node
 
-    near = [key for key in distinct if len(words[key]) >= NEAR_MIN_WORDS]
-    frequency = Counter(word for key in near for word in words[key])
-    position = {key: number for number, key in enumerate(distinct)}
-    buckets: dict[str, list[int]] = defaultdict(list)
-    for key in near:
-        own = words[key]
-        rare = sorted(own, key=lambda word: (frequency[word], word))
-        me = position[key]
-        for word in rare[: len(own) - math.ceil(NEAR_JACCARD * len(own)) + 1]:
-            bucket = buckets[word]
-            for other in bucket[:MAX_COMPARISONS]:
-                if find(other) != find(me) and _similar(own, words[distinct[other]]):
-                    parent[find(me)] = find(other)
-            bucket.append(me)
+    near = [number for number, key in enumerate(distinct) if len(words[key]) >= NEAR_MIN_WORDS]
+    for one, other in _near_pairs([words[distinct[number]] for number in near]):
+        parent[find(near[one])] = find(near[other])
 
     clusters: dict[int, list[int]] = defaultdict(list)
     for number in range(len(distinct)):
@@ -112,7 +106,50 @@ def copy_groups(keys: Sequence[str]) -> list[tuple[list[int], bool]]:
     return groups
 
 
+def _near_pairs(sets: Sequence[frozenset[str]]) -> list[tuple[int, int]]:
+    """Pairs (later, earlier) of ``sets`` with Jaccard >= NEAR_JACCARD, found by prefix pairs.
+
+    Only the pairs that joined two groups not yet joined are returned.
+    """
+    frequency = Counter(word for own in sets for word in own)
+    ranked = sorted(frequency, key=lambda word: (frequency[word], word))
+    rank = {word: number for number, word in enumerate(ranked)}
+    size = len(ranked)
+    leader = list(range(len(sets)))
+
+    def find(node: int) -> int:
+        while leader[node] != node:
+            leader[node] = leader[leader[node]]
+            node = leader[node]
+        return node
+
+    found: list[tuple[int, int]] = []
+    # Most buckets hold one text: keep it bare, and make a list only on a second.
+    buckets: dict[int, int | list[int]] = {}
+    for me, own in enumerate(sets):
+        rare = sorted(rank[word] for word in own)[
+            : len(own) - math.ceil(NEAR_JACCARD * len(own)) + 2
+        ]
+        for first, second in combinations(rare, 2):
+            key = first * size + second
+            held = buckets.setdefault(key, me)
+            if held == me:
+                continue
+            bucket = [held] if isinstance(held, int) else held
+            for other in bucket:
+                if find(other) != find(me) and _similar(own, sets[other]):
+                    found.append((me, other))
+                    leader[find(me)] = find(other)
+            if len(bucket) < MAX_COMPARISONS:
+                bucket.append(me)
+            buckets[key] = bucket
+    return found
+
+
 def _similar(one: frozenset[str], other: frozenset[str]) -> bool:
+    small, large = sorted((len(one), len(other)))
+    if small < NEAR_JACCARD * large:  # the Jaccard can be no more than small / large
+        return False
     shared = len(one & other)
     return shared >= NEAR_JACCARD * (len(one) + len(other) - shared)
 
