@@ -155,3 +155,24 @@ def test_a_retweet_by_hand_credits_the_author_and_is_no_copy() -> None:
     posts = [post("1", "ann", WAVE), post("2", "bob", f"RT @ann.test: {WAVE}", 1)]
     assert normalise(posts[1].text) == ""
     assert classify(posts, "sm35") == {}
+
+
+LONG_WORDS = st.lists(
+    st.text("bcdfghjklmnprstvz", min_size=3, max_size=8), min_size=12, max_size=20, unique=True
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(LONG_WORDS, st.lists(st.integers(0, 30), min_size=2, max_size=8), st.randoms())
+def test_a_wave_with_one_word_swapped_per_copy_is_caught_in_any_order(words, swaps, random):
+    posts = []
+    for n, where in enumerate(swaps):
+        text = list(words)
+        text[where % len(text)] = "swapped" if n % 2 else text[where % len(text)]
+        posts.append(post(str(n), f"bot{n}", " ".join(text) + f" https://x.example/{n}", n))
+    shuffled = list(posts)
+    random.shuffle(shuffled)
+    reasons = classify(posts, "sm35")
+    assert reasons == classify(shuffled, "sm35")
+    assert set(reasons) == {p.uri for p in posts}
+    assert all(f"from {len(posts)} accounts" in reason for reason in reasons.values())
