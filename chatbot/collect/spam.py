@@ -154,7 +154,10 @@ def _engaged_authors(posts: Sequence[SpamInput], *, replying: bool = True) -> se
     author_of = {post.uri: post.author for post in posts}
     engaged: set[str] = set()
     for post in posts:
-        if post.answers or (replying and (post.parent_uri or post.quote_uri)):
+        # A quote counts only when it quotes a post of the chat: any post address in
+        # a text is a quote target now, and a spammer's link to some post is not taking part.
+        quotes_chat = post.quote_uri is not None and post.quote_uri in author_of
+        if post.answers or (replying and (post.parent_uri or quotes_chat)):
             engaged.add(post.author)
         for target in (post.parent_uri, post.quote_uri):
             other = author_of.get(target or "")

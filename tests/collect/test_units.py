@@ -61,6 +61,18 @@ def test_spam_rules_each_with_its_reason() -> None:
     }
 
 
+def test_a_link_to_some_post_outside_the_chat_is_not_taking_part() -> None:
+    """Any post address in a text is a quote target now; quoting counts only inside the chat."""
+    outside = "https://bsky.app/profile/far.test/post/3kabcdefghi22"
+    posts = [
+        post("1", "ann", "A1 pencils #sm35", answers=True),
+        post("2", "drive", f"wow {outside} #sm35", has_link=True, quote_uri=outside),
+        post("3", "bob", "so true https://bsky.app/x #sm35", 2, has_link=True, quote_uri="1"),
+    ]
+    reasons = classify(posts, "#sm35")
+    assert reasons == {"2": "link post from an account that takes no other part"}
+
+
 def test_budget_spends_and_refills_on_the_clock() -> None:
     pacer = Pacer(headroom=0.01)  # Mastodon: 3 requests per 5 minutes
     for _ in range(3):
