@@ -15,7 +15,7 @@ from chatbot.collect.events import delivered, own_accounts, planned_questions
 from chatbot.collect.hide import BY_REQUEST
 from chatbot.export.chatposts import chat_posts
 from chatbot.export.overrides import apply_overrides, load_overrides
-from chatbot.models import Event, Post, PostDelivery, table_of
+from chatbot.models import Event, Post, PostDelivery, ScheduledPost, table_of
 from chatbot.transcript import (
     ChatQuestion,
     ModeratorAccount,
@@ -82,9 +82,49 @@ def chat_questions(session: Session, event: Event) -> list[ChatQuestion]:
                 text=_question_text(question.label, rows),
                 posted_at={d.network: d.posted_at or question.due_at for d in rows},
                 uris={d.network: d.remote_uri or "" for d in rows},
+                # Not out yet: its window opens when it is due, live delays included.
+                due_at=None if _dropped(session, question) else question.due_at,
             )
         )
     return result
+
+
+def _deliveries(session: Session, post: ScheduledPost) -> list[PostDelivery]:
+    query = select(PostDelivery).where(col(PostDelivery.scheduled_post_id) == post.id)
+    return list(session.execute(query).scalars())
+
+
+def _dropped(session: Session, post: ScheduledPost) -> bool:
+    """Skipped, or failed everywhere: the post will not go out."""
+    if post.skipped:
+        return True
+    states = {d.state for d in _deliveries(session, post)}
+    return bool(states) and states <= {"skipped", "failed"}
+
+
+def window_end(session: Session, event: Event) -> datetime:
+    """When the last question's window closes: the wrap-up, else the scheduled end.
+
+    The wrap-up closes it when it was posted (on the first network to have
+    it), else when it is now due (live delays move that). Without one, the
+    event's scheduled end, moved by the delay the plan's last post was given.
+    """
+    assert event.id is not None
+    query = (
+        select(ScheduledPost)
+        .where(col(ScheduledPost.event_id) == event.id)
+        .order_by(col(ScheduledPost.original_due_at), col(ScheduledPost.position))
+    )
+    plan: list[ScheduledPost] = list(session.execute(query).scalars())
+    for post in plan:
+        if post.kind == "wrapup" and not _dropped(session, post):
+            posted = [d.posted_at for d in _deliveries(session, post) if d.posted_at]
+            end: datetime = min(posted) if posted else post.due_at
+            return end
+    kept = [post for post in plan if not post.skipped]
+    if kept:
+        return event.end_at + (kept[-1].due_at - kept[-1].original_due_at)
+    return event.end_at
 
 
 def _question_text(label: str, rows: Iterable[PostDelivery]) -> str:
@@ -104,7 +144,8 @@ def attributed(session: Session, event: Event) -> tuple[list[Post], list[ChatQue
     )
     planned = chat_questions(session, event)
     mods = [ModeratorAccount(net, account_id=key) for net, key in own_accounts(session, event)]
-    transcript = build_transcript(chat_posts(rows), planned, mods, ends_at=event.end_at)
+    ends_at = window_end(session, event)
+    transcript = build_transcript(chat_posts(rows), planned, mods, ends_at=ends_at)
     apply_overrides(transcript.attributions, load_overrides(session, event.id))
     return rows, planned, transcript
 

@@ -19,7 +19,13 @@ from chatbot.imports.tweets import NETWORK, read_csv, read_twarc
 from chatbot.models import Event, Post, PostDelivery, ScheduledPost, hashtag_key, utcnow
 from chatbot.platforms.base import NormalisedPost
 from chatbot.text.posturls import PostIndex
-from chatbot.transcript import ChatPost, ChatQuestion, ModeratorAccount, discover_questions
+from chatbot.transcript import (
+    ChatPost,
+    ChatQuestion,
+    ModeratorAccount,
+    chat_end,
+    discover_questions,
+)
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,8 @@ def import_file(
     if not posts:
         raise UsageError(f"{path}: no posts to import")
     chat = _chat_posts(posts)
-    questions = discover_questions(chat, [ModeratorAccount(NETWORK, handle=host)])
+    hosts = [ModeratorAccount(NETWORK, handle=host)]
+    questions = discover_questions(chat, hosts)
     if not questions:
         raise UsageError(
             f'{path}: no numbered questions ("Q1 ...") posted by @{host}; check --host'
@@ -99,11 +106,14 @@ def import_file(
     first = min(p.created_at for p in posts if p.created_at)
     last = max(p.created_at for p in posts if p.created_at)
     start = min(min(q.posted_at.values()) for q in questions)
+    # The chat ends at the host's wrap-up (else one question gap after the
+    # last question), not at the last tweet: spam hours later changes nothing.
+    end = chat_end(chat, questions, hosts) or start
     now = utcnow()
     with session_scope(engine) as session:
         event = _event(session, tag, str(path), start)
         event.title = title or event.title or f"#{tag}"
-        event.end_at = max(last, start)
+        event.end_at = max(end, start)
         event.collect_from, event.collect_until = first, last + timedelta(seconds=1)
         event.networks, event.accounts, event.moderators = [NETWORK], {NETWORK: host}, [host]
         event.state, event.updated_at = "finished", now

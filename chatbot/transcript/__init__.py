@@ -1,6 +1,7 @@
 """Attribution and threading of a chat's posts: the pure, fast core of the transcript."""
 
 from .attribute import attribute, build_transcript, discover_questions
+from .ending import chat_end, find_wrapup
 from .model import (
     METHODS,
     Attribution,
@@ -40,8 +41,10 @@ __all__ = [
     "attribute",
     "build_forest",
     "build_transcript",
+    "chat_end",
     "conversation_share",
     "discover_questions",
+    "find_wrapup",
     "longest_threads",
     "question_threads",
     "read_prefixes",

@@ -30,7 +30,9 @@ class ChatQuestion:
     """One question of the chat as it was posted, e.g. Q2 or Q2a.
 
     ``posted_at`` and ``uris`` are keyed by network name; a question not (yet)
-    posted on a network simply has no entry for it.
+    posted on a network simply has no entry for it. ``due_at`` is when the
+    plan now has it due (after live delays): its time window opens then on a
+    network it has not been posted on.
     """
 
     number: int
@@ -38,6 +40,7 @@ class ChatQuestion:
     text: str = ""
     posted_at: Mapping[str, datetime] = field(default_factory=dict)
     uris: Mapping[str, str] = field(default_factory=dict)
+    due_at: datetime | None = None
 
     @property
     def label(self) -> str:

@@ -36,9 +36,12 @@ class QuestionTable:
         self.order: list[str] = []
         self.times: dict[str, dict[str, datetime]] = {}
         self.uri_label: dict[str, str] = {}
+        self.due: dict[str, datetime] = {}  # label -> due time, for networks it is not on
         self._cache: dict[tuple[int, str], str | None] = {}
         for question in questions:
             self.add(question.label, None, None, None)
+            if question.due_at is not None:
+                self.due[question.label] = question.due_at
             for network, when in question.posted_at.items():
                 self.times[question.label][network] = when
             for uri in question.uris.values():
@@ -81,8 +84,10 @@ class QuestionTable:
         return result
 
     def timeline(self, network: str | None, ends_at: datetime | None) -> Timeline:
-        # Each question opens a window closed by the next one; the last one
-        # closes at ``ends_at`` or after a tail derived from the chat's pace.
+        # Each question opens a window when it was posted (else when it is
+        # due, live delays included), closed by the next one; the last one
+        # closes at ``ends_at`` (the wrap-up or the scheduled end) or, with
+        # no end known, after a tail derived from the chat's pace.
         points: list[tuple[float, str]] = []
         for label in self.order:
             times = self.times[label]
@@ -91,6 +96,8 @@ class QuestionTable:
                 if network is not None
                 else (min(times.values()) if times else None)
             )
+            if when is None:
+                when = self.due.get(label)
             if when is not None:
                 points.append((when.timestamp(), label))
         points.sort()
