@@ -9,14 +9,6 @@ from chatbot.text.posturls import PostIndex
 from chatbot.transcript import ChatPost
 
 
-def post_index(rows: Sequence[Post]) -> PostIndex:
-    """Every address of ``rows`` a quote may name (see :class:`PostIndex`)."""
-    index = PostIndex()
-    for row in rows:
-        index.add(row.network, row.uri, row.url, row.author_id, row.author_handle)
-    return index
-
-
 def chat_posts(rows: Sequence[Post]) -> list[ChatPost]:
     """One ChatPost per row, with its mentions and the stored post it quotes.
 
@@ -24,7 +16,7 @@ def chat_posts(rows: Sequence[Post]) -> list[ChatPost]:
     a Mastodon web link); the first quote target that is one of ``rows``
     becomes ``quote_uri``, so the attributor's quote evidence can follow it.
     """
-    index = post_index(rows)
+    index = PostIndex.of(rows)
     return [
         ChatPost(
             network=row.network,
@@ -43,4 +35,4 @@ def chat_posts(rows: Sequence[Post]) -> list[ChatPost]:
     ]
 
 
-__all__ = ["chat_posts", "post_index"]
+__all__ = ["chat_posts"]

@@ -43,9 +43,7 @@ class ImportReport:
 
 def _chat_posts(posts: list[NormalisedPost]) -> list[ChatPost]:
     """The posts as the transcript core reads them; a quote names an imported post if it can."""
-    index = PostIndex()
-    for post in posts:
-        index.add(post.network, post.uri, post.url, post.author_id, post.author_handle)
+    index = PostIndex.of(posts)
     chat = []
     for post in posts:
         assert post.created_at is not None

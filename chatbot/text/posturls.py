@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Protocol
 
 TWEET_URI = "https://twitter.com/i/web/status/{}"
 _URL = re.compile(r"https?://[^\s<>\"'()\[\]{}]+", re.IGNORECASE)
@@ -115,6 +116,25 @@ def mastodon_status_url(host: str, user: str, status_id: str) -> str:
     return f"https://{host}/@{user}/{status_id}"
 
 
+class AddressedPost(Protocol):
+    """What :meth:`PostIndex.of` reads of a post: where it lives and who wrote it."""
+
+    @property
+    def network(self) -> str: ...
+
+    @property
+    def uri(self) -> str: ...
+
+    @property
+    def url(self) -> str | None: ...
+
+    @property
+    def author_id(self) -> str: ...
+
+    @property
+    def author_handle(self) -> str: ...
+
+
 class PostIndex:
     """Stored posts by every address a quote may use: URI, web link, handle + record key."""
 
@@ -122,6 +142,14 @@ class PostIndex:
         self.uris: set[str] = set()
         self.handles: dict[str, str] = {}  # lower-cased Bluesky handle -> DID
         self.mastodon: dict[tuple[str, str], str] = {}  # (server, status id) -> URI
+
+    @classmethod
+    def of(cls, posts: Iterable[AddressedPost]) -> PostIndex:
+        """An index of ``posts`` (stored rows or normalised posts alike)."""
+        index = cls()
+        for post in posts:
+            index.add(post.network, post.uri, post.url, post.author_id, post.author_handle)
+        return index
 
     def add(
         self, network: str, uri: str, url: str | None = None, author_id: str = "", handle: str = ""
