@@ -6,14 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, or_, select
-from sqlmodel import col
+from sqlalchemy import Engine
 
 from chatbot.collect.events import delivered
+from chatbot.collect.lookup import find_post
 from chatbot.db import session_scope
 from chatbot.errors import UsageError
 from chatbot.eventref import resolve_event
-from chatbot.models import Post, utcnow
+from chatbot.models import utcnow
 from chatbot.platforms.base import Platform, RemoteRef
 
 BY_REQUEST = "by request:"
@@ -52,20 +52,7 @@ def hide_post(
     stored = f"{BY_REQUEST} {reason}" if by_request else reason
     with session_scope(engine) as session:
         event = resolve_event(session, event_name, purpose="record", now=now or utcnow())
-        wanted = target.strip()
-        query = select(Post).where(
-            col(Post.event_id) == event.id,
-            or_(col(Post.url) == wanted, col(Post.uri) == wanted, col(Post.remote_id) == wanted),
-        )
-        posts = list(session.execute(query).scalars())
-        if not posts:
-            raise UsageError(
-                f"no post {wanted!r} collected for #{event.hashtag}; give its URL or URI "
-                "as shown in the transcript (run `chatbot collect` first if it is new)"
-            )
-        if len(posts) > 1:
-            raise UsageError(f"{wanted!r} matches {len(posts)} posts; give its full URI")
-        post = posts[0]
+        post = find_post(session, event, target, shown="shown in the transcript")
         already = post.hidden_reason is not None
         post.hidden_reason = stored
         post.last_seen_at = utcnow()

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, or_, select
+from sqlalchemy import Engine, delete, select
 from sqlmodel import Session, col
 
 from chatbot.collect.events import planned_questions
+from chatbot.collect.lookup import find_post
 from chatbot.db import session_scope
 from chatbot.errors import UsageError
 from chatbot.eventref import resolve_event
@@ -21,8 +21,8 @@ from chatbot.models import AttributionOverride, Event, Post, utcnow
 from chatbot.transcript import Attribution
 
 NONE = "none"  # the QUESTION that says "this post answers no question"
-_BLUESKY_URL = re.compile(r"^https?://[^/]+/profile/([^/]+)/post/([^/?#]+)")
-_STATUS_ID = re.compile(r"/(?:@[^/]+|statuses|notice|web/statuses)/([0-9A-Za-z]+)/?$")
+
+SHOWN = "`chatbot review` shows it"  # where a moderator sees a post's address
 
 
 @dataclass(frozen=True)
@@ -65,53 +65,6 @@ def apply_overrides(
             continue
         labels = (label,) if label is not None else ()
         attributions[uri] = Attribution(uri, label, labels, "assigned", 1.0)
-
-
-def find_post(session: Session, event: Event, target: str) -> Post:
-    """The event's post that ``target`` names: its URI, its web URL (any form) or its id."""
-    wanted = target.strip()
-    if not wanted:
-        raise UsageError("give the post's URL or URI, as shown by `chatbot review`")
-    mine = col(Post.event_id) == event.id
-    matches = [
-        col(Post.url) == wanted,
-        col(Post.uri) == wanted,
-        col(Post.url) == wanted.rstrip("/"),
-    ]
-    found = list(session.execute(select(Post).where(mine, or_(*matches))).scalars())
-    if not found:
-        found = _by_web_address(session, event, wanted)
-    if not found:
-        raise UsageError(
-            f"no post {wanted!r} collected for #{event.hashtag}; give its URL or URI as "
-            "`chatbot review` shows it (run `chatbot collect` first if it is new)"
-        )
-    if len(found) > 1:
-        raise UsageError(f"{wanted!r} matches {len(found)} posts; give its full URI")
-    return found[0]
-
-
-def _by_web_address(session: Session, event: Event, url: str) -> list[Post]:
-    # A Bluesky address may name the author by handle or DID; a Mastodon
-    # address may be the author's server's or the collecting server's.
-    mine = col(Post.event_id) == event.id
-    bluesky = _BLUESKY_URL.match(url)
-    if bluesky:
-        actor, rkey = bluesky.groups()
-        tail = f"/app.bsky.feed.post/{rkey}"
-        rows = session.execute(
-            select(Post).where(
-                mine, col(Post.network) == "bluesky", col(Post.uri).endswith(tail, autoescape=True)
-            )
-        ).scalars()
-        return [r for r in rows if actor.lower() in (r.author_id.lower(), r.author_handle.lower())]
-    status = _STATUS_ID.search(url)
-    if status:
-        query = select(Post).where(
-            mine, col(Post.network) == "mastodon", col(Post.remote_id) == status.group(1)
-        )
-        return list(session.execute(query).scalars())
-    return []
 
 
 def event_questions(session: Session, event: Event) -> list[str]:
@@ -173,7 +126,7 @@ def assign(
     moment = now or utcnow()
     with session_scope(engine) as session:
         event = resolve_event(session, event_ref, purpose="record", now=moment)
-        post = find_post(session, event, target)
+        post = find_post(session, event, target, shown=SHOWN)
         label = parse_question(question, event_questions(session, event), event.hashtag)
         return _store(session, event, post, label, by, moment)
 
@@ -185,7 +138,7 @@ def unassign(
     moment = now or utcnow()
     with session_scope(engine) as session:
         event = resolve_event(session, event_ref, purpose="record", now=moment)
-        post = find_post(session, event, target)
+        post = find_post(session, event, target, shown=SHOWN)
         table = AttributionOverride
         mine = (
             col(table.event_id) == event.id,
@@ -228,7 +181,7 @@ def assign_from_csv(
         for line, row in _rows(name, text):
             where = f"{name}:{line}"
             try:
-                post = find_post(session, event, row[0])
+                post = find_post(session, event, row[0], shown=SHOWN)
                 label = parse_question(row[1], labels, event.hashtag)
             except UsageError as error:
                 raise UsageError(f"{where}: {error}; nothing was changed") from None
@@ -279,7 +232,6 @@ __all__ = [
     "assign",
     "assign_from_csv",
     "event_questions",
-    "find_post",
     "load_overrides",
     "parse_question",
     "unassign",
