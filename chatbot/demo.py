@@ -27,7 +27,7 @@ __all__ = ["DEFAULT_FILE", "DemoOptions", "DemoResult", "bot_platforms", "run_de
 DEFAULT_FILE = Path("questions/sm35.md")
 SETUP_SECONDS = 4.0  # real seconds to log in and start before the welcome is due
 TAIL = timedelta(minutes=10)  # collection goes on this long after the last post
-COLLECT_LOOK_SECONDS = 2.0  # sandbox seconds between looks for a due collection pass
+DEMO_LOOK_SECONDS = 2.0  # sandbox seconds between looks for a due collection pass
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def _run(options: DemoOptions, sandbox: Sandbox, say: Callable[[str], None]) -> 
                 tick=max(0.02, min(0.5, 5 / options.speed)),
                 until_done=True,
             ),
-            collect=CollectOptions(stream=False, look_every=COLLECT_LOOK_SECONDS, announce=False),
+            collect=CollectOptions(stream=False, look_every=DEMO_LOOK_SECONDS, announce=False),
             out=say,
         )
         try:
