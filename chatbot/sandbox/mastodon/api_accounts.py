@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chatbot.sandbox.mastodon import entities
+from chatbot.sandbox.mastodon import entities, oauth
+from chatbot.sandbox.mastodon import scopes as oauth_scopes
 from chatbot.sandbox.mastodon.records import Token
 from chatbot.sandbox.mastodon.store import ValidationError
 from chatbot.sandbox.web import HttpError, Request, Response, json_response
@@ -13,6 +14,10 @@ if TYPE_CHECKING:
     from chatbot.sandbox.mastodon.base import MastodonBase
 
 DEFAULT_SCOPES = "read write follow push"
+INVALID_GRANT = (
+    "The provided authorization grant is invalid, expired, revoked, does not match the "
+    "redirection URI used in the authorization request, or was issued to another client."
+)
 
 
 def flag(value: str | None) -> bool:
@@ -31,12 +36,14 @@ def token_json(token: Token) -> dict[str, Any]:
 
 def register(app: MastodonBase) -> None:
     store = app.store
+    grants = oauth.Grants()
+    oauth.register(app, grants)
 
     def oauth_server(request: Request) -> Response:
         base = store.base_url
         # The endpoints are http:// here, so Mastodon.py's log_in() needs allow_http=True,
         # as it does for any server without TLS. "password" is listed (Mastodon dropped it
-        # in 4.4) so that scripted accounts can log in.
+        # in 4.4) so that scripted accounts can log in. Scopes: every one Mastodon 4.3+ lists.
         return json_response(
             {
                 "issuer": f"{base}/",
@@ -45,7 +52,7 @@ def register(app: MastodonBase) -> None:
                 "token_endpoint": f"{base}/oauth/token",
                 "revocation_endpoint": f"{base}/oauth/revoke",
                 "userinfo_endpoint": f"{base}/oauth/userinfo",
-                "scopes_supported": ["read", "write", "follow", "push", "profile"],
+                "scopes_supported": list(oauth_scopes.SUPPORTED),
                 "response_types_supported": ["code"],
                 "response_modes_supported": ["query", "fragment", "form_post"],
                 "grant_types_supported": ["authorization_code", "password", "client_credentials"],
@@ -63,6 +70,8 @@ def register(app: MastodonBase) -> None:
             raise HttpError(422, "Validation failed: Application name can't be blank")
         redirect = request.param("redirect_uris") or "urn:ietf:wg:oauth:2.0:oob"
         scopes = request.param("scopes") or "read"
+        if oauth_scopes.unknown(oauth_scopes.split(scopes)):
+            raise HttpError(422, "Validation failed: Scopes are invalid")
         created = store.create_app(
             name, website=request.param("website"), redirect_uri=redirect, scopes=scopes
         )
@@ -103,7 +112,20 @@ def register(app: MastodonBase) -> None:
                 "invalid_client", "Client authentication failed due to unknown client.", 401
             )
         scopes = request.param("scope") or client.scopes
+        if not oauth_scopes.subset(oauth_scopes.split(scopes), oauth_scopes.split(client.scopes)):
+            return _oauth_error(
+                "invalid_scope", "The requested scope is invalid, unknown, or malformed.", 400
+            )
         grant = request.param("grant_type")
+        if grant == "authorization_code":
+            # The token gets the scopes the person approved, whatever this request says.
+            approved = grants.redeem(
+                request.param("code") or "", client.client_id, request.param("redirect_uri") or ""
+            )
+            if approved is None:
+                return _oauth_error("invalid_grant", INVALID_GRANT, 400)
+            issued = store.issue_token(approved.account_id, app=client, scopes=approved.scopes)
+            return json_response(token_json(issued))
         if grant == "client_credentials":
             return json_response(token_json(store.issue_token(None, app=client, scopes=scopes)))
         if grant == "password":
@@ -113,9 +135,7 @@ def register(app: MastodonBase) -> None:
                 or account.password is None
                 or account.password != request.param("password")
             ):
-                return _oauth_error(
-                    "invalid_grant", "The provided authorization grant is invalid.", 400
-                )
+                return _oauth_error("invalid_grant", INVALID_GRANT, 400)
             return json_response(
                 token_json(store.issue_token(account.id, app=client, scopes=scopes))
             )
@@ -165,6 +185,7 @@ def register(app: MastodonBase) -> None:
     def verify_credentials(request: Request) -> Response:
         token = app.auth(request)
         assert token is not None and token.account_id is not None
+        oauth_scopes.require(token, "read:accounts", "profile")
         account = store.account(token.account_id)
         if account is None:
             raise HttpError(401, "The access token is invalid")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chatbot.sandbox.mastodon.api_accounts import flag
 from chatbot.sandbox.mastodon.base import MastodonBase, translate_errors
 from chatbot.sandbox.mastodon.records import VISIBILITIES, Status
+from chatbot.sandbox.mastodon.scopes import require
 from chatbot.sandbox.mastodon.store import WEB_APPLICATION
 from chatbot.sandbox.web import HttpError, Request, Response, json_response
 
@@ -18,9 +19,16 @@ def register(app: MastodonBase) -> None:
             raise HttpError(404, "Record not found")
         return status
 
+    def reader(request: Request) -> str | None:
+        """The caller's account (None: anonymous); a token sent must allow reading statuses."""
+        token = app.auth(request, required=False, user=False)
+        require(token, "read:statuses")
+        return token.account_id if token else None
+
     def owned(request: Request) -> tuple[Status, str]:
         token = app.auth(request)
         assert token is not None and token.account_id is not None
+        require(token, "write:statuses")
         status = visible(request, token.account_id)
         if status.account_id != token.account_id:
             raise HttpError(403, "This action is not allowed")
@@ -29,6 +37,7 @@ def register(app: MastodonBase) -> None:
     def post_status(request: Request) -> Response:
         token = app.auth(request)
         assert token is not None and token.account_id is not None
+        require(token, "write:statuses")
         if request.param("scheduled_at"):
             raise HttpError(
                 422, "The sandbox does not schedule statuses; post at the due time instead"
@@ -58,7 +67,7 @@ def register(app: MastodonBase) -> None:
         return json_response(store.status_json(status, viewer_id=token.account_id))
 
     def get_status(request: Request) -> Response:
-        viewer_id = app.viewer(request)
+        viewer_id = reader(request)
         return json_response(store.status_json(visible(request, viewer_id), viewer_id=viewer_id))
 
     def edit_status(request: Request) -> Response:
@@ -79,7 +88,7 @@ def register(app: MastodonBase) -> None:
         return json_response(store.status_json(removed, viewer_id=account_id, deleted=True))
 
     def context(request: Request) -> Response:
-        viewer_id = app.viewer(request)
+        viewer_id = reader(request)
         status = visible(request, viewer_id)
         ancestors, descendants = store.context(status, viewer_id)
         return json_response(
