@@ -16,6 +16,7 @@ from chatbot.cli import (  # noqa: F401  (imported to register their commands)
     demo,
     importing,
     load,
+    login,
     questions,
     recap,
     review,
