@@ -12,8 +12,10 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 import tomllib
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from chatbot.cli import cli
 from chatbot.platforms import connect
 from chatbot.platforms.credentials import load_credentials
 from chatbot.platforms.credfile import write_table
+from chatbot.platforms.logins import terminal_safe
 from chatbot.sandbox.bluesky import BlueskyApp
 from chatbot.sandbox.mastodon import MastodonApp
 from chatbot.sandbox.server import SandboxHTTPServer
@@ -189,13 +192,53 @@ def test_a_server_without_the_mastodon_api_is_named(bsky: Any, config: Path):
     assert not config.exists()
 
 
+class _WebSite(BaseHTTPRequestHandler):
+    """An ordinary web site: every path is an HTML page."""
+
+    def do_GET(self) -> None:
+        self._page()
+
+    def do_POST(self) -> None:
+        self._page()
+
+    def _page(self) -> None:
+        body = b"<!DOCTYPE html><html><body>Welcome</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_plain_web_site_is_named_as_no_mastodon_server(config: Path):
+    site = ThreadingHTTPServer(("127.0.0.1", 0), _WebSite)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        address = f"http://127.0.0.1:{site.server_address[1]}"
+        result = _run(["login", "mastodon", "--instance", address], _env(config))
+    finally:
+        site.shutdown()
+        site.server_close()
+    assert result.exit_code == 2, result.output
+    assert "did not answer as a Mastodon API server" in result.output
+    assert not config.exists()
+
+
+def test_server_text_cannot_drive_the_terminal():
+    assert terminal_safe("4.3.0\x1b]0;owned\x07 ok\nnext") == "4.3.0?]0;owned? ok\nnext"
+
+
 def test_a_world_readable_file_is_refused_and_left_alone(masto: Any, config: Path):
     config.parent.mkdir(parents=True)
     config.write_text(OTHER_TABLE)
     config.chmod(0o644)
-    code_url = masto.url  # the app is registered, but nothing is written
-    result = _run(["login", "mastodon", "--instance", code_url], _env(config), given="x\n")
-    assert result.exit_code == 2
+    apps_before = len(masto.app.store.apps)
+    result = _run(["login", "mastodon", "--instance", masto.url], _env(config))
+    assert result.exit_code == 2 and f"Fix: chmod 600 {config}" in result.output
+    assert len(masto.app.store.apps) == apps_before  # refused before registering anything
     config_text = config.read_text()
     assert config_text == OTHER_TABLE and stat.S_IMODE(config.stat().st_mode) == 0o644
 

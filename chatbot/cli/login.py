@@ -87,19 +87,23 @@ def login_mastodon(instance: str, timeout: float) -> None:
         chatbot login mastodon --instance https://mastodon.social
     """
     from chatbot.platforms.credentials import default_config_path
+    from chatbot.platforms.credfile import existing_table
     from chatbot.platforms.login_mastodon import (
         check_token,
         finish_authorisation,
         instance_url,
         start_authorisation,
     )
-    from chatbot.platforms.logins import overriding, save_mastodon
+    from chatbot.platforms.logins import overriding, save_mastodon, terminal_safe
 
     base = instance_url(instance)
     path = default_config_path()
+    existing_table(path, "mastodon")  # an unsafe or broken file: say so before the browser
     click.echo(f"Registering the app on {base}...")
     with _refusal_is_usage():
         pending = start_authorisation(base, timeout=timeout)
+    if pending.version:
+        click.echo(terminal_safe(f"The server says it runs version {pending.version}."))
     click.echo(
         f"Scopes asked for: {' '.join(pending.scopes)}\n"
         "Open this address in a browser, signed in as the bot's account, and approve:\n\n"
@@ -111,7 +115,7 @@ def login_mastodon(instance: str, timeout: float) -> None:
         account = check_token(base, token, timeout=timeout)
     written = save_mastodon(path, base, token)
     scopes = " ".join(account.scopes) if account.scopes else "(not reported)"
-    click.echo(f"Logged in as @{account.acct} on {base}; token scopes: {scopes}.")
+    click.echo(terminal_safe(f"Logged in as @{account.acct} on {base}; token scopes: {scopes}."))
     click.echo(f"Saved to {written} (readable by you only).")
     _note_overrides(overriding("mastodon"))
 
@@ -143,16 +147,18 @@ def login_bluesky(handle: str | None, pds: str, timeout: float) -> None:
         chatbot login bluesky --handle sm35bot.bsky.social
     """
     from chatbot.platforms.credentials import Secret, default_config_path
+    from chatbot.platforms.credfile import existing_table
     from chatbot.platforms.login_bluesky import (
         check_password,
         clean_handle,
         looks_like_app_password,
         pds_url,
     )
-    from chatbot.platforms.logins import overriding, save_bluesky
+    from chatbot.platforms.logins import overriding, save_bluesky, terminal_safe
 
     service = pds_url(pds)
     path = default_config_path()
+    existing_table(path, "bluesky")  # an unsafe or broken file: say so before any prompt
     who = clean_handle(handle or click.prompt("Handle", err=True))
     password = Secret(click.prompt("App password", hide_input=True, err=True).strip())
     if not password:
@@ -167,7 +173,7 @@ def login_bluesky(handle: str | None, pds: str, timeout: float) -> None:
     with _refusal_is_usage():
         account = check_password(who, password, service, timeout=timeout)
     written = save_bluesky(path, account.handle, password, service)
-    click.echo(f"Logged in as @{account.handle} ({account.did}) on {service}.")
+    click.echo(terminal_safe(f"Logged in as @{account.handle} ({account.did}) on {service}."))
     click.echo(f"Saved to {written} (readable by you only).")
     _note_overrides(overriding("bluesky"))
 

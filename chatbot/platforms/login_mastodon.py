@@ -119,6 +119,7 @@ class Authorisation:
     client_secret: Secret
     scopes: list[str]
     url: str  # where the person approves
+    version: str = ""  # what the server says it runs (GoToSocial's names itself)
 
 
 @contextmanager
@@ -144,7 +145,12 @@ def _calling(instance: str, doing: str) -> Iterator[None]:
             f"{instance} failed ({code}) while {doing}; try again later", network="mastodon"
         ) from None
     except mx.MastodonAPIError as error:
-        code = error.args[1] if len(error.args) > 1 else "?"
+        code = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else None
+        if code is None:  # Mastodon.py's "Could not parse response as JSON"
+            raise UsageError(
+                f"{instance} did not answer as a Mastodon API server ({doing}): is it a "
+                "Mastodon or GoToSocial server?"
+            ) from None
         if code == 403:
             raise AuthError(
                 f"{instance} refused the token for {doing} (403): its scopes don't allow it",
@@ -173,8 +179,11 @@ def _client(instance: str, timeout: float, **options: Any) -> Mastodon:
 def start_authorisation(instance: str, *, timeout: float = 30.0) -> Authorisation:
     """Register the bot's app on ``instance`` and build the URL where the person approves it."""
     allow_http = instance.startswith("http://")
+    anonymous = _client(instance, timeout)
+    with _calling(instance, "reading the instance document"):
+        about = anonymous.instance_v1()  # every Mastodon API server has it; others don't
     with _calling(instance, "reading its OAuth settings"):
-        info = _client(instance, timeout).oauth_authorization_server_info()
+        info = anonymous.oauth_authorization_server_info()
     grants = info.get("grant_types_supported") if isinstance(info, dict) else None
     if isinstance(grants, list) and "authorization_code" not in grants:
         raise UsageError(
@@ -201,7 +210,8 @@ def start_authorisation(instance: str, *, timeout: float = 30.0) -> Authorisatio
         url = api.auth_request_url(
             scopes=scopes, redirect_uris=OOB, force_login=True, allow_http=allow_http
         )
-    return Authorisation(instance, client_id, Secret(secret), scopes, url)
+    version = str(about.get("version") or "") if isinstance(about, dict) else ""
+    return Authorisation(instance, client_id, Secret(secret), scopes, url, version)
 
 
 def finish_authorisation(pending: Authorisation, code: str, *, timeout: float = 30.0) -> Secret:

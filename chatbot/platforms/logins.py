@@ -31,6 +31,11 @@ ENV_KEYS = {
 }
 
 
+def terminal_safe(text: str) -> str:
+    """``text`` with control characters (terminal escapes a hostile server could send) as ``?``."""
+    return "".join(char if char.isprintable() or char == "\n" else "?" for char in text)
+
+
 def overriding(network: str, env: Mapping[str, str] | None = None) -> list[str]:
     """The environment variables set for ``network``: they win over the file."""
     env = os.environ if env is None else env
@@ -76,7 +81,7 @@ class CheckReport:
             out += [f"  {line}" for line in check.lines]
             if check.problem:
                 out.append(f"  error: {check.problem}")
-        return "\n".join(out)
+        return terminal_safe("\n".join(out))
 
 
 def _origin(network: str, key: str, env: Mapping[str, str], path: Path) -> str:
@@ -193,4 +198,5 @@ __all__ = [
     "overriding",
     "save_bluesky",
     "save_mastodon",
+    "terminal_safe",
 ]
