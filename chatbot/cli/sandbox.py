@@ -75,6 +75,12 @@ _rate = click.option(
 @click.option(
     "--mastodon-port", type=click.IntRange(0, 65535), default=0, help="Default: any free port."
 )
+@click.option(
+    "--mastodon-profile", type=click.Choice(["mastodon", "gotosocial"]), default="mastodon",
+    show_default=True,
+    help="Which server the sandbox Mastodon behaves like: ids, tag timeline, streaming, "
+    "rate limits (docs/sandbox.md).",
+)  # fmt: skip
 @_questions
 @_participants
 @_rate
@@ -89,6 +95,7 @@ def serve(
     speed: float,
     bluesky_port: int,
     mastodon_port: int,
+    mastodon_profile: str,
     questions_file: str | None,
     participants: int,
     posts_per_minute: float,
@@ -127,6 +134,7 @@ def serve(
         faults=faults,
         bluesky_port=bluesky_port,
         mastodon_port=mastodon_port,
+        mastodon_profile=mastodon_profile,
     )
     stop = threading.Event()
 

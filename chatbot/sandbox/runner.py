@@ -10,6 +10,7 @@ from chatbot.clock import AcceleratedClock, Clock, SystemClock
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig, plan_crowd
 from chatbot.sandbox.crowd.driver import CrowdDriver
 from chatbot.sandbox.faults import FaultInjector, FaultSettings
+from chatbot.sandbox.mastodon.profile import profile_named
 from chatbot.sandbox.server import SandboxHTTPServer
 
 NETWORKS = ("bluesky", "mastodon")
@@ -28,8 +29,10 @@ class Sandbox:
     ``faults`` is a rate (0..1) for both servers, :class:`FaultSettings`, or a
     dict of either per network.  ``speed`` above 1 (or a ``virtual_start``)
     gives an :class:`AcceleratedClock` the servers, the crowd and the bot share;
-    its :meth:`describe` string is :attr:`clock_string`.  The bot's credentials
-    are throwaways that only this sandbox knows.
+    its :meth:`describe` string is :attr:`clock_string`.  ``mastodon_profile``
+    makes the Mastodon server behave like ``mastodon`` or ``gotosocial`` (see
+    docs/sandbox.md).  The bot's credentials are throwaways that only this
+    sandbox knows.
     """
 
     def __init__(
@@ -46,6 +49,7 @@ class Sandbox:
         bot_handle: str = "chatbot.sandbox.test",
         bot_username: str = "chatbot",
         rate_limits: bool = True,
+        mastodon_profile: str = "mastodon",
     ):
         unknown = set(networks) - set(NETWORKS)
         if unknown:
@@ -63,6 +67,7 @@ class Sandbox:
         self.bot_username = bot_username
         self.bot_password = _password(seed)
         self.rate_limits = rate_limits
+        self.mastodon_profile = profile_named(mastodon_profile)
         self.servers: dict[str, SandboxHTTPServer] = {}
         self.bot_ids: dict[str, str] = {}  # network -> DID / account id
         self.mastodon_token: str | None = None
@@ -124,13 +129,16 @@ class Sandbox:
         from chatbot.sandbox.mastodon.app import MastodonApp
         from chatbot.sandbox.mastodon.store import MastodonStore
 
-        store = MastodonStore(clock=self.clock)
+        store = MastodonStore(clock=self.clock, profile=self.mastodon_profile)
         app = MastodonApp(store, clock=self.clock, faults=self._injector("mastodon", 2))
         server = SandboxHTTPServer(app, port=self.ports["mastodon"])
         store.base_url = server.url
         self.servers["mastodon"] = server.start()
         account = store.create_account(
-            self.bot_username, display_name="Chat bot (sandbox)", bot=True
+            self.bot_username,
+            display_name="Chat bot (sandbox)",
+            bot=True,
+            default_visibility="public",  # the bot's questions are public on every profile
         )
         self.bot_ids["mastodon"] = str(account["id"])
         self.mastodon_token = store.token_for(self.bot_ids["mastodon"])

@@ -154,3 +154,20 @@ def test_busy_port_is_a_clear_error():
     assert result.exit_code == 2
     assert result.output.startswith("Error: cannot start the sandbox: ")
     assert result.output.endswith("; choose another port or 0\n")
+
+
+def test_serve_plays_gotosocial_when_asked():
+    process = _serve("--seed", "2", "--mastodon-profile", "gotosocial")
+    try:
+        ready = json.loads(_first_line(process))
+        api = Mastodon(
+            api_base_url=ready["mastodon"]["url"], access_token=ready["mastodon"]["token"]
+        )
+        assert api.instance_nodeinfo()["software"]["name"] == "gotosocial"
+        me = api.account_verify_credentials()
+        assert len(me["id"]) == 26 and not me["id"].isdigit()  # a ULID
+    finally:
+        code, _, err = _stop(process)
+    assert code == 0, err
+    unknown = CliRunner().invoke(cli, ["sandbox", "serve", "--mastodon-profile", "pleroma"])
+    assert unknown.exit_code == 2 and "pleroma" in unknown.output

@@ -10,7 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chatbot.sandbox.mastodon import entities
-from chatbot.sandbox.mastodon.ids import SnowflakeIds
+from chatbot.sandbox.mastodon.ids import IdMinter
+from chatbot.sandbox.mastodon.profile import ServerProfile
 from chatbot.sandbox.mastodon.records import Account, App, Token
 
 USERNAME_RE = re.compile(r"\A[a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?\Z", re.IGNORECASE)
@@ -33,8 +34,9 @@ class AccountBook:
     accounts: dict[str, Account]
     _by_username: dict[str, str]
     _posted: dict[str, tuple[int, datetime | None]]
-    _ids: SnowflakeIds
+    _ids: IdMinter
     base_url: str
+    profile: ServerProfile
 
     def now(self) -> datetime:
         raise NotImplementedError
@@ -82,8 +84,13 @@ class AccountBook:
         followers_count: int = 0,
         email: str | None = None,
         password: str | None = None,
+        default_visibility: str | None = None,
     ) -> dict[str, Any]:
-        """Register an account (and a token for it: see :meth:`token_for`); returns Account JSON."""
+        """Register an account (and a token for it: see :meth:`token_for`); returns Account JSON.
+
+        ``default_visibility``: what its posts without a visibility get (None: the
+        server's default for new accounts, ``unlisted`` on GoToSocial).
+        """
         account = self.add_account(
             username,
             display_name=display_name,
@@ -94,6 +101,7 @@ class AccountBook:
             followers_count=followers_count,
             email=email,
             password=password,
+            default_visibility=default_visibility or self.profile.new_account_visibility,
         )
         return self.account_json(account)
 
@@ -107,6 +115,7 @@ class AccountBook:
             if username.lower() in self._by_username:
                 raise ValidationError("Validation failed: Username has already been taken")
             now = self.now()
+            values.setdefault("default_visibility", self.profile.new_account_visibility)
             account = Account(id=self._ids.mint(now), username=username, created_at=now, **values)
             self.accounts[account.id] = account
             self._by_username[username.lower()] = account.id

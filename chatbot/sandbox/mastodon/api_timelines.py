@@ -31,12 +31,19 @@ PAGINATION_PARAMS = (
 )
 
 
-def _id_arg(request: Request, name: str) -> int | None:
+IdKey = Callable[[str], tuple[int, str]]
+
+
+def _numeric_key(value: str) -> tuple[int, str]:
+    return (int(value), "")
+
+
+def _id_arg(request: Request, name: str, key: IdKey) -> tuple[int, str] | None:
     value = request.arg(name)
     if not value:
         return None
     try:
-        return int(value)
+        return key(value)
     except ValueError:
         raise HttpError(400, f"{name} must be a status id") from None
 
@@ -49,16 +56,21 @@ def _limit(request: Request) -> int:
     return max(1, min(MAX_LIMIT, limit))
 
 
-def paginate(newest_first: list[Status], request: Request) -> list[Status]:
-    """Mastodon's paginate_by_id: max_id/since_id take the newest below; min_id the oldest above."""
+def paginate(
+    newest_first: list[Status], request: Request, key: IdKey = _numeric_key
+) -> list[Status]:
+    """Mastodon's paginate_by_id: max_id/since_id take the newest below; min_id the oldest above.
+
+    ``key`` orders ids: as numbers on Mastodon, as text (ULIDs) on GoToSocial.
+    """
     limit = _limit(request)
-    max_id, since_id, min_id = (_id_arg(request, n) for n in ("max_id", "since_id", "min_id"))
-    below = [s for s in newest_first if max_id is None or int(s.id) < max_id]
+    max_id, since_id, min_id = (_id_arg(request, n, key) for n in ("max_id", "since_id", "min_id"))
+    below = [s for s in newest_first if max_id is None or key(s.id) < max_id]
     if min_id is not None:
         # The page just above min_id, so a poller never skips a burst larger than a page.
-        above = [s for s in reversed(below) if int(s.id) > min_id][:limit]
+        above = [s for s in reversed(below) if key(s.id) > min_id][:limit]
         return list(reversed(above))
-    return [s for s in below if since_id is None or int(s.id) > since_id][:limit]
+    return [s for s in below if since_id is None or key(s.id) > since_id][:limit]
 
 
 def link_header(request: Request, base_url: str, page: list[Status]) -> dict[str, str]:
@@ -79,18 +91,25 @@ def link_header(request: Request, base_url: str, page: list[Status]) -> dict[str
 
 def register(app: MastodonBase) -> None:
     store = app.store
+    profile = store.profile
+    key: IdKey = (lambda value: (0, value)) if profile.ulid_ids else _numeric_key
 
     def timeline(request: Request, predicate: Callable[[Status], bool]) -> Response:
         viewer_id = app.viewer(request)
         if flag(request.arg("remote")) or flag(request.arg("only_media")):
             page: list[Status] = []  # every status here is local and none has media
         else:
-            page = paginate(store.visible_statuses(predicate), request)
+            page = paginate(store.visible_statuses(predicate), request, key)
         body = [store.status_json(s, viewer_id=viewer_id) for s in page]
         return json_response(body, headers=link_header(request, store.base_url, page))
 
     def tag_timeline(request: Request) -> Response:
         names = [normalize_tag(unquote(request.path_params["hashtag"]))]
+        if profile.tag_needs_token:
+            app.auth(request)
+        if profile.tag_404_until_used and names[0] not in store.used_tags:
+            # GoToSocial knows a tag only once a status has used it.
+            raise HttpError(404, "Not Found: tag was not found, or not useable/listable")
         wanted_any = {normalize_tag(t) for t in request.args("any")}
         wanted_all = {normalize_tag(t) for t in request.args("all")}
         unwanted = {normalize_tag(t) for t in request.args("none")}
@@ -98,6 +117,8 @@ def register(app: MastodonBase) -> None:
         def matches(s: Status) -> bool:
             if s.visibility != "public":
                 return False  # unlisted posts never appear in hashtag timelines
+            if profile.tag_omits_replies and s.in_reply_to_account_id not in (None, s.account_id):
+                return False  # GoToSocial: replies to other accounts stay out, tagged or not
             tags = set(s.tags)
             return (
                 (bool(tags & set(names)) or bool(tags & wanted_any))
@@ -169,6 +190,8 @@ def register(app: MastodonBase) -> None:
     app.route("GET", "/api/v1/timelines/public", public_timeline)
     app.route("GET", "/api/v1/timelines/home", home_timeline)
     app.route("GET", "/api/v1/accounts/{id}/statuses", account_statuses)
+    if not profile.sse:
+        return  # GoToSocial streams over WebSocket only: these paths are 404s there
     app.route("GET", "/api/v1/streaming/health", health, None)
     for path in ("/api/v1/streaming/hashtag", "/api/v1/streaming/hashtag/local"):
         app.route("GET", path, lambda r: stream(r, hashtag=True), None)

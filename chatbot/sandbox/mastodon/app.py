@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from chatbot.sandbox.mastodon import api_accounts, api_statuses, api_timelines, pages
+from chatbot.sandbox.mastodon import (
+    api_accounts,
+    api_nodeinfo,
+    api_statuses,
+    api_timelines,
+    api_websocket,
+    pages,
+)
 from chatbot.sandbox.mastodon.base import MastodonBase
 from chatbot.sandbox.mastodon.store import MastodonStore
 from chatbot.sandbox.server import SandboxHTTPServer
@@ -12,7 +19,8 @@ class MastodonApp(MastodonBase):
     """Speaks the part of Mastodon's REST and streaming API the bot uses, for Mastodon.py."""
 
     def register_routes(self) -> None:
-        for module in (api_accounts, api_statuses, api_timelines, pages):
+        modules = (api_accounts, api_statuses, api_timelines, api_websocket, api_nodeinfo, pages)
+        for module in modules:
             module.register(self)
 
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from chatbot.clock import Clock
 from chatbot.sandbox.faults import Fault, FaultInjector
+from chatbot.sandbox.mastodon.profile import ServerProfile, profile_named
 from chatbot.sandbox.mastodon.ratelimit import RateLimiter, RateLimits, Window, reset_header
 from chatbot.sandbox.mastodon.records import Token
 from chatbot.sandbox.mastodon.store import MastodonStore, NotFound, ValidationError
@@ -55,14 +56,25 @@ class MastodonBase(SandboxApp):
         max_characters: int = 500,
         rate_limits: RateLimits | None = None,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        profile: str | ServerProfile | None = None,
     ):
+        """``profile``: which server to behave like (``mastodon`` or ``gotosocial``); a
+        given ``store`` already has one, and the two must agree."""
         super().__init__(clock=clock or (store.clock if store else None), faults=faults)
-        self.store = store or MastodonStore(clock=self.clock)
+        chosen = profile_named(profile) if profile is not None else None
+        if store is not None and chosen is not None and store.profile != chosen:
+            raise ValueError(
+                f"the store behaves like {store.profile.name}, not {chosen.name}: "
+                "give the profile to the store"
+            )
+        self.store = store or MastodonStore(clock=self.clock, profile=chosen or "mastodon")
+        self.profile = self.store.profile
         self.store.max_characters = max_characters
         self.limiter = RateLimiter(self.clock, rate_limits or RateLimits())
         self.heartbeat_seconds = heartbeat_seconds
         self._windows: dict[int, Window] = {}
         self._windows_lock = threading.Lock()
+        self.refused = 0  # answers of 429 from the rate limiter (injected faults not counted)
         self.register_routes()
 
     def register_routes(self) -> None:
@@ -90,14 +102,18 @@ class MastodonBase(SandboxApp):
             with self._windows_lock:
                 self._windows[id(request)] = window
             if window.exceeded:
+                with self._windows_lock:
+                    self.refused += 1
                 raise HttpError(429, "Too many requests", headers=window.headers())
             return handler(request)
 
         self.router.add(method, pattern, limited)
 
     def limit_key(self, request: Request) -> str:
+        """Whose budget a request spends: its account's on Mastodon, its address's on GoToSocial
+        (where every client behind one address shares it)."""
         token = self.store.token(self.request_token(request))
-        if token is None:
+        if token is None or self.profile.limit_per_ip:
             return f"ip:{request.remote_addr or 'unknown'}"
         return f"account:{token.account_id}" if token.account_id else f"token:{token.token}"
 

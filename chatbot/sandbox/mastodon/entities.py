@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
+from chatbot.sandbox.mastodon.profile import MASTODON, ServerProfile
 from chatbot.sandbox.mastodon.records import Account, Status
 from chatbot.sandbox.mastodon.render import CHARACTERS_RESERVED_PER_URL, render_html
 
 JSON = dict[str, Any]
-MASTODON_VERSION = "4.6.4"  # the version the recordings were made against
+MASTODON_VERSION = MASTODON.version  # the version the recordings were made against
 API_VERSION = 11
 # The sandbox takes no uploads, but clients read this list to decide what they may send.
 MIME_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
@@ -22,6 +23,7 @@ class StoreView(Protocol):
 
     base_url: str
     max_characters: int
+    profile: ServerProfile
 
     def account(self, account_id: str) -> Account | None: ...
     def status(self, status_id: str) -> Status | None: ...
@@ -90,7 +92,7 @@ def account_json(store: StoreView, account: Account, *, with_source: bool = Fals
     }
     if with_source:
         data["source"] = {
-            "privacy": "public",
+            "privacy": account.default_visibility,
             "sensitive": False,
             "language": account.language,
             "note": account.note,
@@ -224,11 +226,18 @@ def _configuration(store: StoreView) -> JSON:
     }
 
 
-def streaming_url(base_url: str) -> str:
-    """The streaming server is this same server; Mastodon advertises it as ws(s)://."""
+def streaming_url(base_url: str, *, always_wss: bool = False) -> str:
+    """The streaming server is this same server; Mastodon advertises it as ws(s)://.
+
+    GoToSocial always advertises wss://, even on a server reached over plain http.
+    """
     parts = urlsplit(base_url)
-    scheme = "wss" if parts.scheme == "https" else "ws"
+    scheme = "wss" if parts.scheme == "https" or always_wss else "ws"
     return f"{scheme}://{parts.netloc}"
+
+
+def _streaming(store: StoreView) -> str:
+    return streaming_url(store.base_url, always_wss=store.profile.always_wss)
 
 
 def instance_v1(store: StoreView, *, user_count: int, status_count: int) -> JSON:
@@ -240,8 +249,8 @@ def instance_v1(store: StoreView, *, user_count: int, status_count: int) -> JSON
         "short_description": "A local Mastodon-compatible server for tests and demos.",
         "description": "",
         "email": "",
-        "version": MASTODON_VERSION,
-        "urls": {"streaming_api": streaming_url(base)},
+        "version": store.profile.version,
+        "urls": {"streaming_api": _streaming(store)},
         "stats": {"user_count": user_count, "status_count": status_count, "domain_count": 0},
         "thumbnail": f"{base}/packs/images/preview.png",
         "languages": ["en"],
@@ -273,8 +282,8 @@ def instance_v2(store: StoreView) -> JSON:
     return {
         "domain": urlsplit(base).netloc,
         "title": "chatbot sandbox",
-        "version": MASTODON_VERSION,
-        "source_url": "https://github.com/mastodon/mastodon",
+        "version": store.profile.version,
+        "source_url": store.profile.source_url,
         "description": "A local Mastodon-compatible server for tests and demos.",
         "usage": {"users": {"active_month": 0}},
         "thumbnail": {"url": f"{base}/packs/images/preview.png", "description": ""},
@@ -282,7 +291,7 @@ def instance_v2(store: StoreView) -> JSON:
         "languages": ["en"],
         "configuration": {
             "urls": {
-                "streaming": streaming_url(base),
+                "streaming": _streaming(store),
                 "status": None,
                 "about": f"{base}/about",
                 "privacy_policy": f"{base}/privacy-policy",

@@ -45,6 +45,7 @@ class Account:
     email: str | None = None
     password: str | None = None
     language: str | None = None
+    default_visibility: str = "public"  # what a post without a visibility gets (source.privacy)
 
 
 @dataclass

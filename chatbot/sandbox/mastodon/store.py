@@ -13,7 +13,8 @@ from typing import Any
 from chatbot.clock import Clock, SystemClock
 from chatbot.sandbox.mastodon import entities, render
 from chatbot.sandbox.mastodon.accounts import AccountBook, NotFound, ValidationError
-from chatbot.sandbox.mastodon.ids import SnowflakeIds
+from chatbot.sandbox.mastodon.ids import minter
+from chatbot.sandbox.mastodon.profile import ServerProfile, profile_named
 from chatbot.sandbox.mastodon.records import VISIBILITIES, Account, App, Status, Token
 
 IDEMPOTENCY_SECONDS = 3600  # Mastodon keeps an Idempotency-Key for an hour
@@ -27,6 +28,8 @@ class Subscription:
     tag: str | None  # None: the public stream
     viewer_id: str | None
     events: queue.Queue[tuple[str, Any]] = field(default_factory=queue.Queue)
+    # Set to make the server end this stream's connection (a dropped link, for tests).
+    dropped: threading.Event = field(default_factory=threading.Event)
 
     def wants(self, status: Status) -> bool:
         if status.visibility != "public":
@@ -43,12 +46,15 @@ class MastodonStore(AccountBook):
         clock: Clock | None = None,
         base_url: str | None = None,
         max_characters: int = 500,
+        profile: str | ServerProfile = "mastodon",
     ) -> None:
         self.clock = clock or SystemClock()
         self._base_url = base_url.rstrip("/") if base_url else None
         self.max_characters = max_characters
+        self.profile = profile_named(profile)
         self.lock = threading.RLock()
-        self._ids = SnowflakeIds()
+        self._ids = minter(self.profile.ulid_ids)
+        self.used_tags: set[str] = set()  # every tag a status has carried (tags outlive posts)
         self.apps: dict[str, App] = {}
         self.tokens: dict[str, Token] = {}
         self.accounts: dict[str, Account] = {}
@@ -75,6 +81,12 @@ class MastodonStore(AccountBook):
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def id_key(self, status_id: str) -> tuple[int, str]:
+        """How this server orders ids: as numbers (Mastodon) or as text (ULIDs)."""
+        if self.profile.ulid_ids:
+            return (0, status_id)
+        return (int(status_id), "") if status_id.isdigit() else (-1, status_id)
 
     # -- statuses ----------------------------------------------------------
     def status(self, status_id: str) -> Status | None:
@@ -111,7 +123,7 @@ class MastodonStore(AccountBook):
         text: str,
         *,
         in_reply_to_id: str | None = None,
-        visibility: str = "public",
+        visibility: str | None = "public",
         language: str | None = "en",
         spoiler_text: str = "",
         sensitive: bool = False,
@@ -120,15 +132,20 @@ class MastodonStore(AccountBook):
         created_at: datetime | None = None,
         idempotency_key: str | None = None,
     ) -> Status:
-        """Create a status (or return the one an unexpired ``idempotency_key`` already made)."""
+        """Create a status (or return the one an unexpired ``idempotency_key`` already made).
+
+        ``visibility`` None: the account's default (its ``source.privacy``).
+        """
         text, spoiler_text = render.prepare_text(text), render.prepare_text(spoiler_text)
-        if visibility not in VISIBILITIES:
+        if visibility is not None and visibility not in VISIBILITIES:
             raise ValidationError(
                 f"Validation failed: Visibility is not included in the list: {visibility!r}"
             )
         with self.lock:
-            if account_id not in self.accounts:
+            author = self.accounts.get(account_id)
+            if author is None:
                 raise NotFound(f"no account {account_id}")
+            visibility = visibility or author.default_visibility
             now = self.now()
             key = (account_id, idempotency_key) if idempotency_key else None
             if key and key in self._idempotency:
@@ -165,6 +182,7 @@ class MastodonStore(AccountBook):
                 mention_ids=self._mention_ids(text),
             )
             self.statuses[status.id] = status
+            self.used_tags.update(status.tags)
             self._count(status, +1)
             if key:
                 self._idempotency[key] = (status.id, now + timedelta(seconds=IDEMPOTENCY_SECONDS))
@@ -197,6 +215,7 @@ class MastodonStore(AccountBook):
             if language is not None:
                 status.language = language
             status.tags = render.hashtags(text)
+            self.used_tags.update(status.tags)
             status.mention_ids = self._mention_ids(text)
             status.edited_at = self.now()
             self._publish("status.update", status)
@@ -233,7 +252,7 @@ class MastodonStore(AccountBook):
         """Live statuses matching ``predicate``, newest (highest id) first."""
         with self.lock:
             found = [s for s in self.statuses.values() if not s.deleted and predicate(s)]
-        return sorted(found, key=lambda s: int(s.id), reverse=True)
+        return sorted(found, key=lambda s: self.id_key(s.id), reverse=True)
 
     def context(self, status: Status, viewer_id: str | None) -> tuple[list[Status], list[Status]]:
         """Ancestors (oldest first) and descendants (depth first) the viewer may see.
@@ -255,13 +274,15 @@ class MastodonStore(AccountBook):
                 if candidate.in_reply_to_id and self.can_see(candidate, viewer_id):
                     children.setdefault(candidate.in_reply_to_id, []).append(candidate)
             descendants: list[Status] = []
-            stack = sorted(children.get(status.id, []), key=lambda s: int(s.id), reverse=True)
+
+            def newest_first(statuses: list[Status]) -> list[Status]:
+                return sorted(statuses, key=lambda s: self.id_key(s.id), reverse=True)
+
+            stack = newest_first(children.get(status.id, []))
             while stack:
                 reply = stack.pop()
                 descendants.append(reply)
-                stack.extend(
-                    sorted(children.get(reply.id, []), key=lambda s: int(s.id), reverse=True)
-                )
+                stack.extend(newest_first(children.get(reply.id, [])))
         return list(reversed(ancestors)), descendants
 
     # -- the in-process API the crowd simulator uses ------------------------
@@ -271,12 +292,13 @@ class MastodonStore(AccountBook):
         text: str,
         *,
         in_reply_to_id: str | None = None,
-        visibility: str = "public",
+        visibility: str | None = "public",
         quote_id: str | None = None,
         language: str | None = "en",
         created_at: datetime | None = None,
     ) -> dict[str, Any]:
-        """Post as ``account_id``; returns Status JSON as its author sees it."""
+        """Post as ``account_id`` (``visibility`` None: the account's default); returns
+        Status JSON as its author sees it."""
         status = self.post(
             account_id,
             text,
@@ -323,6 +345,14 @@ class MastodonStore(AccountBook):
         with self.lock:
             self._subscriptions.append(subscription)
         return subscription
+
+    def drop_streams(self) -> int:
+        """End every open stream's connection from the server side; returns how many."""
+        with self.lock:
+            subscriptions = list(self._subscriptions)
+        for subscription in subscriptions:
+            subscription.dropped.set()
+        return len(subscriptions)
 
     def unsubscribe(self, subscription: Subscription) -> None:
         with self.lock:

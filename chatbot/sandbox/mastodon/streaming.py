@@ -16,24 +16,28 @@ HEARTBEAT_SECONDS = 15.0
 _POLL_SECONDS = 0.2  # how soon a stream notices the server is closing
 
 
-def encode_event(store: MastodonStore, name: str, status: Status, viewer_id: str | None) -> bytes:
-    """One SSE event as Mastodon's streaming server writes it; ``delete`` carries a bare id."""
+def event_payload(store: MastodonStore, name: str, status: Status, viewer_id: str | None) -> str:
+    """An event's data as the streaming server writes it; ``delete`` carries a bare id."""
     if name == "delete":
-        data = status.id
-    else:
-        payload = store.status_json(status, viewer_id=None)
-        if viewer_id is not None:
-            # The streaming server appends the viewer's flags after rendering, so they come last.
-            payload |= {
-                "favourited": False,
-                "reblogged": False,
-                "muted": False,
-                "bookmarked": False,
-            }
-            if viewer_id == status.account_id and status.visibility in ("public", "unlisted"):
-                payload["pinned"] = False
-            payload["filtered"] = []
-        data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        return status.id
+    payload = store.status_json(status, viewer_id=None)
+    if viewer_id is not None:
+        # The streaming server appends the viewer's flags after rendering, so they come last.
+        payload |= {
+            "favourited": False,
+            "reblogged": False,
+            "muted": False,
+            "bookmarked": False,
+        }
+        if viewer_id == status.account_id and status.visibility in ("public", "unlisted"):
+            payload["pinned"] = False
+        payload["filtered"] = []
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def encode_event(store: MastodonStore, name: str, status: Status, viewer_id: str | None) -> bytes:
+    """One SSE event as Mastodon's streaming server writes it."""
+    data = event_payload(store, name, status, viewer_id)
     return f"event: {name}\ndata: {data}\n\n".encode()
 
 
@@ -61,4 +65,4 @@ def event_stream(
         store.unsubscribe(subscription)
 
 
-__all__ = ["HEARTBEAT_SECONDS", "encode_event", "event_stream"]
+__all__ = ["HEARTBEAT_SECONDS", "encode_event", "event_payload", "event_stream"]

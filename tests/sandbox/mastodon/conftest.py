@@ -52,10 +52,12 @@ def start(
     rate_limits: RateLimits | None = None,
     max_characters: int = 500,
     heartbeat_seconds: float = 15.0,
+    profile: str = "mastodon",
 ) -> Sandbox:
-    store = MastodonStore(clock=clock) if clock else None  # type: ignore[arg-type]
+    store = MastodonStore(clock=clock, profile=profile) if clock else None  # type: ignore[arg-type]
     app = MastodonApp(
         store,
+        profile=profile,
         faults=faults,
         rate_limits=rate_limits,
         max_characters=max_characters,

@@ -1,0 +1,76 @@
+"""Server profiles: which Mastodon-API implementation the sandbox Mastodon behaves like.
+
+The bot talks to servers that share Mastodon's client API but differ in ways
+that break naive collectors. A profile names those differences so that one
+sandbox can play either server; ``docs/sandbox.md`` lists what each one does and
+``docs/collection.md`` says where each fact was checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServerProfile:
+    """The observable behaviour of one server implementation."""
+
+    name: str
+    software: str  # nodeinfo's software.name
+    version: str  # what /api/v1/instance and nodeinfo report
+    source_url: str
+    ulid_ids: bool  # 26-character ULIDs compared as text, instead of numeric snowflakes
+    tag_404_until_used: bool  # the tag timeline is a 404 until a status has used the tag
+    tag_omits_replies: bool  # replies to other accounts' posts never reach the tag timeline
+    tag_needs_token: bool  # the tag timeline refuses callers without a user token (401)
+    sse: bool  # the /api/v1/streaming/<name> server-sent-event endpoints exist
+    always_wss: bool  # the instance advertises wss:// for streaming, even when served over http
+    limit_per_ip: bool  # one rate limit per client address, whatever the token
+    new_account_visibility: str  # the default visibility of a new account's posts
+
+
+MASTODON = ServerProfile(
+    name="mastodon",
+    software="mastodon",
+    version="4.6.4",
+    source_url="https://github.com/mastodon/mastodon",
+    ulid_ids=False,
+    tag_404_until_used=False,
+    tag_omits_replies=False,
+    tag_needs_token=False,
+    sse=True,
+    always_wss=False,
+    limit_per_ip=False,
+    new_account_visibility="public",
+)
+
+GOTOSOCIAL = ServerProfile(
+    name="gotosocial",
+    software="gotosocial",
+    version="0.20.1",
+    source_url="https://codeberg.org/superseriousbusiness/gotosocial",
+    ulid_ids=True,
+    tag_404_until_used=True,
+    tag_omits_replies=True,
+    tag_needs_token=True,
+    sse=False,
+    always_wss=True,
+    limit_per_ip=True,
+    new_account_visibility="unlisted",
+)
+
+PROFILES: dict[str, ServerProfile] = {p.name: p for p in (MASTODON, GOTOSOCIAL)}
+
+
+def profile_named(name: str | ServerProfile) -> ServerProfile:
+    """The profile called ``name`` (a ValueError naming the choices otherwise)."""
+    if isinstance(name, ServerProfile):
+        return name
+    try:
+        return PROFILES[name.strip().lower()]
+    except KeyError:
+        choices = ", ".join(sorted(PROFILES))
+        raise ValueError(f"unknown Mastodon server profile {name!r}: choose {choices}") from None
+
+
+__all__ = ["GOTOSOCIAL", "MASTODON", "PROFILES", "ServerProfile", "profile_named"]
