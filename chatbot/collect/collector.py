@@ -21,7 +21,7 @@ from chatbot.collect.queries import load_cursor, save_cursor
 from chatbot.collect.report import CollectReport, NetworkReport
 from chatbot.collect.sources import Source, source_for
 from chatbot.collect.store import link_mastodon_parents, mark_deleted_ids, upsert_posts
-from chatbot.collect.stream import HashtagStream
+from chatbot.collect.stream import ChosenStream, open_stream
 from chatbot.db import session_scope
 from chatbot.errors import PlatformError, RateLimitedError, UsageError
 from chatbot.models import Event
@@ -67,6 +67,7 @@ class Collector:
         sweep_every: int | Mapping[str, int] | None = None,
         on_page: Callable[[str, int], None] | None = None,
         stream: bool = False,
+        stream_options: Mapping[str, Any] | None = None,
     ):
         # A session is accepted for its engine: every page gets its own transaction,
         # so the caller's session must not hold one open (SQLite would wait on it).
@@ -88,7 +89,8 @@ class Collector:
         self.on_page = on_page
         self.steps = 0
         self.stream = stream
-        self.streams: dict[str, HashtagStream] = {}
+        self.stream_options = dict(stream_options or {})
+        self.streams: dict[str, ChosenStream] = {}
         self._authors: dict[tuple[str, str], tuple[Any, ...]] = {}  # profiles stored this run
         self.done = False
         self.next_at: datetime | None = None
@@ -173,25 +175,21 @@ class Collector:
         def counted() -> None:
             part.requests += 1
 
-        spend = self.pacer.caller(network, self.now, self._sleep, counted)
+        server = getattr(source.platform, "server", None)
+        if callable(server):
+            part.server = server().describe()  # read once per adapter, then remembered
+        budget = getattr(source, "rate_state", None)
+        spend = self.pacer.caller(network, self.now, self._sleep, counted, budget)
         context = PassContext(self.engine, self.event_id, self.now, self.store)
         run = NetworkPass(context, source, tag, window, spend, part)
         try:
-            name = self.cursor_name(network)
-            with session_scope(self.engine) as session:
-                state = load_cursor(session, self.event_id, network, name)
-            for posts, new_state in source.scan(tag, window, state, spend, self.now()):
-                with session_scope(self.engine) as session:
-                    self.store(session.connection(), posts, part)
-                    save_cursor(session, self.event_id, network, name, new_state, self.now())
-                part.pages += 1
-                run.saw(posts)
-                if self.on_page is not None:
-                    self.on_page(network, len(posts))
+            self._scan(network, source, tag, window, spend, part, run)
             with session_scope(self.engine) as session:
                 questions = question_refs(session, self.event_id, network)
             for ref in questions:
                 run.thread(ref)
+            if getattr(source, "expands_every_answer", False):
+                run.replies(run.seen_posts())
             run.expand(run.seen_posts())
             if sweep:
                 run.check()
@@ -206,6 +204,38 @@ class Collector:
             part.blocked_until = self.pacer.failed(network, self.now())
             part.errors.append(str(error))
             log.warning("collect %s: %s", network, error)
+
+    def _scan(
+        self,
+        network: str,
+        source: Source,
+        tag: str,
+        window: tuple[datetime, datetime],
+        spend: Any,
+        part: NetworkReport,
+        run: NetworkPass,
+    ) -> None:
+        """The hashtag scan, page by page with its cursor. A failure of the scan is recorded
+        and ends the scan only: question threads are still read after it."""
+        name = self.cursor_name(network)
+        with session_scope(self.engine) as session:
+            state = load_cursor(session, self.event_id, network, name)
+        try:
+            for posts, new_state in source.scan(tag, window, state, spend, self.now()):
+                with session_scope(self.engine) as session:
+                    self.store(session.connection(), posts, part)
+                    save_cursor(session, self.event_id, network, name, new_state, self.now())
+                part.pages += 1
+                run.saw(posts)
+                if new_state.get("feed"):
+                    part.notes.append(f"hashtag timeline: {new_state['feed']}")
+                if self.on_page is not None:
+                    self.on_page(network, len(posts))
+        except (OutOfBudget, RateLimitedError):
+            raise
+        except PlatformError as error:
+            part.errors.append(f"hashtag scan: {error}")
+            log.warning("collect %s: hashtag scan failed (%s); reading threads", network, error)
 
     def store(
         self, connection: Connection, posts: Sequence[NormalisedPost], part: NetworkReport
@@ -232,11 +262,17 @@ class Collector:
             return
         stream = self.streams.get(network)
         if stream is None:
-            stream = self.streams[network] = HashtagStream(source.platform, tag)
+            stream = self.streams[network] = open_stream(
+                source.platform, tag, **self.stream_options
+            )
         if final:
             stream.close()  # the window is over: the final check has the last word
         elif not stream.running():
             stream.start()
+        # A reconnection is a stretch the stream missed: this step's poll reads it, because
+        # the scan's cursor only ever moves on what the poll itself has read.
+        part.stream_gaps += stream.take_gaps()
+        part.stream = stream.state()
         self.drain(network, window, part)
 
     def drain(

@@ -89,7 +89,21 @@ class NetworkPass:
 
     def thread(self, ref: RemoteRef) -> Thread:
         """Read and store the whole thread under ``ref`` (a question, or a post with replies)."""
-        thread = self.source.thread(ref, self.spend)
+        return self._keep(ref, self.source.thread(ref, self.spend))
+
+    def replies(self, posts: Sequence[NormalisedPost]) -> None:
+        """Read the context of each post whatever its reply count says (where the tag
+        timeline leaves tagged replies out, a context is the only way to them)."""
+        read = getattr(self.source, "replies", None)
+        for post in posts:
+            if post.uri in self.threaded:
+                continue
+            if read is None:
+                self.thread(post.ref())
+            else:
+                self._keep(post.ref(), read(post, self.spend))
+
+    def _keep(self, ref: RemoteRef, thread: Thread) -> Thread:
         self.part.threads += 1
         self.threaded.add(ref.uri)
         posts = [p for p in [thread.anchor, *thread.replies] if p is not None]

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from chatbot.errors import RateLimitedError, TransientError
+from chatbot.platforms.mastodon_server import RateState
 
 # Requests per window each network allows one client (see PLATFORMS.md), and the share
 # of it the collector lets itself use: the scheduler's posts need the rest.
@@ -23,6 +24,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 DEFAULT_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(minutes=15)
+UNKNOWN_RESET = timedelta(seconds=60)  # a spent server budget whose reset nobody told
 
 
 class OutOfBudget(Exception):
@@ -117,6 +119,29 @@ class Pacer:
         budget.blocked_until = now + wait
         return budget.blocked_until
 
+    def observe(self, network: str, state: RateState | None, now: datetime) -> None:
+        """Follow the server's own count of what is left (its rate-limit headers).
+
+        The server's budget may be shared (GoToSocial counts per address, so
+        every client on the host draws on it), and the scheduler's posts need
+        some of it: the collector uses at most ``headroom`` of the limit and
+        stops until the reset once what is left falls to the rest, before any 429.
+        """
+        if state is None or state.limit <= 0:
+            return
+        budget = self.budget(network)
+        budget._refill(now)
+        reserve = max(1, round(state.limit * (1 - self.headroom)))
+        usable = state.remaining - reserve
+        if usable > 0:
+            budget.tokens = min(budget.tokens, float(usable))
+            return
+        wait = timedelta(seconds=state.reset_in) if state.reset_in else UNKNOWN_RESET
+        until = min(now + wait, now + MAX_BACKOFF)
+        budget.blocked_until = max(budget.blocked_until or until, until)
+        budget.tokens = 0
+        log.info("collect %s: %d requests left on the server; pausing", network, state.remaining)
+
     def succeeded(self, network: str) -> None:
         budget = self.budget(network)
         budget.failures = 0
@@ -128,12 +153,14 @@ class Pacer:
         now: Callable[[], datetime],
         sleep: Callable[[float], None],
         counted: Callable[[], None] = lambda: None,
+        server_budget: Callable[[], RateState | None] | None = None,
     ) -> Callable[..., Any]:
         """A function making one request (``cost`` of them) within the budget.
 
         Transient failures are retried a few times, with growing pauses; a rate
         limit that resets within ``SHORT_WAIT`` seconds is waited out. Anything
-        else (and :class:`OutOfBudget`) ends the caller's pass.
+        else (and :class:`OutOfBudget`) ends the caller's pass. ``server_budget``
+        tells what the server said is left after each answer (see :meth:`observe`).
         """
 
         def call(action: Callable[[], T], cost: int = 1) -> T:
@@ -142,7 +169,10 @@ class Pacer:
                     self.take(network, now())
                     counted()
                 try:
-                    return action()
+                    result = action()
+                    if server_budget is not None:
+                        self.observe(network, server_budget(), now())
+                    return result
                 except TransientError as error:
                     if attempt > RETRIES:
                         raise

@@ -21,6 +21,10 @@ class NetworkReport:
     participants: int = 0  # accounts added or changed (followers, opt-outs)
     errors: list[str] = field(default_factory=list)
     blocked_until: datetime | None = None  # rate limited or out of budget
+    notes: list[str] = field(default_factory=list)  # what a feed said instead of posts
+    server: str = ""  # the software the network's server runs, when it said
+    stream: str = ""  # how the stream stands: "websocket", "sse", "reconnecting", "off: why"
+    stream_gaps: int = 0  # reconnections of the stream this pass (each backfilled by the poll)
 
 
 @dataclass
@@ -90,6 +94,10 @@ class CollectReport:
                     "participants": n.participants,
                     "errors": n.errors,
                     "blocked_until": iso(n.blocked_until),
+                    "notes": n.notes,
+                    "server": n.server,
+                    "stream": n.stream,
+                    "stream_gaps": n.stream_gaps,
                 }
                 for name, n in sorted(self.networks.items())
             },

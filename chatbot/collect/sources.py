@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,7 +10,8 @@ from typing import Any, Protocol, TypeVar
 
 from chatbot.errors import NotFoundError
 from chatbot.platforms.base import AuthorProfile, NormalisedPost, Platform, RemoteRef, Thread
-from chatbot.platforms.normalise import bluesky_profile, from_mastodon_status, parse_time
+from chatbot.platforms.mastodon_server import RateState, newest_id, status_id_key
+from chatbot.platforms.normalise import bluesky_profile, parse_time
 
 # Search results are ordered by the earlier of createdAt and indexedAt; a post can
 # land a little below the newest one seen, so every scan reaches back this far.
@@ -141,8 +141,17 @@ class BlueskySource:
         return found
 
 
+NO_POSTS_YET = "no posts yet (the server answers 404 until someone uses the tag)"
+
+
 class MastodonSource:
-    """The tag timeline upwards with ``min_id``; a timeline rescan plus lookups to check."""
+    """The tag timeline by the ids the server gives; contexts; a timeline walk to check.
+
+    Ids are opaque (Mastodon's numbers, GoToSocial's ULIDs): none is ever made
+    from a time. The first scan reads newest first until the window's start;
+    later ones page upwards with ``min_id`` from the newest id seen. A 404 for
+    the tag (GoToSocial, before anyone used it) is "no posts yet", not an error.
+    """
 
     network = "mastodon"
 
@@ -150,38 +159,70 @@ class MastodonSource:
         self.platform = platform
         self.max_lookups = max_lookups
 
-    def _call(self, action: Callable[[], Any]) -> Any:
-        from mastodon import errors as mx
+    @property
+    def expands_every_answer(self) -> bool:
+        """Whether every collected post's context must be read: the server's tag timeline
+        may leave out tagged replies to other accounts (GoToSocial)."""
+        server = getattr(self.platform, "server", None)
+        return bool(server is not None and server().tag_omits_replies)
 
-        from chatbot.platforms.mastodon import translate
-
-        try:
-            return action()
-        except mx.MastodonError as error:
-            reset = self.platform.api.ratelimit_reset
-            retry_at = None
-            if reset is not None and reset > time.time():
-                retry_at = datetime.fromtimestamp(float(reset), UTC)
-            raise translate(error, retry_at=retry_at) from None
+    def rate_state(self) -> RateState | None:
+        state = getattr(self.platform, "rate_state", None)
+        return state() if callable(state) else None
 
     def scan(
         self, tag: str, window: Window, state: dict[str, Any], spend: Spend, now: datetime
     ) -> Iterator[tuple[list[NormalisedPost], dict[str, Any]]]:
-        """Pages above ``min_id`` (oldest first); each page's newest id is the next cursor."""
-        start, end = window
-        min_id = state.get("min_id") or snowflake(start)
+        """Pages of new posts, each with the state to store once the page is stored.
+
+        State: ``min_id``, the newest id of the last finished scan (None before
+        the first); ``scan``, an unfinished first scan (the ``max_id`` to go on
+        from and the newest id it saw); ``feed``, what the timeline said last
+        time when it was not a list (``NO_POSTS_YET``). Only a finished first scan
+        sets ``min_id``, so a crash mid-scan never leaves a gap.
+        """
         bare = tag.lstrip("#")
+        min_id = state.get("min_id")
+        try:
+            if min_id and not state.get("scan"):
+                yield from self._upwards(bare, window, str(min_id), spend)
+            else:
+                yield from self._first(bare, window, dict(state.get("scan") or {}), spend)
+        except NotFoundError:
+            yield [], {"min_id": min_id, "scan": None, "feed": NO_POSTS_YET}
+
+    def _first(
+        self, tag: str, window: Window, scan: dict[str, Any], spend: Spend
+    ) -> Iterator[tuple[list[NormalisedPost], dict[str, Any]]]:
+        start, end = window
+        max_id, top = scan.get("max_id"), scan.get("top")
         while True:
-            statuses = spend(partial(self._timeline, bare, min_id))
-            if not statuses:
+            read = partial(self.platform.tag_timeline, tag, max_id=max_id, limit=MASTODON_PAGE)
+            posts: list[NormalisedPost] = spend(read)
+            top = newest_id([i for i in [top, *(p.id for p in posts)] if i])
+            oldest = min((p.created_at for p in posts if p.created_at), default=None)
+            done = not posts or (oldest is not None and oldest < start)
+            kept = _within(posts, start, end)
+            if done:
+                yield kept, {"min_id": top, "scan": None, "feed": None}
                 return
-            posts = [from_mastodon_status(status) for status in statuses]
-            newest = max((post.id for post in posts), key=_id_key)
-            if _id_key(newest) <= _id_key(min_id):
+            max_id = min((p.id for p in posts), key=status_id_key)
+            yield kept, {"min_id": None, "scan": {"max_id": max_id, "top": top}, "feed": None}
+
+    def _upwards(
+        self, tag: str, window: Window, min_id: str, spend: Spend
+    ) -> Iterator[tuple[list[NormalisedPost], dict[str, Any]]]:
+        start, end = window
+        while True:
+            read = partial(self.platform.tag_timeline, tag, min_id=min_id, limit=MASTODON_PAGE)
+            posts: list[NormalisedPost] = spend(read)
+            if not posts:
+                return
+            newest = newest_id([p.id for p in posts])
+            if newest is None or status_id_key(newest) <= status_id_key(min_id):
                 return  # a server that ignores min_id: don't loop
-            kept = [p for p in posts if p.created_at is None or start <= p.created_at < end]
             min_id = newest
-            yield kept, {"min_id": min_id}
+            yield _within(posts, start, end), {"min_id": min_id, "scan": None, "feed": None}
             oldest = min((p.created_at for p in posts if p.created_at), default=None)
             if oldest is not None and oldest >= end:
                 return  # past the window: later pages are later still
@@ -192,7 +233,10 @@ class MastodonSource:
         cursor: str | None = None
         while True:  # the whole tag timeline of the window, newest first
             search = self.platform.search_hashtag
-            page = spend(partial(search, tag, since=start, until=end, cursor=cursor))
+            try:
+                page = spend(partial(search, tag, since=start, until=end, cursor=cursor))
+            except NotFoundError:
+                break  # nobody used the tag here yet: every known post is looked up below
             alive.update((post.uri, post) for post in page.posts)
             if page.cursor is None or page.cursor == cursor:
                 break
@@ -210,6 +254,11 @@ class MastodonSource:
     def thread(self, ref: RemoteRef, spend: Spend) -> Thread:
         return spend(lambda: self._thread(ref), 2)  # the status and its context
 
+    def replies(self, post: NormalisedPost, spend: Spend) -> Thread:
+        """``post``'s context (one call: the post itself is at hand)."""
+        thread: Thread = spend(lambda: self.platform.context_thread(post))
+        return thread
+
     def _thread(self, ref: RemoteRef) -> Thread:
         try:
             thread: Thread = self.platform.thread(ref)
@@ -217,20 +266,9 @@ class MastodonSource:
             return Thread(anchor=None, replies=[], missing=[ref.id], incomplete=True)
         return thread
 
-    def _timeline(self, tag: str, min_id: str) -> list[Any]:
-        statuses: list[Any] = self._call(
-            lambda: self.platform.api.timeline_hashtag(tag, min_id=min_id, limit=MASTODON_PAGE)
-        )
-        return statuses
 
-
-def snowflake(moment: datetime) -> str:
-    """A Mastodon status id for ``moment``: milliseconds shifted left 16 bits, as Mastodon makes."""
-    return str(int(moment.timestamp() * 1000) << 16)
-
-
-def _id_key(value: str) -> tuple[int, str]:
-    return (int(value), "") if value.isdigit() else (0, value)
+def _within(posts: list[NormalisedPost], start: datetime, end: datetime) -> list[NormalisedPost]:
+    return [p for p in posts if p.created_at is None or start <= p.created_at < end]
 
 
 def source_for(platform: Platform) -> Source:
@@ -243,12 +281,12 @@ def source_for(platform: Platform) -> Source:
 
 
 __all__ = [
+    "NO_POSTS_YET",
     "BlueskySource",
     "Checked",
     "MastodonSource",
     "Source",
     "reply_count",
-    "snowflake",
     "sort_time",
     "source_for",
 ]

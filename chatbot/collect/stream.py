@@ -1,4 +1,10 @@
-"""Mastodon's hashtag stream between polls: new posts, edits and deletions as they happen."""
+"""Mastodon's hashtag stream between polls: new posts, edits and deletions as they happen.
+
+:class:`HashtagStream` is Mastodon.py's server-sent-event stream;
+:class:`~chatbot.collect.wsstream.WebSocketStream` the WebSocket one;
+:func:`open_stream` picks per server (GoToSocial has no event streams, and a
+server whose event stream is missing gets the WebSocket one).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from typing import Any
 from mastodon import StreamListener
 from mastodon import errors as mx
 
+from chatbot.collect.wsstream import WebSocketStream
 from chatbot.platforms.base import NormalisedPost
 from chatbot.platforms.normalise import from_mastodon_status
 
@@ -41,6 +48,7 @@ class HashtagStream:
     """
 
     network = "mastodon"
+    transport = "sse"
 
     def __init__(self, platform: Any, tag: str):
         self.platform = platform
@@ -50,6 +58,12 @@ class HashtagStream:
 
     def running(self) -> bool:
         return self.handle is not None and self.handle.is_alive()
+
+    def state(self) -> str:
+        return self.transport if self.running() else "closed"
+
+    def take_gaps(self) -> int:
+        return 0  # Mastodon.py reconnects its event stream without telling
 
     def start(self) -> bool:
         """Open the stream unless it is open; False when the server won't stream."""
@@ -92,4 +106,65 @@ class HashtagStream:
             self.handle = None
 
 
-__all__ = ["HashtagStream"]
+class ChosenStream:
+    """The hashtag stream the server offers: its event stream where it has one, else (or
+    when that fails to open) a WebSocket to the streaming address it advertises, made
+    to fit the server's own address when the advertised one can't work from here."""
+
+    network = "mastodon"
+
+    def __init__(self, platform: Any, tag: str, **websocket_options: Any):
+        self.platform = platform
+        self.tag = tag.lstrip("#")
+        self.websocket_options = websocket_options
+        self.current: HashtagStream | WebSocketStream | None = None
+
+    @property
+    def events(self) -> queue.SimpleQueue[tuple[str, Any]]:
+        if self.current is None:
+            return queue.SimpleQueue()
+        return self.current.events
+
+    @property
+    def transport(self) -> str:
+        return self.current.transport if self.current is not None else ""
+
+    def _websocket(self) -> WebSocketStream:
+        server = self.platform.server()
+        token = self.platform.stream_token()
+        return WebSocketStream(server.streaming_url, token, self.tag, **self.websocket_options)
+
+    def start(self) -> bool:
+        if self.current is None:
+            server = getattr(self.platform, "server", None)
+            if server is None or server().sse:
+                sse = HashtagStream(self.platform, self.tag)
+                if sse.start() or server is None:
+                    self.current = sse
+                    return sse.running()
+            self.current = self._websocket()
+        return self.current.start()
+
+    def running(self) -> bool:
+        return self.current is not None and self.current.running()
+
+    def state(self) -> str:
+        return self.current.state() if self.current is not None else "closed"
+
+    def take_gaps(self) -> int:
+        return self.current.take_gaps() if self.current is not None else 0
+
+    def drain(self) -> tuple[list[NormalisedPost], list[str]]:
+        return self.current.drain() if self.current is not None else ([], [])
+
+    def close(self) -> None:
+        if self.current is not None:
+            self.current.close()
+
+
+def open_stream(platform: Any, tag: str, **websocket_options: Any) -> ChosenStream:
+    """A stream for ``tag`` on ``platform``'s server (not opened: call ``start()``)."""
+    return ChosenStream(platform, tag, **websocket_options)
+
+
+__all__ = ["ChosenStream", "HashtagStream", "open_stream"]

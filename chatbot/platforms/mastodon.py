@@ -8,7 +8,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mastodon import Mastodon
@@ -31,6 +31,7 @@ from chatbot.platforms.base import (
     too_long,
 )
 from chatbot.platforms.keys import idempotency_key
+from chatbot.platforms.mastodon_server import RateState, ServerInfo, server_info
 from chatbot.platforms.normalise import from_mastodon_status, mastodon_thread, plain
 from chatbot.text.length import MASTODON_DEFAULT_LIMIT, MASTODON_URL_LENGTH, mastodon_length
 from chatbot.text.mastodon import extract_entities
@@ -107,6 +108,7 @@ class MastodonPlatform:
         )
         self._now = clock or (lambda: datetime.now(UTC))
         self._limits: PostLimits | None = None
+        self._server: ServerInfo | None = None
         self._lock = threading.Lock()
 
     @contextmanager
@@ -117,11 +119,61 @@ class MastodonPlatform:
             raise translate(error, retry_at=self._retry_at()) from None
 
     def _retry_at(self) -> datetime | None:
-        # Mastodon.py keeps the last X-RateLimit-Reset, shifted to our clock, as epoch seconds.
+        # Mastodon.py keeps the last X-RateLimit-Reset as local epoch seconds, corrected by
+        # the server's Date header: the seconds left are right on any clock, the epoch isn't.
+        left = self._reset_in()
+        return self._now() + timedelta(seconds=left) if left is not None else None
+
+    def _reset_in(self) -> float | None:
         reset = self.api.ratelimit_reset
-        if reset is None or reset <= time.time():
+        if reset is None:
             return None
-        return datetime.fromtimestamp(float(reset), UTC)
+        left = float(reset) - time.time()
+        return left if left > 0 else None
+
+    def rate_state(self) -> RateState | None:
+        """The request budget the server reported on its last answer (None before any)."""
+        if self.api.ratelimit_lastcall is None:
+            return None
+        return RateState(
+            int(self.api.ratelimit_limit), int(self.api.ratelimit_remaining), self._reset_in()
+        )
+
+    # -- the server ---------------------------------------------------------
+    def server(self) -> ServerInfo:
+        """The server's software, version and streaming address, read once (instance, NodeInfo).
+
+        A server that won't say is taken for a Mastodon that streams at its own address.
+        """
+        with self._lock:
+            if self._server is None:
+                self._server = self._read_server()
+            return self._server
+
+    def _read_server(self) -> ServerInfo:
+        instance: dict[str, Any] = {}
+        nodeinfo: dict[str, Any] | None = None
+        try:
+            with self._calling(), warnings.catch_warnings():
+                warnings.simplefilter("ignore", mx.MastodonDeprecationWarning)
+                instance = plain(self.api.instance_v1())
+        except PlatformError as error:
+            log.info("Mastodon: no instance document at %s (%s)", self.url, error)
+        try:
+            with self._calling():
+                nodeinfo = plain(self.api.instance_nodeinfo())
+        except PlatformError as error:
+            log.info("Mastodon: no NodeInfo at %s (%s)", self.url, error)
+        info = server_info(self.url, instance, nodeinfo)
+        log.info(
+            "Mastodon: %s runs %s; streams at %s", self.url, info.describe(), info.streaming_url
+        )
+        return info
+
+    def stream_token(self) -> str | None:
+        """The access token, for streaming connections the bot opens itself."""
+        token = self.api.access_token
+        return str(token) if token else None
 
     # -- limits -----------------------------------------------------------
     def limits(self) -> PostLimits:
@@ -214,6 +266,35 @@ class MastodonPlatform:
         except NotFoundError:
             return Thread(anchor=None, replies=[], missing=[ref.id], incomplete=True)
         return mastodon_thread(anchor, context)
+
+    def context_thread(self, post: NormalisedPost) -> Thread:
+        """``post`` and its replies from one context call (the post itself is not re-read)."""
+        try:
+            with self._calling():
+                context = self.api.status_context(post.id)
+        except NotFoundError:
+            return Thread(anchor=None, replies=[], missing=[post.id], incomplete=True)
+        return mastodon_thread(post.raw, context)
+
+    def tag_timeline(
+        self,
+        tag: str,
+        *,
+        min_id: str | None = None,
+        max_id: str | None = None,
+        limit: int = 40,
+    ) -> list[NormalisedPost]:
+        """One page of the tag timeline: above ``min_id`` or below ``max_id``, newest first.
+
+        Ids are passed through as the server gave them (never made from a time). A
+        404 (GoToSocial: nobody has used the tag yet) raises :class:`NotFoundError`.
+        """
+        bare = tag.lstrip("#")
+        with self._calling():
+            statuses = self.api.timeline_hashtag(
+                bare, min_id=min_id, max_id=max_id, limit=max(1, min(limit, 40))
+            )
+        return [from_mastodon_status(s) for s in statuses]
 
     def search_hashtag(
         self,

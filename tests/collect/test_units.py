@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chatbot.collect.pacing import OutOfBudget, Pacer
-from chatbot.collect.sources import snowflake
 from chatbot.collect.spam import SpamInput, classify
 from chatbot.errors import RateLimitedError
 
@@ -101,7 +100,18 @@ def test_activity_shortens_the_interval_and_quiet_lengthens_it() -> None:
     assert [pacer.adapt(0) for _ in range(4)] == [7.5, 11.25, 16.875, 25.3125]
 
 
-def test_snowflake_is_a_mastodon_id_for_a_time() -> None:
-    moment = datetime(2024, 1, 1, tzinfo=UTC)
-    assert snowflake(moment) == str(int(moment.timestamp() * 1000) << 16)
-    assert int(snowflake(moment + timedelta(milliseconds=1))) > int(snowflake(moment))
+def test_the_servers_own_count_pauses_collection_before_its_budget_runs_out() -> None:
+    from chatbot.platforms.mastodon_server import RateState
+
+    pacer = Pacer()  # the collector keeps half of a server's limit for others
+    pacer.observe("mastodon", RateState(limit=300, remaining=170, reset_in=120.0), T0)
+    for _ in range(20):
+        pacer.take("mastodon", T0)  # 170 left, 150 kept back: 20 more requests
+    with pytest.raises(OutOfBudget):
+        pacer.take("mastodon", T0)
+    pacer.observe("mastodon", RateState(limit=300, remaining=150, reset_in=42.0), T0)
+    assert pacer.blocked("mastodon", T0) == T0 + timedelta(seconds=42)
+    assert pacer.blocked("mastodon", T0 + timedelta(seconds=43)) is None
+    unknown = Pacer()
+    unknown.observe("mastodon", RateState(limit=300, remaining=3, reset_in=None), T0)
+    assert unknown.blocked("mastodon", T0) == T0 + timedelta(seconds=60)
