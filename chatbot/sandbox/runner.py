@@ -211,6 +211,7 @@ class Sandbox:
             self.mastodon,
             self.clock,
             moderators=dict(self.bot_ids),
+            web=self.bluesky_url if "bluesky" in self.servers else "https://bsky.app",
         )
         driver.setup()
         self.drivers.append(driver)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from chatbot.bot.loading import load_event
+from chatbot.collect import Collector
 from chatbot.demo import bot_platforms
 from chatbot.errors import PlatformError
 from chatbot.models import Event, PostDelivery
@@ -22,6 +24,7 @@ from chatbot.sandbox.runner import Sandbox
 from tests.factories import make_plan
 
 TAIL = timedelta(minutes=10)  # collection goes on this long after the wrap-up
+QUESTIONS = ("What tools do you use?", "Who taught you?", "What next?")
 
 
 @dataclass
@@ -97,8 +100,11 @@ def start_chat(
     participants: int = 14,
     posts_per_minute: float = 5.0,
     lead: timedelta = timedelta(minutes=1),
+    questions: Sequence[str] = QUESTIONS,
+    spacing: timedelta = timedelta(minutes=4),
+    coverage: bool = True,
 ) -> Chat:
-    """Start a sandbox, load a three-question chat on both networks and start the crowd."""
+    """Start a sandbox, load a chat on both networks (three questions unless told) and its crowd."""
     origin = datetime.now(UTC).replace(microsecond=0)
     sandbox = Sandbox(seed=seed, speed=speed, virtual_start=origin, faults=faults).start()
     sandbox.servers["mastodon"].app.heartbeat_seconds = 0.2  # streams notice a close sooner
@@ -108,8 +114,8 @@ def start_chat(
         plan = make_plan(
             hashtag=hashtag,
             start=start,
-            questions=["What tools do you use?", "Who taught you?", "What next?"],
-            spacing=timedelta(minutes=4),
+            questions=list(questions),
+            spacing=spacing,
             networks=("bluesky", "mastodon"),
         )
         report = load_event(engine, plan, source_path=f"questions/{hashtag}.md")
@@ -125,10 +131,30 @@ def start_chat(
         chat.poster = threading.Thread(target=chat._post_loop, daemon=True)
         chat.poster.start()
         config = CrowdConfig(
-            seed=seed, participants=participants, posts_per_minute=posts_per_minute
-        )
+            seed=seed, participants=participants, posts_per_minute=posts_per_minute,
+            coverage=coverage,
+        )  # fmt: skip
         chat.driver = sandbox.run_crowd(ChatSchedule.from_event_plan(plan), config)
         return chat
     except BaseException:
         sandbox.stop()
         raise
+
+
+def follow(chat: Chat, collector: Collector) -> list[Any]:
+    """Run the collector beside the chat until the window is over and checked."""
+    reports: list[Any] = []
+    clock = chat.sandbox.clock
+
+    def loop() -> None:
+        while not chat.stop.is_set() and not collector.done:
+            reports.append(collector.step())
+            wait = ((collector.next_at or clock.now()) - clock.now()).total_seconds()
+            chat.stop.wait(max(wait, 0.0) / clock.speed)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    chat.wait_over()
+    thread.join(60)
+    assert collector.done, [r.as_dict() for r in reports[-2:]]
+    return reports

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -18,7 +16,8 @@ from chatbot.export import ExportOptions, build_document
 from chatbot.models import CollectionCursor, utcnow
 from chatbot.platforms.normalise import rkey_of
 from chatbot.sandbox.crowd.texts import PREFIX_STYLES
-from tests.collect.chat import Chat, start_chat
+from chatbot.text.posturls import PostIndex
+from tests.collect.chat import follow, start_chat
 from tests.collect.scoring import (
     CUT_OFF,
     NO_EVIDENCE,
@@ -31,25 +30,6 @@ from tests.collect.scoring import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-def follow(chat: Chat, collector: Collector) -> list[Any]:
-    """Run the collector beside the chat until the window is over and checked."""
-    reports: list[Any] = []
-    clock = chat.sandbox.clock
-
-    def loop() -> None:
-        while not chat.stop.is_set() and not collector.done:
-            reports.append(collector.step())
-            wait = ((collector.next_at or clock.now()) - clock.now()).total_seconds()
-            chat.stop.wait(max(wait, 0.0) / clock.speed)
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    chat.wait_over()
-    thread.join(60)
-    assert collector.done, [r.as_dict() for r in reports[-2:]]
-    return reports
 
 
 def test_crowd_chat_collected_attributed_and_exported(engine: Engine, tmp_path: Path) -> None:
@@ -93,7 +73,8 @@ def test_crowd_chat_collected_attributed_and_exported(engine: Engine, tmp_path: 
     assert not found.not_marked_deleted, describe(found.not_marked_deleted)
     assert not found.stale_edits, found.stale_edits
     assert found.thread_answers_without_tag > 0
-    assert len(found.unreachable_missing) <= 2, describe(found.unreachable_missing)
+    # Replies without the hashtag under a deleted post: nothing collected leads to them.
+    assert len(found.unreachable_missing) <= 5, describe(found.unreachable_missing)
     with Session(engine) as session:
         cursors = session.exec(select(CollectionCursor)).all()
         assert {(c.network, c.source) for c in cursors} == {
@@ -103,7 +84,8 @@ def test_crowd_chat_collected_attributed_and_exported(engine: Engine, tmp_path: 
 
     # Mentions and quotes are stored as each network gave them.
     by_plan = {p["plan_id"]: p for p in truth["posts"]}
-    mentioning = quoting = 0
+    mentioning = quoting = linking = 0
+    addresses = PostIndex.of(rows)
     for told in truth["posts"]:
         row = stored.get((told["network"], told["ref"] or ""))
         if row is None:
@@ -115,8 +97,11 @@ def test_crowd_chat_collected_attributed_and_exported(engine: Engine, tmp_path: 
         quoted_row = stored.get((quoted["network"], quoted["ref"] or "")) if quoted else None
         if quoted_row is not None:
             quoting += 1
-            assert quoted_row.uri in row.quote_uris, (told["text"], row.quote_uris)
-    assert mentioning and quoting, (mentioning, quoting)
+            # An embed names the URI; a link (link_quote) the author's handle or server.
+            resolved = {addresses.resolve(target) for target in row.quote_uris}
+            assert quoted_row.uri in resolved, (told["text"], row.quote_uris)
+            linking += told["kind"] == "link_quote"
+    assert mentioning and quoting and linking, (mentioning, quoting, linking)
 
     # Exports: nothing deleted, opted out, unlisted, spam or hidden.
     with Session(engine) as session:

@@ -97,8 +97,10 @@ def test_unposted_question_is_waited_for_then_skipped(run):
     assert "mastodon" not in truth["questions"][withheld]
     others = [label for label in truth["questions"] if label != withheld]
     assert all(set(truth["questions"][label]) == {"bluesky", "mastodon"} for label in others)
-    waits = [
-        p for p in truth["posts"] if p["parent_question"] == withheld and p["network"] == "mastodon"
+    waits = [  # thread answers, and posts that link to the question by its address
+        p
+        for p in truth["posts"]
+        if withheld in (p["parent_question"], p["quote_question"]) and p["network"] == "mastodon"
     ]
     assert waits and all(p["status"] == "skipped" for p in waits)
     assert all(f"{withheld} was not posted" in p["skipped"] for p in waits)
@@ -233,3 +235,42 @@ def test_follower_counts_vary_and_reach_both_clients(run):
     assert all(count >= 0 for count in shown)
     assert len(set(shown)) > len(shown) // 2  # a spread, as real accounts have
     assert max(shown) >= 100 and min(shown) < 100
+
+
+def test_links_and_mentions_reach_the_clients_as_people_write_them(run):
+    """A link_quote carries the post's web address (a link facet on Bluesky) and no embed."""
+    sandbox, truth = run
+    client = Client(base_url=sandbox.bluesky_url + "/xrpc")
+    client.login(sandbox.bot_handle, sandbox.bot_password)
+    api = Mastodon(api_base_url=sandbox.mastodon_url, access_token=sandbox.mastodon_token)
+    live = [p for p in truth["posts"] if p["status"] == "posted" and not p["deleted"]]
+    links = [p for p in live if p["kind"] == "link_quote"]
+    assert {p["network"] for p in links} == {"bluesky", "mastodon"}
+    assert any(p["quote_question"] for p in links) and any(p["quote_plan_id"] for p in links)
+    dids = {a["handle"]: a["id"] for a in truth["accounts"].values()}
+    for post in links:
+        url = post["quote_url"]
+        assert url in post["text"] and "<post-url>" not in post["text"]
+        if post["network"] == "bluesky":
+            record = client.get_posts([post["ref"]]).posts[0].record
+            assert record.embed is None
+            uris = [
+                getattr(f, "uri", None) for facet in record.facets or [] for f in facet.features
+            ]
+            uris = [uri for uri in uris if uri]
+            assert uris == [url]
+            owner = client.get_posts([post["quote"]]).posts[0].author.handle
+            assert (
+                url == f"{sandbox.bluesky_url}/profile/{owner}/post/{post['quote'].rsplit('/')[-1]}"
+            )
+        else:
+            status = api.status(post["ref"])
+            assert status.get("quote") is None
+            assert url == api.status(post["quote"])["url"]
+    mentioning = [p for p in live if p["mentions"] and p["network"] == "bluesky"]
+    assert any(p["kind"] == "mention_reply" for p in mentioning)
+    for post in mentioning:
+        record = client.get_posts([post["ref"]]).posts[0].record
+        found = [getattr(f, "did", None) for facet in record.facets or [] for f in facet.features]
+        found = [did for did in found if did]
+        assert found == [dids[handle] for handle in post["mentions"]], post["text"]

@@ -20,7 +20,9 @@ from chatbot.sandbox.crowd import (
     ScheduledQuestion,
     plan_crowd,
 )
+from chatbot.sandbox.crowd.model import URL_SLOT
 from chatbot.sandbox.crowd.texts import PREFIX_STYLES, keywords
+from chatbot.sandbox.crowd.voices import words_of
 
 START = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
 TOPICS = (
@@ -177,7 +179,7 @@ def check_invariants(plan: CrowdPlan) -> None:
     for i, action in enumerate(plan.actions):
         person = people[action.author]
         assert person.network == action.network
-        for ref in (action.parent, action.quote, action.target):
+        for ref in (action.parent, action.quote, action.target, action.about):
             if ref:
                 target = plan.actions[index[ref]]
                 assert index[ref] < i and target.op == "post"
@@ -196,6 +198,15 @@ def check_invariants(plan: CrowdPlan) -> None:
         if action.parent_question:
             assert action.parent_question in due and action.parent is None
         assert action.spam == person.spammer
+        assert (URL_SLOT in action.text) == (action.kind == "link_quote")
+        if action.kind == "link_quote":  # a link to exactly one post: a question or a crowd post
+            assert (action.quote is None) != (action.quote_question is None)
+        if action.kind in ("mention_reply", "continuation"):
+            assert (action.parent is None) != (action.about is None)
+        if action.kind == "mention_reply":
+            assert action.mentions and action.text.startswith("@")
+        if action.parent is None and not action.parent_question:
+            assert action.has_hashtag  # top level: found by its hashtag, or never
         assert action.visibility in ("public", "unlisted")
         if action.visibility == "unlisted":
             assert action.network == "mastodon"
@@ -263,3 +274,70 @@ def test_profiles_carry_hostile_markup_and_rtl_names():
         any(unicodedata.bidirectional(c) in ("R", "AL") for c in p.display_name)
         for p in plan.participants
     )
+
+
+def test_conversation_as_real_chats_have_it(medium):
+    """Mostly conversation: replies opening with @mentions, often minutes late; few prefixes."""
+    posts = [a for a in medium.posts() if not a.spam]
+    kinds = Counter(a.kind for a in posts)
+    replies = [a for a in posts if a.kind == "reply"]
+    mention_led = [a for a in replies + [a for a in posts if a.kind == "mention_reply"]
+                   if a.text.startswith("@")]  # fmt: skip
+    assert len(mention_led) > len(posts) / 4
+    assert sum(a.prefix != "none" for a in posts) < len(posts) / 5
+    assert kinds["mention_reply"] and kinds["continuation"] and kinds["link_quote"]
+    by_id = {a.id: a for a in medium.posts()}
+    truth = medium.true_questions()
+    open_at = {
+        a.id: [q.label for q in medium.schedule.questions if q.due_at <= a.at] for a in posts
+    }
+    # Replies and mention-led posts answer a post some minutes old, often under an earlier question.
+    answering = [a for a in posts if a.kind in ("reply", "mention_reply")]
+    late = [a for a in answering if truth[a.id] and truth[a.id] != open_at[a.id][-1]]
+    assert late and len(late) < len(answering) / 2
+    assert any((a.at - by_id[a.parent or a.about].at) > timedelta(minutes=3) for a in answering)
+    # Continuations: their author's own answer, without a prefix, sometimes as a self-reply.
+    goes_on = [a for a in posts if a.kind == "continuation"]
+    assert all(by_id[a.parent or a.about].author == a.author for a in goes_on)
+    assert all(a.prefix == "none" and truth[a.id] for a in goes_on)
+    assert any(a.parent for a in goes_on) and any(a.about for a in goes_on)
+    # Late prefixed answers and answers to two questions.
+    assert any(a.late and a.prefix != "none" for a in posts)
+    assert any(len(a.answers) == 2 for a in posts)
+    # Links to a question and to someone's post.
+    links = [a for a in posts if a.kind == "link_quote"]
+    assert any(a.quote_question for a in links) and any(a.quote for a in links)
+
+
+def test_true_question_follows_what_each_post_answers(medium):
+    truth = medium.true_questions()
+    by_id = {a.id: a for a in medium.posts()}
+    for post in medium.posts():
+        want = truth[post.id]
+        if post.spam or post.kind in ("intro", "chatter", "optout"):
+            assert want is None
+        elif post.answers:
+            assert want == post.answers[0]  # "A1 ... A2 ...": the first
+        elif post.parent_question:
+            assert want == post.parent_question
+        elif post.kind == "link_quote" and post.quote_question:
+            assert want == post.quote_question
+        else:
+            answered = post.parent or post.about or post.quote
+            assert answered and want == truth[by_id[answered].id]
+    assert sum(v is None for v in truth.values()) < len(truth) / 2
+
+
+def test_spam_waves_and_no_genuine_copies(medium):
+    spam = [a for a in medium.posts() if a.spam]
+    waves = Counter(" ".join(sorted(set(words_of(a.text)))[:6]) for a in spam)
+    near = [a for a in spam if "crypto signals" in a.text]
+    assert len({a.author for a in near}) >= 2 and len({a.text for a in near}) >= 2
+    assert waves
+    # Two people never post the same words (what a copy check would call a wave).
+    seen: dict[tuple[str, ...], str] = {}
+    for post in medium.posts():
+        words = tuple(words_of(post.text))
+        if post.spam or len(words) < 8:
+            continue
+        assert seen.setdefault(words, post.author) == post.author, post.text

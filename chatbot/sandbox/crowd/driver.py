@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from chatbot.clock import Clock, SystemClock
-from chatbot.sandbox.crowd.model import CrowdAction, CrowdPlan, Participant
+from chatbot.sandbox.crowd.model import URL_SLOT, CrowdAction, CrowdPlan, Participant
 from chatbot.sandbox.crowd.truth import GroundTruth
+from chatbot.text.posturls import bluesky_post_url
 
 NO_UNAUTHENTICATED = "!no-unauthenticated"
 CROWD_PASSWORD = "crowd-sandbox-only"  # a throwaway for sandbox accounts
@@ -27,8 +28,10 @@ class CrowdDriver:
     Call :meth:`run_due` with a time to play step by step, or :meth:`run` /
     :meth:`start` to follow the clock.  Question posts are found in the stores
     (the moderator's posts whose text starts with the label, e.g. ``Q2:``); an
-    answer in a question's thread waits up to ``question_grace`` of virtual
-    time for its question and is then skipped, which the truth records.
+    answer in a question's thread (or a post linking to a question) waits up
+    to ``question_grace`` of virtual time for its question and is then
+    skipped, which the truth records. ``web`` is the base of Bluesky's post
+    pages in the links the crowd writes (the sandbox serves them itself).
     """
 
     def __init__(
@@ -40,12 +43,14 @@ class CrowdDriver:
         *,
         moderators: dict[str, str] | None = None,
         question_grace: timedelta = timedelta(minutes=3),
+        web: str = "https://bsky.app",
     ):
         self.plan = plan
         self.stores: dict[str, Any] = {"bluesky": bluesky_store, "mastodon": mastodon_store}
         self.clock: Clock = clock or SystemClock()
         self.moderators = dict(moderators or {})  # network -> DID / account id
         self.question_grace = question_grace
+        self.web = web
         self.truth = GroundTruth(plan)
         self._queue: list[CrowdAction] = list(plan.actions)
         self._people = {p.key: p for p in plan.participants}
@@ -129,7 +134,7 @@ class CrowdDriver:
                 if action.at > now:
                     waiting.extend(self._queue[index:])
                     break
-                refs = {action.parent, action.quote, action.target} - {None}
+                refs = {action.parent, action.quote, action.target, action.about} - {None}
                 if refs & blocked or self._step(action, now) == _WAIT:
                     waiting.append(action)  # keep the order: what depends on it waits too
                     blocked.add(action.id)
@@ -188,7 +193,7 @@ class CrowdDriver:
         store = self.stores.get(action.network)
         if store is None:
             return self._skip(action, f"{action.network} is not running")
-        for ref in (action.parent, action.quote, action.target):
+        for ref in (action.parent, action.quote, action.target, action.about):
             if ref and ref in self._skipped:
                 return self._skip(action, f"{ref} was never posted")
         try:
@@ -206,39 +211,58 @@ class CrowdDriver:
         if action.parent_question:
             parent = self.question_ref(action.network, action.parent_question)
             if parent is None:
-                if now - action.at < self.question_grace:
-                    return _WAIT
-                self.truth.question_waits.append(
-                    {
-                        "plan_id": action.id,
-                        "question": action.parent_question,
-                        "network": action.network,
-                    }
-                )
-                return self._skip(action, f"{action.parent_question} was not posted in time")
+                return self._question_late(action, action.parent_question, now)
         quote = self._refs.get(action.quote) if action.quote else None
+        text, link = action.text, None
+        if action.kind == "link_quote":
+            if action.quote_question:
+                quote = self.question_ref(action.network, action.quote_question)
+                if quote is None:
+                    return self._question_late(action, action.quote_question, now)
+            assert quote is not None
+            link = self.web_url(store, action.network, quote)
+            text = text.replace(URL_SLOT, link)
+            truth.quote_url = link
         author = self._account_ids[action.author]
+        embed = None if link else quote  # a link is all that ties a link_quote to its post
         if action.network == "bluesky":
-            view = store.create_post(author, action.text, reply_to=parent, quote=quote)
+            view = store.create_post(author, text, reply_to=parent, quote=embed)
             ref, url = view["uri"], None
         else:
             status = store.create_status(
-                author, action.text, in_reply_to_id=parent, visibility=action.visibility,
-                quote_id=quote,
+                author, text, in_reply_to_id=parent, visibility=action.visibility,
+                quote_id=embed,
             )  # fmt: skip
             ref, url = str(status["id"]), status.get("url")
         self._refs[action.id] = ref
         truth.status, truth.ref, truth.url = "posted", ref, url
         truth.author_id, truth.parent, truth.quote = author, parent, quote
-        truth.posted_at = now.isoformat()
+        truth.posted_at, truth.text = now.isoformat(), text
         return _DONE
+
+    def _question_late(self, action: CrowdAction, label: str, now: datetime) -> str:
+        """Wait for question ``label`` within the grace, else skip ``action`` (recorded)."""
+        if now - action.at < self.question_grace:
+            return _WAIT
+        self.truth.question_waits.append(
+            {"plan_id": action.id, "question": label, "network": action.network}
+        )
+        return self._skip(action, f"{label} was not posted in time")
+
+    def web_url(self, store: Any, network: str, ref: str) -> str:
+        """The web address people copy to link a post: its page under the author's handle."""
+        if network == "bluesky":
+            view = store.post_view(ref)
+            return bluesky_post_url(view["author"]["handle"], ref.rsplit("/", 1)[-1], self.web)
+        return str(store.status_json(store.status(ref), viewer_id=None)["url"])
 
     def _edit(self, store: Any, action: CrowdAction, now: datetime) -> str:
         assert action.target is not None
-        store.edit_status(self._refs[action.target], action.text)
         truth = self.truth.posts[action.target]
+        text = action.text.replace(URL_SLOT, truth.quote_url or URL_SLOT)  # the link stays
+        store.edit_status(self._refs[action.target], text)
         truth.edit_history.append(truth.text)
-        truth.text, truth.edited = action.text, True
+        truth.text, truth.edited = text, True
         return _DONE
 
     def _delete(self, store: Any, action: CrowdAction, now: datetime) -> str:

@@ -11,12 +11,16 @@ POST_KINDS: tuple[str, ...] = (
     "intro",  # hello, who I am (with the hashtag)
     "answer",  # a top-level answer with the hashtag
     "thread_answer",  # an answer in the question's own thread, usually without the hashtag
-    "reply",  # a reply to another crowd post
+    "reply",  # a reply to another crowd post, mostly opening with @mentions of whom it answers
+    "mention_reply",  # top level, opening with @mentions of whom it answers (no reply link)
+    "continuation",  # its author's next words on their own earlier answer, without a prefix
     "quote",  # a quote post of another crowd post
-    "chatter",  # with the hashtag, answering nothing
+    "link_quote",  # links a question or a crowd post only by its web address in the text
+    "chatter",  # with the hashtag, answering nothing (greetings, small talk, thanks)
     "optout",  # an #optout post
-    "spam",  # promotional text, hashtag stuffing, copies with a link
+    "spam",  # promotional text, hashtag stuffing, copies with a link, waves of one template
 )
+URL_SLOT = "<post-url>"  # in a link_quote's planned text: the driver puts the address here
 OPT_OUTS: tuple[str, ...] = (
     "optout_post",  # posts "#optout" during the chat
     "nobot_bio",  # "#nobot" in the profile bio
@@ -127,6 +131,9 @@ class CrowdAction:
     unicode: str | None = None  # which hard Unicode the text carries
     prefix: str = "none"  # the answer-prefix style used
     mentions: tuple[str, ...] = ()  # participant keys @-mentioned
+    about: str | None = None  # plan id a mention_reply answers or a continuation goes on from
+    quote_question: str | None = None  # label of the question a link_quote links to
+    late: bool = False  # answers an earlier question than the one open
 
 
 @dataclass(frozen=True)
@@ -160,6 +167,13 @@ class CrowdPlan:
                 depth[post.id] = 1 if post.parent_question else 0
         return depth
 
+    def true_questions(self) -> dict[str, str | None]:
+        """The question each post belongs to, as a reader of the chat would say (see below)."""
+        found: dict[str, str | None] = {}
+        for post in self.posts():
+            found[post.id] = true_question(post, found)
+        return found
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = _jsonable(
             {
@@ -170,6 +184,27 @@ class CrowdPlan:
             }
         )
         return data
+
+
+def true_question(post: CrowdAction, known: dict[str, str | None]) -> str | None:
+    """The question ``post`` belongs to, given that of every earlier post in ``known``.
+
+    An answer's is the first question it answers; a post in a question's
+    thread, that question; a reply, a mention-led reply or a continuation,
+    that of the post it answers or goes on from, however late it comes; a
+    quote, that of the post it quotes (or the question it links to).
+    Spam, greetings, small talk and opt-outs belong to none.
+    """
+    if post.spam or post.kind in ("intro", "chatter", "optout"):
+        return None
+    if post.answers:
+        return post.answers[0]
+    if post.parent_question:
+        return post.parent_question
+    for ref in (post.parent, post.about, post.quote):
+        if ref:
+            return known.get(ref)
+    return post.quote_question
 
 
 def _jsonable(value: Any) -> Any:
@@ -185,10 +220,12 @@ def _jsonable(value: Any) -> Any:
 __all__ = [
     "OPT_OUTS",
     "POST_KINDS",
+    "URL_SLOT",
     "ChatSchedule",
     "CrowdAction",
     "CrowdConfig",
     "CrowdPlan",
     "Participant",
     "ScheduledQuestion",
+    "true_question",
 ]

@@ -10,18 +10,36 @@ from typing import Any
 from chatbot.sandbox.crowd import texts
 from chatbot.sandbox.crowd.hostile import HOSTILE_PAYLOADS
 from chatbot.sandbox.crowd.model import (
+    URL_SLOT,
     ChatSchedule,
     CrowdAction,
     CrowdConfig,
     CrowdPlan,
     Participant,
     ScheduledQuestion,
+    true_question,
 )
 from chatbot.sandbox.crowd.people import make_people
 from chatbot.sandbox.crowd.revisions import edits_and_deletes, renumbered
+from chatbot.sandbox.crowd.voices import Voices
 
 NETWORKS = ("bluesky", "mastodon")
 _STYLE_WEIGHTS = {"none": 60.0} | {s: 4.0 for s in texts.PREFIX_STYLES if s != "none"}
+# Shares of a slot's post once a question is out (the rest are top-level answers, four in
+# ten with a prefix). Real chats are mostly conversation: replies that open with @mentions,
+# often minutes late; few posts carry "A1".
+_SHARES: tuple[tuple[str, float], ...] = (
+    ("reply", 0.30),
+    ("mention_reply", 0.07),
+    ("continuation", 0.08),
+    ("thread_answer", 0.08),
+    ("link_quote", 0.05),
+    ("quote", 0.02),
+    ("chatter", 0.06),
+)
+_LOOK_BACK = timedelta(minutes=12)  # how far back a reply or a quote goes for its post
+_CONTINUE_WITHIN = timedelta(minutes=6)  # a continuation follows its author's post this soon
+_ANSWERING = ("answer", "thread_answer", "continuation", "link_quote", "reply", "mention_reply")
 
 
 def plan_crowd(config: CrowdConfig, schedule: ChatSchedule) -> CrowdPlan:
@@ -43,9 +61,13 @@ class _Planner:
         self.spammers: list[Participant] = []
         self.actions: list[CrowdAction] = []
         self.depth: dict[str, int] = {}
+        self.true: dict[str, str | None] = {}  # plan id -> the question it belongs to
+        self.question_text = {q.label: q.text for q in self.questions}
         self.seq = 0
         self._pools: dict[str | None, tuple[list[Participant], list[float]]] = {}
         self._by_key: dict[str, Participant] = {}
+        self._by_id = _Lookup(self.actions)
+        self.voices = Voices()
 
     # -- helpers --------------------------------------------------------
     def _new_id(self) -> str:
@@ -73,9 +95,11 @@ class _Planner:
         return f"@{person.handle}"
 
     def _add(self, at: datetime, author: Participant, kind: str, text: str, **extra: Any) -> str:
+        if not extra.get("spam"):
+            text = self.voices.own(self.rng, text, author.key)
         action_id = self._new_id()
         self.actions.append(
-            CrowdAction(
+            action := CrowdAction(
                 id=action_id,
                 at=at,
                 op="post",
@@ -87,6 +111,7 @@ class _Planner:
                 **extra,
             )
         )
+        self.true[action_id] = true_question(action, self.true)
         parent = extra.get("parent")
         if parent:
             self.depth[action_id] = self.depth[parent] + 1
@@ -94,15 +119,28 @@ class _Planner:
             self.depth[action_id] = 1 if extra.get("parent_question") else 0
         return action_id
 
-    def _parents(self, at: datetime, limit: int = 25) -> list[CrowdAction]:
-        """The latest ``limit`` posts before ``at`` a participant might reply to, oldest first."""
-        found: list[CrowdAction] = []
+    def _recent(self, at: datetime, within: timedelta = _LOOK_BACK) -> list[CrowdAction]:
+        """Posts of the last ``within`` before ``at`` someone might answer, likeliest first.
+
+        Newer posts come first more often, but a post some minutes old (from
+        before the current question, say) is often enough picked too.
+        """
+        found: list[tuple[float, CrowdAction]] = []
         for action in reversed(self.actions):
-            if len(found) == limit:
-                break
-            if action.op == "post" and action.at < at and action.kind not in ("spam", "optout"):
-                found.append(action)
-        return found[::-1]
+            if action.op != "post" or action.kind in ("spam", "optout") or action.at >= at:
+                continue
+            age = (at - action.at).total_seconds()
+            if age > within.total_seconds():
+                break  # slots are filled in time order: everything further back is older
+            weight = 1.0 if age < 90 else 0.35 if age < 240 else 0.08
+            found.append((self.rng.random() ** (1 / weight), action))
+        found.sort(key=lambda pair: (-pair[0], pair[1].id))
+        return [action for _, action in found]
+
+    def _topic(self, action_id: str) -> str | None:
+        """The text of the question a planned post belongs to (None for none)."""
+        label = self.true.get(action_id)
+        return self.question_text.get(label) if label else None
 
     # -- slots ----------------------------------------------------------
     def _slots(self) -> list[datetime]:
@@ -121,9 +159,16 @@ class _Planner:
         styles = [s for s in texts.PREFIX_STYLES if s != "none" and (two or "A2" not in s)]
         specs += [{"prefix": style} for style in styles]
         specs += [{"unicode": kind} for kind in texts.UNICODE_KINDS]
-        specs += [{"kind": "thread_answer", "network": n} for n in self.networks]
+        specs += [
+            {"kind": "thread_answer", "network": n, "question": q.label}
+            for n in self.networks
+            for q in self.questions
+        ]
         specs += [{"kind": "quote"}]
         specs += [{"kind": "reply", "mention": True}, {"mention": True}]
+        specs += [{"kind": "mention_reply"}, {"kind": "link_quote", "question": False}]
+        specs += [{"kind": "link_quote", "question": True}]
+        specs += [{"kind": "continuation", "self_reply": b} for b in (False, True)]
         if two:
             specs.append({"late": True})
         if "mastodon" in self.networks:
@@ -158,12 +203,10 @@ class _Planner:
         roll = self.rng.random()
         if not self._due(at):
             return {"kind": "chatter"}
-        for kind, share in (("reply", 0.30), ("thread_answer", 0.12), ("quote", 0.04)):
+        for kind, share in _SHARES:
             if roll < share:
                 return {"kind": kind}
             roll -= share
-        if roll < 0.08:
-            return {"kind": "chatter"}
         return {"kind": "answer"}
 
     # -- composing one post --------------------------------------------
@@ -174,14 +217,23 @@ class _Planner:
         due = self._due(at)
         if not due:
             return False
-        if kind in ("reply", "quote"):
+        if kind in ("reply", "quote", "mention_reply"):
             return self._reply(at, kind, spec)
+        if kind == "link_quote":
+            return self._link_quote(at, due, spec)
+        if kind == "continuation":
+            return self._continuation(at, spec)
         author = self._pick_author(spec.get("network"))
         if author is None:
             return False
         question = due[-1]
         if (spec.get("late") or self.rng.random() < 0.2) and len(due) >= 2:
             question = self.rng.choice(due[:-1])
+        if "question" in spec:  # a given question, once it is out
+            wanted = [q for q in due if q.label == spec["question"]]
+            if not wanted:
+                return False
+            question = wanted[0]
         if spec.get("late") and question is due[-1]:
             return False
         if kind == "thread_answer":
@@ -233,7 +285,7 @@ class _Planner:
         visibility = spec.get("visibility") or self._visibility(author)
         self._add(
             at, author, "answer", text, answers=tuple(labels), prefix=style, mentions=mentions,
-            unicode=unicode, hostile=hostile, visibility=visibility,
+            unicode=unicode, hostile=hostile, visibility=visibility, late=question is not due[-1],
         )  # fmt: skip
         return True
 
@@ -253,36 +305,112 @@ class _Planner:
         self._add(
             at, author, "thread_answer", text, answers=(question.label,),
             parent_question=question.label, prefix=style, visibility=self._visibility(author),
+            late=question is not self._due(at)[-1],
         )  # fmt: skip
         return True
 
     def _reply(self, at: datetime, kind: str, spec: dict[str, Any]) -> bool:
+        """A reply, a quote or a top-level post that @mentions whom it answers."""
         rng = self.rng
-        parents = self._parents(at)
+        parents = self._recent(at)
         replies = [p for p in parents if p.kind == "reply"]
         if kind == "reply" and replies and rng.random() < 0.3:
             parents = replies  # carry an ongoing conversation on
-        rng.shuffle(parents)
         for parent in parents:
             author = self._pick_author(parent.network, exclude=parent.author)
             if author is None:
                 continue
-            replied = self._person(parent.author)
             if kind == "quote":
                 text = texts.with_hashtag(rng, rng.choice(texts.QUOTES), self.schedule.hashtag)
                 self._add(at, author, "quote", text, quote=parent.id, visibility="public")
                 return True
-            text = texts.reply_body(rng)
+            text = texts.reply_body(rng, self._topic(parent.id))
             mentions: tuple[str, ...] = ()
-            if spec.get("mention") or rng.random() < 0.6:
-                text, mentions = f"{self._mention(replied)} {text}", (replied.key,)
+            if kind == "mention_reply" or spec.get("mention") or rng.random() < 0.9:
+                mentions = self._answered(parent, author)
+                text = " ".join(f"@{self._person(key).handle}" for key in mentions) + " " + text
+            if kind == "mention_reply":
+                # No reply link: only the @mention says whom it answers (and it needs
+                # the hashtag, or nobody finds it).
+                text = texts.with_hashtag(rng, text, self.schedule.hashtag, first=False)
+                self._add(
+                    at, author, "mention_reply", text, about=parent.id, mentions=mentions,
+                    visibility=self._visibility(author),
+                )  # fmt: skip
+                return True
             if rng.random() < 0.7:
-                text = texts.with_hashtag(rng, text, self.schedule.hashtag)
+                text = texts.with_hashtag(rng, text, self.schedule.hashtag, first=not mentions)
             visibility = "unlisted" if parent.visibility == "unlisted" else self._visibility(author)
             self._add(
                 at, author, "reply", text, parent=parent.id, mentions=mentions,
                 visibility=visibility,
             )  # fmt: skip
+            return True
+        return False
+
+    def _answered(self, post: CrowdAction, author: Participant) -> tuple[str, ...]:
+        """Whom a reply to ``post`` @mentions: its author, now and then the one it answered."""
+        keys = [post.author]
+        above = post.parent or post.about
+        if above and self.rng.random() < 0.3:
+            other = self._by_id[above].author
+            if other not in (author.key, post.author) and not self._person(other).spammer:
+                keys.append(other)
+        return tuple(keys)
+
+    def _continuation(self, at: datetime, spec: dict[str, Any]) -> bool:
+        """A participant's next words on their own recent answer, without a prefix."""
+        rng = self.rng
+        for before in self._recent(at, _CONTINUE_WITHIN):
+            if before.kind not in ("answer", "continuation") or before.hostile:
+                continue
+            topic = self._topic(before.id)
+            if topic is None:
+                continue
+            author = self._person(before.author)
+            text = texts.continuation_body(rng, topic)
+            self_reply = spec.get("self_reply", rng.random() < 0.3)
+            if self_reply:  # threaded under their own post, as people do on both networks
+                if rng.random() < 0.5:
+                    text = texts.with_hashtag(rng, text, self.schedule.hashtag)
+                self._add(
+                    at, author, "continuation", text, parent=before.id,
+                    visibility=before.visibility,
+                )  # fmt: skip
+            else:
+                text = texts.with_hashtag(rng, text, self.schedule.hashtag)
+                self._add(
+                    at, author, "continuation", text, about=before.id,
+                    visibility=self._visibility(author),
+                )  # fmt: skip
+            return True
+        return False
+
+    def _link_quote(self, at: datetime, due: list[ScheduledQuestion], spec: dict[str, Any]) -> bool:
+        """A post that links a question or someone's post only by its web address."""
+        rng = self.rng
+        tag = self.schedule.hashtag
+        if spec.get("question", rng.random() < 0.25):
+            author = self._pick_author()
+            if author is None:
+                return False
+            question = due[-1] if rng.random() < 0.5 else rng.choice(due)
+            text = f"{rng.choice(texts.QUESTION_LINKS)} {URL_SLOT}"
+            if rng.random() < 0.5:
+                text += " " + texts.answer_body(rng, question.text)
+            text = texts.with_hashtag(rng, text, tag)
+            self._add(at, author, "link_quote", text, quote_question=question.label)
+            return True
+        for quoted in self._recent(at):
+            if quoted.kind not in _ANSWERING or quoted.hostile:
+                continue
+            author = self._pick_author(quoted.network, exclude=quoted.author)
+            if author is None:
+                continue
+            comment = rng.choice(texts.LINK_QUOTES)
+            text = f"{comment} {URL_SLOT}" if rng.random() < 0.7 else f"{URL_SLOT} {comment}"
+            text = texts.with_hashtag(rng, text, tag)
+            self._add(at, author, "link_quote", text, quote=quoted.id)
             return True
         return False
 
@@ -322,7 +450,8 @@ class _Planner:
                 at += timedelta(seconds=self.rng.randint(15, 50))
                 author = pair[(self.depth[current.id] - self.depth[leaf.id] + 1) % 2]
                 replied = self._person(current.author)
-                text = f"{self._mention(replied)} {texts.reply_body(self.rng)}"
+                body = texts.reply_body(self.rng, self._topic(current.id))
+                text = f"{self._mention(replied)} {body}"
                 new_id = self._add(
                     at, author, "reply", text, parent=current.id, mentions=(replied.key,),
                     visibility=current.visibility,
@@ -355,11 +484,25 @@ class _Planner:
             if index == 0:
                 self._add(when(), spammer, "spam", texts.stuffing_text(tag), spam=True)
             answers = [a for a in self.actions if a.kind == "answer" and not a.hostile]
-            answers = [a for a in answers if a.network == spammer.network]
+            # A copy of a post the collection sees: public, by someone who did not opt out.
+            answers = [
+                a
+                for a in answers
+                if a.network == spammer.network
+                and a.visibility == "public"
+                and self._person(a.author).opt_out is None
+            ]
             if index == 1 and answers:
                 source = rng.choice(answers)
                 text = f"{source.text} {texts.SPAM_COPY_LINK}"
                 at = source.at + timedelta(seconds=rng.randint(30, 300))
+                self._add(at, spammer, "spam", text, spam=True)
+        # Waves: every spam account posts its copy of one template within minutes.
+        for template, words in texts.SPAM_WAVES if len(self.spammers) >= 2 else ():
+            first = when()
+            for spammer in self.spammers:
+                at = first + timedelta(seconds=rng.randint(5, 240))
+                text = f"{texts.wave_text(rng, template, words)} {texts.tag_variant(rng, tag)}"
                 self._add(at, spammer, "spam", text, spam=True)
 
     def build(self) -> CrowdPlan:
@@ -378,6 +521,19 @@ class _Planner:
             participants=tuple(self.people + self.spammers),
             actions=renumbered(self.actions),
         )
+
+
+class _Lookup:
+    """Planned actions by id, kept up to date as the planner appends to its list."""
+
+    def __init__(self, actions: list[CrowdAction]):
+        self.actions = actions
+        self.index: dict[str, CrowdAction] = {}
+
+    def __getitem__(self, action_id: str) -> CrowdAction:
+        if action_id not in self.index:
+            self.index.update((a.id, a) for a in self.actions)
+        return self.index[action_id]
 
 
 __all__ = ["plan_crowd"]

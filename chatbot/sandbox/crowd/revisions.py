@@ -19,8 +19,8 @@ def edits_and_deletes(
 ) -> list[CrowdAction]:
     """Edits of some Mastodon posts, then deletions of some posts on either network.
 
-    A deletion comes after every reply to, quote of and edit of its post, so
-    nothing ever answers a post that is already gone.
+    A deletion comes after every reply to, quote of, answer to and edit of its
+    post, so nothing ever answers a post that is already gone.
     """
     genuine = [a for a in actions if a.op == "post" and a.kind not in ("spam", "optout")]
     masto = [a for a in genuine if a.network == "mastodon"]
@@ -38,7 +38,7 @@ def edits_and_deletes(
         )  # fmt: skip
     last_use: dict[str, datetime] = {}
     for action in actions:
-        for ref in (action.parent, action.quote):
+        for ref in (action.parent, action.quote, action.about):
             if ref:
                 last_use[ref] = max(last_use.get(ref, action.at), action.at)
     wanted = round(0.03 * len(genuine)) or (1 if coverage and genuine else 0)
@@ -76,7 +76,14 @@ def renumbered(actions: list[CrowdAction]) -> tuple[CrowdAction, ...]:
         return names[value] if value else None
 
     return tuple(
-        replace(a, id=names[a.id], parent=ref(a.parent), quote=ref(a.quote), target=ref(a.target))
+        replace(
+            a,
+            id=names[a.id],
+            parent=ref(a.parent),
+            quote=ref(a.quote),
+            target=ref(a.target),
+            about=ref(a.about),
+        )
         for a in ordered
     )
 

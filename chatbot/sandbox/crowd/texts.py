@@ -79,6 +79,48 @@ CHATTER: tuple[str, ...] = (
     "Lurking today but reading everything {tag}",
     "{tag} time! Coffee ready.",
     "So many good ideas in {tag} today, my notes are a mess",
+    "hi all, glad I made it {tag}",
+    "Sorry I'm late everyone! {tag}",
+    "Good morning from {place} {tag}",
+    "Just got out of a meeting, what did I miss? {tag}",
+    "Waving hello from the back row {tag}",
+)
+# A reply that takes up the thread's topic: lexical evidence has the question's words to find.
+TOPICAL_REPLIES: tuple[str, ...] = (
+    "we use {kw} too!",
+    "{Kw} is exactly where we got stuck as well.",
+    "how long did {kw} take you to set up?",
+    "yes, {kw} first. Everything else follows.",
+    "did you write anything up about {kw}? Would love to read it.",
+    "same with {kw} here, plus {kw2}.",
+)
+# A participant's next posts on their own answer: no prefix, sometimes the question's words.
+CONTINUATIONS: tuple[str, ...] = (
+    "Also, {kw} made a huge difference for us.",
+    "And to be fair, {kw2} helped too.",
+    "Plus: documenting everything as we went along.",
+    "...and that's before we even talk about {kw}.",
+    "Should add: we only got there with a lot of help from colleagues.",
+    "Forgot to mention: {kw} is still a work in progress for us.",
+    "(cont.) the hard part was getting everyone on board.",
+    "To expand on that: start small, then grow once it works.",
+    "Oh and one more thing about {kw}: ask early, ask often.",
+    "The other half of it is {kw2}, honestly.",
+)
+LINK_QUOTES: tuple[str, ...] = (
+    "This 👇",
+    "Great answer from earlier:",
+    "Came here to say exactly this",
+    "So much this.",
+    "Worth a read if you missed it",
+    "This one deserves more attention",
+    "Bookmarking this answer",
+)
+QUESTION_LINKS: tuple[str, ...] = (
+    "Still thinking about this one:",
+    "Going back to this question for a sec",
+    "My favourite question today:",
+    "Catching up on this one",
 )
 QUOTES: tuple[str, ...] = (
     "This is such a good point.",
@@ -88,6 +130,18 @@ QUOTES: tuple[str, ...] = (
     "Saving this one for our next team meeting.",
     "Boosting because more people should hear it.",
 )
+# Each person words things their own way: two people rarely post the same long sentence,
+# and a spam check for copies must not take them for a wave.
+OPENERS: tuple[str, ...] = (
+    "Honestly,", "For me,", "Hmm.", "Good one!", "Ooh.", "Easy:", "Tough one.", "In my org,",
+    "Speaking for my team:", "Ok so", "Well,", "Oh, this.", "Quick answer:", "Ha,", "Right,",
+    "From the archive side:", "As a newcomer:", "Personally,", "Where to start.", "So:",
+)  # fmt: skip
+CLOSERS: tuple[str, ...] = (
+    "Anyone else?", "Curious what others think.", "🙂", "#lessons", "YMMV.", "Still learning!",
+    "More on that later.", "Happy to chat after.", "Long story!", "Fingers crossed.",
+    "That's my two cents.", "We'll see how it goes.", "Ask me anything.", "😅", "🙌",
+)  # fmt: skip
 THANKS: tuple[str, ...] = (
     "Thanks for hosting, see you next month {tag}",
     "Great chat everyone, thank you {tag}",
@@ -98,6 +152,20 @@ SPAM_PROMO = (
     "https://followers-boost.example/deal"
 )
 SPAM_COPY_LINK = "https://cheap-likes.example/?ref=chat"
+# Waves: one template posted by several accounts within minutes, a word swapped per copy
+# (at least twelve distinct words, as real waves are); the first template carries a link.
+SPAM_WAVES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "Earn 500 dollars every single day from home with this {w} trick, "
+        "message me now and start today https://quick-cash.example/join",
+        ("simple", "easy", "quick", "secret", "proven"),
+    ),
+    (
+        "Our {w} crypto signals group doubled every member's savings this month, "
+        "join before the doors close tonight",
+        ("exclusive", "private", "premium", "famous", "trusted"),
+    ),
+)
 STUFFING_TAGS: tuple[str, ...] = (
     "AI", "crypto", "NFT", "followback", "giveaway", "win", "trending", "viral", "news", "deal",
 )  # fmt: skip
@@ -152,13 +220,44 @@ def answer_body(rng: random.Random, question: str) -> str:
     kw = rng.choice(words[:3])
     others = [w for w in words if w != kw] or ["everything else"]
     text = rng.choice(ANSWERS).format(kw=kw, Kw=kw.capitalize(), kw2=rng.choice(others))
-    if rng.random() < 0.2:
-        text += " " + rng.choice(("Anyone else?", "Curious what others think.", "🙂", "#lessons"))
+    return in_own_words(rng, text)
+
+
+def in_own_words(rng: random.Random, text: str) -> str:
+    """``text`` with the opener or sign-off a person might add, so few texts repeat."""
+    if len(text.split()) < 6:
+        return text
+    opener = rng.choice(OPENERS)
+    if rng.random() < 0.6 and opener.split()[0].strip(",.:!") not in text.split()[0]:
+        lower = opener.endswith(",") and text[1:2].islower()
+        text = f"{opener} {text[0].lower()}{text[1:]}" if lower else f"{opener} {text}"
+    if rng.random() < 0.45:
+        text += " " + rng.choice(CLOSERS)
     return text
 
 
-def reply_body(rng: random.Random) -> str:
-    return rng.choice(REPLIES)
+def reply_body(rng: random.Random, question: str | None = None) -> str:
+    """A reply; now and then on the topic of ``question`` (the thread's), in its words."""
+    if question is None or rng.random() < 0.6:
+        return in_own_words(rng, rng.choice(REPLIES))
+    return in_own_words(rng, _with_keywords(rng, rng.choice(TOPICAL_REPLIES), question))
+
+
+def continuation_body(rng: random.Random, question: str) -> str:
+    """More words on one's own answer to ``question``, with no prefix."""
+    return in_own_words(rng, _with_keywords(rng, rng.choice(CONTINUATIONS), question))
+
+
+def _with_keywords(rng: random.Random, template: str, question: str) -> str:
+    words = keywords(question)
+    kw = rng.choice(words[:3])
+    others = [w for w in words if w != kw] or ["everything else"]
+    return template.format(kw=kw, Kw=kw.capitalize(), kw2=rng.choice(others))
+
+
+def wave_text(rng: random.Random, template: str, words: tuple[str, ...]) -> str:
+    """One copy of a spam wave's template."""
+    return template.format(w=rng.choice(words))
 
 
 def chatter_text(rng: random.Random, tag: str, name: str) -> str:
@@ -209,11 +308,14 @@ def tag_variant(rng: random.Random, hashtag: str) -> str:
     return f"#{hashtag.upper()}"
 
 
-def with_hashtag(rng: random.Random, text: str, hashtag: str) -> str:
-    """Place the hashtag where people put it: at the end, the start or mid-sentence."""
+def with_hashtag(rng: random.Random, text: str, hashtag: str, *, first: bool = True) -> str:
+    """Place the hashtag where people put it: at the end, the start or mid-sentence.
+
+    ``first=False`` keeps it off the start (a text that opens with @mentions).
+    """
     tag = tag_variant(rng, hashtag)
     roll = rng.random()
-    if roll < 0.8:
+    if roll < 0.8 or (roll < 0.9 and not first):
         return f"{text} {tag}"
     if roll < 0.9:
         return f"{tag} {text}"
@@ -250,11 +352,14 @@ __all__ = [
     "answer_body",
     "answer_label",
     "chatter_text",
+    "continuation_body",
     "decorate",
     "edit_text",
+    "in_own_words",
     "keywords",
     "prefixed",
     "reply_body",
     "stuffing_text",
+    "wave_text",
     "with_hashtag",
 ]

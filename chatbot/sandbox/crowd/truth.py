@@ -9,7 +9,7 @@ from typing import Any
 
 from chatbot.sandbox.crowd.model import CrowdPlan
 
-TRUTH_VERSION = 1
+TRUTH_VERSION = 2  # 2 added true_question, about_plan_id, quote_question, quote_url, late
 
 
 @dataclass
@@ -38,6 +38,13 @@ class TruthPost:
     mentions: list[str]  # handles @-mentioned
     planned_at: str
     depth: int = 0  # 0 top level, 1 a reply to a question or top-level post
+    # The question a reader of the chat would put it under (None for none): see
+    # chatbot.sandbox.crowd.model.true_question. What attribution is scored against.
+    true_question: str | None = None
+    about_plan_id: str | None = None  # the post a mention_reply answers or a continuation continues
+    quote_question: str | None = None  # the question a link_quote links to
+    quote_url: str | None = None  # the web address a link_quote put in its text
+    late: bool = False  # an answer to an earlier question than the one open
     status: str = "pending"  # pending | posted | skipped
     skipped: str | None = None  # why it was never posted
     ref: str | None = None  # at:// URI (Bluesky) or status id (Mastodon)
@@ -63,6 +70,7 @@ class GroundTruth:
         self.question_waits: list[dict[str, str]] = []
         people = {p.key: p for p in plan.participants}
         depth_of = plan.depth()
+        true_of = plan.true_questions()
         self.posts: dict[str, TruthPost] = {}
         for action in plan.posts():
             person = people[action.author]
@@ -93,6 +101,10 @@ class GroundTruth:
                 planned_at=action.at.isoformat(),
                 text=action.text,
                 depth=depth_of[action.id],
+                true_question=true_of[action.id],
+                about_plan_id=action.about,
+                quote_question=action.quote_question,
+                late=action.late,
             )
 
     def to_dict(self) -> dict[str, Any]:
