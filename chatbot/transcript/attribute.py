@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from .conversation import account_key
+from .evidence import CONF_THREAD, WeakEvidence, from_parent
 from .model import Attribution, ChatPost, ChatQuestion, Forest, ModeratorAccount, Transcript
 from .perf import gc_paused
 from .prefix import PREFIX_HINT, PrefixMatch, read_prefixes
@@ -15,23 +16,15 @@ from .questions import (
     discover_questions,
     is_moderator,
     moderator_keys,
-    norm_handle,
     read_question_post,
 )
 from .threads import build_forest
 
 __all__ = ["attribute", "build_transcript", "discover_questions"]
 
-# Confidence of each kind of evidence. A reply inherits its parent's
-# confidence scaled down, so a long chain away from any prefix fades.
-CONF_THREAD = 0.9
+# Quoting a question post is nearly as telling as replying in its thread
+# (the weaker kinds of evidence and their confidences are in evidence.py).
 CONF_QUOTE_QUESTION = 0.85
-REPLY_FACTOR = 0.9
-QUOTE_FACTOR = 0.8
-CONF_MENTION = 0.5
-CONF_TIME_START = 0.4  # just after the question...
-CONF_TIME_END = 0.2  # ...falling to this when the next one is due
-MENTION_WINDOW = timedelta(minutes=5)
 
 
 def attribute(
@@ -41,15 +34,14 @@ def attribute(
     *,
     forest: Forest | None = None,
     ends_at: datetime | None = None,
-    mention_window: timedelta = MENTION_WINDOW,
 ) -> dict[str, Attribution]:
     """Attribute every post to a question (or none); keyed by URI in thread order.
 
     Evidence, strongest first: the moderator's question posts; an answer
-    prefix; being in a question post's reply thread; replying to an
-    attributed post; quoting a question or an attributed post; mentioning
-    someone who answered a question in the last ``mention_window``; and last
-    the time window between one question and the next (closing at
+    prefix; being in a question post's reply thread; then, for the rest in
+    time order, the weaker kinds of evidence.py (replies, quotes, the
+    conversation's @names, the questions' words, an author carrying on, and
+    last the time window between one question and the next, closing at
     ``ends_at`` after the last one). The result does not depend on the order
     of ``posts``. Questions missing from ``questions`` are read from the
     moderators' "Qn" posts. A ``forest`` already built from the same posts
@@ -58,15 +50,14 @@ def attribute(
     if forest is None:
         forest = build_forest(posts)
     with gc_paused():
-        return _attribute(forest, questions, moderators, ends_at, mention_window)
+        return _attribute(forest, questions, tuple(moderators), ends_at)
 
 
 def _attribute(
     forest: Forest,
     questions: Sequence[ChatQuestion],
-    moderators: Iterable[ModeratorAccount],
+    moderators: Sequence[ModeratorAccount],
     ends_at: datetime | None,
-    mention_window: timedelta,
 ) -> dict[str, Attribution]:
     by_uri = forest.posts
     seq = [by_uri[uri] for uri in forest.order]  # parents before children
@@ -102,8 +93,6 @@ def _attribute(
     nodes = forest.nodes
     hint = PREFIX_HINT.search
     pending: list[ChatPost] = []  # left for stage 3, still parents first
-    answers: dict[str, list[tuple[datetime, str | None]]] = {}
-    answerer_ids: dict[str, str] = {}  # lower-cased handle -> account id
     for post in seq:
         uri = post.uri
         if uri in moderator_posts:
@@ -130,42 +119,24 @@ def _attribute(
                 pending.append(post)
                 continue
         results[uri] = found
-        # Who answered what, when: the mention evidence of stage 3 reads
-        # only these strong results, so the weak kinds cannot feed each other.
-        answered = answers.get(post.author_id)
-        if answered is None:
-            answers[post.author_id] = [(post.created_at, found.question)]
-            if post.author_handle:
-                answerer_ids.setdefault(norm_handle(post.author_handle), post.author_id)
-        else:
-            answered.append((post.created_at, found.question))
 
-    # Stage 3, weak evidence for the rest, parents first again so a reply
-    # follows its parent even when the parent only had the clock to go on.
-    # Quotes read only strong results too: keep those that are quoted.
-    quoted_uris = {post.quote_uri for post in pending if post.quote_uri is not None}
-    strong = {uri: results[uri] for uri in quoted_uris if uri in results}
-    mentions = _MentionIndex(answers, answerer_ids, mention_window)
-    timelines: dict[str | None, Timeline] = {}
-    for post in pending:
-        uri = post.uri
-        found = _from_parent(uri, nodes[uri].parent, results)
-        if found is None and post.quote_uri is not None:
-            quoted = strong.get(post.quote_uri)
-            if quoted is not None and quoted.question is not None:
-                confidence = quoted.confidence * QUOTE_FACTOR
-                found = Attribution(uri, quoted.question, quoted.questions, "quote", confidence)
-        if found is None and post.mentions:
-            found = mentions.attribute(uri, post)
-        if found is None:
-            timeline = timelines.get(post.network)
-            if timeline is None:
-                timeline = table.timeline(post.network, ends_at)
-                if not timeline[0]:  # no question posted on this network: any will do
-                    timeline = table.timeline(None, ends_at)
-                timelines[post.network] = timeline
-            found = _from_time(uri, post.created_at.timestamp(), timeline)
-        results[uri] = found
+    # Stage 3, the weaker evidence for the rest, in time order (evidence.py).
+    timelines: dict[str, Timeline] = {}
+
+    def timeline_for(network: str) -> Timeline:
+        timeline = timelines.get(network)
+        if timeline is None:
+            timeline = table.timeline(network, ends_at)
+            if not timeline[0]:  # no question posted on this network: any will do
+                timeline = table.timeline(None, ends_at)
+            timelines[network] = timeline
+        return timeline
+
+    if pending:
+        texts = _question_texts(questions, moderator_posts, results, by_uri)
+        handles = {account_key(m.handle) for m in moderators if m.handle}
+        weak = WeakEvidence(forest, results, timeline_for, texts, moderator_posts, handles)
+        weak.place(pending)
 
     # Moderators' follow-ups keep the question their evidence gave them but
     # are reported as the moderator's.
@@ -215,7 +186,7 @@ def _from_graph(
         label = question_uris[parent_uri]
         return Attribution(uri, label, (label,), "thread", CONF_THREAD)
     if parent is not None:
-        inherited = _from_parent(uri, parent, results)
+        inherited = from_parent(uri, parent, results)
         if inherited is not None:
             return inherited
     if post.root_uri is not None and post.root_uri in question_uris:
@@ -227,64 +198,22 @@ def _from_graph(
     return None
 
 
-def _from_parent(
-    uri: str, parent: str | None, results: Mapping[str, Attribution]
-) -> Attribution | None:
-    # Within a question's own thread the evidence does not fade; elsewhere a
-    # reply is a little less sure than the post it answers.
-    if parent is None:
-        return None
-    above = results.get(parent)
-    if above is None or above.question is None:
-        return None
-    if above.is_question or above.method == "thread":
-        return Attribution(uri, above.question, above.questions, "thread", CONF_THREAD)
-    confidence = above.confidence * REPLY_FACTOR
-    return Attribution(uri, above.question, above.questions, "reply", confidence)
-
-
-class _MentionIndex:
-    """Evidence for a post that @mentions someone who just answered a question."""
-
-    def __init__(
-        self,
-        answers: dict[str, list[tuple[datetime, str | None]]],
-        ids: Mapping[str, str],
-        window: timedelta,
-    ) -> None:
-        self.answers = answers  # account id -> (time, label), sorted on first use
-        self.ids = ids  # lower-cased handle -> account id
-        self.window = window
-        self.sorted: set[str] = set()
-
-    def attribute(self, uri: str, post: ChatPost) -> Attribution | None:
-        when = post.created_at
-        best: tuple[datetime, str | None] | None = None
-        for mention in post.mentions:
-            author = self.ids.get(norm_handle(mention), mention)  # a handle, or an id
-            rows = self.answers.get(author)
-            if rows is None or author == post.author_id:
-                continue
-            if author not in self.sorted:
-                rows.sort()
-                self.sorted.add(author)
-            at = bisect_right(rows, (when, "\U0010ffff")) - 1
-            if at >= 0 and when - rows[at][0] <= self.window and (best is None or rows[at] > best):
-                best = rows[at]
-        if best is None or best[1] is None:
-            return None
-        return Attribution(uri, best[1], (best[1],), "mention", CONF_MENTION)
-
-
-def _from_time(uri: str, when: float, timeline: Timeline) -> Attribution:
-    starts, labels = timeline
-    at = bisect_right(starts, when) - 1
-    if at < 0 or at >= len(starts) - 1:
-        return Attribution(uri, None, (), "none", 0.0)  # before Q1 or after the wrap-up
-    span = starts[at + 1] - starts[at]
-    share = (when - starts[at]) / span if span > 0 else 0.0
-    confidence = CONF_TIME_START - (CONF_TIME_START - CONF_TIME_END) * share
-    return Attribution(uri, labels[at], (labels[at],), "time", confidence)
+def _question_texts(
+    questions: Sequence[ChatQuestion],
+    moderator_posts: set[str],
+    results: Mapping[str, Attribution],
+    by_uri: Mapping[str, ChatPost],
+) -> dict[str, list[str]]:
+    """Every wording of each question: the plan's text and the posts that asked it."""
+    texts: dict[str, list[str]] = {}
+    for question in questions:
+        if question.text:
+            texts.setdefault(question.label, []).append(question.text)
+    for uri in moderator_posts:
+        found = results.get(uri)
+        if found is not None and found.is_question and found.question is not None:
+            texts.setdefault(found.question, []).append(by_uri[uri].text)
+    return texts
 
 
 def build_transcript(

@@ -8,9 +8,23 @@ from datetime import datetime
 from typing import Literal
 
 # "assigned": set by a moderator in review (``chatbot assign``), not by the evidence;
-# "moderator": the moderators' own posts (questions, follow-ups, wrap-up).
+# "moderator": the moderators' own posts (questions, follow-ups, wrap-up);
+# "words": shares the telling words of one question; "continues": carries on
+# its author's answer of minutes ago; "aside": housekeeping or small talk,
+# judged to answer nothing (see evidence.py for every kind).
 Method = Literal[
-    "assigned", "moderator", "prefix", "thread", "quote", "reply", "mention", "time", "none"
+    "assigned",
+    "moderator",
+    "prefix",
+    "thread",
+    "quote",
+    "reply",
+    "mention",
+    "words",
+    "continues",
+    "time",
+    "aside",
+    "none",
 ]
 METHODS: tuple[Method, ...] = (
     "assigned",
@@ -20,7 +34,10 @@ METHODS: tuple[Method, ...] = (
     "quote",
     "reply",
     "mention",
+    "words",
+    "continues",
     "time",
+    "aside",
     "none",
 )
 

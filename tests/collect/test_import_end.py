@@ -36,7 +36,7 @@ def _chat(path: Path, *, wrapup: bool) -> Path:
         _tweet(4, "bob", "19:14:00", "The people #tc"),
         _tweet(5, "host", "19:20:00", "Q3 What next? #tc"),
         _tweet(6, "cy", "19:24:00", "More of this #tc"),
-        _tweet(8, "dee", "19:29:00", "Late to the party, love it #tc"),
+        _tweet(8, "dee", "19:29:00", "So much to think about, love it #tc"),
         _tweet(9, "spam", "23:40:00", "CHEAP FOLLOWERS click now #tc"),
         _tweet(10, "eve", "23:41:00", "A3 sorry, late: more chats #tc"),
     ]
@@ -59,7 +59,7 @@ def test_the_chat_ends_at_the_hosts_wrap_up(engine: Engine, tmp_path: Path) -> N
     end, answers = _imported(engine, _chat(tmp_path / "c.jsonl", wrapup=True), "tc", "host")
     assert end == datetime(2016, 7, 14, 19, 27, tzinfo=UTC)
     assert answers["More of this #tc"] == ("Q3", "time")
-    assert answers["Late to the party, love it #tc"] == (None, "none")  # after the wrap-up
+    assert answers["So much to think about, love it #tc"] == (None, "none")  # after the wrap-up
     assert answers["A3 sorry, late: more chats #tc"] == ("Q3", "prefix")
 
 
@@ -69,7 +69,7 @@ def test_without_a_wrap_up_the_end_is_a_question_gap_after_the_last(
     # Questions ten minutes apart: the last one stays open ten minutes.
     end, answers = _imported(engine, _chat(tmp_path / "c.jsonl", wrapup=False), "tc", "host")
     assert end == datetime(2016, 7, 14, 19, 30, tzinfo=UTC)
-    assert answers["Late to the party, love it #tc"] == ("Q3", "time")
+    assert answers["So much to think about, love it #tc"] == ("Q3", "time")
     assert answers["CHEAP FOLLOWERS click now #tc"] == (None, "none")
 
 

@@ -53,7 +53,7 @@ def chat() -> list[NormalisedPost]:
         # A quote whose only link is the post's web address (its author by handle).
         view(3, "cat", 13, f"so true {ANN_URL} #sm35", facets=[facet(LINK, uri=ANN_URL)]),
         # Plain chatter after Q2: the clock still decides.
-        view(4, "dan", 14, "hello all #sm35"),
+        view(4, "dan", 14, "fair enough #sm35"),
     ]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -45,9 +44,9 @@ def test_each_kind_of_evidence() -> None:
             post("quoted", 25, "this", author="carol", quote="q2"),
             post("mention", 32, "@alice so true", author="dan", mentions=("alice.bsky.social",)),
             post("answer", 31, "A3: yes", author="alice"),
-            post("clock", 35, "just words"),
+            post("clock", 35, "just words", author="erin"),
             post("early", -5, "hello all"),
-            post("late", 120, "bye"),
+            post("late", 120, "thoughts"),
         ]
     )
     assert got["prefixed"] == ("Q1", "prefix")
@@ -57,7 +56,7 @@ def test_each_kind_of_evidence() -> None:
     assert got["quoted"] == ("Q2", "quote")
     assert got["mention"] == ("Q3", "mention")
     assert got["clock"] == ("Q4", "time")
-    assert got["early"] == (None, "none")
+    assert got["early"] == (None, "aside")  # a hello, and before Q1 anyway
     assert got["late"] == (None, "none")
 
 
@@ -66,8 +65,8 @@ def test_confidences_follow_the_strength_of_evidence() -> None:
         post("p", 12, "A1: x"),
         post("t", 3, "y", parent="q1"),
         post("r", 13, "z", author="bob", parent="p"),
-        post("c", 31, "w"),
-        post("c2", 39, "w"),
+        post("c", 31, "w", author="carol"),
+        post("c2", 39, "w", author="dan"),
     ]
     result = attribute([*question_posts(), *posts], questions(), [HOST])
     conf = {key.rsplit("/", 1)[1]: value.confidence for key, value in result.items()}
@@ -136,13 +135,91 @@ def test_ends_at_closes_the_last_window() -> None:
     assert run([late], ends_at=at(32))["late"] == (None, "none")
 
 
-def test_mention_window_is_a_few_minutes() -> None:
+def test_a_reply_by_names_finds_the_post_it_answers_within_the_hour() -> None:
     answer = post("ans", 1, "A1: yes", author="alice")
-    soon = post("soon", 14, "@alice hi", author="bob", mentions=("@Alice.bsky.social",))
-    stale = post("stale", 24, "@alice hi", author="bob", mentions=("alice.bsky.social",))
-    got = run([answer, soon, stale], mention_window=timedelta(minutes=15))
-    assert got["soon"] == ("Q1", "mention")
-    assert got["stale"] == ("Q3", "time")
+    other = post("other", 2, "A1: no", author="bob")
+    soon = post("soon", 14, "@alice.bsky.social hi", author="bob")
+    late = post("late", 33, "@Alice.bsky.social indeed", author="carol")
+    got = run([answer, other, soon, late])
+    assert got["soon"] == ("Q1", "mention")  # Q2 was open: the conversation wins
+    assert got["late"] == ("Q1", "mention")
+    stale = post("stale", 62, "@alice.bsky.social hi", author="bob")
+    assert run([answer, stale], ends_at=at(70))["stale"] == ("Q4", "time")  # over an hour on
+
+
+def test_a_reply_by_names_answers_the_post_between_the_same_people() -> None:
+    # Bob answered Alice's Q1 answer; Alice's reply names Bob and Carol, the
+    # people of Carol's Q2 answer that named Bob: that is the post answered.
+    posts = [
+        post("a1", 2, "A1: cats", author="alice"),
+        post("b", 12, "A2: dogs", author="bob"),
+        post("c", 13, "@bob.bsky.social so true", author="carol"),
+        post("a2", 16, "@carol.bsky.social @bob.bsky.social agreed", author="alice"),
+        post("d", 17, "@bob.bsky.social me too", author="dan"),
+    ]
+    got = run(posts)
+    assert got["c"] == ("Q2", "mention")
+    assert got["a2"] == ("Q2", "mention")
+    assert got["d"] == ("Q2", "mention")
+
+
+def test_names_of_people_not_in_the_chat_are_not_a_conversation() -> None:
+    # "@club is meeting" names a subject; the post still carries on its author's answer.
+    posts = [
+        post("ans", 21, "A2: our club restarted", author="alice"),
+        post("more", 23, "@club.bsky.social is meeting again", author="alice"),
+    ]
+    assert run(posts)["more"] == ("Q2", "continues")
+
+
+def test_an_author_carries_on_their_answer_until_the_next_question() -> None:
+    posts = [
+        post("late", 22, "A2: late answer", author="alice"),
+        post("more", 24, "and another thing", author="alice"),
+        post("after", 31, "something new", author="alice"),  # Q4 is out since 30
+        post("other", 25, "unrelated", author="bob"),
+    ]
+    got = run(posts, ends_at=at(50))
+    assert got["more"] == ("Q2", "continues")
+    assert got["after"] == ("Q4", "time")
+    assert got["other"] == ("Q3", "time")
+
+
+def test_the_questions_words_place_a_post_the_clock_would_misplace() -> None:
+    asked = [
+        ChatQuestion(1, "", "Which archives are you building?", {"bluesky": at(0)}),
+        ChatQuestion(2, "", "What barriers keep you from collecting?", {"bluesky": at(10)}),
+        ChatQuestion(3, "", "How do you decide on appraisal?", {"bluesky": at(20)}),
+    ]
+    plain = [*question_posts(3)]
+    posts = [
+        post("back", 21, "funding and staff are our barriers", author="alice"),
+        post("same", 25, "appraisal is hard", author="bob"),
+        post("vague", 26, "building slowly", author="carol"),  # Q1's word, but Q3 is 6 min on
+        post("none", 27, "agreed", author="dan"),
+    ]
+    result = attribute([*plain, *posts], asked, [HOST], ends_at=at(30))
+    got = {key.rsplit("/", 1)[1]: (v.question, v.method) for key, v in result.items()}
+    assert got["back"] == ("Q2", "words")  # just after Q3: still talking about Q2
+    assert got["same"] == ("Q3", "words")
+    assert got["vague"] == ("Q3", "time")
+    assert got["none"] == ("Q3", "time")
+    assert result[uri("same")].confidence > result[uri("none")].confidence
+
+
+def test_housekeeping_and_small_talk_answer_nothing() -> None:
+    host = ChatPost(
+        "bluesky", uri("remind"), HOST.account_id, at(12), "Reminder: use the #tag!", HOST.handle
+    )
+    posts = [
+        host,
+        post("hello", 13, "Hi all, glad I made it!", author="bob"),
+        post("answer", 14, "Hello! Our archive keeps zines and flyers from the 90s", author="eve"),
+    ]
+    got = run(posts)
+    assert got["remind"] == (None, "moderator")
+    assert got["hello"] == (None, "aside")
+    assert got["answer"] == ("Q2", "time")
 
 
 def test_discover_questions_from_moderator_posts() -> None:

@@ -62,8 +62,10 @@ def test_docnow_questions_and_prefixed_answers() -> None:
 
 
 # Hide each participant's "A<n>" and see whether the other evidence (time,
-# mentions) still puts the answer under Q<n>: 39 of the 54 (72.2%) today.
-AGREEMENT_WITHOUT_PREFIXES = 0.72  # today's figure, rounded down: a regression fails
+# words, conversation) still puts the answer under Q<n>: 41 of the 54 (75.9%)
+# today (39 with the clock and recent mentions alone). This chat is a blind
+# check: nothing is tuned to it.
+AGREEMENT_WITHOUT_PREFIXES = 0.75  # today's figure, rounded down: a regression fails
 
 
 def test_docnow_answers_without_their_prefix_mostly_land_under_the_same_question() -> None:

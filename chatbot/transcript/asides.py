@@ -1,0 +1,54 @@
+"""Posts that answer no question: a host's housekeeping, a participant's hello and goodbye.
+
+Every chat has them: the host reminds people of the tag, links last month's
+transcript, announces the next date and thanks everyone; participants say
+hello, that they are lurking, that they must leave. Put under whatever
+question was open, they crowd the transcript with noise and skew its counts.
+The phrases are English and deliberately narrow: a post is only set aside
+when it says one of them and little else (a host's news or a participant's
+answer stays attributed).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .lexical import words
+
+__all__ = ["is_housekeeping", "is_small_talk"]
+
+# A moderator's post about the chat itself rather than about a question.
+_HOUSEKEEPING = re.compile(
+    r"\btranscripts?\b|\breminder\b|\bfirst[- ]tim(?:e|ers?)\b|\bmark your calendar"
+    r"|\bnext (?:month|week|time|chat|session)|\b(?:thanks?|thank you) (?:all |everyone |so much )?"
+    r"for (?:joining|coming|hanging|taking part|taking the time|participating|being here)"
+    r"|\bhope to see\b|\bsee (?:you|y'all|everyone) (?:all )?(?:next|soon|again|then)"
+    r"|\buse the (?:#|tag|hashtag)|\b(?:remember|don'?t forget) to (?:use|include|add) "
+    r"|\bno (?:real )?agenda\b|\bground ?rules\b|\btop of the hour\b"
+    r"|\b(?:chat|we)(?:'re| are| is) (?:starting|about to start|wrapping up)\b",
+    re.IGNORECASE,
+)
+
+# A participant's greeting or farewell.
+_SMALL_TALK = re.compile(
+    r"^\W*(?:hi|hello|hey|howdy|greetings|good (?:morning|afternoon|evening)|hiya)\b"
+    r"|\bglad (?:i|to have) made it\b|\bjust (?:joining|joined|lurking)\b|\blurking\b"
+    r"|\b(?:sorry,? )?(?:i'?m |i am )?(?:late to|joining late)\b"
+    r"|\b(?:gotta|got to|have to|need to) (?:run|go|drop|leave)\b|\bbye\b"
+    r"|\b(?:great|fun|good) chat\b|\bthanks? (?:all|everyone|everybody|y'all)\b",
+    re.IGNORECASE,
+)
+SMALL_TALK_WORDS = 4  # more telling words than this and it is an answer that says hello
+SMALL_TALK_LENGTH = 160  # characters: longer posts say more than hello
+
+
+def is_housekeeping(text: str) -> bool:
+    """A moderator's post about the chat: tag, transcript, schedule, welcome back, thanks."""
+    return _HOUSEKEEPING.search(text) is not None
+
+
+def is_small_talk(text: str) -> bool:
+    """A short greeting or farewell with nothing else to say."""
+    if len(text) > SMALL_TALK_LENGTH:
+        return False
+    return _SMALL_TALK.search(text) is not None and len(words(text)) <= SMALL_TALK_WORDS

@@ -1,0 +1,226 @@
+"""Evidence from who talks to whom: the post a reply answers when the network did not say.
+
+On every network a reply begins with the @names of the people it answers:
+the author of the post answered, then the others that post addressed. Archives
+(and posts written as new posts rather than replies) lose the reply link but
+keep those names, so the post answered can be found again: the latest earlier
+post by one of the named people whose own participants, with the replier
+added, are exactly the people named. That is how a reader of a real chat
+follows a conversation, and it is what a chat's organisers did by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timedelta
+
+from .model import ChatPost
+
+__all__ = ["Conversations", "account_key", "leading_mentions"]
+
+# "@alice", "@alice.bsky.social", "@bob@example.social", separated by spaces or
+# punctuation, before the first word that is not a name.
+_LEADING = re.compile(r"\A[\s.,:;]*(?:@[\w.\-]+(?:@[\w\-]+(?:\.[\w\-]+)+)?[\s.,:;]*)+")
+_BEFORE_NAMES = ".,:;"
+_NAME = re.compile(r"@([\w.\-]+)(?:@[\w\-]+(?:\.[\w\-]+)+)?")
+
+REPLY_WINDOW = timedelta(minutes=60)  # how far back the post answered may be
+RECENT_WINDOW = timedelta(minutes=10)  # "the person named just posted": the weaker reading
+LOOK_BACK = 12  # at most this many of a person's earlier posts are compared
+
+
+def account_key(handle: str) -> str:
+    """The name by which posts refer to an account: lower case, no '@', no server part.
+
+    Mastodon writes a local account as ``@alice`` and a remote one as
+    ``@alice@server``; the local part is what both have in common.
+    """
+    name = handle.lstrip("@").lower()
+    at = name.find("@")
+    return name[:at] if at > 0 else name.rstrip(".")
+
+
+def leading_mentions(text: str) -> tuple[str, ...]:
+    """The account keys of the @names a post begins with, in order, each once."""
+    first = text[:1]
+    if (first != "@" and not (first.isspace() or first in _BEFORE_NAMES)) or "@" not in text:
+        return ()
+    found = _LEADING.match(text)
+    if found is None:
+        return ()
+    keys: dict[str, None] = {}
+    for name in _NAME.findall(found.group(0)):
+        key = account_key(name)
+        if key:
+            keys.setdefault(key, None)
+    return tuple(keys)
+
+
+class Conversations:
+    """Finds, for a post that begins with @names, the earlier post it most likely answers.
+
+    Built once over all of a chat's posts; ``answered`` is then asked in any
+    order. The caller decides what the post found means (its question).
+    """
+
+    def __init__(self, posts: Mapping[str, ChatPost]) -> None:
+        self._posts = posts  # by URI
+        self._people: dict[str, frozenset[str]] = {}
+        self._leading: dict[str, tuple[str, ...]] = {}
+        self._keys: dict[str, str] = {}  # account id -> account key
+        # Per account key: its posts (time, URI); sorted and split on first use.
+        self._rows: dict[str, list[tuple[datetime, str]]] = {}
+        self._times: dict[str, list[datetime]] = {}
+        self._uris: dict[str, list[str]] = {}
+        rows = self._rows
+        keys = self._keys
+        for post in posts.values():
+            key = keys.get(post.author_id)
+            if key is None:
+                key = self.author_key(post)
+            found = rows.get(key)
+            if found is None:
+                rows[key] = [(post.created_at, post.uri)]
+            else:
+                found.append((post.created_at, post.uri))
+
+    def author_key(self, post: ChatPost) -> str:
+        """The account key of the post's author (its handle's, else its account id)."""
+        key = self._keys.get(post.author_id)
+        if key is None:
+            handle = post.author_handle
+            key = self._keys[post.author_id] = account_key(handle) if handle else post.author_id
+        return key
+
+    def leading(self, post: ChatPost) -> tuple[str, ...]:
+        """The post's leading @names (cached), its own author left out."""
+        first = post.text[:1]
+        if first != "@" and not (first.isspace() or first in _BEFORE_NAMES):
+            return ()
+        found = self._leading.get(post.uri)
+        if found is None:
+            names = leading_mentions(post.text)
+            if names:
+                own = self.author_key(post)
+                keys = dict.fromkeys(self._resolve(key, post) for key in names)
+                found = tuple(key for key in keys if key != own)
+            else:
+                found = ()
+            self._leading[post.uri] = found
+        return found
+
+    def _resolve(self, key: str, post: ChatPost) -> str:
+        # Text may shorten what the post's mention records spell out in full
+        # ("@alice" for alice.bsky.social): the record's form wins.
+        if key in self._rows:
+            return key
+        for mention in post.mentions:
+            full = self.key_of(mention)
+            if full.startswith(key) and full[len(key) : len(key) + 1] in ("", ".") and full != key:
+                return full
+        return key
+
+    def addressees(self, post: ChatPost) -> tuple[str, ...]:
+        """The leading @names of people who posted in this chat: whom the post talks to.
+
+        "@club is meeting again" names a subject, not someone in the
+        conversation, when the club never posts.
+        """
+        named = self.leading(post)
+        if not named:
+            return named
+        return tuple(key for key in named if key in self._rows)
+
+    def people(self, post: ChatPost) -> frozenset[str]:
+        """Who the post is between: its author and the people it begins by naming."""
+        found = self._people.get(post.uri)
+        if found is None:
+            found = frozenset((self.author_key(post), *self.leading(post)))
+            self._people[post.uri] = found
+        return found
+
+    def answered(self, post: ChatPost, usable: Callable[[str], bool]) -> str | None:
+        """The URI of the post ``post`` answers by the @names it begins with, if one fits.
+
+        Only posts ``usable`` accepts count (the caller's attributed posts). The
+        latest earlier post, within ``REPLY_WINDOW``, written by one of the
+        people named and between exactly the same people once the replier is
+        added, wins.
+        """
+        named = self.leading(post)
+        if not named:
+            return None
+        wanted = self.people(post)
+        me = self.author_key(post)
+        best: tuple[datetime, str] | None = None
+        for key in named:
+            for when, uri in self._earlier(key, post.created_at, REPLY_WINDOW):
+                if best is not None and when <= best[0]:
+                    break  # older than what another name already gave
+                if not usable(uri):
+                    continue
+                if self.people(self._posts[uri]) | {me} == wanted:
+                    best = (when, uri)
+                    break
+        return best[1] if best is not None else None
+
+    def latest_by(self, key: str, before: datetime, usable: Callable[[str], bool]) -> str | None:
+        """The latest usable post of ``key`` in the ``RECENT_WINDOW`` before ``before``."""
+        for _, uri in self._earlier(key, before, RECENT_WINDOW):
+            if usable(uri):
+                return uri
+        return None
+
+    def created_at(self, uri: str) -> datetime:
+        return self._posts[uri].created_at
+
+    def own_earlier(
+        self, post: ChatPost, window: timedelta, most: int
+    ) -> list[tuple[str, datetime]]:
+        """The last ``most`` posts of the author in ``window`` before ``post``, latest first."""
+        key = self._keys.get(post.author_id) or self.author_key(post)
+        times = self._times.get(key) or self._sorted(key)
+        if not times:
+            return []
+        uris = self._uris[key]
+        before = post.created_at
+        end = bisect_left(times, before)
+        oldest = before - window
+        found = []
+        for index in range(end - 1, max(-1, end - 1 - most), -1):
+            when = times[index]
+            if when < oldest:
+                break
+            found.append((uris[index], when))
+        return found
+
+    def key_of(self, mention: str) -> str:
+        """The account key for a stored mention: a handle, or an account id seen as an author."""
+        return self._keys.get(mention) or account_key(mention)
+
+    def _earlier(
+        self, key: str, before: datetime, window: timedelta, most: int = LOOK_BACK
+    ) -> Iterator[tuple[datetime, str]]:
+        times = self._times.get(key) or self._sorted(key)
+        if not times:
+            return
+        uris = self._uris[key]
+        end = bisect_left(times, before)
+        oldest = before - window
+        for index in range(end - 1, max(-1, end - 1 - most), -1):
+            when = times[index]
+            if when < oldest:
+                return
+            yield when, uris[index]
+
+    def _sorted(self, key: str) -> list[datetime]:
+        # The account's posts in time order, kept as parallel lists for bisect.
+        rows = self._rows.get(key)
+        if not rows:
+            return []
+        rows.sort()
+        times = self._times[key] = [row[0] for row in rows]
+        self._uris[key] = [row[1] for row in rows]
+        return times

@@ -1,0 +1,282 @@
+"""The weaker evidence, for posts that neither a prefix nor a question's thread places.
+
+Read in time order, so every kind may build on what came before it: a reply
+follows the post it answers however that one was placed. Strongest first:
+
+1. ``reply``: the post replies to an attributed post;
+2. ``quote``: it quotes one;
+3. ``mention``: it begins with the @names of the people of an earlier post,
+   the way a reply does (conversation.py): that post's question;
+4. ``words``: it shares the telling words of one open question's text and of
+   no other (lexical.py);
+5. ``continues``: its author answered a question minutes ago, with no new
+   question since, and this post carries on;
+6. ``mention`` again, weaker: it names someone who posted just before;
+7. ``aside``: a host's housekeeping or a participant's hello (asides.py),
+   which answers nothing;
+8. ``time``: the question whose window it falls in, and none before the
+   first question or after the end.
+
+Confidences are the share of posts each kind gets right, measured on the
+labelled chats and the crowd (BENCHMARKS.md, benchmarks/attribution_quality.py).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from operator import attrgetter
+
+from .asides import is_housekeeping, is_small_talk
+from .conversation import Conversations
+from .lexical import Vocabulary
+from .model import Attribution, ChatPost, Forest
+from .questions import Timeline
+
+__all__ = ["WeakEvidence", "from_parent"]
+
+REPLY_FACTOR = 0.9  # a reply is a little less sure than the post it answers
+QUOTE_FACTOR = 0.8
+CONF_THREAD = 0.9
+CONF_MENTION = 0.7  # the post answered, found by its people
+CONF_MENTION_RECENT = 0.45  # someone named who just posted
+CONF_WORDS = 0.6  # the words point away from the clock's question
+CONF_WORDS_AND_TIME = 0.55  # the words point at the clock's question
+CONF_CONTINUES = 0.6
+CONF_ASIDE = 0.7  # how sure that the post answers nothing
+CONF_TIME_START = 0.4  # just after the question...
+CONF_TIME_END = 0.2  # ...falling to this when the next one is due
+WORDS_MARGIN = 0.6  # the best question's words must outweigh the next one's by this
+CONTINUE_WINDOW = timedelta(minutes=15)
+CONTINUE_LOOK_BACK = 3  # the author's own posts looked at: "their second and third posts"
+SWITCH_EARLY = timedelta(minutes=5)  # "just after a new question"
+
+
+def from_parent(
+    uri: str, parent: str | None, results: Mapping[str, Attribution]
+) -> Attribution | None:
+    """A reply's attribution from its parent's: in a question's own thread it does not fade."""
+    if parent is None:
+        return None
+    above = results.get(parent)
+    if above is None or above.question is None:
+        return None
+    if above.is_question or above.method == "thread":
+        return Attribution(uri, above.question, above.questions, "thread", CONF_THREAD)
+    confidence = above.confidence * REPLY_FACTOR
+    return Attribution(uri, above.question, above.questions, "reply", confidence)
+
+
+class WeakEvidence:
+    """Stage 3 of attribution: places ``pending`` posts into ``results``, in time order."""
+
+    def __init__(
+        self,
+        forest: Forest,
+        results: dict[str, Attribution],
+        timeline_for: Callable[[str], Timeline],
+        question_texts: Mapping[str, Sequence[str]],
+        moderator_posts: set[str],
+        moderator_handles: set[str],
+    ) -> None:
+        self.forest = forest
+        self.results = results
+        self.timeline_for = timeline_for
+        self.moderator_posts = moderator_posts
+        self.conversations = Conversations(forest.posts)
+        # The moderators' account keys (conversation.account_key): named or posting.
+        author_key = self.conversations.author_key
+        self.moderator_keys = moderator_handles | {
+            author_key(forest.posts[uri]) for uri in moderator_posts
+        }
+        self.vocabulary = Vocabulary(question_texts)
+        self._timelines: dict[str, Timeline] = {}
+
+    def place(self, pending: Sequence[ChatPost]) -> None:
+        # Time order, except that a reply never comes before the post it
+        # answers (clocks differ between servers): it takes that one's time.
+        # The sort is stable and ``pending`` is parents first, so at equal
+        # times a parent still goes first.
+        results = self.results
+        ordered = sorted(pending, key=attrgetter("created_at"))
+        if self._dated_before_parent(pending):
+            keys = self._placing_times(pending)
+            ordered = sorted(pending, key=lambda post: keys[post.uri])
+        if self.vocabulary:
+            self.vocabulary.drop_common(post.text for post in ordered)
+        for post in ordered:
+            results[post.uri] = self._one(post)
+
+    def _dated_before_parent(self, pending: Sequence[ChatPost]) -> bool:
+        nodes = self.forest.nodes
+        posts = self.forest.posts
+        results = self.results
+        for post in pending:
+            parent = nodes[post.uri].parent
+            if (
+                parent is not None
+                and parent not in results
+                and posts[parent].created_at > post.created_at
+            ):
+                return True
+        return False
+
+    def _placing_times(self, pending: Sequence[ChatPost]) -> dict[str, datetime]:
+        nodes = self.forest.nodes
+        times = {post.uri: post.created_at for post in pending}
+        for uri in self.forest.order:  # parents first
+            parent = nodes[uri].parent
+            if uri in times and parent in times and times[parent] > times[uri]:
+                times[uri] = times[parent]
+        return times
+
+    def _usable(self, uri: str) -> bool:
+        found = self.results.get(uri)
+        return found is not None and found.question is not None
+
+    def _one(self, post: ChatPost) -> Attribution:
+        uri = post.uri
+        results = self.results
+        parent = self.forest.nodes[uri].parent
+        if parent is not None:
+            found = from_parent(uri, parent, results)
+            if found is not None:
+                return found
+        if post.quote_uri is not None:
+            quoted = results.get(post.quote_uri)
+            if quoted is not None and quoted.question is not None:
+                confidence = min(quoted.confidence, CONF_THREAD) * QUOTE_FACTOR
+                return Attribution(uri, quoted.question, quoted.questions, "quote", confidence)
+        conversations = self.conversations
+        named = conversations.leading(post)
+        top_level = post.parent_uri is None and not (named and conversations.addressees(post))
+        moderator = uri in self.moderator_posts
+        if top_level and moderator and is_housekeeping(post.text):
+            return Attribution(uri, None, (), "aside", CONF_ASIDE)
+        if named:
+            answered = conversations.answered(post, self._usable)
+            if answered is not None:
+                above = results[answered]
+                return Attribution(uri, above.question, above.questions, "mention", CONF_MENTION)
+        timeline = self._timelines.get(post.network)
+        if timeline is None:
+            timeline = self._timelines[post.network] = self.timeline_for(post.network)
+        when = post.created_at.timestamp()
+        clock = None
+        if self.vocabulary:
+            clock = _from_time(uri, when, timeline)
+            found = self._words(post, when, timeline, clock)
+            if found is not None:
+                return found
+        if top_level:
+            found = self._continues(post, when, timeline)
+            if found is not None:
+                return found
+        if named or post.mentions:
+            found = self._recently_named(post, named)
+            if found is not None:
+                return found
+        if top_level and not moderator and is_small_talk(post.text):
+            return Attribution(uri, None, (), "aside", CONF_ASIDE)
+        return clock or _from_time(uri, when, timeline)
+
+    def _words(
+        self, post: ChatPost, when: float, timeline: Timeline, clock: Attribution
+    ) -> Attribution | None:
+        # The clock's question is the likely one: the words must clearly
+        # point elsewhere to move a post away from it, and when they point
+        # at it, the two together are surer than either. Just after a new
+        # question people still talk about the one before, so then one
+        # telling word is enough to move a post back to it; later it takes two.
+        open_labels = _open_labels(timeline, when)
+        if not open_labels:
+            return None
+        ranked = self.vocabulary.scores(post.text, open_labels)
+        if not ranked:
+            return None
+        best, label = ranked[0]
+        runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+        if best - runner_up < WORDS_MARGIN:
+            return None
+        if label == clock.question:
+            return Attribution(post.uri, label, (label,), "words", CONF_WORDS_AND_TIME)
+        against = dict((name, score) for score, name in ranked).get(clock.question or "", 0.0)
+        needed = self.vocabulary.telling
+        if label != _previous_label(timeline, when, SWITCH_EARLY):
+            needed *= 2
+        if best - against < needed * 0.99:
+            return None
+        return Attribution(post.uri, label, (label,), "words", CONF_WORDS)
+
+    def _continues(self, post: ChatPost, when: float, timeline: Timeline) -> Attribution | None:
+        # The author's latest own answer (not part of a conversation with
+        # someone) among their last few posts, with no question posted since:
+        # this post carries it on.
+        results = self.results
+        earlier = self.conversations.own_earlier(post, CONTINUE_WINDOW, CONTINUE_LOOK_BACK)
+        for uri, then in earlier:
+            found = results.get(uri)
+            if found is None or found.method in _CONVERSING:
+                continue
+            if found.question is None:
+                return None
+            starts = timeline[0]
+            if bisect_right(starts, then.timestamp()) != bisect_right(starts, when):
+                return None  # a question opened in between: the clock knows better
+            questions = found.questions
+            return Attribution(post.uri, found.question, questions, "continues", CONF_CONTINUES)
+        return None
+
+    def _recently_named(self, post: ChatPost, named: tuple[str, ...]) -> Attribution | None:
+        # Someone this post names posted just before it: most likely what it
+        # answers. Not a moderator, whose latest post says little about which
+        # of the open questions a participant means.
+        conversations = self.conversations
+        keys = named or tuple(conversations.key_of(mention) for mention in post.mentions)
+        best: tuple[datetime, Attribution] | None = None
+        for key in keys:
+            if key in self.moderator_keys or key == conversations.author_key(post):
+                continue
+            uri = conversations.latest_by(key, post.created_at, self._usable)
+            if uri is None:
+                continue
+            when = conversations.created_at(uri)
+            if best is None or when > best[0]:
+                best = (when, self.results[uri])
+        if best is None:
+            return None
+        label, labels = best[1].question, best[1].questions
+        return Attribution(post.uri, label, labels, "mention", CONF_MENTION_RECENT)
+
+
+# What a post in a conversation with someone was placed by: not an answer of its own.
+_CONVERSING = frozenset({"reply", "mention"})
+
+
+def _previous_label(timeline: Timeline, when: float, early: timedelta) -> str | None:
+    # The question before the one whose window ``when`` falls in, if that
+    # window opened no longer than ``early`` ago.
+    starts, labels = timeline
+    at = bisect_right(starts, when) - 1
+    if at < 1 or at >= len(starts) - 1 or when - starts[at] > early.total_seconds():
+        return None
+    return labels[at - 1]
+
+
+def _open_labels(timeline: Timeline, when: float) -> list[str]:
+    # The questions asked by ``when`` (after the end, all of them: late answers).
+    starts, labels = timeline
+    at = bisect_right(starts, when)
+    return [label for label in labels[:at] if label]
+
+
+def _from_time(uri: str, when: float, timeline: Timeline) -> Attribution:
+    starts, labels = timeline
+    at = bisect_right(starts, when) - 1
+    if at < 0 or at >= len(starts) - 1:
+        return Attribution(uri, None, (), "none", 0.0)  # before Q1 or after the wrap-up
+    span = starts[at + 1] - starts[at]
+    share = (when - starts[at]) / span if span > 0 else 0.0
+    confidence = CONF_TIME_START - (CONF_TIME_START - CONF_TIME_END) * share
+    return Attribution(uri, labels[at], (labels[at],), "time", confidence)

@@ -1,0 +1,59 @@
+"""The questions' telling words, and the asides that answer nothing."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chatbot.transcript.asides import is_housekeeping, is_small_talk
+from chatbot.transcript.lexical import Vocabulary, words
+
+
+def test_words_fold_endings_and_drop_the_rest() -> None:
+    assert words("Any user group meeting announcements? #PowerShell https://x.org/a @bob") == {
+        "user",
+        "group",
+        "meet",
+        "announcement",
+    }
+    assert words("resources") == words("resource")
+    assert words("studies") == words("study")
+    assert words("the and of 2024 a1") == set()
+
+
+def test_a_word_every_question_uses_tells_nothing() -> None:
+    vocabulary = Vocabulary(
+        {"Q1": ["Which archives do you build?"], "Q2": ["Which archives worry you?"]}
+    )
+    assert "archiv" not in vocabulary.weights
+    assert vocabulary.scores("we build archives", ["Q1", "Q2"])[0][1] == "Q1"
+    assert vocabulary.scores("we build archives", ["Q2"]) == []  # Q1 is not open yet
+
+
+def test_words_the_whole_chat_uses_are_dropped() -> None:
+    vocabulary = Vocabulary({"Q1": ["Tell us about PowerShell"], "Q2": ["Any meetings?"]})
+    vocabulary.drop_common(
+        ["PowerShell rocks", "PowerShell again", "more PowerShell", "PowerShell!"]
+    )
+    assert "powershell" not in vocabulary.weights
+    assert "meet" in vocabulary.weights
+
+
+def test_housekeeping_and_small_talk() -> None:
+    assert is_housekeeping("You can find transcripts of past chats at https://x.org")
+    assert is_housekeeping("Mark your calendars for next month's chat on 6 May")
+    assert is_housekeeping("As a reminder for first-timers, we chat monthly")
+    assert not is_housekeeping("Don't forget registration is open for the Summit")
+    assert is_small_talk("I forgot today was #PSTweetChat ! Glad I made it")
+    assert is_small_talk("Hi everyone!")
+    assert is_small_talk("Gotta run, great chat")
+    assert not is_small_talk("Hi! We archive zines, flyers, posters and oral histories here")
+    assert not is_small_talk("Our archive keeps tweets")
+
+
+@given(st.text())
+def test_any_text_is_read_without_error(text: str) -> None:
+    found = words(text)
+    assert all(word == word.lower() and len(word) >= 3 for word in found)
+    is_housekeeping(text)
+    is_small_talk(text)
