@@ -267,8 +267,8 @@ class Collector:
             )
         if final:
             stream.close()  # the window is over: the final check has the last word
-        elif not stream.running():
-            stream.start()
+        else:
+            stream.tend()
         # A reconnection is a stretch the stream missed: this step's poll reads it, because
         # the scan's cursor only ever moves on what the poll itself has read.
         part.stream_gaps += stream.take_gaps()

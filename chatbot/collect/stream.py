@@ -55,9 +55,17 @@ class HashtagStream:
         self.tag = tag.lstrip("#")
         self.events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self.handle: Any = None
+        self._not_receiving = 0
 
     def running(self) -> bool:
         return self.handle is not None and self.handle.is_alive()
+
+    def stuck(self, checks: int = 2) -> bool:
+        """True once the stream has been found not receiving ``checks`` times in a row
+        (Mastodon.py reconnecting, every few seconds, without end)."""
+        receiving = self.handle is not None and self.handle.is_receiving()
+        self._not_receiving = 0 if receiving else self._not_receiving + 1
+        return self._not_receiving >= checks
 
     def state(self) -> str:
         return self.transport if self.running() else "closed"
@@ -136,14 +144,35 @@ class ChosenStream:
 
     def start(self) -> bool:
         if self.current is None:
-            server = getattr(self.platform, "server", None)
-            if server is None or server().sse:
+            if not hasattr(self.platform, "server"):  # an adapter that can't say: events only
+                self.current = HashtagStream(self.platform, self.tag)
+                return self.current.start()
+            server = self.platform.server()
+            if (
+                server.sse
+                and server.advertised_ok
+                and self.platform.event_stream_available(self.tag)
+            ):
                 sse = HashtagStream(self.platform, self.tag)
-                if sse.start() or server is None:
+                if sse.start():
                     self.current = sse
-                    return sse.running()
+                    return True
             self.current = self._websocket()
         return self.current.start()
+
+    def tend(self) -> None:
+        """Keep the stream open; an event stream that stays unable to connect gives way to a
+        WebSocket instead of being retried every few seconds."""
+        if (
+            isinstance(self.current, HashtagStream)
+            and hasattr(self.platform, "server")
+            and self.current.stuck()
+        ):
+            log.info("Mastodon: the event stream keeps failing; switching to a WebSocket")
+            self.current.close()
+            self.current = self._websocket()
+        if not self.running():
+            self.start()
 
     def running(self) -> bool:
         return self.current is not None and self.current.running()

@@ -170,6 +170,32 @@ class MastodonPlatform:
         )
         return info
 
+    def event_stream_available(self, tag: str, timeout: float = 10.0) -> bool:
+        """Whether the server-sent-event hashtag stream answers 200 (one request, closed at once).
+
+        Mastodon.py retries a stream that won't open every few seconds, forever, so
+        the bot asks once before handing a stream to it.
+        """
+        base = self.server().streaming_url.replace("wss://", "https://", 1)
+        base = base.replace("ws://", "http://", 1)
+        token = self.stream_token()
+        try:
+            answer = self.api.session.get(
+                f"{base}/api/v1/streaming/hashtag",
+                params={"tag": tag.lstrip("#")},
+                headers={"Authorization": f"Bearer {token}"} if token else {},
+                stream=True,
+                timeout=(timeout, timeout),
+            )
+        except OSError as error:  # requests' errors are OSErrors
+            log.info("Mastodon: event stream unreachable (%s)", error)
+            return False
+        with answer:
+            status = int(answer.status_code)
+        if status != 200:
+            log.info("Mastodon: event stream answered %s; using a WebSocket", status)
+        return status == 200
+
     def stream_token(self) -> str | None:
         """The access token, for streaming connections the bot opens itself."""
         token = self.api.access_token

@@ -36,6 +36,7 @@ class ServerInfo:
     software: str  # nodeinfo's software.name, lower case ("unknown" when nothing said)
     version: str
     streaming_url: str  # a ws:// or wss:// base this bot can reach ("" if none)
+    advertised_ok: bool = True  # the server's own streaming address works as given
 
     @property
     def is_mastodon(self) -> bool:
@@ -136,10 +137,13 @@ def server_info(
     base_url: str, instance: Mapping[str, Any], nodeinfo: Mapping[str, Any] | None = None
 ) -> ServerInfo:
     """Read the software, version and streaming address from the instance and NodeInfo."""
+    advertised = _advertised(instance)
+    usable = stream_url(base_url, advertised)
     return ServerInfo(
         software=_software(instance, nodeinfo),
         version=_version(instance, nodeinfo),
-        streaming_url=stream_url(base_url, _advertised(instance)),
+        streaming_url=usable,
+        advertised_ok=bool(advertised) and usable == advertised.rstrip("/"),
     )
 
 

@@ -7,6 +7,7 @@ counts requests per address. Every test here runs over real HTTP.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -30,6 +31,7 @@ from chatbot.platforms.credentials import Secret
 from chatbot.platforms.mastodon import MastodonPlatform
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig
 from chatbot.sandbox.mastodon import Limit, MastodonApp, MastodonStore, RateLimits
+from chatbot.sandbox.mastodon.profile import MASTODON
 from chatbot.sandbox.runner import Sandbox
 from chatbot.sandbox.server import SandboxHTTPServer
 from tests.collect.chat import TAIL, Chat
@@ -307,3 +309,37 @@ def _follow(chat: Chat, collector: Collector) -> list[Any]:
         collector.close()
     assert collector.done, [r.as_dict() for r in reports[-2:]]
     return reports
+
+
+def test_a_server_whose_event_stream_is_missing_is_streamed_over_websocket(
+    engine: Engine,
+) -> None:
+    # A Mastodon whose proxy doesn't pass /api/v1/streaming/hashtag: a 404 there.
+    no_events = dataclasses.replace(MASTODON, sse=False)
+    clock = SystemClock()
+    store = MastodonStore(clock=clock, profile=no_events)
+    with SandboxHTTPServer(MastodonApp(store, clock=clock)) as server:
+        store.base_url = server.url
+        bot = str(store.create_account("bot", bot=True)["id"])
+        author = str(store.create_account("fay")["id"])
+        platform = MastodonPlatform(server.url, Secret(store.token_for(bot)))
+        plan = make_plan(hashtag="ws", start=clock.now() - timedelta(minutes=5),
+                         networks=("mastodon",))  # fmt: skip
+        event_id = load_event(engine, plan, source_path="questions/ws.md").event_id
+        collector = Collector(
+            engine, event_id, {"mastodon": platform}, clock, stream=True,
+            stream_options=FAST_STREAM,
+        )  # fmt: skip
+        try:
+            report = collector.step()
+            stream = collector.streams["mastodon"]
+            assert report.networks["mastodon"].server == "mastodon 4.6.4"
+            assert stream.transport == "websocket"  # after the event stream's 404
+            wait_for(lambda: store._subscriptions)
+            status = store.create_status(author, "A1 over a WebSocket #ws")
+            wait_for(lambda: stream.events.qsize() >= 1)
+            posts, _ = stream.drain()
+        finally:
+            collector.close()
+    assert [p.id for p in posts] == [status["id"]]
+    assert no_errors(report), report.as_dict()

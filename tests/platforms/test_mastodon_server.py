@@ -56,3 +56,11 @@ def test_stream_address_follows_the_server_when_the_advertised_one_cannot_work()
     )
     instance = {"urls": {"streaming_api": "wss://127.0.0.1:9"}}
     assert server_info("http://127.0.0.1:9", instance).streaming_url == "ws://127.0.0.1:9"
+
+
+def test_whether_the_advertised_stream_address_can_be_used_as_given() -> None:
+    gts = {"urls": {"streaming_api": "wss://127.0.0.1:9"}}
+    assert not server_info("http://127.0.0.1:9", gts).advertised_ok  # Mastodon.py would fail
+    masto = {"urls": {"streaming_api": "ws://127.0.0.1:9"}}
+    assert server_info("http://127.0.0.1:9", masto).advertised_ok
+    assert not server_info("http://127.0.0.1:9", {}).advertised_ok

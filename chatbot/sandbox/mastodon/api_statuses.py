@@ -42,8 +42,9 @@ def register(app: MastodonBase) -> None:
             raise HttpError(
                 422, "The sandbox does not schedule statuses; post at the due time instead"
             )
-        visibility = (request.param("visibility") or "public").lower()
-        if visibility not in VISIBILITIES:
+        # None: the account's default (source.privacy): unlisted for new GoToSocial accounts.
+        visibility = (request.param("visibility") or "").lower() or None
+        if visibility is not None and visibility not in VISIBILITIES:
             raise HttpError(
                 422, f"Validation failed: Visibility is not included in the list: {visibility}"
             )

@@ -37,7 +37,7 @@ def _post(sandbox: Sandbox, who: str, text: str, **options: object) -> dict[str,
 
 def test_ids_are_ulids_ordered_as_text_and_paged_by_text(gts: Sandbox) -> None:
     api = gts.register("ada")
-    posted = [api.status_post(f"answer {n} #gtstag") for n in range(5)]
+    posted = [api.status_post(f"answer {n} #gtstag", visibility="public") for n in range(5)]
     # A backdated status (a late federated one) still sorts by its time.
     author = str(posted[0]["account"]["id"])
     early = gts.store.clock.now() - timedelta(hours=1)
@@ -91,9 +91,10 @@ def test_tag_timeline_is_404_until_the_tag_is_used_and_needs_a_token(gts: Sandbo
 
 def test_tag_timeline_leaves_out_replies_to_other_accounts(gts: Sandbox) -> None:
     ada, ben = gts.register("ada"), gts.register("ben")
-    question = ada.status_post("Q1 what do you use? #chat")
-    own = ada.status_post("and a follow-up #chat", in_reply_to_id=question)
-    answer = ben.status_post("A1 a pencil #chat", in_reply_to_id=question)
+    public = {"visibility": "public"}  # new GoToSocial accounts post unlisted otherwise
+    question = ada.status_post("Q1 what do you use? #chat", **public)
+    own = ada.status_post("and a follow-up #chat", in_reply_to_id=question, **public)
+    answer = ben.status_post("A1 a pencil #chat", in_reply_to_id=question, **public)
     listed = {s["id"] for s in ben.timeline_hashtag("chat")}
     assert listed == {question["id"], own["id"]}
     context = ben.status_context(question)
@@ -114,8 +115,8 @@ def test_streams_only_over_websocket_with_a_token(gts: Sandbox) -> None:
         additional_headers={"Sec-WebSocket-Protocol": token},
     )
     with by_query, by_header:
-        status = api.status_post("A2 streamed #Live")
-        api.status_post("not in the tag")
+        status = api.status_post("A2 streamed #Live", visibility="public")
+        api.status_post("not in the tag", visibility="public")
         for socket in (by_query, by_header):
             message = json.loads(socket.recv(timeout=5))
             assert message["stream"] == ["hashtag", "live"] and message["event"] == "update"
@@ -158,3 +159,8 @@ def test_new_accounts_post_unlisted_unless_they_choose(gts: Sandbox) -> None:
     assert [s["account"]["username"] for s in reader.timeline_hashtag("chat")] == ["bold"]
     source = reader.account_verify_credentials()["source"]
     assert source["privacy"] == "public"
+    # Through the API too: a client that names no visibility gets the account's default.
+    newcomer = gts.register("newcomer")
+    assert newcomer.account_verify_credentials()["source"]["privacy"] == "unlisted"
+    assert newcomer.status_post("A1 hello #chat")["visibility"] == "unlisted"
+    assert newcomer.status_post("A1 again #chat", visibility="public")["visibility"] == "public"
