@@ -1,4 +1,4 @@
-"""How often the transcript puts a post under the right question, on hand-labelled real chats.
+"""How often the transcript puts a post under the right question: labelled real chats and the crowd.
 
 Each labelled #PSTweetChat day (tests/fixtures/labels, see LABELLING.md there)
 is imported into a fresh SQLite database with ``chatbot.imports.import_file``,
@@ -8,7 +8,17 @@ with its label. Printed per chat: accuracy overall and per evidence kind (the
 attribution's ``method``), and a calibration table (confidence bucket → posts
 attributed to a question, and how many of them are right).
 
-Run from the repository root: ``.venv/bin/python benchmarks/attribution_quality.py``.
+Then the sandbox crowd (``tests/collect/crowdquality.py``): for each seed in
+``CROWD_SEEDS`` a realistic crowd chat runs on both sandbox networks, is
+collected by the real collector as ``tests/collect/test_collect_sandbox.py``
+does, and every collected post the transcript could show is scored against
+the crowd's truth file (``true_question``), with the same figures plus
+accuracy where a prefix or the question's thread tells, by what the truth
+says tells, and by the crowd's kind of post; last, all seeds pooled. About
+20 seconds a seed.
+
+Run from the repository root: ``.venv/bin/python benchmarks/attribution_quality.py``
+(``--no-crowd`` for the real chats only).
 """
 
 from __future__ import annotations
@@ -19,8 +29,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.labelled
 
+from dataclasses import replace
+
 from chatbot.db import create_engine_for, migrate
+from tests.collect.crowdquality import (
+    REALISTIC,
+    TOLD,
+    CrowdCorpus,
+    CrowdScore,
+    collect_crowd,
+    score_crowd,
+)
 from tests.labelled import Outcome, Score, labelled_chats, score_chat
+
+CROWD_SEEDS = (21, 22, 23)
 
 
 def _share(outcomes: list[Outcome]) -> str:
@@ -42,6 +64,50 @@ def report(name: str, score: Score) -> str:
     return "\n".join(lines)
 
 
+def crowd_report(name: str, result: CrowdScore) -> str:
+    """The figures of one crowd chat (or several pooled) as plain text."""
+    skipped = ", ".join(f"{why} {count}" for why, count in sorted(result.not_scored.items()))
+    lines = [report(name, result.score).replace(" labelled posts", " scored posts", 1)]
+    lines.append(f"not scored: {skipped or 'none'}")
+    lines.append(f"where a prefix or the question's thread tells  {_share(result.told)}")
+    lines.append("by what tells (the truth's evidence)")
+    for evidence, outcomes in sorted(result.evidence.items()):
+        lines.append(f"  {_evidence_name(evidence):<14s} {_share(outcomes)}")
+    lines.append("by the crowd's kind of post")
+    for kind, outcomes in sorted(result.kinds.items()):
+        lines.append(f"  {kind:<14s} {_share(outcomes)}")
+    return "\n".join(lines)
+
+
+def _evidence_name(evidence: str) -> str:
+    if evidence in (*TOLD, "spam"):
+        return evidence
+    return "cut off" if evidence.startswith("a deleted") else "conversation"
+
+
+def crowd_chat(corpus: CrowdCorpus) -> CrowdScore:
+    """Run, collect and score one crowd chat in a fresh SQLite database."""
+    with tempfile.TemporaryDirectory() as folder:
+        engine = create_engine_for(f"sqlite:///{folder}/chat.db")
+        migrate(engine)
+        try:
+            return score_crowd(collect_crowd(engine, Path(folder), corpus))
+        finally:
+            engine.dispose()
+
+
+def pooled(results: list[CrowdScore]) -> CrowdScore:
+    total = CrowdScore()
+    for result in results:
+        total.score.outcomes += result.score.outcomes
+        total.not_scored.update(result.not_scored)
+        for name, outcomes in result.kinds.items():
+            total.kinds[name] += outcomes
+        for name, outcomes in result.evidence.items():
+            total.evidence[name] += outcomes
+    return total
+
+
 def main() -> None:
     for chat in labelled_chats():
         with tempfile.TemporaryDirectory() as folder:
@@ -51,6 +117,15 @@ def main() -> None:
             engine.dispose()
         print(report(chat.name, score))
         print()
+    if "--no-crowd" in sys.argv[1:]:
+        return
+    results = []
+    for seed in CROWD_SEEDS:
+        corpus = replace(REALISTIC, seed=seed)
+        results.append(crowd_chat(corpus))
+        print(crowd_report(corpus.name, results[-1]))
+        print()
+    print(crowd_report(f"crowd, seeds {', '.join(map(str, CROWD_SEEDS))} pooled", pooled(results)))
 
 
 if __name__ == "__main__":
