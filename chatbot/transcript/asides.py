@@ -40,6 +40,12 @@ _SMALL_TALK = re.compile(
 )
 SMALL_TALK_WORDS = 4  # more telling words than this and it is an answer that says hello
 SMALL_TALK_LENGTH = 160  # characters: longer posts say more than hello
+# Every small-talk phrase has one of these words: a cheap test before the pattern.
+_SMALL_TALK_CUES = frozenset(
+    {"hi", "hello", "hey", "howdy", "greetings", "good", "hiya", "glad", "just", "lurking"}
+    | {"late", "joining", "gotta", "got", "have", "need", "bye", "great", "fun", "thanks", "thank"}
+)
+_TOKEN = re.compile(r"[a-z]+")
 
 
 def is_housekeeping(text: str) -> bool:
@@ -49,6 +55,6 @@ def is_housekeeping(text: str) -> bool:
 
 def is_small_talk(text: str) -> bool:
     """A short greeting or farewell with nothing else to say."""
-    if len(text) > SMALL_TALK_LENGTH:
+    if len(text) > SMALL_TALK_LENGTH or _SMALL_TALK_CUES.isdisjoint(_TOKEN.findall(text.lower())):
         return False
     return _SMALL_TALK.search(text) is not None and len(words(text)) <= SMALL_TALK_WORDS

@@ -177,24 +177,26 @@ class Conversations:
         return self._posts[uri].created_at
 
     def own_earlier(
-        self, post: ChatPost, window: timedelta, most: int
-    ) -> list[tuple[str, datetime]]:
-        """The last ``most`` posts of the author in ``window`` before ``post``, latest first."""
+        self, post: ChatPost, window: timedelta, most: int, wanted: Callable[[str], bool]
+    ) -> tuple[str, datetime] | None:
+        """The latest of the author's last ``most`` posts in ``window`` before ``post`` that
+        ``wanted`` accepts, as (URI, time); None when there is none.
+        """
         key = self._keys.get(post.author_id) or self.author_key(post)
         times = self._times.get(key) or self._sorted(key)
         if not times:
-            return []
+            return None
         uris = self._uris[key]
         before = post.created_at
         end = bisect_left(times, before)
         oldest = before - window
-        found = []
         for index in range(end - 1, max(-1, end - 1 - most), -1):
             when = times[index]
             if when < oldest:
-                break
-            found.append((uris[index], when))
-        return found
+                return None
+            if wanted(uris[index]):
+                return uris[index], when
+        return None
 
     def key_of(self, mention: str) -> str:
         """The account key for a stored mention: a handle, or an account id seen as an author."""

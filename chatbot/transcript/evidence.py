@@ -105,8 +105,27 @@ class WeakEvidence:
             ordered = sorted(pending, key=lambda post: keys[post.uri])
         if self.vocabulary:
             self.vocabulary.drop_common(post.text for post in ordered)
+        nodes = self.forest.nodes
+        one = self._one
         for post in ordered:
-            results[post.uri] = self._one(post)
+            # The common case first, without a call: a reply to a placed post.
+            uri = post.uri
+            parent = nodes[uri].parent
+            if parent is not None:
+                above = results.get(parent)
+                if above is not None and above.question is not None:
+                    if above.is_question or above.method == "thread":
+                        found = Attribution(
+                            uri, above.question, above.questions, "thread", CONF_THREAD
+                        )
+                    else:
+                        confidence = above.confidence * REPLY_FACTOR
+                        found = Attribution(
+                            uri, above.question, above.questions, "reply", confidence
+                        )
+                    results[uri] = found
+                    continue
+            results[uri] = one(post)
 
     def _dated_before_parent(self, pending: Sequence[ChatPost]) -> bool:
         nodes = self.forest.nodes
@@ -138,18 +157,14 @@ class WeakEvidence:
     def _one(self, post: ChatPost) -> Attribution:
         uri = post.uri
         results = self.results
-        parent = self.forest.nodes[uri].parent
-        if parent is not None:
-            found = from_parent(uri, parent, results)
-            if found is not None:
-                return found
         if post.quote_uri is not None:
             quoted = results.get(post.quote_uri)
             if quoted is not None and quoted.question is not None:
                 confidence = min(quoted.confidence, CONF_THREAD) * QUOTE_FACTOR
                 return Attribution(uri, quoted.question, quoted.questions, "quote", confidence)
         conversations = self.conversations
-        named = conversations.leading(post)
+        first = post.text[:1]
+        named = conversations.leading(post) if first == "@" or not first.isalnum() else ()
         top_level = post.parent_uri is None and not (named and conversations.addressees(post))
         moderator = uri in self.moderator_posts
         if top_level and moderator and is_housekeeping(post.text):
@@ -213,20 +228,23 @@ class WeakEvidence:
         # The author's latest own answer (not part of a conversation with
         # someone) among their last few posts, with no question posted since:
         # this post carries it on.
-        results = self.results
-        earlier = self.conversations.own_earlier(post, CONTINUE_WINDOW, CONTINUE_LOOK_BACK)
-        for uri, then in earlier:
-            found = results.get(uri)
-            if found is None or found.method in _CONVERSING:
-                continue
-            if found.question is None:
-                return None
-            starts = timeline[0]
-            if bisect_right(starts, then.timestamp()) != bisect_right(starts, when):
-                return None  # a question opened in between: the clock knows better
-            questions = found.questions
-            return Attribution(post.uri, found.question, questions, "continues", CONF_CONTINUES)
-        return None
+        found = self.conversations.own_earlier(
+            post, CONTINUE_WINDOW, CONTINUE_LOOK_BACK, self._answers_on_its_own
+        )
+        if found is None:
+            return None
+        earlier = self.results[found[0]]
+        if earlier.question is None:
+            return None
+        starts = timeline[0]
+        if bisect_right(starts, found[1].timestamp()) != bisect_right(starts, when):
+            return None  # a question opened in between: the clock knows better
+        questions = earlier.questions
+        return Attribution(post.uri, earlier.question, questions, "continues", CONF_CONTINUES)
+
+    def _answers_on_its_own(self, uri: str) -> bool:
+        found = self.results.get(uri)
+        return found is not None and found.method not in _CONVERSING
 
     def _recently_named(self, post: ChatPost, named: tuple[str, ...]) -> Attribution | None:
         # Someone this post names posted just before it: most likely what it
