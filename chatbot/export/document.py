@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -196,8 +196,12 @@ def build_document(
             "method": result.method if result else "none",
             "confidence": round(result.confidence, 3) if result else 0.0,
             "is_question": bool(result and result.is_question),
+            "via": result.via if result else None,
             "parent_uri": parents[row.uri],
             "depth": depth.get(row.uri, 0),
+            "mentions": list(row.mentions or ()),
+            "quotes": list(row.quote_uris or ([row.quote_uri] if row.quote_uri else [])),
+            "lang": row.lang,
             "flags": {
                 "spam": bool(row.spam_reason),
                 "hidden": bool(row.hidden_reason),
@@ -209,7 +213,13 @@ def build_document(
             entry["reasons"] = {"spam": row.spam_reason, "hidden": row.hidden_reason}
         posts.append(entry)
     if anonymous is not None:
-        anonymous.apply(posts, {row.uri for row in kept.values() if row.opted_out})
+        opted_out = [row for row in kept.values() if row.opted_out]
+        accounts = {
+            name: f"{row.network}:{row.author_handle}"
+            for row in opted_out
+            for name in (row.author_handle, "@" + row.author_handle, row.author_id)
+        }
+        anonymous.apply(posts, {row.uri for row in opted_out}, accounts)
     known = {question.label for question in planned}
     questions = [_question_entry(q) for q in planned]
     questions += [_question_entry(q) for q in transcript.questions if q.label not in known]
@@ -283,15 +293,29 @@ class _Anonymiser:
     def _uri(self, uri: str) -> str:
         return "anonymous:" + hashlib.sha256(uri.encode()).hexdigest()[:20]
 
-    def apply(self, posts: list[dict[str, Any]], uris: set[str]) -> None:
+    def apply(
+        self, posts: list[dict[str, Any]], uris: set[str], accounts: Mapping[str, str]
+    ) -> None:
+        """Stand-ins for the posts ``uris`` and the ``accounts`` (handle or id -> network:handle).
+
+        Other posts keep no trace of them either: replies, quotes, the
+        evidence a post was placed by, and mentions point at the stand-ins.
+        """
         for post in posts:
             if post["uri"] in uris:
                 key = post["network"] + ":" + post["author"]["handle"]
-                name = self.names.setdefault(key, f"anonymous-{len(self.names) + 1}")
-                post["author"] = {"handle": name, "display_name": ""}
+                post["author"] = {"handle": self._name(key), "display_name": ""}
                 post["uri"], post["url"], post["id"] = self._uri(post["uri"]), "", ""
-            if post["parent_uri"] in uris:
-                post["parent_uri"] = self._uri(post["parent_uri"])
+            for field in ("parent_uri", "via"):
+                if post[field] in uris:
+                    post[field] = self._uri(post[field])
+            post["quotes"] = [self._uri(q) if q in uris else q for q in post["quotes"]]
+            post["mentions"] = [
+                self._name(accounts[m]) if m in accounts else m for m in post["mentions"]
+            ]
+
+    def _name(self, key: str) -> str:
+        return self.names.setdefault(key, f"anonymous-{len(self.names) + 1}")
 
 
 __all__ = [

@@ -180,21 +180,23 @@ def _from_graph(
     if parent_uri is None:
         if post.quote_uri is not None and post.quote_uri in question_uris:
             label = question_uris[post.quote_uri]
-            return Attribution(uri, label, (label,), "quote", CONF_QUOTE_QUESTION)
+            via = post.quote_uri
+            return Attribution(uri, label, (label,), "quote", CONF_QUOTE_QUESTION, via=via)
         return None
     if parent_uri in question_uris:
         label = question_uris[parent_uri]
-        return Attribution(uri, label, (label,), "thread", CONF_THREAD)
+        return Attribution(uri, label, (label,), "thread", CONF_THREAD, via=parent_uri)
     if parent is not None:
         inherited = from_parent(uri, parent, results)
         if inherited is not None:
             return inherited
     if post.root_uri is not None and post.root_uri in question_uris:
         label = question_uris[post.root_uri]
-        return Attribution(uri, label, (label,), "thread", CONF_THREAD)
+        return Attribution(uri, label, (label,), "thread", CONF_THREAD, via=post.root_uri)
     if post.quote_uri is not None and post.quote_uri in question_uris:
         label = question_uris[post.quote_uri]
-        return Attribution(uri, label, (label,), "quote", CONF_QUOTE_QUESTION)
+        via = post.quote_uri
+        return Attribution(uri, label, (label,), "quote", CONF_QUOTE_QUESTION, via=via)
     return None
 
 

@@ -63,9 +63,9 @@ def from_parent(
     if above is None or above.question is None:
         return None
     if above.is_question or above.method == "thread":
-        return Attribution(uri, above.question, above.questions, "thread", CONF_THREAD)
+        return Attribution(uri, above.question, above.questions, "thread", CONF_THREAD, via=parent)
     confidence = above.confidence * REPLY_FACTOR
-    return Attribution(uri, above.question, above.questions, "reply", confidence)
+    return Attribution(uri, above.question, above.questions, "reply", confidence, via=parent)
 
 
 class WeakEvidence:
@@ -116,12 +116,12 @@ class WeakEvidence:
                 if above is not None and above.question is not None:
                     if above.is_question or above.method == "thread":
                         found = Attribution(
-                            uri, above.question, above.questions, "thread", CONF_THREAD
+                            uri, above.question, above.questions, "thread", CONF_THREAD, via=parent
                         )
                     else:
                         confidence = above.confidence * REPLY_FACTOR
                         found = Attribution(
-                            uri, above.question, above.questions, "reply", confidence
+                            uri, above.question, above.questions, "reply", confidence, via=parent
                         )
                     results[uri] = found
                     continue
@@ -161,7 +161,10 @@ class WeakEvidence:
             quoted = results.get(post.quote_uri)
             if quoted is not None and quoted.question is not None:
                 confidence = min(quoted.confidence, CONF_THREAD) * QUOTE_FACTOR
-                return Attribution(uri, quoted.question, quoted.questions, "quote", confidence)
+                labels = quoted.questions
+                return Attribution(
+                    uri, quoted.question, labels, "quote", confidence, via=post.quote_uri
+                )
         conversations = self.conversations
         first = post.text[:1]
         named = conversations.leading(post) if first == "@" or not first.isalnum() else ()
@@ -173,7 +176,10 @@ class WeakEvidence:
             answered = conversations.answered(post, self._usable)
             if answered is not None:
                 above = results[answered]
-                return Attribution(uri, above.question, above.questions, "mention", CONF_MENTION)
+                labels = above.questions
+                return Attribution(
+                    uri, above.question, labels, "mention", CONF_MENTION, via=answered
+                )
         timeline = self._timelines.get(post.network)
         if timeline is None:
             timeline = self._timelines[post.network] = self.timeline_for(post.network)
@@ -240,7 +246,9 @@ class WeakEvidence:
         if bisect_right(starts, found[1].timestamp()) != bisect_right(starts, when):
             return None  # a question opened in between: the clock knows better
         questions = earlier.questions
-        return Attribution(post.uri, earlier.question, questions, "continues", CONF_CONTINUES)
+        return Attribution(
+            post.uri, earlier.question, questions, "continues", CONF_CONTINUES, via=found[0]
+        )
 
     def _answers_on_its_own(self, uri: str) -> bool:
         found = self.results.get(uri)
@@ -252,7 +260,7 @@ class WeakEvidence:
         # of the open questions a participant means.
         conversations = self.conversations
         keys = named or tuple(conversations.key_of(mention) for mention in post.mentions)
-        best: tuple[datetime, Attribution] | None = None
+        best: tuple[datetime, str] | None = None
         for key in keys:
             if key in self.moderator_keys or key == conversations.author_key(post):
                 continue
@@ -261,11 +269,12 @@ class WeakEvidence:
                 continue
             when = conversations.created_at(uri)
             if best is None or when > best[0]:
-                best = (when, self.results[uri])
+                best = (when, uri)
         if best is None:
             return None
-        label, labels = best[1].question, best[1].questions
-        return Attribution(post.uri, label, labels, "mention", CONF_MENTION_RECENT)
+        above = self.results[best[1]]
+        label, labels = above.question, above.questions
+        return Attribution(post.uri, label, labels, "mention", CONF_MENTION_RECENT, via=best[1])
 
 
 # What a post in a conversation with someone was placed by: not an answer of its own.

@@ -107,6 +107,9 @@ class Attribution:
     method: Method
     confidence: float  # 0..1
     is_question: bool = False  # the post is one of the moderator's question posts
+    # The post the evidence came from: the parent replied to, the post quoted,
+    # the post answered by @names, the author's own answer carried on.
+    via: str | None = None
 
 
 @dataclass(slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -9,12 +10,13 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlmodel import Session
 
 from chatbot import db
+from chatbot.collect.moderation import refresh_flags
 from chatbot.eventref import resolve_event
-from chatbot.export import build_document
+from chatbot.export import ExportOptions, build_document
 from chatbot.models import Post, SchemaVersion, utcnow
 from chatbot.platforms.base import NormalisedPost
 from chatbot.platforms.normalise import from_bluesky_post_view
-from tests.export.util import START, stored_chat
+from tests.export.util import START, opt_out, stored_chat
 
 MENTION = "app.bsky.richtext.facet#mention"
 LINK = "app.bsky.richtext.facet#link"
@@ -102,3 +104,35 @@ def test_migration_5_fills_mentions_and_quotes_of_an_older_database(engine: Engi
     assert found["bob.test"] == ("Q1", "mention")
     assert found["cat.test"] == ("Q1", "quote")
     assert db.migrate(engine) == db.latest_version()  # a second run changes nothing
+
+
+def test_the_document_says_what_each_post_mentions_quotes_and_was_placed_by(
+    engine: Engine,
+) -> None:
+    stored_chat(engine, chat())
+    with Session(engine) as session:
+        event = resolve_event(session, "sm35", purpose="record", now=utcnow())
+        posts = {p["author"]["handle"]: p for p in build_document(session, event)["posts"]}
+    ann_uri = "at://did:plc:ann/app.bsky.feed.post/0000000000001"
+    assert posts["bob.test"]["mentions"] == ["did:plc:ann"]
+    assert posts["bob.test"]["via"] == ann_uri  # the post its @name answers
+    assert posts["cat.test"]["quotes"] == ["at://ann.test/app.bsky.feed.post/0000000000001"]
+    assert posts["cat.test"]["via"] == ann_uri  # the stored post its link quotes
+    assert posts["dan.test"]["via"] is None and posts["dan.test"]["mentions"] == []
+
+
+def test_an_anonymised_author_leaves_no_trace_in_others_posts(engine: Engine) -> None:
+    stored_chat(engine, chat())
+    opt_out(engine, "ann")
+    with Session(engine) as session:
+        event = resolve_event(session, "sm35", purpose="record", now=utcnow())
+        refresh_flags(session.connection(), event, now=START)
+        session.commit()
+        options = ExportOptions(anonymise_opted_out=True)
+        document = build_document(session, event, options=options)
+    posts = {p["text"]: p for p in document["posts"]}
+    ann = posts["A1 wget and a lot of patience #sm35"]
+    assert ann["author"]["handle"] == "anonymous-1"
+    bob = posts["@ann.test same here! #sm35"]
+    assert bob["mentions"] == ["anonymous-1"] and bob["via"] == ann["uri"]
+    assert "did:plc:ann" not in json.dumps(bob)
