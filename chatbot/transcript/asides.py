@@ -15,7 +15,7 @@ import re
 
 from .lexical import words
 
-__all__ = ["is_housekeeping", "is_small_talk"]
+__all__ = ["is_housekeeping", "is_small_talk", "says_it_continues"]
 
 # A moderator's post about the chat itself rather than about a question.
 _HOUSEKEEPING = re.compile(
@@ -33,19 +33,30 @@ _HOUSEKEEPING = re.compile(
 _SMALL_TALK = re.compile(
     r"^\W*(?:hi|hello|hey|howdy|greetings|good (?:morning|afternoon|evening)|hiya)\b"
     r"|\bglad (?:i|to have) made it\b|\bjust (?:joining|joined|lurking)\b|\blurking\b"
-    r"|\b(?:sorry,? )?(?:i'?m |i am )?(?:late to|joining late)\b"
+    r"|\b(?:sorry,? )?(?:i'?m |i am )?(?:late to|joining late)\b|\bi'?m late\b"
     r"|\b(?:gotta|got to|have to|need to) (?:run|go|drop|leave)\b|\bbye\b"
-    r"|\b(?:great|fun|good) chat\b|\bthanks? (?:all|everyone|everybody|y'all)\b",
+    r"|\b(?:great|fun|good) chat\b|\bthanks? (?:all|everyone|everybody|y'all)\b"
+    r"|\bchecking in\b|\b(?:love|loving|enjoying) (?:this|the) chat\b|\bwaving\b"
+    r"|\b(?:great|good) (?:questions|discussion|conversation)\b|\bsay(?:ing)? hi\b"
+    r"|\bso many (?:good|great) (?:ideas|answers|thoughts)\b",
     re.IGNORECASE,
 )
-SMALL_TALK_WORDS = 4  # more telling words than this and it is an answer that says hello
+# Words that say a post carries on the author's previous one: "(cont.)", "2/",
+# "Plus:", "Also,", "Should add:".
+_CONTINUES = re.compile(
+    r"^\W*(?:\(?cont(?:\.|'d|inued)?\)?(?!\w)|\d+/\d*(?!\d)|(?:oh )?and also\b|also[,:]"
+    r"|plus[,:]|p\.?s\.?\b|(?:i )?should (?:also )?add\b|to add\b|one more thing\b)",
+    re.IGNORECASE,
+)
+SMALL_TALK_WORDS = 8  # more telling words than this and it is an answer that says hello
 SMALL_TALK_LENGTH = 160  # characters: longer posts say more than hello
 # Every small-talk phrase has one of these words: a cheap test before the pattern.
 _SMALL_TALK_CUES = frozenset(
     {"hi", "hello", "hey", "howdy", "greetings", "good", "hiya", "glad", "just", "lurking"}
     | {"late", "joining", "gotta", "got", "have", "need", "bye", "great", "fun", "thanks", "thank"}
+    | {"checking", "love", "loving", "enjoying", "waving", "say", "saying", "many", "i'm", "im"}
 )
-_TOKEN = re.compile(r"[a-z]+")
+_TOKEN = re.compile(r"[a-z']+")
 
 
 def is_housekeeping(text: str) -> bool:
@@ -54,7 +65,16 @@ def is_housekeeping(text: str) -> bool:
 
 
 def is_small_talk(text: str) -> bool:
-    """A short greeting or farewell with nothing else to say."""
+    """A short greeting or farewell with little else to say.
+
+    The caller also checks that it shares no telling word with a question: a
+    hello that names the topic is an answer.
+    """
     if len(text) > SMALL_TALK_LENGTH or _SMALL_TALK_CUES.isdisjoint(_TOKEN.findall(text.lower())):
         return False
     return _SMALL_TALK.search(text) is not None and len(words(text)) <= SMALL_TALK_WORDS
+
+
+def says_it_continues(text: str) -> bool:
+    """The post says it carries on the author's previous one ("(cont.)", "2/", "Plus:")."""
+    return _CONTINUES.match(text) is not None

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from operator import attrgetter
 
-from .asides import is_housekeeping, is_small_talk
+from .asides import is_housekeeping, is_small_talk, says_it_continues
 from .conversation import Conversations
 from .lexical import Vocabulary
 from .model import Attribution, ChatPost, Forest
@@ -45,6 +45,7 @@ CONF_WORDS = 0.6  # the words point away from the clock's question
 CONF_WORDS_AND_TIME = 0.55  # the words point at the clock's question
 CONF_CONTINUES = 0.6
 CONF_ASIDE = 0.7  # how sure that the post answers nothing
+CONF_ASIDE_REPLY = 0.6  # a reply to, or quote of, such a post
 CONF_TIME_START = 0.4  # just after the question...
 CONF_TIME_END = 0.2  # ...falling to this when the next one is due
 WORDS_MARGIN = 0.6  # the best question's words must outweigh the next one's by this
@@ -157,6 +158,12 @@ class WeakEvidence:
     def _one(self, post: ChatPost) -> Attribution:
         uri = post.uri
         results = self.results
+        parent = self.forest.nodes[uri].parent
+        if parent is not None:
+            above = results.get(parent)
+            if above is not None and above.method in _NO_QUESTION:
+                # Talk about a hello or a housekeeping post answers nothing either.
+                return Attribution(uri, None, (), "reply", CONF_ASIDE_REPLY, via=parent)
         if post.quote_uri is not None:
             quoted = results.get(post.quote_uri)
             if quoted is not None and quoted.question is not None:
@@ -165,6 +172,8 @@ class WeakEvidence:
                 return Attribution(
                     uri, quoted.question, labels, "quote", confidence, via=post.quote_uri
                 )
+            if quoted is not None and quoted.method in _NO_QUESTION:
+                return Attribution(uri, None, (), "quote", CONF_ASIDE_REPLY, via=post.quote_uri)
         conversations = self.conversations
         first = post.text[:1]
         named = conversations.leading(post) if first == "@" or not first.isalnum() else ()
@@ -190,6 +199,8 @@ class WeakEvidence:
             found = self._words(post, when, timeline, clock)
             if found is not None:
                 return found
+        if top_level and not moderator and self._small_talk(post.text):
+            return Attribution(uri, None, (), "aside", CONF_ASIDE)
         if top_level:
             found = self._continues(post, when, timeline)
             if found is not None:
@@ -198,8 +209,6 @@ class WeakEvidence:
             found = self._recently_named(post, named)
             if found is not None:
                 return found
-        if top_level and not moderator and is_small_talk(post.text):
-            return Attribution(uri, None, (), "aside", CONF_ASIDE)
         return clock or _from_time(uri, when, timeline)
 
     def _words(
@@ -224,11 +233,16 @@ class WeakEvidence:
             return Attribution(post.uri, label, (label,), "words", CONF_WORDS_AND_TIME)
         against = dict((name, score) for score, name in ranked).get(clock.question or "", 0.0)
         needed = self.vocabulary.telling
-        if label != _previous_label(timeline, when, SWITCH_EARLY):
-            needed *= 2
+        if clock.question is not None and label != _previous_label(timeline, when, SWITCH_EARLY):
+            needed *= 2  # after the end (no clock question) one word is enough
         if best - against < needed * 0.99:
             return None
         return Attribution(post.uri, label, (label,), "words", CONF_WORDS)
+
+    def _small_talk(self, text: str) -> bool:
+        if not is_small_talk(text):
+            return False
+        return not (self.vocabulary and self.vocabulary.scores(text, self.vocabulary.labels))
 
     def _continues(self, post: ChatPost, when: float, timeline: Timeline) -> Attribution | None:
         # The author's latest own answer (not part of a conversation with
@@ -243,8 +257,10 @@ class WeakEvidence:
         if earlier.question is None:
             return None
         starts = timeline[0]
-        if bisect_right(starts, found[1].timestamp()) != bisect_right(starts, when):
-            return None  # a question opened in between: the clock knows better
+        if bisect_right(starts, found[1].timestamp()) != bisect_right(
+            starts, when
+        ) and not says_it_continues(post.text):
+            return None  # a question opened in between, and no "(cont.)": the clock knows better
         questions = earlier.questions
         return Attribution(
             post.uri, earlier.question, questions, "continues", CONF_CONTINUES, via=found[0]
@@ -279,6 +295,8 @@ class WeakEvidence:
 
 # What a post in a conversation with someone was placed by: not an answer of its own.
 _CONVERSING = frozenset({"reply", "mention"})
+# A placed post that answers nothing: conversation about it answers nothing either.
+_NO_QUESTION = frozenset({"aside", "none"})
 
 
 def _previous_label(timeline: Timeline, when: float, early: timedelta) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatbot.transcript.asides import is_housekeeping, is_small_talk
+from chatbot.transcript.asides import is_housekeeping, is_small_talk, says_it_continues
 from chatbot.transcript.lexical import Vocabulary, words
 
 
@@ -44,10 +44,19 @@ def test_housekeeping_and_small_talk() -> None:
     assert is_housekeeping("Mark your calendars for next month's chat on 6 May")
     assert is_housekeeping("As a reminder for first-timers, we chat monthly")
     assert not is_housekeeping("Don't forget registration is open for the Summit")
+    assert says_it_continues("(cont.) the hard part was getting everyone on board")
+    assert says_it_continues("2/ and then we moved it all")
+    assert says_it_continues("Plus: documenting everything as we went along")
+    assert not says_it_continues("Continuity matters")
+    assert not says_it_continues("2024 was a hard year")
     assert is_small_talk("I forgot today was #PSTweetChat ! Glad I made it")
     assert is_small_talk("Hi everyone!")
     assert is_small_talk("Gotta run, great chat")
-    assert not is_small_talk("Hi! We archive zines, flyers, posters and oral histories here")
+    assert not is_small_talk(
+        "Hi! We archive zines, flyers, posters, letters and oral histories of local bands"
+    )
+    assert is_small_talk("Sorry I'm late everyone!")
+    assert is_small_talk("Hello #chat, community organiser from Osaka checking in")
     assert not is_small_talk("Our archive keeps tweets")
 
 
@@ -57,3 +66,4 @@ def test_any_text_is_read_without_error(text: str) -> None:
     assert all(word == word.lower() and len(word) >= 3 for word in found)
     is_housekeeping(text)
     is_small_talk(text)
+    says_it_continues(text)
