@@ -5,7 +5,8 @@ the author of the post answered, then the others that post addressed. Archives
 (and posts written as new posts rather than replies) lose the reply link but
 keep those names, so the post answered can be found again: the latest earlier
 post by one of the named people whose own participants, with the replier
-added, are exactly the people named. That is how a reader of a real chat
+added, include everyone named; in tweets, whose reply box fills the names
+in, exactly the people named first. That is how a reader of a real chat
 follows a conversation, and it is what a chat's organisers did by hand.
 """
 
@@ -28,6 +29,9 @@ _NAME = re.compile(r"@([\w.\-]+)(?:@[\w\-]+(?:\.[\w\-]+)+)?")
 
 REPLY_WINDOW = timedelta(minutes=60)  # how far back the post answered may be
 RECENT_WINDOW = timedelta(minutes=10)  # "the person named just posted": the weaker reading
+# Where the reply box fills in everyone of the post answered (tweets), a reply
+# naming exactly those people is the surest match; elsewhere names are typed.
+NAMES_FILLED_IN = frozenset({"twitter"})
 LOOK_BACK = 12  # at most this many of a person's earlier posts are compared
 
 
@@ -144,14 +148,28 @@ class Conversations:
     def answered(self, post: ChatPost, usable: Callable[[str], bool]) -> str | None:
         """The URI of the post ``post`` answers by the @names it begins with, if one fits.
 
-        Only posts ``usable`` accepts count (the caller's attributed posts). The
-        latest earlier post, within ``REPLY_WINDOW``, written by one of the
-        people named and between exactly the same people once the replier is
-        added, wins.
+        Only posts ``usable`` accepts count (the caller's attributed posts).
+        The latest earlier post, within ``REPLY_WINDOW``, written by one of
+        the people named and between all of the people named (once the
+        replier is added) wins: a reply may name fewer people than the post
+        it answers (Bluesky adds no names; people trim them), never others.
         """
         named = self.leading(post)
         if not named:
             return None
+        if post.network in NAMES_FILLED_IN:
+            exact = self._latest(post, named, usable, lambda people, wanted: people == wanted)
+            if exact is not None:
+                return exact
+        return self._latest(post, named, usable, lambda people, wanted: wanted <= people)
+
+    def _latest(
+        self,
+        post: ChatPost,
+        named: tuple[str, ...],
+        usable: Callable[[str], bool],
+        fits: Callable[[frozenset[str], frozenset[str]], bool],
+    ) -> str | None:
         wanted = self.people(post)
         me = self.author_key(post)
         best: tuple[datetime, str] | None = None
@@ -159,9 +177,7 @@ class Conversations:
             for when, uri in self._earlier(key, post.created_at, REPLY_WINDOW):
                 if best is not None and when <= best[0]:
                     break  # older than what another name already gave
-                if not usable(uri):
-                    continue
-                if self.people(self._posts[uri]) | {me} == wanted:
+                if usable(uri) and fits(self.people(self._posts[uri]) | {me}, wanted):
                     best = (when, uri)
                     break
         return best[1] if best is not None else None

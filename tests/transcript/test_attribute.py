@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -358,3 +359,21 @@ def test_time_windows_are_per_network() -> None:
     result = attribute([toot, skeet], plan)
     assert result[toot.uri].question == "Q1"
     assert result[uri("skeet")].question == "Q2"
+
+
+def test_named_replies_on_bluesky_answer_the_latest_post_and_tweets_the_exact_people() -> None:
+    # Bob answered Q1, then talked with Carol about Q2. Alice names only Bob.
+    posts = [
+        post("b1", 2, "A1: cats", author="bob"),
+        post("c", 12, "A2: dogs", author="carol"),
+        post("b2", 13, "@carol.bsky.social so true", author="bob"),
+        post("a", 15, "@bob.bsky.social same here", author="alice"),
+    ]
+    got = run(posts)
+    assert got["a"] == ("Q2", "mention")  # typed names: what Bob said last
+    # A tweet's reply box fills in everyone of the post answered: naming only
+    # Bob means a post of Bob's that named nobody else.
+    tweets = [replace(p, network="twitter") for p in [*question_posts(), *posts]]
+    plan = [replace(q, posted_at={"twitter": q.posted_at["bluesky"]}) for q in questions()]
+    result = attribute(tweets, plan, [replace(HOST, network="twitter")])
+    assert (result[uri("a")].question, result[uri("a")].via) == ("Q1", uri("b1"))
