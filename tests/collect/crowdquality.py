@@ -51,6 +51,9 @@ class CrowdCorpus:
     # Off: a chat as it comes, not one made to show every behaviour at least once
     # (coverage opts out a sixth of the crowd, which a real chat never sees).
     coverage: bool = False
+    # Between the sandbox's start and the chat's: time to load the event and create the
+    # crowd's accounts on a busy machine before the first post is due (3 s at 200x).
+    lead: timedelta = timedelta(minutes=10)
 
     @property
     def name(self) -> str:
@@ -82,6 +85,7 @@ def collect_crowd(engine: Engine, folder: Path, corpus: CrowdCorpus = REALISTIC)
         questions=corpus.questions,
         spacing=corpus.spacing,
         coverage=corpus.coverage,
+        lead=corpus.lead,
     )
     try:
         clock = chat.sandbox.clock

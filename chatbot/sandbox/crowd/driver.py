@@ -57,6 +57,7 @@ class CrowdDriver:
         self._account_ids: dict[str, str] = {}
         self._refs: dict[str, str] = {}  # plan id -> at:// URI or status id
         self._skipped: set[str] = set()
+        self._never: set[tuple[str, str]] = set()  # (network, label) given up on
         self._lock = threading.RLock()
         self._ready = False
         self._stop = threading.Event()
@@ -206,6 +207,8 @@ class CrowdDriver:
             return self._skip(action, f"{type(error).__name__}: {error}")
 
     def _post(self, store: Any, action: CrowdAction, now: datetime) -> str:
+        if not action.spam and not self._questions_seen(action, now):
+            return _WAIT
         truth = self.truth.posts[action.id]
         parent = self._refs.get(action.parent) if action.parent else None
         if action.parent_question:
@@ -239,6 +242,23 @@ class CrowdDriver:
         truth.author_id, truth.parent, truth.quote = author, parent, quote
         truth.posted_at, truth.text = now.isoformat(), text
         return _DONE
+
+    def _questions_seen(self, action: CrowdAction, now: datetime) -> bool:
+        """Whether every question due by ``action``'s time is out on its network.
+
+        People answer what they have seen: a post planned just after a question
+        is due waits until the bot has posted it (up to ``question_grace``, then
+        the question is given up on for the rest of the chat).
+        """
+        for question in self.plan.schedule.questions:
+            key = (action.network, question.label)
+            if question.due_at > action.at or key in self._never:
+                continue
+            if self.question_ref(action.network, question.label) is None:
+                if now - action.at < self.question_grace:
+                    return False
+                self._never.add(key)
+        return True
 
     def _question_late(self, action: CrowdAction, label: str, now: datetime) -> str:
         """Wait for question ``label`` within the grace, else skip ``action`` (recorded)."""
