@@ -163,6 +163,10 @@ class Conversations:
                 return exact
         return self._latest(post, named, usable, lambda people, wanted: wanted <= people)
 
+    def exactly_between(self, post: ChatPost, answered: str) -> bool:
+        """``answered`` is between exactly the people ``post`` names (with its author)."""
+        return self.people(self._posts[answered]) | {self.author_key(post)} == self.people(post)
+
     def _latest(
         self,
         post: ChatPost,

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 
 from .asides import is_housekeeping, is_small_talk, says_it_continues
-from .conversation import Conversations
+from .conversation import NAMES_FILLED_IN, Conversations
 from .lexical import Vocabulary
 from .model import Attribution, ChatPost, Forest
 from .questions import Timeline
@@ -39,10 +39,11 @@ __all__ = ["WeakEvidence", "from_parent"]
 REPLY_FACTOR = 0.9  # a reply is a little less sure than the post it answers
 QUOTE_FACTOR = 0.8
 CONF_THREAD = 0.9
-CONF_MENTION = 0.7  # the post answered, found by its people
+CONF_MENTION_EXACT = 0.8  # the post answered: a tweet between exactly the people named
+CONF_MENTION = 0.5  # the latest post of the person named that fits
 CONF_MENTION_RECENT = 0.45  # someone named who just posted
 CONF_WORDS = 0.6  # the words point away from the clock's question
-CONF_WORDS_AND_TIME = 0.55  # the words point at the clock's question
+CONF_WORDS_AND_TIME = 0.7  # the words point at the clock's question: two kinds agree
 CONF_CONTINUES = 0.6
 CONF_ASIDE = 0.7  # how sure that the post answers nothing
 CONF_ASIDE_REPLY = 0.6  # a reply to, or quote of, such a post
@@ -186,9 +187,11 @@ class WeakEvidence:
             if answered is not None:
                 above = results[answered]
                 labels = above.questions
-                return Attribution(
-                    uri, above.question, labels, "mention", CONF_MENTION, via=answered
+                exact = post.network in NAMES_FILLED_IN and conversations.exactly_between(
+                    post, answered
                 )
+                confidence = CONF_MENTION_EXACT if exact else CONF_MENTION
+                return Attribution(uri, above.question, labels, "mention", confidence, via=answered)
         timeline = self._timelines.get(post.network)
         if timeline is None:
             timeline = self._timelines[post.network] = self.timeline_for(post.network)
