@@ -242,6 +242,11 @@ class Collector:
     ) -> None:
         """Store a batch of posts and their authors in the caller's transaction; count them."""
         now = self.now()
+        for post in posts:
+            if (post.visibility or "public") != "public" and not post.deleted:
+                address = post.url or post.uri
+                if address not in part.not_public:
+                    part.not_public.append(address)
         result = upsert_posts(connection, posts, event_id=self.event_id, now=now)
         part.participants += upsert_participants(connection, posts, now=now, seen=self._authors)
         part.new += result.new

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+SHOWN_NOT_PUBLIC = 10  # addresses a summary names before it says "and N more"
+
 
 @dataclass
 class NetworkReport:
@@ -25,6 +27,9 @@ class NetworkReport:
     server: str = ""  # the software the network's server runs, when it said
     stream: str = ""  # how the stream stands: "websocket", "sse", "reconnecting", "off: why"
     stream_gaps: int = 0  # reconnections of the stream this pass (each backfilled by the poll)
+    # Posts met this pass that no transcript will show because they are not public
+    # (unlisted, as new GoToSocial accounts post by default): their web addresses.
+    not_public: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -65,7 +70,18 @@ class CollectReport:
             + (f" ({len(n.errors)} errors)" if n.errors else "")
             for name, n in sorted(self.networks.items())
         ]
-        return f"#{self.hashtag}: " + ("; ".join(parts) or "no networks")
+        lines = [f"#{self.hashtag}: " + ("; ".join(parts) or "no networks")]
+        for name, n in sorted(self.networks.items()):
+            lines += [f"  {name}: {note}" for note in n.notes]
+            if n.not_public:
+                shown = ", ".join(n.not_public[:SHOWN_NOT_PUBLIC])
+                more = len(n.not_public) - SHOWN_NOT_PUBLIC
+                lines.append(
+                    f"  {name}: {len(n.not_public)} posts seen are not public (unlisted or "
+                    f"private), so no transcript will show them: {shown}"
+                    + (f" and {more} more" if more > 0 else "")
+                )
+        return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
         def iso(moment: datetime | None) -> str | None:
@@ -98,6 +114,7 @@ class CollectReport:
                     "server": n.server,
                     "stream": n.stream,
                     "stream_gaps": n.stream_gaps,
+                    "not_public": n.not_public,
                 }
                 for name, n in sorted(self.networks.items())
             },

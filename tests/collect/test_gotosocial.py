@@ -26,6 +26,7 @@ from chatbot.collect import Collector
 from chatbot.collect.report import CollectReport
 from chatbot.collect.sources import NO_POSTS_YET
 from chatbot.demo import bot_platforms
+from chatbot.export import build_document
 from chatbot.models import CollectionCursor, Event, Post, PostDelivery
 from chatbot.platforms.credentials import Secret
 from chatbot.platforms.mastodon import MastodonPlatform
@@ -343,3 +344,34 @@ def test_a_server_whose_event_stream_is_missing_is_streamed_over_websocket(
             collector.close()
     assert [p.id for p in posts] == [status["id"]]
     assert no_errors(report), report.as_dict()
+
+
+def test_unlisted_answers_met_in_a_thread_are_named_and_never_published(
+    engine: Engine, gts: Sandbox
+) -> None:
+    event_id = load_live_event(engine, gts, "quiet")
+    store, bot = gts.mastodon, gts.bot_ids["mastodon"]
+    question = store.create_status(bot, "Q1 Where do you post from? #quiet")
+    with Session(engine) as session:
+        row = session.exec(select(PostDelivery).where(PostDelivery.event_id == event_id)).first()
+        assert row is not None
+        row.state, row.remote_id, row.remote_uri = "posted", question["id"], question["uri"]
+        row.remote_url, row.posted_at = question["url"], gts.clock.now()
+        session.add(row)
+        session.commit()
+    newcomer = str(store.create_account("newcomer")["id"])  # GoToSocial's default: unlisted
+    answer = store.create_status(
+        newcomer, "A1 from my new account #quiet", in_reply_to_id=question["id"], visibility=None
+    )
+    assert answer["visibility"] == "unlisted"
+    report = Collector(engine, event_id, bot_platforms(gts), gts.clock).step(sweep=True)
+    part = report.networks["mastodon"]
+    assert no_errors(report) and part.not_public == [answer["url"]]
+    named = "1 posts seen are not public (unlisted or private), so no transcript will show them"
+    assert f"{named}: {answer['url']}" in report.summary()
+    with Session(engine) as session:
+        event = session.get(Event, event_id)
+        assert event is not None
+        document = build_document(session, event)
+    shown = {p["id"] for p in document["posts"]}
+    assert question["id"] in shown and answer["id"] not in shown
