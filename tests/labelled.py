@@ -1,10 +1,10 @@
 """Hand-labelled real chats (tests/fixtures/labels): loading, importing, and scoring the transcript.
 
 The #PSTweetChat sheet is an open-format chat: the host asks in plain words,
-with no "Q1". To import it the way ``chatbot import`` imports any archive,
-the sheet's rows of one day become the plain CSV import format and the tweets
-the labels mark as the host's questions get "Q1 ", "Q2 ", ... put before
-their text, nothing else. Reply parents are not in the sheet, so none is given.
+with no "Q1". It is imported as ``chatbot import --question`` imports such a
+chat: the sheet's rows of one day become the plain CSV import format, and the
+tweets the labels mark as the host's questions are named as the questions.
+Reply parents are not in the sheet, so none is given.
 """
 
 from __future__ import annotations
@@ -133,15 +133,12 @@ def _when(row: dict[str, str]) -> datetime:
 
 
 def import_csv(chat: LabelledChat, path: Path) -> Path:
-    """The chat's day as the plain CSV import format, the host's questions numbered."""
+    """The chat's day as the plain CSV import format, as the sheet has it."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["id", "author", "created_at", "text", "in_reply_to_id"])
     for row in sheet_rows(chat.day):
-        label = chat.labels.get(row["Tweet ID"])
         text = row["Tweet Text"]
-        if label is not None and label.asks:
-            text = f"{label.question} {text}"
         author = row["Screen Name"].lstrip("@")
         writer.writerow([row["Tweet ID"], author, _when(row).isoformat(), text, ""])
     path.write_text(buffer.getvalue(), encoding="utf-8")
@@ -150,8 +147,9 @@ def import_csv(chat: LabelledChat, path: Path) -> Path:
 
 def score_chat(engine: Engine, chat: LabelledChat, folder: Path) -> Score:
     """Import the chat into ``engine`` as ``chatbot import`` does and score its transcript."""
-    report = import_file(engine, import_csv(chat, folder / f"{chat.name}.csv"), hashtag=HASHTAG,
-                         host=HOST)  # fmt: skip
+    asked = [label.tweet_id for label in chat.labels.values() if label.asks]
+    path = import_csv(chat, folder / f"{chat.name}.csv")
+    report = import_file(engine, path, hashtag=HASHTAG, host=HOST, question_posts=asked)
     with Session(engine) as session:
         event = session.get(Event, report.event_id)
         assert event is not None

@@ -20,6 +20,11 @@ from chatbot.cli.options import database_url_option, json_option
     help="twarc JSONL (API v1.1 or v2) or a CSV (default: from the file name).",
 )  # fmt: skip
 @click.option("--title", help="The event's title (default: the hashtag).")
+@click.option(
+    "--question", "questions", multiple=True, metavar="TWEET",
+    help="In a chat whose host asks in plain words, a post that asks a question "
+    "(id or address); repeat for each, they become Q1, Q2, ... in time order.",
+)  # fmt: skip
 @database_url_option
 @json_option
 def import_command(
@@ -28,25 +33,33 @@ def import_command(
     host: str,
     fmt: str | None,
     title: str | None,
+    questions: tuple[str, ...],
     database_url: str,
     as_json: bool,
 ) -> None:
     """Import FILE, a chat archived elsewhere, as an event (network "twitter").
 
-    The host's numbered posts ("Q1 ...") become the questions; answers are
+    The host's numbered posts ("Q1 ...") become the questions, or, where the
+    host asked in plain words, the posts named with --question; answers are
     attributed and spam flagged as for a chat the bot ran, and `chatbot
     transcript` exports it. A CSV has the columns id, author, created_at,
-    text, in_reply_to_id. Importing again updates the same event.
+    text, in_reply_to_id, and optionally lang, urls (space-separated) and
+    quoted_id. Importing again updates the same event.
 
-    Example:
-
+    \b
+    Examples:
         chatbot import chat.jsonl --hashtag DocNowCommunity --host documentnow
+        chatbot import day.csv --hashtag PSTweetChat --host JeffHicks \\
+            --question 1489660745918914561 --question 1489665608090271753
     """
     from chatbot.db import open_store
     from chatbot.imports import import_file
 
     with open_store(database_url) as engine:
-        report = import_file(engine, file, hashtag=hashtag, host=host, fmt=fmt, title=title)
+        report = import_file(
+            engine, file, hashtag=hashtag, host=host, fmt=fmt, title=title,
+            question_posts=questions,
+        )  # fmt: skip
     if as_json:
         click.echo(json.dumps(report.__dict__, indent=2, default=list))
         return

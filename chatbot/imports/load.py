@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -82,11 +83,14 @@ def import_file(
     host: str,
     fmt: str | None = None,
     title: str | None = None,
+    question_posts: Sequence[str] = (),
 ) -> ImportReport:
     """Import an archived chat: the host's "Q1 ..." posts become the event's questions.
 
-    Importing the same file again updates the same event (matched by hashtag
-    and file) and stores no post twice.
+    In an open-format chat the host asks in plain words: ``question_posts``
+    (tweet ids or addresses) name the posts that ask, which become Q1, Q2, ...
+    in time order. Importing the same file again updates the same event
+    (matched by hashtag and file) and stores no post twice.
     """
     tag = hashtag.lstrip("#")
     host = host.lstrip("@")
@@ -96,7 +100,10 @@ def import_file(
         raise UsageError(f"{path}: no posts to import")
     chat = _chat_posts(posts)
     hosts = [ModeratorAccount(NETWORK, handle=host)]
-    questions = discover_questions(chat, hosts)
+    if question_posts:
+        questions = _named_questions(path, chat, question_posts)
+    else:
+        questions = discover_questions(chat, hosts)
     if not questions:
         raise UsageError(
             f'{path}: no numbered questions ("Q1 ...") posted by @{host}; check --host'
@@ -130,6 +137,35 @@ def import_file(
         return ImportReport(
             event.id, tag, len(posts), stored.new, retweets, tuple(q.label for q in questions), spam
         )
+
+
+def _named_questions(
+    path: Path, chat: Sequence[ChatPost], wanted: Sequence[str]
+) -> tuple[ChatQuestion, ...]:
+    """The posts ``wanted`` names (ids or tweet addresses), as Q1, Q2, ... in time order."""
+    by_id = {post.uri.rsplit("/", 1)[-1]: post for post in chat}
+    found: dict[str, ChatPost] = {}
+    for given in wanted:
+        tweet_id = _tweet_id(given)
+        post = by_id.get(tweet_id) if tweet_id else None
+        if post is None:
+            raise UsageError(
+                f"{path}: --question {given!r} is not a tweet of this file; "
+                "give the id or address of the host's post that asks it"
+            )
+        found[post.uri] = post
+    ordered = sorted(found.values(), key=lambda p: (p.created_at, p.uri))
+    return tuple(
+        ChatQuestion(number, "", post.text, {NETWORK: post.created_at}, {NETWORK: post.uri})
+        for number, post in enumerate(ordered, start=1)
+    )
+
+
+def _tweet_id(given: str) -> str | None:
+    # "1489660336672329734", or https://twitter.com/x/status/1489660336672329734 (x.com too).
+    text = given.strip().rstrip("/")
+    tail = text.rsplit("/", 1)[-1].split("?", 1)[0]
+    return tail if tail.isdigit() and tail.isascii() else None
 
 
 def _event(session: Session, tag: str, source: str, start: datetime) -> Event:

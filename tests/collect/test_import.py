@@ -170,3 +170,48 @@ def test_import_errors_name_the_file_and_line(engine: Engine, tmp_path: Path) ->
         cli, ["import", str(csv_file), "--hashtag", "x", "--host", "h", "--database-url", url]
     )
     assert result.exit_code == 2 and "lacks column(s) created_at" in result.output
+
+
+def test_an_open_format_chat_imports_with_the_questions_named(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # The host asks in plain words: --question names the posts that ask.
+    chat = tmp_path / "open.csv"
+    rows = [
+        ("101", "host", "2022-02-04T18:00:00Z", "What has everyone been up to? #tc"),
+        ("102", "ann", "2022-02-04T18:03:00Z", "Writing a book #tc"),
+        ("103", "host", "2022-02-04T18:20:00Z", "Any user group meeting news? #tc"),
+        ("104", "bob", "2022-02-04T18:22:00Z", "Our meeting restarts next week #tc"),
+        ("105", "host", "2022-02-04T18:40:00Z", "Thanks for joining, see you next month #tc"),
+    ]
+    with chat.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "author", "created_at", "text", "in_reply_to_id"])
+        writer.writerows([(*row, "") for row in rows])
+    url = engine.url.render_as_string(hide_password=False)
+    base = ["import", str(chat), "--hashtag", "tc", "--host", "host", "--database-url", url]
+
+    refused = CliRunner().invoke(cli, base)  # no "Q1" and no --question: nothing to import
+    assert refused.exit_code == 2 and "check --host" in refused.output
+    wrong = CliRunner().invoke(cli, [*base, "--question", "101", "--question", "999"])
+    assert wrong.exit_code == 2
+    assert "--question '999' is not a tweet of this file" in wrong.output
+    with Session(engine) as session:
+        assert session.execute(select(Event)).first() is None  # nothing stored
+
+    address = "https://x.com/host/status/103?s=20"
+    result = CliRunner().invoke(cli, [*base, "--question", address, "--question", "101"])
+    assert result.exit_code == 0, result.output
+    assert "2 questions" in result.output
+
+    from chatbot.eventref import resolve_event
+    from chatbot.export import build_document
+
+    with Session(engine) as session:
+        event = resolve_event(session, "tc", purpose="record", now=utcnow())
+        document = build_document(session, event)
+    assert [q["text"] for q in document["questions"]] == [rows[0][3], rows[2][3]]
+    placed = {p["text"]: p["question"] for p in document["posts"]}
+    assert placed["Writing a book #tc"] == "Q1"
+    assert placed["Our meeting restarts next week #tc"] == "Q2"
+    assert placed[rows[4][3]] is None  # the wrap-up
