@@ -206,7 +206,13 @@ class MastodonSource:
             if done:
                 yield kept, {"min_id": top, "scan": None, "feed": None}
                 return
-            max_id = min((p.id for p in posts), key=status_id_key)
+            lowest = min((p.id for p in posts), key=status_id_key)
+            if max_id and status_id_key(lowest) >= status_id_key(max_id):
+                # A server that ignores max_id: stop here rather than loop; the next
+                # scan starts again from the top.
+                yield kept, {"min_id": None, "scan": None, "feed": None}
+                return
+            max_id = lowest
             yield kept, {"min_id": None, "scan": {"max_id": max_id, "top": top}, "feed": None}
 
     def _upwards(

@@ -143,14 +143,18 @@ class MastodonPlatform:
     def server(self) -> ServerInfo:
         """The server's software, version and streaming address, read once (instance, NodeInfo).
 
-        A server that won't say is taken for a Mastodon that streams at its own address.
+        A server that doesn't answer is "unknown" for now (handled with the care an
+        unknown server needs) and asked again on the next call.
         """
         with self._lock:
-            if self._server is None:
-                self._server = self._read_server()
-            return self._server
+            if self._server is not None:
+                return self._server
+            info, complete = self._read_server()
+            if complete:  # a server that didn't answer is asked again next time
+                self._server = info
+            return info
 
-    def _read_server(self) -> ServerInfo:
+    def _read_server(self) -> tuple[ServerInfo, bool]:
         instance: dict[str, Any] = {}
         nodeinfo: dict[str, Any] | None = None
         try:
@@ -168,7 +172,7 @@ class MastodonPlatform:
         log.info(
             "Mastodon: %s runs %s; streams at %s", self.url, info.describe(), info.streaming_url
         )
-        return info
+        return info, bool(instance)
 
     def event_stream_available(self, tag: str, timeout: float = 10.0) -> bool:
         """Whether the server-sent-event hashtag stream answers 200 (one request, closed at once).

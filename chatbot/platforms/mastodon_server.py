@@ -66,7 +66,7 @@ def status_id_key(status_id: str) -> tuple[int, int, str]:
     """
     if status_id.isdigit():
         return (0, len(status_id.lstrip("0")), status_id.lstrip("0"))
-    return (1, 0, status_id.upper())
+    return (1, 0, status_id)  # as given: a server writes its ids in one case
 
 
 def newest_id(ids: list[str]) -> str | None:

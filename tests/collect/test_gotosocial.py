@@ -375,3 +375,19 @@ def test_unlisted_answers_met_in_a_thread_are_named_and_never_published(
         document = build_document(session, event)
     shown = {p["id"] for p in document["posts"]}
     assert question["id"] in shown and answer["id"] not in shown
+
+
+def test_the_server_is_asked_again_when_it_did_not_answer(gts: Sandbox) -> None:
+    platform = MastodonPlatform(gts.mastodon_url, Secret(gts.mastodon_token or ""), timeout=5)
+    faults = gts.servers["mastodon"].app.faults.settings
+    faults.unreachable = True
+    try:
+        assert platform.server().software == "unknown"
+    finally:
+        faults.unreachable = False
+    assert platform.server().describe() == "gotosocial 0.20.1"
+    faults.unreachable = True
+    try:
+        assert platform.server().software == "gotosocial"  # read once, then remembered
+    finally:
+        faults.unreachable = False
