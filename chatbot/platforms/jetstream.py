@@ -1,0 +1,295 @@
+"""Jetstream's JSON events filtered down to one chat's posts: pure, and fast.
+
+Jetstream (``/subscribe``) sends every commit of the network as one JSON text
+message, ``{did, time_us, kind, commit: {rev, operation, collection, rkey,
+record?, cid?}}``. A chat on Bluesky is the posts carrying its hashtag (as a
+tag facet, in the record's ``tags``, or as a whole ``#tag`` in the text, in any
+case) and every reply whose root or parent is one of the chat's posts.
+
+Jetstream delivers at least once and reorders events around its switch from
+replay to live, so :class:`JetstreamFilter` makes the outcome independent of
+order and repetition within :attr:`JetstreamFilter.hold_us` of stream time:
+
+- versions of one post are ordered by the repo's ``rev`` (a TID, sortable as
+  text): an older or repeated version changes nothing;
+- a reply that arrives before the post it answers is held, and kept once that
+  post joins the chat (replies to replies follow);
+- a deletion that arrives before its post is remembered, so the late create
+  ends as the same tombstone the deletion would have made.
+
+What it gives back are :class:`~chatbot.platforms.base.NormalisedPost` values
+(tombstones for deletions), the shape the collector stores from every source.
+Events are parsed with orjson (the standard library for what orjson refuses);
+anything malformed is skipped: post content and the stream are untrusted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import deque
+from collections.abc import Iterable, Mapping, MutableSet
+from typing import Any
+
+import orjson
+
+from chatbot.platforms.base import NormalisedPost
+from chatbot.platforms.bluesky_json import from_jetstream
+from chatbot.platforms.bluesky_uris import BLUESKY_WEB
+from chatbot.platforms.postfields import tombstone
+from chatbot.text.bluesky import TAG
+
+POST = "app.bsky.feed.post"
+HOLD_US = 120_000_000  # stream time a reply waits for its parent, a deletion for its post
+
+
+def parse_line(line: str | bytes) -> dict[str, Any] | None:
+    """One Jetstream message as a dict, or None when it is not a JSON object."""
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        try:  # lone surrogates and integers past 64 bits: valid JSON orjson refuses
+            value = json.loads(line)
+        except (ValueError, RecursionError):
+            return None
+    except RecursionError:
+        return None
+    return value if type(value) is dict else None
+
+
+def _tag_pattern(tag: str) -> re.Pattern[str]:
+    # As Bluesky's apps read text: a tag starts the text or follows white space.
+    return re.compile(rf"(?<!\S)#{re.escape(tag)}(?!\w)", re.IGNORECASE)
+
+
+def carries_tag(record: Mapping[str, Any], tag: str, pattern: re.Pattern[str]) -> bool:
+    """True when a post record has ``tag`` (lower case, no ``#``) in any case."""
+    facets = record.get("facets")
+    if facets and type(facets) is list:
+        for facet in facets:
+            features = facet.get("features") if type(facet) is dict else None
+            if not features or type(features) is not list:
+                continue
+            for feature in features:
+                if type(feature) is dict and feature.get("$type") == TAG:
+                    value = feature.get("tag")
+                    if type(value) is str and value.lstrip("#").lower() == tag:
+                        return True
+    tags = record.get("tags")
+    if tags and type(tags) is list:
+        for value in tags:
+            if type(value) is str and value.lstrip("#").lower() == tag:
+                return True
+    text = record.get("text")
+    return type(text) is str and "#" in text and pattern.search(text) is not None
+
+
+def _reply_targets(record: Mapping[str, Any]) -> tuple[str, ...]:
+    reply = record.get("reply")
+    if type(reply) is not dict:
+        return ()
+    found = []
+    for key in ("parent", "root"):
+        ref = reply.get(key)
+        uri = ref.get("uri") if type(ref) is dict else None
+        if type(uri) is str and uri:
+            found.append(uri)
+    return tuple(found)
+
+
+class JetstreamFilter:
+    """Keeps one chat's posts from a Jetstream; call :meth:`feed` with each message.
+
+    ``chat`` is the set of post URIs already known to be in the chat (the
+    caller may keep adding to it: posts found by search or in threads); kept
+    posts are added to it too. :attr:`cursor` is the largest ``time_us`` seen
+    in any event, the position to reconnect from (minus a margin: the stream
+    is not in time order).
+    """
+
+    def __init__(
+        self,
+        tag: str,
+        chat: MutableSet[str] | Iterable[str] = (),
+        *,
+        web: str = BLUESKY_WEB,
+        hold_us: int = HOLD_US,
+    ):
+        self.tag = tag.lstrip("#").lower()
+        self.chat: MutableSet[str] = chat if isinstance(chat, MutableSet) else set(chat)
+        self.web = web
+        self.hold_us = hold_us
+        self.cursor: int | None = None
+        self.events = 0  # messages fed
+        self._pattern = _tag_pattern(self.tag)
+        self._revs: dict[str, str] = {}  # chat post -> rev of the version applied
+        self._gone: dict[str, str] = {}  # deleted chat post -> rev of its deletion
+        self._early_deletes: dict[str, str] = {}  # unknown post -> rev of its deletion
+        self._held: dict[str, list[dict[str, Any]]] = {}  # post -> replies waiting for it
+        self._expiry: deque[tuple[int, str, str]] = deque()  # (time_us, kind, uri)
+
+    # -- feeding ---------------------------------------------------------------
+    def feed(self, line: str | bytes) -> list[NormalisedPost]:
+        """The posts (and tombstones) one Jetstream message adds to the chat."""
+        event = parse_line(line)
+        return self.feed_event(event) if event is not None else []
+
+    def feed_many(self, lines: Iterable[str | bytes]) -> list[NormalisedPost]:
+        found: list[NormalisedPost] = []
+        for line in lines:
+            event = parse_line(line)
+            if event is not None:
+                found.extend(self.feed_event(event))
+        return found
+
+    def feed_event(self, event: dict[str, Any]) -> list[NormalisedPost]:
+        """Like :meth:`feed`, for a message already parsed."""
+        self.events += 1
+        moment = event.get("time_us")
+        if type(moment) is int:
+            if self.cursor is None or moment > self.cursor:
+                self.cursor = moment
+                if self._expiry and self._expiry[0][0] < moment - self.hold_us:
+                    self._expire(moment - self.hold_us)
+        else:
+            moment = self.cursor or 0
+        commit = event.get("commit")
+        if type(commit) is not dict or commit.get("collection") != POST:
+            return []
+        if event.get("kind") != "commit":
+            return []
+        did, rkey, rev = event.get("did"), commit.get("rkey"), commit.get("rev")
+        if type(did) is not str or type(rkey) is not str or type(rev) is not str:
+            return []
+        if not did or not rkey:
+            return []
+        uri = f"at://{did}/{POST}/{rkey}"
+        operation = commit.get("operation")
+        if operation == "delete":
+            return self._delete(uri, rev, event, moment)
+        record = commit.get("record")
+        if operation not in ("create", "update") or type(record) is not dict:
+            return []
+        return self._post(uri, rev, operation, record, event, moment)
+
+    # -- posts and deletions ---------------------------------------------------
+    def _post(
+        self,
+        uri: str,
+        rev: str,
+        operation: str,
+        record: dict[str, Any],
+        event: dict[str, Any],
+        moment: int,
+    ) -> list[NormalisedPost]:
+        applied = self._revs.get(uri)
+        if applied is not None and rev <= applied:
+            return []  # a repeat, or older than what was kept
+        gone = self._gone.get(uri)
+        if gone is not None and rev <= gone:
+            return []  # deleted after this version
+        targets = _reply_targets(record)
+        member = (
+            uri in self.chat
+            or carries_tag(record, self.tag, self._pattern)
+            or any(target in self.chat for target in targets)
+        )
+        if not member:
+            # A reply waits for the post it answers; an edit for its post to join
+            # the chat (by an earlier version that arrives later and has the tag).
+            waits_for = (*targets, uri) if operation == "update" else targets
+            for target in waits_for:
+                waiting = self._held.setdefault(target, [])
+                if event not in waiting:
+                    waiting.append(event)
+                    self._expiry.append((moment, "held", target))
+            return []
+        return self._admit(uri, rev, event)
+
+    def _admit(self, uri: str, rev: str, event: dict[str, Any]) -> list[NormalisedPost]:
+        """``event``'s post joins the chat; so do the replies that waited for it."""
+        found: list[NormalisedPost] = []
+        pending = [(uri, rev, event)]
+        while pending:
+            uri, rev, event = pending.pop()
+            applied = self._revs.get(uri)
+            if applied is not None and rev <= applied:
+                continue
+            self.chat.add(uri)
+            self._revs[uri] = rev
+            early = self._early_deletes.pop(uri, None)
+            if early is not None and rev < early and early > self._gone.get(uri, ""):
+                self._gone[uri] = early
+            gone = self._gone.get(uri)
+            if gone is not None and rev <= gone:
+                found.append(self._tombstone(uri, event))
+            else:
+                post = from_jetstream(event, web=self.web)
+                if post is not None:
+                    found.append(post)
+            for waiting in self._held.pop(uri, ()):
+                commit = waiting["commit"]
+                child = f"at://{waiting['did']}/{POST}/{commit['rkey']}"
+                pending.append((child, commit["rev"], waiting))
+        return found
+
+    def _delete(
+        self, uri: str, rev: str, event: dict[str, Any], moment: int
+    ) -> list[NormalisedPost]:
+        gone = self._gone.get(uri)
+        if gone is not None and rev <= gone:
+            return []  # deleted already
+        applied = self._revs.get(uri)
+        if applied is not None and rev <= applied:
+            return []  # a deletion older than the version kept (a re-used record key)
+        if uri not in self.chat:
+            known = self._early_deletes.get(uri)
+            if known is None or rev > known:
+                self._early_deletes[uri] = rev
+                self._expiry.append((moment, "delete", uri))
+            return []
+        self._gone[uri] = rev
+        return [self._tombstone(uri, event)]
+
+    def _tombstone(self, uri: str, event: dict[str, Any]) -> NormalisedPost:
+        did, rkey = event["did"], event["commit"]["rkey"]
+        commit = {"rev": self._gone[uri], "operation": "delete", "collection": POST, "rkey": rkey}
+        raw = {"did": did, "time_us": event.get("time_us"), "kind": "commit", "commit": commit}
+        return tombstone("bluesky", uri, rkey, author_id=did, raw=raw)
+
+    def _expire(self, before: int) -> None:
+        """Forget held replies and early deletions older than ``before`` (stream time)."""
+        expiry = self._expiry
+        while expiry and expiry[0][0] < before:
+            _, kind, uri = expiry.popleft()
+            if kind == "held":
+                waiting = self._held.get(uri)
+                if waiting is not None:
+                    kept = [e for e in waiting if _time_of(e) >= before]
+                    if kept:
+                        self._held[uri] = kept
+                    else:
+                        del self._held[uri]
+            else:
+                self._early_deletes.pop(uri, None)
+
+    # -- what the filter holds -------------------------------------------------
+    def state(self) -> dict[str, tuple[str, bool]]:
+        """Every chat post the stream has shown: URI -> (rev applied, deleted)."""
+        found = {uri: (rev, False) for uri, rev in self._revs.items()}
+        for uri, rev in self._gone.items():
+            if uri not in found or rev > found[uri][0]:
+                found[uri] = (rev, True)
+        return found
+
+    def held(self) -> int:
+        """Replies waiting for a post that is not (yet) in the chat."""
+        return sum(len(waiting) for waiting in self._held.values())
+
+
+def _time_of(event: Mapping[str, Any]) -> int:
+    moment = event.get("time_us")
+    return moment if type(moment) is int else 0
+
+
+__all__ = ["HOLD_US", "POST", "JetstreamFilter", "carries_tag", "parse_line"]
