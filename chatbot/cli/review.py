@@ -66,12 +66,16 @@ def review_command(event: str, below: float, clock: str, database_url: str, as_j
     click.echo(f"#{result.hashtag}: {count} {posts} under {below:.2f} or with no question")
     for item in result.items:
         when = item.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        guess = f"{item.guess} ({item.method}, {item.confidence:.2f})" if item.guess else "none"
+        guess = f"{item.guess or 'none'} ({item.method}, {item.confidence:.2f})"
+        if item.method == "none":
+            guess = "none"
         click.echo("")
         click.echo(f"{when}  @{item.author}  {item.network}")
         click.echo(f"  {item.url or item.uri}")
         click.echo(f"  {' '.join(item.text.split())}")
         click.echo(f"  guess: {guess}  runner-up: {item.runner_up or 'none'}")
+        if item.via:
+            click.echo(f"  from: {item.via}")
 
 
 @cli.command("assign")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,6 +32,7 @@ class ReviewItem:
     method: str
     confidence: float
     runner_up: str | None  # the next most likely question, None when there is no other
+    via: str | None = None  # the post the guess came from (its address), if one did
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -45,6 +46,7 @@ class ReviewItem:
             "method": self.method,
             "confidence": round(self.confidence, 3),
             "runner_up": self.runner_up,
+            "via": self.via,
         }
 
 
@@ -69,8 +71,9 @@ def review(
     with session_scope(engine) as session:
         event = resolve_event(session, event_ref, purpose="record", now=now or utcnow())
         rows, planned, transcript = attributed(session, event)
+        addresses = {row.uri: row.url or row.uri for row in rows}
         items = [
-            _item(row, result, transcript.questions)
+            _item(row, result, transcript.questions, addresses)
             for row in sorted(rows, key=lambda r: (r.created_at, r.uri))
             if exclusion(row, ExportOptions()) is None
             and (result := transcript.attributions.get(row.uri)) is not None
@@ -80,12 +83,19 @@ def review(
 
 
 def _unsure(result: Attribution, below: float) -> bool:
+    # No question with nothing to go on, or any guess (a question, or "this
+    # is a hello") held with less than ``below``.
     if result.is_question or result.method in ("moderator", "assigned"):
         return False
-    return result.question is None or result.confidence < below
+    return result.method == "none" or result.confidence < below
 
 
-def _item(row: Post, result: Attribution, questions: Sequence[ChatQuestion]) -> ReviewItem:
+def _item(
+    row: Post,
+    result: Attribution,
+    questions: Sequence[ChatQuestion],
+    addresses: Mapping[str, str],
+) -> ReviewItem:
     return ReviewItem(
         uri=row.uri,
         url=row.url or "",
@@ -97,6 +107,7 @@ def _item(row: Post, result: Attribution, questions: Sequence[ChatQuestion]) -> 
         method=result.method,
         confidence=result.confidence,
         runner_up=runner_up(result, row.network, row.created_at, questions),
+        via=addresses.get(result.via, result.via) if result.via else None,
     )
 
 

@@ -66,6 +66,22 @@ def test_review_lists_the_unsure_posts_with_a_guess_and_a_runner_up(engine: Engi
     assert review(engine, "sm35", below=0.3, now=NOW).items == []
 
 
+def test_review_says_where_a_guess_came_from_and_leaves_out_sure_hellos(engine: Engine) -> None:
+    stored_chat(
+        engine,
+        [
+            post(1, "A1 I use notes", author="ann", minutes=3),
+            post(2, "@ann.test same, notes everywhere", author="bob", minutes=12),
+            post(3, "Hi all, glad I made it", author="cy", minutes=13),
+        ],
+    )
+    items = {item.author: item for item in review(engine, "sm35", now=NOW).items}
+    assert (items["bob.test"].guess, items["bob.test"].method) == ("Q1", "mention")
+    assert items["bob.test"].via == "https://bsky.app/profile/ann.test/post/0000000000001"
+    assert items["bob.test"].as_dict()["via"] == items["bob.test"].via
+    assert "cy.test" not in items  # a hello, and sure of it: nothing to review
+
+
 def test_a_decision_wins_over_the_attribution_and_survives_re_attribution(engine: Engine) -> None:
     event_id = chat(engine)
     decision = assign(engine, "sm35", BOB, "q1", by="sam", now=NOW)
