@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import re
 from collections import deque
-from collections.abc import Iterable, Mapping, MutableSet
+from collections.abc import Iterable, Mapping, MutableSet, Sequence
 from typing import Any
 
 import orjson
@@ -84,8 +84,8 @@ def carries_tag(record: Mapping[str, Any], tag: str, pattern: re.Pattern[str]) -
     return type(text) is str and "#" in text and pattern.search(text) is not None
 
 
-def _reply_targets(record: Mapping[str, Any]) -> tuple[str, ...]:
-    reply = record.get("reply")
+def _reply_targets(reply: Any) -> tuple[str, ...]:
+    """The parent and root URIs of a post record's ``reply``."""
     if type(reply) is not dict:
         return ()
     found = []
@@ -125,7 +125,8 @@ class JetstreamFilter:
         self._revs: dict[str, str] = {}  # chat post -> rev of the version applied
         self._gone: dict[str, str] = {}  # deleted chat post -> rev of its deletion
         self._early_deletes: dict[str, str] = {}  # unknown post -> rev of its deletion
-        self._held: dict[str, list[dict[str, Any]]] = {}  # post -> replies waiting for it
+        # post -> the replies (and edits) waiting for it, by (URI, rev)
+        self._held: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
         self._expiry: deque[tuple[int, str, str]] = deque()  # (time_us, kind, uri)
 
     # -- feeding ---------------------------------------------------------------
@@ -135,76 +136,101 @@ class JetstreamFilter:
         return self.feed_event(event) if event is not None else []
 
     def feed_many(self, lines: Iterable[str | bytes]) -> list[NormalisedPost]:
+        """:meth:`feed` for each line; the loop a live stream and the benchmark run."""
         found: list[NormalisedPost] = []
+        loads, failed, commit_of = orjson.loads, orjson.JSONDecodeError, self._commit
+        expiry, hold = self._expiry, self.hold_us
+        cursor = -1 if self.cursor is None else self.cursor
+        count = 0
         for line in lines:
-            event = parse_line(line)
-            if event is not None:
-                found.extend(self.feed_event(event))
+            try:
+                event = loads(line)
+            except failed:
+                event = parse_line(line)
+            if type(event) is not dict:
+                continue
+            count += 1
+            moment = event.get("time_us")
+            if type(moment) is int and moment > cursor:
+                cursor = self.cursor = moment
+                if expiry and expiry[0][0] < moment - hold:
+                    self._expire(moment - hold)
+            commit = event.get("commit")
+            if type(commit) is dict and commit.get("collection") == POST:
+                kept = commit_of(event, commit)
+                if kept:
+                    found.extend(kept)
+        self.events += count
         return found
 
     def feed_event(self, event: dict[str, Any]) -> list[NormalisedPost]:
         """Like :meth:`feed`, for a message already parsed."""
         self.events += 1
         moment = event.get("time_us")
-        if type(moment) is int:
-            if self.cursor is None or moment > self.cursor:
-                self.cursor = moment
-                if self._expiry and self._expiry[0][0] < moment - self.hold_us:
-                    self._expire(moment - self.hold_us)
-        else:
-            moment = self.cursor or 0
+        if type(moment) is int and (self.cursor is None or moment > self.cursor):
+            self._advance(moment)
         commit = event.get("commit")
         if type(commit) is not dict or commit.get("collection") != POST:
             return []
-        if event.get("kind") != "commit":
-            return []
+        return list(self._commit(event, commit))
+
+    def _advance(self, moment: int) -> None:
+        self.cursor = moment
+        if self._expiry and self._expiry[0][0] < moment - self.hold_us:
+            self._expire(moment - self.hold_us)
+
+    def _commit(self, event: dict[str, Any], commit: dict[str, Any]) -> Sequence[NormalisedPost]:
+        """A commit to the post collection: a post or edit that may join, or a deletion.
+
+        Most posts on the network are neither the chat's nor replies to it, so
+        the checks run cheapest first and nothing is allocated for a post
+        that is let go.
+        """
         did, rkey, rev = event.get("did"), commit.get("rkey"), commit.get("rev")
         if type(did) is not str or type(rkey) is not str or type(rev) is not str:
-            return []
-        if not did or not rkey:
-            return []
+            return ()
+        if not did or not rkey or event.get("kind") != "commit":
+            return ()
         uri = f"at://{did}/{POST}/{rkey}"
         operation = commit.get("operation")
         if operation == "delete":
-            return self._delete(uri, rev, event, moment)
+            return self._delete(uri, rev, event)
         record = commit.get("record")
-        if operation not in ("create", "update") or type(record) is not dict:
-            return []
-        return self._post(uri, rev, operation, record, event, moment)
+        if type(record) is not dict or (operation != "create" and operation != "update"):
+            return ()
+        if uri in self._revs and rev <= self._revs[uri]:
+            return ()  # a repeat, or older than what was kept
+        if uri in self._gone and rev <= self._gone[uri]:
+            return ()  # deleted after this version
+        chat = self.chat
+        if uri in chat:
+            return self._admit(uri, rev, event)
+        # Most posts have no facets, no tags and no "#": no call for them.
+        text = record.get("text")
+        if (
+            "facets" in record or "tags" in record or (type(text) is str and "#" in text)
+        ) and carries_tag(record, self.tag, self._pattern):
+            return self._admit(uri, rev, event)
+        reply = record.get("reply")
+        targets = _reply_targets(reply) if reply is not None else ()
+        for target in targets:
+            if target in chat:
+                return self._admit(uri, rev, event)
+        if operation == "update":
+            # An edit waits for its post to join the chat (by an earlier version,
+            # arriving later, that has the tag).
+            targets = (*targets, uri)
+        if targets:
+            self._hold(uri, rev, event, targets)  # a reply waits for the post it answers
+        return ()
 
-    # -- posts and deletions ---------------------------------------------------
-    def _post(
-        self,
-        uri: str,
-        rev: str,
-        operation: str,
-        record: dict[str, Any],
-        event: dict[str, Any],
-        moment: int,
-    ) -> list[NormalisedPost]:
-        applied = self._revs.get(uri)
-        if applied is not None and rev <= applied:
-            return []  # a repeat, or older than what was kept
-        gone = self._gone.get(uri)
-        if gone is not None and rev <= gone:
-            return []  # deleted after this version
-        targets = _reply_targets(record)
-        member = (
-            uri in self.chat
-            or carries_tag(record, self.tag, self._pattern)
-            or any(target in self.chat for target in targets)
-        )
-        if not member:
-            # A reply waits for the post it answers; an edit for its post to join
-            # the chat (by an earlier version that arrives later and has the tag).
-            waits_for = (*targets, uri) if operation == "update" else targets
-            for target in waits_for:
-                waiting = self._held.setdefault(target, [])
-                if event not in waiting:
-                    waiting.append(event)
-                    self._expiry.append((moment, "held", target))
-            return []
-        return self._admit(uri, rev, event)
+    def _hold(self, uri: str, rev: str, event: dict[str, Any], targets: tuple[str, ...]) -> None:
+        moment = _time_of(event) or self.cursor or 0
+        for target in targets:
+            waiting = self._held.setdefault(target, {})
+            if (uri, rev) not in waiting:
+                waiting[(uri, rev)] = event
+                self._expiry.append((moment, "held", target))
 
     def _admit(self, uri: str, rev: str, event: dict[str, Any]) -> list[NormalisedPost]:
         """``event``'s post joins the chat; so do the replies that waited for it."""
@@ -227,15 +253,11 @@ class JetstreamFilter:
                 post = from_jetstream(event, web=self.web)
                 if post is not None:
                     found.append(post)
-            for waiting in self._held.pop(uri, ()):
-                commit = waiting["commit"]
-                child = f"at://{waiting['did']}/{POST}/{commit['rkey']}"
-                pending.append((child, commit["rev"], waiting))
+            for (child, child_rev), waiting in self._held.pop(uri, {}).items():
+                pending.append((child, child_rev, waiting))
         return found
 
-    def _delete(
-        self, uri: str, rev: str, event: dict[str, Any], moment: int
-    ) -> list[NormalisedPost]:
+    def _delete(self, uri: str, rev: str, event: dict[str, Any]) -> list[NormalisedPost]:
         gone = self._gone.get(uri)
         if gone is not None and rev <= gone:
             return []  # deleted already
@@ -246,7 +268,7 @@ class JetstreamFilter:
             known = self._early_deletes.get(uri)
             if known is None or rev > known:
                 self._early_deletes[uri] = rev
-                self._expiry.append((moment, "delete", uri))
+                self._expiry.append((_time_of(event) or self.cursor or 0, "delete", uri))
             return []
         self._gone[uri] = rev
         return [self._tombstone(uri, event)]
@@ -265,7 +287,7 @@ class JetstreamFilter:
             if kind == "held":
                 waiting = self._held.get(uri)
                 if waiting is not None:
-                    kept = [e for e in waiting if _time_of(e) >= before]
+                    kept = {k: e for k, e in waiting.items() if _time_of(e) >= before}
                     if kept:
                         self._held[uri] = kept
                     else:

@@ -188,7 +188,8 @@ def chats(draw: st.DrawFn) -> list[dict[str, Any]]:
         events.append(event("create", 1, record))
         if draw(st.booleans()):
             edited = dict(record, text=draw(st.sampled_from(["edited", f"edited #{TAG}"])))
-            edited.pop("facets", None) if draw(st.booleans()) else None
+            if draw(st.booleans()):
+                edited.pop("facets", None)
             events.append(event("update", 2, edited))
         if draw(st.integers(0, 3)) == 0:
             events.append(event("delete", 3, None))
