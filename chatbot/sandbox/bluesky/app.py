@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from chatbot.sandbox.bluesky import pages, xrpc_feed, xrpc_repo, xrpc_server
+from chatbot.sandbox.bluesky import jetstream, pages, xrpc_feed, xrpc_repo, xrpc_server
 from chatbot.sandbox.bluesky.base import BlueskyBase
+from chatbot.sandbox.bluesky.jetstream import JetstreamLog, JetstreamOptions
 
 
 class BlueskyApp(BlueskyBase):
     """Serves ``/xrpc/...`` like a PDS that proxies ``app.bsky.*`` to its AppView.
 
     It also answers bsky.app's page paths (``/profile/...``) with small HTML
-    pages, so links with this server as their web base lead somewhere.
+    pages, so links with this server as their web base lead somewhere, and
+    serves its commits as Jetstream at ``/subscribe`` (:attr:`jetstream` holds
+    that stream's faults: change its fields).
     """
+
+    jetstream: JetstreamOptions
+    jetstream_log: JetstreamLog
 
     def register_routes(self) -> None:
         for module in (xrpc_server, xrpc_repo, xrpc_feed, pages):
             module.register(self)
+        self.jetstream = JetstreamOptions()
+        self.jetstream_log = JetstreamLog(self.store)
+        jetstream.register(self, self.jetstream_log, self.jetstream)
         super().register_routes()
 
 
