@@ -162,8 +162,9 @@ class WeakEvidence:
         parent = self.forest.nodes[uri].parent
         if parent is not None:
             above = results.get(parent)
-            if above is not None and above.method in _NO_QUESTION:
-                # Talk about a hello or a housekeeping post answers nothing either.
+            if above is not None and above.question is None:
+                # Talk about a hello, a housekeeping post, or talk about those,
+                # answers nothing either.
                 return Attribution(uri, None, (), "reply", CONF_ASIDE_REPLY, via=parent)
         if post.quote_uri is not None:
             quoted = results.get(post.quote_uri)
@@ -173,7 +174,7 @@ class WeakEvidence:
                 return Attribution(
                     uri, quoted.question, labels, "quote", confidence, via=post.quote_uri
                 )
-            if quoted is not None and quoted.method in _NO_QUESTION:
+            if quoted is not None and quoted.question is None and not quoted.is_question:
                 return Attribution(uri, None, (), "quote", CONF_ASIDE_REPLY, via=post.quote_uri)
         conversations = self.conversations
         first = post.text[:1]
@@ -182,6 +183,10 @@ class WeakEvidence:
         moderator = uri in self.moderator_posts
         if top_level and moderator and is_housekeeping(post.text):
             return Attribution(uri, None, (), "aside", CONF_ASIDE)
+        timeline = self._timelines.get(post.network)
+        if timeline is None:
+            timeline = self._timelines[post.network] = self.timeline_for(post.network)
+        when = post.created_at.timestamp()
         if named:
             answered = conversations.answered(post, self._usable)
             if answered is not None:
@@ -190,12 +195,14 @@ class WeakEvidence:
                 exact = post.network in NAMES_FILLED_IN and conversations.exactly_between(
                     post, answered
                 )
+                if not exact and self.vocabulary:
+                    # A typed name is a weak guess at the post answered: the
+                    # reply's own words naming another question say more.
+                    leaning = self._leaning(post, when, timeline)
+                    if leaning is not None and leaning != above.question:
+                        return Attribution(uri, leaning, (leaning,), "words", CONF_WORDS)
                 confidence = CONF_MENTION_EXACT if exact else CONF_MENTION
                 return Attribution(uri, above.question, labels, "mention", confidence, via=answered)
-        timeline = self._timelines.get(post.network)
-        if timeline is None:
-            timeline = self._timelines[post.network] = self.timeline_for(post.network)
-        when = post.created_at.timestamp()
         clock = None
         if self.vocabulary:
             clock = _from_time(uri, when, timeline)
@@ -241,6 +248,14 @@ class WeakEvidence:
         if best - against < needed * 0.99:
             return None
         return Attribution(post.uri, label, (label,), "words", CONF_WORDS)
+
+    def _leaning(self, post: ChatPost, when: float, timeline: Timeline) -> str | None:
+        # The open question the post's words point at, ahead of any other.
+        ranked = self.vocabulary.scores(post.text, _open_labels(timeline, when))
+        if not ranked:
+            return None
+        runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+        return ranked[0][1] if ranked[0][0] - runner_up >= WORDS_MARGIN else None
 
     def _small_talk(self, text: str) -> bool:
         if not is_small_talk(text):
@@ -298,8 +313,6 @@ class WeakEvidence:
 
 # What a post in a conversation with someone was placed by: not an answer of its own.
 _CONVERSING = frozenset({"reply", "mention"})
-# A placed post that answers nothing: conversation about it answers nothing either.
-_NO_QUESTION = frozenset({"aside", "none"})
 
 
 def _previous_label(timeline: Timeline, when: float, early: timedelta) -> str | None:

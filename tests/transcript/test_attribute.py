@@ -377,3 +377,32 @@ def test_named_replies_on_bluesky_answer_the_latest_post_and_tweets_the_exact_pe
     plan = [replace(q, posted_at={"twitter": q.posted_at["bluesky"]}) for q in questions()]
     result = attribute(tweets, plan, [replace(HOST, network="twitter")])
     assert (result[uri("a")].question, result[uri("a")].via) == ("Q1", uri("b1"))
+
+
+def test_talk_about_a_hello_answers_nothing_all_the_way_down() -> None:
+    posts = [
+        post("hello", 12, "Hi all, glad I made it!", author="bob"),
+        post("back", 13, "welcome bob!", author="carol", parent="hello"),
+        post("more", 14, "where from?", author="dan", parent="back"),
+    ]
+    got = run(posts)
+    assert got["hello"] == (None, "aside")
+    assert got["back"] == (None, "reply")
+    assert got["more"] == (None, "reply")
+
+
+def test_a_typed_name_gives_way_to_words_naming_another_question() -> None:
+    asked = [
+        ChatQuestion(1, "", "Which tools do you use?", {"bluesky": at(0)}),
+        ChatQuestion(2, "", "Who funds your work?", {"bluesky": at(10)}),
+    ]
+    posts = [
+        *question_posts(2),
+        post("a1", 3, "A1: spreadsheets", author="amy"),
+        post("a2", 12, "A2: a small grant", author="amy"),
+        post("ask", 14, "@amy.bsky.social did you write anything up about tools?", author="bo"),
+        post("same", 15, "@amy.bsky.social same here!", author="cy"),
+    ]
+    result = attribute(posts, asked, [HOST], ends_at=at(30))
+    assert (result[uri("ask")].question, result[uri("ask")].method) == ("Q1", "words")
+    assert (result[uri("same")].question, result[uri("same")].method) == ("Q2", "mention")
