@@ -85,6 +85,7 @@ def post_row(post: NormalisedPost, event_id: int | None, now: datetime) -> dict[
 _COMPARED = (
     POST.c.id, POST.c.uri, POST.c.text, POST.c.cid, POST.c.edited_at,
     POST.c.deleted_at, POST.c.parent_uri, POST.c.root_uri, POST.c.event_id,
+    POST.c.author_handle,
 )  # fmt: skip
 
 
@@ -169,6 +170,7 @@ class _Stored(NamedTuple):
     parent_uri: str | None
     root_uri: str | None
     event_id: int | None
+    author_handle: str | None
 
 
 _COMPARED_NAMES = ", ".join(f'"{name}"' for name in _Stored._fields)
@@ -230,6 +232,12 @@ def _changes(row: Any, post: NormalisedPost, event_id: int | None, now: datetime
         changes["root_uri"] = post.root_uri
     if event_id is not None and row.event_id is None:
         changes["event_id"] = event_id
+    # A stream names only the author's DID; a later sighting in a view names them.
+    if post.author_handle and not row.author_handle:
+        changes["author_handle"] = post.author_handle
+        changes["author_display_name"] = post.author_display_name
+        if post.url:
+            changes["url"] = post.url
     return changes
 
 
