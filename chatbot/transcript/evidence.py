@@ -156,6 +156,16 @@ class WeakEvidence:
         found = self.results.get(uri)
         return found is not None and found.question is not None
 
+    def _talked_to(self, uri: str) -> bool:
+        # A post someone answers by name: placed under a question, or a
+        # participant's post known to answer none (a hello: talk about it
+        # answers none either). Not a host's housekeeping, which people
+        # thank in passing while talking about what the host said before.
+        found = self.results.get(uri)
+        if found is None or found.method == "none":  # "none": nothing known of it
+            return False
+        return found.question is not None or uri not in self.moderator_posts
+
     def _one(self, post: ChatPost) -> Attribution:
         uri = post.uri
         results = self.results
@@ -188,13 +198,15 @@ class WeakEvidence:
             timeline = self._timelines[post.network] = self.timeline_for(post.network)
         when = post.created_at.timestamp()
         if named:
-            answered = conversations.answered(post, self._usable)
+            answered = conversations.answered(post, self._talked_to)
             if answered is not None:
                 above = results[answered]
                 labels = above.questions
                 exact = post.network in NAMES_FILLED_IN and conversations.exactly_between(
                     post, answered
                 )
+                if above.question is None:
+                    return Attribution(uri, None, (), "mention", CONF_ASIDE_REPLY, via=answered)
                 if not exact and self.vocabulary:
                     # A typed name is a weak guess at the post answered: the
                     # reply's own words naming another question say more.

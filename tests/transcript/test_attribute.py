@@ -406,3 +406,20 @@ def test_a_typed_name_gives_way_to_words_naming_another_question() -> None:
     result = attribute(posts, asked, [HOST], ends_at=at(30))
     assert (result[uri("ask")].question, result[uri("ask")].method) == ("Q1", "words")
     assert (result[uri("same")].question, result[uri("same")].method) == ("Q2", "mention")
+
+
+def test_a_named_reply_to_a_hello_answers_nothing_but_one_to_a_host_aside_looks_further() -> None:
+    host_thanks = ChatPost(
+        "bluesky", uri("thanks"), HOST.account_id, at(16), "Thanks for joining!", HOST.handle
+    )
+    posts = [
+        post("hello", 12, "Good morning from Osaka", author="bob"),
+        post("ask", 13, "@bob.bsky.social do you have a link?", author="cy"),
+        post("ans", 14, "@host.bsky.social A2: grants", author="amy"),
+        host_thanks,
+        post("reply", 17, "@host.bsky.social thanks!", author="dan"),
+    ]
+    got = run(posts)
+    assert got["hello"] == (None, "aside")
+    assert got["ask"] == (None, "mention")
+    assert got["reply"][0] == "Q2"  # past the host's housekeeping, to what the host asked
