@@ -197,7 +197,9 @@ class WeakEvidence:
         if timeline is None:
             timeline = self._timelines[post.network] = self.timeline_for(post.network)
         when = post.created_at.timestamp()
-        if named:
+        # A reply whose parent is gone (deleted, not collected) names the
+        # people of that post: another of their posts is not the one answered.
+        if named and (post.parent_uri is None or parent is not None):
             answered = conversations.answered(post, self._talked_to)
             if answered is not None:
                 above = results[answered]
@@ -227,7 +229,7 @@ class WeakEvidence:
             found = self._continues(post, when, timeline)
             if found is not None:
                 return found
-        if named or post.mentions:
+        if (named or post.mentions) and (post.parent_uri is None or parent is not None):
             found = self._recently_named(post, named)
             if found is not None:
                 return found

@@ -423,3 +423,13 @@ def test_a_named_reply_to_a_hello_answers_nothing_but_one_to_a_host_aside_looks_
     assert got["hello"] == (None, "aside")
     assert got["ask"] == (None, "mention")
     assert got["reply"][0] == "Q2"  # past the host's housekeeping, to what the host asked
+
+
+def test_a_reply_whose_parent_is_gone_is_not_given_another_post_of_the_person_named() -> None:
+    posts = [
+        post("old", 3, "A1: cats", author="finn"),
+        # Finn's later answer was deleted; Cy's reply to it names Finn.
+        post("reply", 24, "@finn.bsky.social good question!", author="cy", parent="deleted"),
+    ]
+    got = run(posts)
+    assert got["reply"] == ("Q3", "time")  # not Q1 from Finn's other post
