@@ -147,6 +147,9 @@ class NetworkPass:
                 if ref.uri not in self.threaded:
                     self.thread(ref)
             known = [ref for ref in known if ref.uri not in self.seen]
+        if getattr(self.source, "expands_every_answer", False):
+            self.author_sweep()
+            known = [ref for ref in known if ref.uri not in self.seen]
         result = self.source.check(self.tag, self.window, known, self.spend)
         self.part.checked += len(known) - result.unchecked
         self._store(self._in_window(result.alive))
@@ -154,6 +157,22 @@ class NetworkPass:
             self.seen.setdefault(post.uri, post)
         self.gone(result.gone)
         self.expand(result.alive)
+
+    def author_sweep(self) -> None:
+        """Read the event's authors' own timelines for tagged posts no timeline or context
+        shows (a tagged reply under a deleted post, where the tag timeline omits replies);
+        store them, fresh, and read the threads of those with replies not yet stored."""
+        read = getattr(self.source, "author_posts", None)
+        if read is None:
+            return
+        with session_scope(self.context.engine) as session:
+            accounts = authors(
+                session.connection(), self.context.event_id, self.network, unread=False
+            )
+        posts = read(self.tag, self.window, accounts, self.spend)
+        self._store(posts)
+        self.saw(posts)
+        self.expand(posts)
 
     def profiles(self, *, everyone: bool) -> None:
         """Read full profiles where posts don't carry bios (Bluesky): new authors, or all."""

@@ -158,6 +158,7 @@ class MastodonSource:
     def __init__(self, platform: Any, *, max_lookups: int = 60):
         self.platform = platform
         self.max_lookups = max_lookups
+        self._author_turn = 0  # where the next sweep of authors' timelines begins
 
     @property
     def expands_every_answer(self) -> bool:
@@ -259,6 +260,43 @@ class MastodonSource:
 
     def thread(self, ref: RemoteRef, spend: Spend) -> Thread:
         return spend(lambda: self._thread(ref), 2)  # the status and its context
+
+    def author_posts(
+        self, tag: str, window: Window, authors: Sequence[str], spend: Spend
+    ) -> list[NormalisedPost]:
+        """The tagged posts in the window of each of ``authors``, from their own timelines.
+
+        Where the tag timeline leaves out replies, a tagged reply under a deleted post
+        is in no timeline and no context: only its author's own timeline still has it.
+        At most ``max_lookups`` authors a call, taking turns across calls.
+        """
+        start, end = window
+        bare = tag.lstrip("#").lower()
+        count = len(authors)
+        chosen = [
+            authors[(self._author_turn + n) % count] for n in range(min(count, self.max_lookups))
+        ]
+        self._author_turn = (self._author_turn + len(chosen)) % max(count, 1)
+        found: list[NormalisedPost] = []
+        for author in chosen:
+            max_id: str | None = None
+            while True:
+                read = partial(self.platform.account_posts, author, max_id=max_id)
+                try:
+                    posts: list[NormalisedPost] = spend(read)
+                except NotFoundError:
+                    break  # the account is gone
+                found += [p for p in _within(posts, start, end) if bare in p.tags]
+                oldest = min((p.created_at for p in posts if p.created_at), default=None)
+                lowest = min((p.id for p in posts), key=status_id_key, default=None)
+                if (
+                    lowest is None
+                    or (oldest is not None and oldest < start)
+                    or (max_id is not None and status_id_key(lowest) >= status_id_key(max_id))
+                ):
+                    break
+                max_id = lowest
+        return found
 
     def replies(self, post: NormalisedPost, spend: Spend) -> Thread:
         """``post``'s context (one call: the post itself is at hand)."""

@@ -326,6 +326,16 @@ class MastodonPlatform:
             )
         return [from_mastodon_status(s) for s in statuses]
 
+    def account_posts(
+        self, account_id: str, *, max_id: str | None = None, limit: int = 40
+    ) -> list[NormalisedPost]:
+        """One page of an account's own statuses (replies included), newest first."""
+        with self._calling():
+            statuses = self.api.account_statuses(
+                account_id, max_id=max_id, limit=max(1, min(limit, 40)), exclude_reblogs=True
+            )
+        return [from_mastodon_status(s) for s in statuses]
+
     def search_hashtag(
         self,
         tag: str,

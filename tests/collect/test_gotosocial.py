@@ -28,6 +28,7 @@ from chatbot.collect.sources import NO_POSTS_YET
 from chatbot.demo import bot_platforms
 from chatbot.export import build_document
 from chatbot.models import CollectionCursor, Event, Post, PostDelivery
+from chatbot.platforms.base import RemoteRef
 from chatbot.platforms.credentials import Secret
 from chatbot.platforms.mastodon import MastodonPlatform
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig
@@ -391,3 +392,30 @@ def test_the_server_is_asked_again_when_it_did_not_answer(gts: Sandbox) -> None:
         assert platform.server().software == "gotosocial"  # read once, then remembered
     finally:
         faults.unreachable = False
+
+
+def test_a_tagged_reply_cut_off_by_a_deleted_post_is_found_in_its_authors_timeline(
+    engine: Engine, gts: Sandbox
+) -> None:
+    event_id = load_live_event(engine, gts, "cut")
+    store = gts.mastodon
+    ada, ben, cat = (
+        str(store.create_account(name, default_visibility="public")["id"])
+        for name in ("ada", "ben", "cat")
+    )
+    answer = store.create_status(ada, "A1 my answer #cut")
+    own = store.create_status(cat, "A1 cat's own answer #cut")
+    collector = Collector(engine, event_id, bot_platforms(gts), gts.clock)
+    assert no_errors(collector.step())
+    middle = store.create_status(ben, "A1 agreed #cut", in_reply_to_id=answer["id"])
+    below = store.create_status(cat, "A1 me too #cut", in_reply_to_id=middle["id"])
+    store.delete_status(middle["id"])  # in no tag timeline, and now in no context either
+    context = bot_platforms(gts)["mastodon"].thread(
+        RemoteRef("mastodon", answer["id"], answer["uri"])
+    )
+    assert below["id"] not in {p.id for p in context.replies}
+    report = collector.step(sweep=True)
+    assert no_errors(report), report.as_dict()
+    rows = stored(engine)
+    assert {answer["id"], own["id"], below["id"]} <= set(rows)
+    assert middle["id"] not in rows
