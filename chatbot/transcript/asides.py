@@ -15,7 +15,7 @@ import re
 
 from .lexical import words
 
-__all__ = ["is_housekeeping", "is_small_talk", "says_it_continues"]
+__all__ = ["is_housekeeping", "is_introduction", "is_small_talk", "says_it_continues"]
 
 # A moderator's post about the chat itself rather than about a question.
 _HOUSEKEEPING = re.compile(
@@ -38,7 +38,14 @@ _SMALL_TALK = re.compile(
     r"|\b(?:great|fun|good) chat\b|\bthanks? (?:all|everyone|everybody|y'all)\b"
     r"|\bchecking in\b|\b(?:love|loving|enjoying) (?:this|the) chat\b|\bwaving\b"
     r"|\b(?:great|good) (?:questions|discussion|conversation)\b|\bsay(?:ing)? hi\b"
-    r"|\bso many (?:good|great) (?:ideas|answers|thoughts)\b",
+    r"|\bso many (?:good|great) (?:ideas|answers|thoughts)\b|\bwhat did i miss\b"
+    r"|\bcatching up\b|^\W*#\w+ time\b|\b(?:coffee|tea) (?:ready|in hand)\b",
+    re.IGNORECASE,
+)
+# A participant introducing themselves: "Finn here, researcher, joining from Leeds".
+_INTRODUCTION = re.compile(
+    r"\b(?:joining|checking in|here|waving(?: hello)?) from\b"
+    r"|^\W*(?:hi|hello|hey)\b[^.!?]{0,40}?\b(?:i'?m|i am|\w+ here)\b",
     re.IGNORECASE,
 )
 # Words that say a post carries on the author's previous one: "(cont.)", "2/",
@@ -55,6 +62,7 @@ _SMALL_TALK_CUES = frozenset(
     {"hi", "hello", "hey", "howdy", "greetings", "good", "hiya", "glad", "just", "lurking"}
     | {"late", "joining", "gotta", "got", "have", "need", "bye", "great", "fun", "thanks", "thank"}
     | {"checking", "love", "loving", "enjoying", "waving", "say", "saying", "many", "i'm", "im"}
+    | {"what", "catching", "coffee", "tea", "time"}
 )
 _TOKEN = re.compile(r"[a-z']+")
 
@@ -73,6 +81,15 @@ def is_small_talk(text: str) -> bool:
     if len(text) > SMALL_TALK_LENGTH or _SMALL_TALK_CUES.isdisjoint(_TOKEN.findall(text.lower())):
         return False
     return _SMALL_TALK.search(text) is not None and len(words(text)) <= SMALL_TALK_WORDS
+
+
+def is_introduction(text: str) -> bool:
+    """A short post introducing its author ("Hi! Finn here, researcher, joining from Leeds").
+
+    Unlike other small talk it may name the topic (a role, a field) and still
+    answer no question.
+    """
+    return len(text) <= SMALL_TALK_LENGTH and _INTRODUCTION.search(text) is not None
 
 
 def says_it_continues(text: str) -> bool:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from operator import attrgetter
 
-from .asides import is_housekeeping, is_small_talk, says_it_continues
+from .asides import is_housekeeping, is_introduction, is_small_talk, says_it_continues
 from .conversation import NAMES_FILLED_IN, Conversations
 from .lexical import Vocabulary
 from .model import Attribution, ChatPost, Forest
@@ -217,6 +217,8 @@ class WeakEvidence:
                         return Attribution(uri, leaning, (leaning,), "words", CONF_WORDS)
                 confidence = CONF_MENTION_EXACT if exact else CONF_MENTION
                 return Attribution(uri, above.question, labels, "mention", confidence, via=answered)
+        if top_level and not moderator and is_introduction(post.text):
+            return Attribution(uri, None, (), "aside", CONF_ASIDE)
         clock = None
         if self.vocabulary:
             clock = _from_time(uri, when, timeline)

@@ -5,7 +5,12 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatbot.transcript.asides import is_housekeeping, is_small_talk, says_it_continues
+from chatbot.transcript.asides import (
+    is_housekeeping,
+    is_introduction,
+    is_small_talk,
+    says_it_continues,
+)
 from chatbot.transcript.lexical import Vocabulary, words
 
 
@@ -56,6 +61,12 @@ def test_housekeeping_and_small_talk() -> None:
         "Hi! We archive zines, flyers, posters, letters and oral histories of local bands"
     )
     assert is_small_talk("Sorry I'm late everyone!")
+    assert is_small_talk("Just got out of a meeting, what did I miss? #chat")
+    assert is_small_talk("#chat time! Coffee ready.")
+    assert is_introduction("Hi #chat! Finn here, researcher, joining from Mexico City.")
+    assert is_introduction("Hello all, I'm Ana, an archivist in Porto")
+    assert not is_introduction("Hello! We use Webrecorder here, from the start")
+    assert not is_introduction("Our researchers come from everywhere")
     assert is_small_talk("Hello #chat, community organiser from Osaka checking in")
     assert not is_small_talk("Our archive keeps tweets")
 
@@ -66,4 +77,5 @@ def test_any_text_is_read_without_error(text: str) -> None:
     assert all(word == word.lower() and len(word) >= 3 for word in found)
     is_housekeeping(text)
     is_small_talk(text)
+    is_introduction(text)
     says_it_continues(text)
