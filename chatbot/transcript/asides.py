@@ -48,13 +48,17 @@ _INTRODUCTION = re.compile(
     r"|^\W*(?:hi|hello|hey)\b[^.!?]{0,40}?\b(?:i'?m|i am|\w+ here)\b",
     re.IGNORECASE,
 )
-# Words that say a post carries on the author's previous one: "(cont.)", "2/",
-# "Plus:", "Also,", "Should add:".
+# Words that say a post carries on the author's previous one, at its start or
+# after a short lead-in ("Well, to expand on that: ..."): "(cont.)", "2/",
+# "Plus:", "Also,", "Should add:", "The other half of it".
 _CONTINUES = re.compile(
-    r"^\W*(?:\(?cont(?:\.|'d|inued)?\)?(?!\w)|\d+/\d*(?!\d)|(?:oh )?and also\b|also[,:]"
-    r"|plus[,:]|p\.?s\.?\b|(?:i )?should (?:also )?add\b|to add\b|one more thing\b)",
+    r"\(cont(?:\.|'d|inued)?\)|\bcont(?:'d|inued)[.:,]|^\W*\d{1,2}/(?:\d{1,2})?(?![\d/])"
+    r"|\b(?:also|plus)[,:]|\bp\.?s\.?(?!\w)|\b(?:i )?should (?:also )?add\b|\bto add\b"
+    r"|\bone more thing\b|\bto expand on (?:that|this)\b|\bthe other half\b"
+    r"|\band another thing\b|\bon top of that\b",
     re.IGNORECASE,
 )
+CONTINUES_WITHIN = 40  # characters from the start where the words count
 SMALL_TALK_WORDS = 8  # more telling words than this and it is an answer that says hello
 SMALL_TALK_LENGTH = 160  # characters: longer posts say more than hello
 # Every small-talk phrase has one of these words: a cheap test before the pattern.
@@ -94,4 +98,4 @@ def is_introduction(text: str) -> bool:
 
 def says_it_continues(text: str) -> bool:
     """The post says it carries on the author's previous one ("(cont.)", "2/", "Plus:")."""
-    return _CONTINUES.match(text) is not None
+    return _CONTINUES.search(text[:CONTINUES_WITHIN]) is not None
