@@ -13,11 +13,12 @@ from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 from chatbot.collect.events import own_accounts, question_refs
+from chatbot.collect.jetstream import JetstreamStream, jetstream_urls
 from chatbot.collect.moderation import refresh_flags
 from chatbot.collect.networkpass import NetworkPass, PassContext
 from chatbot.collect.pacing import OutOfBudget, Pacer
 from chatbot.collect.participants import upsert_participants
-from chatbot.collect.queries import load_cursor, save_cursor
+from chatbot.collect.queries import live_refs, load_cursor, save_cursor
 from chatbot.collect.report import CollectReport, NetworkReport
 from chatbot.collect.sources import Source, source_for
 from chatbot.collect.store import link_mastodon_parents, mark_deleted_ids, upsert_posts
@@ -34,6 +35,7 @@ SCAN_SOURCE = {"bluesky": "search", "mastodon": "timeline"}
 # every step; on Mastodon it costs a timeline walk and contexts: every third step.
 SWEEP_EVERY = {"bluesky": 1, "mastodon": 3}
 MIN_REAL_GAP = 0.1  # real seconds between passes, whatever the clock's speed
+JETSTREAM_SOURCE = "jetstream"  # collection_cursor.source of Bluesky's stream: {"time_us": N}
 
 
 def _now_of(clock: Any) -> Now:
@@ -68,6 +70,7 @@ class Collector:
         on_page: Callable[[str, int], None] | None = None,
         stream: bool = False,
         stream_options: Mapping[str, Any] | None = None,
+        jetstream_options: Mapping[str, Any] | None = None,
     ):
         # A session is accepted for its engine: every page gets its own transaction,
         # so the caller's session must not hold one open (SQLite would wait on it).
@@ -91,6 +94,9 @@ class Collector:
         self.stream = stream
         self.stream_options = dict(stream_options or {})
         self.streams: dict[str, ChosenStream] = {}
+        # Bluesky's stream; ``jetstream_options`` go to JetstreamStream (``urls``: where).
+        self.jetstream: JetstreamStream | None = None
+        self.jetstream_options = dict(jetstream_options or {})
         self._authors: dict[tuple[str, str], tuple[Any, ...]] = {}  # profiles stored this run
         self.done = False
         self.next_at: datetime | None = None
@@ -263,6 +269,8 @@ class Collector:
         part: NetworkReport,
     ) -> None:
         """Store what the hashtag stream brought since the last step; (re)open it if live."""
+        if self.stream and network == "bluesky":
+            self._jetstream(source, tag, window, final, part)
         if not self.stream or network != "mastodon":
             return
         stream = self.streams.get(network)
@@ -280,10 +288,44 @@ class Collector:
         part.stream = stream.state()
         self.drain(network, window, part)
 
+    def _jetstream(
+        self,
+        source: Source,
+        tag: str,
+        window: tuple[datetime, datetime],
+        final: bool,
+        part: NetworkReport,
+    ) -> None:
+        """Bluesky's stream: opened from the stored cursor (else the window's start), told
+        of the chat's posts found by other means, drained with its cursor."""
+        with session_scope(self.engine) as session:
+            known = {ref.uri for ref in live_refs(session.connection(), self.event_id, "bluesky")}
+            state = load_cursor(session, self.event_id, "bluesky", JETSTREAM_SOURCE)
+        stream = self.jetstream
+        if stream is None:
+            stored = state.get("time_us")
+            start = stored if isinstance(stored, int) else int(window[0].timestamp() * 1e6)
+            options = dict(self.jetstream_options)
+            platform = source.platform
+            urls = options.pop("urls", None) or jetstream_urls(getattr(platform, "service", ""))
+            web = getattr(platform, "web", "https://bsky.app")
+            stream = self.jetstream = JetstreamStream(urls, tag, known, start, web=web, **options)
+        else:
+            stream.know(known)
+        if final:
+            stream.close()  # the window is over: the final check has the last word
+        elif not stream.running():
+            stream.start()
+        part.stream = stream.state()
+        self.drain("bluesky", window, part)
+
     def drain(
         self, network: str, window: tuple[datetime, datetime], part: NetworkReport | None = None
     ) -> None:
         """Store the posts, edits and deletions a stream has received (also between steps)."""
+        if network == "bluesky":
+            self._drain_jetstream(window, part or NetworkReport())
+            return
         stream = self.streams.get(network)
         if stream is None:
             return
@@ -296,10 +338,25 @@ class Collector:
             self.store(connection, kept, part)
             part.deleted += mark_deleted_ids(connection, network, deleted, now=self.now())
 
+    def _drain_jetstream(self, window: tuple[datetime, datetime], part: NetworkReport) -> None:
+        """Store what Jetstream kept, and its cursor with it (a restart resumes there)."""
+        if self.jetstream is None:
+            return
+        posts, cursor = self.jetstream.drain()
+        start, end = window
+        kept = [p for p in posts if p.created_at is None or start <= p.created_at < end]
+        with session_scope(self.engine) as session:
+            self.store(session.connection(), kept, part)
+            if cursor is not None:
+                state = {"time_us": cursor}
+                save_cursor(session, self.event_id, "bluesky", JETSTREAM_SOURCE, state, self.now())
+
     def close(self) -> None:
         """Close any open stream (the collector can step again; streams reopen)."""
         for stream in self.streams.values():
             stream.close()
+        if self.jetstream is not None:
+            self.jetstream.close()
 
     def _sleep(self, seconds: float) -> None:
         """Sleep ``seconds`` of clock time (short: between retries of one request)."""

@@ -79,6 +79,7 @@ def test_crowd_chat_collected_attributed_and_exported(engine: Engine, tmp_path: 
         cursors = session.exec(select(CollectionCursor)).all()
         assert {(c.network, c.source) for c in cursors} == {
             ("bluesky", "search"),
+            ("bluesky", "jetstream"),
             ("mastodon", "timeline"),
         }
 

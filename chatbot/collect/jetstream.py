@@ -1,0 +1,242 @@
+"""Bluesky's live posts from Jetstream, between the collector's polls.
+
+A background thread holds a WebSocket to a Jetstream instance
+(``/subscribe?wantedCollections=app.bsky.feed.post&cursor=...``) and passes
+every message through :class:`~chatbot.platforms.jetstream.JetstreamFilter`,
+which keeps the chat's posts and deletions whatever the order or repetition of
+events. Jetstream's cursor is a time in microseconds, the same on every
+instance, so:
+
+- every (re)connection asks for the events since the last one seen minus
+  :data:`SAFETY_MARGIN_US` (the stream is not in strict time order); what
+  comes twice is dropped by the filter, or found unchanged in the store;
+- after :data:`TRIES_PER_INSTANCE` failed connections in a row the next
+  instance is tried, from the same cursor;
+- the collector stores the cursor with the posts it covers (``drain``), so a
+  new process resumes from it without a gap.
+
+A connection silent for ``receive_timeout`` seconds is pinged, and one whose
+ping goes unanswered is dropped and made again: the stream never stalls
+silently. Pauses between attempts double up to ``max_backoff``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Iterable, MutableSet, Sequence
+from urllib.parse import urlencode, urlsplit
+
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from chatbot.platforms.base import NormalisedPost
+from chatbot.platforms.jetstream import POST, JetstreamFilter
+
+log = logging.getLogger(__name__)
+# The public instances Bluesky runs (bluesky-social/jetstream's README); one cursor
+# serves them all.
+PUBLIC_INSTANCES = (
+    "wss://jetstream1.us-east.bsky.network",
+    "wss://jetstream2.us-east.bsky.network",
+    "wss://jetstream1.us-west.bsky.network",
+    "wss://jetstream2.us-west.bsky.network",
+)
+SAFETY_MARGIN_US = 5_000_000
+RECEIVE_TIMEOUT = 30.0
+PONG_TIMEOUT = 10.0
+FIRST_BACKOFF = 0.5
+MAX_BACKOFF = 30.0
+TRIES_PER_INSTANCE = 2
+MAX_MESSAGE = 2**21  # a post record is at most a few tens of kB; room for any other record
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def jetstream_urls(service: str) -> tuple[str, ...]:
+    """Where Bluesky's Jetstream is for an account on ``service`` (its PDS).
+
+    The network's posts stream from Bluesky's public instances, whichever PDS
+    the bot's account lives on; a server on this machine (the sandbox) serves
+    its own network's stream.
+    """
+    parts = urlsplit(service)
+    if parts.hostname in _LOOPBACK:
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        return (f"{scheme}://{parts.netloc}",)
+    return PUBLIC_INSTANCES
+
+
+class JetstreamStream:
+    """One chat's posts from Jetstream, received in a background thread.
+
+    ``chat`` is the set of the chat's post URIs; the collector adds what it
+    finds by other means, the stream adds what it keeps. ``cursor`` is where
+    to start (microseconds; None: from now).
+    """
+
+    network = "bluesky"
+    transport = "jetstream"
+
+    def __init__(
+        self,
+        urls: Sequence[str],
+        tag: str,
+        chat: MutableSet[str] | Iterable[str] = (),
+        cursor: int | None = None,
+        *,
+        web: str = "https://bsky.app",
+        receive_timeout: float = RECEIVE_TIMEOUT,
+        pong_timeout: float = PONG_TIMEOUT,
+        max_backoff: float = MAX_BACKOFF,
+        margin_us: int = SAFETY_MARGIN_US,
+    ):
+        if not urls:
+            raise ValueError("no Jetstream address")
+        self.urls = [url.rstrip("/") for url in urls]
+        self.filter = JetstreamFilter(tag, chat, web=web)
+        self.start_cursor = cursor
+        self.receive_timeout = receive_timeout
+        self.pong_timeout = pong_timeout
+        self.max_backoff = max_backoff
+        self.margin_us = margin_us
+        self.connections = 0  # handshakes that succeeded
+        self.stalls = 0  # connections given up for want of an answer to a ping
+        self.failovers = 0  # moves to another instance
+        self.instance = 0  # index in ``urls`` of the instance in use
+        self._pending: list[NormalisedPost] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._connected = threading.Event()
+        self._socket: ClientConnection | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def chat(self) -> MutableSet[str]:
+        return self.filter.chat
+
+    def know(self, uris: Iterable[str]) -> None:
+        """Posts of the chat found by other means: replies to them are the chat's too."""
+        chat = self.filter.chat
+        for uri in uris:
+            if uri not in chat:
+                chat.add(uri)
+
+    # -- the surface the collector uses ---------------------------------------
+    def start(self) -> bool:
+        if self.running():
+            return True
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="bluesky-jetstream", daemon=True)
+        self._thread.start()
+        return True
+
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    def state(self) -> str:
+        if self.connected():
+            return self.transport
+        return "reconnecting" if self.running() else "closed"
+
+    def take_gaps(self) -> int:
+        return 0  # every reconnection resumes from the cursor: nothing is missed
+
+    def cursor(self) -> int | None:
+        """Where a new connection would start (before the margin)."""
+        with self._lock:
+            return self.filter.cursor if self.filter.cursor is not None else self.start_cursor
+
+    def drain(self) -> tuple[list[NormalisedPost], int | None]:
+        """The posts and tombstones kept since the last call, and the cursor they reach."""
+        with self._lock:
+            posts, self._pending = self._pending, []
+            return posts, self.filter.cursor
+
+    def close(self) -> None:
+        self._stop.set()
+        socket = self._socket
+        if socket is not None:
+            socket.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    # -- the connection --------------------------------------------------------
+    def address(self) -> str:
+        """The next connection's address: the instance in use, from the cursor less the margin."""
+        query: list[tuple[str, str]] = [("wantedCollections", POST)]
+        cursor = self.cursor()
+        if cursor is not None:
+            query.append(("cursor", str(max(cursor - self.margin_us, 0))))
+        return f"{self.urls[self.instance]}/subscribe?{urlencode(query)}"
+
+    def _run(self) -> None:
+        first = min(FIRST_BACKOFF, self.max_backoff)
+        backoff, failures = first, 0
+        while not self._stop.is_set():
+            try:
+                with connect(
+                    self.address(),
+                    open_timeout=10,
+                    close_timeout=2,
+                    ping_interval=None,  # this class pings when the line is quiet
+                    max_size=MAX_MESSAGE,
+                ) as socket:
+                    self._opened(socket)
+                    backoff, failures = first, 0
+                    self._receive(socket)
+            except InvalidStatus as error:
+                failures += 1
+                log.info("Jetstream answered %s; retrying", error.response.status_code)
+            except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError) as error:
+                failures += 1
+                log.info("Jetstream connection lost (%s); reconnecting", error)
+            finally:
+                self._connected.clear()
+                self._socket = None
+            if failures >= TRIES_PER_INSTANCE and len(self.urls) > 1:
+                self.instance = (self.instance + 1) % len(self.urls)
+                self.failovers += 1
+                failures = 0
+                log.info("Jetstream: trying %s", self.urls[self.instance])
+            # Jitter keeps several bots from reconnecting in step.
+            self._stop.wait(backoff * (1 + random.random() / 4))
+            backoff = min(backoff * 2, self.max_backoff)
+
+    def _opened(self, socket: ClientConnection) -> None:
+        self._socket = socket
+        self.connections += 1
+        self._connected.set()
+        if self._stop.is_set():
+            socket.close()
+
+    def _receive(self, socket: ClientConnection) -> None:
+        while not self._stop.is_set():
+            try:
+                message = socket.recv(timeout=self.receive_timeout)
+            except TimeoutError:
+                answered = socket.ping()
+                if not answered.wait(self.pong_timeout):
+                    self.stalls += 1
+                    log.info("Jetstream silent and unanswered; reconnecting")
+                    return
+                continue
+            with self._lock:
+                kept = self.filter.feed(message)
+                if kept:
+                    self._pending.extend(kept)
+
+
+__all__ = [
+    "PUBLIC_INSTANCES",
+    "SAFETY_MARGIN_US",
+    "JetstreamStream",
+    "jetstream_urls",
+]

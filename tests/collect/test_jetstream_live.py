@@ -1,0 +1,161 @@
+"""Bluesky's posts arrive through Jetstream: from the sandbox's /subscribe into the store."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from atproto import Client, client_utils
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from chatbot.bot.loading import load_event
+from chatbot.collect import Collector
+from chatbot.collect.collector import JETSTREAM_SOURCE
+from chatbot.collect.queries import load_cursor
+from chatbot.collect.report import NetworkReport
+from chatbot.models import Post
+from chatbot.sandbox.runner import Sandbox
+from tests.collect.chat import bot_platforms
+from tests.factories import make_plan
+
+FAST = {"receive_timeout": 1.0, "pong_timeout": 1.0, "max_backoff": 0.2}
+
+
+def wait_for(condition: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def rows(engine: Engine) -> dict[str, Post]:
+    with Session(engine) as session:
+        return {r.uri: r for r in session.execute(select(Post)).scalars()}
+
+
+def start_chat(sandbox: Sandbox, engine: Engine, tag: str) -> tuple[int, tuple[datetime, datetime]]:
+    start = sandbox.clock.now() - timedelta(minutes=5)
+    plan = make_plan(hashtag=tag, start=start, networks=("bluesky",))
+    event_id = load_event(engine, plan, source_path=f"questions/{tag}.md").event_id
+    return event_id, (start - timedelta(hours=1), plan.end + timedelta(hours=1))
+
+
+def collector(sandbox: Sandbox, engine: Engine, event_id: int) -> Collector:
+    platforms = {"bluesky": bot_platforms(sandbox, ("bluesky",))["bluesky"]}
+    return Collector(
+        engine, event_id, platforms, sandbox.clock, stream=True, jetstream_options=FAST
+    )
+
+
+def drain_until(
+    collector: Collector, window: Any, engine: Engine, done: Callable[[dict[str, Post]], Any]
+) -> NetworkReport:
+    """Store what the stream brought (no poll: nothing else) until ``done(rows)``."""
+    part = NetworkReport()
+
+    def enough() -> bool:
+        collector.drain("bluesky", window, part)
+        return bool(done(rows(engine)))
+
+    wait_for(enough)
+    return part
+
+
+def test_posts_replies_and_deletions_arrive_through_the_stream(engine: Engine) -> None:
+    with Sandbox(seed=15, networks=("bluesky",)) as sandbox:
+        event_id, window = start_chat(sandbox, engine, "Live15")
+        store = sandbox.bluesky
+        chat = collector(sandbox, engine, event_id)
+        try:
+            chat.step()  # opens the stream
+            assert chat.jetstream is not None
+            assert chat.jetstream.wait_connected(10)
+            # A post made over HTTP by the unmodified client, the tag in another case.
+            client = Client(base_url=sandbox.bluesky_url)
+            store.create_account("ada.sandbox.test", "pw")
+            client.login("ada.sandbox.test", "pw")
+            text = client_utils.TextBuilder().text("A1 first ").tag("#LIVE15", "LIVE15")
+            tagged = client.send_post(text)
+            did = client.me.did if client.me else ""
+            reply = store.create_post(did, "no tag", reply_to=tagged.uri)
+            other = store.create_post(did, "another chat #live16")
+            gone = store.create_post(did, "oops #live15")
+            drain_until(chat, window, engine, lambda found: len(found) == 3)
+            store.delete_post(gone["uri"])
+            drain_until(chat, window, engine, lambda found: found[gone["uri"]].deleted_at)
+            # The stream names authors by DID only; the next pass's views name them.
+            assert rows(engine)[tagged.uri].author_handle == ""
+            chat.step()
+        finally:
+            chat.close()
+    stored = rows(engine)
+    assert set(stored) == {tagged.uri, reply["uri"], gone["uri"]}
+    assert stored[tagged.uri].text == "A1 first #LIVE15"
+    assert stored[reply["uri"]].parent_uri == tagged.uri
+    assert other["uri"] not in stored
+    assert stored[tagged.uri].author_handle == "ada.sandbox.test"
+    assert "/profile/ada.sandbox.test/post/" in (stored[tagged.uri].url or "")
+    with Session(engine) as session:
+        cursor = load_cursor(session, event_id, "bluesky", JETSTREAM_SOURCE)
+    assert isinstance(cursor["time_us"], int)
+
+
+def test_dropped_connections_resume_from_the_cursor_without_a_gap(engine: Engine) -> None:
+    with Sandbox(seed=16, networks=("bluesky",)) as sandbox:
+        event_id, window = start_chat(sandbox, engine, "drops")
+        store = sandbox.bluesky
+        app = sandbox.servers["bluesky"].app
+        app.jetstream.drop_after_seconds = 0.25  # every connection ends a moment after it opens
+        app.jetstream.switch_repeats = 2  # and each replay ends out of order, twice over
+        chat = collector(sandbox, engine, event_id)
+        did = store.create_account("bo.sandbox.test", "pw").did
+        made: list[str] = []
+        try:
+            chat.step()
+            stream = chat.jetstream
+            assert stream is not None
+            for batch in range(3):  # each batch of posts, then a dropped connection
+                opened = stream.connections
+                for number in range(4):
+                    made.append(store.create_post(did, f"A{batch}.{number} #drops")["uri"])
+                    store.create_post(did, "chatter elsewhere")
+                wait_for(lambda opened=opened: stream.connections > opened)  # type: ignore[misc]
+            part = drain_until(chat, window, engine, lambda found: len(found) >= len(made))
+        finally:
+            chat.close()
+    assert set(rows(engine)) == set(made)
+    assert part.new == len(made) and part.updated == 0
+    # The filter handed over each post once, whatever came again after a reconnection.
+    assert len(stream.filter.state()) == len(made)
+
+
+def test_a_new_collector_resumes_from_the_stored_cursor(engine: Engine) -> None:
+    with Sandbox(seed=17, networks=("bluesky",)) as sandbox:
+        event_id, window = start_chat(sandbox, engine, "resume")
+        store = sandbox.bluesky
+        did = store.create_account("cy.sandbox.test", "pw").did
+        first = collector(sandbox, engine, event_id)
+        try:
+            first.step()
+            assert first.jetstream is not None and first.jetstream.wait_connected(10)
+            before = store.create_post(did, "A1 before #resume")["uri"]
+            drain_until(first, window, engine, lambda found: before in found)
+        finally:
+            first.close()
+        with Session(engine) as session:
+            stored = load_cursor(session, event_id, "bluesky", JETSTREAM_SOURCE)["time_us"]
+        # Posted while no collector runs: the next one must find it on the stream.
+        while_away = store.create_post(did, "A2 while away #resume")["uri"]
+        reply = store.create_post(did, "and a reply", reply_to=before)["uri"]
+        second = collector(sandbox, engine, event_id)
+        try:
+            second._jetstream(second.sources["bluesky"], "resume", window, False, NetworkReport())
+            assert second.jetstream is not None
+            assert second.jetstream.start_cursor == stored
+            drain_until(second, window, engine, lambda found: len(found) == 3)
+        finally:
+            second.close()
+    assert set(rows(engine)) == {before, while_away, reply}
