@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -159,3 +160,26 @@ def test_a_new_collector_resumes_from_the_stored_cursor(engine: Engine) -> None:
         finally:
             second.close()
     assert set(rows(engine)) == {before, while_away, reply}
+
+
+def test_an_instance_that_refuses_gives_way_to_the_next(engine: Engine) -> None:
+    with Sandbox(seed=18, networks=("bluesky",)) as sandbox:
+        event_id, window = start_chat(sandbox, engine, "failover")
+        store = sandbox.bluesky
+        did = store.create_account("di.sandbox.test", "pw").did
+        good = sandbox.bluesky_url.replace("http://", "ws://")
+        # A port nobody listens on, then the sandbox: the first refuses every connection.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            dead = f"ws://127.0.0.1:{probe.getsockname()[1]}"
+        chat = collector(sandbox, engine, event_id)
+        chat.jetstream_options["urls"] = [dead, good]
+        try:
+            chat.step()
+            stream = chat.jetstream
+            assert stream is not None and stream.wait_connected(10)
+            assert stream.failovers == 1 and stream.instance == 1
+            made = store.create_post(did, "A1 #failover")["uri"]
+            drain_until(chat, window, engine, lambda found: made in found)
+        finally:
+            chat.close()
