@@ -16,7 +16,9 @@ only.
 :class:`JetstreamOptions` holds the faults a real Jetstream shows: connections
 dropped after a number of events or seconds, and the last events of a replay
 sent again, out of order, at the switch to live (Jetstream delivers at least
-once and reorders around that switch).
+once and reorders around that switch). ``GET``/``POST /_sandbox/jetstream``
+reads and sets them as JSON (``drop_after_events``, ``drop_after_seconds``,
+``switch_repeats``, ``lookback_seconds``; null turns one off).
 """
 
 from __future__ import annotations
@@ -30,7 +32,14 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from chatbot.sandbox.bluesky.model import StoredRecord
-from chatbot.sandbox.web import HttpError, WebSocketClosed, WebSocketSession
+from chatbot.sandbox.web import (
+    HttpError,
+    Request,
+    Response,
+    WebSocketClosed,
+    WebSocketSession,
+    json_response,
+)
 
 if TYPE_CHECKING:
     from chatbot.sandbox.bluesky.base import BlueskyBase
@@ -46,6 +55,44 @@ class JetstreamOptions:
     drop_after_seconds: float | None = None  # ... or after this many real seconds
     switch_repeats: int = 0  # the last N replayed events sent again, reversed, at the switch
     lookback: timedelta | None = None  # older cursors start at the oldest event kept
+
+    def as_dict(self) -> dict[str, Any]:
+        lookback = self.lookback.total_seconds() if self.lookback is not None else None
+        return {
+            "drop_after_events": self.drop_after_events,
+            "drop_after_seconds": self.drop_after_seconds,
+            "switch_repeats": self.switch_repeats,
+            "lookback_seconds": lookback,
+        }
+
+    def update(self, values: Any) -> None:
+        """Set options from JSON (``/_sandbox/jetstream``); ValueError names a bad one."""
+        if not isinstance(values, dict):
+            raise ValueError("expected a JSON object")
+        unknown = set(values) - set(self.as_dict())
+        if unknown:
+            raise ValueError(f"unknown option(s): {', '.join(sorted(unknown))}")
+        checked = {name: _positive(name, value) for name, value in values.items()}
+        if "drop_after_events" in checked:
+            events = checked["drop_after_events"]
+            self.drop_after_events = None if events is None else int(events)
+        if "drop_after_seconds" in checked:
+            self.drop_after_seconds = checked["drop_after_seconds"]
+        if "switch_repeats" in checked:
+            self.switch_repeats = int(checked["switch_repeats"] or 0)
+        if "lookback_seconds" in checked:
+            seconds = checked["lookback_seconds"]
+            self.lookback = None if seconds is None else timedelta(seconds=seconds)
+
+
+def _positive(name: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError(f"{name} must be a number of 0 or more, or null")
+    if name in ("drop_after_events", "switch_repeats") and int(value) != value:
+        raise ValueError(f"{name} must be a whole number")
+    return float(value)
 
 
 class JetstreamLog:
@@ -173,6 +220,19 @@ def register(app: BlueskyBase, log: JetstreamLog, options: JetstreamOptions) -> 
             pass
 
     app.websocket("/subscribe", subscribe)
+
+    def get_options(request: Request) -> Response:
+        return json_response(options.as_dict() | {"events": len(log)})
+
+    def set_options(request: Request) -> Response:
+        try:
+            options.update(request.json())
+        except (ValueError, TypeError) as error:
+            raise HttpError(400, "InvalidRequest", str(error)) from None
+        return get_options(request)
+
+    app.router.add("GET", "/_sandbox/jetstream", get_options)
+    app.router.add("POST", "/_sandbox/jetstream", set_options)
 
 
 class _Drop(Exception):

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import requests
 from atproto import client_utils
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
@@ -125,3 +126,17 @@ def test_a_cursor_older_than_the_lookback_starts_at_the_oldest_event_kept(
     with subscribe(bsky, f"wantedCollections={POST}&cursor={future}") as socket:
         bsky.store.create_post(did, "live")
         assert events(socket, 1)[0]["commit"]["record"]["text"] == "live"
+
+
+def test_faults_are_set_over_http_and_bad_values_change_nothing(bsky: Sandbox) -> None:
+    control = f"{bsky.url}/_sandbox/jetstream"
+    answer = requests.post(control, json={"drop_after_seconds": 30, "switch_repeats": 3}, timeout=5)
+    assert answer.status_code == 200
+    assert answer.json()["drop_after_seconds"] == 30 and answer.json()["switch_repeats"] == 3
+    assert bsky.app.jetstream.drop_after_seconds == 30
+    for bad in ({"switch_repeats": -1}, {"drop_after_events": 1.5}, {"speed": 2}, [1]):
+        refused = requests.post(control, json=bad, timeout=5)
+        assert refused.status_code == 400 and refused.json()["error"] == "InvalidRequest"
+    assert requests.get(control, timeout=5).json() == answer.json()
+    requests.post(control, json={"drop_after_seconds": None}, timeout=5)
+    assert bsky.app.jetstream.drop_after_seconds is None
