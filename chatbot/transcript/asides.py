@@ -43,6 +43,7 @@ _SMALL_TALK = re.compile(
     re.IGNORECASE,
 )
 # A participant introducing themselves: "Finn here, researcher, joining from Leeds".
+_LEAD = " \t\n#@!.,:;-"
 _INTRODUCTION = re.compile(
     r"\b(?:joining|checking in|here|waving(?: hello)?) from\b"
     r"|^\W*(?:hi|hello|hey)\b[^.!?]{0,40}?\b(?:i'?m|i am|\w+ here)\b",
@@ -93,7 +94,12 @@ def is_introduction(text: str) -> bool:
     Unlike other small talk it may name the topic (a role, a field) and still
     answer no question.
     """
-    return len(text) <= SMALL_TALK_LENGTH and _INTRODUCTION.search(text) is not None
+    if len(text) > SMALL_TALK_LENGTH:
+        return False
+    lowered = text.lower()
+    if "from" not in lowered and not lowered.lstrip(_LEAD).startswith(("hi", "hello", "hey")):
+        return False  # the cheap test first: most posts are neither
+    return _INTRODUCTION.search(text) is not None
 
 
 def says_it_continues(text: str) -> bool:

@@ -17,7 +17,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 
-from .model import ChatPost
+from .model import Attribution, ChatPost
 
 __all__ = ["Conversations", "account_key", "leading_mentions"]
 
@@ -197,15 +197,20 @@ class Conversations:
         return self._posts[uri].created_at
 
     def own_earlier(
-        self, post: ChatPost, window: timedelta, most: int, wanted: Callable[[str], bool]
+        self,
+        post: ChatPost,
+        window: timedelta,
+        most: int,
+        placed: Mapping[str, Attribution],
+        conversing: frozenset[str],
     ) -> tuple[str, datetime] | None:
-        """The latest of the author's last ``most`` posts in ``window`` before ``post`` that
-        ``wanted`` accepts, as (URI, time); None when there is none.
+        """The latest of the author's last ``most`` posts in ``window`` before ``post`` that is
+        ``placed`` by a method not in ``conversing``, as (URI, time); None when there is none.
         """
         key = self._keys.get(post.author_id) or self.author_key(post)
         times = self._times.get(key) or self._sorted(key)
-        if not times:
-            return None
+        if len(times) < 2:
+            return None  # the post is the author's only one
         uris = self._uris[key]
         before = post.created_at
         end = bisect_left(times, before)
@@ -214,7 +219,8 @@ class Conversations:
             when = times[index]
             if when < oldest:
                 return None
-            if wanted(uris[index]):
+            found = placed.get(uris[index])
+            if found is not None and found.method not in conversing:
                 return uris[index], when
         return None
 

@@ -101,10 +101,11 @@ class WeakEvidence:
         # The sort is stable and ``pending`` is parents first, so at equal
         # times a parent still goes first.
         results = self.results
-        ordered = sorted(pending, key=attrgetter("created_at"))
         if self._dated_before_parent(pending):
             keys = self._placing_times(pending)
             ordered = sorted(pending, key=lambda post: keys[post.uri])
+        else:
+            ordered = sorted(pending, key=attrgetter("created_at"))
         if self.vocabulary:
             self.vocabulary.drop_common(post.text for post in ordered)
         nodes = self.forest.nodes
@@ -146,9 +147,10 @@ class WeakEvidence:
     def _placing_times(self, pending: Sequence[ChatPost]) -> dict[str, datetime]:
         nodes = self.forest.nodes
         times = {post.uri: post.created_at for post in pending}
-        for uri in self.forest.order:  # parents first
+        for post in pending:  # parents first
+            uri = post.uri
             parent = nodes[uri].parent
-            if uri in times and parent in times and times[parent] > times[uri]:
+            if parent is not None and parent in times and times[parent] > times[uri]:
                 times[uri] = times[parent]
         return times
 
@@ -283,7 +285,7 @@ class WeakEvidence:
         # someone) among their last few posts, with no question posted since:
         # this post carries it on.
         found = self.conversations.own_earlier(
-            post, CONTINUE_WINDOW, CONTINUE_LOOK_BACK, self._answers_on_its_own
+            post, CONTINUE_WINDOW, CONTINUE_LOOK_BACK, self.results, _CONVERSING
         )
         if found is None:
             return None
@@ -299,10 +301,6 @@ class WeakEvidence:
         return Attribution(
             post.uri, earlier.question, questions, "continues", CONF_CONTINUES, via=found[0]
         )
-
-    def _answers_on_its_own(self, uri: str) -> bool:
-        found = self.results.get(uri)
-        return found is not None and found.method not in _CONVERSING
 
     def _recently_named(self, post: ChatPost, named: tuple[str, ...]) -> Attribution | None:
         # Someone this post names posted just before it: most likely what it
