@@ -100,6 +100,7 @@ class Collector:
         self._authors: dict[tuple[str, str], tuple[Any, ...]] = {}  # profiles stored this run
         self.done = False
         self.next_at: datetime | None = None
+        self.last_window: tuple[datetime, datetime] | None = None  # of the last step
         self._suffix = ""
         if since or until:
             low, high = (t.isoformat() if t else "" for t in (since, until))
@@ -127,6 +128,7 @@ class Collector:
             start, end = self.window(event)
             hashtag = event.hashtag
         report = CollectReport(self.event_id, hashtag, started)
+        self.last_window = (start, end)
         if started < start:
             self.next_at = start
             report.next_at, report.finished_at = start, started
@@ -337,6 +339,15 @@ class Collector:
             connection = session.connection()
             self.store(connection, kept, part)
             part.deleted += mark_deleted_ids(connection, network, deleted, now=self.now())
+
+    def drain_live(self) -> int:
+        """Store what Bluesky's stream brought since the last look, between steps (so a
+        post shows in seconds, not at the next pass); returns how many posts are new."""
+        if self.jetstream is None or self.last_window is None or not self.jetstream.running():
+            return 0
+        part = NetworkReport()
+        self._drain_jetstream(self.last_window, part)
+        return part.new
 
     def _drain_jetstream(self, window: tuple[datetime, datetime], part: NetworkReport) -> None:
         """Store what Jetstream kept, and its cursor with it (a restart resumes there)."""

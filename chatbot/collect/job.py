@@ -77,7 +77,10 @@ class CollectionJob:
                     self.engine, event_id, platforms, self.clock, stream=self.stream
                 )
                 self.collectors[event_id] = collector
-            if collector.done or (collector.next_at is not None and now < collector.next_at):
+            if collector.done:
+                continue
+            if collector.next_at is not None and now < collector.next_at:
+                self.new_posts += collector.drain_live()  # the stream's posts, between passes
                 continue
             report = collector.step()
             self.new_posts += report.new

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from chatbot.bot.loading import load_event
 from chatbot.collect import Collector
 from chatbot.collect.collector import JETSTREAM_SOURCE
+from chatbot.collect.job import CollectionJob
 from chatbot.collect.queries import load_cursor
 from chatbot.collect.report import NetworkReport
 from chatbot.models import Post
@@ -183,3 +184,27 @@ def test_an_instance_that_refuses_gives_way_to_the_next(engine: Engine) -> None:
             drain_until(chat, window, engine, lambda found: made in found)
         finally:
             chat.close()
+
+
+def test_the_bots_collection_job_stores_stream_posts_between_passes(engine: Engine) -> None:
+    with Sandbox(seed=19, networks=("bluesky",)) as sandbox:
+        event_id, _ = start_chat(sandbox, engine, "between")
+        store = sandbox.bluesky
+        did = store.create_account("ed.sandbox.test", "pw").did
+        platform = bot_platforms(sandbox, ("bluesky",))["bluesky"]
+        job = CollectionJob(engine, lambda network: platform, sandbox.clock, event_ids=[event_id])
+        try:
+            job()  # the first pass, which opens the stream
+            chat = job.collectors[event_id]
+            assert chat.jetstream is not None and chat.jetstream.wait_connected(10)
+            made = store.create_post(did, "A1 straight away #between")["uri"]
+
+            def stored() -> bool:
+                job()
+                return made in rows(engine)
+
+            wait_for(stored)
+            assert chat.steps == 1  # no second pass: the stream brought it
+            assert job.new_posts >= 1
+        finally:
+            job.close()
