@@ -21,12 +21,12 @@ from tests.labelled import Outcome
 pytestmark = pytest.mark.slow
 
 # Floors at what the attributor reached when they were set (seed 21, the attributor of
-# commit 6e2dc8c; runs side by side on a busy machine all gave the same figures): 82/82
-# right where a prefix or the question's thread tells; 257/301 (85.4%) overall; 59/59 of
+# commit 295d7da; runs side by side on a busy machine all gave the same figures): 82/82
+# right where a prefix or the question's thread tells; 273/301 (90.7%) overall; 59/59 of
 # the posts given a confidence of 0.9 or more. The issue asks 99%, 90% and 97%: the
 # overall floor is the measured figure less two points, to be raised as it improves.
 TOLD_FLOOR = 0.99
-OVERALL_FLOOR = 0.83
+OVERALL_FLOOR = 0.88
 SURE_FLOOR = 0.97
 
 
