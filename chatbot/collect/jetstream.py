@@ -116,11 +116,13 @@ class JetstreamStream:
         return self.filter.chat
 
     def know(self, uris: Iterable[str]) -> None:
-        """Posts of the chat found by other means: replies to them are the chat's too."""
+        """Posts of the chat found by other means: replies to them are the chat's too,
+        those that came before included."""
         chat = self.filter.chat
-        for uri in uris:
-            if uri not in chat:
-                chat.add(uri)
+        fresh = [uri for uri in uris if uri not in chat]
+        if fresh:
+            with self._lock:
+                self._pending.extend(self.filter.learn(fresh))
 
     # -- the surface the collector uses ---------------------------------------
     def start(self) -> bool:

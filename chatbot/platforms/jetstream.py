@@ -248,7 +248,7 @@ class JetstreamFilter:
                 self._gone[uri] = early
             gone = self._gone.get(uri)
             if gone is not None and rev <= gone:
-                found.append(self._tombstone(uri, event))
+                found.append(self._tombstone(uri, event.get("time_us")))
             else:
                 post = from_jetstream(event, web=self.web)
                 if post is not None:
@@ -271,13 +271,30 @@ class JetstreamFilter:
                 self._expiry.append((_time_of(event) or self.cursor or 0, "delete", uri))
             return []
         self._gone[uri] = rev
-        return [self._tombstone(uri, event)]
+        return [self._tombstone(uri, event.get("time_us"))]
 
-    def _tombstone(self, uri: str, event: dict[str, Any]) -> NormalisedPost:
-        did, rkey = event["did"], event["commit"]["rkey"]
+    def _tombstone(self, uri: str, moment: Any = None) -> NormalisedPost:
+        did, _, rkey = uri[len("at://") :].partition(f"/{POST}/")
         commit = {"rev": self._gone[uri], "operation": "delete", "collection": POST, "rkey": rkey}
-        raw = {"did": did, "time_us": event.get("time_us"), "kind": "commit", "commit": commit}
+        raw = {"did": did, "time_us": moment, "kind": "commit", "commit": commit}
         return tombstone("bluesky", uri, rkey, author_id=did, raw=raw)
+
+    # -- what the caller learns elsewhere ----------------------------------------
+    def learn(self, uris: Iterable[str]) -> list[NormalisedPost]:
+        """Posts of the chat found by other means (search, threads): replies that waited
+        for one of them are kept now, and a deletion seen before is handed over."""
+        found: list[NormalisedPost] = []
+        for uri in uris:
+            if uri in self.chat:
+                continue
+            self.chat.add(uri)
+            early = self._early_deletes.pop(uri, None)
+            if early is not None and early > self._gone.get(uri, ""):
+                self._gone[uri] = early
+                found.append(self._tombstone(uri))
+            for (child, child_rev), waiting in self._held.pop(uri, {}).items():
+                found.extend(self._admit(child, child_rev, waiting))
+        return found
 
     def _expire(self, before: int) -> None:
         """Forget held replies and early deletions older than ``before`` (stream time)."""
