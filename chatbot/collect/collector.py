@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 from chatbot.collect.events import own_accounts, question_refs
-from chatbot.collect.jetstream import JetstreamStream, jetstream_urls
+from chatbot.collect.jetstream import JetstreamStream, beyond_lookback, jetstream_urls
 from chatbot.collect.moderation import refresh_flags
 from chatbot.collect.networkpass import NetworkPass, PassContext
 from chatbot.collect.pacing import OutOfBudget, Pacer
@@ -312,6 +312,11 @@ class Collector:
             urls = options.pop("urls", None) or jetstream_urls(getattr(platform, "service", ""))
             web = getattr(platform, "web", "https://bsky.app")
             stream = self.jetstream = JetstreamStream(urls, tag, known, start, web=web, **options)
+            if beyond_lookback(start, self.now()):
+                part.notes.append(
+                    "Jetstream replays only its last 36 hours: posts from before come from "
+                    "search and threads"
+                )
         else:
             stream.know(known)
         if final:

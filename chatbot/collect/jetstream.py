@@ -26,6 +26,7 @@ import logging
 import random
 import threading
 from collections.abc import Iterable, MutableSet, Sequence
+from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
@@ -44,6 +45,8 @@ PUBLIC_INSTANCES = (
     "wss://jetstream2.us-west.bsky.network",
 )
 SAFETY_MARGIN_US = 5_000_000
+# How far back Jetstream replays: an older cursor starts, silently, at the oldest event kept.
+LOOKBACK_US = 36 * 3600 * 1_000_000
 RECEIVE_TIMEOUT = 30.0
 PONG_TIMEOUT = 10.0
 FIRST_BACKOFF = 0.5
@@ -51,6 +54,11 @@ MAX_BACKOFF = 30.0
 TRIES_PER_INSTANCE = 2
 MAX_MESSAGE = 2**21  # a post record is at most a few tens of kB; room for any other record
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def beyond_lookback(cursor: int, now: datetime) -> bool:
+    """True when Jetstream can no longer replay from ``cursor`` (search and threads must)."""
+    return cursor < int(now.timestamp() * 1_000_000) - LOOKBACK_US
 
 
 def jetstream_urls(service: str) -> tuple[str, ...]:
@@ -237,8 +245,10 @@ class JetstreamStream:
 
 
 __all__ = [
+    "LOOKBACK_US",
     "PUBLIC_INSTANCES",
     "SAFETY_MARGIN_US",
     "JetstreamStream",
+    "beyond_lookback",
     "jetstream_urls",
 ]

@@ -208,3 +208,23 @@ def test_the_bots_collection_job_stores_stream_posts_between_passes(engine: Engi
             assert job.new_posts >= 1
         finally:
             job.close()
+
+
+def test_a_window_beyond_jetstreams_lookback_is_said_in_the_report(engine: Engine) -> None:
+    with Sandbox(seed=20, networks=("bluesky",)) as sandbox:
+        event_id, _ = start_chat(sandbox, engine, "longago")
+        chat = collector(sandbox, engine, event_id)
+        now = sandbox.clock.now()
+        try:
+            recent, old = NetworkReport(), NetworkReport()
+            source = chat.sources["bluesky"]
+            chat._jetstream(source, "longago", (now - timedelta(hours=37), now), False, old)
+            chat.close()
+            chat.jetstream = None  # a stored cursor, if any, is recent: no note either
+            chat._jetstream(source, "longago", (now - timedelta(hours=35), now), False, recent)
+        finally:
+            chat.close()
+    assert recent.notes == []
+    assert old.notes == [
+        "Jetstream replays only its last 36 hours: posts from before come from search and threads"
+    ]
