@@ -227,9 +227,10 @@ def test_medium_plan_invariants(medium):
     networks=st.sampled_from([("bluesky",), ("mastodon",), ("bluesky", "mastodon")]),
     spammers=st.integers(0, 4),
     coverage=st.booleans(),
+    phrasebook=st.sampled_from(["a", "b"]),
 )
 def test_any_crowd_keeps_the_invariants(
-    seed, participants, rate, questions, minutes, networks, spammers, coverage
+    seed, participants, rate, questions, minutes, networks, spammers, coverage, phrasebook
 ):
     config = CrowdConfig(
         seed=seed,
@@ -237,6 +238,7 @@ def test_any_crowd_keeps_the_invariants(
         posts_per_minute=rate,
         spammers=spammers,
         coverage=coverage,
+        phrasebook=phrasebook,
     )
     plan = plan_crowd(config, schedule(questions, minutes, networks))
     check_invariants(plan)

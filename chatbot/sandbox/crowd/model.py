@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from chatbot.sandbox.crowd.phrasebooks import phrasebook
+
 Op = Literal["post", "edit", "delete"]
 POST_KINDS: tuple[str, ...] = (
     "intro",  # hello, who I am (with the hashtag)
@@ -84,12 +86,16 @@ class CrowdConfig:
     tail_minutes: float = 8.0  # late answers and goodbyes after the end
     coverage: bool = True  # make sure every behaviour shows up at least once
     bluesky_domain: str = "crowd.test"
+    # Which phrase banks the posts are worded from: "a", those the attribution was tuned
+    # while looking at, or "b", held out from tuning (a blind check); see crowd.phrasebooks.
+    phrasebook: str = "a"
 
     def __post_init__(self) -> None:
         if self.participants < 1:
             raise ValueError("a crowd needs at least one participant")
         if self.posts_per_minute < 0 or self.spammers < 0 or self.hostile_posts < 0:
             raise ValueError("crowd sizes and rates cannot be negative")
+        phrasebook(self.phrasebook)  # a ValueError for an unknown name
 
 
 @dataclass(frozen=True)

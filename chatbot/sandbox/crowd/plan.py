@@ -20,6 +20,7 @@ from chatbot.sandbox.crowd.model import (
     true_question,
 )
 from chatbot.sandbox.crowd.people import make_people
+from chatbot.sandbox.crowd.phrasebooks import phrasebook
 from chatbot.sandbox.crowd.revisions import edits_and_deletes, renumbered
 from chatbot.sandbox.crowd.voices import Voices
 
@@ -67,7 +68,8 @@ class _Planner:
         self._pools: dict[str | None, tuple[list[Participant], list[float]]] = {}
         self._by_key: dict[str, Participant] = {}
         self._by_id = _Lookup(self.actions)
-        self.voices = Voices()
+        self.book = phrasebook(config.phrasebook)
+        self.voices = Voices(self.book)
 
     # -- helpers --------------------------------------------------------
     def _new_id(self) -> str:
@@ -263,15 +265,16 @@ class _Planner:
             other = due[index - 1] if index > 0 else due[1]
             pair = sorted((question, other), key=lambda q: q.due_at)
             labels = [q.label for q in pair]
-            bodies = [texts.answer_body(rng, q.text) for q in pair]
+            bodies = [texts.answer_body(rng, q.text, self.book) for q in pair]
         else:
-            bodies = [texts.answer_body(rng, question.text)]
+            bodies = [texts.answer_body(rng, question.text, self.book)]
         text = texts.prefixed(style, labels, bodies)
         mentions: tuple[str, ...] = ()
         if spec.get("mention") or rng.random() < 0.08:
             other_person = self._pick_author(author.network, exclude=author.key)
             if other_person:
-                text = f"Agree with {self._mention(other_person)}! {text}"
+                agree = texts.one_of(rng, self.book.agree)
+                text = agree.format(mention=self._mention(other_person), text=text)
                 mentions = (other_person.key,)
         unicode = spec.get("unicode") or (
             rng.choice(texts.UNICODE_KINDS) if rng.random() < 0.08 else None
@@ -299,7 +302,8 @@ class _Planner:
     ) -> bool:
         rng = self.rng
         style = "none" if rng.random() < 0.7 else rng.choice(("A1", "A1:"))
-        text = texts.prefixed(style, [question.label], [texts.answer_body(rng, question.text)])
+        body = texts.answer_body(rng, question.text, self.book)
+        text = texts.prefixed(style, [question.label], [body])
         if rng.random() < 0.15:
             text = texts.with_hashtag(rng, text, self.schedule.hashtag)
         self._add(
@@ -321,10 +325,11 @@ class _Planner:
             if author is None:
                 continue
             if kind == "quote":
-                text = texts.with_hashtag(rng, rng.choice(texts.QUOTES), self.schedule.hashtag)
+                quote = rng.choice(self.book.quotes)
+                text = texts.with_hashtag(rng, quote, self.schedule.hashtag)
                 self._add(at, author, "quote", text, quote=parent.id, visibility="public")
                 return True
-            text = texts.reply_body(rng, self._topic(parent.id))
+            text = texts.reply_body(rng, self._topic(parent.id), self.book)
             mentions: tuple[str, ...] = ()
             if kind == "mention_reply" or spec.get("mention") or rng.random() < 0.9:
                 mentions = self._answered(parent, author)
@@ -368,7 +373,7 @@ class _Planner:
             if topic is None:
                 continue
             author = self._person(before.author)
-            text = texts.continuation_body(rng, topic)
+            text = texts.continuation_body(rng, topic, self.book)
             self_reply = spec.get("self_reply", rng.random() < 0.3)
             if self_reply:  # threaded under their own post, as people do on both networks
                 if rng.random() < 0.5:
@@ -395,9 +400,9 @@ class _Planner:
             if author is None:
                 return False
             question = due[-1] if rng.random() < 0.5 else rng.choice(due)
-            text = f"{rng.choice(texts.QUESTION_LINKS)} {URL_SLOT}"
+            text = f"{rng.choice(self.book.question_links)} {URL_SLOT}"
             if rng.random() < 0.5:
-                text += " " + texts.answer_body(rng, question.text)
+                text += " " + texts.answer_body(rng, question.text, self.book)
             text = texts.with_hashtag(rng, text, tag)
             self._add(at, author, "link_quote", text, quote_question=question.label)
             return True
@@ -407,7 +412,7 @@ class _Planner:
             author = self._pick_author(quoted.network, exclude=quoted.author)
             if author is None:
                 continue
-            comment = rng.choice(texts.LINK_QUOTES)
+            comment = rng.choice(self.book.link_quotes)
             text = f"{comment} {URL_SLOT}" if rng.random() < 0.7 else f"{URL_SLOT} {comment}"
             text = texts.with_hashtag(rng, text, tag)
             self._add(at, author, "link_quote", text, quote=quoted.id)
@@ -420,9 +425,10 @@ class _Planner:
             return False
         tag = texts.tag_variant(self.rng, self.schedule.hashtag)
         if at > self.schedule.end:
-            text = self.rng.choice(texts.THANKS).format(tag=tag)
+            text = self.rng.choice(self.book.thanks).format(tag=tag)
         else:
-            text = texts.chatter_text(self.rng, tag, author.display_name.split()[0])
+            name = author.display_name.split()[0]
+            text = texts.chatter_text(self.rng, tag, name, self.book)
         kind = (
             "chatter"
             if self._due(at) or at > self.schedule.start + timedelta(minutes=3)
@@ -450,7 +456,7 @@ class _Planner:
                 at += timedelta(seconds=self.rng.randint(15, 50))
                 author = pair[(self.depth[current.id] - self.depth[leaf.id] + 1) % 2]
                 replied = self._person(current.author)
-                body = texts.reply_body(self.rng, self._topic(current.id))
+                body = texts.reply_body(self.rng, self._topic(current.id), self.book)
                 text = f"{self._mention(replied)} {body}"
                 new_id = self._add(
                     at, author, "reply", text, parent=current.id, mentions=(replied.key,),
@@ -466,7 +472,7 @@ class _Planner:
                 span = (self.schedule.end - self.schedule.start).total_seconds()
                 at = self.schedule.start + timedelta(seconds=round(self.rng.uniform(0, span), 3))
                 tag = texts.tag_variant(self.rng, self.schedule.hashtag)
-                text = f"Please leave me out of the recap today, thanks! #optout {tag}"
+                text = self.book.optout.format(tag=tag)
                 self._add(at, person, "optout", text)
 
     def _spam(self) -> None:
@@ -479,10 +485,10 @@ class _Planner:
 
         for index, spammer in enumerate(self.spammers):
             for _ in range(rng.randint(1, 2)):
-                text = f"{texts.SPAM_PROMO} {texts.tag_variant(rng, tag)}"
+                text = f"{self.book.spam_promo} {texts.tag_variant(rng, tag)}"
                 self._add(when(), spammer, "spam", text, spam=True)
             if index == 0:
-                self._add(when(), spammer, "spam", texts.stuffing_text(tag), spam=True)
+                self._add(when(), spammer, "spam", texts.stuffing_text(tag, self.book), spam=True)
             answers = [a for a in self.actions if a.kind == "answer" and not a.hostile]
             # A copy of a post the collection sees: public, by someone who did not opt out.
             answers = [
@@ -494,11 +500,11 @@ class _Planner:
             ]
             if index == 1 and answers:
                 source = rng.choice(answers)
-                text = f"{source.text} {texts.SPAM_COPY_LINK}"
+                text = f"{source.text} {self.book.spam_copy_link}"
                 at = source.at + timedelta(seconds=rng.randint(30, 300))
                 self._add(at, spammer, "spam", text, spam=True)
         # Waves: every spam account posts its copy of one template within minutes.
-        for template, words in texts.SPAM_WAVES if len(self.spammers) >= 2 else ():
+        for template, words in self.book.spam_waves if len(self.spammers) >= 2 else ():
             first = when()
             for spammer in self.spammers:
                 at = first + timedelta(seconds=rng.randint(5, 240))
@@ -513,7 +519,7 @@ class _Planner:
         self._opt_out_posts()
         self._spam()
         self.actions += edits_and_deletes(
-            self.rng, self.actions, self._new_id, self.config.coverage
+            self.rng, self.actions, self._new_id, self.config.coverage, self.book
         )
         return CrowdPlan(
             config=self.config,

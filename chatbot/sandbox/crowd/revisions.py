@@ -16,6 +16,7 @@ def edits_and_deletes(
     actions: list[CrowdAction],
     new_id: Callable[[], str],
     coverage: bool,
+    book: texts.Phrasebook = texts.BOOK_A,
 ) -> list[CrowdAction]:
     """Edits of some Mastodon posts, then deletions of some posts on either network.
 
@@ -33,7 +34,7 @@ def edits_and_deletes(
         added.append(
             CrowdAction(
                 id=new_id(), at=at, op="edit", author=post.author, network=post.network,
-                text=texts.edit_text(rng, post.text), target=post.id,
+                text=texts.edit_text(rng, post.text, book), target=post.id,
             )
         )  # fmt: skip
     last_use: dict[str, datetime] = {}

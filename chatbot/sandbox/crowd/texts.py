@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import dataclass
 
 NAMES: tuple[str, ...] = (
     "Maya", "Tomasz", "Aisha", "Kenji", "Lucia", "Omar", "Priya", "Jonas", "Fatima", "Diego",
@@ -169,6 +170,92 @@ SPAM_WAVES: tuple[tuple[str, tuple[str, ...]], ...] = (
 STUFFING_TAGS: tuple[str, ...] = (
     "AI", "crypto", "NFT", "followback", "giveaway", "win", "trending", "viral", "news", "deal",
 )  # fmt: skip
+STUFFING = "Check this out!! {tag} {tags} https://spam-hub.example/win"
+AGREE = ("Agree with {mention}! {text}",)  # an answer that names someone first
+EDITS: tuple[str, ...] = (
+    " (edit: typo)",
+    " Edit: forgot to say, it took us two years.",
+    " [edited for clarity]",
+)
+OPTOUT = "Please leave me out of the recap today, thanks! #optout {tag}"
+# Sign-offs a person adds to keep their post from reading as someone else's (crowd.voices).
+SIGN_OFFS: tuple[str, ...] = (
+    "That's my two cents.",
+    "We'll see how it goes.",
+    "Happy to chat after the hour.",
+    "More on that another time.",
+    "Still learning every week!",
+    "Ask me anything about it.",
+    "Long story, ask me later.",
+    "Anyway, back to lurking.",
+    "Would love other views on this.",
+    "Just my experience, of course.",
+)
+
+
+@dataclass(frozen=True)
+class Phrasebook:
+    """Every phrase bank the crowd words its posts from.
+
+    Two books exist (``phrasebooks.PHRASEBOOKS``): "a", the banks above, which
+    the attribution was tuned while looking at, and "b", written apart with
+    other wording (``crowd.heldout``), so a chat worded from it is a blind
+    check of whether the attribution learnt the words of "a" rather than how
+    people chat. Templates take ``{kw}``/``{Kw}``/``{kw2}`` (a question's
+    words), ``{tag}``, ``{name}``, ``{role}``, ``{place}``, ``{mention}``,
+    ``{text}``, ``{tags}`` or ``{w}`` as their bank's comment says.
+    """
+
+    name: str
+    answers: tuple[str, ...]  # {kw} {Kw} {kw2}
+    replies: tuple[str, ...]
+    topical_replies: tuple[str, ...]  # {kw} {Kw} {kw2}
+    continuations: tuple[str, ...]  # {kw} {Kw} {kw2}, no prefix
+    chatter: tuple[str, ...]  # {tag} {name} {role} {place}
+    roles: tuple[str, ...]
+    places: tuple[str, ...]
+    thanks: tuple[str, ...]  # {tag}
+    link_quotes: tuple[str, ...]  # a comment beside a post's address
+    question_links: tuple[str, ...]  # a comment before a question's address
+    quotes: tuple[str, ...]  # a quote post's text
+    openers: tuple[str, ...]
+    closers: tuple[str, ...]
+    sign_offs: tuple[str, ...]
+    agree: tuple[str, ...]  # {mention} {text}
+    edits: tuple[str, ...]  # appended by an edit
+    optout: str  # {tag}; must carry "#optout"
+    spam_promo: str
+    spam_copy_link: str
+    spam_waves: tuple[tuple[str, tuple[str, ...]], ...]  # {w}; the first with a link
+    stuffing_tags: tuple[str, ...]
+    stuffing: str  # {tag} {tags}
+
+
+BOOK_A = Phrasebook(
+    name="a",
+    answers=ANSWERS,
+    replies=REPLIES,
+    topical_replies=TOPICAL_REPLIES,
+    continuations=CONTINUATIONS,
+    chatter=CHATTER,
+    roles=ROLES,
+    places=PLACES,
+    thanks=THANKS,
+    link_quotes=LINK_QUOTES,
+    question_links=QUESTION_LINKS,
+    quotes=QUOTES,
+    openers=OPENERS,
+    closers=CLOSERS,
+    sign_offs=SIGN_OFFS,
+    agree=AGREE,
+    edits=EDITS,
+    optout=OPTOUT,
+    spam_promo=SPAM_PROMO,
+    spam_copy_link=SPAM_COPY_LINK,
+    spam_waves=SPAM_WAVES,
+    stuffing_tags=STUFFING_TAGS,
+    stuffing=STUFFING,
+)
 
 EMOJI: tuple[str, ...] = (
     "👩\u200d💻", "👨\u200d👩\u200d👧\u200d👦", "🏳\ufe0f\u200d🌈", "🧑🏽\u200d🔬",
@@ -214,38 +301,40 @@ def keywords(question: str) -> list[str]:
     return seen[:6] or ["this", "that"]
 
 
-def answer_body(rng: random.Random, question: str) -> str:
+def answer_body(rng: random.Random, question: str, book: Phrasebook = BOOK_A) -> str:
     """One answer to ``question`` in a participant's own words."""
     words = keywords(question)
     kw = rng.choice(words[:3])
     others = [w for w in words if w != kw] or ["everything else"]
-    text = rng.choice(ANSWERS).format(kw=kw, Kw=kw.capitalize(), kw2=rng.choice(others))
-    return in_own_words(rng, text)
+    text = rng.choice(book.answers).format(kw=kw, Kw=kw.capitalize(), kw2=rng.choice(others))
+    return in_own_words(rng, text, book)
 
 
-def in_own_words(rng: random.Random, text: str) -> str:
+def in_own_words(rng: random.Random, text: str, book: Phrasebook = BOOK_A) -> str:
     """``text`` with the opener or sign-off a person might add, so few texts repeat."""
     if len(text.split()) < 6:
         return text
-    opener = rng.choice(OPENERS)
+    opener = rng.choice(book.openers)
     if rng.random() < 0.6 and opener.split()[0].strip(",.:!") not in text.split()[0]:
         lower = opener.endswith(",") and text[1:2].islower()
         text = f"{opener} {text[0].lower()}{text[1:]}" if lower else f"{opener} {text}"
     if rng.random() < 0.45:
-        text += " " + rng.choice(CLOSERS)
+        text += " " + rng.choice(book.closers)
     return text
 
 
-def reply_body(rng: random.Random, question: str | None = None) -> str:
+def reply_body(rng: random.Random, question: str | None = None, book: Phrasebook = BOOK_A) -> str:
     """A reply; now and then on the topic of ``question`` (the thread's), in its words."""
     if question is None or rng.random() < 0.6:
-        return in_own_words(rng, rng.choice(REPLIES))
-    return in_own_words(rng, _with_keywords(rng, rng.choice(TOPICAL_REPLIES), question))
+        return in_own_words(rng, rng.choice(book.replies), book)
+    template = rng.choice(book.topical_replies)
+    return in_own_words(rng, _with_keywords(rng, template, question), book)
 
 
-def continuation_body(rng: random.Random, question: str) -> str:
+def continuation_body(rng: random.Random, question: str, book: Phrasebook = BOOK_A) -> str:
     """More words on one's own answer to ``question``, with no prefix."""
-    return in_own_words(rng, _with_keywords(rng, rng.choice(CONTINUATIONS), question))
+    template = rng.choice(book.continuations)
+    return in_own_words(rng, _with_keywords(rng, template, question), book)
 
 
 def _with_keywords(rng: random.Random, template: str, question: str) -> str:
@@ -260,9 +349,15 @@ def wave_text(rng: random.Random, template: str, words: tuple[str, ...]) -> str:
     return template.format(w=rng.choice(words))
 
 
-def chatter_text(rng: random.Random, tag: str, name: str) -> str:
-    template = rng.choice(CHATTER)
-    return template.format(tag=tag, name=name, role=rng.choice(ROLES), place=rng.choice(PLACES))
+def chatter_text(rng: random.Random, tag: str, name: str, book: Phrasebook = BOOK_A) -> str:
+    template = rng.choice(book.chatter)
+    role, place = rng.choice(book.roles), rng.choice(book.places)
+    return template.format(tag=tag, name=name, role=role, place=place)
+
+
+def one_of(rng: random.Random, options: tuple[str, ...]) -> str:
+    """One of ``options``; a bank of one draws nothing (book "a" keeps its seeds' chats)."""
+    return options[0] if len(options) == 1 else rng.choice(options)
 
 
 def answer_label(question_label: str, *, fullwidth: bool = False) -> str:
@@ -334,21 +429,21 @@ def decorate(rng: random.Random, text: str, kind: str) -> str:
     return f"{text} ({rng.choice(COMBINING)})"
 
 
-def stuffing_text(hashtag: str) -> str:
-    tags = " ".join(f"#{tag}" for tag in STUFFING_TAGS)
-    return f"Check this out!! #{hashtag} {tags} https://spam-hub.example/win"
+def stuffing_text(hashtag: str, book: Phrasebook = BOOK_A) -> str:
+    tags = " ".join(f"#{tag}" for tag in book.stuffing_tags)
+    return book.stuffing.format(tag=f"#{hashtag}", tags=tags)
 
 
-def edit_text(rng: random.Random, text: str) -> str:
+def edit_text(rng: random.Random, text: str, book: Phrasebook = BOOK_A) -> str:
     """What a participant's edit does: fix a typo or add an afterthought."""
-    return text + rng.choice(
-        (" (edit: typo)", " Edit: forgot to say, it took us two years.", " [edited for clarity]")
-    )
+    return text + rng.choice(book.edits)
 
 
 __all__ = [
+    "BOOK_A",
     "PREFIX_STYLES",
     "UNICODE_KINDS",
+    "Phrasebook",
     "answer_body",
     "answer_label",
     "chatter_text",
@@ -357,6 +452,7 @@ __all__ = [
     "edit_text",
     "in_own_words",
     "keywords",
+    "one_of",
     "prefixed",
     "reply_body",
     "stuffing_text",

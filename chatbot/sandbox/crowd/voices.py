@@ -24,20 +24,6 @@ LINKED_MIN_WORDS = 4  # a link with the same few words is a "same text with a li
 NEAR_MIN_WORDS = 9  # distinct words; a copy-spam check's bar is twelve
 NEAR_SIMILARITY = 0.7  # Jaccard of the word sets; a copy-spam check's bar is 0.8
 TRIES = 4
-_SIGN_OFFS: tuple[str, ...] = (
-    "That's my two cents.",
-    "We'll see how it goes.",
-    "Happy to chat after the hour.",
-    "More on that another time.",
-    "Still learning every week!",
-    "Ask me anything about it.",
-    "Long story, ask me later.",
-    "Anyway, back to lurking.",
-    "Would love other views on this.",
-    "Just my experience, of course.",
-)
-
-_CHOICES = _SIGN_OFFS + tuple(c for c in texts.CLOSERS if any(ch.isalpha() for ch in c))
 
 
 def words_of(text: str) -> list[str]:
@@ -49,7 +35,11 @@ def words_of(text: str) -> list[str]:
 class Voices:
     """What everyone said so far, to keep a new post from reading as someone else's copy."""
 
-    def __init__(self) -> None:
+    def __init__(self, book: texts.Phrasebook = texts.BOOK_A) -> None:
+        # The author's own sign-offs: the book's, and its closers that have words.
+        self.choices = book.sign_offs + tuple(
+            c for c in book.closers if any(ch.isalpha() for ch in c)
+        )
         self.same: dict[tuple[str, ...], str] = {}  # words -> first author
         self.near: list[tuple[frozenset[str], str]] = []
 
@@ -73,7 +63,7 @@ class Voices:
         for _ in range(TRIES):
             if not self.clashes(text, author):
                 break
-            sign_off = rng.choice(_CHOICES)
+            sign_off = rng.choice(self.choices)
             if len(text) + len(sign_off) >= 290:  # every network takes 300 characters
                 break
             text = f"{text} {sign_off}"
