@@ -14,8 +14,11 @@ collected by the real collector as ``tests/collect/test_collect_sandbox.py``
 does, and every collected post the transcript could show is scored against
 the crowd's truth file (``true_question``), with the same figures plus
 accuracy where a prefix or the question's thread tells, by what the truth
-says tells, and by the crowd's kind of post; last, all seeds pooled. About
-20 seconds a seed.
+says tells, and by the crowd's kind of post; then all seeds pooled. Last,
+held out: a crowd chat worded from phrasebook "b" (``HELD_OUT``), whose
+phrases nobody looked at while tuning the attribution: a blind check of
+whether it learnt the tuned crowd's wording. Its figures are recorded, never
+tuned against and never given a floor. About 20 seconds a chat.
 
 Run from the repository root: ``.venv/bin/python benchmarks/attribution_quality.py``
 (``--no-crowd`` for the real chats only).
@@ -33,6 +36,7 @@ from dataclasses import replace
 
 from chatbot.db import create_engine_for, migrate
 from tests.collect.crowdquality import (
+    HELD_OUT,
     REALISTIC,
     TOLD,
     CrowdCorpus,
@@ -126,6 +130,9 @@ def main() -> None:
         print(crowd_report(corpus.name, results[-1]))
         print()
     print(crowd_report(f"crowd, seeds {', '.join(map(str, CROWD_SEEDS))} pooled", pooled(results)))
+    print()
+    name = f"HELD OUT, never looked at while tuning: {HELD_OUT.name}"
+    print(crowd_report(name, crowd_chat(HELD_OUT)))
 
 
 if __name__ == "__main__":

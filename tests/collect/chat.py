@@ -103,6 +103,7 @@ def start_chat(
     questions: Sequence[str] = QUESTIONS,
     spacing: timedelta = timedelta(minutes=4),
     coverage: bool = True,
+    phrasebook: str = "a",
 ) -> Chat:
     """Start a sandbox, load a chat on both networks (three questions unless told) and its crowd."""
     origin = datetime.now(UTC).replace(microsecond=0)
@@ -132,7 +133,7 @@ def start_chat(
         chat.poster.start()
         config = CrowdConfig(
             seed=seed, participants=participants, posts_per_minute=posts_per_minute,
-            coverage=coverage,
+            coverage=coverage, phrasebook=phrasebook,
         )  # fmt: skip
         chat.driver = sandbox.run_crowd(ChatSchedule.from_event_plan(plan), config)
         return chat

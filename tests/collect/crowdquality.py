@@ -54,16 +54,22 @@ class CrowdCorpus:
     # Between the sandbox's start and the chat's: time to load the event and create the
     # crowd's accounts on a busy machine before the first post is due (3 s at 200x).
     lead: timedelta = timedelta(minutes=10)
+    phrasebook: str = "a"  # the crowd's phrase banks (chatbot.sandbox.crowd.phrasebooks)
 
     @property
     def name(self) -> str:
+        book = "" if self.phrasebook == "a" else f", phrasebook {self.phrasebook!r}"
         return (
             f"crowd seed {self.seed} ({self.participants} people, {len(self.questions)} "
-            f"questions {self.spacing.total_seconds() / 60:g} min apart)"
+            f"questions {self.spacing.total_seconds() / 60:g} min apart{book})"
         )
 
 
 REALISTIC = CrowdCorpus()
+# A blind check: the crowd worded from phrasebook "b", which nobody looked at while
+# tuning the attribution. Reported beside the tuned seeds, never given a floor to meet,
+# and never read to tune by (a check one tunes against stops being blind).
+HELD_OUT = CrowdCorpus(seed=31, phrasebook="b")
 
 
 @dataclass
@@ -86,6 +92,7 @@ def collect_crowd(engine: Engine, folder: Path, corpus: CrowdCorpus = REALISTIC)
         spacing=corpus.spacing,
         coverage=corpus.coverage,
         lead=corpus.lead,
+        phrasebook=corpus.phrasebook,
     )
     try:
         clock = chat.sandbox.clock
@@ -161,6 +168,7 @@ def accuracy(outcomes: list[Outcome]) -> float:
 
 
 __all__ = [
+    "HELD_OUT",
     "REALISTIC",
     "TOLD",
     "CrowdCorpus",
