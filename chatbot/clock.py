@@ -17,6 +17,7 @@ step, so nothing depends on how fast the machine is.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -127,7 +128,7 @@ class FileClock:
     POLL = 0.01  # real seconds between looks at the file while sleeping
 
     def __init__(self, path: str | Path, speed: float = 60.0, start: datetime | None = None):
-        if speed <= 0:
+        if not math.isfinite(speed) or speed <= 0:
             raise ValueError(f"speed must be above 0, not {speed!r}")
         self.path = Path(path)
         self.speed = float(speed)
@@ -169,14 +170,31 @@ def clock_from_string(text: str | None) -> Clock:
         speed, _, path = rest.partition(":")
         if not path:
             raise ValueError(f"clock {text!r}: expected 'file:<speed>:<path>'")
-        return FileClock(path, float(speed))
+        return FileClock(path, _speed(speed))
     if kind != "accelerated":
         raise ValueError(
             f"unknown clock {text!r}: expected 'system', 'accelerated:...' or 'file:...'"
         )
     real, _, rest = rest.partition(":")
     virtual, _, speed = rest.rpartition(":")
-    return AcceleratedClock(float(real), datetime.fromisoformat(virtual), float(speed))
+    origin = float(real)
+    if not math.isfinite(origin):
+        raise ValueError(f"clock {text!r}: the real origin must be a number of seconds")
+    start = datetime.fromisoformat(virtual)
+    if start.tzinfo is None:
+        raise ValueError(f"clock {text!r}: the virtual start needs a time zone")
+    return AcceleratedClock(origin, start, _speed(speed))
+
+
+MAX_SPEED = 1e6  # a chat of hours in well under a second: faster is a typo
+
+
+def _speed(text: str) -> float:
+    # A clock's speed: a finite number above 0 ("nan", "-5", "0" and "inf" are not).
+    speed = float(text)
+    if not math.isfinite(speed) or speed <= 0 or speed > MAX_SPEED:
+        raise ValueError(f"speed {text!r} must be a number above 0 and at most {MAX_SPEED:g}")
+    return speed
 
 
 __all__ = [

@@ -188,7 +188,10 @@ def test_start_in_five_minutes(chat, database_url):
             "Error: --start 'tomorrow' is not a time; use an ISO time such as",
         ),
         (["--start", "+5x"], "Error: --start '+5x' is not a delay; use an ISO time such as"),
-        (["--compress", "0"], "Error: --compress 0 must be a positive number; e.g. --compress 60"),
+        (
+            ["--compress", "0"],
+            "Error: --compress 0 must be a number from 0.01 to 1e+06; e.g. --compress 60",
+        ),
         (
             ["--compress", "fast"],
             "Error: Invalid value for '--compress': 'fast' is not a valid float.",

@@ -59,5 +59,5 @@ def test_a_file_clock_refuses_naive_times_and_bad_strings(tmp_path):
         clock.set(datetime(2035, 3, 1, 17, 0))
     with pytest.raises(ValueError, match="expected 'file:<speed>:<path>'"):
         clock_from_string("file:60")
-    with pytest.raises(ValueError, match="speed must be above 0"):
+    with pytest.raises(ValueError, match="speed '0' must be a number above 0"):
         clock_from_string(f"file:0:{tmp_path / 'now'}")

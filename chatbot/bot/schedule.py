@@ -14,6 +14,10 @@ from chatbot.questionfile.model import EventPlan
 _RELATIVE = re.compile(r"\+(?:\d+[smhd])+")
 _PART = re.compile(r"(\d+)([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+MAX_AHEAD = timedelta(days=5 * 365)  # how far ahead of now a --start may be
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+# A chat slowed to a hundredth or sped up a million times: beyond, a typo.
+MIN_COMPRESS, MAX_COMPRESS = 0.01, 1e6
 _START_FORMS = (
     "use an ISO time such as 2026-12-01T12:00 (in the event's time zone) or "
     "2026-12-01T17:00Z, or a delay from now such as +30s, +5m, +1h or +1h30m"
@@ -33,9 +37,12 @@ def parse_start(value: str, *, timezone: str, now: datetime) -> datetime:
         if not _RELATIVE.fullmatch(given):
             raise UsageError(f"--start {value!r} is not a delay; {_START_FORMS}")
         delay = timedelta()
-        for amount, unit in _PART.findall(given):
-            delay += timedelta(**{_UNITS[unit]: int(amount)})
-        return _aware(now) + delay
+        try:
+            for amount, unit in _PART.findall(given):
+                delay += timedelta(**{_UNITS[unit]: int(amount)})
+        except OverflowError:
+            delay = timedelta.max
+        return _within_reach(value, _aware(now), delay)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", given):
         raise UsageError(f"--start {value!r} has no time of day; {_START_FORMS}")
     try:
@@ -43,24 +50,46 @@ def parse_start(value: str, *, timezone: str, now: datetime) -> datetime:
     except ValueError:
         raise UsageError(f"--start {value!r} is not a time; {_START_FORMS}") from None
     if parsed.tzinfo is not None:
-        return parsed
+        try:
+            ahead = parsed - _aware(now)
+        except OverflowError:
+            raise UsageError(f"--start {value!r} is out of range; {_START_FORMS}") from None
+        return _within_reach(value, _aware(now), ahead, parsed)
     zone = ZoneInfo(timezone)
     local = parsed.replace(tzinfo=zone)
+    try:
+        round_trip = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    except OverflowError:  # at the calendar's very ends
+        raise UsageError(f"--start {value!r} is out of range; {_START_FORMS}") from None
     # A wall time skipped by a daylight-saving change does not survive a round trip.
-    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != parsed:
+    if round_trip != parsed:
         raise UsageError(
             f"--start {value!r} does not exist in {timezone} (the clocks skip it); "
             "give a time outside the change, or an offset such as 2026-03-08T03:30-04:00"
         )
-    return local
+    return _within_reach(value, _aware(now), local - _aware(now), local)
+
+
+def _within_reach(
+    value: str, now: datetime, ahead: timedelta, start: datetime | None = None
+) -> datetime:
+    # A start years ahead is a typo (and may run past the calendar's end); a
+    # past one is a rehearsal of an old chat (--allow-past), back to 1970.
+    if ahead > MAX_AHEAD:
+        raise UsageError(
+            f"--start {value!r} is more than {MAX_AHEAD.days // 365} years from now; {_START_FORMS}"
+        )
+    if now + ahead < EARLIEST:
+        raise UsageError(f"--start {value!r} is before 1970; {_START_FORMS}")
+    return start if start is not None else now + ahead
 
 
 def check_compress(compress: float) -> float:
     """``compress`` if it is a usable clock speed-up, else a :class:`UsageError`."""
-    if not math.isfinite(compress) or compress <= 0:
+    if not math.isfinite(compress) or not MIN_COMPRESS <= compress <= MAX_COMPRESS:
         raise UsageError(
-            f"--compress {compress:g} must be a positive number; e.g. --compress 60 "
-            "runs a one-hour chat in one minute"
+            f"--compress {compress:g} must be a number from {MIN_COMPRESS:g} to "
+            f"{MAX_COMPRESS:g}; e.g. --compress 60 runs a one-hour chat in one minute"
         )
     return compress
 

@@ -8,6 +8,7 @@ import click
 
 import chatbot
 from chatbot.cli.group import cli
+from chatbot.cli.options import FiniteFloatRange
 from chatbot.demo import DEFAULT_FILE, DemoOptions, run_demo
 from chatbot.errors import UsageError
 
@@ -29,7 +30,7 @@ def _default_file() -> Path:
 )
 @click.option(
     "--speed",
-    type=click.FloatRange(min=1, max=2000),
+    type=FiniteFloatRange(min=1, max=2000),
     default=60.0,
     show_default=True,
     help="How many sandbox seconds pass per real second (60: an hour in a minute).",
@@ -44,7 +45,7 @@ def _default_file() -> Path:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the crowd.")
 @click.option(
     "--faults",
-    type=click.FloatRange(0, 0.5),
+    type=FiniteFloatRange(0, 0.5),
     default=0.0,
     show_default=True,
     help="Share of requests the sandbox networks fail (rate limits, 5xx, drops).",

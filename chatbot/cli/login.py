@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import click
 
 from chatbot.cli.group import cli
+from chatbot.cli.options import FiniteFloatRange
 from chatbot.errors import AuthError, UsageError
 
 TIMEOUT_HELP = "Seconds to wait for each answer from the server."
@@ -30,7 +31,7 @@ TIMEOUT_HELP = "Seconds to wait for each answer from the server."
     help="Check every configured credential instead of logging in: account, "
     "instance or PDS, scopes, rate-limit state, and which variables and file were read.",
 )
-@click.option("--timeout", type=click.FloatRange(1, 300), default=30.0, help=TIMEOUT_HELP)
+@click.option("--timeout", type=FiniteFloatRange(1, 300), default=30.0, help=TIMEOUT_HELP)
 @click.pass_context
 def login_group(ctx: click.Context, check: bool, timeout: float) -> None:
     """Log the bot in to a network, or check its credentials (--check).
@@ -71,7 +72,7 @@ def login_group(ctx: click.Context, check: bool, timeout: float) -> None:
     metavar="URL",
     help="The bot account's server, e.g. https://mastodon.social (Mastodon or GoToSocial).",
 )
-@click.option("--timeout", type=click.FloatRange(1, 300), default=30.0, help=TIMEOUT_HELP)
+@click.option("--timeout", type=FiniteFloatRange(1, 300), default=30.0, help=TIMEOUT_HELP)
 def login_mastodon(instance: str, timeout: float) -> None:
     """Get an access token for the bot's Mastodon account and store it.
 
@@ -131,7 +132,7 @@ def login_mastodon(instance: str, timeout: float) -> None:
     show_default=True,
     help="The account's PDS (a self-hosted server or the sandbox).",
 )
-@click.option("--timeout", type=click.FloatRange(1, 300), default=30.0, help=TIMEOUT_HELP)
+@click.option("--timeout", type=FiniteFloatRange(1, 300), default=30.0, help=TIMEOUT_HELP)
 def login_bluesky(handle: str | None, pds: str, timeout: float) -> None:
     """Check a Bluesky handle and app password, and store them.
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -59,9 +60,30 @@ def make_clock(text: str) -> Clock:
     from chatbot.clock import clock_from_string
 
     try:
-        return clock_from_string(text)
-    except ValueError as error:
+        clock = clock_from_string(text)
+        clock.now()  # a file clock whose file is missing or garbled fails here, not later
+    except (ValueError, OSError, OverflowError) as error:
         raise UsageError(f"--clock {text!r}: {error}; use 'system' or a sandbox clock") from None
+    return clock
 
 
-__all__ = ["CLOCK_ENV", "clock_option", "database_url_option", "json_option", "make_clock"]
+class FiniteFloatRange(click.FloatRange):
+    """A FloatRange that refuses NaN and infinities, which pass its bounds unchecked."""
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return number
+
+
+__all__ = [
+    "CLOCK_ENV",
+    "FiniteFloatRange",
+    "clock_option",
+    "database_url_option",
+    "json_option",
+    "make_clock",
+]

@@ -10,7 +10,13 @@ from pathlib import Path
 import click
 
 from chatbot.cli.group import cli
-from chatbot.cli.options import clock_option, database_url_option, json_option, make_clock
+from chatbot.cli.options import (
+    FiniteFloatRange,
+    clock_option,
+    database_url_option,
+    json_option,
+    make_clock,
+)
 from chatbot.errors import UsageError
 
 
@@ -26,7 +32,7 @@ def _default_moderator() -> str:
 @cli.command("review")
 @click.argument("event")
 @click.option(
-    "--below", type=click.FloatRange(0.0, 1.0), default=0.6, show_default=True,
+    "--below", type=FiniteFloatRange(0.0, 1.0), default=0.6, show_default=True,
     help="List posts attributed with a confidence under this (and those with no question).",
 )  # fmt: skip
 @clock_option

@@ -15,6 +15,7 @@ from types import FrameType
 import click
 
 from chatbot.cli.group import CONTEXT_SETTINGS, cli
+from chatbot.cli.options import FiniteFloatRange
 from chatbot.errors import UsageError
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig, plan_crowd
 
@@ -54,7 +55,7 @@ _participants = click.option(
     help="Crowd size: simulated people across both networks.",
 )  # fmt: skip
 _rate = click.option(
-    "--posts-per-minute", type=click.FloatRange(0, 1000), default=4.0, show_default=True,
+    "--posts-per-minute", type=FiniteFloatRange(0, 1000), default=4.0, show_default=True,
     help="How busy the crowd is (virtual minutes).",
 )  # fmt: skip
 
@@ -62,11 +63,11 @@ _rate = click.option(
 @sandbox.command(context_settings=CONTEXT_SETTINGS)
 @_seed
 @click.option(
-    "--faults", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+    "--faults", type=FiniteFloatRange(0, 1), default=0.0, show_default=True,
     help="Share of requests that fail (429, 5xx, slow, dropped), 0..1.",
 )  # fmt: skip
 @click.option(
-    "--speed", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+    "--speed", type=FiniteFloatRange(min=0, min_open=True), default=1.0, show_default=True,
     help="Virtual seconds per real second (60: an hour-long chat in a minute).",
 )  # fmt: skip
 @click.option(

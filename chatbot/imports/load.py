@@ -19,6 +19,7 @@ from chatbot.errors import UsageError
 from chatbot.imports.tweets import NETWORK, read_csv, read_twarc
 from chatbot.models import Event, Post, PostDelivery, ScheduledPost, hashtag_key, utcnow
 from chatbot.platforms.base import NormalisedPost
+from chatbot.questionfile.fields import MAX_TITLE
 from chatbot.text.posturls import PostIndex
 from chatbot.transcript import (
     ChatPost,
@@ -94,6 +95,8 @@ def import_file(
     """
     tag = hashtag.lstrip("#")
     host = host.lstrip("@")
+    if title is not None and len(title) > MAX_TITLE:
+        raise UsageError(f"--title is {len(title):,} characters long; at most {MAX_TITLE}")
     posts, retweets = read_file(path, fmt)
     posts = [p for p in posts if p.created_at is not None]
     if not posts:

@@ -174,10 +174,24 @@ def _line_posts(item: Any) -> Iterator[NormalisedPost | None]:
         raise ValueError("not a tweet, a list of tweets or a v2 page")
 
 
+def check_utf8(path: Path) -> None:
+    """A :class:`UsageError` naming the line if ``path`` is not UTF-8 text."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise UsageError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[error.start]:02x}); save the file "
+            "as UTF-8 (in a spreadsheet: CSV UTF-8) and import it again"
+        ) from None
+
+
 def read_twarc(path: Path) -> tuple[list[NormalisedPost], int]:
     """Every tweet of a twarc JSONL file (one tweet or one page per line); retweets skipped."""
     posts: list[NormalisedPost] = []
     retweets = 0
+    check_utf8(path)
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -202,6 +216,7 @@ def read_csv(path: Path) -> list[NormalisedPost]:
 
     The optional columns of ``CSV_OPTIONAL`` are read when present.
     """
+    check_utf8(path)
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         missing = [f for f in CSV_FIELDS[:4] if f not in (reader.fieldnames or [])]

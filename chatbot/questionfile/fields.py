@@ -94,8 +94,19 @@ def _raw_value(reader: Reader, node: Node) -> str:
     return after.strip()
 
 
+MAX_TITLE = 300  # characters: a title is a line on a page, not a document
+
+
 def _title(reader: Reader, node: Node) -> None:
-    reader.settings.title = reader.text("title", node)
+    title = reader.text("title", node)
+    if title is not None and len(title) > MAX_TITLE:
+        reader.error(
+            node,
+            f"title is {len(title):,} characters long; at most {MAX_TITLE} are allowed",
+            "shorten it; put longer text in the Welcome",
+        )
+        return
+    reader.settings.title = title
 
 
 def _moderators(reader: Reader, node: Node) -> None:
