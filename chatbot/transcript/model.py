@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 # "assigned": set by a moderator in review (``chatbot assign``), not by the evidence;
 # "moderator": the moderators' own posts (questions, follow-ups, wrap-up);
@@ -26,20 +26,7 @@ Method = Literal[
     "aside",
     "none",
 ]
-METHODS: tuple[Method, ...] = (
-    "assigned",
-    "moderator",
-    "prefix",
-    "thread",
-    "quote",
-    "reply",
-    "mention",
-    "words",
-    "continues",
-    "time",
-    "aside",
-    "none",
-)
+METHODS: tuple[Method, ...] = get_args(Method)  # strongest evidence first
 
 
 @dataclass(frozen=True, slots=True)
