@@ -85,16 +85,17 @@ def carries_tag(record: Mapping[str, Any], tag: str, pattern: re.Pattern[str]) -
 
 
 def _reply_targets(reply: Any) -> tuple[str, ...]:
-    """The parent and root URIs of a post record's ``reply``."""
+    """The parent and root URIs of a post record's ``reply`` (one when they are the same)."""
     if type(reply) is not dict:
         return ()
-    found = []
-    for key in ("parent", "root"):
-        ref = reply.get(key)
-        uri = ref.get("uri") if type(ref) is dict else None
-        if type(uri) is str and uri:
-            found.append(uri)
-    return tuple(found)
+    parent, root = reply.get("parent"), reply.get("root")
+    first = parent.get("uri") if type(parent) is dict else None
+    second = root.get("uri") if type(root) is dict else None
+    if type(first) is not str or not first:
+        return (second,) if type(second) is str and second else ()
+    if type(second) is not str or not second or second == first:
+        return (first,)
+    return (first, second)
 
 
 class JetstreamFilter:
@@ -127,7 +128,8 @@ class JetstreamFilter:
         self._early_deletes: dict[str, str] = {}  # unknown post -> rev of its deletion
         # post -> the replies (and edits) waiting for it, by (URI, rev)
         self._held: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
-        self._expiry: deque[tuple[int, str, str]] = deque()  # (time_us, kind, uri)
+        # (time_us, uri, (reply URI, rev) held for it, or None for an early deletion of uri)
+        self._expiry: deque[tuple[int, str, tuple[str, str] | None]] = deque()
 
     # -- feeding ---------------------------------------------------------------
     def feed(self, line: str | bytes) -> list[NormalisedPost]:
@@ -225,12 +227,19 @@ class JetstreamFilter:
         return ()
 
     def _hold(self, uri: str, rev: str, event: dict[str, Any], targets: tuple[str, ...]) -> None:
-        moment = _time_of(event) or self.cursor or 0
+        moment = event.get("time_us")
+        if type(moment) is not int:
+            moment = self.cursor or 0
+        key = (uri, rev)
         for target in targets:
-            waiting = self._held.setdefault(target, {})
-            if (uri, rev) not in waiting:
-                waiting[(uri, rev)] = event
-                self._expiry.append((moment, "held", target))
+            waiting = self._held.get(target)
+            if waiting is None:
+                self._held[target] = {key: event}
+            elif key in waiting:
+                continue
+            else:
+                waiting[key] = event
+            self._expiry.append((moment, target, key))
 
     def _admit(self, uri: str, rev: str, event: dict[str, Any]) -> list[NormalisedPost]:
         """``event``'s post joins the chat; so do the replies that waited for it."""
@@ -268,7 +277,7 @@ class JetstreamFilter:
             known = self._early_deletes.get(uri)
             if known is None or rev > known:
                 self._early_deletes[uri] = rev
-                self._expiry.append((_time_of(event) or self.cursor or 0, "delete", uri))
+                self._expiry.append((_time_of(event) or self.cursor or 0, uri, None))
             return []
         self._gone[uri] = rev
         return [self._tombstone(uri, event.get("time_us"))]
@@ -298,19 +307,17 @@ class JetstreamFilter:
 
     def _expire(self, before: int) -> None:
         """Forget held replies and early deletions older than ``before`` (stream time)."""
-        expiry = self._expiry
+        expiry, held = self._expiry, self._held
         while expiry and expiry[0][0] < before:
-            _, kind, uri = expiry.popleft()
-            if kind == "held":
-                waiting = self._held.get(uri)
-                if waiting is not None:
-                    kept = {k: e for k, e in waiting.items() if _time_of(e) >= before}
-                    if kept:
-                        self._held[uri] = kept
-                    else:
-                        del self._held[uri]
-            else:
+            _, uri, key = expiry.popleft()
+            if key is None:
                 self._early_deletes.pop(uri, None)
+                continue
+            waiting = held.get(uri)
+            if waiting is not None:
+                waiting.pop(key, None)
+                if not waiting:
+                    del held[uri]
 
     # -- what the filter holds -------------------------------------------------
     def state(self) -> dict[str, tuple[str, bool]]:

@@ -280,3 +280,24 @@ def outcome(stream: JetstreamFilter, known: list[str]) -> dict[str, bool]:
     found = dict.fromkeys(known, False)
     found.update({uri: gone for uri, (_, gone) in stream.state().items()})
     return found
+
+
+def test_what_waits_is_forgotten_after_the_hold_so_memory_stays_bounded() -> None:
+    parent = "at://did:plc:author0/app.bsky.feed.post/3mpost0000"
+    reply = {"$type": "app.bsky.feed.post", "text": "no tag"}
+    reply["reply"] = {"root": {"uri": parent, "cid": "c"}, "parent": {"uri": parent, "cid": "c"}}
+    tagged = {"$type": "app.bsky.feed.post", "text": f"question #{TAG}"}
+    stream = JetstreamFilter(TAG, hold_us=1_000_000)
+    base = 1_783_175_888_000_000
+    for number in range(50):
+        event = commit_event("did:plc:a", f"3mr{number}", "3r1", "create", reply, base + number)
+        stream.feed_event(event)
+    stream.feed_event(commit_event("did:plc:a", "3mdel", "3r2", "delete", None, base))
+    assert stream.held() == 50
+    stream.feed_event(commit_event("did:plc:b", "3mother", "3r1", "create", {}, base + 2_000_000))
+    assert stream.held() == 0
+    # The parent, come too late: the replies that waited for it are no longer there.
+    late = stream.feed_event(
+        commit_event("did:plc:author0", "3mpost0000", "3r1", "create", tagged, base)
+    )
+    assert [post.uri for post in late] == [parent]
