@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
+from operator import attrgetter
 
 from .model import Attribution, ChatPost
 
@@ -32,6 +34,7 @@ RECENT_WINDOW = timedelta(minutes=10)  # "the person named just posted": the wea
 # Where the reply box fills in everyone of the post answered (tweets), a reply
 # naming exactly those people is the surest match; elsewhere names are typed.
 NAMES_FILLED_IN = frozenset({"twitter"})
+_BY_TIME = attrgetter("created_at", "uri")
 LOOK_BACK = 12  # at most this many of a person's earlier posts are compared
 
 
@@ -74,21 +77,20 @@ class Conversations:
         self._people: dict[str, frozenset[str]] = {}
         self._leading: dict[str, tuple[str, ...]] = {}
         self._keys: dict[str, str] = {}  # account id -> account key
-        # Per account key: its posts (time, URI); sorted and split on first use.
-        self._rows: dict[str, list[tuple[datetime, str]]] = {}
+        # Per account key: its posts; sorted by time and split on first use.
+        self._rows: dict[str, list[ChatPost]] = {}
         self._times: dict[str, list[datetime]] = {}
         self._uris: dict[str, list[str]] = {}
+        by_author: defaultdict[str, list[ChatPost]] = defaultdict(list)
+        for post in posts.values():  # the one pass over every post: keep it lean
+            by_author[post.author_id].append(post)
         rows = self._rows
-        keys = self._keys
-        for post in posts.values():
-            key = keys.get(post.author_id)
-            if key is None:
-                key = self.author_key(post)
-            found = rows.get(key)
-            if found is None:
-                rows[key] = [(post.created_at, post.uri)]
+        for own in by_author.values():
+            key = self.author_key(own[0])
+            if key in rows:  # two accounts by one name (a handle reused)
+                rows[key].extend(own)
             else:
-                found.append((post.created_at, post.uri))
+                rows[key] = own
 
     def author_key(self, post: ChatPost) -> str:
         """The account key of the post's author (its handle's, else its account id)."""
@@ -248,7 +250,7 @@ class Conversations:
         rows = self._rows.get(key)
         if not rows:
             return []
-        rows.sort()
-        times = self._times[key] = [row[0] for row in rows]
-        self._uris[key] = [row[1] for row in rows]
+        rows.sort(key=_BY_TIME)
+        times = self._times[key] = [post.created_at for post in rows]
+        self._uris[key] = [post.uri for post in rows]
         return times
