@@ -49,10 +49,15 @@ def account_key(handle: str) -> str:
     return name[:at] if at > 0 else name.rstrip(".")
 
 
+def may_lead_with_names(text: str) -> bool:
+    """The cheap test before the pattern: the text starts with '@', a space or a stop."""
+    first = text[:1]
+    return (first == "@" or first.isspace() or first in _BEFORE_NAMES) and "@" in text
+
+
 def leading_mentions(text: str) -> tuple[str, ...]:
     """The account keys of the @names a post begins with, in order, each once."""
-    first = text[:1]
-    if (first != "@" and not (first.isspace() or first in _BEFORE_NAMES)) or "@" not in text:
+    if not may_lead_with_names(text):
         return ()
     found = _LEADING.match(text)
     if found is None:
@@ -102,8 +107,7 @@ class Conversations:
 
     def leading(self, post: ChatPost) -> tuple[str, ...]:
         """The post's leading @names (cached), its own author left out."""
-        first = post.text[:1]
-        if first != "@" and not (first.isspace() or first in _BEFORE_NAMES):
+        if not may_lead_with_names(post.text):
             return ()
         found = self._leading.get(post.uri)
         if found is None:

@@ -93,7 +93,6 @@ class WeakEvidence:
             author_key(forest.posts[uri]) for uri in moderator_posts
         }
         self.vocabulary = Vocabulary(question_texts)
-        self._timelines: dict[str, Timeline] = {}
 
     def place(self, pending: Sequence[ChatPost]) -> None:
         # Time order, except that a reply never comes before the post it
@@ -109,26 +108,11 @@ class WeakEvidence:
         if self.vocabulary:
             self.vocabulary.drop_common(post.text for post in ordered)
         nodes = self.forest.nodes
-        one = self._one
         for post in ordered:
-            # The common case first, without a call: a reply to a placed post.
             uri = post.uri
-            parent = nodes[uri].parent
-            if parent is not None:
-                above = results.get(parent)
-                if above is not None and above.question is not None:
-                    if above.is_question or above.method == "thread":
-                        found = Attribution(
-                            uri, above.question, above.questions, "thread", CONF_THREAD, via=parent
-                        )
-                    else:
-                        confidence = above.confidence * REPLY_FACTOR
-                        found = Attribution(
-                            uri, above.question, above.questions, "reply", confidence, via=parent
-                        )
-                    results[uri] = found
-                    continue
-            results[uri] = one(post)
+            # The common case first: a reply to a post placed under a question.
+            found = from_parent(uri, nodes[uri].parent, results)
+            results[uri] = found if found is not None else self._one(post)
 
     def _dated_before_parent(self, pending: Sequence[ChatPost]) -> bool:
         nodes = self.forest.nodes
@@ -189,19 +173,17 @@ class WeakEvidence:
             if quoted is not None and quoted.question is None and not quoted.is_question:
                 return Attribution(uri, None, (), "quote", CONF_ASIDE_REPLY, via=post.quote_uri)
         conversations = self.conversations
-        first = post.text[:1]
-        named = conversations.leading(post) if first == "@" or not first.isalnum() else ()
+        named = conversations.leading(post)
         top_level = post.parent_uri is None and not (named and conversations.addressees(post))
         moderator = uri in self.moderator_posts
         if top_level and moderator and is_housekeeping(post.text):
             return Attribution(uri, None, (), "aside", CONF_ASIDE)
-        timeline = self._timelines.get(post.network)
-        if timeline is None:
-            timeline = self._timelines[post.network] = self.timeline_for(post.network)
+        timeline = self.timeline_for(post.network)
         when = post.created_at.timestamp()
         # A reply whose parent is gone (deleted, not collected) names the
         # people of that post: another of their posts is not the one answered.
-        if named and (post.parent_uri is None or parent is not None):
+        parent_gone = post.parent_uri is not None and parent is None
+        if named and not parent_gone:
             answered = conversations.answered(post, self._talked_to)
             if answered is not None:
                 above = results[answered]
@@ -233,7 +215,7 @@ class WeakEvidence:
             found = self._continues(post, when, timeline)
             if found is not None:
                 return found
-        if (named or post.mentions) and (post.parent_uri is None or parent is not None):
+        if (named or post.mentions) and not parent_gone:
             found = self._recently_named(post, named)
             if found is not None:
                 return found
@@ -247,16 +229,10 @@ class WeakEvidence:
         # at it, the two together are surer than either. Just after a new
         # question people still talk about the one before, so then one
         # telling word is enough to move a post back to it; later it takes two.
-        open_labels = _open_labels(timeline, when)
-        if not open_labels:
-            return None
-        ranked = self.vocabulary.scores(post.text, open_labels)
-        if not ranked:
+        ranked = self._ranked(post, when, timeline)
+        if ranked is None:
             return None
         best, label = ranked[0]
-        runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
-        if best - runner_up < WORDS_MARGIN:
-            return None
         if label == clock.question:
             return Attribution(post.uri, label, (label,), "words", CONF_WORDS_AND_TIME)
         against = dict((name, score) for score, name in ranked).get(clock.question or "", 0.0)
@@ -269,11 +245,19 @@ class WeakEvidence:
 
     def _leaning(self, post: ChatPost, when: float, timeline: Timeline) -> str | None:
         # The open question the post's words point at, ahead of any other.
+        ranked = self._ranked(post, when, timeline)
+        return ranked[0][1] if ranked is not None else None
+
+    def _ranked(
+        self, post: ChatPost, when: float, timeline: Timeline
+    ) -> list[tuple[float, str]] | None:
+        # The open questions by how strongly the post's words point at them,
+        # when the first is ahead of the next by the margin; else None.
         ranked = self.vocabulary.scores(post.text, _open_labels(timeline, when))
         if not ranked:
             return None
         runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
-        return ranked[0][1] if ranked[0][0] - runner_up >= WORDS_MARGIN else None
+        return ranked if ranked[0][0] - runner_up >= WORDS_MARGIN else None
 
     def _small_talk(self, text: str) -> bool:
         if not is_small_talk(text):
