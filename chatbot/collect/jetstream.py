@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 from collections.abc import Iterable, MutableSet, Sequence
 from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
+from chatbot.collect.socketstream import SocketStream
 from chatbot.platforms.base import NormalisedPost
 from chatbot.platforms.jetstream import POST, JetstreamFilter
 
@@ -75,7 +75,7 @@ def jetstream_urls(service: str) -> tuple[str, ...]:
     return PUBLIC_INSTANCES
 
 
-class JetstreamStream:
+class JetstreamStream(SocketStream):
     """One chat's posts from Jetstream, received in a background thread.
 
     ``chat`` is the set of the chat's post URIs; the collector adds what it
@@ -85,6 +85,8 @@ class JetstreamStream:
 
     network = "bluesky"
     transport = "jetstream"
+    thread_name = "bluesky-jetstream"
+    label = "Jetstream"
 
     def __init__(
         self,
@@ -101,23 +103,16 @@ class JetstreamStream:
     ):
         if not urls:
             raise ValueError("no Jetstream address")
+        super().__init__(
+            receive_timeout=receive_timeout, pong_timeout=pong_timeout, max_backoff=max_backoff
+        )
         self.urls = [url.rstrip("/") for url in urls]
         self.filter = JetstreamFilter(tag, chat, web=web)
         self.start_cursor = cursor
-        self.receive_timeout = receive_timeout
-        self.pong_timeout = pong_timeout
-        self.max_backoff = max_backoff
         self.margin_us = margin_us
-        self.connections = 0  # handshakes that succeeded
-        self.stalls = 0  # connections given up for want of an answer to a ping
         self.failovers = 0  # moves to another instance
         self.instance = 0  # index in ``urls`` of the instance in use
         self._pending: list[NormalisedPost] = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._connected = threading.Event()
-        self._socket: ClientConnection | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def chat(self) -> MutableSet[str]:
@@ -133,23 +128,6 @@ class JetstreamStream:
                 self._pending.extend(self.filter.learn(fresh))
 
     # -- the surface the collector uses ---------------------------------------
-    def start(self) -> bool:
-        if self.running():
-            return True
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="bluesky-jetstream", daemon=True)
-        self._thread.start()
-        return True
-
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def connected(self) -> bool:
-        return self._connected.is_set()
-
-    def wait_connected(self, timeout: float) -> bool:
-        return self._connected.wait(timeout)
-
     def state(self) -> str:
         if self.connected():
             return self.transport
@@ -168,15 +146,6 @@ class JetstreamStream:
         with self._lock:
             posts, self._pending = self._pending, []
             return posts, self.filter.cursor
-
-    def close(self) -> None:
-        self._stop.set()
-        socket = self._socket
-        if socket is not None:
-            socket.close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
 
     # -- the connection --------------------------------------------------------
     def address(self) -> str:
@@ -209,8 +178,7 @@ class JetstreamStream:
                 failures += 1
                 log.info("Jetstream connection lost (%s); reconnecting", error)
             finally:
-                self._connected.clear()
-                self._socket = None
+                self._closed()
             if failures >= TRIES_PER_INSTANCE and len(self.urls) > 1:
                 self.instance = (self.instance + 1) % len(self.urls)
                 self.failovers += 1
@@ -220,28 +188,11 @@ class JetstreamStream:
             self._stop.wait(backoff * (1 + random.random() / 4))
             backoff = min(backoff * 2, self.max_backoff)
 
-    def _opened(self, socket: ClientConnection) -> None:
-        self._socket = socket
-        self.connections += 1
-        self._connected.set()
-        if self._stop.is_set():
-            socket.close()
-
-    def _receive(self, socket: ClientConnection) -> None:
-        while not self._stop.is_set():
-            try:
-                message = socket.recv(timeout=self.receive_timeout)
-            except TimeoutError:
-                answered = socket.ping()
-                if not answered.wait(self.pong_timeout):
-                    self.stalls += 1
-                    log.info("Jetstream silent and unanswered; reconnecting")
-                    return
-                continue
-            with self._lock:
-                kept = self.filter.feed(message)
-                if kept:
-                    self._pending.extend(kept)
+    def _handle(self, message: str | bytes) -> None:
+        with self._lock:
+            kept = self.filter.feed(message)
+            if kept:
+                self._pending.extend(kept)
 
 
 __all__ = [

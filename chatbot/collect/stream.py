@@ -16,9 +16,8 @@ from typing import Any
 from mastodon import StreamListener
 from mastodon import errors as mx
 
-from chatbot.collect.wsstream import WebSocketStream
+from chatbot.collect.wsstream import WebSocketStream, drain_status_events
 from chatbot.platforms.base import NormalisedPost
-from chatbot.platforms.normalise import from_mastodon_status
 
 log = logging.getLogger(__name__)
 RECONNECT_SECONDS = 5
@@ -95,17 +94,7 @@ class HashtagStream:
 
     def drain(self) -> tuple[list[NormalisedPost], list[str]]:
         """Posts (new or edited) and ids of deleted statuses received since the last call."""
-        posts: list[NormalisedPost] = []
-        deleted: list[str] = []
-        while True:
-            try:
-                kind, value = self.events.get_nowait()
-            except queue.Empty:
-                return posts, deleted
-            if kind == "delete":
-                deleted.append(value)
-            else:
-                posts.append(from_mastodon_status(value))
+        return drain_status_events(self.events)
 
     def close(self) -> None:
         if self.handle is not None:

@@ -17,13 +17,13 @@ import json
 import logging
 import queue
 import random
-import threading
 from typing import Any
 from urllib.parse import urlencode
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
+from chatbot.collect.socketstream import SocketStream
 from chatbot.platforms.base import NormalisedPost
 from chatbot.platforms.normalise import from_mastodon_status
 
@@ -60,11 +60,13 @@ def parse_message(text: str | bytes) -> tuple[str, Any] | None:
     return None
 
 
-class WebSocketStream:
+class WebSocketStream(SocketStream):
     """A hashtag stream over WebSocket; the same surface as :class:`HashtagStream`."""
 
     network = "mastodon"
     transport = "websocket"
+    thread_name = "mastodon-websocket"
+    label = "Mastodon: WebSocket stream"
 
     def __init__(
         self,
@@ -76,50 +78,16 @@ class WebSocketStream:
         pong_timeout: float = PONG_TIMEOUT,
         max_backoff: float = MAX_BACKOFF,
     ):
+        super().__init__(
+            receive_timeout=receive_timeout, pong_timeout=pong_timeout, max_backoff=max_backoff
+        )
         self.url = url.rstrip("/")
         self.tag = tag.lstrip("#")
         self._token = token
-        self.receive_timeout = receive_timeout
-        self.pong_timeout = pong_timeout
-        self.max_backoff = max_backoff
         self.events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self.refused: str | None = None  # why the server won't stream (then no more tries)
-        self.connections = 0  # handshakes that succeeded
-        self.stalls = 0  # connections given up for want of an answer to a ping
-        self._gaps = 0
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._connected = threading.Event()
-        self._socket: ClientConnection | None = None
-        self._thread: threading.Thread | None = None
 
     # -- the surface the collector uses ---------------------------------------
-    def start(self) -> bool:
-        """Start the background connection unless it runs; False once the server refused."""
-        if self.refused is not None:
-            return False
-        if self.running():
-            return True
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="mastodon-websocket", daemon=True)
-        self._thread.start()
-        return True
-
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def connected(self) -> bool:
-        return self._connected.is_set()
-
-    def wait_connected(self, timeout: float) -> bool:
-        return self._connected.wait(timeout)
-
-    def take_gaps(self) -> int:
-        """Reconnections since the last call: each one is a stretch the stream missed."""
-        with self._lock:
-            gaps, self._gaps = self._gaps, 0
-        return gaps
-
     def state(self) -> str:
         if self.refused is not None:
             return f"off: {self.refused}"
@@ -129,28 +97,12 @@ class WebSocketStream:
 
     def drain(self) -> tuple[list[NormalisedPost], list[str]]:
         """Posts (new or edited) and ids of deleted statuses received since the last call."""
-        posts: list[NormalisedPost] = []
-        deleted: list[str] = []
-        while True:
-            try:
-                kind, value = self.events.get_nowait()
-            except queue.Empty:
-                return posts, deleted
-            if kind == "delete":
-                deleted.append(value)
-            else:
-                posts.append(from_mastodon_status(value))
-
-    def close(self) -> None:
-        self._stop.set()
-        socket = self._socket
-        if socket is not None:
-            socket.close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        return drain_status_events(self.events)
 
     # -- the connection --------------------------------------------------------
+    def _may_start(self) -> bool:
+        return self.refused is None  # once the server refused, polling goes on alone
+
     def _address(self) -> str:
         return f"{self.url}/api/v1/streaming?" + urlencode({"stream": "hashtag", "tag": self.tag})
 
@@ -180,36 +132,32 @@ class WebSocketStream:
             except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError) as error:
                 log.info("Mastodon: WebSocket stream lost (%s); reconnecting", error)
             finally:
-                self._connected.clear()
-                self._socket = None
+                self._closed()
             # Jitter keeps several bots from reconnecting in step.
             self._stop.wait(backoff * (1 + random.random() / 4))
             backoff = min(backoff * 2, self.max_backoff)
 
-    def _opened(self, socket: ClientConnection) -> None:
-        self._socket = socket
-        with self._lock:
-            self.connections += 1
-            if self.connections > 1:
-                self._gaps += 1
-        self._connected.set()
-        if self._stop.is_set():
-            socket.close()
-
-    def _receive(self, socket: ClientConnection) -> None:
-        while not self._stop.is_set():
-            try:
-                message = socket.recv(timeout=self.receive_timeout)
-            except TimeoutError:
-                answered = socket.ping()
-                if not answered.wait(self.pong_timeout):
-                    self.stalls += 1
-                    log.info("Mastodon: WebSocket stream silent and unanswered; reconnecting")
-                    return
-                continue
-            parsed = parse_message(message)
-            if parsed is not None:
-                self.events.put(parsed)
+    def _handle(self, message: str | bytes) -> None:
+        parsed = parse_message(message)
+        if parsed is not None:
+            self.events.put(parsed)
 
 
-__all__ = ["WebSocketStream", "parse_message"]
+def drain_status_events(
+    events: queue.SimpleQueue[tuple[str, Any]],
+) -> tuple[list[NormalisedPost], list[str]]:
+    """Posts (new or edited) and ids of deleted statuses queued by a Mastodon stream."""
+    posts: list[NormalisedPost] = []
+    deleted: list[str] = []
+    while True:
+        try:
+            kind, value = events.get_nowait()
+        except queue.Empty:
+            return posts, deleted
+        if kind == "delete":
+            deleted.append(value)
+        else:
+            posts.append(from_mastodon_status(value))
+
+
+__all__ = ["WebSocketStream", "drain_status_events", "parse_message"]
