@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
+from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,7 +26,7 @@ class NotFound(LookupError):
     """No such record (or not visible to the caller): Mastodon answers 404."""
 
 
-class AccountBook:
+class AccountBook(ABC):
     """The accounts half of :class:`~chatbot.sandbox.mastodon.store.MastodonStore`."""
 
     lock: threading.RLock
@@ -38,8 +39,9 @@ class AccountBook:
     base_url: str
     profile: ServerProfile
 
+    @abstractmethod
     def now(self) -> datetime:
-        raise NotImplementedError
+        """The sandbox clock's time (the store supplies it)."""
 
     def create_app(
         self, name: str, *, website: str | None = None, redirect_uri: str = "", scopes: str = "read"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
+from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -63,7 +64,7 @@ class IdMinter(Protocol):
     def mint(self, at: datetime, *, monotonic: bool = True) -> str: ...
 
 
-class _Minter:
+class _Minter(ABC):
     """Unique, time-ordered ids; subclasses say how a time becomes one and how it is written.
 
     Ids from the current time only ever grow, even if the clock stutters; an id for an
@@ -76,11 +77,13 @@ class _Minter:
         self._last = 0
         self._used: set[int] = set()
 
+    @abstractmethod
     def _base(self, at: datetime) -> int:
-        raise NotImplementedError
+        """An id value for a post made at ``at``, before :meth:`mint` makes it unique."""
 
+    @abstractmethod
     def _text(self, value: int) -> str:
-        raise NotImplementedError
+        """An id value as the server writes it."""
 
     def mint(self, at: datetime, *, monotonic: bool = True) -> str:
         with self._lock:
