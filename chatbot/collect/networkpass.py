@@ -11,20 +11,31 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from chatbot.collect.participants import upsert_participants
-from chatbot.collect.queries import authors, child_counts, conversation_roots, live_refs
+from chatbot.collect.queries import (
+    authors,
+    child_counts,
+    conversation_roots,
+    live_refs,
+    load_cursor,
+    save_cursor,
+)
 from chatbot.collect.report import NetworkReport
 from chatbot.collect.sources import Call, Source, reply_count
 from chatbot.collect.store import mark_deleted
+from chatbot.collect.threadfill import Ledger, Seen, complete
 from chatbot.db import session_scope
 from chatbot.platforms.base import NormalisedPost, RemoteRef, Thread
 
 # How long a stored post must have been known before a thread that can't find it
 # counts as its deletion (index lag on a fresh post is well under this).
 ANCHOR_DELETION_GRACE = timedelta(minutes=2)
+# collection_cursor.source of what thread completion keeps between passes (Bluesky).
+THREADS_SOURCE = "threads"
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,15 @@ class NetworkPass:
         self.part = part
         self.seen: dict[str, NormalisedPost] = {}  # by URI: every post this pass met
         self.threaded: set[str] = set()  # URIs whose thread was read (or that were in one)
+        # Where a thread comes back cut (Bluesky: depth, replies per level), the ledger
+        # decides which posts to read again (collect.threadfill).
+        self.fill: Ledger | None = None
+        self._fill_state: dict[str, Any] = {}
+        if getattr(source, "cuts_threads", False):
+            with session_scope(context.engine) as session:
+                state = load_cursor(session, context.event_id, self.network, THREADS_SOURCE)
+            self.fill = Ledger.from_state(state)
+            self._fill_state = self.fill.state()  # written again only when it changes
 
     def saw(self, posts: Iterable[NormalisedPost]) -> None:
         self.seen.update((post.uri, post) for post in posts)
@@ -111,6 +131,10 @@ class NetworkPass:
         for post in posts:
             self.seen[post.uri] = post
             self.threaded.add(post.uri)
+        if self.fill is not None:
+            if thread.anchor is not None:
+                self.fill.stored[ref.uri] = self._stored_children([ref.uri]).get(ref.uri, 0)
+            self.fill.record_read(ref.uri, _seen(posts) if thread.anchor else None)
         # Bluesky lists notFoundPost URIs; Mastodon only says the anchor is gone.
         self.gone([m for m in thread.missing if "://" in m])
         if thread.anchor is None:
@@ -121,6 +145,9 @@ class NetworkPass:
 
     def expand(self, posts: Sequence[NormalisedPost]) -> None:
         """Read the threads of posts the network says have replies we don't hold."""
+        if self.fill is not None:
+            self._complete(posts)
+            return
         wanted = {p.uri: p for p in posts if reply_count(p) > 0 and p.uri not in self.threaded}
         if not wanted:
             return
@@ -132,6 +159,42 @@ class NetworkPass:
             if uri in self.threaded or reply_count(post) <= known.get(uri, 0):
                 continue
             self.thread(post.ref())
+
+    def _complete(self, posts: Sequence[NormalisedPost]) -> None:
+        """Read again, at each post, the threads that came back cut, until every count
+        agrees or what is left cannot be seen (collect.threadfill); each read on the
+        budget, so a spent budget ends the pass and the next pass goes on."""
+        fill = self.fill
+        assert fill is not None
+        for post in posts:
+            self.seen.setdefault(post.uri, post)
+        uris = fill.observe_all(_seen(posts))
+
+        def read(uri: str) -> list[str]:
+            thread = self.thread(self.seen[uri].ref())  # recorded in the ledger by _keep
+            return [p.uri for p in [thread.anchor, *thread.replies] if p is not None]
+
+        try:
+            complete(fill, uris, read, self._stored_children)
+        finally:
+            self.part.unseen_replies = fill.unseen()
+            state = fill.state()
+            if state != self._fill_state:
+                with session_scope(self.context.engine) as session:
+                    save_cursor(
+                        session,
+                        self.context.event_id,
+                        self.network,
+                        THREADS_SOURCE,
+                        state,
+                        self.context.now(),
+                    )
+                self._fill_state = state
+
+    def _stored_children(self, uris: list[str]) -> dict[str, int]:
+        """How many live replies to each of ``uris`` the database holds."""
+        with session_scope(self.context.engine) as session:
+            return child_counts(session.connection(), self.context.event_id, self.network, uris)
 
     def check(self) -> None:
         """Check every stored live post not seen in this pass: edits, deletions, new replies."""
@@ -192,4 +255,8 @@ class NetworkPass:
             )
 
 
-__all__ = ["ANCHOR_DELETION_GRACE", "NetworkPass", "PassContext"]
+def _seen(posts: Iterable[NormalisedPost]) -> list[Seen]:
+    return [(post.uri, post.parent_uri, reply_count(post)) for post in posts]
+
+
+__all__ = ["ANCHOR_DELETION_GRACE", "THREADS_SOURCE", "NetworkPass", "PassContext"]

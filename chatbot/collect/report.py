@@ -30,6 +30,9 @@ class NetworkReport:
     # Posts met this pass that no transcript will show because they are not public
     # (unlisted, as new GoToSocial accounts post by default): their web addresses.
     not_public: list[str] = field(default_factory=list)
+    # Replies the network counts under posts whose threads were read to the end, that
+    # no read showed (deleted, blocked or taken down): Bluesky's thread completion.
+    unseen_replies: int = 0
 
 
 @dataclass
@@ -115,6 +118,7 @@ class CollectReport:
                     "stream": n.stream,
                     "stream_gaps": n.stream_gaps,
                     "not_public": n.not_public,
+                    "unseen_replies": n.unseen_replies,
                 }
                 for name, n in sorted(self.networks.items())
             },

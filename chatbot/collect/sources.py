@@ -79,6 +79,9 @@ class BlueskySource:
     """searchPosts newest first down to the last complete scan; getPosts to check."""
 
     network = "bluesky"
+    # getPostThread answers a bounded tree (depth, replies per level): the collector
+    # reads again where a post's replyCount says replies were left out.
+    cuts_threads = True
 
     def __init__(self, platform: Any):
         self.platform = platform

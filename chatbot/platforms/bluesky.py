@@ -57,6 +57,9 @@ POST = "app.bsky.feed.post"
 THREADGATE = "app.bsky.feed.threadgate"
 DEFAULT_SERVICE = "https://bsky.social"
 DEFAULT_WEB = BLUESKY_WEB  # where links to posts and profiles point (bluesky_uris)
+# Reply levels asked of getPostThread (lexicon: default 6, at most 1000): the official
+# app's linear view asks 10; deeper chains are read again from their last post shown.
+THREAD_DEPTH = 10
 
 
 def has_tag(post: NormalisedPost, tag: str) -> bool:
@@ -320,7 +323,8 @@ class BlueskyPlatform:
     def thread(self, ref: RemoteRef) -> Thread:
         try:
             answer = self._query(
-                "app.bsky.feed.getPostThread", {"uri": ref.uri, "depth": 1000, "parentHeight": 0}
+                "app.bsky.feed.getPostThread",
+                {"uri": ref.uri, "depth": THREAD_DEPTH, "parentHeight": 0},
             )
         except NotFoundError:
             return Thread(anchor=None, replies=[], missing=[ref.uri], incomplete=True)

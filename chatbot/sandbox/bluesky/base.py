@@ -15,6 +15,7 @@ from chatbot.sandbox.bluesky.ratelimit import GLOBAL_IP, Policy, RateLimiter, St
 from chatbot.sandbox.bluesky.records import RecordError
 from chatbot.sandbox.bluesky.search import SearchError
 from chatbot.sandbox.bluesky.store import Account, BlueskyStore, StoreError
+from chatbot.sandbox.bluesky.views import THREAD_BRANCHING
 from chatbot.sandbox.faults import Fault, FaultInjector
 from chatbot.sandbox.web import (
     CONTROL_PREFIX,
@@ -52,6 +53,7 @@ class BlueskyBase(SandboxApp):
         ip_policy: Policy = GLOBAL_IP,
         rate_limits: bool = True,
         anonymous_search: bool = True,
+        thread_branching: int | None = THREAD_BRANCHING,
         service_did: str = "did:web:pds.sandbox.test",
     ):
         super().__init__(clock=clock or (store.clock if store else None), faults=faults)
@@ -63,6 +65,9 @@ class BlueskyBase(SandboxApp):
         # Production's public AppView has often refused logged-out searchPosts with
         # an HTML 403 from its proxy; False reproduces that.
         self.anonymous_search = anonymous_search
+        # getPostThread shows at most this many replies per post below the anchor's
+        # own replies (None: all, as the reference AppView in dev-env does).
+        self.thread_branching = thread_branching
         self._queries: set[str] = set()
         self._procedures: set[str] = set()
         self.register_routes()

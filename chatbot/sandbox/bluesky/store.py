@@ -64,6 +64,7 @@ class BlueskyStore:
         # target uri -> kind (reply/like/repost/quote) -> uris pointing at it
         self._refs: dict[str, dict[str, set[str]]] = {}
         self._listeners: list[Listener] = []
+        self._taken_down: set[str] = set()  # DIDs the AppView no longer shows
 
     # -- accounts ---------------------------------------------------------
     def create_account(
@@ -147,6 +148,24 @@ class BlueskyStore:
             else:
                 profile.pop("labels", None)
             self.put_record(did, PROFILE, "self", profile)
+
+    def take_down(self, did: str, down: bool = True) -> None:
+        """Take an account down on the AppView (``down=False`` restores it).
+
+        Its posts leave threads, getPosts and search (a taken-down parent is a
+        ``notFoundPost``), but the replyCount of the posts it replied to still
+        counts them: the AppView's aggregates are not touched by takedowns, so
+        such a thread shows fewer replies than it says it has, for good.
+        """
+        with self._lock:
+            if down:
+                self._taken_down.add(did)
+            else:
+                self._taken_down.discard(did)
+
+    def taken_down(self, did: str) -> bool:
+        with self._lock:
+            return did in self._taken_down
 
     # -- records ----------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:
@@ -268,9 +287,10 @@ class BlueskyStore:
             return set(self._refs.get(uri, {}).get(kind, ()))
 
     def posts(self) -> list[StoredRecord]:
-        """Every live post, in indexing order."""
+        """Every live post the AppView shows, in indexing order."""
         with self._lock:
-            return list(self._posts.values())
+            down = self._taken_down
+            return [p for p in self._posts.values() if p.did not in down]
 
     # -- the crowd's shortcuts -------------------------------------------
     def make_facets(self, text: str) -> list[dict[str, Any]]:
@@ -345,7 +365,7 @@ class BlueskyStore:
     def post_view(self, uri: str) -> dict[str, Any] | None:
         with self._lock:
             stored = self.record(uri)
-            if stored is None or stored.collection != POST:
+            if stored is None or stored.collection != POST or stored.did in self._taken_down:
                 return None
             return views.post_view(self, stored)
 

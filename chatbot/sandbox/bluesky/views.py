@@ -22,9 +22,15 @@ class RecordStore(Protocol):
 
     def posts(self) -> list[StoredRecord]: ...
 
+    def taken_down(self, did: str) -> bool: ...
+
 
 DEFS = "app.bsky.feed.defs"
 MAX_THREAD_DEPTH = 1000
+# Replies per post shown below the anchor's own level: the default of production's
+# getPostThreadV2 ``nestedBranchingFactor`` (its lexicon), which also returns all of
+# the anchor's direct replies.
+THREAD_BRANCHING = 10
 
 
 def quoted_uri(record: dict[str, Any]) -> str | None:
@@ -190,20 +196,28 @@ def not_found(uri: str) -> dict[str, Any]:
     return {"$type": f"{DEFS}#notFoundPost", "uri": uri, "notFound": True}
 
 
-def _replies(store: RecordStore, post: StoredRecord, depth: int) -> list[dict[str, Any]]:
+def _replies(
+    store: RecordStore, post: StoredRecord, depth: int, limit: int | None, branching: int | None
+) -> list[dict[str, Any]]:
     children = [store.record(uri) for uri in store.referrers(post.uri, "reply")]
     # Newest first, as the reference AppView and the recorded production thread order
-    # them. Children of a deleted post are unreachable, so its branch vanishes.
+    # them. Children of a deleted post are unreachable, so its branch vanishes; so are
+    # those of a taken-down account, though the parent's replyCount still counts them.
     live = sorted(
-        (c for c in children if c is not None), key=lambda c: (c.sort_at, c.cid), reverse=True
+        (c for c in children if c is not None and not store.taken_down(c.did)),
+        key=lambda c: (c.sort_at, c.cid),
+        reverse=True,
     )
-    return [_node(store, child, depth - 1) for child in live]
+    shown = live if limit is None else live[:limit]
+    return [_node(store, child, depth - 1, branching) for child in shown]
 
 
-def _node(store: RecordStore, post: StoredRecord, depth: int) -> dict[str, Any]:
+def _node(
+    store: RecordStore, post: StoredRecord, depth: int, branching: int | None
+) -> dict[str, Any]:
     node: dict[str, Any] = {"$type": f"{DEFS}#threadViewPost", "post": post_view(store, post)}
     if depth > 0:
-        node["replies"] = _replies(store, post, depth)
+        node["replies"] = _replies(store, post, depth, branching, branching)
     node["threadContext"] = {}
     return node
 
@@ -213,7 +227,7 @@ def _parent(store: RecordStore, post: StoredRecord, height: int) -> dict[str, An
     if not parent_uri or height <= 0:
         return None
     parent = store.record(str(parent_uri))
-    if parent is None or parent.collection != POST:
+    if parent is None or parent.collection != POST or store.taken_down(parent.did):
         return not_found(str(parent_uri))
     node: dict[str, Any] = {"$type": f"{DEFS}#threadViewPost", "post": post_view(store, parent)}
     grandparent = _parent(store, parent, height - 1)
@@ -224,18 +238,27 @@ def _parent(store: RecordStore, post: StoredRecord, height: int) -> dict[str, An
 
 
 def post_thread(
-    store: RecordStore, uri: str, depth: int = 6, parent_height: int = 80
+    store: RecordStore,
+    uri: str,
+    depth: int = 6,
+    parent_height: int = 80,
+    branching: int | None = None,
 ) -> dict[str, Any] | None:
-    """The getPostThread answer, or None when the anchor doesn't exist."""
+    """The getPostThread answer, or None when the anchor doesn't exist.
+
+    ``depth`` levels of replies below the anchor; the anchor's own replies all
+    come back, each deeper level at most ``branching`` per post (None: all),
+    as production's thread service bounds nested levels.
+    """
     anchor = store.record(uri)
-    if anchor is None or anchor.collection != POST:
+    if anchor is None or anchor.collection != POST or store.taken_down(anchor.did):
         return None
     thread: dict[str, Any] = {"$type": f"{DEFS}#threadViewPost", "post": post_view(store, anchor)}
     parent = _parent(store, anchor, parent_height)
     if parent is not None:
         thread["parent"] = parent
     if depth > 0:  # depth 0: no `replies` key at all, like every node at the depth limit
-        thread["replies"] = _replies(store, anchor, depth)
+        thread["replies"] = _replies(store, anchor, depth, None, branching)
     thread["threadContext"] = {}
     result: dict[str, Any] = {"thread": thread}
     root_uri = ((anchor.value.get("reply") or {}).get("root") or {}).get("uri") or anchor.uri

@@ -55,7 +55,7 @@ def register(app: BlueskyBase) -> None:
         uri = required(request, "uri")
         depth = integer(request, "depth", 6, 0, 1000)
         height = integer(request, "parentHeight", 80, 0, 1000)
-        thread = views.post_thread(store, uri, depth, height)
+        thread = views.post_thread(store, uri, depth, height, app.thread_branching)
         if thread is None:
             raise HttpError(400, "NotFound", f"Post not found: {uri}")
         return thread
