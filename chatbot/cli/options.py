@@ -79,11 +79,81 @@ class FiniteFloatRange(click.FloatRange):
         return number
 
 
+class ProfileList(click.ParamType[str]):
+    """Sandbox Mastodon server profiles, comma-separated (``mastodon,gotosocial``)."""
+
+    name = "PROFILES"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from chatbot.sandbox.mastodon.profile import PROFILES
+
+        names = [name.strip().lower() for name in str(value).split(",")]
+        unknown = [name for name in names if name not in PROFILES]
+        if unknown or not names:
+            choices = ", ".join(sorted(PROFILES))
+            self.fail(f"{value!r}: each profile must be one of {choices}", param, ctx)
+        return ",".join(names)
+
+
+def fediverse_options(instances: int) -> Callable[[F], F]:
+    """``--mastodon-instances N``, ``--mastodon-profile``/``--profile``, ``--federation-delay``
+    and ``--federation-loss`` for the sandbox's Mastodon instances (``instances`` by default)."""
+
+    def decorate(function: F) -> F:
+        for option in reversed(
+            (
+                click.option(
+                    "--mastodon-instances",
+                    type=click.IntRange(1, 20),
+                    default=instances,
+                    show_default=True,
+                    help="How many sandbox Mastodon instances run, each its own server; the "
+                    "bot's account is on the first, the crowd spreads over all.",
+                ),
+                click.option(
+                    "--mastodon-profile",
+                    "--profile",
+                    "mastodon_profile",
+                    type=ProfileList(),
+                    default="mastodon",
+                    show_default=True,
+                    help="Which server each instance behaves like (ids, tag timeline, "
+                    "streaming, rate limits): one profile for all, or one per instance, "
+                    "e.g. mastodon,gotosocial.",
+                ),
+                click.option(
+                    "--federation-delay",
+                    type=FiniteFloatRange(0, 86400),
+                    default=0.0,
+                    show_default=True,
+                    metavar="SECONDS",
+                    help="Longest time (sandbox seconds) a status takes to reach another "
+                    "instance; each delivery takes a seeded share of it.",
+                ),
+                click.option(
+                    "--federation-loss",
+                    type=FiniteFloatRange(0, 1),
+                    default=0.0,
+                    show_default=True,
+                    metavar="SHARE",
+                    help="Share of statuses that never reach a given other instance, 0..1 "
+                    "(replies and mentions always reach whom they address).",
+                ),
+            )
+        ):
+            function = option(function)
+        return function
+
+    return decorate
+
+
 __all__ = [
     "CLOCK_ENV",
     "FiniteFloatRange",
+    "ProfileList",
     "clock_option",
     "database_url_option",
+    "fediverse_options",
     "json_option",
     "make_clock",
 ]

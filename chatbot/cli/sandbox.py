@@ -15,7 +15,7 @@ from types import FrameType
 import click
 
 from chatbot.cli.group import CONTEXT_SETTINGS, cli
-from chatbot.cli.options import FiniteFloatRange
+from chatbot.cli.options import FiniteFloatRange, fediverse_options
 from chatbot.errors import UsageError
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig, plan_crowd
 
@@ -76,12 +76,7 @@ _rate = click.option(
 @click.option(
     "--mastodon-port", type=click.IntRange(0, 65535), default=0, help="Default: any free port."
 )
-@click.option(
-    "--mastodon-profile", type=click.Choice(["mastodon", "gotosocial"]), default="mastodon",
-    show_default=True,
-    help="Which server the sandbox Mastodon behaves like: ids, tag timeline, streaming, "
-    "rate limits (docs/sandbox.md).",
-)  # fmt: skip
+@fediverse_options(instances=1)
 @_questions
 @_participants
 @_rate
@@ -96,7 +91,10 @@ def serve(
     speed: float,
     bluesky_port: int,
     mastodon_port: int,
+    mastodon_instances: int,
     mastodon_profile: str,
+    federation_delay: float,
+    federation_loss: float,
     questions_file: str | None,
     participants: int,
     posts_per_minute: float,
@@ -106,11 +104,17 @@ def serve(
 
     When ready, prints one JSON line on stdout with each server's URL and the
     bot's sandbox-only credentials (a throwaway handle and password, a
-    throwaway Mastodon token):
+    throwaway Mastodon token on the first Mastodon instance), and every
+    Mastodon instance's base URL, domain and profile:
 
     \b
         {"bluesky": {"url": ..., "web": ..., "handle": ..., "password": ...},
-         "mastodon": {"url": ..., "token": ...}}
+         "mastodon": {"url": ..., "token": ...},
+         "mastodon_instances": [{"url": ..., "domain": ..., "profile": ...}, ...]}
+
+    With --mastodon-instances above 1 the instances federate: a status posted
+    on one reaches the others' timelines as a remote copy, after up to
+    --federation-delay sandbox seconds, or (--federation-loss) never.
 
     Point atproto's Client at BLUESKY_URL/xrpc and Mastodon.py at
     MASTODON_URL; set CHATBOT_BLUESKY_WEB to "web" so that the bot's links
@@ -123,8 +127,14 @@ def serve(
         chatbot sandbox serve --seed 1 --speed 60 \\
             --questions questions/demo.md --truth truth.json
     """
+    from chatbot.sandbox.mastodon.federation import FederationSettings
+    from chatbot.sandbox.mastodon.profile import profiles_for
     from chatbot.sandbox.runner import Sandbox
 
+    try:
+        profiles = profiles_for(mastodon_instances, mastodon_profile)
+    except ValueError as error:
+        raise UsageError(f"--mastodon-profile: {error}") from None
     if truth_path and not questions_file:
         raise UsageError("--truth needs --questions: only a crowd has a ground truth")
     schedule = _schedule(questions_file) if questions_file else None
@@ -135,7 +145,9 @@ def serve(
         faults=faults,
         bluesky_port=bluesky_port,
         mastodon_port=mastodon_port,
-        mastodon_profile=mastodon_profile,
+        mastodon_profile=profiles,
+        mastodon_instances=mastodon_instances,
+        federation=FederationSettings(delay=federation_delay, loss=federation_loss, seed=seed),
     )
     stop = threading.Event()
 
@@ -156,7 +168,9 @@ def serve(
                 seed=seed, participants=participants, posts_per_minute=posts_per_minute
             )
             driver = box.run_crowd(schedule, config)
-        click.echo(json.dumps(box.credentials()))
+        ready: dict[str, object] = dict(box.credentials())
+        ready["mastodon_instances"] = box.mastodon_instances()
+        click.echo(json.dumps(ready))
         sys.stdout.flush()
         click.echo("Sandbox running; press Ctrl-C to stop.", err=True)
         written = time.monotonic()

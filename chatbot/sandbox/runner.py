@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,8 @@ from chatbot.clock import AcceleratedClock, Clock, SystemClock
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig, plan_crowd
 from chatbot.sandbox.crowd.driver import CrowdDriver
 from chatbot.sandbox.faults import FaultInjector, FaultSettings
-from chatbot.sandbox.mastodon.profile import profile_named
+from chatbot.sandbox.mastodon.federation import Federation, FederationSettings
+from chatbot.sandbox.mastodon.profile import ServerProfile, profiles_for
 from chatbot.sandbox.server import SandboxHTTPServer
 
 NETWORKS = ("bluesky", "mastodon")
@@ -29,10 +31,13 @@ class Sandbox:
     ``faults`` is a rate (0..1) for both servers, :class:`FaultSettings`, or a
     dict of either per network.  ``speed`` above 1 (or a ``virtual_start``)
     gives an :class:`AcceleratedClock` the servers, the crowd and the bot share;
-    its :meth:`describe` string is :attr:`clock_string`.  ``mastodon_profile``
-    makes the Mastodon server behave like ``mastodon`` or ``gotosocial`` (see
-    docs/sandbox.md).  The bot's credentials are throwaways that only this
-    sandbox knows.
+    its :meth:`describe` string is :attr:`clock_string`.  ``mastodon_instances``
+    Mastodon servers run, each its own origin; the bot's account is on the
+    first, and with more than one they federate (``federation``: delay and
+    loss).  ``mastodon_profile`` makes them behave like ``mastodon`` or
+    ``gotosocial`` (see docs/sandbox.md): one name for all, or one per
+    instance (a list, or text with commas).  The bot's credentials are
+    throwaways that only this sandbox knows.
     """
 
     def __init__(
@@ -49,7 +54,9 @@ class Sandbox:
         bot_handle: str = "chatbot.sandbox.test",
         bot_username: str = "chatbot",
         rate_limits: bool = True,
-        mastodon_profile: str = "mastodon",
+        mastodon_profile: str | Sequence[str | ServerProfile] = "mastodon",
+        mastodon_instances: int = 1,
+        federation: FederationSettings | None = None,
     ):
         unknown = set(networks) - set(NETWORKS)
         if unknown:
@@ -67,8 +74,12 @@ class Sandbox:
         self.bot_username = bot_username
         self.bot_password = _password(seed)
         self.rate_limits = rate_limits
-        self.mastodon_profile = profile_named(mastodon_profile)
+        self.mastodon_profiles = profiles_for(mastodon_instances, mastodon_profile)
+        self.mastodon_profile = self.mastodon_profiles[0]  # the bot's instance's
+        self.federation_settings = federation or FederationSettings(seed=seed)
+        self.federation: Federation | None = None
         self.servers: dict[str, SandboxHTTPServer] = {}
+        self.mastodon_servers: list[SandboxHTTPServer] = []  # instance 0 is the bot's
         self.bot_ids: dict[str, str] = {}  # network -> DID / account id
         self.mastodon_token: str | None = None
         self.drivers: list[CrowdDriver] = []
@@ -129,11 +140,16 @@ class Sandbox:
         from chatbot.sandbox.mastodon.app import MastodonApp
         from chatbot.sandbox.mastodon.store import MastodonStore
 
-        store = MastodonStore(clock=self.clock, profile=self.mastodon_profile)
-        app = MastodonApp(store, clock=self.clock, faults=self._injector("mastodon", 2))
-        server = SandboxHTTPServer(app, port=self.ports["mastodon"])
-        store.base_url = server.url
-        self.servers["mastodon"] = server.start()
+        for index, profile in enumerate(self.mastodon_profiles):
+            store = MastodonStore(clock=self.clock, profile=profile)
+            # Instance 0 keeps the fault seed a lone Mastodon always had.
+            faults = self._injector("mastodon", 2 if index == 0 else 2 + 100 * index)
+            app = MastodonApp(store, clock=self.clock, faults=faults)
+            server = SandboxHTTPServer(app, port=self.ports["mastodon"] if index == 0 else 0)
+            store.base_url = server.url
+            self.mastodon_servers.append(server.start())
+        self.servers["mastodon"] = self.mastodon_servers[0]
+        store = self.mastodon_stores[0]
         account = store.create_account(
             self.bot_username,
             display_name="Chat bot (sandbox)",
@@ -142,14 +158,21 @@ class Sandbox:
         )
         self.bot_ids["mastodon"] = str(account["id"])
         self.mastodon_token = store.token_for(self.bot_ids["mastodon"])
+        if len(self.mastodon_servers) > 1:
+            self.federation = Federation(
+                self.mastodon_stores, self.clock, self.federation_settings
+            ).start()
 
     def stop(self) -> None:
         """Stop every crowd and server; safe to call twice."""
         for driver in self.drivers:
             driver.stop()
-        for server in self.servers.values():
+        if self.federation is not None:
+            self.federation.stop()
+        for server in {id(s): s for s in [*self.servers.values(), *self.mastodon_servers]}.values():
             server.stop()
         self.servers.clear()
+        self.mastodon_servers.clear()
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -182,6 +205,18 @@ class Sandbox:
     def mastodon(self) -> Any:
         """The :class:`MastodonStore` (None when Mastodon is not running)."""
         return self.store("mastodon")
+
+    @property
+    def mastodon_stores(self) -> list[Any]:
+        """Every Mastodon instance's :class:`MastodonStore`, the bot's first."""
+        return [server.app.store for server in self.mastodon_servers]  # type: ignore[attr-defined]
+
+    def mastodon_instances(self) -> list[dict[str, str]]:
+        """Each Mastodon instance: its base URL, its domain (``user@domain``) and profile."""
+        return [
+            {"url": server.url, "domain": store.domain, "profile": store.profile.name}
+            for server, store in zip(self.mastodon_servers, self.mastodon_stores, strict=True)
+        ]
 
     def credentials(self) -> dict[str, dict[str, str]]:
         """Where and how the bot logs in: the JSON ``chatbot sandbox serve`` prints.

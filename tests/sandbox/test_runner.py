@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 from atproto import Client
-from mastodon import Mastodon
+from mastodon import Mastodon, MastodonUnauthorizedError
 
 from chatbot.clock import AcceleratedClock, SystemClock, clock_from_string
 from chatbot.sandbox.faults import FaultSettings
@@ -103,3 +103,35 @@ def test_run_crowd_in_the_background_until_done(tmp_path):
     assert posted and len(sandbox.drivers) == 1
     # Nobody posted Q1, so answers in its thread were given up after the grace period.
     assert all(p["status"] == "skipped" for p in truth["posts"] if p["parent_question"])
+
+
+def test_several_mastodon_instances_each_its_own_origin():
+    from chatbot.sandbox.mastodon.federation import FederationSettings
+
+    with Sandbox(
+        networks=("mastodon",),
+        mastodon_instances=3,
+        mastodon_profile="mastodon,gotosocial,mastodon",
+        federation=FederationSettings(loss=1.0),
+    ) as sandbox:
+        instances = sandbox.mastodon_instances()
+        assert [i["profile"] for i in instances] == ["mastodon", "gotosocial", "mastodon"]
+        assert instances[0]["url"] == sandbox.mastodon_url
+        assert len({i["domain"] for i in instances}) == 3
+        for instance in instances:
+            answer = requests.get(f"{instance['url']}/api/v2/instance", timeout=5).json()
+            assert answer["domain"] == instance["domain"]
+        # The bot's account lives on the first instance only.
+        api = Mastodon(api_base_url=instances[1]["url"], access_token=sandbox.mastodon_token)
+        with pytest.raises(MastodonUnauthorizedError):
+            api.account_verify_credentials()
+        bot = Mastodon(api_base_url=sandbox.mastodon_url, access_token=sandbox.mastodon_token)
+        bot.status_post("Q1 lost on the way #runnerfedi")
+        reader = Mastodon(api_base_url=instances[2]["url"])
+        assert reader.timeline_hashtag("runnerfedi") == []  # all lost, as asked
+    assert sandbox.mastodon_servers == []
+
+
+def test_profiles_must_fit_the_instances():
+    with pytest.raises(ValueError, match="give one profile for all, or one per instance"):
+        Sandbox(mastodon_instances=2, mastodon_profile="mastodon,gotosocial,mastodon")

@@ -57,8 +57,10 @@ def test_serve_prints_credentials_that_the_real_clients_use():
     process = _serve("--seed", "1")
     try:
         ready = json.loads(_first_line(process))
-        assert set(ready) == {"bluesky", "mastodon"}
+        assert set(ready) == {"bluesky", "mastodon", "mastodon_instances"}
         assert set(ready["bluesky"]) == {"url", "web", "handle", "password"}
+        [instance] = ready["mastodon_instances"]
+        assert instance["url"] == ready["mastodon"]["url"] and instance["profile"] == "mastodon"
         assert ready["bluesky"]["web"] == ready["bluesky"]["url"]
         assert set(ready["mastodon"]) == {"url", "token"}
         client = Client(base_url=ready["bluesky"]["url"] + "/xrpc")
@@ -171,3 +173,57 @@ def test_serve_plays_gotosocial_when_asked():
     assert code == 0, err
     unknown = CliRunner().invoke(cli, ["sandbox", "serve", "--mastodon-profile", "pleroma"])
     assert unknown.exit_code == 2 and "pleroma" in unknown.output
+
+
+def test_serve_runs_several_federating_mastodon_instances():
+    process = _serve(
+        "--seed", "5", "--mastodon-instances", "3", "--mastodon-profile",
+        "mastodon,gotosocial,mastodon",
+    )  # fmt: skip
+    try:
+        ready = json.loads(_first_line(process))
+        instances = ready["mastodon_instances"]
+        assert [i["profile"] for i in instances] == ["mastodon", "gotosocial", "mastodon"]
+        assert len({i["url"] for i in instances}) == 3
+        assert instances[0]["url"] == ready["mastodon"]["url"]
+        bot = Mastodon(
+            api_base_url=ready["mastodon"]["url"], access_token=ready["mastodon"]["token"]
+        )
+        posted = bot.status_post("Q1: across the fediverse? #servefedi")
+        # Another instance, read anonymously: the bot's status as a remote copy.
+        reader = Mastodon(api_base_url=instances[2]["url"])
+        copies: list[dict] = []
+        for _ in range(100):  # no delay set: delivered at the next look
+            copies = reader.timeline_hashtag("servefedi")
+            if copies:
+                break
+            threading.Event().wait(0.05)
+        [copy] = copies
+        assert copy["uri"] == posted["uri"] and copy["id"] != posted["id"]
+        assert copy["account"]["acct"] == f"chatbot@{instances[0]['domain']}"
+    finally:
+        code, _, err = _stop(process)
+    assert code == 0, err
+
+
+def test_serve_refuses_profiles_that_do_not_fit_the_instances():
+    result = CliRunner().invoke(
+        cli, ["sandbox", "serve", "--mastodon-instances", "2", "--profile", "a,b"]
+    )
+    assert result.exit_code == 2 and "'a,b': each profile must be one of" in result.output
+    result = CliRunner().invoke(
+        cli,
+        [
+            "sandbox",
+            "serve",
+            "--mastodon-instances",
+            "2",
+            "--profile",
+            "mastodon,gotosocial,mastodon",
+        ],
+    )
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: --mastodon-profile: 3 profiles (mastodon,gotosocial,mastodon) for 2 Mastodon "
+        "instances: give one profile for all, or one per instance\n"
+    )

@@ -34,6 +34,7 @@ class AccountBook(ABC):
     tokens: dict[str, Token]
     accounts: dict[str, Account]
     _by_username: dict[str, str]
+    _remote: dict[tuple[str, str], str]  # (username, domain), lower case -> account id
     _posted: dict[str, tuple[int, datetime | None]]
     _ids: IdMinter
     base_url: str
@@ -124,10 +125,45 @@ class AccountBook(ABC):
             self.issue_token(account.id)
             return account
 
+    def remote_account(
+        self, username: str, domain: str, *, url: str, uri: str, **values: Any
+    ) -> Account:
+        """The account ``username@domain`` of another server, made on first sight (federation).
+
+        It gets an id of this server's; ``values`` (display name, note, flags) are
+        what its home server shows and are refreshed on every sight.
+        """
+        key = (username.lower(), domain.lower())
+        with self.lock:
+            known = self.accounts.get(self._remote.get(key, ""))
+            if known is not None:
+                for name, value in values.items():
+                    setattr(known, name, value)
+                return known
+            now = self.now()
+            account = Account(
+                id=self._ids.mint(now),
+                username=username,
+                created_at=values.pop("created_at", now),
+                domain=domain,
+                remote_url=url,
+                remote_uri=uri,
+                **values,
+            )
+            self.accounts[account.id] = account
+            self._remote[key] = account.id
+            return account
+
+    @property
+    def domain(self) -> str:
+        """This server's domain as other servers write it in ``user@domain`` (host:port)."""
+        return urlsplit(self.base_url).netloc
+
     def token_for(self, account_id: str) -> str:
         """A bearer token for the account (its first one; one is made if it has none)."""
         with self.lock:
-            if account_id not in self.accounts:
+            account = self.accounts.get(account_id)
+            if account is None or not account.local:
                 raise NotFound(f"no account {account_id}")
             for token in self.tokens.values():
                 if token.account_id == account_id:
@@ -143,14 +179,17 @@ class AccountBook(ABC):
             for account in self.accounts.values():
                 if account.email and account.email.lower() == login.lower():
                     return account
-            return self.lookup_account(login)
+            found = self.lookup_account(login)
+            return found if found is not None and found.local else None  # others log in at home
 
     def lookup_account(self, acct: str) -> Account | None:
-        """A local account by ``user`` or ``user@this-domain``; remote accounts don't exist here."""
+        """An account by ``user`` or ``user@domain``: a local one, or a remote one this server
+        has already seen (through federation)."""
         username, _, domain = acct.lstrip("@").partition("@")
         parts = urlsplit(self.base_url)
         if domain and domain.lower() not in {parts.netloc.lower(), (parts.hostname or "").lower()}:
-            return None
+            remote_id = self._remote.get((username.lower(), domain.lower()))
+            return self.accounts.get(remote_id) if remote_id else None
         account_id = self._by_username.get(username.lower())
         return self.accounts.get(account_id) if account_id else None
 

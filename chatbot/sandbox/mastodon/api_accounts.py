@@ -207,9 +207,12 @@ def register(app: MastodonBase) -> None:
 
     def instance_v1(request: Request) -> Response:
         with store.lock:
-            users = len(store.accounts)
-            statuses = sum(1 for s in store.statuses.values() if not s.deleted)
-            body = entities.instance_v1(store, user_count=users, status_count=statuses)
+            users = sum(1 for a in store.accounts.values() if a.local)
+            statuses = sum(1 for s in store.statuses.values() if s.local and not s.deleted)
+            domains = len({a.domain for a in store.accounts.values() if a.domain})
+            body = entities.instance_v1(
+                store, user_count=users, status_count=statuses, domain_count=domains
+            )
         response = json_response(body)
         response.headers["Deprecation"] = "@1668384000"  # as 4.6 marks the v1 document
         return response

@@ -20,8 +20,8 @@ def register(app: MastodonBase) -> None:
 
     def nodeinfo(request: Request) -> Response:
         with store.lock:
-            users = len(store.accounts)
-            posts = sum(1 for s in store.statuses.values() if not s.deleted)
+            users = sum(1 for a in store.accounts.values() if a.local)
+            posts = sum(1 for s in store.statuses.values() if s.local and not s.deleted)
         profile = store.profile
         return json_response(
             {

@@ -96,10 +96,19 @@ def register(app: MastodonBase) -> None:
 
     def timeline(request: Request, predicate: Callable[[Status], bool]) -> Response:
         viewer_id = app.viewer(request)
-        if flag(request.arg("remote")) or flag(request.arg("only_media")):
-            page: list[Status] = []  # every status here is local and none has media
+        local, remote = flag(request.arg("local")), flag(request.arg("remote"))
+        if flag(request.arg("only_media")) or (local and remote):
+            page: list[Status] = []  # no status here has media
         else:
-            page = paginate(store.visible_statuses(predicate), request, key)
+            page = paginate(
+                store.visible_statuses(
+                    lambda s: (
+                        (not local or s.local) and (not remote or not s.local) and predicate(s)
+                    )
+                ),
+                request,
+                key,
+            )
         body = [store.status_json(s, viewer_id=viewer_id) for s in page]
         return json_response(body, headers=link_header(request, store.base_url, page))
 
@@ -181,7 +190,9 @@ def register(app: MastodonBase) -> None:
         if hashtag and not tag:
             raise HttpError(400, "No tag for stream provided")
         subscription = store.subscribe(
-            tag if hashtag else None, token.account_id if token else None
+            tag if hashtag else None,
+            token.account_id if token else None,
+            local_only=request.path.endswith("/local"),
         )
         chunks = event_stream(store, subscription, app.closing, app.heartbeat_seconds)
         return StreamResponse(chunks, headers={"Access-Control-Allow-Origin": "*"})

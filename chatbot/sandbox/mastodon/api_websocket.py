@@ -42,7 +42,9 @@ class _Connection:
         name = (stream, normalize_tag(tag) if hashtag else "")
         if (hashtag and not name[1]) or name in self.streams:
             return
-        self.streams[name] = self.store.subscribe(tag if hashtag else None, self.viewer_id)
+        self.streams[name] = self.store.subscribe(
+            tag if hashtag else None, self.viewer_id, local_only=stream.endswith(":local")
+        )
 
     def unsubscribe(self, stream: str, tag: str) -> None:
         hashtag = stream.startswith("hashtag")

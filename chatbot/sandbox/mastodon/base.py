@@ -146,6 +146,8 @@ class MastodonBase(SandboxApp):
             host = request.header("Host")
             if host:
                 self.store.base_url = f"http://{host}"
+        if not request.path.startswith(CONTROL_PREFIX):
+            self.store.catch_up()  # what federation has due by now arrives before the answer
         try:
             return super().dispatch(request)
         finally:

@@ -41,6 +41,9 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def account_urls(base_url: str, account: Account) -> tuple[str, str]:
+    """An account's web address and ActivityPub id: its home server's, for a remote one."""
+    if account.remote_url and account.remote_uri:
+        return account.remote_url, account.remote_uri
     return f"{base_url}/@{account.username}", f"{base_url}/ap/users/{account.id}"
 
 
@@ -50,6 +53,25 @@ def _mention_resolver(store: StoreView) -> Callable[[str], tuple[str, str] | Non
         return (account_urls(store.base_url, found)[0], found.username) if found else None
 
     return resolve
+
+
+def status_addresses(store: StoreView, status: Status) -> tuple[str, str]:
+    """A status's ActivityPub id and web address: a remote copy keeps its origin's."""
+    if status.uri and status.url:
+        return status.uri, status.url
+    author = store.account(status.account_id)
+    assert author is not None, f"status {status.id} has no author"
+    author_url, author_uri = account_urls(store.base_url, author)
+    return f"{author_uri}/statuses/{status.id}", f"{author_url}/{status.id}"
+
+
+def content_html(store: StoreView, status: Status) -> str:
+    """A status's HTML: a remote copy's as its origin rendered it, else rendered here."""
+    if status.content is not None:
+        return status.content
+    return render_html(
+        status.text, base_url=store.base_url, resolve_mention=_mention_resolver(store)
+    )
 
 
 def account_json(store: StoreView, account: Account, *, with_source: bool = False) -> JSON:
@@ -62,7 +84,7 @@ def account_json(store: StoreView, account: Account, *, with_source: bool = Fals
     data: JSON = {
         "id": account.id,
         "username": account.username,
-        "acct": account.username,
+        "acct": account.acct,
         "display_name": account.display_name,
         "locked": account.locked,
         "bot": account.bot,
@@ -129,9 +151,8 @@ def status_json(
     base = store.base_url
     author = store.account(status.account_id)
     assert author is not None, f"status {status.id} has no author"
-    author_url, author_uri = account_urls(base, author)
-    resolve = _mention_resolver(store)
     own = viewer_id == status.account_id
+    uri, url = status_addresses(store, status)
     data: JSON = {
         "id": status.id,
         "created_at": iso(status.created_at),
@@ -141,8 +162,8 @@ def status_json(
         "spoiler_text": status.spoiler_text,
         "visibility": status.visibility,
         "language": status.language,
-        "uri": f"{author_uri}/statuses/{status.id}",
-        "url": f"{author_url}/{status.id}",
+        "uri": uri,
+        "url": url,
         "replies_count": store.replies_count(status.id),
         "reblogs_count": 0,
         "favourites_count": 0,
@@ -156,7 +177,7 @@ def status_json(
     if deleted:
         data["text"] = status.text  # for delete-and-redraft, instead of content
     else:
-        data["content"] = render_html(status.text, base_url=base, resolve_mention=resolve)
+        data["content"] = content_html(store, status)
     if viewer_id is not None:
         data["filtered"] = []
     data["reblog"] = None
@@ -191,7 +212,7 @@ def _mentions(store: StoreView, status: Status) -> list[JSON]:
                     "id": account.id,
                     "username": account.username,
                     "url": url,
-                    "acct": account.username,
+                    "acct": account.acct,
                 }
             )
     return result
@@ -240,7 +261,9 @@ def _streaming(store: StoreView) -> str:
     return streaming_url(store.base_url, always_wss=store.profile.always_wss)
 
 
-def instance_v1(store: StoreView, *, user_count: int, status_count: int) -> JSON:
+def instance_v1(
+    store: StoreView, *, user_count: int, status_count: int, domain_count: int = 0
+) -> JSON:
     base = store.base_url
     config = _configuration(store)
     return {
@@ -251,7 +274,11 @@ def instance_v1(store: StoreView, *, user_count: int, status_count: int) -> JSON
         "email": "",
         "version": store.profile.version,
         "urls": {"streaming_api": _streaming(store)},
-        "stats": {"user_count": user_count, "status_count": status_count, "domain_count": 0},
+        "stats": {
+            "user_count": user_count,
+            "status_count": status_count,
+            "domain_count": domain_count,
+        },
         "thumbnail": f"{base}/packs/images/preview.png",
         "languages": ["en"],
         "registrations": True,

@@ -8,6 +8,7 @@ sandbox can play either server; ``docs/sandbox.md`` lists what each one does and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -27,6 +28,9 @@ class ServerProfile:
     always_wss: bool  # the instance advertises wss:// for streaming, even when served over http
     limit_per_ip: bool  # one rate limit per client address, whatever the token
     new_account_visibility: str  # the default visibility of a new account's posts
+    # A status delivered from another server gets an id from its own creation time (so a late
+    # one sorts into the past) instead of from the moment it arrived.
+    remote_ids_from_published: bool
 
 
 MASTODON = ServerProfile(
@@ -42,6 +46,7 @@ MASTODON = ServerProfile(
     always_wss=False,
     limit_per_ip=False,
     new_account_visibility="public",
+    remote_ids_from_published=False,
 )
 
 GOTOSOCIAL = ServerProfile(
@@ -57,6 +62,7 @@ GOTOSOCIAL = ServerProfile(
     always_wss=True,
     limit_per_ip=True,
     new_account_visibility="unlisted",
+    remote_ids_from_published=True,
 )
 
 PROFILES: dict[str, ServerProfile] = {p.name: p for p in (MASTODON, GOTOSOCIAL)}
@@ -73,4 +79,34 @@ def profile_named(name: str | ServerProfile) -> ServerProfile:
         raise ValueError(f"unknown Mastodon server profile {name!r}: choose {choices}") from None
 
 
-__all__ = ["GOTOSOCIAL", "MASTODON", "PROFILES", "ServerProfile", "profile_named"]
+def profiles_for(
+    count: int, names: str | ServerProfile | Sequence[str | ServerProfile]
+) -> tuple[ServerProfile, ...]:
+    """One profile per instance: one name for every instance, or a list (or comma-separated
+    text) of exactly ``count`` names. A ValueError says what is wrong."""
+    if count < 1:
+        raise ValueError(f"{count} Mastodon instances: run at least one")
+    if isinstance(names, str):
+        names = [name for name in names.split(",") if name.strip()] or ["mastodon"]
+    elif isinstance(names, ServerProfile):
+        names = [names]
+    chosen = tuple(profile_named(name) for name in names)
+    if len(chosen) == 1:
+        return chosen * count
+    if len(chosen) != count:
+        listed = ",".join(p.name for p in chosen)
+        raise ValueError(
+            f"{len(chosen)} profiles ({listed}) for {count} Mastodon instances: "
+            "give one profile for all, or one per instance"
+        )
+    return chosen
+
+
+__all__ = [
+    "GOTOSOCIAL",
+    "MASTODON",
+    "PROFILES",
+    "ServerProfile",
+    "profile_named",
+    "profiles_for",
+]

@@ -46,6 +46,20 @@ class Account:
     password: str | None = None
     language: str | None = None
     default_visibility: str = "public"  # what a post without a visibility gets (source.privacy)
+    # A remote account (known here through federation): its home domain and its own
+    # addresses there. None for the server's own accounts.
+    domain: str | None = None
+    remote_url: str | None = None
+    remote_uri: str | None = None
+
+    @property
+    def local(self) -> bool:
+        return self.domain is None
+
+    @property
+    def acct(self) -> str:
+        """``user`` for a local account, ``user@domain`` for a remote one (as Mastodon writes)."""
+        return self.username if self.domain is None else f"{self.username}@{self.domain}"
 
 
 @dataclass
@@ -66,10 +80,19 @@ class Status:
     deleted_at: datetime | None = None
     tags: list[str] = field(default_factory=list)  # normalised names
     mention_ids: list[str] = field(default_factory=list)
+    # A remote copy (received through federation): its ActivityPub id and web address on
+    # its origin, and the HTML its origin rendered. None for the server's own statuses.
+    uri: str | None = None
+    url: str | None = None
+    content: str | None = None
 
     @property
     def deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def local(self) -> bool:
+        return self.uri is None
 
 
 __all__ = ["VISIBILITIES", "Account", "App", "Status", "Token"]

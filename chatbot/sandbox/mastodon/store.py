@@ -17,6 +17,8 @@ from chatbot.sandbox.mastodon.ids import minter
 from chatbot.sandbox.mastodon.profile import ServerProfile, profile_named
 from chatbot.sandbox.mastodon.records import VISIBILITIES, Account, App, Status, Token
 
+# Told of every change: (event, status) with event "update", "status.update" or "delete".
+Listener = Callable[[str, Status], None]
 IDEMPOTENCY_SECONDS = 3600  # Mastodon keeps an Idempotency-Key for an hour
 WEB_APPLICATION: dict[str, str | None] = {"name": "Web", "website": None}
 
@@ -27,6 +29,7 @@ class Subscription:
 
     tag: str | None  # None: the public stream
     viewer_id: str | None
+    local_only: bool = False  # hashtag:local and public:local leave remote statuses out
     events: queue.Queue[tuple[str, Any]] = field(default_factory=queue.Queue)
     # Set to make the server end this stream's connection (a dropped link, for tests).
     dropped: threading.Event = field(default_factory=threading.Event)
@@ -34,6 +37,8 @@ class Subscription:
     def wants(self, status: Status) -> bool:
         if status.visibility != "public":
             return False  # unlisted, private and direct never reach public or hashtag streams
+        if self.local_only and not status.local:
+            return False
         return self.tag is None or self.tag in status.tags
 
 
@@ -59,12 +64,25 @@ class MastodonStore(AccountBook):
         self.tokens: dict[str, Token] = {}
         self.accounts: dict[str, Account] = {}
         self._by_username: dict[str, str] = {}
+        self._remote: dict[tuple[str, str], str] = {}
         self.statuses: dict[str, Status] = {}
         self._replies: dict[str, int] = {}
         self._quotes: dict[str, int] = {}
         self._posted: dict[str, tuple[int, datetime | None]] = {}
         self._idempotency: dict[tuple[str, str], tuple[str, datetime]] = {}
         self._subscriptions: list[Subscription] = []
+        self._listeners: list[Listener] = []
+        # Run before every request is answered (federation delivers what is due by then).
+        self.catch_up_hooks: list[Callable[[], None]] = []
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(event, status)`` after every change (under the store's lock)."""
+        with self.lock:
+            self._listeners.append(listener)
+
+    def catch_up(self) -> None:
+        for hook in list(self.catch_up_hooks):
+            hook()
 
     # -- identity of the server ------------------------------------------
     @property
@@ -181,14 +199,28 @@ class MastodonStore(AccountBook):
                 tags=render.hashtags(text),
                 mention_ids=self._mention_ids(text),
             )
-            self.statuses[status.id] = status
-            self.used_tags.update(status.tags)
-            self._count(status, +1)
             if key:
                 self._idempotency[key] = (status.id, now + timedelta(seconds=IDEMPOTENCY_SECONDS))
                 self._expire_keys(now)
+            return self.insert(status)
+
+    def insert(self, status: Status) -> Status:
+        """Keep a new status (local or a remote copy) and tell streams and listeners."""
+        with self.lock:
+            self.statuses[status.id] = status
+            self.used_tags.update(status.tags)
+            self._count(status, +1)
             self._publish("update", status)
             return status
+
+    def changed(self, status: Status) -> Status:
+        """Tell streams and listeners that ``status`` was edited in place (a remote edit)."""
+        with self.lock:
+            self._publish("status.update", status)
+            return status
+
+    def mint_id(self, at: datetime, *, monotonic: bool = True) -> str:
+        return self._ids.mint(at, monotonic=monotonic)
 
     def update(
         self,
@@ -340,8 +372,12 @@ class MastodonStore(AccountBook):
             return entities.status_json(self, status, viewer_id=viewer_id, deleted=deleted)
 
     # -- streaming ----------------------------------------------------------
-    def subscribe(self, tag: str | None, viewer_id: str | None = None) -> Subscription:
-        subscription = Subscription(render.normalize_tag(tag) if tag else None, viewer_id)
+    def subscribe(
+        self, tag: str | None, viewer_id: str | None = None, *, local_only: bool = False
+    ) -> Subscription:
+        subscription = Subscription(
+            render.normalize_tag(tag) if tag else None, viewer_id, local_only
+        )
         with self.lock:
             self._subscriptions.append(subscription)
         return subscription
@@ -367,6 +403,8 @@ class MastodonStore(AccountBook):
         for subscription in self._subscriptions:
             if subscription.wants(snapshot):
                 subscription.events.put((event, snapshot))
+        for listener in self._listeners:
+            listener(event, status)
 
 
 __all__ = ["MastodonStore", "NotFound", "Subscription", "ValidationError"]
