@@ -76,6 +76,13 @@ class CollectReport:
         lines = [f"#{self.hashtag}: " + ("; ".join(parts) or "no networks")]
         for name, n in sorted(self.networks.items()):
             lines += [f"  {name}: {note}" for note in n.notes]
+            if n.unseen_replies:
+                one = n.unseen_replies == 1
+                lines.append(
+                    f"  {name}: {n.unseen_replies} {'reply' if one else 'replies'} that the "
+                    f"network counts in the threads read {'is' if one else 'are'} in none of "
+                    "them (deleted, blocked or taken down)"
+                )
             if n.not_public:
                 shown = ", ".join(n.not_public[:SHOWN_NOT_PUBLIC])
                 more = len(n.not_public) - SHOWN_NOT_PUBLIC

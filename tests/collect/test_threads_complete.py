@@ -47,6 +47,7 @@ class Chat:
             session.commit()
         self.question = ref.uri
         self.made: list[str] = []  # the crowd's replies, oldest first
+        self.summary = ""  # of the last pass
         self._names = itertools.count()
 
     def person(self) -> str:
@@ -74,9 +75,10 @@ class Chat:
         assert len(uris) == len(set(uris))
         return {row.uri: row for row in rows}
 
-    def collect(self, **options: Any) -> Any:
+    def collect(self) -> Any:
         report = collect_once(self.engine, self.event_id, self.platforms, self.sandbox.clock)
         assert report.errors == []
+        self.summary = report.summary()
         return report.networks["bluesky"]
 
 
@@ -124,6 +126,9 @@ def test_replies_that_cannot_be_seen_are_counted_not_read_for_ever(engine: Engin
         stored = chat.stored()
         assert kept in stored and hidden not in stored and doomed in stored
         assert part.unseen_replies == 1  # counted under `deep`, shown nowhere
+        assert "bluesky: 1 reply that the network counts in the threads read is in none" in (
+            chat.summary
+        )
         with Session(engine) as session:
             state = load_cursor(session, chat.event_id, "bluesky", THREADS_SOURCE)
         assert state == {"settled": {deep: 2}}

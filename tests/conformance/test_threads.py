@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from chatbot.collect.sources import reply_count
+from chatbot.collect.threadfill import Ledger, complete
 from chatbot.platforms.base import RemoteRef
-from chatbot.platforms.bluesky import BlueskyPlatform
+from chatbot.platforms.bluesky import THREAD_DEPTH, BlueskyPlatform
 from chatbot.platforms.keys import post_key
 
 from .conftest import Target, eventually
@@ -119,3 +121,35 @@ def test_a_reply_to_a_deleted_post_is_accepted(target: Target, tag: str) -> None
     s.ann.delete(s.refs["a"])
     late = s.bot.post(f"late #{tag}", key=f"{tag}/late", reply_to=s.refs["a"], root=s.refs["q"])
     assert late.uri and late.cid
+
+
+def test_a_cut_thread_is_read_whole_where_its_counts_say(target: Target, tag: str) -> None:
+    """Twelve replies to one answer, and a chain going on below the depth the bot asks:
+    replyCount is the true count at every post, and reading again at the posts whose count
+    is above what came back (collect.threadfill) finds every reply, on both networks."""
+
+    def key(post: str) -> str:
+        return post_key(tag, post, datetime.now(UTC).replace(microsecond=0))
+
+    bot, ann = (target.platform(target.create_account(n)) for n in ("bot", "ann"))
+    q = bot.post(f"Q1 #{tag}", key=key("q"))
+    a = ann.post("a", key=key("a"), reply_to=q)
+    made = [a] + [ann.post(f"w{n}", key=key(f"w{n}"), reply_to=a, root=q) for n in range(12)]
+    parent = made[1]  # the oldest of the twelve: the first a cut level leaves out
+    for n in range(THREAD_DEPTH + 1):
+        parent = ann.post(f"c{n}", key=key(f"c{n}"), reply_to=parent, root=q)
+        made.append(parent)
+    eventually(lambda: bot.thread(parent).anchor, what="the last reply indexed")
+    assert len(bot.thread(q).replies) < len(made)  # one read: cut
+
+    ledger = Ledger()
+
+    def read(uri: str) -> list[str]:
+        thread = bot.thread(RemoteRef("bluesky", uri.rsplit("/", 1)[1], uri))
+        posts = [p for p in [thread.anchor, *thread.replies] if p is not None]
+        seen = [(p.uri, p.parent_uri, reply_count(p)) for p in posts]
+        return ledger.record_read(uri, seen if thread.anchor else None)
+
+    reads = 1 + complete(ledger, read(q.uri), read)
+    assert set(ledger.counts) == {q.uri} | {ref.uri for ref in made}
+    assert ledger.unseen() == 0 and reads <= 4
