@@ -20,6 +20,8 @@ from chatbot.platforms.base import Platform
 from chatbot.platforms.credentials import Secret
 from chatbot.recap.publish import RecapResult, recap_event
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig
+from chatbot.sandbox.mastodon.federation import FederationSettings
+from chatbot.sandbox.mastodon.profile import profiles_for
 from chatbot.sandbox.runner import Sandbox
 
 __all__ = ["DEFAULT_FILE", "DemoOptions", "DemoResult", "bot_platforms", "run_demo"]
@@ -28,6 +30,8 @@ DEFAULT_FILE = Path("questions/sm35.md")
 SETUP_SECONDS = 4.0  # real seconds to log in and start before the welcome is due
 TAIL = timedelta(minutes=10)  # collection goes on this long after the last post
 DEMO_LOOK_SECONDS = 2.0  # sandbox seconds between looks for a due collection pass
+DEFAULT_INSTANCES = 2  # the crowd posts from two Mastodon instances, the bot's and another
+DEFAULT_FEDERATION_DELAY = 30.0  # sandbox seconds, at most, before a status reaches the other
 
 
 @dataclass(frozen=True)
@@ -41,12 +45,23 @@ class DemoOptions:
     out: Path | None = None  # default: transcripts/<hashtag>-<date>/
     faults: float = 0.0
     timeout: float = 600.0  # real seconds before giving up
+    # The sandbox's Mastodon instances (the bot's is the first), what each behaves like, and
+    # how federation between them goes: the longest delay (sandbox seconds) and the loss.
+    mastodon_instances: int = DEFAULT_INSTANCES
+    mastodon_profile: str = "mastodon"
+    federation_delay: float = DEFAULT_FEDERATION_DELAY
+    federation_loss: float = 0.0
 
     def __post_init__(self) -> None:
         if self.speed <= 0:
             raise UsageError(f"--speed {self.speed}: give a speed above 0, e.g. 60")
         if self.participants < 1:
             raise UsageError("--participants: a chat needs at least one participant")
+        try:
+            profiles_for(self.mastodon_instances, self.mastodon_profile)
+            FederationSettings(delay=self.federation_delay, loss=self.federation_loss)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
 
 
 @dataclass
@@ -103,6 +118,11 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> Dem
         virtual_start=origin,
         faults=options.faults,
         networks=tuple(probe.networks),
+        mastodon_instances=options.mastodon_instances,
+        mastodon_profile=options.mastodon_profile,
+        federation=FederationSettings(
+            delay=options.federation_delay, loss=options.federation_loss, seed=options.seed
+        ),
     ).start()
     try:
         return _run(options, sandbox, say)

@@ -54,3 +54,34 @@ def test_demo_writes_exports_and_a_recap(tmp_path: Path) -> None:
     assert len(urls) >= 40 and all(sandbox.match(url) for url in urls)
     recap = result.recap.path.read_text(encoding="utf-8")
     assert "bsky.app" not in recap and sandbox.search(recap)
+
+
+def test_demo_collects_from_two_federating_mastodon_instances(tmp_path: Path) -> None:
+    options = DemoOptions(
+        file=ROOT / "questions" / "community-archives.md",
+        speed=240,
+        participants=14,
+        seed=2,
+        out=tmp_path / "archives",
+    )
+    assert options.mastodon_instances == 2  # the default: the bot's instance and another
+    result = run_demo(options, say=lambda line: None)
+    document = json.loads((tmp_path / "archives" / "transcript.json").read_text("utf-8"))
+    handles = {
+        post["author"]["handle"] for post in document["posts"] if post["network"] == "mastodon"
+    }
+    remote = {handle for handle in handles if "@" in handle}
+    assert remote and handles - remote  # people of both instances, as the bot's instance shows
+    assert all(re.fullmatch(r"[a-z_]+@127\.0\.0\.1:\d+", handle) for handle in remote)
+    assert result.recap.summary.posts >= 40
+
+
+def test_demo_refuses_profiles_that_do_not_fit(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["demo", "--mastodon-instances", "3", "--profile", "mastodon,gotosocial"]
+    )
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: 2 profiles (mastodon,gotosocial) for 3 Mastodon instances: "
+        "give one profile for all, or one per instance\n"
+    )

@@ -8,8 +8,8 @@ import click
 
 import chatbot
 from chatbot.cli.group import cli
-from chatbot.cli.options import FiniteFloatRange
-from chatbot.demo import DEFAULT_FILE, DemoOptions, run_demo
+from chatbot.cli.options import FiniteFloatRange, fediverse_options
+from chatbot.demo import DEFAULT_FILE, DEFAULT_INSTANCES, DemoOptions, run_demo
 from chatbot.errors import UsageError
 
 
@@ -50,6 +50,7 @@ def _default_file() -> Path:
     show_default=True,
     help="Share of requests the sandbox networks fail (rate limits, 5xx, drops).",
 )
+@fediverse_options(instances=DEFAULT_INSTANCES)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -62,21 +63,29 @@ def demo_command(
     participants: int,
     seed: int,
     faults: float,
+    mastodon_instances: int,
+    mastodon_profile: str,
+    federation_delay: float,
+    federation_loss: float,
     out: Path | None,
 ) -> None:
     """Run a whole chat on the sandbox networks and write its transcripts and recap.
 
-    Starts local Bluesky and Mastodon stand-ins on 127.0.0.1, loads FILE
-    (default: the example questions/sm35.md) with its start moved to now, and
-    runs the scheduler, the collector and a simulated crowd on an accelerated
-    clock. Needs no account and no network; takes about a minute at --speed 60.
-    Use it as a dress rehearsal of your own question file.
+    Starts local Bluesky and Mastodon stand-ins on 127.0.0.1 (two federating
+    Mastodon instances unless --mastodon-instances says otherwise; the bot's
+    account is on the first, the crowd posts from all), loads FILE (default:
+    the example questions/sm35.md) with its start moved to now, and runs the
+    scheduler, the collector and a simulated crowd on an accelerated clock.
+    Needs no account and no network; takes about a minute at --speed 60. Use
+    it as a dress rehearsal of your own question file.
 
     Example:
 
         chatbot demo
 
         chatbot demo questions/my-chat.md --participants 50 --speed 120
+
+        chatbot demo --mastodon-instances 3 --profile mastodon,gotosocial,mastodon
     """
     options = DemoOptions(
         file=file or _default_file(),
@@ -85,5 +94,9 @@ def demo_command(
         seed=seed,
         faults=faults,
         out=out,
+        mastodon_instances=mastodon_instances,
+        mastodon_profile=mastodon_profile,
+        federation_delay=federation_delay,
+        federation_loss=federation_loss,
     )
     run_demo(options, say=click.echo)

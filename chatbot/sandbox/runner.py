@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -240,6 +241,8 @@ class Sandbox:
     def crowd(self, schedule: ChatSchedule, config: CrowdConfig | None = None) -> CrowdDriver:
         """A crowd driver for ``schedule``, seeded like the sandbox unless ``config`` says."""
         config = config or CrowdConfig(seed=self.seed)
+        # The crowd spreads over every Mastodon instance this sandbox runs.
+        config = replace(config, mastodon_instances=max(1, len(self.mastodon_servers)))
         driver = CrowdDriver(
             plan_crowd(config, schedule),
             self.bluesky,
@@ -247,6 +250,8 @@ class Sandbox:
             self.clock,
             moderators=dict(self.bot_ids),
             web=self.bluesky_url if "bluesky" in self.servers else "https://bsky.app",
+            mastodon_stores=self.mastodon_stores,
+            federation=self.federation,
         )
         driver.setup()
         self.drivers.append(driver)

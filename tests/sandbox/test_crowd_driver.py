@@ -211,14 +211,18 @@ def test_hostile_profile_reaches_the_clients_unaltered(run):
 
 
 def test_truth_names_refs_per_network(run):
-    _, truth = run
+    sandbox, truth = run
     assert {post["network"] for post in truth["posts"]} == {"bluesky", "mastodon"}
     for post in truth["posts"]:
         if post["network"] == "bluesky":
             assert post["uri"] == post["ref"] and post["id"] is None
         else:
-            assert post["id"] == post["ref"] and post["uri"] is None
+            assert post["id"] == post["ref"]
             assert post["ref"] is None or post["ref"].isdigit()  # ids stay strings
+            if post["ref"] is not None:  # posted: its ActivityPub id and where it lives
+                assert post["uri"].endswith(f"/statuses/{post['ref']}")
+                assert post["instance"] == sandbox.mastodon.domain
+                assert post["ids_by_instance"] == {post["instance"]: post["ref"]}
 
 
 def test_follower_counts_vary_and_reach_both_clients(run):

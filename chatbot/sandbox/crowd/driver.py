@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import threading
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,11 @@ class CrowdDriver:
     to ``question_grace`` of virtual time for its question and is then
     skipped, which the truth records. ``web`` is the base of Bluesky's post
     pages in the links the crowd writes (the sandbox serves them itself).
+
+    ``mastodon_stores`` (the bot's instance first) and ``federation`` spread the
+    Mastodon participants over several instances: each posts on its own, and
+    replies to or quotes of a status from elsewhere go to the copy on the
+    author's instance, fetched there if it has not arrived.
     """
 
     def __init__(
@@ -44,9 +50,14 @@ class CrowdDriver:
         moderators: dict[str, str] | None = None,
         question_grace: timedelta = timedelta(minutes=3),
         web: str = "https://bsky.app",
+        mastodon_stores: Sequence[Any] | None = None,
+        federation: Any = None,
     ):
         self.plan = plan
-        self.stores: dict[str, Any] = {"bluesky": bluesky_store, "mastodon": mastodon_store}
+        self.mastodon_stores = list(mastodon_stores or ([mastodon_store] if mastodon_store else []))
+        self.federation = federation
+        first = self.mastodon_stores[0] if self.mastodon_stores else None
+        self.stores: dict[str, Any] = {"bluesky": bluesky_store, "mastodon": first}
         self.clock: Clock = clock or SystemClock()
         self.moderators = dict(moderators or {})  # network -> DID / account id
         self.question_grace = question_grace
@@ -56,6 +67,7 @@ class CrowdDriver:
         self._people = {p.key: p for p in plan.participants}
         self._account_ids: dict[str, str] = {}
         self._refs: dict[str, str] = {}  # plan id -> at:// URI or status id
+        self._homes: dict[str, int] = {}  # plan id -> the Mastodon instance it is on
         self._skipped: set[str] = set()
         self._never: set[tuple[str, str]] = set()  # (network, label) given up on
         self._lock = threading.RLock()
@@ -70,7 +82,7 @@ class CrowdDriver:
             if self._ready:
                 return
             for person in self.plan.participants:
-                store = self.stores.get(person.network)
+                store = self.store_of(person)
                 if store is not None:
                     self._account_ids[person.key] = self._create_account(store, person)
                     self.truth.accounts[person.key] = {
@@ -81,8 +93,32 @@ class CrowdDriver:
                         "spammer": person.spammer,
                         "opt_out": person.opt_out,
                         "hostile_profile": person.hostile_profile,
+                        "instance": getattr(store, "domain", None)
+                        if person.network == "mastodon"
+                        else None,
+                        "posts_unlisted": person.posts_unlisted,
                     }
             self._ready = True
+
+    def store_of(self, person: Participant) -> Any:
+        """The store ``person`` posts to: their Mastodon instance's, or Bluesky's."""
+        if person.network != "mastodon":
+            return self.stores.get(person.network)
+        if not self.mastodon_stores:
+            return None
+        return self.mastodon_stores[person.instance % len(self.mastodon_stores)]
+
+    def _instance(self, person: Participant) -> int:
+        return person.instance % len(self.mastodon_stores) if self.mastodon_stores else 0
+
+    def _here(self, ref: str, home: int, instance: int) -> str:
+        """Status ``ref`` of instance ``home`` as instance ``instance`` knows it (fetched)."""
+        if home == instance or self.federation is None:
+            return ref
+        local = self.federation.resolve(self.federation.uri_of(home, ref), instance)
+        if local is None:
+            raise LookupError(f"status {ref} is gone from its instance")
+        return str(local)
 
     def _create_account(self, store: Any, person: Participant) -> str:
         if person.network == "bluesky":
@@ -180,7 +216,22 @@ class CrowdDriver:
                 for network, store in self.stores.items():
                     if store is not None:
                         self.question_ref(network, question.label)
+            self._note_copies()
             return self.truth.write(path)
+
+    def _note_copies(self) -> None:
+        """Each Mastodon post's id on every instance that has it (or had it, if deleted)."""
+        for plan_id, home in self._homes.items():
+            post = self.truth.posts.get(plan_id)
+            if post is None or post.uri is None or post.ref is None:
+                continue
+            found = {self.mastodon_stores[home].domain: post.ref}
+            if self.federation is not None:
+                for index, store in enumerate(self.mastodon_stores):
+                    copy = self.federation.copy_id(post.uri, index)
+                    if copy is not None:
+                        found[store.domain] = str(copy)
+            post.ids_by_instance = found
 
     # -- one action ----------------------------------------------------------
     def _skip(self, action: CrowdAction, reason: str) -> str:
@@ -191,7 +242,10 @@ class CrowdDriver:
         return _DONE
 
     def _step(self, action: CrowdAction, now: datetime) -> str:
-        store = self.stores.get(action.network)
+        person = self._people[action.author]
+        store = self.store_of(person)
+        if action.op != "post" and action.target is not None and action.network == "mastodon":
+            store = self.mastodon_stores[self._homes.get(action.target, 0)]  # where it lives
         if store is None:
             return self._skip(action, f"{action.network} is not running")
         for ref in (action.parent, action.quote, action.target, action.about):
@@ -210,18 +264,29 @@ class CrowdDriver:
         if not action.spam and not self._questions_seen(action, now):
             return _WAIT
         truth = self.truth.posts[action.id]
-        parent = self._refs.get(action.parent) if action.parent else None
+        instance = self._instance(self._people[action.author])
+        mastodon = action.network == "mastodon"
+
+        def here(ref: str | None, home: int) -> str | None:
+            return self._here(ref, home, instance) if ref and mastodon else ref
+
+        # The truth keeps refs on their home instance; the post uses the author's copies.
+        parent_ref = self._refs.get(action.parent) if action.parent else None
+        parent = here(parent_ref, self._homes.get(action.parent or "", 0))
         if action.parent_question:
-            parent = self.question_ref(action.network, action.parent_question)
-            if parent is None:
+            parent_ref = self.question_ref(action.network, action.parent_question)
+            if parent_ref is None:
                 return self._question_late(action, action.parent_question, now)
-        quote = self._refs.get(action.quote) if action.quote else None
+            parent = here(parent_ref, 0)
+        quote_ref = self._refs.get(action.quote) if action.quote else None
+        quote = here(quote_ref, self._homes.get(action.quote or "", 0))
         text, link = action.text, None
         if action.kind == "link_quote":
             if action.quote_question:
-                quote = self.question_ref(action.network, action.quote_question)
-                if quote is None:
+                quote_ref = self.question_ref(action.network, action.quote_question)
+                if quote_ref is None:
                     return self._question_late(action, action.quote_question, now)
+                quote = here(quote_ref, 0)
             assert quote is not None
             link = self.web_url(store, action.network, quote)
             text = text.replace(URL_SLOT, link)
@@ -237,9 +302,11 @@ class CrowdDriver:
                 quote_id=embed,
             )  # fmt: skip
             ref, url = str(status["id"]), status.get("url")
+            self._homes[action.id] = instance
+            truth.instance, truth.uri = store.domain, status.get("uri")
         self._refs[action.id] = ref
         truth.status, truth.ref, truth.url = "posted", ref, url
-        truth.author_id, truth.parent, truth.quote = author, parent, quote
+        truth.author_id, truth.parent, truth.quote = author, parent_ref, quote_ref
         truth.posted_at, truth.text = now.isoformat(), text
         return _DONE
 
@@ -306,7 +373,11 @@ class CrowdDriver:
         if store is None:
             return None
         pattern = re.compile(rf"^\s*{re.escape(label)}(?![0-9A-Za-z])", re.IGNORECASE)
-        crowd = set(self._account_ids.values())
+        crowd = {  # the crowd's accounts on that store (instances have their own id spaces)
+            account_id
+            for key, account_id in self._account_ids.items()
+            if self._people[key].network == network and self._instance(self._people[key]) == 0
+        }
         moderator = self.moderators.get(network)
         for ref, author, text in self._candidates(store, network, moderator):
             mine = author not in crowd and (moderator is None or author == moderator)

@@ -89,12 +89,17 @@ class CrowdConfig:
     # Which phrase banks the posts are worded from: "a", those the attribution was tuned
     # while looking at, or "b", held out from tuning (a blind check); see crowd.phrasebooks.
     phrasebook: str = "a"
+    # How many sandbox Mastodon instances the Mastodon participants spread over; with more
+    # than one, some of them post unlisted (see crowd.people.spread_over_instances).
+    mastodon_instances: int = 1
 
     def __post_init__(self) -> None:
         if self.participants < 1:
             raise ValueError("a crowd needs at least one participant")
         if self.posts_per_minute < 0 or self.spammers < 0 or self.hostile_posts < 0:
             raise ValueError("crowd sizes and rates cannot be negative")
+        if self.mastodon_instances < 1:
+            raise ValueError("a crowd needs at least one Mastodon instance")
         phrasebook(self.phrasebook)  # a ValueError for an unknown name
 
 
@@ -112,6 +117,8 @@ class Participant:
     followers: int = 0  # shown on the profile; the recap sums them as "potential reach"
     activity: float = 1.0
     hostile_profile: bool = False  # markup in the display name and bio
+    instance: int = 0  # which sandbox Mastodon instance the account is on (0: the bot's)
+    posts_unlisted: bool = False  # posts unlisted (a server's default they never changed)
 
 
 @dataclass(frozen=True)

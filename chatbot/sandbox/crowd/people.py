@@ -103,7 +103,37 @@ def _assign_opt_outs(
                 break
 
 
-__all__ = ["handle_for", "make_people"]
+def spread_over_instances(
+    config: CrowdConfig, people: list[Participant], spammers: list[Participant]
+) -> None:
+    """Put the Mastodon accounts on the sandbox's instances, and have some post unlisted.
+
+    Round robin in cast order, so every instance has people; about one person in
+    eight (from a hash of the seed, drawing nothing from the plan's generator) posts
+    unlisted, as people do who keep a server's default (GoToSocial's, say); with
+    ``coverage`` at least one does. One instance changes nothing.
+    """
+    count = config.mastodon_instances
+    if count < 2:
+        return
+    for cast in (people, spammers):
+        on_mastodon = [i for i, p in enumerate(cast) if p.network == "mastodon"]
+        for turn, index in enumerate(on_mastodon):
+            person = cast[index]
+            quiet = cast is people and _share(config.seed, person.key, "unlisted") < 0.12
+            cast[index] = replace(person, instance=turn % count, posts_unlisted=quiet)
+    quiet_ones = [p for p in people if p.posts_unlisted]
+    candidates = [i for i, p in enumerate(people) if p.network == "mastodon" and not p.opt_out]
+    if config.coverage and not quiet_ones and candidates:
+        people[candidates[-1]] = replace(people[candidates[-1]], posts_unlisted=True)
+
+
+def _share(seed: int, key: str, what: str) -> float:
+    digest = hashlib.sha256(f"{seed}:{key}:{what}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+__all__ = ["handle_for", "make_people", "spread_over_instances"]
 
 
 def followers_for(seed: int, key: str) -> int:

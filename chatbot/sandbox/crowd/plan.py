@@ -19,7 +19,7 @@ from chatbot.sandbox.crowd.model import (
     ScheduledQuestion,
     true_question,
 )
-from chatbot.sandbox.crowd.people import make_people
+from chatbot.sandbox.crowd.people import make_people, spread_over_instances
 from chatbot.sandbox.crowd.phrasebooks import phrasebook
 from chatbot.sandbox.crowd.revisions import edits_and_deletes, renumbered
 from chatbot.sandbox.crowd.voices import Voices
@@ -99,6 +99,8 @@ class _Planner:
     def _add(self, at: datetime, author: Participant, kind: str, text: str, **extra: Any) -> str:
         if not extra.get("spam"):
             text = self.voices.own(self.rng, text, author.key)
+        if author.posts_unlisted:
+            extra["visibility"] = "unlisted"  # everything they post
         action_id = self._new_id()
         self.actions.append(
             action := CrowdAction(
@@ -513,6 +515,7 @@ class _Planner:
 
     def build(self) -> CrowdPlan:
         self.people, self.spammers = make_people(self.rng, self.config, self.networks)
+        spread_over_instances(self.config, self.people, self.spammers)
         self._by_key = {p.key: p for p in self.people + self.spammers}
         self._fill()
         self._deepen()

@@ -9,7 +9,9 @@ from typing import Any
 
 from chatbot.sandbox.crowd.model import CrowdPlan
 
-TRUTH_VERSION = 2  # 2 added true_question, about_plan_id, quote_question, quote_url, late
+# 2 added true_question, about_plan_id, quote_question, quote_url, late;
+# 3 added instance, ids_by_instance and a Mastodon post's ActivityPub uri.
+TRUTH_VERSION = 3
 
 
 @dataclass
@@ -58,6 +60,10 @@ class TruthPost:
     edit_history: list[str] = field(default_factory=list)  # earlier texts
     deleted: bool = False
     deleted_at: str | None = None
+    instance: str | None = None  # Mastodon: the domain of the instance it was posted on
+    uri: str | None = None  # its at:// URI (Bluesky) or ActivityPub id (Mastodon)
+    # Mastodon: its id on every instance that has (or had) it, its origin's included.
+    ids_by_instance: dict[str, str] = field(default_factory=dict)
 
 
 class GroundTruth:
@@ -133,9 +139,10 @@ class GroundTruth:
 
 
 def _with_ids(post: dict[str, Any]) -> dict[str, Any]:
-    """Add ``uri`` (Bluesky) and ``id`` (Mastodon) beside the network-neutral ``ref``."""
+    """Add ``uri`` and ``id`` (Mastodon's, on its origin) beside the network-neutral ``ref``."""
     bluesky = post["network"] == "bluesky"
-    return post | {"uri": post["ref"] if bluesky else None, "id": None if bluesky else post["ref"]}
+    uri = post["ref"] if bluesky else post["uri"]
+    return post | {"uri": uri, "id": None if bluesky else post["ref"]}
 
 
 def load_truth(path: str | Path) -> dict[str, Any]:
