@@ -114,6 +114,12 @@ SETTINGS: tuple[Setting, ...] = (
         "How often collection polls each network's search and threads.",
         minimum=1,
     ),
+    Setting(
+        "bluesky_live",
+        "jetstream",
+        "Bluesky's live sources between polls: jetstream, firehose (the relay's "
+        "subscribeRepos) or both.",
+    ),
     Setting("transcripts_dir", "transcripts", "Where exports and recap pages are written."),
 )
 

@@ -1,4 +1,4 @@
-"""The status of every post of an event (read only)."""
+"""The status of every post of an event, and of the posts collected so far (read only)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from chatbot import db
 from chatbot.eventref import resolve_event
-from chatbot.models import Event, ScheduledPost, utcnow
+from chatbot.models import Event, Post, ScheduledPost, utcnow
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class EventStatus:
     paused: bool
     networks: tuple[str, ...]
     posts: tuple[PostStatus, ...]
+    collected: dict[str, int] = field(default_factory=dict)  # network -> posts kept so far
+    newest: dict[str, str] | None = None  # the post collected last: network, author, time, url
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +58,8 @@ class EventStatus:
                 }
                 for p in self.posts
             ],
+            "collected": dict(self.collected),
+            "newest": self.newest,
         }
 
     def summary(self) -> str:
@@ -76,7 +80,20 @@ class EventStatus:
                 lines.append(
                     f"{post.label:<{width}}  {post.due_local}  {network:<8}  {what}{link}".rstrip()
                 )
+        lines.append(self.collected_line())
         return "\n".join(lines)
+
+    def collected_line(self) -> str:
+        """E.g. "collected: 12 posts (bluesky 9, mastodon 3); newest @ada at 16:52:03 EST"."""
+        total = sum(self.collected.values())
+        if not total:
+            return "collected: no posts yet"
+        parts = ", ".join(f"{network} {n}" for network, n in sorted(self.collected.items()))
+        line = f"collected: {total} post{'s' if total != 1 else ''} ({parts})"
+        if self.newest:
+            line += f"; newest @{self.newest['author']} at {self.newest['created_local']}"
+            line += f"  {self.newest['url']}" if self.newest["url"] else ""
+        return line
 
 
 def posts_of(session: Session, event: Event) -> list[ScheduledPost]:
@@ -123,15 +140,44 @@ def status(engine: Engine, ref: str, *, now: datetime | None = None) -> EventSta
                     deliveries,
                 )
             )
+        collected, newest = collected_posts(session, event)
         return EventStatus(
             event.id, event.hashtag, event.title, event.timezone, event.state, event.paused,
-            tuple(event.networks), tuple(posts),
+            tuple(event.networks), tuple(posts), collected, newest,
         )  # fmt: skip
+
+
+def collected_posts(session: Session, event: Event) -> tuple[dict[str, int], dict[str, str] | None]:
+    """Per network, the event's collected posts still shown (not deleted, hidden or spam),
+    and the one collected last (by when the bot first saw it)."""
+    shown = (
+        col(Post.event_id) == event.id,
+        col(Post.deleted_at).is_(None),
+        col(Post.hidden_reason).is_(None),
+        col(Post.spam_reason).is_(None),
+    )
+    counts = session.exec(
+        select(Post.network, func.count()).where(*shown).group_by(col(Post.network))
+    ).all()
+    last = session.exec(
+        select(Post).where(*shown).order_by(col(Post.first_seen_at).desc(), col(Post.id).desc())
+    ).first()
+    newest = None
+    if last is not None:
+        newest = {
+            "network": last.network,
+            "author": last.author_handle or last.author_id,
+            "created_local": local_time(last.created_at, event.timezone),
+            "url": last.url or "",
+            "uri": last.uri,
+        }
+    return {network: count for network, count in counts}, newest
 
 
 __all__ = [
     "EventStatus",
     "PostStatus",
+    "collected_posts",
     "local_time",
     "posts_of",
     "status",

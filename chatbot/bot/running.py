@@ -30,6 +30,7 @@ class CollectOptions:
     stream: bool = True  # also follow Mastodon's hashtag stream between polls
     look_every: float = COLLECT_LOOK_SECONDS  # clock seconds between looks for due collectors
     announce: bool = True  # say "collected N new posts of #tag" after each pass that found some
+    live: str = "jetstream"  # Bluesky's live sources: jetstream, firehose or both
 
 
 class Bot:
@@ -63,6 +64,7 @@ class Bot:
                 event_ids=self.options.event_ids,
                 stream=collect.stream,
                 say=out if collect.announce else None,
+                live=collect.live,
             )
             self.service.add_job(
                 self.collection,

@@ -108,6 +108,8 @@ def collect_command(
     from chatbot.platforms import connect
     from chatbot.platforms.credentials import load_credentials
 
+    settings = resolve_settings()
+
     low, high = _when(since, "--since"), _when(until, "--until")
     if low and high and low >= high:
         raise UsageError("--since must be before --until")
@@ -132,7 +134,8 @@ def collect_command(
         collector = Collector(
             engine, event_id or 0, platforms, the_clock, since=low, until=high,
             on_page=progress.page, stream=stream and not once,
-            pacer=Pacer(interval=float(resolve_settings()["poll_interval_seconds"])),
+            pacer=Pacer(interval=float(settings["poll_interval_seconds"])),
+            live=str(settings["bluesky_live"]),
         )  # fmt: skip
 
         def stepped(report: CollectReport) -> None:

@@ -136,7 +136,7 @@ def run_command(
             ),
             clock=the_clock,
             options=options,
-            collect=CollectOptions(enabled=collect),
+            collect=CollectOptions(enabled=collect, live=str(settings["bluesky_live"])),
             out=_echo,
         )
         bot.check_networks(networks)  # missing credentials: stop before any work

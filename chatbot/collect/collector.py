@@ -13,12 +13,13 @@ from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 from chatbot.collect.events import own_accounts, question_refs
-from chatbot.collect.jetstream import JetstreamStream, beyond_lookback, jetstream_urls
+from chatbot.collect.jetstream import JetstreamStream
+from chatbot.collect.live import JETSTREAM_SOURCE, BlueskyLive, live_sources
 from chatbot.collect.moderation import refresh_flags
 from chatbot.collect.networkpass import NetworkPass, PassContext
 from chatbot.collect.pacing import OutOfBudget, Pacer
 from chatbot.collect.participants import upsert_participants
-from chatbot.collect.queries import live_refs, load_cursor, save_cursor
+from chatbot.collect.queries import load_cursor, save_cursor
 from chatbot.collect.report import CollectReport, NetworkReport
 from chatbot.collect.sources import Source, source_for
 from chatbot.collect.store import link_mastodon_parents, mark_deleted_ids, upsert_posts
@@ -35,7 +36,6 @@ SCAN_SOURCE = {"bluesky": "search", "mastodon": "timeline"}
 # every step; on Mastodon it costs a timeline walk and contexts: every third step.
 SWEEP_EVERY = {"bluesky": 1, "mastodon": 3}
 MIN_REAL_GAP = 0.1  # real seconds between passes, whatever the clock's speed
-JETSTREAM_SOURCE = "jetstream"  # collection_cursor.source of Bluesky's stream: {"time_us": N}
 
 
 def _now_of(clock: Any) -> Now:
@@ -71,6 +71,9 @@ class Collector:
         stream: bool = False,
         stream_options: Mapping[str, Any] | None = None,
         jetstream_options: Mapping[str, Any] | None = None,
+        firehose_options: Mapping[str, Any] | None = None,
+        live: str | Sequence[str] = "jetstream",
+        on_live: Callable[[], None] | None = None,
     ):
         # A session is accepted for its engine: every page gets its own transaction,
         # so the caller's session must not hold one open (SQLite would wait on it).
@@ -94,9 +97,16 @@ class Collector:
         self.stream = stream
         self.stream_options = dict(stream_options or {})
         self.streams: dict[str, ChosenStream] = {}
-        # Bluesky's stream; ``jetstream_options`` go to JetstreamStream (``urls``: where).
-        self.jetstream: JetstreamStream | None = None
-        self.jetstream_options = dict(jetstream_options or {})
+        # Bluesky's live streams (``live``: jetstream, firehose or both); the options go
+        # to JetstreamStream (``urls``: where) and FirehoseStream (``url``). ``on_live`` is
+        # called from a stream's thread when posts wait: drain_live() stores them.
+        self.live = BlueskyLive(
+            self.engine,
+            self.event_id,
+            live_sources(live),
+            options={"jetstream": jetstream_options or {}, "firehose": firehose_options or {}},
+            on_arrival=on_live,
+        )
         self._authors: dict[tuple[str, str], tuple[Any, ...]] = {}  # profiles stored this run
         self.done = False
         self.next_at: datetime | None = None
@@ -272,7 +282,8 @@ class Collector:
     ) -> None:
         """Store what the hashtag stream brought since the last step; (re)open it if live."""
         if self.stream and network == "bluesky":
-            self._jetstream(source, tag, window, final, part)
+            self.live.tend(source.platform, tag, window, final, self.now(), part)
+            self.drain("bluesky", window, part)
         if not self.stream or network != "mastodon":
             return
         stream = self.streams.get(network)
@@ -290,48 +301,12 @@ class Collector:
         part.stream = stream.state()
         self.drain(network, window, part)
 
-    def _jetstream(
-        self,
-        source: Source,
-        tag: str,
-        window: tuple[datetime, datetime],
-        final: bool,
-        part: NetworkReport,
-    ) -> None:
-        """Bluesky's stream: opened from the stored cursor (else the window's start), told
-        of the chat's posts found by other means, drained with its cursor."""
-        with session_scope(self.engine) as session:
-            known = {ref.uri for ref in live_refs(session.connection(), self.event_id, "bluesky")}
-            state = load_cursor(session, self.event_id, "bluesky", JETSTREAM_SOURCE)
-        stream = self.jetstream
-        if stream is None:
-            stored = state.get("time_us")
-            start = stored if isinstance(stored, int) else int(window[0].timestamp() * 1e6)
-            options = dict(self.jetstream_options)
-            platform = source.platform
-            urls = options.pop("urls", None) or jetstream_urls(getattr(platform, "service", ""))
-            web = getattr(platform, "web", "https://bsky.app")
-            stream = self.jetstream = JetstreamStream(urls, tag, known, start, web=web, **options)
-            if beyond_lookback(start, self.now()):
-                part.notes.append(
-                    "Jetstream replays only its last 36 hours: posts from before come from "
-                    "search and threads"
-                )
-        else:
-            stream.know(known)
-        if final:
-            stream.close()  # the window is over: the final check has the last word
-        elif not stream.running():
-            stream.start()
-        part.stream = stream.state()
-        self.drain("bluesky", window, part)
-
     def drain(
         self, network: str, window: tuple[datetime, datetime], part: NetworkReport | None = None
     ) -> None:
         """Store the posts, edits and deletions a stream has received (also between steps)."""
         if network == "bluesky":
-            self._drain_jetstream(window, part or NetworkReport())
+            self.live.drain(self.store, window, self.now(), part or NetworkReport())
             return
         stream = self.streams.get(network)
         if stream is None:
@@ -346,33 +321,25 @@ class Collector:
             part.deleted += mark_deleted_ids(connection, network, deleted, now=self.now())
 
     def drain_live(self) -> int:
-        """Store what Bluesky's stream brought since the last look, between steps (so a
+        """Store what Bluesky's streams brought since the last look, between steps (so a
         post shows in seconds, not at the next pass); returns how many posts are new."""
-        if self.jetstream is None or self.last_window is None or not self.jetstream.running():
+        if self.last_window is None or not self.live.running():
             return 0
         part = NetworkReport()
-        self._drain_jetstream(self.last_window, part)
+        self.live.drain(self.store, self.last_window, self.now(), part)
         return part.new
 
-    def _drain_jetstream(self, window: tuple[datetime, datetime], part: NetworkReport) -> None:
-        """Store what Jetstream kept, and its cursor with it (a restart resumes there)."""
-        if self.jetstream is None:
-            return
-        posts, cursor = self.jetstream.drain()
-        start, end = window
-        kept = [p for p in posts if p.created_at is None or start <= p.created_at < end]
-        with session_scope(self.engine) as session:
-            self.store(session.connection(), kept, part)
-            if cursor is not None:
-                state = {"time_us": cursor}
-                save_cursor(session, self.event_id, "bluesky", JETSTREAM_SOURCE, state, self.now())
+    @property
+    def jetstream(self) -> JetstreamStream | None:
+        """Bluesky's Jetstream stream, once open."""
+        stream = self.live.streams.get(JETSTREAM_SOURCE)
+        return stream if isinstance(stream, JetstreamStream) else None
 
     def close(self) -> None:
         """Close any open stream (the collector can step again; streams reopen)."""
         for stream in self.streams.values():
             stream.close()
-        if self.jetstream is not None:
-            self.jetstream.close()
+        self.live.close()
 
     def _sleep(self, seconds: float) -> None:
         """Sleep ``seconds`` of clock time (short: between retries of one request)."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterable, MutableSet, Sequence
+from collections.abc import Callable, Iterable, MutableSet, Sequence
 from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
@@ -113,6 +113,7 @@ class JetstreamStream(SocketStream):
         self.failovers = 0  # moves to another instance
         self.instance = 0  # index in ``urls`` of the instance in use
         self._pending: list[NormalisedPost] = []
+        self.on_arrival: Callable[[], None] | None = None  # called when posts wait for drain()
 
     @property
     def chat(self) -> MutableSet[str]:
@@ -125,7 +126,10 @@ class JetstreamStream(SocketStream):
         fresh = [uri for uri in uris if uri not in chat]
         if fresh:
             with self._lock:
-                self._pending.extend(self.filter.learn(fresh))
+                found = self.filter.learn(fresh)
+                self._pending.extend(found)
+            if found and self.on_arrival is not None:
+                self.on_arrival()
 
     # -- the surface the collector uses ---------------------------------------
     def state(self) -> str:
@@ -193,6 +197,8 @@ class JetstreamStream(SocketStream):
             kept = self.filter.feed(message)
             if kept:
                 self._pending.extend(kept)
+        if kept and self.on_arrival is not None:
+            self.on_arrival()  # the chat's posts are rare in the stream: this costs nothing
 
 
 __all__ = [

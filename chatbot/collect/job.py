@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +13,7 @@ from sqlmodel import col, select
 
 from chatbot import db
 from chatbot.collect.collector import Collector
+from chatbot.collect.live import live_sources
 from chatbot.models import Event
 from chatbot.platforms.base import Platform
 
@@ -29,6 +31,11 @@ class CollectionJob:
     (from before the welcome to after the wrap-up) has begun and not long ended.
     Several bot processes may collect the same event: posts are stored once by
     network and URI, so that costs requests, never duplicates.
+
+    Posts a live stream brings are stored as soon as they arrive, not at the
+    next look: the stream wakes a thread of this job (``collect-live``) that
+    drains every collector, taking turns with the looks (a collector is never
+    used by two threads at once). A quiet stream wakes nothing.
     """
 
     def __init__(
@@ -40,6 +47,7 @@ class CollectionJob:
         event_ids: Iterable[int] | None = None,
         stream: bool = True,
         say: Callable[[str], None] | None = None,
+        live: str = "jetstream",
     ):
         self.engine = engine
         self.platform_for = platform_for
@@ -47,8 +55,15 @@ class CollectionJob:
         self.event_ids = None if event_ids is None else tuple(event_ids)
         self.stream = stream
         self.say = say
+        live_sources(live)  # a wrong choice stops the run before any work
+        self.live = live  # Bluesky's live sources: jetstream, firehose or both
         self.collectors: dict[int, Collector] = {}
         self.new_posts = 0  # stored by this job's collectors so far
+        self.live_drains = 0  # drains woken by a stream (not by a look)
+        self._turn = threading.Lock()  # a look or a live drain, never both at once
+        self._arrived = threading.Event()
+        self._closing = threading.Event()
+        self._drainer: threading.Thread | None = None
 
     def due_events(self) -> list[tuple[int, str, list[str], datetime]]:
         """(id, hashtag, networks, window end) of every event whose window is open now."""
@@ -68,15 +83,22 @@ class CollectionJob:
             ]
 
     def __call__(self) -> None:
+        with self._turn:
+            self._look()
+
+    def _look(self) -> None:
         now = self.clock.now()
         for event_id, _, networks, _ in self.due_events():
             collector = self.collectors.get(event_id)
             if collector is None:
                 platforms = {network: self.platform_for(network) for network in networks}
                 collector = Collector(
-                    self.engine, event_id, platforms, self.clock, stream=self.stream
-                )
+                    self.engine, event_id, platforms, self.clock, stream=self.stream,
+                    live=self.live, on_live=self._arrived.set,
+                )  # fmt: skip
                 self.collectors[event_id] = collector
+                if self.stream:
+                    self._start_drainer()
             if collector.done:
                 continue
             if collector.next_at is not None and now < collector.next_at:
@@ -103,8 +125,38 @@ class CollectionJob:
         ]
         return "collecting " + ", ".join(left) if left else None
 
+    # -- live posts, as they arrive --------------------------------------------------
+    def _start_drainer(self) -> None:
+        if self._drainer is None or not self._drainer.is_alive():
+            self._closing.clear()
+            self._drainer = threading.Thread(
+                target=self._drain_live, name="collect-live", daemon=True
+            )
+            self._drainer.start()
+
+    def _drain_live(self) -> None:
+        while not self._closing.is_set():
+            if not self._arrived.wait(1.0):
+                continue
+            self._arrived.clear()  # before draining: what arrives meanwhile wakes it again
+            with self._turn:
+                if self._closing.is_set():
+                    return
+                for collector in list(self.collectors.values()):
+                    if not collector.done:
+                        try:
+                            self.new_posts += collector.drain_live()
+                        except Exception:  # keep the thread; the passes find those posts again
+                            log.exception("storing live posts failed")
+                self.live_drains += 1
+
     def close(self) -> None:
         """Close the collectors' streams (the runner is stopping)."""
+        self._closing.set()
+        self._arrived.set()
+        if self._drainer is not None:
+            self._drainer.join(timeout=5)
+            self._drainer = None
         for collector in self.collectors.values():
             collector.close()
 

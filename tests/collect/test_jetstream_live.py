@@ -19,6 +19,7 @@ from chatbot.collect.job import CollectionJob
 from chatbot.collect.queries import load_cursor
 from chatbot.collect.report import NetworkReport
 from chatbot.models import Post
+from chatbot.platforms.base import Platform
 from chatbot.sandbox.runner import Sandbox
 from tests.collect.chat import bot_platforms
 from tests.factories import make_plan
@@ -50,6 +51,10 @@ def collector(sandbox: Sandbox, engine: Engine, event_id: int) -> Collector:
     return Collector(
         engine, event_id, platforms, sandbox.clock, stream=True, jetstream_options=FAST
     )
+
+
+def source_of(collector: Collector) -> Platform:
+    return collector.sources["bluesky"].platform
 
 
 def drain_until(
@@ -154,7 +159,9 @@ def test_a_new_collector_resumes_from_the_stored_cursor(engine: Engine) -> None:
         reply = store.create_post(did, "and a reply", reply_to=before)["uri"]
         second = collector(sandbox, engine, event_id)
         try:
-            second._jetstream(second.sources["bluesky"], "resume", window, False, NetworkReport())
+            second.live.tend(
+                source_of(second), "resume", window, False, second.now(), NetworkReport()
+            )
             assert second.jetstream is not None
             assert second.jetstream.start_cursor == stored
             drain_until(second, window, engine, lambda found: len(found) == 3)
@@ -174,7 +181,7 @@ def test_an_instance_that_refuses_gives_way_to_the_next(engine: Engine) -> None:
             probe.bind(("127.0.0.1", 0))
             dead = f"ws://127.0.0.1:{probe.getsockname()[1]}"
         chat = collector(sandbox, engine, event_id)
-        chat.jetstream_options["urls"] = [dead, good]
+        chat.live.options["jetstream"]["urls"] = [dead, good]
         try:
             chat.step()
             stream = chat.jetstream
@@ -217,11 +224,11 @@ def test_a_window_beyond_jetstreams_lookback_is_said_in_the_report(engine: Engin
         now = sandbox.clock.now()
         try:
             recent, old = NetworkReport(), NetworkReport()
-            source = chat.sources["bluesky"]
-            chat._jetstream(source, "longago", (now - timedelta(hours=37), now), False, old)
+            source = source_of(chat)
+            chat.live.tend(source, "longago", (now - timedelta(hours=37), now), False, now, old)
             chat.close()
-            chat.jetstream = None  # a stored cursor, if any, is recent: no note either
-            chat._jetstream(source, "longago", (now - timedelta(hours=35), now), False, recent)
+            chat.live.streams.clear()  # a stored cursor, if any, is recent: no note either
+            chat.live.tend(source, "longago", (now - timedelta(hours=35), now), False, now, recent)
         finally:
             chat.close()
     assert recent.notes == []
