@@ -46,7 +46,7 @@ class Ledger:
         settled = {
             str(uri): count
             for uri, count in (raw.items() if isinstance(raw, Mapping) else ())
-            if isinstance(count, int) and count > 0
+            if type(count) is int and count > 0  # not a bool, not garbled
         }
         return cls(settled=settled)
 
@@ -55,13 +55,11 @@ class Ledger:
         kept = list(self.settled.items())[-MAX_SETTLED:]
         return {"settled": dict(kept)}
 
-    def observe(self, uri: str, parent: str | None, count: int) -> bool:
-        """Note a post a read returned (its parent's URI, its replyCount); True if new."""
-        new = uri not in self.counts
+    def observe(self, uri: str, parent: str | None, count: int) -> None:
+        """Note a post a read returned: its parent's URI and its replyCount."""
         self.counts[uri] = max(count, 0)
         if parent:
             self.children.setdefault(parent, set()).add(uri)
-        return new
 
     def known(self, uri: str) -> int:
         """How many replies to ``uri`` are known: seen this pass, or stored before."""

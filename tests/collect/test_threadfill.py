@@ -97,7 +97,7 @@ def test_the_next_pass_reads_only_the_question_when_nothing_changed(net: Network
 
 
 def test_a_settled_post_is_read_again_once_its_count_grows() -> None:
-    ledger = Ledger.from_state({"settled": {"at://p": 3, "bad": "x", "zero": 0}})
+    ledger = Ledger.from_state({"settled": {"at://p": 3, "bad": "x", "zero": 0, "flag": True}})
     assert ledger.settled == {"at://p": 3}
     ledger.observe("at://p", None, 3)
     ledger.observe("at://c", "at://p", 0)
