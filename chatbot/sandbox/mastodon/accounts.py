@@ -186,12 +186,24 @@ class AccountBook(ABC):
         """An account by ``user`` or ``user@domain``: a local one, or a remote one this server
         has already seen (through federation)."""
         username, _, domain = acct.lstrip("@").partition("@")
+        name, domain = username.lower(), domain.lower()
         parts = urlsplit(self.base_url)
-        if domain and domain.lower() not in {parts.netloc.lower(), (parts.hostname or "").lower()}:
-            remote_id = self._remote.get((username.lower(), domain.lower()))
+        host = (parts.hostname or "").lower()
+        if domain and domain not in {parts.netloc.lower(), host}:
+            remote_id = self._remote.get((name, domain))
             return self.accounts.get(remote_id) if remote_id else None
-        account_id = self._by_username.get(username.lower())
-        return self.accounts.get(account_id) if account_id else None
+        local = self.accounts.get(self._by_username.get(name, ""))
+        if domain and domain == host != parts.netloc.lower():
+            # "@user@127.0.0.1:4000" reads as user@127.0.0.1 (a mention's domain has no
+            # port), which every sandbox instance on this host could be: only one may match.
+            found = [local] if local else []
+            found += [
+                self.accounts[i]
+                for (user, where), i in self._remote.items()
+                if user == name and urlsplit(f"//{where}").hostname == domain
+            ]
+            return found[0] if len(found) == 1 else None
+        return local
 
     def statuses_count(self, account_id: str) -> tuple[int, datetime | None]:
         return self._posted.get(account_id, (0, None))

@@ -236,3 +236,22 @@ def test_bad_settings_are_refused():
         FederationSettings(loss=1.5)
     with pytest.raises(ValueError, match="federation delay"):
         FederationSettings(delay=float("nan"))
+
+
+def test_a_mention_across_instances_reaches_whom_it_names(fediverse):
+    net = fediverse(["mastodon", "mastodon"], loss=1.0)
+    alice, bob = net.user(0, "alice"), net.user(1, "bob")
+    hello = alice.status_post("hello from here #fedi")
+    assert net.federation.resolve(hello["uri"], 1)  # bob's server fetches it: knows alice
+    # Mastodon.py writes "@alice@127.0.0.1:<port>": a mention's domain has no port, and one
+    # alice is known on this host, so it is her (Mastodon would need a real domain).
+    mention = bob.status_post(f"@alice@{net.stores[0].domain} thanks! #fedi")
+    [named] = mention["mentions"]
+    assert named["acct"] == f"alice@{net.stores[0].domain}"
+    net.later(1)
+    # All-out loss, but whom a status names always gets it.
+    assert mention["uri"] in [s["uri"] for s in _tagged(alice, "fedi")]
+    # Two accounts that "@alice@127.0.0.1" could mean: it names neither.
+    net.user(1, "alice")
+    ambiguous = bob.status_post(f"@alice@{net.stores[0].domain} which one? #fedi")
+    assert ambiguous["mentions"] == []
