@@ -255,3 +255,26 @@ def test_a_mention_across_instances_reaches_whom_it_names(fediverse):
     net.user(1, "alice")
     ambiguous = bob.status_post(f"@alice@{net.stores[0].domain} which one? #fedi")
     assert ambiguous["mentions"] == []
+
+
+def test_the_sandbox_delivers_to_streams_by_itself():
+    """In a running Sandbox a background thread delivers what is due, so a stream on another
+    instance gets a status without anyone asking that instance anything."""
+    from chatbot.sandbox.runner import Sandbox
+
+    with Sandbox(networks=("mastodon",), mastodon_instances=2) as sandbox:
+        reader_store = sandbox.mastodon_stores[1]
+        reader = reader_store.create_account("reader")
+        api = Mastodon(
+            api_base_url=reader_store.base_url, access_token=reader_store.token_for(reader["id"])
+        )
+        listener = Collector()
+        handle = api.stream_hashtag("fedi", listener, run_async=True)
+        _wait_for_subscribers(SimpleNamespace(store=reader_store))  # type: ignore[arg-type]
+        bot = Mastodon(api_base_url=sandbox.mastodon_url, access_token=sandbox.mastodon_token)
+        posted = bot.status_post("Q1 heard everywhere? #fedi")
+        name, status = listener.next()
+        assert name == "update" and status["uri"] == posted["uri"]
+    # The servers have stopped, which ends the stream (closing it first waits a heartbeat).
+    handle.close()
+    handle.join(timeout=5)
