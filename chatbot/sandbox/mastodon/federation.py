@@ -91,6 +91,7 @@ class Federation:
         self._copies: dict[tuple[str, int], str] = {}  # (uri, instance) -> copy's id
         self._expected: dict[tuple[str, int], datetime] = {}  # (uri, instance) -> last due
         self.lost: set[tuple[str, int]] = set()  # (uri, instance) never delivered
+        self._html: dict[str, tuple[datetime | None, str]] = {}  # uri -> origin's content
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         for index, store in enumerate(self.stores):
@@ -273,6 +274,9 @@ class Federation:
             )
         if status.quote_id:
             quote_id = self._import(self.uri_of(home[0], status.quote_id), instance, fetched=True)
+        cached = self._html.get(uri)
+        if cached is None or cached[0] != status.edited_at:
+            cached = self._html[uri] = (status.edited_at, entities.content_html(origin, status))
         copy = copy_status(
             self.stores[instance],
             origin,
@@ -280,6 +284,7 @@ class Federation:
             in_reply_to_id=parent_id,
             quote_id=quote_id,
             fetched=fetched,
+            content=cached[1],
         )
         self._copies[(uri, instance)] = copy.id
         return copy.id

@@ -55,8 +55,12 @@ def copy_status(
     in_reply_to_id: str | None,
     quote_id: str | None,
     fetched: bool,
+    content: str | None = None,
 ) -> Status:
-    """Keep a copy of ``origin``'s ``status`` on ``target``; parent and quote already there."""
+    """Keep a copy of ``origin``'s ``status`` on ``target``; parent and quote already there.
+
+    ``content``: the origin's HTML of it, when the caller has it already (rendered once
+    for every instance it goes to)."""
     with target.lock, origin.lock:
         author = origin.account(status.account_id)
         assert author is not None, f"status {status.id} has no author"
@@ -80,7 +84,7 @@ def copy_status(
             mention_ids=_mentions(target, origin, status),
             uri=uri,
             url=url,
-            content=entities.content_html(origin, status),
+            content=content if content is not None else entities.content_html(origin, status),
         )
         return target.insert(copy)
 
