@@ -59,6 +59,10 @@ _CONTINUES = re.compile(
     r"|\band another thing\b|\bon top of that\b",
     re.IGNORECASE,
 )
+# Every continuation phrase has one of these: a cheap test before the pattern.
+_CONTINUES_CUES = (
+    *("cont", "/", "also", "plus", "ps", "p.s", "add", "thing", "expand", "half", "top of"),
+)
 CONTINUES_WITHIN = 40  # characters from the start where the words count
 SMALL_TALK_WORDS = 8  # more telling words than this and it is an answer that says hello
 SMALL_TALK_LENGTH = 160  # characters: longer posts say more than hello
@@ -104,4 +108,8 @@ def is_introduction(text: str) -> bool:
 
 def says_it_continues(text: str) -> bool:
     """The post says it carries on the author's previous one ("(cont.)", "2/", "Plus:")."""
-    return _CONTINUES.search(text[:CONTINUES_WITHIN]) is not None
+    start = text[:CONTINUES_WITHIN]
+    lowered = start.lower()
+    if not any(cue in lowered for cue in _CONTINUES_CUES):
+        return False  # the cheap test first: the pattern's alternatives cost more
+    return _CONTINUES.search(start) is not None

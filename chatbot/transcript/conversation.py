@@ -16,7 +16,7 @@ import re
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from operator import attrgetter
 
 from .model import Attribution, ChatPost
@@ -31,10 +31,13 @@ _NAME = re.compile(r"@([\w.\-]+)(?:@[\w\-]+(?:\.[\w\-]+)+)?")
 
 REPLY_WINDOW = timedelta(minutes=60)  # how far back the post answered may be
 RECENT_WINDOW = timedelta(minutes=10)  # "the person named just posted": the weaker reading
+_REPLY_SECONDS = REPLY_WINDOW.total_seconds()
+_RECENT_SECONDS = RECENT_WINDOW.total_seconds()
 # Where the reply box fills in everyone of the post answered (tweets), a reply
 # naming exactly those people is the surest match; elsewhere names are typed.
 NAMES_FILLED_IN = frozenset({"twitter"})
-_BY_TIME = attrgetter("created_at", "uri")
+_TIME = attrgetter("created_at")
+_URI = attrgetter("uri")
 LOOK_BACK = 12  # at most this many of a person's earlier posts are compared
 
 
@@ -84,7 +87,7 @@ class Conversations:
         self._keys: dict[str, str] = {}  # account id -> account key
         # Per account key: its posts; sorted by time and split on first use.
         self._rows: dict[str, list[ChatPost]] = {}
-        self._times: dict[str, list[datetime]] = {}
+        self._times: dict[str, list[float]] = {}  # POSIX seconds: cheaper to compare
         self._uris: dict[str, list[str]] = {}
         by_author: defaultdict[str, list[ChatPost]] = defaultdict(list)
         for post in posts.values():  # the one pass over every post: keep it lean
@@ -107,8 +110,9 @@ class Conversations:
 
     def leading(self, post: ChatPost) -> tuple[str, ...]:
         """The post's leading @names (cached), its own author left out."""
-        if not may_lead_with_names(post.text):
-            return ()
+        text = post.text
+        if text[:1].isalnum() or not may_lead_with_names(text):
+            return ()  # most posts begin with a word: the cheapest test first
         found = self._leading.get(post.uri)
         if found is None:
             names = leading_mentions(post.text)
@@ -182,9 +186,10 @@ class Conversations:
     ) -> str | None:
         wanted = self.people(post)
         me = self.author_key(post)
-        best: tuple[datetime, str] | None = None
+        best: tuple[float, str] | None = None
+        before = post.created_at.timestamp()
         for key in named:
-            for when, uri in self._earlier(key, post.created_at, REPLY_WINDOW):
+            for when, uri in self._earlier(key, before, _REPLY_SECONDS):
                 if best is not None and when <= best[0]:
                     break  # older than what another name already gave
                 if usable(uri) and fits(self.people(self._posts[uri]) | {me}, wanted):
@@ -192,35 +197,36 @@ class Conversations:
                     break
         return best[1] if best is not None else None
 
-    def latest_by(self, key: str, before: datetime, usable: Callable[[str], bool]) -> str | None:
-        """The latest usable post of ``key`` in the ``RECENT_WINDOW`` before ``before``."""
-        for _, uri in self._earlier(key, before, RECENT_WINDOW):
+    def latest_by(
+        self, key: str, before: float, usable: Callable[[str], bool]
+    ) -> tuple[str, float] | None:
+        """The latest usable post of ``key`` in the ``RECENT_WINDOW`` before ``before``
+        (POSIX seconds), as (URI, its time)."""
+        for when, uri in self._earlier(key, before, _RECENT_SECONDS):
             if usable(uri):
-                return uri
+                return uri, when
         return None
-
-    def created_at(self, uri: str) -> datetime:
-        return self._posts[uri].created_at
 
     def own_earlier(
         self,
         post: ChatPost,
+        before: float,
         window: timedelta,
         most: int,
         placed: Mapping[str, Attribution],
         conversing: frozenset[str],
-    ) -> tuple[str, datetime] | None:
-        """The latest of the author's last ``most`` posts in ``window`` before ``post`` that is
-        ``placed`` by a method not in ``conversing``, as (URI, time); None when there is none.
+    ) -> tuple[str, float] | None:
+        """The latest of the author's last ``most`` posts in ``window`` before ``post`` (made
+        at ``before``, POSIX seconds) that is ``placed`` by a method not in ``conversing``, as
+        (URI, its time); None when there is none.
         """
         key = self._keys.get(post.author_id) or self.author_key(post)
         times = self._times.get(key) or self._sorted(key)
         if len(times) < 2:
             return None  # the post is the author's only one
         uris = self._uris[key]
-        before = post.created_at
         end = bisect_left(times, before)
-        oldest = before - window
+        oldest = before - window.total_seconds()
         for index in range(end - 1, max(-1, end - 1 - most), -1):
             when = times[index]
             if when < oldest:
@@ -235,8 +241,8 @@ class Conversations:
         return self._keys.get(mention) or account_key(mention)
 
     def _earlier(
-        self, key: str, before: datetime, window: timedelta, most: int = LOOK_BACK
-    ) -> Iterator[tuple[datetime, str]]:
+        self, key: str, before: float, window: float, most: int = LOOK_BACK
+    ) -> Iterator[tuple[float, str]]:
         times = self._times.get(key) or self._sorted(key)
         if not times:
             return
@@ -249,12 +255,15 @@ class Conversations:
                 return
             yield when, uris[index]
 
-    def _sorted(self, key: str) -> list[datetime]:
+    def _sorted(self, key: str) -> list[float]:
         # The account's posts in time order, kept as parallel lists for bisect.
         rows = self._rows.get(key)
         if not rows:
             return []
-        rows.sort(key=_BY_TIME)
-        times = self._times[key] = [post.created_at for post in rows]
+        # Two stable sorts on one attribute each (time, ties by URI) cost less
+        # than one on a (time, URI) tuple made for every post.
+        rows.sort(key=_URI)
+        rows.sort(key=_TIME)
+        times = self._times[key] = [post.created_at.timestamp() for post in rows]
         self._uris[key] = [post.uri for post in rows]
         return times

@@ -100,43 +100,38 @@ class WeakEvidence:
         # The sort is stable and ``pending`` is parents first, so at equal
         # times a parent still goes first.
         results = self.results
-        if self._dated_before_parent(pending):
-            keys = self._placing_times(pending)
-            ordered = sorted(pending, key=lambda post: keys[post.uri])
-        else:
-            ordered = sorted(pending, key=attrgetter("created_at"))
+        ordered = self._in_placing_order(pending)
         if self.vocabulary:
             self.vocabulary.drop_common(post.text for post in ordered)
         nodes = self.forest.nodes
         for post in ordered:
             uri = post.uri
             # The common case first: a reply to a post placed under a question.
-            found = from_parent(uri, nodes[uri].parent, results)
-            results[uri] = found if found is not None else self._one(post)
-
-    def _dated_before_parent(self, pending: Sequence[ChatPost]) -> bool:
-        nodes = self.forest.nodes
-        posts = self.forest.posts
-        results = self.results
-        for post in pending:
-            parent = nodes[post.uri].parent
-            if (
-                parent is not None
-                and parent not in results
-                and posts[parent].created_at > post.created_at
-            ):
-                return True
-        return False
-
-    def _placing_times(self, pending: Sequence[ChatPost]) -> dict[str, datetime]:
-        nodes = self.forest.nodes
-        times = {post.uri: post.created_at for post in pending}
-        for post in pending:  # parents first
-            uri = post.uri
             parent = nodes[uri].parent
-            if parent is not None and parent in times and times[parent] > times[uri]:
-                times[uri] = times[parent]
-        return times
+            found = from_parent(uri, parent, results)
+            results[uri] = found if found is not None else self._one(post, parent)
+
+    def _in_placing_order(self, pending: Sequence[ChatPost]) -> list[ChatPost]:
+        # One pass, parents first: a post's placing time is its own, or its
+        # pending parent's when that is later. Usually none is later, and a
+        # sort on the posts' own times does.
+        nodes = self.forest.nodes
+        times: dict[str, datetime] = {}
+        later = False
+        for post in pending:
+            uri = post.uri
+            when = post.created_at
+            parent = nodes[uri].parent
+            if parent is not None:
+                above = times.get(parent)
+                if above is not None and above > when:
+                    when = above
+                    later = True
+            times[uri] = when
+        if not later:
+            return sorted(pending, key=attrgetter("created_at"))
+        stamps = list(times.values())  # in ``pending``'s order
+        return [pending[index] for index in sorted(range(len(pending)), key=stamps.__getitem__)]
 
     def _usable(self, uri: str) -> bool:
         found = self.results.get(uri)
@@ -152,10 +147,10 @@ class WeakEvidence:
             return False
         return found.question is not None or uri not in self.moderator_posts
 
-    def _one(self, post: ChatPost) -> Attribution:
+    def _one(self, post: ChatPost, parent: str | None) -> Attribution:
+        # ``parent``: the URI of the collected post this one replies to, if any.
         uri = post.uri
         results = self.results
-        parent = self.forest.nodes[uri].parent
         if parent is not None:
             above = results.get(parent)
             if above is not None and above.question is None:
@@ -269,7 +264,7 @@ class WeakEvidence:
         # someone) among their last few posts, with no question posted since:
         # this post carries it on.
         found = self.conversations.own_earlier(
-            post, CONTINUE_WINDOW, CONTINUE_LOOK_BACK, self.results, _CONVERSING
+            post, when, CONTINUE_WINDOW, CONTINUE_LOOK_BACK, self.results, _CONVERSING
         )
         if found is None:
             return None
@@ -277,9 +272,9 @@ class WeakEvidence:
         if earlier.question is None:
             return None
         starts = timeline[0]
-        if bisect_right(starts, found[1].timestamp()) != bisect_right(
-            starts, when
-        ) and not says_it_continues(post.text):
+        if bisect_right(starts, found[1]) != bisect_right(starts, when) and not says_it_continues(
+            post.text
+        ):
             return None  # a question opened in between, and no "(cont.)": the clock knows better
         questions = earlier.questions
         return Attribution(
@@ -292,21 +287,19 @@ class WeakEvidence:
         # of the open questions a participant means.
         conversations = self.conversations
         keys = named or tuple(conversations.key_of(mention) for mention in post.mentions)
-        best: tuple[datetime, str] | None = None
+        best: tuple[str, float] | None = None
+        before = post.created_at.timestamp()
         for key in keys:
             if key in self.moderator_keys or key == conversations.author_key(post):
                 continue
-            uri = conversations.latest_by(key, post.created_at, self._usable)
-            if uri is None:
-                continue
-            when = conversations.created_at(uri)
-            if best is None or when > best[0]:
-                best = (when, uri)
+            found = conversations.latest_by(key, before, self._usable)
+            if found is not None and (best is None or found[1] > best[1]):
+                best = found
         if best is None:
             return None
-        above = self.results[best[1]]
+        above = self.results[best[0]]
         label, labels = above.question, above.questions
-        return Attribution(post.uri, label, labels, "mention", CONF_MENTION_RECENT, via=best[1])
+        return Attribution(post.uri, label, labels, "mention", CONF_MENTION_RECENT, via=best[0])
 
 
 # What a post in a conversation with someone was placed by: not an answer of its own.
