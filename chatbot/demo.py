@@ -150,6 +150,8 @@ def _run(options: DemoOptions, sandbox: Sandbox, say: Callable[[str], None]) -> 
             f"Sandbox on 127.0.0.1, clock {options.speed:g}x real time; "
             f"#{plan.hashtag} starts in {lead // 60} sandbox minutes ({SETUP_SECONDS:g} s)"
         )
+        if len(sandbox.mastodon_servers) > 1:
+            say(sandbox.mastodon_summary())
         platforms = bot_platforms(sandbox)
         crowd = sandbox.run_crowd(
             ChatSchedule.from_event_plan(plan),

@@ -65,7 +65,9 @@ def test_demo_collects_from_two_federating_mastodon_instances(tmp_path: Path) ->
         out=tmp_path / "archives",
     )
     assert options.mastodon_instances == 2  # the default: the bot's instance and another
-    result = run_demo(options, say=lambda line: None)
+    lines: list[str] = []
+    result = run_demo(options, say=lines.append)
+    assert lines[1].startswith("Mastodon: 2 federating instances, the bot's on http://127.0.0.1:")
     document = json.loads((tmp_path / "archives" / "transcript.json").read_text("utf-8"))
     handles = {
         post["author"]["handle"] for post in document["posts"] if post["network"] == "mastodon"

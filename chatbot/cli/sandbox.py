@@ -172,6 +172,8 @@ def serve(
         ready["mastodon_instances"] = box.mastodon_instances()
         click.echo(json.dumps(ready))
         sys.stdout.flush()
+        if len(box.mastodon_servers) > 1:
+            click.echo(box.mastodon_summary(), err=True)
         click.echo("Sandbox running; press Ctrl-C to stop.", err=True)
         written = time.monotonic()
         while not stop.wait(0.2):

@@ -219,6 +219,16 @@ class Sandbox:
             for server, store in zip(self.mastodon_servers, self.mastodon_stores, strict=True)
         ]
 
+    def mastodon_summary(self) -> str:
+        """One line naming the Mastodon instances, the bot's first."""
+        shown = [f"{i['url']} ({i['profile']})" for i in self.mastodon_instances()]
+        if len(shown) < 2:
+            return f"Mastodon: one instance, {shown[0] if shown else 'not running'}"
+        return (
+            f"Mastodon: {len(shown)} federating instances, the bot's on {shown[0]}; "
+            f"the crowd also posts from {', '.join(shown[1:])}"
+        )
+
     def credentials(self) -> dict[str, dict[str, str]]:
         """Where and how the bot logs in: the JSON ``chatbot sandbox serve`` prints.
 

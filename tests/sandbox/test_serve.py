@@ -204,6 +204,11 @@ def test_serve_runs_several_federating_mastodon_instances():
     finally:
         code, _, err = _stop(process)
     assert code == 0, err
+    assert (
+        f"Mastodon: 3 federating instances, the bot's on {instances[0]['url']} (mastodon); "
+        f"the crowd also posts from {instances[1]['url']} (gotosocial), "
+        f"{instances[2]['url']} (mastodon)\n"
+    ) in err
 
 
 def test_serve_refuses_profiles_that_do_not_fit_the_instances():
