@@ -120,6 +120,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Bluesky's live sources between polls: jetstream, firehose (the relay's "
         "subscribeRepos) or both.",
     ),
+    Setting(
+        "mastodon_servers",
+        20,
+        "Besides the bot's own Mastodon server, read the public hashtag timeline of at most "
+        "this many other servers participants post from (0: the bot's own only).",
+        minimum=0,
+    ),
     Setting("transcripts_dir", "transcripts", "Where exports and recap pages are written."),
 )
 

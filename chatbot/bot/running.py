@@ -31,6 +31,7 @@ class CollectOptions:
     look_every: float = COLLECT_LOOK_SECONDS  # clock seconds between looks for due collectors
     announce: bool = True  # say "collected N new posts of #tag" after each pass that found some
     live: str = "jetstream"  # Bluesky's live sources: jetstream, firehose or both
+    peers: int = 0  # other Mastodon servers read besides the bot's own (collect.peers)
 
 
 class Bot:
@@ -65,6 +66,7 @@ class Bot:
                 stream=collect.stream,
                 say=out if collect.announce else None,
                 live=collect.live,
+                peers=collect.peers,
             )
             self.service.add_job(
                 self.collection,

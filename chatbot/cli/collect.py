@@ -135,7 +135,7 @@ def collect_command(
             engine, event_id or 0, platforms, the_clock, since=low, until=high,
             on_page=progress.page, stream=stream and not once,
             pacer=Pacer(interval=float(settings["poll_interval_seconds"])),
-            live=str(settings["bluesky_live"]),
+            live=str(settings["bluesky_live"]), peers=int(settings["mastodon_servers"]),
         )  # fmt: skip
 
         def stepped(report: CollectReport) -> None:

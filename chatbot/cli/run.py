@@ -136,7 +136,11 @@ def run_command(
             ),
             clock=the_clock,
             options=options,
-            collect=CollectOptions(enabled=collect, live=str(settings["bluesky_live"])),
+            collect=CollectOptions(
+                enabled=collect,
+                live=str(settings["bluesky_live"]),
+                peers=int(settings["mastodon_servers"]),
+            ),
             out=_echo,
         )
         bot.check_networks(networks)  # missing credentials: stop before any work

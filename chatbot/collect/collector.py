@@ -19,6 +19,7 @@ from chatbot.collect.moderation import refresh_flags
 from chatbot.collect.networkpass import NetworkPass, PassContext
 from chatbot.collect.pacing import OutOfBudget, Pacer
 from chatbot.collect.participants import upsert_participants
+from chatbot.collect.peers import Peers, anonymous_reader
 from chatbot.collect.queries import load_cursor, save_cursor
 from chatbot.collect.report import CollectReport, NetworkReport
 from chatbot.collect.sources import Source, source_for
@@ -74,6 +75,8 @@ class Collector:
         firehose_options: Mapping[str, Any] | None = None,
         live: str | Sequence[str] = "jetstream",
         on_live: Callable[[], None] | None = None,
+        peers: int = 0,
+        connect_peer: Callable[[str], Platform] | None = None,
     ):
         # A session is accepted for its engine: every page gets its own transaction,
         # so the caller's session must not hold one open (SQLite would wait on it).
@@ -82,7 +85,10 @@ class Collector:
         assert event_id is not None
         self.event_id: int = event_id
         items = platforms.values() if isinstance(platforms, Mapping) else platforms
-        self.sources: dict[str, Source] = {p.network: source_for(p) for p in items}
+        platforms_by_network = {p.network: p for p in items}
+        self.sources: dict[str, Source] = {
+            network: source_for(p) for network, p in platforms_by_network.items()
+        }
         self.now = _now_of(clock)
         self.clock = clock
         self.since, self.until = since, until
@@ -107,6 +113,15 @@ class Collector:
             options={"jetstream": jetstream_options or {}, "firehose": firehose_options or {}},
             on_arrival=on_live,
         )
+        # Other Mastodon servers read besides the bot's own: at most ``peers`` of them, each
+        # through ``connect_peer(base_url)`` (by default an anonymous reader).
+        self.peers: Peers | None = None
+        home = platforms_by_network.get("mastodon")
+        if peers > 0 and home is not None:
+            self.peers = Peers(
+                self.engine, self.event_id, home, connect_peer or anonymous_reader(self.now),
+                self.pacer, self.now, self._sleep, self.store, limit=peers,
+            )  # fmt: skip
         self._authors: dict[tuple[str, str], tuple[Any, ...]] = {}  # profiles stored this run
         self.done = False
         self.next_at: datetime | None = None
@@ -157,6 +172,8 @@ class Collector:
             due = sweep is None and self.steps % self.sweep_every[network] == 0
             report.swept = report.swept or due
             self._network_pass(network, source, hashtag, (start, end), forced or due, part)
+            if network == "mastodon" and self.peers is not None:
+                self.peers.step(hashtag, (start, end), forced or due, part)
         changed = report.new + report.updated + report.deleted
         changed += sum(n.participants for n in report.networks.values())
         if changed or final or self.steps == 1:  # spam and opt-outs look at the whole event

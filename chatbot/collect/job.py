@@ -48,6 +48,7 @@ class CollectionJob:
         stream: bool = True,
         say: Callable[[str], None] | None = None,
         live: str = "jetstream",
+        peers: int = 0,
     ):
         self.engine = engine
         self.platform_for = platform_for
@@ -57,6 +58,7 @@ class CollectionJob:
         self.say = say
         live_sources(live)  # a wrong choice stops the run before any work
         self.live = live  # Bluesky's live sources: jetstream, firehose or both
+        self.peers = peers  # other Mastodon servers read besides the bot's own
         self.collectors: dict[int, Collector] = {}
         self.new_posts = 0  # stored by this job's collectors so far
         self.live_drains = 0  # drains woken by a stream (not by a look)
@@ -94,7 +96,7 @@ class CollectionJob:
                 platforms = {network: self.platform_for(network) for network in networks}
                 collector = Collector(
                     self.engine, event_id, platforms, self.clock, stream=self.stream,
-                    live=self.live, on_live=self._arrived.set,
+                    live=self.live, on_live=self._arrived.set, peers=self.peers,
                 )  # fmt: skip
                 self.collectors[event_id] = collector
                 if self.stream:

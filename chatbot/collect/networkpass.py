@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from chatbot.collect.instances import is_qualified
 from chatbot.collect.participants import upsert_participants
 from chatbot.collect.queries import (
     authors,
@@ -203,11 +204,14 @@ class NetworkPass:
             stored = live_refs(session.connection(), event_id, self.network)
         known = [ref for ref in stored if ref.uri not in self.seen]
         if self.network == "mastodon":
+            # Posts kept as another server gave them (collect.peers): not the bot's
+            # server's ids, so never looked up there (they would seem deleted).
+            known = [ref for ref in known if not is_qualified(ref.id)]
             # A context holds a whole conversation: one call instead of a lookup per reply.
             with session_scope(self.context.engine) as session:
                 roots = conversation_roots(session.connection(), event_id, self.network)
             for ref in roots:
-                if ref.uri not in self.threaded:
+                if ref.uri not in self.threaded and not is_qualified(ref.id):
                     self.thread(ref)
             known = [ref for ref in known if ref.uri not in self.seen]
         if getattr(self.source, "expands_every_answer", False):

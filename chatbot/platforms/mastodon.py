@@ -99,9 +99,12 @@ class MastodonPlatform:
         self.url = url.rstrip("/")
         self.visibility = visibility
         reveal = getattr(token, "reveal", None)
+        # No token: an anonymous reader of a server's public timelines and threads
+        # (another instance of the fediverse, where the bot has no account).
+        secret = None if token is None else reveal() if callable(reveal) else str(token)
         self.api = Mastodon(
             api_base_url=self.url,
-            access_token=reveal() if callable(reveal) else str(token),
+            access_token=secret,
             ratelimit_method="throw",  # the bot has its own, bounded policy
             request_timeout=timeout,
             version_check_mode="none",
@@ -325,6 +328,15 @@ class MastodonPlatform:
                 bare, min_id=min_id, max_id=max_id, limit=max(1, min(limit, 40))
             )
         return [from_mastodon_status(s) for s in statuses]
+
+    def resolve(self, address: str) -> NormalisedPost | None:
+        """The status at ``address`` (an ActivityPub id or web address) as this server knows it,
+        fetched from its origin first when it has no copy yet (search with ``resolve``: needs
+        the account's token, ``read:search``). None when the server cannot get it."""
+        with self._calling():
+            found = self.api.search_v2(address, resolve=True, result_type="statuses")
+        statuses = plain(found).get("statuses") or []
+        return from_mastodon_status(statuses[0]) if statuses else None
 
     def account_posts(
         self, account_id: str, *, max_id: str | None = None, limit: int = 40

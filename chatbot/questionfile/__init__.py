@@ -181,6 +181,7 @@ def _check(
             "mastodon_limit": limit,
             "templates": dict(templates),
             "cohosts": list(settings.cohosts),
+            "mastodon_instances": list(settings.mastodon_instances),
         },
         notes=notes,
     )

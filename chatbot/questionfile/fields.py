@@ -14,7 +14,12 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from chatbot.questionfile import frontmatter
 from chatbot.questionfile.frontmatter import Split
 from chatbot.questionfile.model import NETWORKS
-from chatbot.questionfile.people import BLUESKY_HANDLE, MASTODON_HANDLE, cohosts
+from chatbot.questionfile.people import (
+    BLUESKY_HANDLE,
+    MASTODON_HANDLE,
+    cohosts,
+    mastodon_instances,
+)
 from chatbot.questionfile.reader import (
     DEFAULT_INTERVAL,
     Reader,
@@ -310,6 +315,7 @@ FIELDS: dict[str, Callable[[Reader, Node], None]] = {
     "title": _title,
     "moderators": _moderators,
     "cohosts": cohosts,
+    "mastodon_instances": mastodon_instances,
     "start": _start,
     "timezone": _timezone,
     "interval": _interval,
@@ -329,6 +335,8 @@ _ALIASES = {
     "co_hosts": "cohosts",
     "co-hosts": "cohosts",
     "hosts": "cohosts",
+    "mastodon_servers": "mastodon_instances",
+    "instances": "mastodon_instances",
     "tag": "hashtag",
     "reminders": "reminder",
     "network": "networks",

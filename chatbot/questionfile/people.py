@@ -41,4 +41,32 @@ def cohosts(reader: Reader, node: Node) -> None:
     reader.settings.cohosts = tuple(handles)
 
 
-__all__ = ["BLUESKY_HANDLE", "MASTODON_HANDLE", "cohosts"]
+_SERVER = re.compile(r"^(?:https?://)?[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::\d{1,5})?/?$", re.I)
+_SERVERS_EXAMPLE = 'mastodon_instances: ["mastodon.social", "https://fosstodon.org"]'
+
+
+def mastodon_instances(reader: Reader, node: Node) -> None:
+    """Other Mastodon servers whose hashtag timelines to read: names or base URLs, each once."""
+    items = node.value if isinstance(node, SequenceNode) else [node]
+    servers: list[str] = []
+    for item in items:
+        text = reader.text("each Mastodon server", item)
+        if text is None:
+            continue
+        if not _SERVER.match(text) or ("." not in text and ":" not in text.split("//")[-1]):
+            reader.error(
+                item,
+                f'"{text}" is not a Mastodon server name or address',
+                f"write each server's name or base URL, e.g. {_SERVERS_EXAMPLE}",
+            )
+            continue
+        base = text.rstrip("/").lower()
+        base = base if "://" in base else f"https://{base}"
+        if base in servers:
+            reader.error(item, f'server "{text}" is listed twice', "list each server once")
+            continue
+        servers.append(base)
+    reader.settings.mastodon_instances = tuple(servers)
+
+
+__all__ = ["BLUESKY_HANDLE", "MASTODON_HANDLE", "cohosts", "mastodon_instances"]

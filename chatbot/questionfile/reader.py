@@ -25,6 +25,8 @@ class Settings:
     title: str | None = None
     moderators: tuple[str, ...] = ()
     cohosts: tuple[str, ...] = ()  # never spam; kept in the event's settings
+    # Other Mastodon servers to read besides the bot's own (base URLs), kept in the settings.
+    mastodon_instances: tuple[str, ...] = ()
     start_local: datetime | None = None
     zone: ZoneInfo | None = None
     interval: timedelta = DEFAULT_INTERVAL

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chatbot.sandbox.mastodon import (
     api_accounts,
     api_nodeinfo,
+    api_search,
     api_statuses,
     api_timelines,
     api_websocket,
@@ -19,7 +20,10 @@ class MastodonApp(MastodonBase):
     """Speaks the part of Mastodon's REST and streaming API the bot uses, for Mastodon.py."""
 
     def register_routes(self) -> None:
-        modules = (api_accounts, api_statuses, api_timelines, api_websocket, api_nodeinfo, pages)
+        modules = (
+            *(api_accounts, api_statuses, api_timelines, api_websocket, api_nodeinfo),
+            *(api_search, pages),
+        )
         for module in modules:
             module.register(self)
 

@@ -97,6 +97,7 @@ class Federation:
         for index, store in enumerate(self.stores):
             store.add_listener(partial(self._heard, index))
             store.catch_up_hooks.append(self._catch_up)
+            store.resolver = partial(self._resolve_address, index)
 
     # -- what is where ---------------------------------------------------------
     def instance_of(self, domain: str) -> int | None:
@@ -255,6 +256,17 @@ class Federation:
         pasting its address into search makes their server do). None if it is gone."""
         with self._deliver_lock:
             return self._import(uri, instance, fetched=True)
+
+    def _resolve_address(self, instance: int, address: str) -> str | None:
+        # A status's ActivityPub id, or its web address on its origin (as people paste it).
+        if address not in self._homes:
+            for uri, (origin, status_id) in list(self._homes.items()):
+                store = self.stores[origin]
+                status = store.status(status_id)
+                if status is not None and entities.status_addresses(store, status)[1] == address:
+                    address = uri
+                    break
+        return self.resolve(address, instance)
 
     def _import(self, uri: str, instance: int, *, fetched: bool) -> str | None:
         known = self.copy_id(uri, instance)

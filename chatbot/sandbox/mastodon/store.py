@@ -74,6 +74,9 @@ class MastodonStore(AccountBook):
         self._listeners: list[Listener] = []
         # Run before every request is answered (federation delivers what is due by then).
         self.catch_up_hooks: list[Callable[[], None]] = []
+        # A status's id here for its ActivityPub id or web address, fetching it from its
+        # origin when this instance has none yet (set by the federation; None alone).
+        self.resolver: Callable[[str], str | None] | None = None
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(event, status)`` after every change (under the store's lock)."""
