@@ -16,7 +16,7 @@ import re
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from operator import attrgetter
 
 from .model import Attribution, ChatPost
@@ -31,8 +31,6 @@ _NAME = re.compile(r"@([\w.\-]+)(?:@[\w\-]+(?:\.[\w\-]+)+)?")
 
 REPLY_WINDOW = timedelta(minutes=60)  # how far back the post answered may be
 RECENT_WINDOW = timedelta(minutes=10)  # "the person named just posted": the weaker reading
-_REPLY_SECONDS = REPLY_WINDOW.total_seconds()
-_RECENT_SECONDS = RECENT_WINDOW.total_seconds()
 # Where the reply box fills in everyone of the post answered (tweets), a reply
 # naming exactly those people is the surest match; elsewhere names are typed.
 NAMES_FILLED_IN = frozenset({"twitter"})
@@ -87,7 +85,7 @@ class Conversations:
         self._keys: dict[str, str] = {}  # account id -> account key
         # Per account key: its posts; sorted by time and split on first use.
         self._rows: dict[str, list[ChatPost]] = {}
-        self._times: dict[str, list[float]] = {}  # POSIX seconds: cheaper to compare
+        self._times: dict[str, list[datetime]] = {}
         self._uris: dict[str, list[str]] = {}
         by_author: defaultdict[str, list[ChatPost]] = defaultdict(list)
         for post in posts.values():  # the one pass over every post: keep it lean
@@ -186,10 +184,9 @@ class Conversations:
     ) -> str | None:
         wanted = self.people(post)
         me = self.author_key(post)
-        best: tuple[float, str] | None = None
-        before = post.created_at.timestamp()
+        best: tuple[datetime, str] | None = None
         for key in named:
-            for when, uri in self._earlier(key, before, _REPLY_SECONDS):
+            for when, uri in self._earlier(key, post.created_at, REPLY_WINDOW):
                 if best is not None and when <= best[0]:
                     break  # older than what another name already gave
                 if usable(uri) and fits(self.people(self._posts[uri]) | {me}, wanted):
@@ -198,11 +195,11 @@ class Conversations:
         return best[1] if best is not None else None
 
     def latest_by(
-        self, key: str, before: float, usable: Callable[[str], bool]
-    ) -> tuple[str, float] | None:
-        """The latest usable post of ``key`` in the ``RECENT_WINDOW`` before ``before``
-        (POSIX seconds), as (URI, its time)."""
-        for when, uri in self._earlier(key, before, _RECENT_SECONDS):
+        self, key: str, before: datetime, usable: Callable[[str], bool]
+    ) -> tuple[str, datetime] | None:
+        """The latest usable post of ``key`` in the ``RECENT_WINDOW`` before ``before``,
+        as (URI, its time)."""
+        for when, uri in self._earlier(key, before, RECENT_WINDOW):
             if usable(uri):
                 return uri, when
         return None
@@ -210,23 +207,23 @@ class Conversations:
     def own_earlier(
         self,
         post: ChatPost,
-        before: float,
         window: timedelta,
         most: int,
         placed: Mapping[str, Attribution],
         conversing: frozenset[str],
-    ) -> tuple[str, float] | None:
-        """The latest of the author's last ``most`` posts in ``window`` before ``post`` (made
-        at ``before``, POSIX seconds) that is ``placed`` by a method not in ``conversing``, as
-        (URI, its time); None when there is none.
+    ) -> tuple[str, datetime] | None:
+        """The latest of the author's last ``most`` posts in ``window`` before ``post`` that is
+        ``placed`` by a method not in ``conversing``, as (URI, its time); None when there is
+        none.
         """
         key = self._keys.get(post.author_id) or self.author_key(post)
         times = self._times.get(key) or self._sorted(key)
         if len(times) < 2:
             return None  # the post is the author's only one
         uris = self._uris[key]
+        before = post.created_at
         end = bisect_left(times, before)
-        oldest = before - window.total_seconds()
+        oldest = before - window
         for index in range(end - 1, max(-1, end - 1 - most), -1):
             when = times[index]
             if when < oldest:
@@ -241,8 +238,8 @@ class Conversations:
         return self._keys.get(mention) or account_key(mention)
 
     def _earlier(
-        self, key: str, before: float, window: float, most: int = LOOK_BACK
-    ) -> Iterator[tuple[float, str]]:
+        self, key: str, before: datetime, window: timedelta, most: int = LOOK_BACK
+    ) -> Iterator[tuple[datetime, str]]:
         times = self._times.get(key) or self._sorted(key)
         if not times:
             return
@@ -255,7 +252,7 @@ class Conversations:
                 return
             yield when, uris[index]
 
-    def _sorted(self, key: str) -> list[float]:
+    def _sorted(self, key: str) -> list[datetime]:
         # The account's posts in time order, kept as parallel lists for bisect.
         rows = self._rows.get(key)
         if not rows:
@@ -264,6 +261,6 @@ class Conversations:
         # than one on a (time, URI) tuple made for every post.
         rows.sort(key=_URI)
         rows.sort(key=_TIME)
-        times = self._times[key] = [post.created_at.timestamp() for post in rows]
+        times = self._times[key] = [post.created_at for post in rows]
         self._uris[key] = [post.uri for post in rows]
         return times

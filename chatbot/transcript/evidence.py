@@ -264,7 +264,7 @@ class WeakEvidence:
         # someone) among their last few posts, with no question posted since:
         # this post carries it on.
         found = self.conversations.own_earlier(
-            post, when, CONTINUE_WINDOW, CONTINUE_LOOK_BACK, self.results, _CONVERSING
+            post, CONTINUE_WINDOW, CONTINUE_LOOK_BACK, self.results, _CONVERSING
         )
         if found is None:
             return None
@@ -272,9 +272,9 @@ class WeakEvidence:
         if earlier.question is None:
             return None
         starts = timeline[0]
-        if bisect_right(starts, found[1]) != bisect_right(starts, when) and not says_it_continues(
-            post.text
-        ):
+        if bisect_right(starts, found[1].timestamp()) != bisect_right(
+            starts, when
+        ) and not says_it_continues(post.text):
             return None  # a question opened in between, and no "(cont.)": the clock knows better
         questions = earlier.questions
         return Attribution(
@@ -287,8 +287,8 @@ class WeakEvidence:
         # of the open questions a participant means.
         conversations = self.conversations
         keys = named or tuple(conversations.key_of(mention) for mention in post.mentions)
-        best: tuple[str, float] | None = None
-        before = post.created_at.timestamp()
+        best: tuple[str, datetime] | None = None
+        before = post.created_at
         for key in keys:
             if key in self.moderator_keys or key == conversations.author_key(post):
                 continue
