@@ -15,6 +15,7 @@ from chatbot.cli import (  # noqa: F401  (imported to register their commands)
     controls,
     demo,
     importing,
+    live,
     load,
     login,
     questions,
