@@ -7,7 +7,12 @@ and held replies expire as they would live. The filter looks for a chat's tag
 (one real post carries it) and knows two of the capture's posts as the chat's
 (a thread root whose replies follow, and a post that is deleted), so every path
 runs. The baseline parses every line with the same parser (orjson) and keeps
-nothing. Best of 5, CPU seconds.
+nothing. Two more rows run the live path, the stream's message handling as
+its receive loop does it (the lock it shares with the collector's drains,
+the filter, the wake-up when posts are kept): in batches of what has already
+arrived (a replay, a busy stream: batches of up to 512), and one message at a
+time (a quiet stream, where every message comes alone). Best of 5, CPU
+seconds.
 """
 
 from __future__ import annotations
@@ -15,12 +20,15 @@ from __future__ import annotations
 import gc
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 
+from chatbot.collect.jetstream import JetstreamStream
+from chatbot.collect.socketstream import BATCH
 from chatbot.platforms.jetstream import JetstreamFilter
 
 CAPTURE = (
@@ -61,6 +69,24 @@ def filtered(lines: list[bytes]) -> None:
     JetstreamFilter(TAG, set(CHAT)).feed_many(lines)
 
 
+def _stream() -> JetstreamStream:
+    stream = JetstreamStream(["ws://127.0.0.1:9"], TAG, set(CHAT))  # never started
+    stream.on_arrival = threading.Event().set
+    return stream
+
+
+def live_batches(lines: list[bytes]) -> None:
+    handle = _stream()._handle_batch
+    for start in range(0, len(lines), BATCH):
+        handle(lines[start : start + BATCH])  # type: ignore[arg-type]
+
+
+def live_one_by_one(lines: list[bytes]) -> None:
+    handle = _stream()._handle
+    for line in lines:
+        handle(line)
+
+
 def best(step: Callable[[list[bytes]], None], lines: list[bytes], runs: int = 5) -> float:
     times = []
     for _ in range(runs):
@@ -84,13 +110,20 @@ def measure(name: str, lines: list[bytes]) -> None:
     kept = check.feed_many(lines)
     parse = best(bare, lines)
     run = best(filtered, lines)
+    batches = best(live_batches, lines)
+    one_by_one = best(live_one_by_one, lines)
     count = len(lines)
     print(
         f"{name}: {count} events, {len(kept)} handed over, {check.held()} replies held at the end"
     )
     print(f"| bare parse (orjson) | {parse:.3f} | {count / parse / 1000:.0f}k |")
     print(f"| **filter** | **{run:.3f}** | **{count / run / 1000:.0f}k** |")
-    print(f"ratio to the bare parse: {run / parse:.2f}x")
+    for label, seconds in (("batches", batches), ("one at a time", one_by_one)):
+        print(f"| live path, {label} | {seconds:.3f} | {count / seconds / 1000:.0f}k |")
+    print(
+        f"ratio to the bare parse: filter {run / parse:.2f}x, live path in batches "
+        f"{batches / parse:.2f}x, one at a time {one_by_one / parse:.2f}x"
+    )
     print()
 
 

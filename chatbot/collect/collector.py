@@ -37,6 +37,7 @@ SCAN_SOURCE = {"bluesky": "search", "mastodon": "timeline"}
 # every step; on Mastodon it costs a timeline walk and contexts: every third step.
 SWEEP_EVERY = {"bluesky": 1, "mastodon": 3}
 MIN_REAL_GAP = 0.1  # real seconds between passes, whatever the clock's speed
+STOP_CHECK = 0.2  # real seconds between looks at run()'s stop event while it waits
 
 
 def _now_of(clock: Any) -> Now:
@@ -123,6 +124,7 @@ class Collector:
                 self.pacer, self.now, self._sleep, self.store, limit=peers,
             )  # fmt: skip
         self._authors: dict[tuple[str, str], tuple[Any, ...]] = {}  # profiles stored this run
+        self._arrived = threading.Event()  # set by a stream when run() should drain it
         self.done = False
         self.next_at: datetime | None = None
         self.last_window: tuple[datetime, datetime] | None = None  # of the last step
@@ -378,11 +380,14 @@ class Collector:
         """Step until the window is over and checked, ``stop`` is set, or ``max_steps``.
 
         Between steps it waits (on the clock, however fast it runs) until the
-        pacer's next pass is due. ``on_step`` sees each step's report as it
-        ends; the reports are also returned. Streams are closed at the end.
+        pacer's next pass is due, storing what a live stream brings as it
+        arrives. ``on_step`` sees each step's report as it ends; the reports
+        are also returned. Streams are closed at the end.
         """
         stop, reports = stop or threading.Event(), []
         speed = float(getattr(self.clock, "speed", 1.0) or 1.0)
+        if self.live.on_arrival is None:  # nobody else drains: wake this loop
+            self.live.on_arrival = self._arrived.set
         try:
             while not stop.is_set() and not self.done:
                 report = self.step(sweep=sweep)
@@ -392,10 +397,21 @@ class Collector:
                 if self.done or (max_steps is not None and len(reports) >= max_steps):
                     break
                 wait = max(((self.next_at or self.now()) - self.now()).total_seconds(), 0.0)
-                stop.wait(wait / speed)
+                self._wait(stop, wait / speed)
         finally:
             self.close()
         return reports
+
+    def _wait(self, stop: threading.Event, seconds: float) -> None:
+        """Wait ``seconds`` (real) or until ``stop``; store live posts when they arrive."""
+        deadline = time.monotonic() + seconds
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if self._arrived.wait(min(left, STOP_CHECK)):
+                self._arrived.clear()
+                self.drain_live()
 
 
 def collect_once(

@@ -200,6 +200,14 @@ class JetstreamStream(SocketStream):
         if kept and self.on_arrival is not None:
             self.on_arrival()  # the chat's posts are rare in the stream: this costs nothing
 
+    def _handle_batch(self, messages: list[str | bytes]) -> None:
+        with self._lock:
+            kept = self.filter.feed_many(messages)
+            if kept:
+                self._pending.extend(kept)
+        if kept and self.on_arrival is not None:
+            self.on_arrival()
+
 
 __all__ = [
     "LOOKBACK_US",

@@ -5,7 +5,8 @@ what a refusal means) and says what a message means (``_handle``). Shared
 here: starting and stopping the thread, the connected state the collector
 reads, and receiving with a ping after ``receive_timeout`` seconds of silence,
 so a dead link whose ping goes unanswered within ``pong_timeout`` is dropped
-(and made again by the subclass) rather than trusted.
+(and made again by the subclass) rather than trusted. Messages that have
+already arrived when one is read are handled with it, in one batch.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from abc import ABC, abstractmethod
 from websockets.sync.client import ClientConnection
 
 log = logging.getLogger(__name__)
+BATCH = 512  # messages already received, handled together
 
 
 class SocketStream(ABC):
@@ -104,6 +106,11 @@ class SocketStream(ABC):
         self._connected.clear()
         self._socket = None
 
+    def _handle_batch(self, messages: list[str | bytes]) -> None:
+        """What messages that came together mean (a subclass may take them in one go)."""
+        for message in messages:
+            self._handle(message)
+
     def _receive(self, socket: ClientConnection) -> None:
         while not self._stop.is_set():
             try:
@@ -115,7 +122,16 @@ class SocketStream(ABC):
                     log.info("%s silent and unanswered; reconnecting", self.label)
                     return
                 continue
-            self._handle(message)
+            # What has come in behind it is taken in the same go (a replay, a busy
+            # stream): one lock and one loop for the lot instead of one per message.
+            batch = [message]
+            try:
+                while len(batch) < BATCH:
+                    batch.append(socket.recv(timeout=0))
+            except TimeoutError:
+                pass
+            finally:  # a closed connection still hands over what came before it
+                self._handle_batch(batch)
 
 
 __all__ = ["SocketStream"]

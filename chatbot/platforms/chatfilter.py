@@ -95,6 +95,8 @@ class ChatFilter:
     Jetstream's position to reconnect from).
     """
 
+    source = ""  # names the stream in the raw JSON of the tombstones it makes
+
     def __init__(
         self,
         tag: str,
@@ -239,7 +241,9 @@ class ChatFilter:
     def _tombstone(self, uri: str, moment: Any = None) -> NormalisedPost:
         did, _, rkey = uri[len("at://") :].partition(f"/{POST}/")
         commit = {"rev": self._gone[uri], "operation": "delete", "collection": POST, "rkey": rkey}
-        raw = {"did": did, "time_us": moment, "kind": "commit", "commit": commit}
+        raw: dict[str, Any] = {"did": did, "time_us": moment, "kind": "commit", "commit": commit}
+        if self.source:
+            raw["source"] = self.source  # which stream saw it, as its events say
         return tombstone("bluesky", uri, rkey, author_id=did, raw=raw)
 
     # -- what the caller learns elsewhere ----------------------------------------

@@ -117,6 +117,8 @@ class FirehoseFilter(ChatFilter):
     and search and threads must find it.
     """
 
+    source = "firehose"
+
     def __init__(
         self,
         tag: str,

@@ -36,6 +36,9 @@ def parse_line(line: str | bytes) -> dict[str, Any] | None:
     return value if type(value) is dict else None
 
 
+_NOTHING: list[NormalisedPost] = []  # what a message that keeps nothing gives: never added to
+
+
 class JetstreamFilter(ChatFilter):
     """Keeps one chat's posts from a Jetstream; call :meth:`feed` with each message.
 
@@ -44,9 +47,28 @@ class JetstreamFilter(ChatFilter):
     """
 
     def feed(self, line: str | bytes) -> list[NormalisedPost]:
-        """The posts (and tombstones) one Jetstream message adds to the chat."""
-        event = parse_line(line)
-        return self.feed_event(event) if event is not None else []
+        """The posts (and tombstones) one Jetstream message adds to the chat.
+
+        The live stream calls this for every message it receives: it is
+        :meth:`feed_many`'s loop body for one line, with no list made for a
+        message that keeps nothing.
+        """
+        try:
+            event = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            event = parse_line(line)
+        if type(event) is not dict:
+            return _NOTHING
+        self.events += 1
+        moment = event.get("time_us")
+        if type(moment) is int and (self.cursor is None or moment > self.cursor):
+            self._advance(moment)
+        commit = event.get("commit")
+        if type(commit) is dict and commit.get("collection") == POST:
+            kept = self._commit(event, commit)
+            if kept:
+                return list(kept)
+        return _NOTHING
 
     def feed_many(self, lines: Iterable[str | bytes]) -> list[NormalisedPost]:
         """:meth:`feed` for each line; the loop a live stream and the benchmark run."""

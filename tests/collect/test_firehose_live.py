@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from atproto import Client, client_utils
@@ -14,6 +15,7 @@ from chatbot.cli import cli
 from chatbot.collect import Collector
 from chatbot.collect.job import CollectionJob
 from chatbot.collect.live import FIREHOSE_SOURCE, JETSTREAM_SOURCE
+from chatbot.collect.pacing import Pacer
 from chatbot.collect.queries import load_cursor
 from chatbot.collect.report import NetworkReport
 from chatbot.sandbox.runner import Sandbox
@@ -32,10 +34,21 @@ def collector(sandbox: Sandbox, engine: Engine, event_id: int, live: str) -> Col
 
 
 def firehose_seen(chat: Collector, sandbox: Sandbox, did: str) -> None:
-    """Wait until the firehose, which starts live, receives: a post elsewhere shows it does."""
+    """Wait until the firehose, which starts live, receives: a post elsewhere (made again
+    until one arrives, as one made before the connection is not replayed) shows it does."""
     stream = chat.live.streams[FIREHOSE_SOURCE]
-    sandbox.bluesky.create_post(did, "warming up elsewhere")
-    wait_for(lambda: stream.filter.frames > 0)
+    looks = 0
+
+    def seen() -> bool:
+        nonlocal looks
+        if stream.filter.frames > 0:
+            return True
+        if looks % 10 == 0:
+            sandbox.bluesky.create_post(did, "warming up elsewhere")
+        looks += 1
+        return False
+
+    wait_for(seen)
 
 
 def test_posts_in_any_case_replies_and_deletions_arrive_through_the_firehose(
@@ -166,3 +179,32 @@ def test_a_post_is_stored_and_in_chatbot_status_as_it_arrives_not_at_the_next_lo
     result = CliRunner().invoke(cli, ["status", str(event_id), "--database-url", database_url])
     assert result.exit_code == 0, result.output
     assert "collected: 1 post (bluesky 1)" in result.output
+
+
+def test_chatbot_collect_stores_a_stream_post_between_its_passes(engine: Engine) -> None:
+    with Sandbox(seed=29, networks=("bluesky",)) as sandbox:
+        event_id, _ = start_chat(sandbox, engine, "between2")
+        store = sandbox.bluesky
+        did = store.create_account("ff.sandbox.test", "pw").did
+        platforms = {"bluesky": bot_platforms(sandbox, ("bluesky",))["bluesky"]}
+        # Passes 20 s apart (the default): a post stored sooner came from the stream.
+        chat = Collector(
+            engine, event_id, platforms, sandbox.clock, stream=True, live="firehose",
+            firehose_options=FIREHOSE_FAST, pacer=Pacer(interval=20.0),
+        )  # fmt: skip
+        stop = threading.Event()
+        reports: list[Any] = []
+        runner = threading.Thread(
+            target=chat.run, kwargs={"stop": stop, "on_step": reports.append}, daemon=True
+        )
+        runner.start()
+        try:
+            wait_for(lambda: FIREHOSE_SOURCE in chat.live.streams)
+            firehose_seen(chat, sandbox, did)
+            made = store.create_post(did, "A1 as it comes #between2")["uri"]
+            wait_for(lambda: made in rows(engine))
+            passes = len(reports)
+        finally:
+            stop.set()
+            runner.join(10)
+    assert passes == 1  # only the first pass ran: the stream's arrival stored it

@@ -49,7 +49,7 @@ class FirehoseOptions:
     keep: int | None = None  # messages kept for replay (None: all)
 
 
-def _cid(block: bytes) -> bytes:
+def block_cid(block: bytes) -> bytes:
     """The binary CID of a DAG-CBOR block (libipld encodes such bytes as a link)."""
     return _CID_PREFIX + hashlib.sha256(block).digest()
 
@@ -104,7 +104,7 @@ class FirehoseLog:
         op: dict[str, Any] = {"action": operation, "path": path, "cid": None}
         if operation != "delete":
             block = libipld.encode_dag_cbor(stored.value)
-            record_cid = _cid(block)
+            record_cid = block_cid(block)
             op["cid"] = record_cid
             blocks.append((record_cid, block))
         with self._lock:
@@ -113,13 +113,13 @@ class FirehoseLog:
             commit = {
                 "did": stored.did,
                 "version": 3,
-                "data": op["cid"] or _cid(path.encode()),
+                "data": op["cid"] or block_cid(path.encode()),
                 "rev": rev,
                 "prev": None,
                 "sig": b"",
             }
             commit_block = libipld.encode_dag_cbor(commit)
-            commit_cid = _cid(commit_block)
+            commit_cid = block_cid(commit_block)
             body = {
                 "seq": self.first + len(self._frames),
                 "rebase": False,
@@ -209,4 +209,13 @@ class _Drop(Exception):
     """The sandbox drops this connection now (a fault)."""
 
 
-__all__ = ["PATH", "FirehoseLog", "FirehoseOptions", "car", "error_frame", "frame", "register"]
+__all__ = [
+    "PATH",
+    "FirehoseLog",
+    "FirehoseOptions",
+    "block_cid",
+    "car",
+    "error_frame",
+    "frame",
+    "register",
+]
