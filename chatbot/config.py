@@ -25,6 +25,7 @@ class Setting:
     default: Value
     help: str
     minimum: float | None = None
+    choices: tuple[str, ...] = ()  # for a text setting: the values it may take
 
     @property
     def env(self) -> str:
@@ -37,6 +38,11 @@ class Setting:
     def parse(self, raw: object) -> Value:
         """``raw`` (a string from the environment, or a value) checked and typed."""
         value = _convert(self, raw)
+        if self.choices and value not in self.choices:
+            raise ConfigError(
+                f"setting {self.name} is {raw!r}; use one of: {', '.join(self.choices)} "
+                f"(default {self.default!r})"
+            )
         if self.minimum is not None and isinstance(value, int | float) and value < self.minimum:
             raise ConfigError(
                 f"setting {self.name} is {raw!r}; it must be at least {self.minimum:g} "
@@ -119,6 +125,7 @@ SETTINGS: tuple[Setting, ...] = (
         "jetstream",
         "Bluesky's live sources between polls: jetstream, firehose (the relay's "
         "subscribeRepos) or both.",
+        choices=("jetstream", "firehose", "both"),
     ),
     Setting(
         "mastodon_servers",

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from chatbot import db
 from chatbot.bot.eventstatus import EventStatus, PostStatus, local_time, posts_of, status
 from chatbot.bot.outbox import FINAL_STATES, LAYOUTS, finish_if_done, lock_event, with_recap
+from chatbot.collect.live import LIVE_SETTING, live_sources
 from chatbot.errors import UsageError
 from chatbot.eventref import resolve_event
 from chatbot.models import LIVE_EVENT_STATES, Event, PostDelivery, ScheduledPost
@@ -242,12 +243,16 @@ def set_options(
     *,
     layout: str | None = None,
     recap_url: str | None = None,
+    live: str | None = None,
 ) -> None:
-    """Store ``chatbot run``'s --layout / --recap-url in the events (so restarts keep them)."""
+    """Store ``chatbot run``'s --layout / --recap-url / --live in the events (so restarts
+    keep them)."""
     if layout is not None and layout not in LAYOUTS:
         raise UsageError(f"unknown layout {layout!r}; use {' or '.join(LAYOUTS)}")
     if recap_url is not None and not recap_url.startswith(("https://", "http://")):
         raise UsageError(f"--recap-url {recap_url!r} must start with https://")
+    if live is not None:
+        live_sources(live)
     with db.session_scope(engine) as session:
         for event_id in sorted(event_ids):  # several events: locked in id order
             event = session.get(Event, event_id)
@@ -259,6 +264,8 @@ def set_options(
             if recap_url is not None:
                 settings["recap_url"] = recap_url
                 _check_recap(session, event, recap_url)
+            if live is not None:
+                settings[LIVE_SETTING] = live
             event.settings = settings  # a new dict, so the JSON column is written
             session.add(event)
 

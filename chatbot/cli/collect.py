@@ -10,7 +10,13 @@ from typing import Any
 import click
 
 from chatbot.cli.group import cli
-from chatbot.cli.options import clock_option, database_url_option, json_option, make_clock
+from chatbot.cli.options import (
+    clock_option,
+    database_url_option,
+    json_option,
+    live_option,
+    make_clock,
+)
 from chatbot.errors import UsageError
 
 
@@ -72,6 +78,7 @@ class _Progress:
     "--stream/--no-stream", default=True, show_default=True,
     help="Also follow Mastodon's hashtag stream between polls (polling stays the fallback).",
 )  # fmt: skip
+@live_option
 @clock_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @database_url_option
@@ -83,6 +90,7 @@ def collect_command(
     networks: tuple[str, ...],
     once: bool,
     stream: bool,
+    live: str | None,
     clock: str,
     quiet: bool,
     database_url: str,
@@ -101,6 +109,7 @@ def collect_command(
 
         chatbot collect sm35 --since 2027-12-07T16:45Z
     """
+    from chatbot.bot.controls import set_options
     from chatbot.collect import Collector, CollectReport, Pacer
     from chatbot.config import resolve_settings
     from chatbot.db import open_store, session_scope
@@ -126,6 +135,8 @@ def collect_command(
             raise UsageError(
                 f"#{hashtag} has no network to collect from (its networks: none chosen)"
             )
+        if live is not None and event_id is not None:
+            set_options(engine, [event_id], live=live)  # kept for the event, as run's --live
         credentials = load_credentials()
         platforms = [
             connect(n, credentials, clock=the_clock.now, **_session_option(n)) for n in chosen

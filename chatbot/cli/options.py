@@ -55,6 +55,17 @@ def clock_option(function: F) -> F:
     )(function)
 
 
+def live_option(function: F) -> F:
+    """``--live jetstream|firehose|both``: Bluesky's live sources, passed as ``live``."""
+    return click.option(
+        "--live",
+        type=click.Choice(["jetstream", "firehose", "both"]),
+        metavar="SOURCES",
+        help="Bluesky's live sources between polls: jetstream, firehose (the relay's) or "
+        "both. Stored with the event; default: the event's, else setting bluesky_live.",
+    )(function)
+
+
 def make_clock(text: str) -> Clock:
     """The clock a ``--clock`` string names; a bad one is a usage error."""
     from chatbot.clock import clock_from_string
@@ -155,5 +166,6 @@ __all__ = [
     "database_url_option",
     "fediverse_options",
     "json_option",
+    "live_option",
     "make_clock",
 ]

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from chatbot.cli.group import cli
-from chatbot.cli.options import clock_option, database_url_option, make_clock
+from chatbot.cli.options import clock_option, database_url_option, live_option, make_clock
 
 
 @cli.command("run")
@@ -29,6 +29,7 @@ from chatbot.cli.options import clock_option, database_url_option, make_clock
 @click.option(
     "--recap-url", metavar="URL", help="Add this link to the wrap-up post (stored with the event)."
 )
+@live_option
 @click.option(
     "--late-limit",
     metavar="DURATION",
@@ -54,6 +55,7 @@ def run_command(
     clock: str,
     layout: str | None,
     recap_url: str | None,
+    live: str | None,
     late_limit: str | None,
     until_done: bool,
     collect: bool,
@@ -112,8 +114,8 @@ def run_command(
             if state in ("finished", "cancelled"):
                 _echo(f"note: #{hashtag} (event {event_id}) is {state}: nothing left to post.")
         targets = ids if events else controls.live_event_ids(engine)
-        if layout is not None or recap_url is not None:
-            controls.set_options(engine, targets, layout=layout, recap_url=recap_url)
+        if layout is not None or recap_url is not None or live is not None:
+            controls.set_options(engine, targets, layout=layout, recap_url=recap_url, live=live)
         if not events:
             with session_scope(engine) as session:
                 networks = sorted(_networks_of(session, targets))

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from chatbot.collect.events import own_accounts, question_refs
 from chatbot.collect.jetstream import JetstreamStream
-from chatbot.collect.live import JETSTREAM_SOURCE, BlueskyLive, live_sources
+from chatbot.collect.live import JETSTREAM_SOURCE, LIVE_SETTING, BlueskyLive, live_sources
 from chatbot.collect.moderation import refresh_flags
 from chatbot.collect.networkpass import NetworkPass, PassContext
 from chatbot.collect.pacing import OutOfBudget, Pacer
@@ -154,6 +154,7 @@ class Collector:
             event = self._event(session)
             start, end = self.window(event)
             hashtag = event.hashtag
+            self.live.choose((event.settings or {}).get(LIVE_SETTING))
         report = CollectReport(self.event_id, hashtag, started)
         self.last_window = (start, end)
         if started < start:

@@ -1,7 +1,8 @@
 """Bluesky's live sources for one chat: Jetstream, the relay firehose, or both.
 
-Which run is a choice (:data:`LIVE_CHOICES`; the ``bluesky_live`` setting,
-``chatbot collect --live``): Jetstream is light (JSON, posts only, time
+Which run is a choice (:data:`LIVE_CHOICES`): the event's own
+(``chatbot run --live`` / ``chatbot collect --live`` store it in its settings),
+else the ``bluesky_live`` setting. Jetstream is light (JSON, posts only, time
 cursors that work on every instance); the firehose is the network's own
 stream (every commit, in DAG-CBOR, with a seq cursor of the relay). Both feed
 the one chat filter and the one store, so running both costs a second
@@ -31,6 +32,7 @@ from chatbot.platforms.base import NormalisedPost, Platform
 
 JETSTREAM_SOURCE = "jetstream"  # collection_cursor.source of Jetstream: {"time_us": N}
 FIREHOSE_SOURCE = "firehose"  # collection_cursor.source of the firehose: {"seq": N}
+LIVE_SETTING = "bluesky_live"  # the event setting (and the config setting) naming the choice
 LIVE_CHOICES = {
     "jetstream": ("jetstream",),
     "firehose": ("firehose",),
@@ -78,6 +80,11 @@ class BlueskyLive:
         self.on_arrival = on_arrival
         self.streams: dict[str, LiveStream] = {}
         self._saved: dict[str, int] = {}  # source -> the cursor last stored
+
+    def choose(self, choice: str | None) -> None:
+        """The event's own choice of streams, when it has one; kept once streams are open."""
+        if choice and not self.streams:
+            self.sources = live_sources(choice)
 
     def tend(
         self,
@@ -178,6 +185,7 @@ __all__ = [
     "FIREHOSE_SOURCE",
     "JETSTREAM_SOURCE",
     "LIVE_CHOICES",
+    "LIVE_SETTING",
     "BlueskyLive",
     "live_sources",
 ]

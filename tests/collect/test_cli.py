@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from chatbot.cli import cli
-from chatbot.models import Post
+from chatbot.models import Event, Post
 from tests.export.util import post, stored_chat
 
 
@@ -85,3 +85,22 @@ def test_transcript_judges_the_chat_running_now_by_its_clock(
     )
     assert code == 0, output
     assert '"start": "2030-12-10T17:00:00Z"' in (tmp_path / "transcript.json").read_text()
+
+
+def test_collect_refuses_an_unknown_live_source_and_changes_nothing(engine: Engine) -> None:
+    event_id = stored_chat(engine, [post(1, "A1 hello #sm35")])
+    code, output = run(engine, "collect", "sm35", "--live", "radio")
+    assert code == 2 and "Invalid value for '--live': 'radio' is not one of" in output
+    url = engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(
+        cli, ["collect", "sm35", "--once", "--database-url", url],
+        env={"CHATBOT_BLUESKY_LIVE": "radio"},
+    )  # fmt: skip
+    assert (result.exit_code, result.output) == (
+        2,
+        "Error: setting bluesky_live is 'radio'; use one of: jetstream, firehose, both "
+        "(default 'jetstream')\n",
+    )
+    with Session(engine) as session:
+        event = session.get(Event, event_id)
+        assert event is not None and "bluesky_live" not in (event.settings or {})

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from chatbot.bot.controls import set_options
 from chatbot.bot.eventstatus import status
 from chatbot.cli import cli
 from chatbot.collect import Collector
@@ -208,3 +209,16 @@ def test_chatbot_collect_stores_a_stream_post_between_its_passes(engine: Engine)
             stop.set()
             runner.join(10)
     assert passes == 1  # only the first pass ran: the stream's arrival stored it
+
+
+def test_the_events_own_choice_of_live_source_wins_over_the_setting(engine: Engine) -> None:
+    with Sandbox(seed=30, networks=("bluesky",)) as sandbox:
+        event_id, _ = start_chat(sandbox, engine, "ownchoice")
+        set_options(engine, [event_id], live="both")  # chatbot run/collect --live both
+        chat = collector(sandbox, engine, event_id, "jetstream")  # the setting's default
+        try:
+            chat.step()
+            opened = sorted(chat.live.streams)
+        finally:
+            chat.close()
+    assert opened == [FIREHOSE_SOURCE, JETSTREAM_SOURCE]
