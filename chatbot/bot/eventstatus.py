@@ -160,7 +160,10 @@ def collected_posts(session: Session, event: Event) -> tuple[dict[str, int], dic
         select(Post.network, func.count()).where(*shown).group_by(col(Post.network))
     ).all()
     last = session.exec(
-        select(Post).where(*shown).order_by(col(Post.first_seen_at).desc(), col(Post.id).desc())
+        select(Post)
+        .where(*shown)
+        .order_by(col(Post.first_seen_at).desc(), col(Post.id).desc())
+        .limit(1)  # .first() alone would load (and decode) every row
     ).first()
     newest = None
     if last is not None:

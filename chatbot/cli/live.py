@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from datetime import timedelta
 
 import click
@@ -52,12 +54,17 @@ def live_command(event: str, port: int, database_url: str, clock: str) -> None:
         )  # fmt: skip
         click.echo(f"Live page of event {server.event_id}: {server.url}")
         click.echo("Open it in a browser on this machine; Ctrl-C stops.")
+        stop = threading.Event()
+        previous = {
+            sig: signal.signal(sig, lambda number, frame: stop.set())
+            for sig in (signal.SIGINT, signal.SIGTERM)
+        }
         try:
-            server.wait()
-        except KeyboardInterrupt:
-            pass
+            server.wait(stop)
         finally:
             server.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 __all__ = ["live_command"]

@@ -13,7 +13,7 @@ from chatbot.db import session_scope
 from chatbot.eventref import resolve_event
 from chatbot.export.document import ExportOptions, attributed, exclusion
 from chatbot.models import Post, utcnow
-from chatbot.transcript import Attribution, ChatQuestion
+from chatbot.transcript import Attribution, ChatQuestion, Transcript
 
 DEFAULT_BELOW = 0.6
 
@@ -71,15 +71,20 @@ def review(
     with session_scope(engine) as session:
         event = resolve_event(session, event_ref, purpose="record", now=now or utcnow())
         rows, planned, transcript = attributed(session, event)
-        addresses = {row.uri: row.url or row.uri for row in rows}
-        items = [
-            _item(row, result, transcript.questions, addresses)
-            for row in sorted(rows, key=lambda r: (r.created_at, r.uri))
-            if exclusion(row, ExportOptions()) is None
-            and (result := transcript.attributions.get(row.uri)) is not None
-            and _unsure(result, below)
-        ]
+        items = unsure_items(rows, transcript, below)
         return Review(event.hashtag, below, items, [question.label for question in planned])
+
+
+def unsure_items(rows: Sequence[Post], transcript: Transcript, below: float) -> list[ReviewItem]:
+    """The review list from an attribution already made (``attributed``'s rows and transcript)."""
+    addresses = {row.uri: row.url or row.uri for row in rows}
+    return [
+        _item(row, result, transcript.questions, addresses)
+        for row in sorted(rows, key=lambda r: (r.created_at, r.uri))
+        if exclusion(row, ExportOptions()) is None
+        and (result := transcript.attributions.get(row.uri)) is not None
+        and _unsure(result, below)
+    ]
 
 
 def _unsure(result: Attribution, below: float) -> bool:
@@ -145,4 +150,4 @@ def _any_time(question: ChatQuestion) -> datetime | None:
     return min(question.posted_at.values(), default=None)
 
 
-__all__ = ["DEFAULT_BELOW", "Review", "ReviewItem", "review", "runner_up"]
+__all__ = ["DEFAULT_BELOW", "Review", "ReviewItem", "review", "runner_up", "unsure_items"]

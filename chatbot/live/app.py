@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -39,11 +40,10 @@ from starlette.responses import (
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from chatbot.bot.eventstatus import status
 from chatbot.clock import Clock
 from chatbot.live.actions import ACTIONS, Controls, Outcome
 from chatbot.live.security import Gate
-from chatbot.live.snapshot import clock_of, fingerprint, snapshot
+from chatbot.live.snapshot import Snapshot, fingerprint, snapshot
 
 POLL_SECONDS = 0.5  # how often the stream looks for changes (and ticks the clock)
 MAX_FORM_BYTES = 16_384
@@ -73,10 +73,27 @@ class LiveState:
     stopping: threading.Event = field(default_factory=threading.Event)
     outcomes: dict[str, Outcome] = field(default_factory=dict)  # session -> last press
     poll_seconds: float = POLL_SECONDS
+    _cache: tuple[str, Snapshot] | None = None  # the latest snapshot, shared by every stream
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def event_id(self) -> int:
         return self.controls.event_id
+
+    def current(self) -> tuple[str, Snapshot, float]:
+        """The fingerprint, the snapshot for it and the seconds reading it took (0 if cached).
+
+        Several pages open at once share one reading per change.
+        """
+        engine = self.controls.engine
+        with self._lock:
+            seen = fingerprint(engine, self.event_id)
+            if self._cache is not None and self._cache[0] == seen:
+                return seen, self._cache[1], 0.0
+            started = time.monotonic()
+            made = snapshot(engine, self.event_id, now=self.clock.now())
+            self._cache = (seen, made)
+            return seen, made, time.monotonic() - started
 
 
 def _environment() -> Environment:
@@ -149,9 +166,9 @@ def build_app(state: LiveState) -> ASGIApp:
         session = session_of(request)
         if session is None:
             return _forbidden("open the address `chatbot live` printed, with its token")
-        data = await to_thread.run_sync(_read_snapshot, state)
+        _, made, _ = await to_thread.run_sync(state.current)
         html = env.get_template("live.html").render(
-            data=data,
+            data={**made.data, "clock": made.next.clock(state.clock.now())},
             csrf=gate.csrf_of(session),
             outcome=state.outcomes.pop(session, None),
             actions=ACTIONS,
@@ -201,32 +218,35 @@ def build_app(state: LiveState) -> ASGIApp:
     return _Guard(app, gate)
 
 
-def _read_snapshot(state: LiveState) -> dict[str, Any]:
-    return snapshot(state.controls.engine, state.event_id, now=state.clock.now())
-
-
-def _read_clock(state: LiveState) -> dict[str, Any]:
-    now = state.clock.now()
-    return clock_of(status(state.controls.engine, str(state.event_id), now=now), now).as_dict()
-
-
 def _message(kind: str, data: dict[str, Any]) -> str:
     # json.dumps escapes no newline into the text: one data line per message.
     return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
 async def _events(state: LiveState) -> AsyncIterator[str]:
-    """A snapshot whenever the store changes, the clock in between, until the server stops."""
+    """A snapshot whenever the store changes, the clock in between, until the server stops.
+
+    Reading a snapshot of a big chat takes a while (the attribution runs
+    again); after one that took T seconds the next waits at least T, so a
+    busy chat keeps the page within half a core.
+    """
     last = None
+    upcoming = None
+    not_before = 0.0
     yield "retry: 1000\n\n"
     while not state.stopping.is_set():
-        engine, event_id = state.controls.engine, state.event_id
-        now_print = await to_thread.run_sync(fingerprint, engine, event_id)
-        if now_print != last:
-            yield _message("snapshot", await to_thread.run_sync(_read_snapshot, state))
-            last = now_print
-        else:
-            yield _message("clock", await to_thread.run_sync(_read_clock, state))
+        if time.monotonic() >= not_before:
+            seen, made, took = await to_thread.run_sync(state.current)
+            not_before = time.monotonic() + took
+            if seen != last:
+                last, upcoming = seen, made.next
+                yield _message(
+                    "snapshot", {**made.data, "clock": made.next.clock(state.clock.now())}
+                )
+                await anyio.sleep(state.poll_seconds)
+                continue
+        if upcoming is not None:
+            yield _message("clock", upcoming.clock(state.clock.now()))
         await anyio.sleep(state.poll_seconds)
 
 

@@ -54,10 +54,10 @@ class LiveServer:
         self._server.should_exit = True
         self._thread.join(timeout=5)
 
-    def wait(self) -> None:
-        """Block until the server stops (Ctrl-C in ``chatbot live``)."""
-        while self._thread.is_alive():
-            self._thread.join(timeout=0.5)
+    def wait(self, until: threading.Event) -> None:
+        """Block until ``until`` is set (a signal, in ``chatbot live``) or the server stops."""
+        while self._thread.is_alive() and not until.wait(0.2):
+            pass
 
 
 def _bind(port: int) -> socket.socket:

@@ -3,9 +3,10 @@
 One :func:`snapshot` per change: the schedule and each post's state per network
 (``chatbot status``'s own :func:`chatbot.bot.eventstatus.status`), the answers
 per question as the transcript attributes them, the counts per network, the
-spam queue and the low-confidence queue (``chatbot review``'s
-:func:`chatbot.export.review.review`). :func:`fingerprint` is the cheap query
-the page's stream polls to know when to read a new snapshot.
+spam queue and the low-confidence queue (``chatbot review``'s list, from
+:func:`chatbot.export.review.unsure_items` over the same attribution).
+:func:`fingerprint` is the cheap query the page's stream polls to know when
+to read a new snapshot.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlmodel import col, select
 from chatbot import db
 from chatbot.bot.eventstatus import EventStatus, local_time, status
 from chatbot.export.document import ExportOptions, attributed, exclusion
-from chatbot.export.review import review
+from chatbot.export.review import DEFAULT_BELOW, unsure_items
 from chatbot.models import AttributionOverride, Event, Post, PostDelivery, ScheduledPost
 from chatbot.recap.sanitise import safe_url
 
@@ -33,21 +34,47 @@ _FINAL = ("posted", "failed", "skipped")
 
 
 @dataclass(frozen=True)
-class Clock:
-    """The time as the page shows it: the clock and the countdown to the next post."""
+class NextPost:
+    """The next post still to go out on some network, as of the last snapshot.
 
-    now_local: str
-    next_label: str | None
-    next_local: str | None
-    countdown: str | None
+    The page's clock ticks from it without reading the store again: whatever
+    would change it (a post out, a delay, a pause) changes the fingerprint too.
+    """
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "now_local": self.now_local,
-            "next_label": self.next_label,
-            "next_local": self.next_local,
-            "countdown": self.countdown,
+    timezone: str
+    paused: bool
+    label: str | None = None
+    due: datetime | None = None
+
+    @classmethod
+    def of(cls, current: EventStatus) -> NextPost:
+        for post in current.posts:
+            waiting = [i for i in post.deliveries.values() if i["state"] not in _FINAL]
+            if waiting:
+                due = min(datetime.fromisoformat(info["due_at"]) for info in waiting)
+                return cls(current.timezone, current.paused, post.label, due)
+        return cls(current.timezone, current.paused)
+
+    def clock(self, now: datetime) -> dict[str, Any]:
+        """The clock in the event's zone, and the countdown to the next post."""
+        shown: dict[str, Any] = {
+            "now_local": local_time(now, self.timezone),
+            "next_label": self.label,
+            "next_local": None,
+            "countdown": None,
         }
+        if self.label is not None and self.due is not None:
+            shown["next_local"] = local_time(self.due, self.timezone)
+            shown["countdown"] = "paused" if self.paused else countdown(self.due - now)
+        return shown
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the page shows (JSON-ready) and the next post its clock counts down to."""
+
+    data: dict[str, Any]
+    next: NextPost
 
 
 def countdown(delta: timedelta) -> str:
@@ -60,41 +87,20 @@ def countdown(delta: timedelta) -> str:
     return f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes}:{seconds:02}"
 
 
-def clock_of(current: EventStatus, now: datetime) -> Clock:
-    """The clock in the event's zone and the next post still to go out on some network."""
-    waiting = [
-        post
-        for post in current.posts
-        if any(info["state"] not in _FINAL for info in post.deliveries.values())
-    ]
-    if not waiting:
-        return Clock(local_time(now, current.timezone), None, None, None)
-    first = waiting[0]
-    due = min(
-        datetime.fromisoformat(info["due_at"])
-        for info in first.deliveries.values()
-        if info["state"] not in _FINAL
-    )
-    left = "paused" if current.paused else countdown(due - now)
-    return Clock(
-        local_time(now, current.timezone), first.label, local_time(due, current.timezone), left
-    )
-
-
 def _post(row: Post, timezone: str) -> dict[str, Any]:
     return {
         "uri": row.uri,
         "url": safe_url(row.url) or "",
         "network": row.network,
         "author": (row.author_handle or row.author_id).lstrip("@"),
-        "name": row.author_display_name,
         "time_local": local_time(row.created_at, timezone),
         "text": row.text,
     }
 
 
-def _answers(engine: Engine, event_id: int) -> tuple[list[dict[str, Any]], int]:
-    """Each planned question with its answers (newest first), and the posts of no question."""
+def _attributed(engine: Engine, event_id: int) -> dict[str, Any]:
+    """Each planned question with its answers (newest first), the posts of no question,
+    and the review list: one attribution for both."""
     with db.session_scope(engine) as session:
         event = session.get(Event, event_id)
         assert event is not None
@@ -114,17 +120,27 @@ def _answers(engine: Engine, event_id: int) -> tuple[list[dict[str, Any]], int]:
         questions = []
         for question in planned:
             answers = sorted(by_label[question.label], key=lambda r: (r.created_at, r.uri))
+            newest = [_post(row, event.timezone) for row in reversed(answers[-ANSWERS_SHOWN:])]
             questions.append(
-                {
-                    "label": question.label,
-                    "text": question.text,
-                    "count": len(answers),
-                    "answers": [_post(r, event.timezone) for r in reversed(answers)][
-                        :ANSWERS_SHOWN
-                    ],
-                }
-            )
-        return questions, unplaced
+                {"label": question.label, "text": question.text, "count": len(answers),
+                 "answers": newest}
+            )  # fmt: skip
+        unsure = unsure_items(rows, transcript, DEFAULT_BELOW)[:QUEUE_SHOWN]
+        review = [
+            {
+                "uri": item.uri,
+                "url": safe_url(item.url) or "",
+                "network": item.network,
+                "author": item.author,
+                "time_local": local_time(item.created_at, event.timezone),
+                "text": item.text,
+                "guess": item.guess or "none",
+                "confidence": f"{item.confidence:.2f}",
+                "runner_up": item.runner_up or "",
+            }
+            for item in unsure
+        ]
+        return {"questions": questions, "unplaced": unplaced, "review": review}
 
 
 def _spam(engine: Engine, event_id: int, timezone: str) -> list[dict[str, Any]]:
@@ -144,24 +160,21 @@ def _spam(engine: Engine, event_id: int, timezone: str) -> list[dict[str, Any]]:
         return [{**_post(row, timezone), "reason": row.spam_reason or ""} for row in rows]
 
 
-def snapshot(engine: Engine, event_id: int, *, now: datetime) -> dict[str, Any]:
+def snapshot(engine: Engine, event_id: int, *, now: datetime) -> Snapshot:
     """Everything the page shows of the event, as JSON-ready data."""
-    ref = str(event_id)
-    current = status(engine, ref, now=now)
-    questions, unplaced = _answers(engine, event_id)
-    unsure = review(engine, ref, now=now)
-    tz = current.timezone
-    return {
+    current = status(engine, str(event_id), now=now)
+    upcoming = NextPost.of(current)
+    data = {
         "event": {
             "id": current.event_id,
             "hashtag": current.hashtag,
             "title": current.title,
-            "timezone": tz,
+            "timezone": current.timezone,
             "state": "paused" if current.paused else current.state,
             "paused": current.paused,
             "networks": list(current.networks),
         },
-        "clock": clock_of(current, now).as_dict(),
+        "clock": upcoming.clock(now),
         "schedule": [
             {
                 "label": post.label,
@@ -180,25 +193,10 @@ def snapshot(engine: Engine, event_id: int, *, now: datetime) -> dict[str, Any]:
         ],
         "counts": dict(sorted(current.collected.items())),
         "total": sum(current.collected.values()),
-        "questions": questions,
-        "unplaced": unplaced,
-        "spam": _spam(engine, event_id, tz),
-        "review": [
-            {
-                "uri": item.uri,
-                "url": safe_url(item.url) or "",
-                "network": item.network,
-                "author": item.author,
-                "name": "",
-                "time_local": local_time(item.created_at, tz),
-                "text": item.text,
-                "guess": item.guess or "none",
-                "confidence": f"{item.confidence:.2f}",
-                "runner_up": item.runner_up or "",
-            }
-            for item in unsure.items[:QUEUE_SHOWN]
-        ],
+        **_attributed(engine, event_id),
+        "spam": _spam(engine, event_id, current.timezone),
     }
+    return Snapshot(data, upcoming)
 
 
 def fingerprint(engine: Engine, event_id: int) -> str:
@@ -250,4 +248,4 @@ def fingerprint(engine: Engine, event_id: int) -> str:
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
 
 
-__all__ = ["ANSWERS_SHOWN", "Clock", "clock_of", "countdown", "fingerprint", "snapshot"]
+__all__ = ["ANSWERS_SHOWN", "NextPost", "Snapshot", "countdown", "fingerprint", "snapshot"]

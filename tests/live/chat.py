@@ -19,11 +19,11 @@ NOW = START + timedelta(minutes=6)  # Q1 went out at 17:05; Q2 is due at 17:10 (
 QUESTIONS = ["What tools do you use?", "Who taught you?"]
 
 
-def live_chat(engine: Engine) -> int:
+def live_chat(engine: Engine, questions: list[str] = QUESTIONS) -> int:
     """Load a two-question chat on both networks with the welcome and Q1 posted."""
     plan = make_plan(
         start=START,
-        questions=QUESTIONS,
+        questions=questions,
         spacing=timedelta(minutes=5),
         networks=("bluesky", "mastodon"),
     )

@@ -184,7 +184,7 @@ def test_a_collected_post_appears_without_reload(browser: Any, sqlite_engine: En
 def _hostile_chat(engine: Engine) -> int:
     """The chat with a payload in every field the page shows."""
     payloads = [sentinel(payload) for payload in HOSTILE_PAYLOADS]
-    event_id = live_chat(engine)
+    event_id = live_chat(engine, questions=payloads[3:5])
     posts = []
     for index, payload in enumerate(payloads):
         made = post(
@@ -234,6 +234,7 @@ def test_hostile_payloads_never_run_in_any_field(browser: Any, sqlite_engine: En
         assert page.locator("#questions .post").count() > 5
         assert page.locator("#review .post, #questions .unplaced").count() > 0
         assert "<script" in visit.text("#title")
+        assert "<script" in page.locator("#questions h3").first.inner_text()
         assert "<script>" in visit.text("#schedule")
         page.evaluate(PROVOKE)
         page.wait_for_timeout(200)
@@ -246,6 +247,20 @@ def test_hostile_payloads_never_run_in_any_field(browser: Any, sqlite_engine: En
         page.set_viewport_size({"width": 390, "height": 844})
         scroll, width = page.evaluate(NO_HORIZONTAL_SCROLL)
         assert scroll <= width == 390
+        page.close()
+        # The page as the server renders it, before (or without) the script.
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("dialog", lambda dialog: (errors.append(dialog.message), dialog.dismiss()))
+        page.route("**/static/live.js", lambda route: route.fulfill(body="", status=200))
+        page.goto(server.url, wait_until="load")
+        assert "<script" in page.locator("#questions h3").first.inner_text()
+        page.evaluate(PROVOKE)
+        page.wait_for_timeout(200)
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert page.evaluate(DOM_CHECK) == []
+        assert errors == []
         page.close()
     finally:
         server.stop()

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
 
@@ -19,8 +20,9 @@ from tests.live.chat import live_chat
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_printed_address_opens_the_page_and_ctrl_c_stops_it(
-    engine: Engine, database_url: str
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_the_printed_address_opens_the_page_and_a_signal_stops_it(
+    engine: Engine, database_url: str, stop: signal.Signals
 ) -> None:
     live_chat(engine)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CHATBOT_DATABASE_URL": database_url}
@@ -40,7 +42,7 @@ def test_the_printed_address_opens_the_page_and_ctrl_c_stops_it(
         with httpx.Client(follow_redirects=True, timeout=10) as client:
             page = client.get(url)
         assert page.status_code == 200 and "#sm35" in page.text
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         _, errors = process.communicate(timeout=15)
     finally:
         if process.poll() is None:

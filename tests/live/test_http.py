@@ -5,13 +5,17 @@ from __future__ import annotations
 import logging
 import re
 import socket
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from chatbot.live.actions import DEFAULT_HIDE_REASON
 from chatbot.live.app import CONTENT_SECURITY_POLICY
-from chatbot.models import Event
+from chatbot.models import Event, Post, PostDelivery, ScheduledPost
+from tests.export.util import post
+from tests.live.chat import NOW, store
 from tests.live.conftest import Live
 
 PAGES = ["/", "/stream", "/static/live.js", "/static/live.css"]
@@ -165,3 +169,64 @@ def test_the_token_is_never_logged(live: Live, caplog: pytest.LogCaptureFixture,
         if not record.name.startswith(("httpx", "httpcore"))
     ]
     assert token not in "\n".join(server_side) + "".join(capfd.readouterr())
+
+
+def _press(live: Live, client: httpx.Client, action: str, **fields: str) -> dict[str, object]:
+    headers = {"origin": f"http://127.0.0.1:{live.server.port}", "accept": "application/json"}
+    answer = client.post(
+        f"/act/{action}", data={"csrf": csrf_of(client), **fields}, headers=headers
+    )
+    assert answer.status_code == 200
+    result: dict[str, object] = answer.json()
+    return result
+
+
+def _due(live: Live, label: str) -> list[datetime]:
+    with Session(live.engine) as session:
+        rows = session.exec(
+            select(PostDelivery)
+            .join(ScheduledPost)
+            .where(ScheduledPost.event_id == live.event_id, ScheduledPost.label == label)
+        ).all()
+        return sorted(row.due_at for row in rows)
+
+
+def test_delay_and_post_now_move_the_schedule_as_the_commands_do(live: Live) -> None:
+    before = _due(live, "wrapup")
+    with live.signed_in() as client:
+        bad = _press(live, client, "delay", duration="soon")
+        assert bad == {
+            "ok": False,
+            "message": "'soon' is not a duration; write e.g. 5m, 90s or 1h30m",
+        }
+        assert _due(live, "wrapup") == before
+        done = _press(live, client, "delay", duration="5m")
+        assert done["ok"] is True and str(done["message"]).startswith(
+            "Delayed 2 posts of #sm35 by 5m"
+        )
+        assert _due(live, "wrapup") == [due + timedelta(minutes=5) for due in before]
+        done = _press(live, client, "post-now", post="Q2")
+        assert done == {"ok": True, "message": "Q2 of #sm35 is due now (17:06:00 UTC)."}
+        assert _due(live, "Q2") == [NOW, NOW]
+        missing = _press(live, client, "post-now", post="")
+        assert missing == {
+            "ok": False,
+            "message": "the form has no post; fill it in and press again",
+        }
+
+
+def test_hide_marks_the_post_with_the_reason_given(live: Live) -> None:
+    store(live.engine, live.event_id, post(7, "buy now https://spam.example", author="zz"))
+    uri = "at://did:plc:zz/app.bsky.feed.post/0000000000007"
+    with live.signed_in() as client:
+        assert "buy now" in client.get("/").text
+        done = _press(live, client, "hide", post=uri, reason="  a sales pitch ")
+        assert done == {"ok": True, "message": f"Hidden {uri} from exports."}
+        assert "buy now" not in client.get("/").text
+        again = _press(live, client, "hide", post=uri, reason="")
+        assert again["ok"] is True
+        unknown = _press(live, client, "hide", post="at://nobody/1", reason="x")
+        assert unknown["ok"] is False and "no post 'at://nobody/1'" in str(unknown["message"])
+    with Session(live.engine) as session:
+        row = session.exec(select(Post).where(Post.uri == uri)).one()
+        assert row.hidden_reason == DEFAULT_HIDE_REASON
