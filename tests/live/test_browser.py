@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,10 +21,12 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import Session
 
+from chatbot.collect import Collector
 from chatbot.db import create_engine_for, migrate
 from chatbot.live import serve_live
 from chatbot.models import Event, Post, PostDelivery
 from chatbot.sandbox.crowd import HOSTILE_PAYLOADS
+from tests.collect.chat import start_chat
 from tests.export.util import post
 from tests.live.chat import clock, live_chat, store
 from tests.recap.hostile import sentinel
@@ -330,3 +333,42 @@ def test_the_first_snapshot_matches_the_server_render(browser: Any, sqlite_engin
         visit.page.close()
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_a_crowd_answer_on_the_sandbox_arrives_live(browser: Any, sqlite_engine: Engine) -> None:
+    """The whole way: the bot's Q1 on the sandbox, the crowd answering, the collector storing,
+    and the answer on the open page, pushed, with the count per network."""
+    chat = start_chat(sqlite_engine, seed=5, speed=60, participants=8, posts_per_minute=6)
+    collector = Collector(sqlite_engine, chat.event_id, chat.platforms, chat.sandbox.clock)
+
+    def collect() -> None:
+        while not chat.stop.is_set():
+            collector.step()
+            chat.stop.wait(0.2)
+
+    server = serve_live(
+        sqlite_engine, str(chat.event_id), clock=chat.sandbox.clock, poll_seconds=0.2
+    )
+    thread = threading.Thread(target=collect, daemon=True)
+    try:
+        visit = Visit(browser, server.url)
+        page = visit.page
+        page.evaluate("window.__sameDocument = 1")
+        assert page.locator("#questions .post").count() == 0
+        thread.start()
+        page.wait_for_selector("#questions .post", timeout=60_000)
+        answer = page.locator("#questions .post").first
+        assert answer.locator(".meta a").get_attribute("href").startswith("http://127.0.0.1:")
+        page.wait_for_selector("#schedule .d-posted a")  # Q1's link on the sandbox
+        assert "posts" in visit.text("#counts")
+        assert page.evaluate("window.__sameDocument") == 1
+        assert visit.errors == [] and visit.foreign == []
+        page.close()
+    finally:
+        chat.stop.set()
+        if thread.is_alive():
+            thread.join(10)
+        collector.close()
+        server.stop()
+        chat.close()
