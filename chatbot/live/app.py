@@ -4,7 +4,8 @@ Routes (every one behind :class:`chatbot.live.security.Gate`)::
 
     GET  /?token=...     the access token for a session cookie, then 303 to /
     GET  /               the page, rendered with the current snapshot (Jinja2, autoescaped)
-    GET  /stream         server-sent events: ``snapshot`` on every change, ``clock`` between
+    GET  /stream         server-sent events: ``snapshot`` on every change, ``clock`` between,
+                         ``gone`` (and the end) once the event is no longer in the store
     POST /act/{action}   a button (CSRF token, same origin): JSON for the page's script,
                          else 303 back to / with the outcome shown
     GET  /static/{name}  the page's own CSS and JS, from the package
@@ -16,6 +17,7 @@ waits and writes.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -27,6 +29,7 @@ from urllib.parse import parse_qsl
 import anyio
 from anyio import to_thread
 from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import (
@@ -41,9 +44,12 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chatbot.clock import Clock
+from chatbot.errors import ChatbotError
 from chatbot.live.actions import ACTIONS, Controls, Outcome
 from chatbot.live.security import Gate
 from chatbot.live.snapshot import Snapshot, fingerprint, snapshot
+
+logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5  # how often the stream looks for changes (and ticks the clock)
 MAX_FORM_BYTES = 16_384
@@ -166,7 +172,10 @@ def build_app(state: LiveState) -> ASGIApp:
         session = session_of(request)
         if session is None:
             return _forbidden("open the address `chatbot live` printed, with its token")
-        _, made, _ = await to_thread.run_sync(state.current)
+        try:
+            _, made, _ = await to_thread.run_sync(state.current)
+        except ChatbotError as error:
+            return PlainTextResponse(f"{error}\n", status_code=410)
         html = env.get_template("live.html").render(
             data={**made.data, "clock": made.next.clock(state.clock.now())},
             csrf=gate.csrf_of(session),
@@ -236,7 +245,15 @@ async def _events(state: LiveState) -> AsyncIterator[str]:
     yield "retry: 1000\n\n"
     while not state.stopping.is_set():
         if time.monotonic() >= not_before:
-            seen, made, took = await to_thread.run_sync(state.current)
+            try:
+                seen, made, took = await to_thread.run_sync(state.current)
+            except ChatbotError as error:  # the event is no longer in the store
+                yield _message("gone", {"message": str(error)})
+                return
+            except SQLAlchemyError as error:  # busy or briefly unreachable: the next tick
+                logger.warning("live page: reading the store failed (%s)", type(error).__name__)
+                await anyio.sleep(state.poll_seconds)
+                continue
             not_before = time.monotonic() + took
             if seen != last:
                 last, upcoming = seen, made.next

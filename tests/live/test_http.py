@@ -230,3 +230,19 @@ def test_hide_marks_the_post_with_the_reason_given(live: Live) -> None:
     with Session(live.engine) as session:
         row = session.exec(select(Post).where(Post.uri == uri)).one()
         assert row.hidden_reason == DEFAULT_HIDE_REASON
+
+
+def test_a_deleted_event_ends_the_stream_with_the_reason(live: Live) -> None:
+    with live.signed_in() as client, client.stream("GET", "/stream") as stream:
+        lines = stream.iter_lines()
+        assert next(line for line in lines if line.startswith("event:")) == "event: snapshot"
+        with Session(live.engine) as session:
+            event = session.get(Event, live.event_id)
+            session.delete(event)
+            session.commit()
+        events = [line for line in lines if line.startswith(("event:", "data:"))]
+    assert events[-2] == "event: gone"
+    assert f"no event with id {live.event_id}" in events[-1]
+    with live.signed_in() as client:
+        page = client.get("/")
+    assert page.status_code == 410 and f"no event with id {live.event_id}" in page.text

@@ -157,6 +157,11 @@
   const stream = new EventSource("/stream");
   stream.addEventListener("snapshot", (message) => apply(JSON.parse(message.data)));
   stream.addEventListener("clock", (message) => setClock(JSON.parse(message.data)));
+  stream.addEventListener("gone", (message) => {
+    stream.close();
+    byId("live").hidden = true;
+    show(false, JSON.parse(message.data).message);
+  });
   stream.addEventListener("open", () => { byId("live").hidden = false; });
   stream.addEventListener("error", () => { byId("live").hidden = true; });
 })();
