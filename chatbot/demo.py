@@ -15,6 +15,7 @@ from chatbot.bot.scheduler import RunOptions
 from chatbot.errors import UsageError
 from chatbot.export import FORMATS, write_exports
 from chatbot.export.folder import chat_dirname
+from chatbot.hints import command
 from chatbot.models import Event
 from chatbot.platforms.base import Platform
 from chatbot.platforms.credentials import Secret
@@ -181,7 +182,7 @@ def _run(options: DemoOptions, sandbox: Sandbox, say: Callable[[str], None]) -> 
     say(recap.message())
     say(
         f"The demo's database is {database}: look around with e.g. "
-        f"chatbot status {event_id} --database-url {url}"
+        f"{command('status', event_id, '--database-url', url)}"
     )
     return DemoResult(recap, exports, database, posts)
 

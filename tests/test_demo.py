@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from chatbot.cli import cli
 from chatbot.demo import DemoOptions, run_demo
+from chatbot.hints import commands_in
 from tests.recap.htmltree import parse
 
 pytestmark = pytest.mark.slow
@@ -33,9 +34,9 @@ def test_demo_writes_exports_and_a_recap(tmp_path: Path) -> None:
     assert [line.split()[2] for line in posted] == ["welcome", "Q1", "Q2", "Q3", "wrapup"]
     assert lines[-2] == result.recap.message()
     # The last line says where the database is, with a command that works on it.
-    command = lines[-1].split("e.g. ", 1)[1].split()
-    assert command[0] == "chatbot" and str(result.database) in lines[-1]
-    shown = CliRunner().invoke(cli, command[1:])
+    [command] = commands_in(lines[-1])
+    assert str(result.database) in lines[-1]
+    shown = CliRunner().invoke(cli, command)
     assert shown.exit_code == 0 and "Q3" in shown.output, shown.output
     root, errors = parse(result.recap.path.read_text(encoding="utf-8"))
     assert errors == []

@@ -10,7 +10,9 @@ Module map (data flows top to bottom)::
     outcomes      how a claim ends: posted, retried, failed, given back; event finished
     retry         backoff with jitter for failed posts (pure)
     scheduler     BotService: APScheduler jobs that claim, post and record, plus extra jobs
-    controls      live controls: status, pause, resume, skip, delay, post-now
+    controls      live controls: pause, resume, skip, delay, post-now (one meaning each)
+    postgroups    which posts a control means (a question with its reminder and follow-ups)
+    runsettings   what `chatbot run` stores with its events: layout, recap link, late limit
     eventstatus   every post of an event and its state (read only)
     accountcheck  does the logged-in account match the one the question file names (pure)
 

@@ -1,4 +1,23 @@
-"""Live controls of a running chat: status, pause, resume, skip, delay, post-now (DB functions)."""
+"""Live controls of a running chat: pause, resume, skip, delay, post-now (database functions).
+
+Each control has one meaning, the same from the CLI and from the live page
+(the table in docs/running.md), and returns what it did as a
+:class:`ControlReport`; none prints.
+
+- **pause**: nothing more goes out until resume; times and windows stay.
+- **resume**: the posts that fell due meanwhile go out now (their due time
+  becomes now), or, more than the late limit behind, are skipped now; the
+  report names each, so nothing happens later that it did not say.
+- **skip**: a post never goes out; a question takes its reminder and its
+  follow-ups (Q3 → A3 reminder, Q3a, A3a reminder) with it unless ``only``.
+- **delay**: every post not yet sent moves by the amount (earlier when
+  negative, never into the past), and the collection window moves with the
+  first and last posts.
+- **post-now**: the post is due now (a skipped one is taken back), behind any
+  earlier post already due; refused while an earlier one is not due yet.
+
+Every command a report suggests is built by :func:`chatbot.hints.command`.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +25,36 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from chatbot import db
+from chatbot.bot.delivery import may_have_landed
 from chatbot.bot.eventstatus import EventStatus, PostStatus, local_time, posts_of, status
-from chatbot.bot.outbox import FINAL_STATES, LAYOUTS, finish_if_done, lock_event, with_recap
-from chatbot.collect.live import LIVE_SETTING, live_sources
+from chatbot.bot.outbox import finish_if_done, lock_event
+from chatbot.bot.postgroups import (
+    find_post,
+    live_deliveries,
+    move_window,
+    post_group,
+    span,
+    still_to_send,
+)
+from chatbot.bot.runsettings import (
+    default_late_limit,
+    late_limit_of,
+    live_event_ids,
+    set_options,
+)
 from chatbot.errors import UsageError
 from chatbot.eventref import resolve_event
+from chatbot.hints import command, commands_in
 from chatbot.models import LIVE_EVENT_STATES, Event, PostDelivery, ScheduledPost
 from chatbot.questionfile.timing import MAX_DURATION, format_duration, parse_duration
-from chatbot.text.length import (
-    BLUESKY_MAX_BYTES,
-    BLUESKY_MAX_GRAPHEMES,
-    MASTODON_DEFAULT_LIMIT,
-    bluesky_length,
-    mastodon_length,
-)
 
 
 @dataclass(frozen=True)
 class ControlReport:
-    """What a control changed, as the lines the command prints."""
+    """What a control changed, as lines to show (the commands they suggest in backticks)."""
 
     event_id: int
     lines: tuple[str, ...]
@@ -35,145 +62,212 @@ class ControlReport:
     def summary(self) -> str:
         return "\n".join(self.lines)
 
+    @property
+    def commands(self) -> list[list[str]]:
+        """The arguments of each command the lines suggest (after ``chatbot``)."""
+        return commands_in(self.summary())
+
 
 def parse_delay(text: str) -> timedelta:
-    """A ``delay`` / ``--late-limit`` value such as ``5m``, ``90s`` or ``1h30m``."""
-    delta = parse_duration(text)
+    """A ``delay`` amount such as ``5m``, ``90s``, ``1h30m``, or ``-5m`` (earlier)."""
+    given = text.strip()
+    sign = -1 if given.startswith("-") else 1
+    delta = parse_duration(given.removeprefix("-").removeprefix("+"))
     if delta is None or delta > MAX_DURATION:
-        raise UsageError(f"{text!r} is not a duration; write e.g. 5m, 90s or 1h30m")
+        raise UsageError(
+            f"{text!r} is not a duration; write e.g. 5m, 90s or 1h30m (-5m: five minutes earlier)"
+        )
+    return sign * delta
+
+
+def parse_late_limit(text: str) -> timedelta:
+    """A ``--late-limit`` value such as ``10m`` (a duration, not negative)."""
+    delta = parse_delay(text)
+    if delta < timedelta(0):
+        raise UsageError(f"--late-limit {text!r} is negative; write e.g. 10m")
     return delta
 
 
-def _find_post(session: Session, event: Event, label: str) -> ScheduledPost:
-    wanted = label.strip().lower().replace("-", "")
-    posts = posts_of(session, event)
-    for post in posts:
-        if wanted in (post.key.lower().replace("-", ""), post.label.lower().replace("-", "")):
-            return post
-    known = ", ".join(p.key for p in posts)
-    raise UsageError(
-        f"#{event.hashtag} (event {event.id}) has no post {label!r}; its posts: {known}"
-    )
-
-
-def _lock(session: Session, event: Event) -> None:
-    """Lock the event (and read it again) before its posts: the lock order of chatbot.bot.outbox."""
-    if event.id is not None:
-        lock_event(session, event.id)
-
-
-def _live(event: Event, action: str) -> None:
-    if event.state not in LIVE_EVENT_STATES:
+def _event(
+    session: Session, ref: str, now: datetime, action: str, *, finished_ok: bool = False
+) -> tuple[Event, int]:
+    """The live event ``ref`` names, locked before its posts (the outbox's lock order)."""
+    event = resolve_event(session, ref, purpose="act", now=now)
+    assert event.id is not None
+    lock_event(session, event.id)
+    allowed = (*LIVE_EVENT_STATES, "finished") if finished_ok else LIVE_EVENT_STATES
+    if event.state not in allowed:
         raise UsageError(
             f"#{event.hashtag} (event {event.id}) is {event.state}; there is nothing left to "
             f"{action}. Load the file with another --start to run it again"
         )
+    return event, event.id
 
 
 def pause(engine: Engine, ref: str, *, now: datetime) -> ControlReport:
     """Stop posting the event's posts (one already being sent still finishes)."""
     with db.session_scope(engine) as session:
-        event = resolve_event(session, ref, purpose="act", now=now)
-        _live(event, "pause")
-        assert event.id is not None
+        event, event_id = _event(session, ref, now, "pause")
         if event.paused:
-            return ControlReport(event.id, (f"#{event.hashtag} is already paused.",))
+            return ControlReport(event_id, (f"#{event.hashtag} is already paused.",))
         event.paused, event.updated_at = True, now
         session.add(event)
         line = (
-            f"Paused #{event.hashtag} (event {event.id}): no more posts until "
-            f"`chatbot resume {event.id}`."
+            f"Paused #{event.hashtag} (event {event_id}) at {local_time(now, event.timezone)}: "
+            f"no more posts until {command('resume', event_id)}. A post that falls due "
+            "meanwhile goes out at the resume, or is skipped then if it is more than the "
+            "late limit behind."
         )
-        return ControlReport(event.id, (line,))
+        return ControlReport(event_id, (line,))
 
 
-def resume(engine: Engine, ref: str, *, now: datetime, late_limit: timedelta) -> ControlReport:
-    """Post again; says which posts are now overdue and which are past the late limit."""
+def resume(
+    engine: Engine, ref: str, *, now: datetime, late_limit: timedelta | None = None
+) -> ControlReport:
+    """Post again. Each post that fell due during the pause goes out now, or is skipped now.
+
+    ``late_limit`` is the default (else the setting ``late_limit_seconds``); an
+    event whose run stored its own (``chatbot run --late-limit``) is judged by
+    that one, as the run would judge it.
+    """
     with db.session_scope(engine) as session:
-        event = resolve_event(session, ref, purpose="act", now=now)
-        _live(event, "resume")
-        assert event.id is not None
+        event, event_id = _event(session, ref, now, "resume")
         if not event.paused:
-            return ControlReport(event.id, (f"#{event.hashtag} is not paused.",))
+            return ControlReport(event_id, (f"#{event.hashtag} is not paused.",))
+        limit = late_limit_of(event, late_limit or default_late_limit())
         event.paused, event.updated_at = False, now
         session.add(event)
-        lines = [f"Resumed #{event.hashtag} (event {event.id})."]
-        for post in posts_of(session, event):
-            if post.skipped or all(d.state in FINAL_STATES for d in post.deliveries):
+        posts = posts_of(session, event)
+        tracked = live_deliveries(posts)
+        before = span(tracked)
+        lines = [f"Resumed #{event.hashtag} (event {event_id})."]
+        for post in posts:
+            held = [d for d in post.deliveries if d.state == "pending" and d.due_at <= now]
+            if not held:
                 continue
-            overdue = now - post.due_at
-            if overdue <= timedelta(0):
-                break
-            if overdue > late_limit:
-                lines.append(
-                    f"{post.label} is {format_duration(overdue)} overdue, past the late limit "
-                    f"({format_duration(late_limit)}): it will be skipped. To post it instead: "
-                    f"chatbot pause {event.id}; chatbot delay {event.id} {format_duration(overdue)}"
-                    f"; chatbot resume {event.id}"
+            due = min(d.due_at for d in held)
+            late = now - due
+            when = f"{post.label} (due {local_time(due, event.timezone)})"
+            if late > limit and not any(may_have_landed(d) for d in held):
+                reason = (
+                    f"skipped at the resume: {format_duration(late)} late "
+                    f"(limit {format_duration(limit)})"
                 )
-            else:
+                for delivery in held:
+                    _set_skipped(session, delivery, now, reason)
                 lines.append(
-                    f"{post.label} is {format_duration(overdue)} overdue: it goes out now."
+                    f"{when} is {format_duration(late)} late, past the late limit "
+                    f"({format_duration(limit)}): skipped. To post it after all: "
+                    f"{command('post-now', event_id, post.label)}"
                 )
-        return ControlReport(event.id, tuple(lines))
+                continue
+            for delivery in held:
+                delivery.due_at, delivery.next_attempt_at, delivery.updated_at = now, None, now
+                session.add(delivery)
+            if len(held) == len(post.deliveries):
+                post.due_at, post.updated_at = now, now
+                session.add(post)
+            lines.append(f"{when} goes out now.")
+        if len(lines) == 1:
+            nxt = _next(posts)
+            lines.append(
+                f"Nothing fell due during the pause; next: {nxt.label} at "
+                f"{local_time(nxt.due_at, event.timezone)}."
+                if nxt
+                else "Nothing is left to post."
+            )
+        session.flush()
+        finish_if_done(session, event_id, now)
+        move_window(event, before, tracked, now)
+        session.add(event)
+        return ControlReport(event_id, tuple(lines))
 
 
-def skip(engine: Engine, ref: str, label: str, *, now: datetime) -> ControlReport:
-    """Never post ``label`` (on the networks where it is not already out)."""
+def _next(posts: list[ScheduledPost]) -> ScheduledPost | None:
+    waiting = [p for p in posts if any(d.state == "pending" for d in p.deliveries)]
+    return min(waiting, key=lambda p: (p.due_at, p.position), default=None)
+
+
+def _set_skipped(session: Session, delivery: PostDelivery, now: datetime, reason: str) -> None:
+    delivery.state, delivery.updated_at = "skipped", now
+    delivery.last_error = reason
+    delivery.claimed_by = None
+    session.add(delivery)
+
+
+def skip(
+    engine: Engine, ref: str, label: str, *, now: datetime, only: bool = False
+) -> ControlReport:
+    """Never post ``label`` where it is not out yet, nor (unless ``only``) its reminder and
+    follow-ups."""
     with db.session_scope(engine) as session:
-        event = resolve_event(session, ref, purpose="act", now=now)
-        _lock(session, event)
-        _live(event, "skip")
-        assert event.id is not None
-        post = _find_post(session, event, label)
-        pending = [d for d in post.deliveries if d.state == "pending"]
+        event, event_id = _event(session, ref, now, "skip")
+        posts = posts_of(session, event)
+        post = find_post(event, posts, label)
+        group = [post] if only else post_group(posts, post)
+        pending = [d for member in group for d in member.deliveries if d.state == "pending"]
         out = [d for d in post.deliveries if d.state in ("posting", "posted")]
-        if not pending:
+        if not [d for d in post.deliveries if d.state == "pending"]:
             if out:
                 where = " and ".join(f"{d.network} ({d.state})" for d in out)
+                rest = [
+                    m for m in group if m is not post and any(d in pending for d in m.deliveries)
+                ]
+                also = "".join(
+                    f"; to skip its {m.label}: {command('skip', event_id, m.label, '--only')}"
+                    for m in rest
+                )
                 raise UsageError(
                     f"{post.label} of #{event.hashtag} is already out on {where}; it cannot be "
-                    "skipped. To remove it, delete the post on the network"
+                    f"skipped. To remove it, delete the post on the network{also}"
                 )
-            return ControlReport(
-                event.id, (f"{post.label} is already {post.deliveries[0].state}.",)
-            )
+            if not pending:
+                return ControlReport(
+                    event_id, (f"{post.label} is already {post.deliveries[0].state}.",)
+                )
         for delivery in pending:
-            delivery.state, delivery.updated_at = "skipped", now
-            delivery.last_error = "skipped by the moderator"
-            delivery.claimed_by = None
-            session.add(delivery)
-        post.skipped, post.updated_at = True, now
-        session.add(post)
+            _set_skipped(session, delivery, now, "skipped by the moderator")
+        skipped_posts = [m for m in group if any(d in pending for d in m.deliveries)]
+        for member in skipped_posts:
+            member.skipped, member.updated_at = True, now
+            session.add(member)
         session.flush()
-        finish_if_done(session, event.id, now)
-        networks = " and ".join(d.network for d in pending)
+        finish_if_done(session, event_id, now)
+        networks = " and ".join(sorted({d.network for d in post.deliveries if d in pending}))
         lines = [f"Skipped {post.label} of #{event.hashtag} on {networks}."]
+        if not networks:
+            lines = [f"{post.label} of #{event.hashtag} is already {post.deliveries[0].state}."]
+        others = [m.label for m in skipped_posts if m is not post]
+        if others:
+            lines.append(f"Skipped with it: {', '.join(others)}.")
         lines += [f"note: it was already {d.state} on {d.network}." for d in out]
-        return ControlReport(event.id, tuple(lines))
-
-
-def _remaining(session: Session, event: Event) -> list[tuple[ScheduledPost, list[PostDelivery]]]:
-    found = []
-    for post in posts_of(session, event):
-        pending = [d for d in post.deliveries if d.state == "pending"]
-        if pending and not post.skipped:
-            found.append((post, pending))
-    return found
+        revivable = [d for d in post.deliveries if d.state == "skipped"]
+        if revivable:
+            lines.append(f"To post it after all: {command('post-now', event_id, post.label)}")
+        return ControlReport(event_id, tuple(lines))
 
 
 def delay(engine: Engine, ref: str, amount: timedelta, *, now: datetime) -> ControlReport:
-    """Move every post not yet sent ``amount`` later."""
-    if amount <= timedelta(0):
-        raise UsageError("the delay must be more than 0; e.g. chatbot delay sm35 5m")
+    """Move every post not yet sent ``amount`` later (earlier when negative), with the window.
+
+    Bringing posts forward never puts one in the past: that is refused,
+    saying how far they can come forward.
+    """
+    if amount == timedelta(0):
+        raise UsageError(
+            "a delay of 0 changes nothing; e.g. `chatbot delay sm35 5m` (5 minutes later) "
+            "or `chatbot delay sm35 -5m` (earlier)"
+        )
     with db.session_scope(engine) as session:
-        event = resolve_event(session, ref, purpose="act", now=now)
-        _lock(session, event)
-        _live(event, "delay")
-        assert event.id is not None
-        remaining = _remaining(session, event)
+        event, event_id = _event(session, ref, now, "delay")
+        posts = posts_of(session, event)
+        remaining = still_to_send(posts)
         if not remaining:
-            return ControlReport(event.id, (f"#{event.hashtag} has no post left to delay.",))
+            return ControlReport(event_id, (f"#{event.hashtag} has no post left to delay.",))
+        tracked = live_deliveries(posts)
+        before = span(tracked)
+        if amount < timedelta(0):
+            _check_forward(event, remaining, amount, now)
         for post, pending in remaining:
             # A post already out on one network keeps its time there; move the rest.
             if len(pending) == len(post.deliveries):
@@ -182,126 +276,121 @@ def delay(engine: Engine, ref: str, amount: timedelta, *, now: datetime) -> Cont
             for delivery in pending:
                 delivery.due_at, delivery.updated_at = delivery.due_at + amount, now
                 session.add(delivery)
-        first = remaining[0][0]
+        window = move_window(event, before, tracked, now)
+        session.add(event)
+        first = min(remaining, key=lambda r: min(d.due_at for d in r[1]))
+        how = (
+            f"Delayed {_posts(len(remaining))} of #{event.hashtag} by {format_duration(amount)}"
+            if amount > timedelta(0)
+            else f"Brought {_posts(len(remaining))} of #{event.hashtag} forward by "
+            f"{format_duration(-amount)}"
+        )
         labels = ", ".join(p.label for p, _ in remaining)
+        next_at = local_time(min(d.due_at for d in first[1]), event.timezone)
         return ControlReport(
-            event.id,
-            (
-                f"Delayed {len(remaining)} posts of #{event.hashtag} by {format_duration(amount)} "
-                f"({labels}); next: {first.label} at "
-                f"{local_time(remaining[0][1][0].due_at, event.timezone)}.",
-            ),
+            event_id, (f"{how} ({labels}); next: {first[0].label} at {next_at}; {window}.",)
         )
 
 
-def post_now(engine: Engine, ref: str, label: str, *, now: datetime) -> ControlReport:
-    """Make ``label`` due now (it goes out within a couple of seconds).
+def _posts(count: int) -> str:
+    return f"{count} post" + ("" if count == 1 else "s")
 
-    Posts before it that are not due yet would hold it back (posts go out in
-    order), so that is refused with the fix: skip them or post them first.
+
+def _check_forward(
+    event: Event,
+    remaining: list[tuple[ScheduledPost, list[PostDelivery]]],
+    amount: timedelta,
+    now: datetime,
+) -> None:
+    post, deliveries = min(remaining, key=lambda r: min(d.due_at for d in r[1]))
+    due = min(d.due_at for d in deliveries)
+    if due + amount >= now:
+        return
+    zone = event.timezone
+    room = timedelta(seconds=int((due - now).total_seconds()))  # whole seconds, rounded down
+    if room <= timedelta(0):
+        raise UsageError(
+            f"{post.label} of #{event.hashtag} is due already ({local_time(due, zone)}, now "
+            f"{local_time(now, zone)}), so no post can come forward; to send a later post at "
+            "once, use chatbot post-now EVENT POST"
+        )
+    raise UsageError(
+        f"bringing the posts {format_duration(-amount)} forward would put {post.label} "
+        f"(due {local_time(due, zone)}) at {local_time(due + amount, zone)}, before now "
+        f"({local_time(now, zone)}); they can come at most {format_duration(room)} forward: "
+        f"{command('delay', event.id, '-' + format_duration(room))}"
+    )
+
+
+def post_now(engine: Engine, ref: str, label: str, *, now: datetime) -> ControlReport:
+    """Make ``label`` due now, taking it back if it was skipped (where it is not out).
+
+    Posts go out in order, so an earlier post not due yet would hold it back:
+    that is refused with the fix (skip that one, or post it first). An
+    earlier post already due goes out just before it.
     """
     with db.session_scope(engine) as session:
-        event = resolve_event(session, ref, purpose="act", now=now)
-        _lock(session, event)
-        _live(event, "post")
-        assert event.id is not None
-        post = _find_post(session, event, label)
-        pending = [d for d in post.deliveries if d.state == "pending"]
-        if not pending:
+        event, event_id = _event(session, ref, now, "post", finished_ok=True)
+        posts = posts_of(session, event)
+        post = find_post(event, posts, label)
+        targets = [d for d in post.deliveries if d.state in ("pending", "skipped")]
+        if not targets:
             states = ", ".join(f"{d.network} {d.state}" for d in post.deliveries)
             raise UsageError(
                 f"{post.label} of #{event.hashtag} is not waiting to be posted ({states})"
             )
-        for earlier, waiting in _remaining(session, event):
+        networks = {d.network for d in targets}
+        ahead: list[str] = []
+        for earlier, waiting in still_to_send(posts):
             if earlier.position >= post.position:
                 break
-            # An earlier post already due goes out first, in order; a later-due one would block.
-            later = {d.network for d in waiting if d.due_at > now}
-            if later & {d.network for d in pending}:
+            if not networks & {d.network for d in waiting}:
+                continue
+            if any(d.due_at > now for d in waiting if d.network in networks):
+                in_group = post in post_group(posts, earlier)
+                skip_hint = (
+                    command("skip", event_id, earlier.label, "--only")
+                    if in_group
+                    else command("skip", event_id, earlier.label)
+                )
                 raise UsageError(
                     f"{earlier.label} comes before {post.label} and is not due yet "
                     f"({local_time(earlier.due_at, event.timezone)}); posts go out in order. "
-                    f"Skip it (chatbot skip {event.id} {earlier.label}) or post it first "
-                    f"(chatbot post-now {event.id} {earlier.label})"
+                    f"Skip it ({skip_hint}) or post it first "
+                    f"({command('post-now', event_id, earlier.label)})"
                 )
-        for delivery in pending:
-            delivery.due_at, delivery.next_attempt_at, delivery.updated_at = now, None, now
-            session.add(delivery)
-        post.due_at, post.updated_at = now, now
-        session.add(post)
-        lines = [
-            f"{post.label} of #{event.hashtag} is due now ({local_time(now, event.timezone)})."
-        ]
-        if event.paused:
-            lines.append(f"note: the event is paused; it goes out after chatbot resume {event.id}.")
-        return ControlReport(event.id, tuple(lines))
-
-
-def set_options(
-    engine: Engine,
-    event_ids: list[int],
-    *,
-    layout: str | None = None,
-    recap_url: str | None = None,
-    live: str | None = None,
-) -> None:
-    """Store ``chatbot run``'s --layout / --recap-url / --live in the events (so restarts
-    keep them)."""
-    if layout is not None and layout not in LAYOUTS:
-        raise UsageError(f"unknown layout {layout!r}; use {' or '.join(LAYOUTS)}")
-    if recap_url is not None and not recap_url.startswith(("https://", "http://")):
-        raise UsageError(f"--recap-url {recap_url!r} must start with https://")
-    if live is not None:
-        live_sources(live)
-    with db.session_scope(engine) as session:
-        for event_id in sorted(event_ids):  # several events: locked in id order
-            event = session.get(Event, event_id)
-            if event is None:
-                continue
-            settings = dict(event.settings or {})
-            if layout is not None:
-                settings["layout"] = layout
-            if recap_url is not None:
-                settings["recap_url"] = recap_url
-                _check_recap(session, event, recap_url)
-            if live is not None:
-                settings[LIVE_SETTING] = live
-            event.settings = settings  # a new dict, so the JSON column is written
+            ahead.append(earlier.label)
+        revived = [d for d in targets if d.state == "skipped"]
+        reopened = event.state == "finished"
+        if reopened:
+            event.state, event.updated_at = "running", now
             session.add(event)
-
-
-def _check_recap(session: Session, event: Event, url: str) -> None:
-    for post in posts_of(session, event):
-        if post.kind != "wrapup":
-            continue
-        for delivery in post.deliveries:
-            if delivery.state != "pending":
-                continue
-            text = with_recap(delivery.text, url)
-            if delivery.network == "bluesky":
-                graphemes, size = bluesky_length(text)
-                too_long = graphemes > BLUESKY_MAX_GRAPHEMES or size > BLUESKY_MAX_BYTES
-                measured = f"{graphemes} graphemes; Bluesky allows {BLUESKY_MAX_GRAPHEMES}"
-            else:
-                limit = int((event.settings or {}).get("mastodon_limit") or MASTODON_DEFAULT_LIMIT)
-                length = mastodon_length(text)
-                too_long, measured = length > limit, f"{length} characters; the limit is {limit}"
-            if too_long:
-                raise UsageError(
-                    f"the wrap-up of #{event.hashtag} with --recap-url is {measured} on "
-                    f"{delivery.network}; shorten the wrap-up in {event.source_path} and load it "
-                    "again, or use a shorter URL"
-                )
-
-
-def live_event_ids(engine: Engine) -> list[int]:
-    """The ids of every event not finished or cancelled."""
-    with db.session_scope(engine) as session:
-        return [
-            e.id
-            for e in session.exec(select(Event).where(col(Event.state).in_(LIVE_EVENT_STATES)))
-            if e.id is not None
-        ]
+        for delivery in targets:
+            delivery.state, delivery.due_at, delivery.next_attempt_at = "pending", now, None
+            delivery.updated_at, delivery.claimed_by = now, None
+            if delivery in revived:
+                delivery.last_error = None
+            session.add(delivery)
+        post.due_at, post.skipped, post.updated_at = now, False, now
+        session.add(post)
+        where = " and ".join(sorted(networks))
+        line = f"{post.label} of #{event.hashtag} is due now ({local_time(now, event.timezone)})"
+        line += f" on {where}" + (f", after {', '.join(ahead)} (due already)" if ahead else "")
+        lines = [line + "."]
+        if revived:
+            lines.append(
+                f"It was skipped on {' and '.join(d.network for d in revived)}; it is taken back."
+            )
+        if reopened:
+            lines.append(f"#{event.hashtag} was finished: it is open again for this post.")
+        if event.paused:
+            limit = late_limit_of(event, default_late_limit())
+            lines.append(
+                f"note: #{event.hashtag} is paused: it goes out at {command('resume', event_id)}"
+                f" if that is within the late limit ({format_duration(limit)}) from now; "
+                "later, the resume skips it."
+            )
+        return ControlReport(event_id, tuple(lines))
 
 
 __all__ = [
@@ -311,6 +400,7 @@ __all__ = [
     "delay",
     "live_event_ids",
     "parse_delay",
+    "parse_late_limit",
     "pause",
     "post_now",
     "resume",

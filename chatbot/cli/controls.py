@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import click
 
-from chatbot.cli.group import cli
+from chatbot.cli.group import CONTEXT_SETTINGS, cli
 from chatbot.cli.options import clock_option, database_url_option, json_option, make_clock
 
 _event = click.argument("event")
-
-
-def _late_limit() -> timedelta:
-    from chatbot.config import resolve_settings
-
-    return timedelta(seconds=float(resolve_settings()["late_limit_seconds"]))
 
 
 @cli.command("status")
@@ -69,8 +62,10 @@ def pause_command(event: str, database_url: str, clock: str) -> None:
 def resume_command(event: str, database_url: str, clock: str) -> None:
     """Post EVENT's posts again after chatbot pause.
 
-    Posts that fell due during the pause go out at once, in order; one more
-    than the late limit behind is skipped (the command says so first).
+    Each post that fell due during the pause goes out now, in order, or, when
+    it is more than the late limit behind (the run's --late-limit, else the
+    setting late_limit_seconds), is skipped now. The command names each, and
+    how to post a skipped one after all.
 
     \b
     Example:
@@ -80,45 +75,55 @@ def resume_command(event: str, database_url: str, clock: str) -> None:
     from chatbot.db import open_store
 
     with open_store(database_url) as engine:
-        report = controls.resume(
-            engine, event, now=make_clock(clock).now(), late_limit=_late_limit()
-        )
+        report = controls.resume(engine, event, now=make_clock(clock).now())
     click.echo(report.summary())
 
 
 @cli.command("skip")
 @_event
 @click.argument("post")
+@click.option(
+    "--only", is_flag=True, help="Skip this post alone, not a question's reminder and follow-ups."
+)
 @database_url_option
 @clock_option
-def skip_command(event: str, post: str, database_url: str, clock: str) -> None:
-    """Never post POST (a label such as Q3, welcome or wrapup) of EVENT.
+def skip_command(event: str, post: str, only: bool, database_url: str, clock: str) -> None:
+    """Never post POST (a label such as Q3, welcome, wrapup or 'A3 reminder') of EVENT.
 
-    A post already out on a network cannot be skipped there.
+    A question takes its reminder and its follow-ups (Q3a, Q3b and theirs)
+    with it, unless --only. A post already out on a network cannot be skipped
+    there. chatbot post-now takes a skipped post back.
 
     \b
     Example:
         chatbot skip sm35 Q3
+        chatbot skip sm35 'A3 reminder'
     """
     from chatbot.bot import controls
     from chatbot.db import open_store
 
     with open_store(database_url) as engine:
-        report = controls.skip(engine, event, post, now=make_clock(clock).now())
+        report = controls.skip(engine, event, post, now=make_clock(clock).now(), only=only)
     click.echo(report.summary())
 
 
-@cli.command("delay")
+# "-5m" is a duration, not an option: unknown options stay arguments.
+@cli.command("delay", context_settings={**CONTEXT_SETTINGS, "ignore_unknown_options": True})
 @_event
 @click.argument("duration")
 @database_url_option
 @clock_option
 def delay_command(event: str, duration: str, database_url: str, clock: str) -> None:
-    """Move every post of EVENT not yet sent DURATION later (e.g. 5m, 90s, 1h).
+    """Move every post of EVENT not yet sent DURATION later (e.g. 5m, 90s, 1h), or earlier (-5m).
+
+    The collection window moves with the first and last posts. Posts never
+    come forward into the past: that is refused, with how far they can come.
+    Times are shown in the event's zone.
 
     \b
     Example:
         chatbot delay sm35 5m
+        chatbot delay sm35 -2m
     """
     from chatbot.bot import controls
     from chatbot.db import open_store
@@ -135,7 +140,11 @@ def delay_command(event: str, duration: str, database_url: str, clock: str) -> N
 @database_url_option
 @clock_option
 def post_now_command(event: str, post: str, database_url: str, clock: str) -> None:
-    """Post POST of EVENT now instead of at its time (the posts before it must be out).
+    """Post POST of EVENT now instead of at its time; takes a skipped post back.
+
+    Posts go out in order: one before POST already due goes out just before
+    it, and one not due yet is reason to refuse (skip it or post it first).
+    On a paused event POST goes out at the resume.
 
     \b
     Example:

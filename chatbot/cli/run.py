@@ -92,7 +92,7 @@ def run_command(
 
     settings = resolve_settings()
     limit = (
-        controls.parse_delay(late_limit)
+        controls.parse_late_limit(late_limit)
         if late_limit is not None
         else timedelta(seconds=float(settings["late_limit_seconds"]))
     )
@@ -114,8 +114,10 @@ def run_command(
             if state in ("finished", "cancelled"):
                 _echo(f"note: #{hashtag} (event {event_id}) is {state}: nothing left to post.")
         targets = ids if events else controls.live_event_ids(engine)
-        if layout is not None or recap_url is not None or live is not None:
-            controls.set_options(engine, targets, layout=layout, recap_url=recap_url, live=live)
+        # The late limit too, so that `chatbot resume` judges late posts as this run does.
+        controls.set_options(
+            engine, targets, layout=layout, recap_url=recap_url, live=live, late_limit=limit
+        )
         if not events:
             with session_scope(engine) as session:
                 networks = sorted(_networks_of(session, targets))

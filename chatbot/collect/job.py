@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -16,6 +16,7 @@ from chatbot.collect.collector import Collector
 from chatbot.collect.live import live_sources
 from chatbot.models import Event
 from chatbot.platforms.base import Platform
+from chatbot.zones import zone_or_utc
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,13 @@ class CollectionJob:
 
     def due_events(self) -> list[tuple[int, str, list[str], datetime]]:
         """(id, hashtag, networks, window end) of every event whose window is open now."""
+        return [
+            (e.id, e.hashtag, list(e.networks), e.collect_until)
+            for e in self._due()
+            if e.id is not None
+        ]
+
+    def _due(self) -> list[Event]:
         now = self.clock.now()
         query = select(Event).where(
             col(Event.state) != "cancelled",
@@ -78,11 +86,9 @@ class CollectionJob:
         if self.event_ids is not None:
             query = query.where(col(Event.id).in_(self.event_ids))
         with db.session_scope(self.engine) as session:
-            return [
-                (e.id, e.hashtag, list(e.networks), e.collect_until)
-                for e in session.exec(query)
-                if e.id is not None
-            ]
+            found = [e for e in session.exec(query) if e.id is not None]
+            session.expunge_all()  # plain values, read after the session ends
+            return found
 
     def __call__(self) -> None:
         with self._turn:
@@ -114,16 +120,17 @@ class CollectionJob:
                 collector.close()
 
     def pending(self) -> str | None:
-        """What collection has left now, e.g. "collecting #sm35 until 19:40 UTC"; None if nothing.
+        """What collection has left now, e.g. "collecting #sm35 until 14:40 EST"; None if nothing.
 
         An event is finished when its collector made the final pass after the
         window (or the window closed more than :data:`GRACE` ago, when a
         network kept failing: ``chatbot collect`` can finish it later).
         """
         left = [
-            f"#{hashtag} until {until.astimezone(UTC):%H:%M} UTC"
-            for event_id, hashtag, _, until in self.due_events()
-            if not (event_id in self.collectors and self.collectors[event_id].done)
+            # In the event's own zone, as every other time the moderator reads.
+            f"#{e.hashtag} until {e.collect_until.astimezone(zone_or_utc(e.timezone)):%H:%M %Z}"
+            for e in self._due()
+            if not (e.id in self.collectors and self.collectors[e.id].done)
         ]
         return "collecting " + ", ".join(left) if left else None
 

@@ -41,32 +41,53 @@ def test_a_hashtag_names_its_running_or_next_event_else_its_latest(engine):
     assert controls.status(engine, "sched").event_id == new
 
 
-def test_pause_and_resume_say_what_changed_and_warn_of_skips(engine):
+def test_pause_and_resume_say_what_changed_and_do_it(engine):
     event_id = load_chat(
         engine, NOW - timedelta(minutes=12), questions=2, spacing=timedelta(minutes=6)
     )
     assert controls.pause(engine, "sched", now=NOW).summary() == (
-        f"Paused #sched (event {event_id}): no more posts until `chatbot resume {event_id}`."
+        f"Paused #sched (event {event_id}) at 18:00:00 UTC: no more posts until "
+        f"`chatbot resume {event_id}`. A post that falls due meanwhile goes out at the resume, "
+        "or is skipped then if it is more than the late limit behind."
     )
     assert controls.pause(engine, "sched", now=NOW).summary() == "#sched is already paused."
     lines = controls.resume(engine, "sched", now=NOW, late_limit=LIMIT).lines
-    assert lines[0] == f"Resumed #sched (event {event_id})."
-    assert lines[1].startswith(
-        "welcome is 12m overdue, past the late limit (10m): it will be skipped"
+    assert lines == (
+        f"Resumed #sched (event {event_id}).",
+        "welcome (due 17:48:00 UTC) is 12m late, past the late limit (10m): skipped. "
+        f"To post it after all: `chatbot post-now {event_id} welcome`",
+        "Q1 (due 17:54:00 UTC) goes out now.",
+        "Q2 (due 18:00:00 UTC) goes out now.",
     )
-    assert lines[2] == "Q1 is 6m overdue: it goes out now."
+    with Session(engine) as session:
+        got = {
+            p.label: ({d.state for d in p.deliveries}, {d.due_at for d in p.deliveries})
+            for p in session.exec(select(ScheduledPost))
+        }
+    # What it said is what the outbox now holds: the runner has nothing left to decide.
+    assert got["welcome"][0] == {"skipped"}
+    assert got["Q1"] == ({"pending"}, {NOW})
     assert controls.resume(engine, "sched", now=NOW, late_limit=LIMIT).summary() == (
         "#sched is not paused."
     )
 
 
+def test_resume_judges_by_the_late_limit_the_run_stored(engine):
+    event_id = load_chat(engine, NOW - timedelta(minutes=12), questions=1)
+    controls.set_options(engine, [event_id], late_limit=timedelta(minutes=30))
+    controls.pause(engine, "sched", now=NOW)
+    lines = controls.resume(engine, "sched", now=NOW, late_limit=LIMIT).lines
+    assert lines[1] == "welcome (due 17:48:00 UTC) goes out now."
+
+
 def test_skip_refuses_a_post_already_out_and_skips_the_rest(engine):
-    load_chat(engine, NOW, questions=1)
+    event_id = load_chat(engine, NOW, questions=1)
     post_welcome(engine, "bluesky")
     report = controls.skip(engine, "sched", "welcome", now=NOW)
     assert report.lines == (
         "Skipped welcome of #sched on mastodon.",
         "note: it was already posted on bluesky.",
+        f"To post it after all: `chatbot post-now {event_id} welcome`",
     )
     with pytest.raises(
         UsageError, match=r"already out on bluesky \(posted\); it cannot be skipped"
@@ -81,8 +102,9 @@ def test_delay_moves_every_post_not_yet_sent(engine):
     load_chat(engine, NOW, questions=2)
     post_welcome(engine, "bluesky")
     report = controls.delay(engine, "sched", timedelta(minutes=5), now=NOW)
-    assert report.summary().startswith(
-        "Delayed 4 posts of #sched by 5m (welcome, Q1, Q2, wrapup); next: welcome at 18:05:00 UTC"
+    assert report.summary() == (
+        "Delayed 4 posts of #sched by 5m (welcome, Q1, Q2, wrapup); next: welcome at "
+        "18:05:00 UTC; collecting until 19:08:00 UTC."
     )
     with Session(engine) as session:
         shifts = {
@@ -92,7 +114,7 @@ def test_delay_moves_every_post_not_yet_sent(engine):
         }
     assert shifts.pop(("bluesky", "welcome")) == timedelta(0)  # already out there
     assert set(shifts.values()) == {timedelta(minutes=5)}
-    with pytest.raises(UsageError, match="more than 0"):
+    with pytest.raises(UsageError, match="a delay of 0 changes nothing"):
         controls.delay(engine, "sched", timedelta(0), now=NOW)
 
 
@@ -101,7 +123,7 @@ def test_post_now_makes_a_post_due_and_keeps_the_order(engine):
     with pytest.raises(UsageError, match="welcome comes before Q1 and is not due yet"):
         controls.post_now(engine, "sched", "Q1", now=NOW)
     assert controls.post_now(engine, "sched", "welcome", now=NOW).lines == (
-        "welcome of #sched is due now (18:00:00 UTC).",
+        "welcome of #sched is due now (18:00:00 UTC) on bluesky and mastodon.",
     )
     controls.post_now(engine, "sched", "Q1", now=NOW)  # the welcome is due: fine
     with Session(engine) as session:
@@ -122,7 +144,9 @@ def test_controls_refuse_a_finished_event(engine):
         controls.pause(engine, "sched", now=NOW)
 
 
-@pytest.mark.parametrize(("text", "minutes"), [("5m", 5), ("90s", 1.5), ("1h30m", 90)])
+@pytest.mark.parametrize(
+    ("text", "minutes"), [("5m", 5), ("90s", 1.5), ("1h30m", 90), ("-5m", -5), ("+2m", 2)]
+)
 def test_parse_delay(text, minutes):
     assert controls.parse_delay(text) == timedelta(minutes=minutes)
 

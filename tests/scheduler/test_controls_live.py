@@ -60,7 +60,7 @@ def test_every_control_takes_effect_on_a_running_chat(engine, database_url, tmp_
             assert "is due now" in control("post-now", TAG, "welcome")
             wait_for(lambda: _states(engine, "welcome") == {"posted"})
             assert control("pause", TAG).startswith(f"Paused #{TAG} (event {event_id})")
-            assert "note: the event is paused" in control("post-now", TAG, "Q1")
+            assert f"note: #{TAG} is paused" in control("post-now", TAG, "Q1")
             clock.advance(seconds=30)
             time.sleep(4 * RunOptions().tick)  # a few of the run's looks at the outbox
             assert _states(engine, "Q1") == {"pending"}  # due, but held by the pause
@@ -68,6 +68,7 @@ def test_every_control_takes_effect_on_a_running_chat(engine, database_url, tmp_
             assert (
                 control("skip", f"#{TAG}", "Q2")
                 == f"Skipped Q2 of #{TAG} on bluesky and mastodon.\n"
+                f"To post it after all: `chatbot post-now {event_id} Q2`\n"
             )
             refused = control("skip", TAG, "welcome", code=2)
             assert "already out on bluesky (posted) and mastodon (posted)" in refused
@@ -78,7 +79,7 @@ def test_every_control_takes_effect_on_a_running_chat(engine, database_url, tmp_
             assert "not a duration" in control("delay", TAG, "soon", code=2)
 
             resumed = control("resume", TAG)
-            assert resumed.startswith(f"Resumed #{TAG}") and "Q1 is " in resumed
+            assert resumed.startswith(f"Resumed #{TAG}") and "Q1 (due " in resumed
             wait_for(lambda: _states(engine, "Q1") == {"posted"})
 
             refused = control("post-now", TAG, "Q4", code=2)
