@@ -120,8 +120,9 @@ def test_a_press_answers_json_to_the_page_script_with_what_the_cli_prints(live: 
         done = client.post("/act/pause", data={"csrf": csrf}, headers=headers)
         assert done.json() == {
             "ok": True,
-            "message": f"Paused #sm35 (event {live.event_id}): no more posts until "
-            f"`chatbot resume {live.event_id}`.",
+            "message": f"Paused #sm35 (event {live.event_id}) at 17:06:00 UTC: no more posts "
+            f"until `chatbot resume {live.event_id}`. A post that falls due meanwhile goes out "
+            "at the resume, or is skipped then if it is more than the late limit behind.",
         }
         bad = client.post("/act/explode", data={"csrf": csrf}, headers=headers)
         assert bad.json()["ok"] is False and "unknown action" in bad.json()["message"]
@@ -197,7 +198,8 @@ def test_delay_and_post_now_move_the_schedule_as_the_commands_do(live: Live) -> 
         bad = _press(live, client, "delay", duration="soon")
         assert bad == {
             "ok": False,
-            "message": "'soon' is not a duration; write e.g. 5m, 90s or 1h30m",
+            "message": "'soon' is not a duration; write e.g. 5m, 90s or 1h30m "
+            "(-5m: five minutes earlier)",
         }
         assert _due(live, "wrapup") == before
         done = _press(live, client, "delay", duration="5m")
@@ -206,7 +208,10 @@ def test_delay_and_post_now_move_the_schedule_as_the_commands_do(live: Live) -> 
         )
         assert _due(live, "wrapup") == [due + timedelta(minutes=5) for due in before]
         done = _press(live, client, "post-now", post="Q2")
-        assert done == {"ok": True, "message": "Q2 of #sm35 is due now (17:06:00 UTC)."}
+        assert done == {
+            "ok": True,
+            "message": "Q2 of #sm35 is due now (17:06:00 UTC) on bluesky and mastodon.",
+        }
         assert _due(live, "Q2") == [NOW, NOW]
         missing = _press(live, client, "post-now", post="")
         assert missing == {
