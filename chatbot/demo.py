@@ -12,6 +12,7 @@ from chatbot import db
 from chatbot.bot.loading import load_event, prepare_plan
 from chatbot.bot.running import Bot, CollectOptions
 from chatbot.bot.scheduler import RunOptions
+from chatbot.config import get_setting
 from chatbot.errors import UsageError
 from chatbot.export import FORMATS, write_exports
 from chatbot.export.folder import chat_dirname
@@ -168,7 +169,13 @@ def _run(options: DemoOptions, sandbox: Sandbox, say: Callable[[str], None]) -> 
                 tick=max(0.02, min(0.5, 5 / options.speed)),
                 until_done=True,
             ),
-            collect=CollectOptions(stream=False, look_every=DEMO_LOOK_SECONDS, announce=False),
+            collect=CollectOptions(
+                stream=False,
+                look_every=DEMO_LOOK_SECONDS,
+                announce=False,
+                # Other instances' posts are read there too, as `chatbot run` does by default.
+                peers=int(get_setting("mastodon_servers").default),
+            ),
             out=say,
         )
         try:
