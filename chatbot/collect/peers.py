@@ -4,8 +4,9 @@ The bot's own server sees a participant's post only if it federated there,
 late or never. So each pass also reads, for every server participants post
 from (``instances.peers_to_read``), its public tag timeline without logging
 in (paged upwards from the newest id it gave, the position kept per server)
-and, on sweeps, the context there of each question post it holds (replies
-without the tag that never reached the bot's server). Every post found that
+and, on sweeps, the context there of each question post it holds and of
+each tagged post whose reply count there is above the replies stored
+(replies without the tag that never reached the bot's server). Every post found that
 is not stored yet is brought to the bot's own server by its address (search
 with ``resolve``: the server fetches it from its origin, with its parents),
 so it is stored once, by its ActivityPub id, with the ids of the bot's own
@@ -33,9 +34,9 @@ from sqlalchemy import Connection, Engine, select
 from chatbot.collect.events import question_refs
 from chatbot.collect.instances import host_of_account, is_qualified, peers_to_read
 from chatbot.collect.pacing import OutOfBudget, Pacer
-from chatbot.collect.queries import load_cursor, save_cursor
+from chatbot.collect.queries import child_counts, load_cursor, save_cursor
 from chatbot.collect.report import NetworkReport
-from chatbot.collect.sources import MastodonSource
+from chatbot.collect.sources import Call, MastodonSource, reply_count
 from chatbot.db import session_scope
 from chatbot.errors import AuthError, NotFoundError, PlatformError, RateLimitedError
 from chatbot.models import Event, Post
@@ -190,15 +191,39 @@ class Peers:
             if new_state.get("feed"):
                 part.notes.append(f"{base}: hashtag timeline: {new_state['feed']}")
         if sweep:
-            for uri, status_id in held.items():
-                ref = RemoteRef("mastodon", status_id, uri)
-                try:
-                    thread = source.thread(ref, spend)
-                except NotFoundError:
-                    continue
-                found.extend(thread.replies)
+            found.extend(self._conversations(source, tag, window, held, spend))
         start, end = window
         return [p for p in found if p.created_at is None or start <= p.created_at < end]
+
+    def _conversations(
+        self,
+        source: MastodonSource,
+        tag: str,
+        window: tuple[datetime, datetime],
+        held: dict[str, str],
+        spend: Call,
+    ) -> list[NormalisedPost]:
+        # The question posts' threads there, and the thread of every tagged post there
+        # whose reply count (as that server knows it) is above the replies stored: the
+        # replies without the tag that never reached the bot's server.
+        found: list[NormalisedPost] = []
+        for uri, status_id in held.items():
+            try:
+                found.extend(source.thread(RemoteRef("mastodon", status_id, uri), spend).replies)
+            except NotFoundError:
+                continue
+        walked = source.check(tag, window, [], spend).alive
+        found.extend(walked)
+        talked = [post for post in walked if reply_count(post) > 0 and post.uri not in held]
+        if talked:
+            with session_scope(self.engine) as session:
+                stored = child_counts(
+                    session.connection(), self.event_id, "mastodon", [p.uri for p in talked]
+                )
+            for post in talked:
+                if reply_count(post) > stored.get(post.uri, 0):
+                    found.extend(source.replies(post, spend).replies)
+        return found
 
     def _bring_home(self, base: str, found: Iterable[NormalisedPost], part: NetworkReport) -> None:
         # Posts not stored yet, by ActivityPub id: fetched through the bot's own server so

@@ -20,6 +20,7 @@ from chatbot.errors import PlatformError
 from chatbot.models import Event, PostDelivery
 from chatbot.platforms.base import Platform
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig
+from chatbot.sandbox.mastodon.federation import FederationSettings
 from chatbot.sandbox.runner import Sandbox
 from tests.factories import make_plan
 
@@ -104,10 +105,20 @@ def start_chat(
     spacing: timedelta = timedelta(minutes=4),
     coverage: bool = True,
     phrasebook: str = "a",
+    mastodon_instances: int = 1,
+    mastodon_profile: str = "mastodon",
+    federation: FederationSettings | None = None,
 ) -> Chat:
-    """Start a sandbox, load a chat on both networks (three questions unless told) and its crowd."""
+    """Start a sandbox, load a chat on both networks (three questions unless told) and its crowd.
+
+    ``mastodon_instances`` > 1: a small fediverse (``mastodon_profile`` one name or one per
+    instance, ``federation`` its delay and loss), the crowd spread over it."""
     origin = datetime.now(UTC).replace(microsecond=0)
-    sandbox = Sandbox(seed=seed, speed=speed, virtual_start=origin, faults=faults).start()
+    sandbox = Sandbox(
+        seed=seed, speed=speed, virtual_start=origin, faults=faults,
+        mastodon_instances=mastodon_instances, mastodon_profile=mastodon_profile,
+        federation=federation,
+    ).start()  # fmt: skip
     sandbox.servers["mastodon"].app.heartbeat_seconds = 0.2  # streams notice a close sooner
     try:
         start = sandbox.clock.now().replace(microsecond=0) + lead

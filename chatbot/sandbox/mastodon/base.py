@@ -7,6 +7,7 @@ the route modules type against :class:`MastodonBase`, so nothing here imports th
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -75,6 +76,8 @@ class MastodonBase(SandboxApp):
         self._windows: dict[int, Window] = {}
         self._windows_lock = threading.Lock()
         self.refused = 0  # answers of 429 from the rate limiter (injected faults not counted)
+        # Rate-limited API requests by whose budget they spent (limit_key), for benchmarks.
+        self.calls: Counter[str] = Counter()
         self.register_routes()
 
     def register_routes(self) -> None:
@@ -101,6 +104,7 @@ class MastodonBase(SandboxApp):
                 window = specific
             with self._windows_lock:
                 self._windows[id(request)] = window
+                self.calls[key] += 1
             if window.exceeded:
                 with self._windows_lock:
                     self.refused += 1

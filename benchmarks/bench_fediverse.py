@@ -1,0 +1,168 @@
+"""Collecting a Mastodon chat spread over a small fediverse: completeness and requests per post.
+
+The same seeded Mastodon-only crowd chat runs twice: on one sandbox instance
+(the baseline, measured in the same run) and on three federating instances
+(the bot's, another Mastodon, a GoToSocial; deliveries delayed up to
+``--delay`` sandbox seconds, ``--loss`` of them never made), both with
+``--faults`` injected on the HTTP side. The real collector follows each to
+the end, reading the other instances as ``chatbot collect`` does. Printed
+per run: public posts the crowd made, those missing from the store (by
+ActivityPub id; apart, untagged replies under a deleted post, which no
+thread or timeline leads to), those stored twice, posts stored, each instance's requests
+from the collector (the bot's account on its own instance, the anonymous
+address elsewhere), answers of 429, and the collector's requests per stored
+post, and as a ratio to the one-instance run's.
+
+    python benchmarks/bench_fediverse.py [--seeds 11 12] [--faults 0.2] [--delay 60] [--loss 0.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlmodel import Session
+
+from chatbot.bot.loading import load_event
+from chatbot.collect import Collector
+from chatbot.db import create_engine_for, migrate
+from chatbot.demo import bot_platforms
+from chatbot.models import Event
+from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig
+from chatbot.sandbox.mastodon.federation import FederationSettings
+from chatbot.sandbox.runner import Sandbox
+from tests.collect.chat import TAIL, Chat
+from tests.collect.scoring import stored_posts, unreachable
+from tests.factories import make_plan
+
+PROFILES = "mastodon,mastodon,gotosocial"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    public: int  # public posts the crowd made that are still there
+    missing: int
+    cut_off: int  # untagged replies under a deleted post: no thread leads to them
+    doubled: int
+    stored: int
+    calls: list[int]  # the collector's requests, per instance (the bot's first)
+    refused: list[int]  # 429s, per instance
+
+    @property
+    def per_post(self) -> float:
+        return sum(self.calls) / max(self.stored, 1)
+
+
+def run(instances: int, seed: int, faults: float, delay: float, loss: float) -> Outcome:
+    origin = datetime.now(UTC).replace(microsecond=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_engine_for(f"sqlite:///{tmp}/bench.db")
+        migrate(engine)
+        sandbox = Sandbox(
+            seed=seed, speed=200.0, virtual_start=origin, networks=("mastodon",), faults=faults,
+            mastodon_instances=instances,
+            mastodon_profile=PROFILES if instances == 3 else "mastodon",
+            federation=FederationSettings(delay=delay, loss=loss, seed=seed),
+        ).start()  # fmt: skip
+        try:
+            start = sandbox.clock.now().replace(microsecond=0) + timedelta(minutes=1)
+            plan = make_plan(
+                hashtag=f"f{seed}chat", start=start, spacing=timedelta(minutes=4),
+                questions=["What tools do you use?", "Who taught you?", "What next?"],
+                networks=("mastodon",),
+            )  # fmt: skip
+            event_id = load_event(engine, plan, source_path="questions/bench.md").event_id
+            until = plan.end + TAIL
+            with Session(engine) as session:
+                event = session.get(Event, event_id)
+                assert event is not None
+                event.collect_from, event.collect_until = start - timedelta(minutes=1), until
+                session.add(event)
+                session.commit()
+            chat = Chat(
+                sandbox, engine, event_id, plan.hashtag, plan, until, bot_platforms(sandbox)
+            )
+            chat.poster = threading.Thread(target=chat._post_loop, daemon=True)
+            chat.poster.start()
+            config = CrowdConfig(seed=seed, participants=30, posts_per_minute=8.0)
+            chat.driver = sandbox.run_crowd(ChatSchedule.from_event_plan(plan), config)
+            collector = Collector(engine, event_id, chat.platforms, sandbox.clock, peers=5)
+            _follow(chat, collector)
+            truth = chat.truth(Path(tmp) / "truth.json")
+            bot = f"account:{sandbox.bot_ids['mastodon']}"
+            servers = sandbox.mastodon_servers
+            calls = [servers[0].app.calls[bot]] + [
+                sum(n for key, n in s.app.calls.items() if key.startswith("ip:"))
+                for s in servers[1:]
+            ]
+            refused = [server.app.refused for server in servers]
+        finally:
+            chat.stop.set()
+            sandbox.stop()
+        rows = [row for row in stored_posts(engine, event_id) if row.network == "mastodon"]
+        uris = [row.uri for row in rows]
+        late = until.isoformat()
+        public = [
+            post
+            for post in truth["posts"]
+            if post["status"] == "posted" and not post["deleted"] and not post["opted_out"]
+            and post["visibility"] == "public" and (post["posted_at"] or late) < late
+        ]  # fmt: skip
+        by_id = {post["plan_id"]: post for post in truth["posts"]}
+        lost = [post for post in public if post["uri"] not in set(uris)]
+        cut = [p for p in lost if not p["has_hashtag"] and unreachable(p, by_id)]
+        doubled = len(uris) - len(set(uris))
+        missing = len(lost) - len(cut)
+        return Outcome(len(public), missing, len(cut), doubled, len(rows), calls, refused)
+
+
+def _follow(chat: Chat, collector: Collector) -> None:
+    clock = chat.sandbox.clock
+
+    def loop() -> None:
+        while not chat.stop.is_set() and not collector.done:
+            collector.step()
+            wait = ((collector.next_at or clock.now()) - clock.now()).total_seconds()
+            chat.stop.wait(max(wait, 0.0) / clock.speed)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        chat.wait_over(timeout=300)
+        thread.join(120)
+    finally:
+        collector.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12])
+    parser.add_argument("--faults", type=float, default=0.2)
+    parser.add_argument("--delay", type=float, default=60.0)
+    parser.add_argument("--loss", type=float, default=0.1)
+    args = parser.parse_args()
+    print(f"{'instances':<9} {'seed':>4} {'public':>6} {'missing':>7} {'cut off':>7} "
+          f"{'twice':>5} {'stored':>6} "
+          f"{'requests per instance':>22} {'429s':>7} {'per post':>8} {'ratio':>6}")  # fmt: skip
+    for seed in args.seeds:
+        base: Outcome | None = None
+        for instances in (1, 3):
+            out = run(instances, seed, args.faults, args.delay, args.loss)
+            base = base or out
+            calls = "/".join(str(n) for n in out.calls)
+            refused = "/".join(str(n) for n in out.refused)
+            print(f"{instances:<9} {seed:>4} {out.public:>6} {out.missing:>7} {out.cut_off:>7} "
+                  f"{out.doubled:>5} "
+                  f"{out.stored:>6} {calls:>22} {refused:>7} {out.per_post:>8.2f} "
+                  f"{out.per_post / base.per_post:>5.2f}x", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
