@@ -194,6 +194,10 @@ def serve(
 @_seed
 @_participants
 @_rate
+@click.option(
+    "--mastodon-instances", type=click.IntRange(1, 20), default=1, show_default=True,
+    help="Spread the Mastodon people over this many instances (some then post unlisted).",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the whole plan as JSON.")
 @click.option(
     "--output", type=click.Path(dir_okay=False, writable=True), help="Write the JSON plan here."
@@ -203,21 +207,29 @@ def crowd(
     seed: int,
     participants: int,
     posts_per_minute: float,
+    mastodon_instances: int,
     as_json: bool,
     output: str | None,
 ) -> None:
     """Preview what a simulated crowd would do in a chat, without running it.
 
     Prints a summary: participants per network, opt-outs, posts by kind and
-    by answer prefix, the deepest thread. --json prints every planned action
-    with its virtual time. The same seed always gives the same crowd.
+    by answer prefix, the deepest thread; with --mastodon-instances, how the
+    Mastodon people spread over the instances (#0 is the bot's). --json
+    prints every planned action with its virtual time. The same seed always
+    gives the same crowd.
 
     Example:
 
         chatbot sandbox crowd questions/demo.md --seed 3 --participants 40
     """
     schedule = _schedule(questions_file)
-    config = CrowdConfig(seed=seed, participants=participants, posts_per_minute=posts_per_minute)
+    config = CrowdConfig(
+        seed=seed,
+        participants=participants,
+        posts_per_minute=posts_per_minute,
+        mastodon_instances=mastodon_instances,
+    )
     plan = plan_crowd(config, schedule)
     if output:
         Path(output).write_text(json.dumps(plan.to_dict(), ensure_ascii=False, indent=1) + "\n")
@@ -239,6 +251,15 @@ def crowd(
         f"deepest thread: {max(plan.depth().values(), default=0)} replies",
         f"hostile posts: {sum(a.hostile for a in plan.actions)}",
     ]
+    if mastodon_instances > 1:
+        on_mastodon = [p for p in people if p.network == "mastodon"]
+        spread = Counter(p.instance for p in on_mastodon)
+        quiet = sum(p.posts_unlisted for p in on_mastodon)
+        lines.append(
+            "mastodon instances: "
+            + ", ".join(f"#{n} {spread[n]} people" for n in range(mastodon_instances))
+            + f"; {quiet} posting unlisted"
+        )
     click.echo("\n".join(lines))
 
 

@@ -232,3 +232,16 @@ def test_serve_refuses_profiles_that_do_not_fit_the_instances():
         "Error: --mastodon-profile: 3 profiles (mastodon,gotosocial,mastodon) for 2 Mastodon "
         "instances: give one profile for all, or one per instance\n"
     )
+
+
+def test_crowd_preview_spreads_mastodon_people_over_instances():
+    args = ["sandbox", "crowd", str(QUESTIONS), "--seed", "4", "--participants", "30"]
+    alone = CliRunner().invoke(cli, args)
+    spread = CliRunner().invoke(cli, [*args, "--mastodon-instances", "3"])
+    assert spread.exit_code == 0, spread.output
+    assert "mastodon instances" not in alone.output
+    line = spread.output.splitlines()[-1]
+    counts = [int(part.split()[1]) for part in line.split(": ", 1)[1].split("; ")[0].split(", ")]
+    mastodon_people = int(spread.output.split(" on mastodon")[0].rsplit(" ", 1)[-1])
+    assert len(counts) == 3 and sum(counts) == mastodon_people and min(counts) >= 1
+    assert int(line.rsplit("; ", 1)[1].split()[0]) >= 1  # some post unlisted
