@@ -85,8 +85,10 @@ class Conversations:
         self._keys: dict[str, str] = {}  # account id -> account key
         # Per account key: its posts; sorted by time and split on first use.
         self._rows: dict[str, list[ChatPost]] = {}
-        self._times: dict[str, list[datetime]] = {}
-        self._uris: dict[str, list[str]] = {}
+        # Per account key, its posts' times and URIs in time order (made on first use),
+        # and the same per account id, for the lookup made for nearly every post.
+        self._lines: dict[str, tuple[list[datetime], list[str]]] = {}
+        self._own: dict[str, tuple[list[datetime], list[str]]] = {}
         by_author: defaultdict[str, list[ChatPost]] = defaultdict(list)
         for post in posts.values():  # the one pass over every post: keep it lean
             by_author[post.author_id].append(post)
@@ -216,11 +218,12 @@ class Conversations:
         ``placed`` by a method not in ``conversing``, as (URI, its time); None when there is
         none.
         """
-        key = self._keys.get(post.author_id) or self.author_key(post)
-        times = self._times.get(key) or self._sorted(key)
+        own = self._own.get(post.author_id)
+        if own is None:
+            own = self._own[post.author_id] = self._line(self.author_key(post))
+        times, uris = own
         if len(times) < 2:
             return None  # the post is the author's only one
-        uris = self._uris[key]
         before = post.created_at
         end = bisect_left(times, before)
         oldest = before - window
@@ -240,10 +243,9 @@ class Conversations:
     def _earlier(
         self, key: str, before: datetime, window: timedelta, most: int = LOOK_BACK
     ) -> Iterator[tuple[datetime, str]]:
-        times = self._times.get(key) or self._sorted(key)
+        times, uris = self._line(key)
         if not times:
             return
-        uris = self._uris[key]
         end = bisect_left(times, before)
         oldest = before - window
         for index in range(end - 1, max(-1, end - 1 - most), -1):
@@ -252,15 +254,16 @@ class Conversations:
                 return
             yield when, uris[index]
 
-    def _sorted(self, key: str) -> list[datetime]:
-        # The account's posts in time order, kept as parallel lists for bisect.
-        rows = self._rows.get(key)
-        if not rows:
-            return []
+    def _line(self, key: str) -> tuple[list[datetime], list[str]]:
+        # The account's posts in time order, as parallel lists of times (for bisect)
+        # and URIs; sorted on first use.
+        line = self._lines.get(key)
+        if line is not None:
+            return line
+        rows = self._rows.get(key) or []
         # Two stable sorts on one attribute each (time, ties by URI) cost less
         # than one on a (time, URI) tuple made for every post.
         rows.sort(key=_URI)
         rows.sort(key=_TIME)
-        times = self._times[key] = [post.created_at for post in rows]
-        self._uris[key] = [post.uri for post in rows]
-        return times
+        line = self._lines[key] = ([post.created_at for post in rows], [post.uri for post in rows])
+        return line
