@@ -16,7 +16,7 @@ from chatbot.collect.events import own_accounts, question_refs
 from chatbot.collect.jetstream import JetstreamStream
 from chatbot.collect.live import JETSTREAM_SOURCE, LIVE_SETTING, BlueskyLive, live_sources
 from chatbot.collect.moderation import refresh_flags
-from chatbot.collect.networkpass import NetworkPass, PassContext
+from chatbot.collect.networkpass import NetworkPass, PassContext, Refreshes
 from chatbot.collect.pacing import OutOfBudget, Pacer
 from chatbot.collect.participants import upsert_participants
 from chatbot.collect.peers import Peers, anonymous_reader
@@ -123,6 +123,7 @@ class Collector:
                 self.engine, self.event_id, home, connect_peer or anonymous_reader(self.now),
                 self.pacer, self.now, self._sleep, self.store, limit=peers,
             )  # fmt: skip
+        self.refreshes = Refreshes()  # threads a server asked to be read again (Mastodon 4.4+)
         self._authors: dict[tuple[str, str], tuple[Any, ...]] = {}  # profiles stored this run
         self._arrived = threading.Event()  # set by a stream when run() should drain it
         self.done = False
@@ -218,14 +219,15 @@ class Collector:
             part.server = server().describe()  # read once per adapter, then remembered
         budget = getattr(source, "rate_state", None)
         spend = self.pacer.caller(network, self.now, self._sleep, counted, budget)
-        context = PassContext(self.engine, self.event_id, self.now, self.store)
+        context = PassContext(self.engine, self.event_id, self.now, self.store, self.refreshes)
         run = NetworkPass(context, source, tag, window, spend, part)
         try:
             self._scan(network, source, tag, window, spend, part, run)
             with session_scope(self.engine) as session:
                 questions = question_refs(session, self.event_id, network)
-            for ref in questions:
-                run.thread(ref)
+            for ref in [*questions, *self.refreshes.due(self.now())]:
+                if ref.uri not in run.threaded:
+                    run.thread(ref)
             if getattr(source, "expands_every_answer", False):
                 run.replies(run.seen_posts())
             run.expand(run.seen_posts())

@@ -9,7 +9,7 @@ collector's state), and runs the hashtag scan itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,37 @@ from chatbot.platforms.base import NormalisedPost, RemoteRef, Thread
 ANCHOR_DELETION_GRACE = timedelta(minutes=2)
 # collection_cursor.source of what thread completion keeps between passes (Bluesky).
 THREADS_SOURCE = "threads"
+MAX_REFRESHES = 3  # times in a row a thread is read again for a server's refresh
+
+
+class Refreshes:
+    """Threads to read again once their server has fetched what it was fetching.
+
+    A Mastodon 4.4+ server answers the context of another server's post with
+    what it holds and starts fetching the rest from its origin
+    (``Mastodon-Async-Refresh``: read again after ``retry`` seconds). Each
+    thread is read again at most ``MAX_REFRESHES`` times in a row; kept by the
+    collector between passes (a restart reads every question thread anyway).
+    """
+
+    def __init__(self) -> None:
+        self._due: dict[str, tuple[RemoteRef, datetime]] = {}
+        self._times: dict[str, int] = {}
+
+    def later(self, ref: RemoteRef, now: datetime, seconds: float) -> None:
+        count = self._times.get(ref.uri, 0) + 1
+        if count > MAX_REFRESHES:
+            return
+        self._times[ref.uri] = count
+        self._due[ref.uri] = (ref, now + timedelta(seconds=seconds))
+
+    def due(self, now: datetime) -> list[RemoteRef]:
+        """The threads due again by ``now``, each taken off the list."""
+        ready = [uri for uri, (_, when) in self._due.items() if when <= now]
+        return [self._due.pop(uri)[0] for uri in ready]
+
+    def __len__(self) -> int:
+        return len(self._due)
 
 
 @dataclass(frozen=True)
@@ -48,6 +79,8 @@ class PassContext:
     now: Callable[[], datetime]
     # Stores a batch of posts and their authors in the caller's transaction and counts them.
     store: Callable[[Connection, Sequence[NormalisedPost], NetworkReport], None]
+    # Threads whose server is still fetching replies from elsewhere: read again once due.
+    refreshes: Refreshes = field(default_factory=lambda: Refreshes())
 
 
 class NetworkPass:
@@ -137,6 +170,9 @@ class NetworkPass:
                 self.fill.stored[ref.uri] = self._stored_children([ref.uri]).get(ref.uri, 0)
             self.fill.record_read(ref.uri, _seen(posts) if thread.anchor else None)
         # Bluesky lists notFoundPost URIs; Mastodon only says the anchor is gone.
+        if thread.retry_after is not None and thread.anchor is not None:
+            # The server is fetching more replies from other servers: read it again then.
+            self.context.refreshes.later(ref, self.context.now(), thread.retry_after)
         self.gone([m for m in thread.missing if "://" in m])
         if thread.anchor is None:
             # An AppView answers NotFound for a post it has not indexed yet: only a post

@@ -102,6 +102,9 @@ class Thread:
     replies: list[NormalisedPost]
     missing: list[str] = field(default_factory=list)  # URIs/ids shown as deleted/blocked
     incomplete: bool = False  # something was deleted, blocked or cut off
+    # Seconds after which to read the thread again: the server is still fetching replies
+    # from other servers (Mastodon 4.4's Mastodon-Async-Refresh on a context); None: done.
+    retry_after: float | None = None
 
     @property
     def deleted(self) -> bool:

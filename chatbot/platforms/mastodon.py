@@ -8,9 +8,11 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import requests
 from mastodon import Mastodon
 from mastodon import errors as mx
 
@@ -31,7 +33,13 @@ from chatbot.platforms.base import (
     too_long,
 )
 from chatbot.platforms.keys import idempotency_key
-from chatbot.platforms.mastodon_server import RateState, ServerInfo, server_info
+from chatbot.platforms.mastodon_server import (
+    ASYNC_REFRESH,
+    RateState,
+    ServerInfo,
+    refresh_retry,
+    server_info,
+)
 from chatbot.platforms.normalise import from_mastodon_status, mastodon_thread, plain
 from chatbot.text.length import MASTODON_DEFAULT_LIMIT, MASTODON_URL_LENGTH, mastodon_length
 from chatbot.text.mastodon import extract_entities
@@ -102,9 +110,15 @@ class MastodonPlatform:
         # No token: an anonymous reader of a server's public timelines and threads
         # (another instance of the fediverse, where the bot has no account).
         secret = None if token is None else reveal() if callable(reveal) else str(token)
+        # The session's hook keeps, per thread, what the last answer said of a refresh
+        # in progress (a header Mastodon.py does not read).
+        self._heard = threading.local()
+        session = requests.Session()
+        session.hooks["response"].append(self._hear)
         self.api = Mastodon(
             api_base_url=self.url,
             access_token=secret,
+            session=session,
             ratelimit_method="throw",  # the bot has its own, bounded policy
             request_timeout=timeout,
             version_check_mode="none",
@@ -114,8 +128,16 @@ class MastodonPlatform:
         self._server: ServerInfo | None = None
         self._lock = threading.Lock()
 
+    def _hear(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self._heard.refresh = response.headers.get(ASYNC_REFRESH)
+
+    def _refresh_after(self) -> float | None:
+        """Seconds to wait before reading the last context again, if its server said so."""
+        return refresh_retry(getattr(self._heard, "refresh", None))
+
     @contextmanager
     def _calling(self) -> Iterator[None]:
+        self._heard.refresh = None
         try:
             yield
         except mx.MastodonError as error:
@@ -296,18 +318,20 @@ class MastodonPlatform:
             with self._calling():
                 anchor = self.api.status(ref.id)
                 context = self.api.status_context(ref.id)
+                retry = self._refresh_after()
         except NotFoundError:
             return Thread(anchor=None, replies=[], missing=[ref.id], incomplete=True)
-        return mastodon_thread(anchor, context)
+        return replace(mastodon_thread(anchor, context), retry_after=retry)
 
     def context_thread(self, post: NormalisedPost) -> Thread:
         """``post`` and its replies from one context call (the post itself is not re-read)."""
         try:
             with self._calling():
                 context = self.api.status_context(post.id)
+                retry = self._refresh_after()
         except NotFoundError:
             return Thread(anchor=None, replies=[], missing=[post.id], incomplete=True)
-        return mastodon_thread(post.raw, context)
+        return replace(mastodon_thread(post.raw, context), retry_after=retry)
 
     def tag_timeline(
         self,

@@ -10,6 +10,7 @@ NodeInfo; docs/collection.md says how the collector adapts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -147,12 +148,36 @@ def server_info(
     )
 
 
+ASYNC_REFRESH = "Mastodon-Async-Refresh"
+_RETRY = re.compile(r"(?:^|[,;\s])retry\s*=\s*\"?(\d+(?:\.\d+)?)")
+MAX_REFRESH_WAIT = 300.0  # seconds: a longer wait is read as this
+
+
+def refresh_retry(header: str | None) -> float | None:
+    """The ``retry`` seconds of a Mastodon-Async-Refresh header (``id="…", retry=3,
+    result_count=0``): how long the server asks a client to wait before reading the
+    same thing again while it fetches more (Mastodon 4.4+). None without the header or
+    without a usable ``retry``."""
+    if not header:
+        return None
+    found = _RETRY.search(header)
+    if found is None:
+        return None
+    try:
+        seconds = float(found.group(1))
+    except ValueError:
+        return None
+    return min(max(seconds, 0.0), MAX_REFRESH_WAIT)
+
+
 __all__ = [
+    "ASYNC_REFRESH",
     "GOTOSOCIAL",
     "MASTODON",
     "RateState",
     "ServerInfo",
     "newest_id",
+    "refresh_retry",
     "server_info",
     "status_id_key",
     "stream_url",

@@ -25,7 +25,8 @@ from chatbot.collect.peers import FEED_CLOSED, budget_key, cursor_name, qualifie
 from chatbot.demo import bot_platforms
 from chatbot.models import CollectionCursor, Post
 from chatbot.platforms.mastodon_json import from_mastodon_status
-from chatbot.sandbox.mastodon.federation import FederationSettings
+from chatbot.platforms.mastodon_server import refresh_retry
+from chatbot.sandbox.mastodon.federation import REFRESH_SECONDS, FederationSettings
 from chatbot.sandbox.runner import Sandbox
 from tests.factories import make_plan
 
@@ -187,3 +188,51 @@ def test_the_bot_s_server_is_never_a_peer_and_the_limit_holds(names: list[str], 
     assert "https://home.example" not in chosen
     assert len(chosen) == min(limit, len(set(names) - {"home"}))
     assert len(set(chosen)) == len(chosen)
+
+
+def test_a_context_still_being_fetched_is_read_again_when_the_server_says(engine: Engine) -> None:
+    # Mastodon 4.4+: asked for the context of another server's post, the bot's server
+    # answers with what it has and a Mastodon-Async-Refresh header while it fetches the
+    # rest from the origin; the collector reads that thread again once the wait is over.
+    with fediverse(loss=1.0) as sandbox:
+        stores = sandbox.mastodon_stores
+        federation = sandbox.federation
+        assert federation is not None
+        event_id = load(engine, sandbox, "later", [])
+        ann, cid, dee = (
+            person(sandbox, 1, "ann"),
+            person(sandbox, 1, "cid"),
+            person(sandbox, 0, "dee"),
+        )
+        answer = stores[1].create_status(ann, "A1 the origin's answer #later")
+        copy_id = federation.resolve(answer["uri"], 0)  # someone at the bot's instance saw it
+        assert copy_id is not None
+        stores[0].create_status(dee, "agreed #later", in_reply_to_id=copy_id)
+        unseen = stores[1].create_status(
+            cid, "me too, for other reasons", in_reply_to_id=answer["id"]
+        )
+        collector = Collector(engine, event_id, bot_platforms(sandbox), sandbox.clock)
+
+        collector.step(sweep=True)  # reads the answer's thread: the server starts fetching
+
+        assert unseen["uri"] not in {row.uri for row in stored(engine)}
+        assert len(collector.refreshes) == 1
+        sandbox.clock.advance(seconds=REFRESH_SECONDS + 1)
+        collector.step(sweep=False)  # no check this time: only the refresh reads the thread
+
+        assert unseen["uri"] in {row.uri for row in stored(engine)}
+        assert len(collector.refreshes) == 0
+
+
+def test_refresh_header_parsing() -> None:
+    assert refresh_retry('id="ctx:1", retry=3, result_count=0') == 3.0
+    assert refresh_retry("retry=2.5") == 2.5
+    assert refresh_retry('id="x", retry=99999') == 300.0
+    assert refresh_retry('id="x"') is None
+    assert refresh_retry(None) is None and refresh_retry("") is None
+
+
+@given(st.text(max_size=60))
+def test_refresh_header_parsing_never_fails(header: str) -> None:
+    value = refresh_retry(header)
+    assert value is None or 0.0 <= value <= 300.0

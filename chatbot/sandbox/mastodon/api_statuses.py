@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chatbot.sandbox.mastodon.api_accounts import flag
 from chatbot.sandbox.mastodon.base import MastodonBase, translate_errors
+from chatbot.sandbox.mastodon.federation import REFRESH_SECONDS
 from chatbot.sandbox.mastodon.records import VISIBILITIES, Status
 from chatbot.sandbox.mastodon.scopes import require
 from chatbot.sandbox.mastodon.store import WEB_APPLICATION
@@ -92,11 +93,19 @@ def register(app: MastodonBase) -> None:
         viewer_id = reader(request)
         status = visible(request, viewer_id)
         ancestors, descendants = store.context(status, viewer_id)
+        headers: dict[str, str] = {}
+        fetcher = store.reply_fetcher
+        refreshing = app.profile.async_refresh and viewer_id and not status.local
+        # Replies on their way from the origin: the client is told to ask again later.
+        if refreshing and fetcher is not None and fetcher(status.id):
+            refresh = f'id="context:{status.id}", retry={REFRESH_SECONDS}, result_count=0'
+            headers["Mastodon-Async-Refresh"] = refresh
         return json_response(
             {
                 "ancestors": [store.status_json(s, viewer_id=viewer_id) for s in ancestors],
                 "descendants": [store.status_json(s, viewer_id=viewer_id) for s in descendants],
-            }
+            },
+            headers=headers,
         )
 
     app.route("POST", "/api/v1/statuses", translate_errors(post_status), "statuses")

@@ -36,6 +36,10 @@ from chatbot.sandbox.mastodon.records import Status
 from chatbot.sandbox.mastodon.remote import copy_status, refresh_copy
 from chatbot.sandbox.mastodon.store import MastodonStore
 
+# How long Mastodon tells a client to wait before reading a context again while it
+# fetches the replies from their origin (AsyncRefreshesConcern's default, 3 s).
+REFRESH_SECONDS = 3
+
 POLL_SECONDS = 0.05  # how often (real time) the background thread delivers what is due
 _ADDRESSED_ONLY = ("private", "direct")
 
@@ -98,6 +102,7 @@ class Federation:
             store.add_listener(partial(self._heard, index))
             store.catch_up_hooks.append(self._catch_up)
             store.resolver = partial(self._resolve_address, index)
+            store.reply_fetcher = partial(self.fetch_replies, index)
 
     # -- what is where ---------------------------------------------------------
     def instance_of(self, domain: str) -> int | None:
@@ -241,9 +246,9 @@ class Federation:
         status = origin.status(home[1])
         copy_id = self._copies.get((delivery.uri, delivery.target))
         copy = target.status(copy_id) if copy_id else None
-        if delivery.event == "update":
+        if delivery.event in ("update", "fetch"):
             if copy is None:
-                self._import(delivery.uri, delivery.target, fetched=False)
+                self._import(delivery.uri, delivery.target, fetched=delivery.event == "fetch")
         elif copy is None or copy.deleted:
             return
         elif delivery.event == "delete":
@@ -256,6 +261,31 @@ class Federation:
         pasting its address into search makes their server do). None if it is gone."""
         with self._deliver_lock:
             return self._import(uri, instance, fetched=True)
+
+    def fetch_replies(self, instance: int, status_id: str) -> int:
+        """Start fetching to ``instance`` the replies to its copy ``status_id`` that the
+        status's origin has and ``instance`` lacks, due ``REFRESH_SECONDS`` from now (Mastodon
+        4.4's context refresh); returns how many are on their way."""
+        store = self.stores[instance]
+        status = store.status(status_id)
+        if status is None or status.local:
+            return 0
+        uri = entities.status_addresses(store, status)[0]
+        home = self._homes.get(uri)
+        if home is None:
+            return 0
+        origin = self.stores[home[0]]
+        due = self.clock.now() + timedelta(seconds=REFRESH_SECONDS)
+        started = 0
+        with self._queue_lock:
+            for reply in list(origin.statuses.values()):
+                if reply.in_reply_to_id != home[1] or reply.deleted or reply.visibility == "direct":
+                    continue
+                reply_uri = entities.status_addresses(origin, reply)[0]
+                if self.copy_id(reply_uri, instance) is None and reply_uri in self._homes:
+                    self._schedule("fetch", reply_uri, instance, due)
+                    started += 1
+        return started
 
     def _resolve_address(self, instance: int, address: str) -> str | None:
         # A status's ActivityPub id, or its web address on its origin (as people paste it).

@@ -31,6 +31,10 @@ class ServerProfile:
     # A status delivered from another server gets an id from its own creation time (so a late
     # one sorts into the past) instead of from the moment it arrived.
     remote_ids_from_published: bool
+    # Mastodon 4.4+: the context of another server's status, asked by a logged-in reader,
+    # starts fetching the replies its origin has and this server lacks, and says so with a
+    # Mastodon-Async-Refresh header (read again after ``retry`` seconds).
+    async_refresh: bool = False
 
 
 MASTODON = ServerProfile(
@@ -47,6 +51,7 @@ MASTODON = ServerProfile(
     limit_per_ip=False,
     new_account_visibility="public",
     remote_ids_from_published=False,
+    async_refresh=True,
 )
 
 GOTOSOCIAL = ServerProfile(

@@ -77,6 +77,9 @@ class MastodonStore(AccountBook):
         # A status's id here for its ActivityPub id or web address, fetching it from its
         # origin when this instance has none yet (set by the federation; None alone).
         self.resolver: Callable[[str], str | None] | None = None
+        # For a remote copy's id here: start fetching the replies its origin has and this
+        # instance lacks; how many are on their way (set by the federation; None alone).
+        self.reply_fetcher: Callable[[str], int] | None = None
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(event, status)`` after every change (under the store's lock)."""
