@@ -43,6 +43,12 @@ _templates = click.option(
     metavar="N",
     help="Past N posts, each question's answers get a page of their own.",
 )
+@click.option(
+    "--url",
+    "site_url",
+    metavar="URL",
+    help="Where the recap will be published (https://...): link previews then find its image.",
+)
 @_templates
 @clock_option
 @database_url_option
@@ -52,6 +58,7 @@ def recap_command(
     out_dir: Path | None,
     transcript: Path | None,
     split_at: int,
+    site_url: str | None,
     templates: Path | None,
     clock: str,
     database_url: str,
@@ -77,6 +84,7 @@ def recap_command(
         templates=templates,
         split_at=split_at,
         now=make_clock(clock).now(),
+        site_url=site_url,
     )
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))

@@ -250,6 +250,8 @@ def _question_entry(question: ChatQuestion) -> dict[str, Any]:
             network: {"uri": uri, "at": _iso(question.posted_at.get(network))}
             for network, uri in sorted(question.uris.items())
         },
+        # Skipped, or failed on every network: it never went out.
+        "skipped": question.due_at is None and not any(question.uris.values()),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -150,6 +151,10 @@ def build_recap(
         if post.is_question and post.question:
             question_uris.setdefault(post.uri, post.question)
     by_uri = {post.uri: post for post in posts}
+    labels = [q.label for q in questions]
+    for post in posts:
+        if post.is_host and not post.is_question:
+            post.question = host_post_question(post, by_uri, labels) or post.question
     chat = [
         ChatPost(
             post.network,
@@ -192,6 +197,26 @@ def build_recap(
         times=sorted(post.created_at for post in shown),
         split=any(section.page for section in sections),
     )
+
+
+_LABEL = re.compile(r"(?<![\w@#])Q\d+[a-z]?(?!\w)")
+
+
+def host_post_question(
+    post: DocPost, by_uri: Mapping[str, DocPost], labels: list[str]
+) -> str | None:
+    """The question a host's own post (a reminder, a follow-up) names, when it names one.
+
+    "Reminder: answer Q2 with A2 ..." belongs to Q2 whenever it was posted
+    and whatever the timing guessed. A post that replies to a participant
+    stays in that participant's thread; a post naming several questions is
+    left where the transcript put it.
+    """
+    parent = by_uri.get(post.parent_uri or "")
+    if parent is not None and not parent.is_host:
+        return None
+    named = {label for label in _LABEL.findall(post.text) if label in labels}
+    return named.pop() if len(named) == 1 else None
 
 
 def _summary(

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from chatbot.zones import zone_or_utc
 
-from .sanitise import safe_url
+from .sanitise import public_url
 
 __all__ = [
     "Coverage",
@@ -57,6 +57,7 @@ class DocQuestion:
     uris: Mapping[str, str]
     urls: Mapping[str, str]  # http(s) only
     posted_at: datetime | None
+    skipped: bool = False  # the document says it never went out
 
 
 @dataclass(slots=True)
@@ -182,13 +183,13 @@ def read_questions(document: Mapping[str, Any]) -> list[DocQuestion]:
             elif isinstance(value, Mapping):
                 if value.get("uri"):
                     uris[network] = _str(value.get("uri"))
-                if safe_url(value.get("url")):
+                if public_url(value.get("url")):
                     urls[network] = _str(value.get("url"))
                 moment = parse_time(value.get("at") or value.get("posted_at"))
                 if moment is not None:
                     times.append(moment)
         for network, value in (item.get("urls") or {}).items():
-            if safe_url(value):
+            if public_url(value):
                 urls.setdefault(network, value)
         moment = parse_time(item.get("posted_at"))
         if moment is not None:
@@ -203,6 +204,7 @@ def read_questions(document: Mapping[str, Any]) -> list[DocQuestion]:
                 uris=uris,
                 urls=urls,
                 posted_at=min(times) if times else None,
+                skipped=item.get("skipped") is True,
             )
         )
     return found
@@ -254,7 +256,7 @@ def read_posts(
         post = DocPost(
             network=network,
             uri=uri,
-            url=safe_url(item.get("url")) or "",  # only http(s) links leave the page
+            url=public_url(item.get("url")) or "",  # only public http(s) links leave the page
             handle=handle.lstrip("@"),
             name=name,
             created_at=created,

@@ -42,6 +42,7 @@ class Section:
     threads: int = 0
     items: list[Item] = field(default_factory=list)
     page: str | None = None  # "question-1.html" when the answers have a page of their own
+    skipped: bool = False  # never posted: shown as skipped, without counts
 
 
 def _slug(label: str) -> str:
@@ -65,6 +66,7 @@ def lay_out(
         q.label: Section(_slug(q.label), q.label, q.number, q.text, dict(q.urls), q.posted_at)
         for q in questions
     }
+    unposted = {q.label for q in questions if q.skipped or not (q.uris or q.posted_at)}
     other = Section(OTHER, "", 0, "", {}, None)
     nodes = forest.nodes
 
@@ -94,11 +96,14 @@ def lay_out(
         section.threads += 1
         section.posts += _emit(section.items, post, reply_to, nodes, by_uri)
     found = sorted(sections.values(), key=lambda s: (s.number, s.label))
+    for section in found:
+        # Skipped: the plan says so, or nothing shows it went out and nobody answered.
+        section.skipped = section.label in unposted and section.posts == 0
     if other.posts:
         found.append(other)
     total = sum(section.posts for section in found)
     if total > split_at:
-        for section in found:
+        for section in (section for section in found if not section.skipped):
             section.page = f"question-{section.slug.removeprefix('q') or OTHER}.html"
     return found
 

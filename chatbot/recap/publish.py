@@ -15,8 +15,9 @@ from chatbot.export.folder import chat_dirname
 from chatbot.models import Event, utcnow
 
 from .archive import render_archive
-from .data import Summary, build_recap
-from .render import DEFAULT_SPLIT_AT, render_recap
+from .data import Summary
+from .render import DEFAULT_SPLIT_AT, render_site
+from .sanitise import public_url
 from .source import archive_events, recap_extras
 
 __all__ = ["DEFAULT_OUT", "RecapResult", "read_transcript", "recap_event", "write_archive"]
@@ -82,6 +83,7 @@ def recap_event(
     templates: Path | None = None,
     split_at: int = DEFAULT_SPLIT_AT,
     now: datetime | None = None,
+    site_url: str | None = None,
 ) -> RecapResult:
     """Render the recap of the event ``name`` (see :mod:`chatbot.eventref`).
 
@@ -91,6 +93,8 @@ def recap_event(
     """
     if name is None and transcript is None:
         raise UsageError("name an EVENT, or give a transcript with --transcript FILE")
+    if site_url is not None and public_url(site_url) is None:
+        raise UsageError(f"--url {site_url!r}: give the public http(s) address the recap goes to")
     now = now or utcnow()
     document: Mapping[str, Any] | None = read_transcript(transcript) if transcript else None
     extras = None
@@ -103,17 +107,24 @@ def recap_event(
                 document = _document(session, event)
             extras = recap_extras(session, event, document)
     assert document is not None
-    recap = build_recap(document, extras, split_at=split_at)
+    recap, files = render_site(
+        document,
+        extras,
+        templates=templates,
+        split_at=split_at,
+        generated_at=now,
+        site_url=site_url,
+    )
     event_info = recap.event
     if out_dir is None:
         out_dir = DEFAULT_OUT / chat_dirname(
             event_info.hashtag, event_info.start, event_info.timezone
         )
-    pages = render_recap(document, extras, templates=templates, split_at=split_at, generated_at=now)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for page, html in pages.items():
-        (out_dir / page).write_text(html, encoding="utf-8")
-    return RecapResult(out_dir / "index.html", tuple(pages), recap.summary)
+    for name, data in files.items():
+        (out_dir / name).write_bytes(data)
+    pages = tuple(name for name in files if name.endswith(".html"))
+    return RecapResult(out_dir / "index.html", pages, recap.summary)
 
 
 def write_archive(

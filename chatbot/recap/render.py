@@ -15,12 +15,21 @@ from markupsafe import Markup
 
 from chatbot.transcript.perf import gc_paused
 
-from .data import build_recap
+from .data import Recap, build_recap
 from .document import DocPost, RecapExtras
-from .sanitise import bluesky_html, mastodon_html, safe_url
+from .sanitise import bluesky_html, mastodon_html, public_url
+from .share import SHARE_IMAGE, share_png
 from .svg import timeline_svg
 
-__all__ = ["DEFAULT_SPLIT_AT", "content_security_policy", "environment", "render_recap"]
+__all__ = [
+    "DEFAULT_SPLIT_AT",
+    "content_security_policy",
+    "environment",
+    "render_files",
+    "render_recap",
+    "render_site",
+    "write_recap",
+]
 
 DEFAULT_SPLIT_AT = 400  # posts; past this each question's answers get a page of their own
 NETWORK_NAMES = {"bluesky": "Bluesky", "mastodon": "Mastodon"}
@@ -46,7 +55,7 @@ def environment(templates: Path | str | None = None) -> Environment:
         duration=_duration,
         hours=_span,
         network=lambda name: NETWORK_NAMES.get(name, name.title()),
-        safe_url=lambda url: safe_url(url) or "",
+        safe_url=lambda url: public_url(url) or "",
         plural=_plural,
     )
     return env
@@ -131,24 +140,111 @@ def render_recap(
     templates: Path | str | None = None,
     split_at: int = DEFAULT_SPLIT_AT,
     generated_at: datetime | None = None,
+    site_url: str | None = None,
 ) -> dict[str, str]:
     """The recap's pages: ``{"index.html": ..., "question-1.html": ...}`` (pure; no I/O).
 
     Past ``split_at`` shown posts, each question's answers go on a page of
     its own, linked from the main page.
     """
+    files = render_files(
+        document,
+        extras,
+        templates=templates,
+        split_at=split_at,
+        generated_at=generated_at,
+        site_url=site_url,
+        share=False,
+    )
+    return {name: data.decode("utf-8") for name, data in files.items()}
+
+
+def render_files(
+    document: Mapping[str, Any],
+    extras: RecapExtras | None = None,
+    *,
+    templates: Path | str | None = None,
+    split_at: int = DEFAULT_SPLIT_AT,
+    generated_at: datetime | None = None,
+    site_url: str | None = None,
+    share: bool = True,
+) -> dict[str, bytes]:
+    """Every file of the recap as bytes: the pages and (with ``share``) the share image."""
+    return render_site(
+        document,
+        extras,
+        templates=templates,
+        split_at=split_at,
+        generated_at=generated_at,
+        site_url=site_url,
+        share=share,
+    )[1]
+
+
+def render_site(
+    document: Mapping[str, Any],
+    extras: RecapExtras | None = None,
+    *,
+    templates: Path | str | None = None,
+    split_at: int = DEFAULT_SPLIT_AT,
+    generated_at: datetime | None = None,
+    site_url: str | None = None,
+    share: bool = True,
+) -> tuple[Recap, dict[str, bytes]]:
+    """The recap's figures and every file of it, from one pass over the document."""
     with gc_paused():  # tens of thousands of small objects, no cycles among them
-        return _render(document, extras, templates, split_at, generated_at)
+        recap = build_recap(document, extras, split_at=split_at)
+        pages = _render(recap, templates, generated_at, site_url)
+        files = {name: html.encode("utf-8") for name, html in pages.items()}
+        if share:
+            files[SHARE_IMAGE] = _share_image(recap)
+    return recap, files
+
+
+def _figures(recap: Recap) -> list[tuple[str, str]]:
+    s = recap.summary
+    asked = sum(1 for section in recap.sections if section.label and not section.skipped)
+    return [
+        (f"{s.participants:,}", "people"),
+        (f"{s.posts:,}", "posts"),
+        (f"{asked:,}", "questions" if asked != 1 else "question"),
+        (_percent(s.conversation_ratio), "conversation"),
+    ]
+
+
+def _share_image(recap: Recap) -> bytes:
+    event = recap.event
+    clock = Clock(event.zone)
+    subtitle = f"#{event.hashtag} · {clock.date(event.start)}"
+    return share_png(event.title or f"#{event.hashtag}", subtitle, _figures(recap), recap.times)
+
+
+def _preview(recap: Recap, clock: Clock, site_url: str | None) -> dict[str, str]:
+    """What a link preview shows: OpenGraph and Twitter-card fields."""
+    event = recap.event
+    s = recap.summary
+    base = (public_url(site_url) or "").rstrip("/")
+    base = base + "/" if base else ""
+    return {
+        "title": f"{event.title or '#' + event.hashtag} · #{event.hashtag}",
+        "description": (
+            f"Recap of the #{event.hashtag} chat on {clock.date(event.start)}: "
+            f"{_plural(s.participants, 'person', 'people')}, {_plural(s.posts, 'post')}, "
+            f"{_plural(sum(1 for x in recap.sections if x.label and not x.skipped), 'question')}."
+        ),
+        "image": base + SHARE_IMAGE,
+        "image_alt": f"{event.title or '#' + event.hashtag}: "
+        + ", ".join(f"{value} {label}" for value, label in _figures(recap)),
+        "url": base,
+    }
 
 
 def _render(
-    document: Mapping[str, Any],
-    extras: RecapExtras | None,
+    recap: Recap,
     templates: Path | str | None,
-    split_at: int,
     generated_at: datetime | None,
+    site_url: str | None,
 ) -> dict[str, str]:
-    recap = build_recap(document, extras, split_at=split_at)
     env = environment(templates)
     clock = Clock(recap.event.zone)
     css = env.get_template("recap.css").render()
@@ -162,6 +258,7 @@ def _render(
         "generated_at": generated_at,
         "slug_of": {section.label: section.slug for section in recap.sections},
         "page_of": {section.label: section.page for section in recap.sections if section.page},
+        "preview": _preview(recap, clock, site_url),
     }
     marks = [(q.label, q.posted_at) for q in recap.questions if q.posted_at is not None]
     chart = timeline_svg(recap.times, marks, clock.zone, start=recap.event.start)
@@ -182,7 +279,6 @@ def write_recap(
     """Render and write the recap into ``out_dir``; returns the path of ``index.html``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    pages = render_recap(document, extras, **options)
-    for name, html in pages.items():
-        (out / name).write_text(html, encoding="utf-8")
+    for name, data in render_files(document, extras, **options).items():
+        (out / name).write_bytes(data)
     return out / "index.html"

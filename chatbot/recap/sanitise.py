@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
+from urllib.parse import urlsplit
 
 import nh3
 from markupsafe import Markup
 
-__all__ = ["LINK_REL", "bluesky_html", "mastodon_html", "safe_url"]
+__all__ = ["LINK_REL", "bluesky_html", "mastodon_html", "public_url", "safe_url"]
 
 LINK_REL = "nofollow ugc noopener"
 LINK_FEATURE = "app.bsky.richtext.facet#link"
@@ -24,7 +27,7 @@ _TAGS |= {"blockquote", "ul", "ol", "li"}
 def _keep(tag: str, attribute: str, value: str) -> str | None:
     # url_schemes only judges absolute URLs: relative ones ("/x", "#y") go too.
     if attribute == "href":
-        return safe_url(value)
+        return public_url(value)
     return value
 
 
@@ -49,6 +52,42 @@ def safe_url(url: object) -> str | None:
     if isinstance(url, str) and _WEB_URL.fullmatch(url):
         return url
     return None
+
+
+# Names that never reach a public server: a link to one is dead for every reader.
+_LOCAL_SUFFIXES = (".localhost", ".test", ".invalid", ".local", ".internal", ".home.arpa")
+
+
+def _public_host(host: str) -> bool:
+    host = host.rstrip(".").lower()
+    if not host or host == "localhost" or host.endswith(_LOCAL_SUFFIXES):
+        return False
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
+    except ValueError:
+        try:  # browsers read "127.1", "2130706433" and "0x7f.1" as IPv4 too
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return True  # a domain name
+    return address.is_global
+
+
+def public_url(url: object) -> str | None:
+    """``url`` if :func:`safe_url` keeps it and its host is on the public internet.
+
+    Loopback, private and link-local addresses and the reserved local names
+    (``localhost``, ``*.test``, ...) are dropped: the sandbox's
+    ``http://127.0.0.1:.../`` pages die with the sandbox, so a published page
+    never links to them.
+    """
+    found = safe_url(url)
+    if found is None:
+        return None
+    try:
+        host = urlsplit(found).hostname
+    except ValueError:
+        return None
+    return found if host and _public_host(host) else None
 
 
 def mastodon_html(html: str) -> Markup:
@@ -87,7 +126,7 @@ def bluesky_html(text: str, facets: Sequence[Mapping[str, Any]] = ()) -> Markup:
         for feature in facet.get("features") or ():
             if not isinstance(feature, Mapping) or feature.get("$type") != LINK_FEATURE:
                 continue
-            url = safe_url(feature.get("uri"))
+            url = public_url(feature.get("uri"))
             if url is not None:
                 links.append((start, end, url))
                 break

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from chatbot.recap import Coverage, RecapExtras, write_recap
+from chatbot.recap import Coverage, RecapExtras, build_recap, write_recap
 from chatbot.sandbox.crowd import HOSTILE_PAYLOADS
 from tests.missing import skip_missing
 
@@ -182,3 +182,45 @@ def test_hostile_payloads_never_run(browser: Any, tmp_path: Path, split_at: int)
         assert visit.foreign_requests(tmp_path) == [], path.name
         visit.page.close()
     assert index.exists()
+
+
+# Whatever a figure or a table holds stays on a phone's screen: nothing wider
+# than the viewport, no table scrolled sideways, no figure hidden.
+PHONE_CHECK = """() => {
+  const bad = [];
+  const root = document.documentElement;
+  const width = root.clientWidth;
+  if (root.scrollWidth > width) bad.push('page ' + root.scrollWidth);
+  for (const wrap of document.querySelectorAll('.table-wrap'))
+    if (wrap.scrollWidth > wrap.clientWidth + 1)
+      bad.push('table ' + wrap.querySelector('caption').textContent);
+  const shown = 'main dl, main dt, main dd, main table, main th, main td, main svg, main figure';
+  for (const el of document.querySelectorAll(shown)) {
+    const style = getComputedStyle(el);
+    if (style.display === 'none' || style.visibility === 'hidden') bad.push('hidden ' + el.tagName);
+    const box = el.getBoundingClientRect();
+    if (box.right > width + 1 || box.left < -1)
+      bad.push('off screen ' + el.tagName + ' ' + box.right);
+  }
+  return bad;
+}"""
+
+
+def test_every_figure_fits_a_phone(browser: Any, tmp_path: Path) -> None:
+    document, extras = _showcase()
+    index = write_recap(document, tmp_path, extras)
+    visit = Visit(browser, index)
+    page = visit.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(100)
+    assert page.evaluate(PHONE_CHECK) == []
+    people = page.evaluate("document.querySelectorAll('#people ~ .table-wrap tbody tr').length")
+    assert people == build_recap(document, extras).people_total > 20
+    for scheme, background in (("dark", "rgb(21, 23, 27)"), ("light", "rgb(251, 250, 247)")):
+        page.emulate_media(color_scheme=scheme)
+        assert page.evaluate("getComputedStyle(document.documentElement).backgroundColor") == (
+            background
+        )
+        assert page.evaluate(PHONE_CHECK) == []
+    assert visit.errors == []
+    page.close()
