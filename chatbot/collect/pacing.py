@@ -17,6 +17,11 @@ LIMITS: dict[str, tuple[int, float]] = {
     "bluesky": (3000, 300.0),
     "mastodon": (300, 300.0),
 }
+# Mastodon also counts the requests that page (max_id, min_id, since_id) apart: 300 per
+# 15 minutes per account, or per address without a token. Their budget is the server's
+# name with this suffix.
+PAGING = "#paging"
+PAGING_LIMIT = (300, 900.0)
 HEADROOM = 0.5
 RETRIES = 4  # transient failures of one request retried within a pass
 SHORT_WAIT = 30.0  # seconds: a rate limit resetting sooner is waited out within the pass
@@ -88,7 +93,10 @@ class Pacer:
 
     def budget(self, network: str) -> Budget:
         if network not in self.budgets:
-            limit, window = LIMITS.get(network, (300, 300.0))
+            if network.endswith(PAGING):
+                limit, window = PAGING_LIMIT
+            else:
+                limit, window = LIMITS.get(network, (300, 300.0))
             self.budgets[network] = Budget(max(limit * self.headroom, 1.0), window)
         return self.budgets[network]
 
@@ -155,7 +163,8 @@ class Pacer:
         counted: Callable[[], None] = lambda: None,
         server_budget: Callable[[], RateState | None] | None = None,
     ) -> Callable[..., Any]:
-        """A function making one request (``cost`` of them) within the budget.
+        """A function making one request (``cost`` of them) within the budget (and, with
+        ``paging``, within the budget of requests that page too).
 
         Transient failures are retried a few times, with growing pauses; a rate
         limit that resets within ``SHORT_WAIT`` seconds is waited out. Anything
@@ -163,9 +172,11 @@ class Pacer:
         tells what the server said is left after each answer (see :meth:`observe`).
         """
 
-        def call(action: Callable[[], T], cost: int = 1) -> T:
+        def call(action: Callable[[], T], cost: int = 1, paging: bool = False) -> T:
             for attempt in range(1, RETRIES + 2):
                 for _ in range(cost):
+                    if paging:  # the scarcer budget first
+                        self.take(network + PAGING, now())
                     self.take(network, now())
                     counted()
                 try:

@@ -23,7 +23,7 @@ BLUESKY_BATCH = 25
 class Call(Protocol):
     """Makes one request (``cost`` of them) on the budget, retrying transient failures."""
 
-    def __call__(self, action: Callable[[], T], cost: int = 1) -> T: ...
+    def __call__(self, action: Callable[[], T], cost: int = 1, paging: bool = False) -> T: ...
 
 
 Spend = Call
@@ -202,7 +202,7 @@ class MastodonSource:
         max_id, top = scan.get("max_id"), scan.get("top")
         while True:
             read = partial(self.platform.tag_timeline, tag, max_id=max_id, limit=MASTODON_PAGE)
-            posts: list[NormalisedPost] = spend(read)
+            posts: list[NormalisedPost] = spend(read, paging=max_id is not None)
             top = newest_id([i for i in [top, *(p.id for p in posts)] if i])
             oldest = min((p.created_at for p in posts if p.created_at), default=None)
             done = not posts or (oldest is not None and oldest < start)
@@ -225,7 +225,7 @@ class MastodonSource:
         start, end = window
         while True:
             read = partial(self.platform.tag_timeline, tag, min_id=min_id, limit=MASTODON_PAGE)
-            posts: list[NormalisedPost] = spend(read)
+            posts: list[NormalisedPost] = spend(read, paging=True)
             if not posts:
                 return
             newest = newest_id([p.id for p in posts])
@@ -244,7 +244,8 @@ class MastodonSource:
         while True:  # the whole tag timeline of the window, newest first
             search = self.platform.search_hashtag
             try:
-                page = spend(partial(search, tag, since=start, until=end, cursor=cursor))
+                read = partial(search, tag, since=start, until=end, cursor=cursor)
+                page = spend(read, paging=cursor is not None)
             except NotFoundError:
                 break  # nobody used the tag here yet: every known post is looked up below
             alive.update((post.uri, post) for post in page.posts)
@@ -286,7 +287,7 @@ class MastodonSource:
             while True:
                 read = partial(self.platform.account_posts, author, max_id=max_id)
                 try:
-                    posts: list[NormalisedPost] = spend(read)
+                    posts: list[NormalisedPost] = spend(read, paging=max_id is not None)
                 except NotFoundError:
                     break  # the account is gone
                 found += [p for p in _within(posts, start, end) if bare in p.tags]

@@ -29,6 +29,7 @@ from chatbot.sandbox.web import (
 )
 
 INVALID_TOKEN = "The access token is invalid"
+PAGING_PARAMS = ("max_id", "min_id", "since_id", "page")  # what makes a request page
 _NGINX_PAGE = (
     "<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n"
     "<center><h1>{code} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n"
@@ -102,6 +103,10 @@ class MastodonBase(SandboxApp):
                 if window.exceeded and not specific.exceeded:
                     specific = window
                 window = specific
+            elif any(request.arg(name) for name in PAGING_PARAMS):
+                paging = self.limiter.hit(key, "paging")
+                if paging.exceeded and not window.exceeded:
+                    window = paging
             with self._windows_lock:
                 self._windows[id(request)] = window
                 self.calls[key] += 1

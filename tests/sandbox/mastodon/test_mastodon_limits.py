@@ -83,6 +83,18 @@ def test_deletes_have_their_own_bucket(sandbox_factory):
     assert api.status(second).id == second.id
 
 
+def test_paging_has_its_own_bucket(sandbox_factory):
+    # Mastodon counts requests with max_id/min_id/since_id apart (300 per 15 minutes).
+    box = sandbox_factory(rate_limits=RateLimits(paging=Limit(2, 900)))
+    api = box.register()
+    status = api.status_post("a #paged")
+    api.timeline_hashtag("paged", max_id="999999999999999999")
+    api.timeline_hashtag("paged", min_id="1")
+    with pytest.raises(MastodonRatelimitError):
+        api.timeline_hashtag("paged", min_id="1")
+    assert [s.id for s in api.timeline_hashtag("paged")] == [status.id]  # no paging: fine
+
+
 @pytest.mark.parametrize(
     ("fault", "exception"),
     [
