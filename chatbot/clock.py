@@ -186,6 +186,8 @@ def clock_from_string(text: str | None) -> Clock:
     return AcceleratedClock(origin, start, _speed(speed))
 
 
+CLOCK_ENV = "CHATBOT_CLOCK"  # where a second process finds the clock (its describe() string)
+
 MAX_SPEED = 1e6  # a chat of hours in well under a second: faster is a typo
 
 
@@ -198,6 +200,7 @@ def _speed(text: str) -> float:
 
 
 __all__ = [
+    "CLOCK_ENV",
     "AcceleratedClock",
     "Clock",
     "FileClock",

@@ -2,31 +2,57 @@
 
 from __future__ import annotations
 
+import os
+import shlex
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import Engine
 
 from chatbot import db
 from chatbot.bot.loading import load_event, prepare_plan
 from chatbot.bot.running import Bot, CollectOptions
+from chatbot.bot.runsettings import set_options
 from chatbot.bot.scheduler import RunOptions
+from chatbot.clock import CLOCK_ENV
 from chatbot.config import get_setting
+from chatbot.db import DATABASE_URL_ENV
 from chatbot.errors import UsageError
 from chatbot.export import FORMATS, write_exports
 from chatbot.export.folder import chat_dirname
 from chatbot.hints import command
 from chatbot.models import Event
 from chatbot.platforms.base import Platform
-from chatbot.platforms.credentials import Secret
+from chatbot.platforms.credentials import (
+    ENV_BLUESKY_HANDLE,
+    ENV_BLUESKY_PASSWORD,
+    ENV_BLUESKY_SERVICE,
+    ENV_BLUESKY_WEB,
+    ENV_MASTODON_TOKEN,
+    ENV_MASTODON_URL,
+    Secret,
+)
 from chatbot.recap.publish import RecapResult, recap_event
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig
 from chatbot.sandbox.mastodon.federation import FederationSettings
 from chatbot.sandbox.mastodon.profile import profiles_for
 from chatbot.sandbox.runner import Sandbox
 
-__all__ = ["DEFAULT_FILE", "DemoOptions", "DemoResult", "bot_platforms", "run_demo"]
+__all__ = [
+    "DEFAULT_FILE",
+    "ChatRunning",
+    "DemoOptions",
+    "DemoResult",
+    "bot_platforms",
+    "check_env_file",
+    "run_demo",
+    "run_rehearsal",
+    "sandbox_env",
+    "write_env_file",
+]
 
 DEFAULT_FILE = Path("questions/sm35.md")
 SETUP_SECONDS = 4.0  # real seconds to log in and start before the welcome is due
@@ -46,7 +72,8 @@ class DemoOptions:
     seed: int = 0
     out: Path | None = None  # default: transcripts/<hashtag>-<date>/
     faults: float = 0.0
-    timeout: float = 600.0  # real seconds before giving up
+    timeout: float | None = None  # real seconds before giving up; default: the chat's length
+    name: str = "demo"  # what the output calls the run: "demo" or "rehearsal"
     # The sandbox's Mastodon instances (the bot's is the first), what each behaves like, and
     # how federation between them goes: the longest delay (sandbox seconds) and the loss.
     mastodon_instances: int = DEFAULT_INSTANCES
@@ -105,7 +132,113 @@ def bot_platforms(sandbox: Sandbox, networks: tuple[str, ...] | None = None) -> 
     return found
 
 
-def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> DemoResult:
+@dataclass(frozen=True)
+class ChatRunning:
+    """A chat loaded on the sandbox and about to run: what a second terminal or a page needs."""
+
+    event_id: int
+    database_url: str
+    sandbox: Sandbox
+    engine: Engine
+    platforms: dict[str, Platform]
+
+    def env(self) -> dict[str, str]:
+        """The environment a second terminal needs to steer and inspect this chat."""
+        return {DATABASE_URL_ENV: self.database_url, **sandbox_env(self.sandbox)}
+
+
+# Called once the chat is loaded, before its first post; returns how to clean up, if anything.
+OnStart = Callable[[ChatRunning], Callable[[], None] | None]
+
+
+def sandbox_env(sandbox: Sandbox) -> dict[str, str]:
+    """The bot's variables for ``sandbox``: its clock and its throwaway accounts."""
+    creds = sandbox.credentials()
+    env = {CLOCK_ENV: sandbox.clock_string}
+    if "bluesky" in creds:
+        blue = creds["bluesky"]
+        env[ENV_BLUESKY_SERVICE], env[ENV_BLUESKY_WEB] = blue["url"], blue["web"]
+        env[ENV_BLUESKY_HANDLE], env[ENV_BLUESKY_PASSWORD] = blue["handle"], blue["password"]
+    if "mastodon" in creds:
+        env[ENV_MASTODON_URL] = creds["mastodon"]["url"]
+        env[ENV_MASTODON_TOKEN] = creds["mastodon"]["token"]
+    return env
+
+
+def check_env_file(path: Path) -> None:
+    """Refuse, before any work, a ``--env-file`` that cannot be written."""
+    if path.is_dir():
+        raise UsageError(f"--env-file {path}: that is a folder; give a file name, e.g. sandbox.env")
+    if not path.parent.is_dir():
+        raise UsageError(f"--env-file {path}: the folder {path.parent} does not exist")
+
+
+def write_env_file(path: Path, env: dict[str, str]) -> None:
+    """Write ``export NAME='value'`` lines a shell reads with ``. PATH``; mode 0600.
+
+    It holds the sandbox's (throwaway) password and token, so only its owner
+    may read it, whatever the umask; it is replaced whole, never half written.
+    """
+    check_env_file(path)
+    lines = ["# chatbot sandbox: read it into a second terminal with  . " + shlex.quote(str(path))]
+    lines += [f"export {name}={shlex.quote(value)}" for name, value in sorted(env.items())]
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(descriptor, 0o600)
+        os.write(descriptor, ("\n".join(lines) + "\n").encode("utf-8"))
+    finally:
+        os.close(descriptor)
+    os.replace(partial, path)
+
+
+def run_rehearsal(
+    options: DemoOptions,
+    *,
+    env_file: Path | None = None,
+    live: bool = True,
+    live_port: int = 0,
+    say: Callable[[str], None] = print,
+) -> DemoResult:
+    """``chatbot rehearse``: the demo's run, steerable from a second terminal and a live page.
+
+    Says how a second terminal reaches the chat (or writes it to ``env_file``)
+    and, with ``live``, where the live page is; opens nothing by itself.
+    """
+    from chatbot.live import serve_live
+
+    if env_file is not None:
+        check_env_file(env_file)
+
+    def on_start(chat: ChatRunning) -> Callable[[], None] | None:
+        if env_file is not None:
+            write_env_file(env_file, chat.env())
+            say(
+                f"Second terminal: . {shlex.quote(str(env_file))}  (mode 0600: it holds the "
+                "sandbox's throwaway password and token)"
+            )
+        else:
+            wanted = {k: v for k, v in chat.env().items() if k in (DATABASE_URL_ENV, CLOCK_ENV)}
+            say(
+                "Second terminal: export "
+                + " ".join(f"{name}={shlex.quote(value)}" for name, value in sorted(wanted.items()))
+            )
+        say(f"  then e.g. {command('status', chat.event_id)}, {command('pause', chat.event_id)}")
+        if not live:
+            return None
+        page = serve_live(
+            chat.engine, str(chat.event_id), port=live_port, clock=chat.sandbox.clock,
+            connect=chat.platforms.__getitem__,
+        )  # fmt: skip
+        say(f"Live page: {page.url}")
+        return page.stop
+
+    return run_demo(replace(options, name="rehearsal"), say=say, on_start=on_start)
+
+
+def run_demo(
+    options: DemoOptions, *, say: Callable[[str], None] = print, on_start: OnStart | None = None
+) -> DemoResult:
     """Run a chat on the sandbox with a simulated crowd and write its exports and recap.
 
     The question file's start moves to a minute from now on an accelerated
@@ -127,12 +260,14 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> Dem
         ),
     ).start()
     try:
-        return _run(options, sandbox, say)
+        return _run(options, sandbox, say, on_start)
     finally:
         sandbox.stop()
 
 
-def _run(options: DemoOptions, sandbox: Sandbox, say: Callable[[str], None]) -> DemoResult:
+def _run(
+    options: DemoOptions, sandbox: Sandbox, say: Callable[[str], None], on_start: OnStart | None
+) -> DemoResult:
     clock = sandbox.clock
     lead = max(60, round(SETUP_SECONDS * options.speed))
     plan = prepare_plan(options.file, start=f"+{lead}s", now=clock.now())
@@ -148,13 +283,21 @@ def _run(options: DemoOptions, sandbox: Sandbox, say: Callable[[str], None]) -> 
             event = session.get(Event, event_id)
             assert event is not None
             event.collect_until = plan.end + TAIL
+        # The run's late limit is stored with the event, so `chatbot resume` judges as it does.
+        set_options(engine, [event_id], late_limit=RunOptions().late_limit)
+        minutes = lead // 60
         say(
-            f"Sandbox on 127.0.0.1, clock {options.speed:g}x real time; "
-            f"#{plan.hashtag} starts in {lead // 60} sandbox minutes ({SETUP_SECONDS:g} s)"
+            f"Sandbox on 127.0.0.1, clock {options.speed:g}x real time; #{plan.hashtag} starts "
+            f"in {minutes} sandbox minute{'s' if minutes != 1 else ''} ({lead / options.speed:g} s)"
         )
         if len(sandbox.mastodon_servers) > 1:
             say(sandbox.mastodon_summary())
         platforms = bot_platforms(sandbox)
+        # A second terminal may be elsewhere: it gets the database's absolute path.
+        running = ChatRunning(
+            event_id, f"sqlite:///{database.resolve()}", sandbox, engine, platforms
+        )
+        cleanup = on_start(running) if on_start is not None else None
         crowd = sandbox.run_crowd(
             ChatSchedule.from_event_plan(plan),
             CrowdConfig(seed=options.seed, participants=options.participants),
@@ -178,23 +321,28 @@ def _run(options: DemoOptions, sandbox: Sandbox, say: Callable[[str], None]) -> 
             ),
             out=say,
         )
+        # Long enough for the chat at this speed (twice over), and at least ten minutes.
+        length = (plan.end + TAIL - clock.now()).total_seconds() / options.speed
+        timeout = options.timeout if options.timeout is not None else max(600.0, 2 * length + 60)
         try:
-            _run_until_done(bot, options.timeout)
+            _run_until_done(bot, timeout, options.name)
         finally:
             crowd.stop()
+            if cleanup is not None:
+                cleanup()
         posts = bot.collected
         exports = write_exports(engine, str(event_id), FORMATS, out_dir=out)
     recap = recap_event(str(event_id), database_url=url, out_dir=out)
     say(f"Transcripts: {', '.join(str(path) for path in exports)}")
     say(recap.message())
     say(
-        f"The demo's database is {database}: look around with e.g. "
+        f"The {options.name}'s database is {database}: look around with e.g. "
         f"{command('status', event_id, '--database-url', url)}"
     )
     return DemoResult(recap, exports, database, posts)
 
 
-def _run_until_done(bot: Bot, timeout: float) -> None:
+def _run_until_done(bot: Bot, timeout: float, name: str = "demo") -> None:
     """Run the bot until every post is final and the collection window is checked."""
     runner = threading.Thread(target=bot.run, name="demo-bot", daemon=True)
     runner.start()
@@ -202,4 +350,4 @@ def _run_until_done(bot: Bot, timeout: float) -> None:
     if runner.is_alive():
         bot.stop()
         runner.join(30)
-        raise UsageError(f"the demo did not finish in {timeout:g} s; try a higher --speed")
+        raise UsageError(f"the {name} did not finish in {timeout:g} s; try a higher --speed")

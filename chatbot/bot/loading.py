@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from chatbot import db
+from chatbot.bot.runsettings import RUN_KEYS
 from chatbot.bot.schedule import check_compress, parse_start, shift_plan
 from chatbot.config import resolve_settings
 from chatbot.errors import ConfigError, EventConflictError, UsageError
@@ -196,7 +197,11 @@ def _load(
     event.moderators = list(plan.moderators)
     event.accounts = dict(plan.accounts)
     # Whatever the parser put there, store plain JSON (times and such as text).
-    event.settings = json.loads(json.dumps(plan.settings, default=str))
+    planned = json.loads(json.dumps(plan.settings, default=str))
+    # What `chatbot run` stored (layout, recap link, live sources, late limit) outlives a
+    # reload of the file, unless the file now says otherwise.
+    kept = {k: v for k, v in (event.settings or {}).items() if k in RUN_KEYS and k not in planned}
+    event.settings = {**planned, **kept}
     event.source_sha256 = sha256
     event.collect_from = start - before
     event.collect_until = end + after

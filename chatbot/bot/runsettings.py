@@ -27,6 +27,8 @@ from chatbot.text.length import (
 )
 
 LATE_LIMIT_KEY = "late_limit_seconds"
+# The event settings a run stores; a reload of the question file keeps them.
+RUN_KEYS = frozenset({"layout", "recap_url", LIVE_SETTING, LATE_LIMIT_KEY})
 
 
 def set_options(
@@ -113,4 +115,11 @@ def live_event_ids(engine: Engine) -> list[int]:
         ]
 
 
-__all__ = ["LATE_LIMIT_KEY", "default_late_limit", "late_limit_of", "live_event_ids", "set_options"]
+__all__ = [
+    "LATE_LIMIT_KEY",
+    "RUN_KEYS",
+    "default_late_limit",
+    "late_limit_of",
+    "live_event_ids",
+    "set_options",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import click
 
@@ -107,8 +108,22 @@ def skip_command(event: str, post: str, only: bool, database_url: str, clock: st
     click.echo(report.summary())
 
 
-# "-5m" is a duration, not an option: unknown options stay arguments.
-@cli.command("delay", context_settings={**CONTEXT_SETTINGS, "ignore_unknown_options": True})
+MINUS = "\u2212"  # what "-5m" becomes before click reads options: not one, so an argument
+NEGATIVE = re.compile(r"-\d\S*")
+
+
+class _NegativeDurations(click.Command):
+    """A command whose ``-5m`` is a negative duration, not the short options -5 and -m.
+
+    (``-2h`` would otherwise print the help: click reads it as ``-2`` and ``-h``.)
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = [MINUS + arg[1:] if NEGATIVE.fullmatch(arg) else arg for arg in args]
+        return super().parse_args(ctx, rest)
+
+
+@cli.command("delay", cls=_NegativeDurations, context_settings=CONTEXT_SETTINGS)
 @_event
 @click.argument("duration")
 @database_url_option
@@ -128,7 +143,7 @@ def delay_command(event: str, duration: str, database_url: str, clock: str) -> N
     from chatbot.bot import controls
     from chatbot.db import open_store
 
-    amount = controls.parse_delay(duration)
+    amount = controls.parse_delay(duration.replace(MINUS, "-", 1))
     with open_store(database_url) as engine:
         report = controls.delay(engine, event, amount, now=make_clock(clock).now())
     click.echo(report.summary())

@@ -100,3 +100,70 @@ def demo_command(
         federation_loss=federation_loss,
     )
     run_demo(options, say=click.echo)
+
+
+@cli.command("rehearse")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--speed",
+    type=FiniteFloatRange(min=1, max=2000),
+    default=20.0,
+    show_default=True,
+    help="Sandbox seconds per real second (20: a ten-minute interval in 30 s, time to steer).",
+)
+@click.option(
+    "--participants",
+    type=click.IntRange(1, 2000),
+    default=20,
+    show_default=True,
+    help="How many simulated people answer.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the crowd.")
+@click.option(
+    "--env-file",
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="Write the variables a second terminal needs here (mode 0600), to read with '. PATH'.",
+)
+@click.option("--live/--no-live", default=True, show_default=True, help="Serve the live page.")
+@click.option(
+    "--live-port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    help="The live page's port on 127.0.0.1 (default: any free one).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Where to write the transcripts and recap (default: transcripts/<hashtag>-<date>/).",
+)
+def rehearse_command(
+    file: Path,
+    speed: float,
+    participants: int,
+    seed: int,
+    env_file: Path | None,
+    live: bool,
+    live_port: int,
+    out: Path | None,
+) -> None:
+    """Rehearse FILE on the sandbox in one command: the whole chat, steerable as it runs.
+
+    Starts local Bluesky and Mastodon stand-ins and a simulated crowd on
+    127.0.0.1, loads FILE to start a minute or so ahead on an accelerated
+    clock (before its welcome), and runs every post and the collection to
+    the end, then writes the transcripts and the recap. It prints how a
+    second terminal reaches the chat (the variables; with --env-file, a file
+    to read with '. PATH') for chatbot status, pause, resume, skip, delay and
+    post-now, and where the live page is. It opens nothing by itself.
+
+    \b
+    Example:
+        chatbot rehearse questions/sm35.md
+        chatbot rehearse questions/my-chat.md --env-file rehearsal.env --speed 10
+    """
+    from chatbot.demo import run_rehearsal
+
+    options = DemoOptions(file=file, speed=speed, participants=participants, seed=seed, out=out)
+    run_rehearsal(options, env_file=env_file, live=live, live_port=live_port, say=click.echo)

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from chatbot.clock import Clock
+from chatbot.clock import CLOCK_ENV, Clock
 from chatbot.db import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
 from chatbot.errors import UsageError
 
@@ -34,9 +34,6 @@ def json_option(function: F) -> F:
     return click.option(
         "--json", "as_json", is_flag=True, help="Print the result as JSON instead of text."
     )(function)
-
-
-CLOCK_ENV = "CHATBOT_CLOCK"
 
 
 def clock_option(function: F) -> F:

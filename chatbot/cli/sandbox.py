@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import signal
 import sys
 import threading
@@ -81,6 +82,11 @@ _rate = click.option(
 @_participants
 @_rate
 @click.option(
+    "--env-file", type=click.Path(path_type=Path), metavar="PATH",
+    help="Also write the bot's variables for this sandbox here (mode 0600: the throwaway "
+    "password and token), for a second terminal to read with '. PATH'.",
+)  # fmt: skip
+@click.option(
     "--truth", "truth_path", type=click.Path(dir_okay=False, writable=True),
     help="With --questions: write the crowd's ground truth (JSON) here, every few seconds "
     "while it runs and once more on exit.",
@@ -98,6 +104,7 @@ def serve(
     questions_file: str | None,
     participants: int,
     posts_per_minute: float,
+    env_file: Path | None,
     truth_path: str | None,
 ) -> None:
     """Run sandbox Bluesky and Mastodon servers until Ctrl-C.
@@ -120,7 +127,10 @@ def serve(
     MASTODON_URL; set CHATBOT_BLUESKY_WEB to "web" so that the bot's links
     open the sandbox's own post pages. GET /_sandbox/clock on either server tells the (virtual)
     time. With --questions a seeded crowd answers that chat, and the clock
-    starts a minute before the chat begins. SIGINT or SIGTERM stops cleanly.
+    starts a minute before the chat begins (to rehearse a chat, chatbot
+    rehearse FILE does it all in one command). --env-file writes
+    CHATBOT_CLOCK and the bot's CHATBOT_BLUESKY_* and CHATBOT_MASTODON_*
+    variables for a second terminal. SIGINT or SIGTERM stops cleanly.
 
     \b
     Example:
@@ -137,6 +147,10 @@ def serve(
         raise UsageError(f"--mastodon-profile: {error}") from None
     if truth_path and not questions_file:
         raise UsageError("--truth needs --questions: only a crowd has a ground truth")
+    if env_file is not None:
+        from chatbot.demo import check_env_file
+
+        check_env_file(env_file)
     schedule = _schedule(questions_file) if questions_file else None
     box = Sandbox(
         seed=seed,
@@ -170,10 +184,16 @@ def serve(
             driver = box.run_crowd(schedule, config)
         ready: dict[str, object] = dict(box.credentials())
         ready["mastodon_instances"] = box.mastodon_instances()
+        if env_file is not None:
+            from chatbot.demo import sandbox_env, write_env_file
+
+            write_env_file(env_file, sandbox_env(box))
         click.echo(json.dumps(ready))
         sys.stdout.flush()
         if len(box.mastodon_servers) > 1:
             click.echo(box.mastodon_summary(), err=True)
+        if env_file is not None:
+            click.echo(f"Second terminal: . {shlex.quote(str(env_file))} (mode 0600)", err=True)
         click.echo("Sandbox running; press Ctrl-C to stop.", err=True)
         written = time.monotonic()
         while not stop.wait(0.2):

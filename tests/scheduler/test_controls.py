@@ -163,3 +163,12 @@ def test_a_recap_url_too_long_for_the_wrapup_is_refused(engine):
         controls.set_options(engine, [event_id], recap_url="https://example.org/" + "x" * 300)
     with pytest.raises(UsageError, match="must start with https://"):
         controls.set_options(engine, [event_id], recap_url="example.org")
+
+
+def test_a_reload_keeps_what_the_run_stored(engine):
+    event_id = load_chat(engine, NOW + timedelta(minutes=5), questions=1)
+    controls.set_options(engine, [event_id], layout="thread", late_limit=timedelta(minutes=30))
+    assert load_chat(engine, NOW + timedelta(minutes=5), questions=2) == event_id  # reloaded
+    with Session(engine) as session:
+        settings = session.get(Event, event_id).settings
+    assert settings["layout"] == "thread" and settings["late_limit_seconds"] == 1800

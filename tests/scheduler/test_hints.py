@@ -111,7 +111,9 @@ def test_every_hint_the_controls_print_runs_as_printed(chat: ControlChat) -> Non
     assert ["skip", event, "A1 reminder"] in ran and ["skip", event, "Q3", "--only"] in ran
     assert chat.hints  # the chat's own record of what it was told
     verbs = {words[0] for words in ran}
-    # The demo's hint (status) runs in tests/test_demo.py; run its kind here too.
-    _run_as_printed(chat, ["status", event])
-    verbs.add("status")
+    # The demo's and the rehearsal's hints (status, pause) run in tests/test_demo.py and
+    # tests/test_rehearse.py; run their kinds here too.
+    for words in (["status", event], ["pause", event]):
+        _run_as_printed(chat, words)
+        verbs.add(words[0])
     assert _suggested_verbs() <= verbs, _suggested_verbs() - verbs
