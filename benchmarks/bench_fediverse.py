@@ -23,24 +23,15 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlmodel import Session
-
-from chatbot.bot.loading import load_event
 from chatbot.collect import Collector
 from chatbot.db import create_engine_for, migrate
-from chatbot.demo import bot_platforms
-from chatbot.models import Event
-from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig
 from chatbot.sandbox.mastodon.federation import FederationSettings
-from chatbot.sandbox.runner import Sandbox
-from tests.collect.chat import TAIL, Chat
+from tests.collect.chat import Chat, start_chat
 from tests.collect.scoring import stored_posts, unreachable
-from tests.factories import make_plan
 
 PROFILES = "mastodon,mastodon,gotosocial"
 
@@ -61,39 +52,18 @@ class Outcome:
 
 
 def run(instances: int, seed: int, faults: float, delay: float, loss: float) -> Outcome:
-    origin = datetime.now(UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory() as tmp:
         engine = create_engine_for(f"sqlite:///{tmp}/bench.db")
         migrate(engine)
-        sandbox = Sandbox(
-            seed=seed, speed=200.0, virtual_start=origin, networks=("mastodon",), faults=faults,
-            mastodon_instances=instances,
+        chat = start_chat(
+            engine, seed=seed, faults=faults, participants=30, posts_per_minute=8.0,
+            networks=("mastodon",), mastodon_instances=instances,
             mastodon_profile=PROFILES if instances == 3 else "mastodon",
             federation=FederationSettings(delay=delay, loss=loss, seed=seed),
-        ).start()  # fmt: skip
+        )  # fmt: skip
+        sandbox = chat.sandbox
         try:
-            start = sandbox.clock.now().replace(microsecond=0) + timedelta(minutes=1)
-            plan = make_plan(
-                hashtag=f"f{seed}chat", start=start, spacing=timedelta(minutes=4),
-                questions=["What tools do you use?", "Who taught you?", "What next?"],
-                networks=("mastodon",),
-            )  # fmt: skip
-            event_id = load_event(engine, plan, source_path="questions/bench.md").event_id
-            until = plan.end + TAIL
-            with Session(engine) as session:
-                event = session.get(Event, event_id)
-                assert event is not None
-                event.collect_from, event.collect_until = start - timedelta(minutes=1), until
-                session.add(event)
-                session.commit()
-            chat = Chat(
-                sandbox, engine, event_id, plan.hashtag, plan, until, bot_platforms(sandbox)
-            )
-            chat.poster = threading.Thread(target=chat._post_loop, daemon=True)
-            chat.poster.start()
-            config = CrowdConfig(seed=seed, participants=30, posts_per_minute=8.0)
-            chat.driver = sandbox.run_crowd(ChatSchedule.from_event_plan(plan), config)
-            collector = Collector(engine, event_id, chat.platforms, sandbox.clock, peers=5)
+            collector = Collector(engine, chat.event_id, chat.platforms, sandbox.clock, peers=5)
             _follow(chat, collector)
             truth = chat.truth(Path(tmp) / "truth.json")
             bot = f"account:{sandbox.bot_ids['mastodon']}"
@@ -104,11 +74,10 @@ def run(instances: int, seed: int, faults: float, delay: float, loss: float) -> 
             ]
             refused = [server.app.refused for server in servers]
         finally:
-            chat.stop.set()
-            sandbox.stop()
-        rows = [row for row in stored_posts(engine, event_id) if row.network == "mastodon"]
+            chat.close()
+        rows = [r for r in stored_posts(engine, chat.event_id) if r.network == "mastodon"]
         uris = [row.uri for row in rows]
-        late = until.isoformat()
+        late = chat.collect_until.isoformat()
         public = [
             post
             for post in truth["posts"]

@@ -108,14 +108,15 @@ def start_chat(
     mastodon_instances: int = 1,
     mastodon_profile: str = "mastodon",
     federation: FederationSettings | None = None,
+    networks: tuple[str, ...] = ("bluesky", "mastodon"),
 ) -> Chat:
-    """Start a sandbox, load a chat on both networks (three questions unless told) and its crowd.
+    """Start a sandbox, load a chat on ``networks`` (three questions unless told) and its crowd.
 
     ``mastodon_instances`` > 1: a small fediverse (``mastodon_profile`` one name or one per
     instance, ``federation`` its delay and loss), the crowd spread over it."""
     origin = datetime.now(UTC).replace(microsecond=0)
     sandbox = Sandbox(
-        seed=seed, speed=speed, virtual_start=origin, faults=faults,
+        seed=seed, speed=speed, virtual_start=origin, faults=faults, networks=networks,
         mastodon_instances=mastodon_instances, mastodon_profile=mastodon_profile,
         federation=federation,
     ).start()  # fmt: skip
@@ -128,7 +129,7 @@ def start_chat(
             start=start,
             questions=list(questions),
             spacing=spacing,
-            networks=("bluesky", "mastodon"),
+            networks=networks,
         )
         report = load_event(engine, plan, source_path=f"questions/{hashtag}.md")
         until = plan.end + TAIL
