@@ -165,18 +165,29 @@ def test_pause_and_resume_round_trip(browser: Any, sqlite_engine: Engine) -> Non
 
 def test_a_collected_post_appears_without_reload(browser: Any, sqlite_engine: Engine) -> None:
     event_id = live_chat(sqlite_engine)
+    store(sqlite_engine, event_id, post(6, "A1 sticky notes", author="ann", minutes=5.5))
     server = serve_live(sqlite_engine, "sm35", clock=clock(), poll_seconds=0.1)
     try:
         visit = Visit(browser, server.url)
         page = visit.page
         page.evaluate("window.__sameDocument = 1")
         first = page.locator("#questions section.question").first
-        assert first.locator(".n").inner_text() == "0"
-        store(sqlite_engine, event_id, post(7, "A1 a paper notebook, always", author="cy"))
-        page.wait_for_selector("#questions .post .text >> text=A1 a paper notebook, always")
         assert first.locator(".n").inner_text() == "1"
-        assert first.locator(".meta a").inner_text() == "@cy.test"
-        assert "bluesky 2" in visit.text("#counts")  # the bot's Q1 and the answer
+        # The moderator is typing a reason to hide Ann's answer when Cy's arrives.
+        reason = first.locator("input[name=reason]").first
+        reason.fill("off top")
+        store(
+            sqlite_engine, event_id, post(7, "A1 a paper notebook, always", author="cy", minutes=6)
+        )
+        page.wait_for_selector("#questions .post .text >> text=A1 a paper notebook, always")
+        assert first.locator(".n").inner_text() == "2"
+        assert first.locator(".meta a").first.inner_text() == "@cy.test"  # newest first
+        assert "bluesky 3" in visit.text("#counts")  # the bot's Q1 and the two answers
+        typing = first.locator(".post").nth(1).locator("input[name=reason]")
+        assert typing.input_value() == "off top"
+        assert typing.evaluate("input => input === document.activeElement")
+        page.keyboard.type("ic")
+        assert typing.input_value() == "off topic"
         assert page.evaluate("window.__sameDocument") == 1
         assert visit.errors == [] and visit.foreign == []
         page.close()

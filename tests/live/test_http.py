@@ -85,6 +85,9 @@ def test_a_post_without_the_csrf_token_is_forbidden(live: Live) -> None:
         assert not paused(live)
         done = client.post("/act/pause", data={"csrf": csrf}, headers=origin)
         assert done.status_code == 303 and done.headers["location"] == "/"
+        # Without the page's script, the page after the press says what it did, once.
+        assert f"Paused #sm35 (event {live.event_id})" in client.get("/").text
+        assert "Paused #sm35" not in client.get("/").text
     assert paused(live)
 
 

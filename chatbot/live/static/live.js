@@ -91,7 +91,34 @@
     );
   }
 
+  // What the moderator is typing in a hide form survives the lists being rebuilt.
+  function typed() {
+    const kept = new Map();
+    let focused = null;
+    for (const input of document.querySelectorAll("form.hide input[name=reason]")) {
+      const uri = input.form.elements.post.value;
+      const where = input.closest("ol").id || "questions";
+      if (input.value) kept.set(where + " " + uri, input.value);
+      if (input === document.activeElement) {
+        focused = [where + " " + uri, input.selectionStart, input.selectionEnd];
+      }
+    }
+    return { kept, focused };
+  }
+
+  function retype(before) {
+    for (const input of document.querySelectorAll("form.hide input[name=reason]")) {
+      const key = (input.closest("ol").id || "questions") + " " + input.form.elements.post.value;
+      if (before.kept.has(key)) input.value = before.kept.get(key);
+      if (before.focused && before.focused[0] === key) {
+        input.focus();
+        input.setSelectionRange(before.focused[1], before.focused[2]);
+      }
+    }
+  }
+
   function apply(data) {
+    const before = typed();
     const event = data.event;
     byId("hashtag").textContent = "#" + event.hashtag;
     byId("title").textContent = event.title;
@@ -124,6 +151,7 @@
       "guess " + post.guess + " (" + post.confidence + ")" +
         (post.runner_up ? ", else " + post.runner_up : ""),
     )));
+    retype(before);
   }
 
   function show(ok, message) {
