@@ -28,6 +28,7 @@ from .document import (
     read_posts,
     read_questions,
 )
+from .interactions import Talk, talk_of
 from .layout import Item, Section, lay_out
 
 __all__ = ["Item", "PersonRow", "Recap", "Section", "Summary", "ThreadRow", "build_recap"]
@@ -96,6 +97,8 @@ class Recap:
     pairs: list[tuple[str, str, int]]  # from handle, to handle, replies
     times: list[datetime]  # every shown post's time, for the timeline
     split: bool
+    talk: Talk  # who replied to, mentioned or quoted whom: the whole chat
+    talk_by_question: dict[str, Talk]  # the same within each question's posts
 
 
 def _host_keys(event: DocEvent) -> set[str]:
@@ -196,7 +199,24 @@ def build_recap(
         ][:pair_limit],
         times=sorted(post.created_at for post in shown),
         split=any(section.page for section in sections),
+        talk=talk_of(people_posts, by_uri),
+        talk_by_question=talk_by_question(people_posts, by_uri, sections),
     )
+
+
+def talk_by_question(
+    people_posts: list[DocPost], by_uri: Mapping[str, DocPost], sections: list[Section]
+) -> dict[str, Talk]:
+    """Each question's links: made by the posts placed under it, among all participants."""
+    grouped: dict[str, list[DocPost]] = {}
+    for post in people_posts:
+        if post.question:
+            grouped.setdefault(post.question, []).append(post)
+    return {
+        section.label: talk_of(grouped.get(section.label, []), by_uri, people_posts)
+        for section in sections
+        if section.label
+    }
 
 
 _LABEL = re.compile(r"(?<![\w@#])Q\d+[a-z]?(?!\w)")

@@ -80,6 +80,8 @@ class DocPost:
     is_host: bool = False
     is_question: bool = False  # one of the moderator's question posts: a heading, not an entry
     anchor: str = ""  # the post's id in the page
+    mentions: tuple[str, ...] = ()  # accounts as the network names them (DIDs, handles)
+    quotes: tuple[str, ...] = ()  # URIs of the posts it quotes
 
     @property
     def key(self) -> str:
@@ -269,6 +271,8 @@ def read_posts(
             facets=facets if isinstance(facets, Sequence) else (),
             is_question=bool(item.get("is_question")),
             anchor=f"p{len(posts) + 1}",
+            mentions=_strings(item.get("mentions")),
+            quotes=_strings(item.get("quotes")),
         )
         post.is_host = post.key in host_keys
         posts.append(post)

@@ -17,6 +17,7 @@ from chatbot.transcript.perf import gc_paused
 
 from .data import Recap, build_recap
 from .document import DocPost, RecapExtras
+from .graph import GraphFigure, graph_svg
 from .sanitise import bluesky_html, mastodon_html, public_url
 from .share import SHARE_IMAGE, share_png
 from .svg import timeline_svg
@@ -239,6 +240,25 @@ def _preview(recap: Recap, clock: Clock, site_url: str | None) -> dict[str, str]
     }
 
 
+def _graphs(recap: Recap) -> dict[str, GraphFigure]:
+    """The conversation graphs that name a group of at least three: "" is the whole chat's."""
+    found: dict[str, GraphFigure] = {}
+    if recap.talk.shows_a_group:
+        found[""] = graph_svg(recap.talk, "graph", "Who replied to, mentioned or quoted whom")
+    for label, talk in recap.talk_by_question.items():
+        if talk.shows_a_group:
+            found[label] = graph_svg(
+                talk,
+                f"graph-{label.lower()}",
+                f"Who replied to, mentioned or quoted whom in {label}",
+                max_people=60,
+                max_links=240,
+                labels=8,
+                height=440,
+            )
+    return found
+
+
 def _render(
     recap: Recap,
     templates: Path | str | None,
@@ -260,6 +280,7 @@ def _render(
         "page_of": {section.label: section.page for section in recap.sections if section.page},
         "preview": _preview(recap, clock, site_url),
     }
+    common["graphs"] = _graphs(recap)
     marks = [(q.label, q.posted_at) for q in recap.questions if q.posted_at is not None]
     chart = timeline_svg(recap.times, marks, clock.zone, start=recap.event.start)
     pages = {"index.html": env.get_template("index.html").render(common, timeline=Markup(chart))}

@@ -4,7 +4,8 @@ Uses Debian's chromium (``apt-get install chromium``) through Playwright,
 never a browser download. Skipped when it is missing, except in CI
 (``CI=true``), where a missing browser is a failure (``tests/missing.py``). Set
 ``CHATBOT_RECAP_SCREENSHOT=docs/recap-screenshot.png`` to refresh the
-README's screenshot.
+README's screenshot, ``CHATBOT_RECAP_SCREENSHOTS=docs`` for docs/recap.md's
+phone and graph pictures.
 """
 
 from __future__ import annotations
@@ -56,6 +57,13 @@ DOM_CHECK = """() => {
     if (!['http:', 'https:', 'file:'].includes(a.protocol)) bad.push('href ' + a.href);
   return bad;
 }"""
+
+
+def _picture(page: Any, name: str, wanted: bool, element: Any = None) -> None:
+    """Save a screenshot into $CHATBOT_RECAP_SCREENSHOTS when asked for one."""
+    folder = os.environ.get("CHATBOT_RECAP_SCREENSHOTS")
+    if folder and wanted:
+        (element or page).screenshot(path=str(Path(folder) / name))
 
 
 def _require_browser() -> None:
@@ -218,9 +226,94 @@ def test_every_figure_fits_a_phone(browser: Any, tmp_path: Path) -> None:
     assert people == build_recap(document, extras).people_total > 20
     for scheme, background in (("dark", "rgb(21, 23, 27)"), ("light", "rgb(251, 250, 247)")):
         page.emulate_media(color_scheme=scheme)
+        _picture(page, f"recap-phone-{scheme}.png", scheme == "dark")
         assert page.evaluate("getComputedStyle(document.documentElement).backgroundColor") == (
             background
         )
         assert page.evaluate(PHONE_CHECK) == []
     assert visit.errors == []
     page.close()
+
+
+AXE = Path(
+    os.environ.get("CHATBOT_AXE")
+    or Path(__file__).resolve().parents[2] / ".cache/axe/node_modules/axe-core/axe.min.js"
+)
+# Names on the graph never cover one another, whatever font the browser has.
+LABELS_APART = """() => {
+  const bad = [];
+  for (const svg of document.querySelectorAll('svg.graph')) {
+    const boxes = Array.from(svg.querySelectorAll('.names text'))
+      .map(t => [t.textContent, t.getBBox()]);
+    for (let i = 0; i < boxes.length; i++)
+      for (let j = i + 1; j < boxes.length; j++) {
+        const [a, p] = boxes[i], [b, q] = boxes[j];
+        const apart = p.x >= q.x + q.width || q.x >= p.x + p.width
+          || p.y >= q.y + q.height || q.y >= p.y + p.height;
+        if (!apart) bad.push(a + ' / ' + b);
+      }
+  }
+  return bad;
+}"""
+
+
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ')),
+  }));
+}"""
+
+
+def _axe_source() -> str:
+    if not AXE.exists():
+        skip_missing(f"axe-core is not installed (npm install --prefix .cache/axe axe-core): {AXE}")
+    return AXE.read_text(encoding="utf-8")
+
+
+def test_the_graph_shows_on_every_screen(browser: Any, tmp_path: Path) -> None:
+    chat = crowd_chat(seed=11, participants=300, hostile=0, coverage=False, rate=30)
+    index = write_recap(chat.document, tmp_path)
+    visit = Visit(browser, index)
+    page = visit.page
+    whole = page.locator("#graph ~ figure svg.graph")
+    assert whole.count() == 1
+    assert page.evaluate(LABELS_APART) == []
+    names = page.evaluate("document.querySelectorAll('#graph ~ figure .names text').length")
+    assert 5 <= names <= 15
+    for width, scheme in ((1100, "light"), (390, "dark")):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.emulate_media(color_scheme=scheme)
+        box = whole.bounding_box()
+        assert box is not None and width * 0.8 < box["width"] + 48 and box["height"] > 150
+        assert page.evaluate(PHONE_CHECK) == []
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.emulate_media(color_scheme="light")
+    _picture(page, "recap-graph.png", True, whole)
+    # In the dark, circles and names keep the dark palette's colours.
+    page.emulate_media(color_scheme="dark")
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('svg.graph .names text')).fill")
+        == "rgb(233, 231, 227)"
+    )
+    assert visit.errors == []
+    page.close()
+
+
+@pytest.mark.parametrize("width", [1100, 390])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_nothing_serious(browser: Any, tmp_path: Path, width: int, scheme: str) -> None:
+    source = _axe_source()
+    document, extras = _showcase()
+    pages = [write_recap(document, tmp_path, extras, split_at=60)]
+    pages += sorted(tmp_path.glob("question-*.html"))[:1]
+    for path in pages:
+        visit = Visit(browser, path)
+        page = visit.page
+        page.set_viewport_size({"width": width, "height": 900})
+        page.emulate_media(color_scheme=scheme)
+        page.evaluate(source + "\n;0")  # through the debugger: the page's policy forbids scripts
+        found = page.evaluate(AXE_RUN)
+        serious = [v for v in found if v["impact"] in ("serious", "critical")]
+        assert serious == [], (path.name, serious)
+        page.close()

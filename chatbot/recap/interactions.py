@@ -1,0 +1,135 @@
+"""Who replied to, mentioned or quoted whom: the links between participants (pure).
+
+Posts name people three ways: a reply names its parent's author, a mention
+names an account (a Bluesky DID, a Mastodon handle), a quote names the quoted
+post's author. Each becomes a directed link between two participants' keys
+(``network:handle``, as :attr:`DocPost.key`); hosts, the bot and people who
+are not among the shown posts' authors are left out, and so are links to
+oneself. A Mastodon reply mentions the person it answers by itself: that
+mention is not counted again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from .document import DocPost
+
+__all__ = ["MIN_GROUP", "Link", "Person", "Talk", "talk_of"]
+
+MIN_GROUP = 3  # no figure names a group smaller than this many people
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A participant as the graph and its table name them."""
+
+    key: str
+    handle: str
+    name: str
+    network: str
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """``source`` replied to, mentioned or quoted ``target`` this many times."""
+
+    source: str
+    target: str
+    replies: int = 0
+    mentions: int = 0
+    quotes: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.replies + self.mentions + self.quotes
+
+
+@dataclass(frozen=True, slots=True)
+class Talk:
+    """The links among one set of posts (a whole chat or one question), heaviest first."""
+
+    people: Mapping[str, Person]  # everyone in a link, by key
+    links: tuple[Link, ...]
+
+    def degree(self) -> dict[str, int]:
+        """Each person's links in and out, counted with their weights."""
+        found: dict[str, int] = dict.fromkeys(self.people, 0)
+        for link in self.links:
+            found[link.source] += link.total
+            found[link.target] += link.total
+        return found
+
+    @property
+    def shows_a_group(self) -> bool:
+        """Whether there are enough people to show (the group-of-three rule)."""
+        return len(self.people) >= MIN_GROUP
+
+
+def _did(uri: str) -> str:
+    """The authority of an ``at://`` URI (a DID or a handle), else ""."""
+    if not uri.startswith("at://"):
+        return ""
+    return uri[5:].split("/", 1)[0].lower()
+
+
+def _directory(posts: Iterable[DocPost]) -> dict[str, str]:
+    """Every name a participant goes by (handle, DID, user@host) -> their key."""
+    names: dict[str, str] = {}
+    for post in posts:
+        handle = post.handle.lstrip("@").lower()
+        names.setdefault(f"{post.network}:{handle}", post.key)
+        if post.network == "bluesky":
+            names.setdefault(f"bluesky:{_did(post.uri)}", post.key)
+        elif "@" not in handle and post.url.startswith("http"):
+            host = post.url.split("/")[2].lower()
+            names.setdefault(f"{post.network}:{handle}@{host}", post.key)
+    return names
+
+
+def _name(network: str, mention: str) -> str:
+    return f"{network}:{mention.lstrip('@').lower()}"
+
+
+def talk_of(
+    posts: Iterable[DocPost],
+    by_uri: Mapping[str, DocPost],
+    authors: Iterable[DocPost] | None = None,
+) -> Talk:
+    """The links made by ``posts`` among the participants who wrote ``authors`` (default: posts).
+
+    ``by_uri`` holds every shown post, for parents and quoted posts; hosts'
+    posts are skipped on both ends.
+    """
+    posts = [post for post in posts if not post.is_host]
+    authors = posts if authors is None else [post for post in authors if not post.is_host]
+    names = _directory(authors)
+    people = {post.key: Person(post.key, post.handle, post.name, post.network) for post in authors}
+    counts: dict[tuple[str, str], list[int]] = {}
+
+    def add(source: str, target: str | None, kind: int) -> None:
+        if target is None or target == source or target not in people:
+            return
+        counts.setdefault((source, target), [0, 0, 0])[kind] += 1
+
+    for post in posts:
+        source = post.key
+        parent = by_uri.get(post.parent_uri or "")
+        replied = parent.key if parent is not None and not parent.is_host else None
+        add(source, replied, 0)
+        for mention in dict.fromkeys(post.mentions):
+            target = names.get(_name(post.network, mention))
+            if target != replied:
+                add(source, target, 1)
+        for quoted in dict.fromkeys(post.quotes):
+            found = by_uri.get(quoted)
+            if found is not None:
+                target = None if found.is_host else found.key
+            else:
+                target = names.get(f"bluesky:{_did(quoted)}") if _did(quoted) else None
+            add(source, target, 2)
+    links = [Link(s, t, *c) for (s, t), c in counts.items()]
+    links.sort(key=lambda link: (-link.total, link.source, link.target))
+    linked = {key for link in links for key in (link.source, link.target)}
+    return Talk({key: people[key] for key in sorted(linked)}, tuple(links))
