@@ -16,6 +16,7 @@ from sqlalchemy import JSON
 
 from chatbot import jsontext
 from chatbot.collect.participants import upsert_participants
+from chatbot.collect.sightings import FoundBy
 from chatbot.collect.store import post_row, upsert_posts
 from chatbot.db import create_engine_for, migrate
 from chatbot.models import Post, UTCDateTime
@@ -24,6 +25,8 @@ from chatbot.platforms.normalise import from_bluesky_post_view
 POSTS = 100_000
 DUPLICATES = 0.1  # share of posts seen twice (search and a thread both return them)
 START = datetime(2026, 5, 1, 18, 0, tzinfo=UTC)
+# Every page records where its posts were found (post_sighting), as the collector's do.
+FOUND_BY = FoundBy("search", "https://public.api.bsky.app")
 WORDS = ("archive", "tweets", "consent", "context", "tools", "we", "our", "the", "a", "of")
 
 
@@ -69,11 +72,18 @@ def views(count: int, seed: int = 3) -> list[dict[str, Any]]:
     return result
 
 
-def ours(pages: list[dict[str, Any]], url: str, *, commit_each_page: bool = False) -> float:
+def ours(
+    pages: list[dict[str, Any]],
+    url: str,
+    *,
+    commit_each_page: bool = False,
+    found_by: FoundBy | None = FOUND_BY,
+) -> float:
     """Normalise, dedupe and store, 100 posts a page as the collector gets them.
 
     The collector commits each page (with its cursor); ``commit_each_page``
     does so too, otherwise all pages share one transaction like the baseline.
+    ``found_by=None`` leaves out recording where each post was found.
     """
     engine = create_engine_for(url)
     migrate(engine)
@@ -84,7 +94,7 @@ def ours(pages: list[dict[str, Any]], url: str, *, commit_each_page: bool = Fals
         now = datetime.now(UTC)
         for start in range(0, len(pages), 100):
             posts = [from_bluesky_post_view(view) for view in pages[start : start + 100]]
-            upsert_posts(connection, posts, event_id=None, now=now)
+            upsert_posts(connection, posts, event_id=None, now=now, found_by=found_by)
             upsert_participants(connection, posts, now=now, seen=authors)
             if commit_each_page:
                 transaction.commit()
@@ -141,6 +151,13 @@ def raw(pages: list[dict[str, Any]], path: Path, columns: list[str]) -> tuple[fl
     return done - began, done - inserting
 
 
+def sightings(path: Path) -> int:
+    with sqlite3.connect(path) as connection:
+        (count,) = connection.execute("SELECT count(*) FROM post_sighting").fetchone()
+    connection.close()
+    return int(count)
+
+
 def same_rows(one: Path, other: Path, columns: list[str]) -> bool:
     """Whether two databases hold the same post rows (but for the time of the run)."""
     wanted = ", ".join(c for c in columns if c not in ("first_seen_at", "last_seen_at"))
@@ -165,7 +182,7 @@ def main() -> None:
     gc.collect()
     gc.freeze()
     best_ours, best_raw, best_paged = float("inf"), float("inf"), float("inf")
-    best_insert = float("inf")
+    best_insert, best_unsighted = float("inf"), float("inf")
     for _ in range(3):
         with tempfile.TemporaryDirectory() as folder:
             whole, insert_only = raw(pages, Path(folder) / "raw.db", columns)
@@ -173,9 +190,13 @@ def main() -> None:
             best_ours = min(best_ours, ours(pages, f"sqlite:///{folder}/ours.db"))
             paged = ours(pages, f"sqlite:///{folder}/paged.db", commit_each_page=True)
             best_paged = min(best_paged, paged)
+            unsighted = ours(pages, f"sqlite:///{folder}/unsighted.db", found_by=None)
+            best_unsighted = min(best_unsighted, unsighted)
             folder_path = Path(folder)
             if not same_rows(folder_path / "raw.db", folder_path / "ours.db", columns):
                 raise SystemExit("the baseline and the ingest stored different rows")
+            if sightings(folder_path / "ours.db") != count:
+                raise SystemExit("the ingest did not record one sighting per post")
     total = len(pages)
     print(f"{total:,} posts seen ({count:,} unique, {total - count:,} seen twice); best of 3")
     print(f"raw executemany of the unique rows: {best_raw:.3f} s  ({count / best_raw:,.0f} rows/s)")
@@ -185,8 +206,11 @@ def main() -> None:
     print(f"normalise + dedupe + store:         {best_ours:.3f} s  ({rate:,.0f} posts/s)")
     rate = total / best_paged
     print(f"  the same, committing each page:   {best_paged:.3f} s  ({rate:,.0f} posts/s)")
+    rate = total / best_unsighted
+    print(f"  the same, no post_sighting rows:  {best_unsighted:.3f} s  ({rate:,.0f} posts/s)")
     paged = best_paged / best_raw
     print(f"ratio to raw: {best_ours / best_raw:.2f}x (committing each page: {paged:.2f}x)")
+    print(f"recording where posts were found: {best_ours / best_unsighted:.2f}x the ingest without")
 
 
 if __name__ == "__main__":

@@ -203,6 +203,13 @@ def _attribution_overrides(connection: Connection) -> None:
     models.table_of(models.AttributionOverride).create(connection, checkfirst=True)
 
 
+def _coverage_tables(connection: Connection) -> None:
+    # Where each post was found, and what each source did: the coverage report.
+    # Posts stored before have no sightings: the report counts them as "source unknown".
+    for model in (models.PostSighting, models.SourceTally):
+        models.table_of(model).create(connection, checkfirst=True)
+
+
 _BACKFILL_BATCH = 1000
 
 
@@ -263,6 +270,7 @@ MIGRATIONS: list[Migration] = [
         _post_mentions_and_quotes,
     ),
     (6, "attribution_override: moderators' decisions on posts' questions", _attribution_overrides),
+    (7, "post_sighting, source_tally: where each post was found (coverage)", _coverage_tables),
 ]
 
 

@@ -311,6 +311,64 @@ class CollectionCursor(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+# Kinds of reading that find posts (post_sighting.source, source_tally.source).
+SIGHTING_SOURCES: tuple[str, ...] = (
+    "timeline",  # a Mastodon-API server's hashtag timeline
+    "search",  # Bluesky's searchPosts
+    "thread",  # a thread or a status context read around a post
+    "stream",  # a live stream (Mastodon event stream or WebSocket, Jetstream)
+    "check",  # the check and final pass (Mastodon: a walk of the tag timeline)
+    "account",  # authors' own timelines (where the tag timeline leaves replies out)
+    "import",  # an archive brought in with ``chatbot import``
+)
+
+
+class PostSighting(SQLModel, table=True):
+    """One source that found a post: the kind of reading, the server that answered, when first.
+
+    A source finding the post again changes nothing (insert or ignore), so
+    this costs one row per post and source however often it is read. Lookups
+    of a post by its own address (a check of known posts, a thread's own
+    post) are not sightings: they find nothing new.
+    """
+
+    __tablename__: ClassVar[str] = "post_sighting"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    post_id: int = Field(foreign_key="post.id", ondelete="CASCADE", primary_key=True)
+    source: str = Field(primary_key=True)  # one of SIGHTING_SOURCES
+    instance: str = Field(primary_key=True)  # base URL of the server (or Jetstream) that answered
+    first_seen_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SourceTally(SQLModel, table=True):
+    """What one source did for an event on one server, summed over every collection pass.
+
+    ``feed`` says how the server's hashtag feed stands: ``"open"``, ``"no posts
+    yet"`` or ``"closed: why"`` (401, 403, 404, switched off), so a closed feed
+    is never mistaken for a quiet one. ``tag_history`` keeps the server's own
+    daily counts of the tag (Mastodon's ``GET /api/v1/tags/:name``).
+    """
+
+    __tablename__: ClassVar[str] = "source_tally"
+    __table_args__ = (
+        UniqueConstraint("event_id", "network", "instance", "source", name="uq_source_tally"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", ondelete="CASCADE")
+    network: str
+    instance: str
+    source: str
+    pages: int = 0
+    requests: int = 0
+    errors: int = 0
+    last_error: str | None = None
+    feed: str | None = None
+    tag_history: list[dict[str, Any]] | None = Field(default=None, sa_type=JSONType)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class AttributionOverride(SQLModel, table=True):
     """A moderator's decision about which question a post answers (``None``: none).
 
@@ -342,6 +400,8 @@ TABLES: tuple[type[SQLModel], ...] = (
     Participant,
     CollectionCursor,
     AttributionOverride,
+    PostSighting,
+    SourceTally,
 )
 
 
@@ -357,6 +417,7 @@ __all__ = [
     "EVENT_STATES",
     "LOCKED_DELIVERY_STATES",
     "POST_KINDS",
+    "SIGHTING_SOURCES",
     "TABLES",
     "AttributionOverride",
     "CollectionCursor",
@@ -364,8 +425,10 @@ __all__ = [
     "Participant",
     "Post",
     "PostDelivery",
+    "PostSighting",
     "ScheduledPost",
     "SchemaVersion",
+    "SourceTally",
     "UTCDateTime",
     "hashtag_key",
     "table_of",

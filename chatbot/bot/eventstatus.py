@@ -11,6 +11,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from chatbot import db
+from chatbot.collect.coverage import CoverageReport, coverage_report
 from chatbot.eventref import resolve_event
 from chatbot.models import Event, Post, ScheduledPost, utcnow
 
@@ -38,6 +39,7 @@ class EventStatus:
     posts: tuple[PostStatus, ...]
     collected: dict[str, int] = field(default_factory=dict)  # network -> posts kept so far
     newest: dict[str, str] | None = None  # the post collected last: network, author, time, url
+    coverage: CoverageReport | None = None  # what collection found where, and what it can't see
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +62,7 @@ class EventStatus:
             ],
             "collected": dict(self.collected),
             "newest": self.newest,
+            "coverage": self.coverage.as_dict() if self.coverage else None,
         }
 
     def summary(self) -> str:
@@ -81,6 +84,8 @@ class EventStatus:
                     f"{post.label:<{width}}  {post.due_local}  {network:<8}  {what}{link}".rstrip()
                 )
         lines.append(self.collected_line())
+        if self.coverage is not None:
+            lines += self.coverage.lines()
         return "\n".join(lines)
 
     def collected_line(self) -> str:
@@ -144,6 +149,7 @@ def status(engine: Engine, ref: str, *, now: datetime | None = None) -> EventSta
         return EventStatus(
             event.id, event.hashtag, event.title, event.timezone, event.state, event.paused,
             tuple(event.networks), tuple(posts), collected, newest,
+            coverage_report(session.connection(), event),
         )  # fmt: skip
 
 

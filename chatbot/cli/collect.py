@@ -103,7 +103,8 @@ def collect_command(
     It runs until the collection window is over and checked (at once for a
     past chat: a backfill), resuming from stored cursors; stop it any time
     and run it again. Credentials come from the environment or the
-    credentials file.
+    credentials file. It ends with the coverage report: where each post
+    was found, what each source cost, and what cannot be seen.
 
     Example:
 
@@ -111,6 +112,7 @@ def collect_command(
     """
     from chatbot.bot.controls import set_options
     from chatbot.collect import Collector, CollectReport, Pacer
+    from chatbot.collect.coverage import event_coverage
     from chatbot.config import resolve_settings
     from chatbot.db import open_store, session_scope
     from chatbot.eventref import resolve_event
@@ -163,6 +165,7 @@ def collect_command(
             interrupted = True
         finally:
             progress.close()
+        coverage = event_coverage(engine, event_id or 0)
     totals = {
         "event_id": event_id,
         "hashtag": hashtag,
@@ -174,6 +177,7 @@ def collect_command(
         "done": collector.done,
         "interrupted": interrupted,
         "finished_at": datetime.now(UTC).isoformat(),
+        "coverage": coverage.as_dict(),
     }
     if as_json:
         click.echo(json.dumps(totals, indent=2))
@@ -185,6 +189,7 @@ def collect_command(
             f"#{hashtag}: {totals['new']} new, {totals['updated']} updated, "
             f"{totals['deleted']} deleted in {len(reports)} complete passes ({state})"
         )
+        click.echo("\n".join(coverage.lines()))
 
 
 def _session_option(network: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,23 +16,25 @@ from chatbot.collect.events import own_accounts, question_refs
 from chatbot.collect.jetstream import JetstreamStream
 from chatbot.collect.live import JETSTREAM_SOURCE, LIVE_SETTING, BlueskyLive, live_sources
 from chatbot.collect.moderation import refresh_flags
-from chatbot.collect.networkpass import NetworkPass, PassContext, Refreshes
+from chatbot.collect.networkpass import SCAN_KIND, NetworkPass, PassContext, Refreshes
 from chatbot.collect.pacing import OutOfBudget, Pacer
 from chatbot.collect.participants import upsert_participants
 from chatbot.collect.peers import Peers, anonymous_reader
 from chatbot.collect.queries import load_cursor, save_cursor
 from chatbot.collect.report import CollectReport, NetworkReport
-from chatbot.collect.sources import Source, source_for
+from chatbot.collect.sightings import FoundBy
+from chatbot.collect.sources import Source, instance_of, source_for
 from chatbot.collect.store import link_mastodon_parents, mark_deleted_ids, upsert_posts
 from chatbot.collect.stream import ChosenStream, open_stream
+from chatbot.collect.tally import save_tallies
 from chatbot.db import session_scope
-from chatbot.errors import PlatformError, RateLimitedError, UsageError
+from chatbot.errors import AuthError, PlatformError, RateLimitedError, UsageError
 from chatbot.models import Event
 from chatbot.platforms.base import NormalisedPost, Platform
 
 log = logging.getLogger(__name__)
 Now = Callable[[], datetime]
-SCAN_SOURCE = {"bluesky": "search", "mastodon": "timeline"}
+SCAN_SOURCE = SCAN_KIND  # also the cursor's name: collection_cursor.source
 # Checking every known post is one getPosts call per 25 on Bluesky, so it is done on
 # every step; on Mastodon it costs a timeline walk and contexts: every third step.
 SWEEP_EVERY = {"bluesky": 1, "mastodon": 3}
@@ -178,6 +180,9 @@ class Collector:
             self._network_pass(network, source, hashtag, (start, end), forced or due, part)
             if network == "mastodon" and self.peers is not None:
                 self.peers.step(hashtag, (start, end), forced or due, part)
+            # What each source did on each server this pass, added up for the coverage report.
+            with session_scope(self.engine) as session:
+                save_tallies(session.connection(), self.event_id, network, part, self.now())
         changed = report.new + report.updated + report.deleted
         changed += sum(n.participants for n in report.networks.values())
         if changed or final or self.steps == 1:  # spam and opt-outs look at the whole event
@@ -213,6 +218,7 @@ class Collector:
     ) -> None:
         def counted() -> None:
             part.requests += 1
+            part.reading_now().requests += 1
 
         server = getattr(source.platform, "server", None)
         if callable(server):
@@ -220,29 +226,31 @@ class Collector:
         budget = getattr(source, "rate_state", None)
         spend = self.pacer.caller(network, self.now, self._sleep, counted, budget)
         context = PassContext(self.engine, self.event_id, self.now, self.store, self.refreshes)
-        run = NetworkPass(context, source, tag, window, spend, part)
+        run = NetworkPass(context, source, tag, window, spend, part, instance_of(source.platform))
         try:
             self._scan(network, source, tag, window, spend, part, run)
             with session_scope(self.engine) as session:
                 questions = question_refs(session, self.event_id, network)
+            asked = {ref.uri for ref in questions}
             for ref in [*questions, *self.refreshes.due(self.now())]:
                 if ref.uri not in run.threaded:
-                    run.thread(ref)
+                    run.thread(ref, question=ref.uri in asked)
             if getattr(source, "expands_every_answer", False):
                 run.replies(run.seen_posts())
             run.expand(run.seen_posts())
             if sweep:
                 run.check()
+                run.tag_counts()
             run.profiles(everyone=sweep)
             self.pacer.succeeded(network)
         except OutOfBudget as stop:
             part.blocked_until = stop.until
         except RateLimitedError as error:
             part.blocked_until = self.pacer.rate_limited(error, self.now())
-            part.errors.append(str(error))
+            part.failed(str(error))
         except PlatformError as error:
             part.blocked_until = self.pacer.failed(network, self.now())
-            part.errors.append(str(error))
+            part.failed(str(error))
             log.warning("collect %s: %s", network, error)
 
     def _scan(
@@ -258,36 +266,63 @@ class Collector:
         """The hashtag scan, page by page with its cursor. A failure of the scan is recorded
         and ends the scan only: question threads are still read after it."""
         name = self.cursor_name(network)
+        kind = SCAN_SOURCE.get(network, "search")
+        found_by = FoundBy(kind, run.instance)
+        count = part.reading(run.instance, kind)
         with session_scope(self.engine) as session:
             state = load_cursor(session, self.event_id, network, name)
         try:
             for posts, new_state in source.scan(tag, window, state, spend, self.now()):
                 with session_scope(self.engine) as session:
-                    self.store(session.connection(), posts, part)
+                    self.store(session.connection(), posts, part, found_by)
                     save_cursor(session, self.event_id, network, name, new_state, self.now())
                 part.pages += 1
+                count.pages += 1
                 run.saw(posts)
+                count.feed = new_state.get("feed") or "open"
+                if new_state.get("capped"):
+                    part.notes.append(
+                        f"search: {new_state['capped']} queries stopped at the service's cap on "
+                        "results; the rest of the window was read in narrower time windows"
+                    )
                 if new_state.get("feed"):
                     part.notes.append(f"hashtag timeline: {new_state['feed']}")
                 if self.on_page is not None:
                     self.on_page(network, len(posts))
         except (OutOfBudget, RateLimitedError):
             raise
+        except AuthError as error:
+            # The server refuses its hashtag feed (login required, forbidden): a closed
+            # feed, not a quiet one; threads are still read.
+            count.feed = f"closed: {error}"
+            part.failed(f"hashtag scan: {error}")
+            log.warning("collect %s: hashtag feed closed (%s); reading threads", network, error)
         except PlatformError as error:
-            part.errors.append(f"hashtag scan: {error}")
+            part.failed(f"hashtag scan: {error}")
             log.warning("collect %s: hashtag scan failed (%s); reading threads", network, error)
 
     def store(
-        self, connection: Connection, posts: Sequence[NormalisedPost], part: NetworkReport
+        self,
+        connection: Connection,
+        posts: Sequence[NormalisedPost],
+        part: NetworkReport,
+        found_by: FoundBy | None = None,
+        named: Collection[str] = (),
     ) -> None:
-        """Store a batch of posts and their authors in the caller's transaction; count them."""
+        """Store a batch of posts and their authors in the caller's transaction; count them.
+
+        ``found_by`` is the source that returned them (recorded for the coverage report),
+        but for the posts in ``named``, which it was asked for by their address.
+        """
         now = self.now()
         for post in posts:
             if (post.visibility or "public") != "public" and not post.deleted:
                 address = post.url or post.uri
                 if address not in part.not_public:
                     part.not_public.append(address)
-        result = upsert_posts(connection, posts, event_id=self.event_id, now=now)
+        result = upsert_posts(
+            connection, posts, event_id=self.event_id, now=now, found_by=found_by, named=named
+        )
         part.participants += upsert_participants(connection, posts, now=now, seen=self._authors)
         part.new += result.new
         part.updated += result.updated
@@ -337,9 +372,10 @@ class Collector:
         posts, deleted = stream.drain()
         start, end = window
         kept = [p for p in posts if p.created_at is None or start <= p.created_at < end]
+        found_by = FoundBy("stream", instance_of(self.sources[network].platform))
         with session_scope(self.engine) as session:
             connection = session.connection()
-            self.store(connection, kept, part)
+            self.store(connection, kept, part, found_by)
             part.deleted += mark_deleted_ids(connection, network, deleted, now=self.now())
 
     def drain_live(self) -> int:

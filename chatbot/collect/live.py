@@ -26,6 +26,7 @@ from chatbot.collect.firehose import FirehoseStream, firehose_url
 from chatbot.collect.jetstream import JetstreamStream, beyond_lookback, jetstream_urls
 from chatbot.collect.queries import live_refs, load_cursor, save_cursor
 from chatbot.collect.report import NetworkReport
+from chatbot.collect.sightings import FoundBy
 from chatbot.db import session_scope
 from chatbot.errors import UsageError
 from chatbot.platforms.base import NormalisedPost, Platform
@@ -39,7 +40,8 @@ LIVE_CHOICES = {
     "both": ("jetstream", "firehose"),
 }
 LiveStream = JetstreamStream | FirehoseStream
-Store = Callable[[Connection, list[NormalisedPost], NetworkReport], None]
+# Stores posts and their authors, recording the stream (and where it runs) as their source.
+Store = Callable[[Connection, list[NormalisedPost], NetworkReport, FoundBy], None]
 
 
 def live_sources(choice: str | Iterable[str]) -> tuple[str, ...]:
@@ -169,7 +171,7 @@ class BlueskyLive:
                 continue  # nothing new: no transaction
             kept = [p for p in posts if p.created_at is None or start <= p.created_at < end]
             with session_scope(self.engine) as session:
-                store(session.connection(), kept, part)
+                store(session.connection(), kept, part, FoundBy("stream", where(stream)))
                 if cursor is not None:
                     key = "seq" if name == FIREHOSE_SOURCE else "time_us"
                     save_cursor(session, self.event_id, "bluesky", name, {key: cursor}, now)
@@ -179,6 +181,13 @@ class BlueskyLive:
     def close(self) -> None:
         for stream in self.streams.values():
             stream.close()
+
+
+def where(stream: LiveStream) -> str:
+    """The address of the service a stream reads now (the coverage report's server)."""
+    if isinstance(stream, JetstreamStream):
+        return stream.urls[stream.instance]
+    return stream.url
 
 
 __all__ = [

@@ -8,9 +8,10 @@ collector's state), and runs the hashtag scan itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -26,10 +27,12 @@ from chatbot.collect.queries import (
     save_cursor,
 )
 from chatbot.collect.report import NetworkReport
+from chatbot.collect.sightings import FoundBy
 from chatbot.collect.sources import Call, Source, reply_count
 from chatbot.collect.store import mark_deleted
 from chatbot.collect.threadfill import Ledger, Seen, complete
 from chatbot.db import session_scope
+from chatbot.errors import PlatformError, RateLimitedError
 from chatbot.platforms.base import NormalisedPost, RemoteRef, Thread
 
 # How long a stored post must have been known before a thread that can't find it
@@ -38,6 +41,8 @@ ANCHOR_DELETION_GRACE = timedelta(minutes=2)
 # collection_cursor.source of what thread completion keeps between passes (Bluesky).
 THREADS_SOURCE = "threads"
 MAX_REFRESHES = 3  # times in a row a thread is read again for a server's refresh
+# The kind of reading a network's hashtag scan is (post_sighting.source).
+SCAN_KIND = {"bluesky": "search", "mastodon": "timeline"}
 
 
 class Refreshes:
@@ -77,14 +82,22 @@ class PassContext:
     engine: Engine
     event_id: int
     now: Callable[[], datetime]
-    # Stores a batch of posts and their authors in the caller's transaction and counts them.
-    store: Callable[[Connection, Sequence[NormalisedPost], NetworkReport], None]
+    # Stores a batch of posts and their authors in the caller's transaction and counts
+    # them; records the source that found them, but for those it was asked for by address.
+    store: Callable[
+        [Connection, Sequence[NormalisedPost], NetworkReport, FoundBy | None, Collection[str]],
+        None,
+    ]
     # Threads whose server is still fetching replies from elsewhere: read again once due.
     refreshes: Refreshes = field(default_factory=lambda: Refreshes())
 
 
 class NetworkPass:
-    """The state of one pass: the source, window, budget, report, and what was seen."""
+    """The state of one pass: the source, window, budget, report, and what was seen.
+
+    ``instance`` is the base URL of the server the source reads: what the
+    coverage report names as where each post was found.
+    """
 
     def __init__(
         self,
@@ -94,6 +107,7 @@ class NetworkPass:
         window: tuple[datetime, datetime],
         spend: Call,
         part: NetworkReport,
+        instance: str = "",
     ):
         self.context = context
         self.source = source
@@ -102,6 +116,7 @@ class NetworkPass:
         self.window = window
         self.spend = spend
         self.part = part
+        self.instance = instance or source.network
         self.seen: dict[str, NormalisedPost] = {}  # by URI: every post this pass met
         self.threaded: set[str] = set()  # URIs whose thread was read (or that were in one)
         # Where a thread comes back cut (Bluesky: depth, replies per level), the ledger
@@ -124,9 +139,16 @@ class NetworkPass:
         start, end = self.window
         return [p for p in posts if p.created_at is None or start <= p.created_at < end]
 
-    def _store(self, posts: Sequence[NormalisedPost]) -> None:
+    def _reading(self, source: str) -> None:
+        """Count the requests and errors from now on for ``source`` (a kind of reading)."""
+        self.part.reading(self.instance, source)
+
+    def _store(
+        self, posts: Sequence[NormalisedPost], source: str, named: Collection[str] = ()
+    ) -> None:
+        found_by = FoundBy(source, self.instance)
         with session_scope(self.context.engine) as session:
-            self.context.store(session.connection(), posts, self.part)
+            self.context.store(session.connection(), posts, self.part, found_by, named)
 
     def gone(self, uris: Iterable[str], *, seen_before: datetime | None = None) -> None:
         """Record posts the network says are deleted (only those stored before ``seen_before``)."""
@@ -141,14 +163,20 @@ class NetworkPass:
                     seen_before=seen_before,
                 )
 
-    def thread(self, ref: RemoteRef) -> Thread:
-        """Read and store the whole thread under ``ref`` (a question, or a post with replies)."""
-        return self._keep(ref, self.source.thread(ref, self.spend))
+    def thread(self, ref: RemoteRef, *, question: bool = False) -> Thread:
+        """Read and store the whole thread under ``ref`` (a question, or a post with replies).
+
+        A question's own post counts as found by its thread (the bot knows it from its
+        outbox, not from any reading); any other post was found before its thread was read.
+        """
+        self._reading("thread")
+        return self._keep(ref, self.source.thread(ref, self.spend), anchor_found=question)
 
     def replies(self, posts: Sequence[NormalisedPost]) -> None:
         """Read the context of each post whatever its reply count says (where the tag
         timeline leaves tagged replies out, a context is the only way to them)."""
         read = getattr(self.source, "replies", None)
+        self._reading("thread")
         for post in posts:
             if post.uri in self.threaded:
                 continue
@@ -157,11 +185,13 @@ class NetworkPass:
             else:
                 self._keep(post.ref(), read(post, self.spend))
 
-    def _keep(self, ref: RemoteRef, thread: Thread) -> Thread:
+    def _keep(self, ref: RemoteRef, thread: Thread, *, anchor_found: bool = False) -> Thread:
         self.part.threads += 1
         self.threaded.add(ref.uri)
         posts = [p for p in [thread.anchor, *thread.replies] if p is not None]
-        self._store(self._in_window(posts))
+        # The thread's own post was asked for by its address: the thread found the rest.
+        named = () if anchor_found else {ref.uri}
+        self._store(self._in_window(posts), "thread", named=named)
         for post in posts:
             self.seen[post.uri] = post
             self.threaded.add(post.uri)
@@ -253,9 +283,14 @@ class NetworkPass:
         if getattr(self.source, "expands_every_answer", False):
             self.author_sweep()
             known = [ref for ref in known if ref.uri not in self.seen]
+        self._reading("check")
+        before = {ref.uri for ref in stored} | set(self.seen)
         result = self.source.check(self.tag, self.window, known, self.spend)
         self.part.checked += len(known) - result.unchecked
-        self._store(self._in_window(result.alive))
+        # The check found only what a listing returned that nothing had found before it;
+        # posts it looked up by address, or read again, are checked, not found.
+        checked = {p.uri for p in result.alive if p.uri not in result.listed or p.uri in before}
+        self._store(self._in_window(result.alive), "check", named=checked)
         for post in result.alive:
             self.seen.setdefault(post.uri, post)
         self.gone(result.gone)
@@ -272,10 +307,27 @@ class NetworkPass:
             accounts = authors(
                 session.connection(), self.context.event_id, self.network, unread=False
             )
+        self._reading("account")
         posts = read(self.tag, self.window, accounts, self.spend)
-        self._store(posts)
+        self._store(posts, "account")
         self.saw(posts)
         self.expand(posts)
+
+    def tag_counts(self) -> None:
+        """Read the server's own daily counts of the tag (Mastodon's GET /api/v1/tags/:name)
+        into the report, beside what was collected; a server without them says nothing."""
+        read = getattr(self.source.platform, "tag_history", None)
+        if read is None:
+            return
+        count = self.part.reading(self.instance, SCAN_KIND.get(self.network, "timeline"))
+        try:
+            history = self.spend(partial(read, self.tag))
+        except RateLimitedError:
+            raise
+        except PlatformError as error:  # not worth failing the pass: the posts are read
+            self.part.notes.append(f"the server's tag counts: {error}")
+            return
+        count.tag_history = list(history or [])
 
     def profiles(self, *, everyone: bool) -> None:
         """Read full profiles where posts don't carry bios (Bluesky): new authors, or all."""
@@ -288,6 +340,7 @@ class NetworkPass:
             )
         if not dids:
             return
+        self._reading("profiles")
         profiles = fetch(dids, self.spend)
         with session_scope(self.context.engine) as session:
             self.part.participants += upsert_participants(

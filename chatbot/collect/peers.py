@@ -35,7 +35,8 @@ from chatbot.collect.events import question_refs
 from chatbot.collect.instances import host_of_account, is_qualified, peers_to_read
 from chatbot.collect.pacing import OutOfBudget, Pacer
 from chatbot.collect.queries import child_counts, load_cursor, save_cursor
-from chatbot.collect.report import NetworkReport
+from chatbot.collect.report import NetworkReport, SourceCount
+from chatbot.collect.sightings import FoundBy, record_sightings
 from chatbot.collect.sources import Call, MastodonSource, reply_count
 from chatbot.db import session_scope
 from chatbot.errors import AuthError, NotFoundError, PlatformError, RateLimitedError
@@ -49,6 +50,7 @@ POST = Post.__table__  # type: ignore[attr-defined]
 FEED_CLOSED = "closed to readers without an account (401/403)"
 MAX_RESOLVES = 60  # posts brought to the bot's server a pass, per server read
 Store = Callable[[Connection, Sequence[NormalisedPost], NetworkReport], None]
+Found = dict[tuple[str, str], list[NormalisedPost]]  # (server, kind of reading) -> posts
 
 
 def cursor_name(base: str) -> str:
@@ -143,14 +145,16 @@ class Peers:
             platform = self._platforms.get(base)
             if platform is None:
                 platform = self._platforms[base] = self.connect(base)
+            found: Found = {}
             try:
-                found = self._read(base, platform, tag, window, sweep, part)
-                self._bring_home(base, found, part)
+                self._read(base, platform, tag, window, sweep, part, found)
+                self._bring_home(base, [p for posts in found.values() for p in posts], part)
                 self.pacer.succeeded(key)
             except OutOfBudget as stop:
                 part.notes.append(f"{base}: request budget spent until {stop.until.isoformat()}")
             except AuthError:
                 part.notes.append(f"{base}: hashtag timeline {FEED_CLOSED}")
+                part.source(base, "timeline").feed = f"closed: {FEED_CLOSED}"
                 self.pacer.failed(key, self.now())
             except RateLimitedError as error:
                 until = self.pacer.rate_limited(replace_network(error, key), self.now())
@@ -160,7 +164,11 @@ class Peers:
                 # chat's collection from finishing.
                 self.pacer.failed(key, self.now())
                 part.notes.append(f"{base}: not read ({error})")
+                count = part.reading_now()
+                count.errors, count.last_error = count.errors + 1, str(error)
                 log.warning("collect mastodon from %s: %s", base, error)
+            finally:
+                self._sighted(found)
 
     def _read(
         self,
@@ -170,7 +178,9 @@ class Peers:
         window: tuple[datetime, datetime],
         sweep: bool,
         part: NetworkReport,
-    ) -> list[NormalisedPost]:
+        found: Found,
+    ) -> None:
+        """Read one server into ``found`` (by kind of reading: ``timeline``, ``thread``)."""
         key = budget_key(base)
         rate = getattr(platform, "rate_state", None)
         spend = self.pacer.caller(key, self.now, self.sleep, lambda: _count(part), rate)
@@ -180,20 +190,56 @@ class Peers:
             state = load_cursor(session, self.event_id, "mastodon", name)
             questions = {ref.uri for ref in question_refs(session, self.event_id, "mastodon")}
         held: dict[str, str] = dict(state.get("questions") or {})  # question URI -> id there
-        found: list[NormalisedPost] = []
+        start, end = window
+
+        def keep(kind: str, posts: Iterable[NormalisedPost]) -> None:
+            found.setdefault((base, kind), []).extend(
+                p for p in posts if p.created_at is None or start <= p.created_at < end
+            )
+
+        count = part.reading(base, "timeline")
         for posts, new_state in source.scan(tag, window, state, spend, self.now()):
-            found.extend(posts)
+            keep("timeline", posts)
             held.update({p.uri: p.id for p in posts if p.uri in questions})
             new_state = {**new_state, "questions": held}
             with session_scope(self.engine) as session:
                 save_cursor(session, self.event_id, "mastodon", name, new_state, self.now())
             part.pages += 1
+            count.pages += 1
+            count.feed = new_state.get("feed") or "open"
             if new_state.get("feed"):
                 part.notes.append(f"{base}: hashtag timeline: {new_state['feed']}")
         if sweep:
-            found.extend(self._conversations(source, tag, window, held, spend))
-        start, end = window
-        return [p for p in found if p.created_at is None or start <= p.created_at < end]
+            found_now = {p.uri for posts in found.values() for p in posts}
+            self._conversations(
+                source, tag, window, held, spend, keep, part.reading, base, found_now
+            )
+            self._tag_counts(platform, tag, spend, part.reading(base, "timeline"), part)
+
+    def _tag_counts(
+        self, platform: Platform, tag: str, spend: Call, count: SourceCount, part: NetworkReport
+    ) -> None:
+        """The server's own daily counts of the tag (a public endpoint), on sweeps."""
+        read = getattr(platform, "tag_history", None)
+        if read is None:
+            return
+        try:
+            count.tag_history = list(spend(partial(read, tag)) or [])
+        except (OutOfBudget, RateLimitedError):
+            raise
+        except PlatformError as error:
+            part.notes.append(f"the server's tag counts: {error}")
+
+    def _sighted(self, found: Found) -> None:
+        """Record which server and reading found each stored post (read or brought home)."""
+        if not found:
+            return
+        with session_scope(self.engine) as session:
+            for (base, kind), posts in found.items():
+                uris = [p.uri for p in posts if p.uri and not p.deleted]
+                record_sightings(
+                    session.connection(), "mastodon", uris, FoundBy(kind, base), now=self.now()
+                )
 
     def _conversations(
         self,
@@ -202,28 +248,35 @@ class Peers:
         window: tuple[datetime, datetime],
         held: dict[str, str],
         spend: Call,
-    ) -> list[NormalisedPost]:
+        keep: Callable[[str, Iterable[NormalisedPost]], None],
+        reading: Callable[[str, str], SourceCount],
+        base: str,
+        found_now: set[str],
+    ) -> None:
         # The question posts' threads there, and the thread of every tagged post there
         # whose reply count (as that server knows it) is above the replies stored: the
         # replies without the tag that never reached the bot's server.
-        found: list[NormalisedPost] = []
+        reading(base, "thread")
         for uri, status_id in held.items():
             try:
-                found.extend(source.thread(RemoteRef("mastodon", status_id, uri), spend).replies)
+                keep("thread", source.thread(RemoteRef("mastodon", status_id, uri), spend).replies)
             except NotFoundError:
                 continue
+        reading(base, "check")
         walked = source.check(tag, window, [], spend).alive
-        found.extend(walked)
+        with session_scope(self.engine) as session:
+            known = _stored_uris(session.connection(), [p.uri for p in walked]) | found_now
+        keep("check", [p for p in walked if p.uri not in known])  # what nothing else found
         talked = [post for post in walked if reply_count(post) > 0 and post.uri not in held]
         if talked:
             with session_scope(self.engine) as session:
                 stored = child_counts(
                     session.connection(), self.event_id, "mastodon", [p.uri for p in talked]
                 )
+            reading(base, "thread")
             for post in talked:
                 if reply_count(post) > stored.get(post.uri, 0):
-                    found.extend(source.replies(post, spend).replies)
-        return found
+                    keep("thread", source.replies(post, spend).replies)
 
     def _bring_home(self, base: str, found: Iterable[NormalisedPost], part: NetworkReport) -> None:
         # Posts not stored yet, by ActivityPub id: fetched through the bot's own server so
@@ -267,6 +320,7 @@ def replace_network(error: RateLimitedError, key: str) -> RateLimitedError:
 
 def _count(part: NetworkReport) -> None:
     part.requests += 1
+    part.reading_now().requests += 1
 
 
 def _stored_uris(connection: Connection, uris: list[str]) -> set[str]:

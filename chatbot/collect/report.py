@@ -10,6 +10,27 @@ SHOWN_NOT_PUBLIC = 10  # addresses a summary names before it says "and N more"
 
 
 @dataclass
+class SourceCount:
+    """What one source did on one server in a pass: pages, requests, errors, its feed."""
+
+    pages: int = 0
+    requests: int = 0
+    errors: int = 0
+    last_error: str = ""
+    feed: str = ""  # the hashtag feed: "open", "no posts yet ...", "closed: why"; "" untold
+    tag_history: list[dict[str, Any]] | None = None  # the server's daily tag counts
+
+    def as_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"pages": self.pages, "requests": self.requests}
+        found["errors"] = self.errors
+        if self.last_error:
+            found["last_error"] = self.last_error
+        if self.feed:
+            found["feed"] = self.feed
+        return found
+
+
+@dataclass
 class NetworkReport:
     """One network's part of a pass."""
 
@@ -33,6 +54,27 @@ class NetworkReport:
     # Replies the network counts under posts whose threads were read to the end, that
     # no read showed (deleted, blocked or taken down): Bluesky's thread completion.
     unseen_replies: int = 0
+    # Per server (base URL) and kind of reading: what each source did this pass.
+    sources: dict[tuple[str, str], SourceCount] = field(default_factory=dict)
+    current: tuple[str, str] = ("", "")  # the server and source now reading
+
+    def reading(self, instance: str, source: str) -> SourceCount:
+        """From now on requests and errors count for ``source`` on ``instance``."""
+        self.current = (instance, source)
+        return self.source(instance, source)
+
+    def source(self, instance: str, source: str) -> SourceCount:
+        return self.sources.setdefault((instance, source), SourceCount())
+
+    def reading_now(self) -> SourceCount:
+        return self.source(*self.current)
+
+    def failed(self, error: str) -> None:
+        """An error of the source now reading (also in the pass's list)."""
+        self.errors.append(error)
+        count = self.reading_now()
+        count.errors += 1
+        count.last_error = error
 
 
 @dataclass
@@ -126,10 +168,14 @@ class CollectReport:
                     "stream_gaps": n.stream_gaps,
                     "not_public": n.not_public,
                     "unseen_replies": n.unseen_replies,
+                    "sources": [
+                        {"instance": instance, "source": source, **count.as_dict()}
+                        for (instance, source), count in sorted(n.sources.items())
+                    ],
                 }
                 for name, n in sorted(self.networks.items())
             },
         }
 
 
-__all__ = ["CollectReport", "NetworkReport"]
+__all__ = ["CollectReport", "NetworkReport", "SourceCount"]

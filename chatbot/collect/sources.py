@@ -17,6 +17,7 @@ from chatbot.platforms.normalise import bluesky_profile, parse_time
 # land a little below the newest one seen, so every scan reaches back this far.
 SEARCH_OVERLAP = timedelta(minutes=2)
 MASTODON_PAGE = 40
+SEARCH_CAP = 10_000  # results one searchPosts query gives at most, over all its pages
 BLUESKY_BATCH = 25
 
 
@@ -38,6 +39,9 @@ class Checked:
     alive: list[NormalisedPost]
     gone: list[str]  # URIs
     unchecked: int = 0  # left for the next check (request budget)
+    # URIs of ``alive`` posts that a listing returned (the tag timeline), not a lookup
+    # of a known post by its address: only these were found by the check.
+    listed: frozenset[str] = frozenset()
 
 
 class Source(Protocol):
@@ -75,16 +79,37 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment is not None else None
 
 
+def _below(low: datetime | None, until: datetime) -> datetime | None:
+    """The upper bound of the query for what a query cut off at the cap left out: just
+    above its oldest result (posts of that very millisecond are read again, never lost),
+    or None when that would not narrow the window (more than a cap of posts in one
+    millisecond: they can't be told apart by time)."""
+    if low is None:
+        return None
+    lower = low + timedelta(milliseconds=1)
+    return lower if lower < until else None
+
+
 class BlueskySource:
-    """searchPosts newest first down to the last complete scan; getPosts to check."""
+    """searchPosts newest first down to the last complete scan, by time windows past the
+    search's cap on results; getPosts to check.
+
+    searchPosts gives at most ``search_cap`` results per query (10,000 on the real
+    service) and ignores ``tag`` (and, on the reference AppView, ``since``/``until``):
+    the adapter checks the tag (facets and the record's ``tags``, in any case) and the
+    window itself. A query whose results end at the cap, or before the number of
+    results it says it has (``hitsTotal``), is cut off: the scan asks again for the
+    rest of the window, up to the oldest post the cut-off query gave.
+    """
 
     network = "bluesky"
     # getPostThread answers a bounded tree (depth, replies per level): the collector
     # reads again where a post's replyCount says replies were left out.
     cuts_threads = True
 
-    def __init__(self, platform: Any):
+    def __init__(self, platform: Any, *, search_cap: int = SEARCH_CAP):
         self.platform = platform
+        self.search_cap = search_cap
 
     def scan(
         self, tag: str, window: Window, state: dict[str, Any], spend: Spend, now: datetime
@@ -92,8 +117,11 @@ class BlueskySource:
         """Pages of new posts, each with the state to store once the page is stored.
 
         State: ``hwm`` is the newest sort time of the last complete scan; ``scan``
-        an unfinished one (its cursor and the newest time it saw). Only a
-        finished scan moves ``hwm``, so a crash mid-scan never leaves a gap.
+        an unfinished one (its query's upper bound ``until``, its cursor, the
+        results the query gave so far ``seen`` and the oldest sort time among them
+        ``low``, the newest time the whole scan saw ``top``); ``capped``, how many
+        times the last complete scan met the cap. Only a finished scan moves
+        ``hwm``, so a crash mid-scan never leaves a gap.
         """
         start, end = window
         hwm = parse_time(state.get("hwm"))
@@ -101,22 +129,44 @@ class BlueskySource:
         floor = max(start, hwm - SEARCH_OVERLAP) if hwm else start
         if scan.get("floor"):
             floor = parse_time(scan["floor"]) or floor
+        until = parse_time(scan.get("until")) or end
         cursor = scan.get("cursor")
         top = parse_time(scan.get("top"))
+        low = parse_time(scan.get("low"))
+        seen = int(scan.get("seen") or 0)
+        capped = int(scan.get("capped") or 0)
         while True:
             search = self.platform.search_hashtag
-            page = spend(partial(search, tag, since=floor, until=end, cursor=cursor))
+            page = spend(partial(search, tag, since=floor, until=until, cursor=cursor))
+            seen += page.seen
+            total = page.total
             for post in page.posts:
                 moment = sort_time(post)
                 if moment is not None and moment <= now and (top is None or moment > top):
                     top = moment
-            done = page.cursor is None or page.cursor == cursor
-            if done:
-                newest = max(t for t in (hwm, top) if t is not None) if (hwm or top) else None
-                yield page.posts, {"hwm": _iso(newest), "scan": None}
-                return
-            cursor = page.cursor
-            scan = {"cursor": cursor, "top": _iso(top), "floor": _iso(floor)}
+                if moment is not None and (low is None or moment < low):
+                    low = moment
+            if page.cursor is None or page.cursor == cursor:
+                # Cut off: the cap reached, or fewer results given than the query says it has.
+                cut = seen >= self.search_cap or (total is not None and total > seen)
+                lower = _below(low, until) if cut else None
+                if lower is None or lower <= floor:
+                    newest = max(t for t in (hwm, top) if t is not None) if (hwm or top) else None
+                    yield page.posts, {"hwm": _iso(newest), "scan": None, "capped": capped}
+                    return
+                # Cut off at the cap: the rest of the window is a query of its own.
+                until, cursor, seen, low, capped = lower, None, 0, None, capped + 1
+            else:
+                cursor = page.cursor
+            scan = {
+                "cursor": cursor,
+                "top": _iso(top),
+                "floor": _iso(floor),
+                "until": _iso(until),
+                "seen": seen,
+                "low": _iso(low),
+                "capped": capped,
+            }
             yield page.posts, {"hwm": _iso(hwm), "scan": scan}
 
     def check(self, tag: str, window: Window, known: Sequence[RemoteRef], spend: Spend) -> Checked:
@@ -252,6 +302,7 @@ class MastodonSource:
             if page.cursor is None or page.cursor == cursor:
                 break
             cursor = page.cursor
+        listed = frozenset(alive)
         gone: list[str] = []
         suspects = [ref for ref in known if ref.uri not in alive]
         for ref in suspects[: self.max_lookups]:
@@ -260,7 +311,8 @@ class MastodonSource:
                 gone.append(ref.uri)
             else:
                 alive[post.uri] = post
-        return Checked(list(alive.values()), gone, max(len(suspects) - self.max_lookups, 0))
+        unchecked = max(len(suspects) - self.max_lookups, 0)
+        return Checked(list(alive.values()), gone, unchecked, listed)
 
     def thread(self, ref: RemoteRef, spend: Spend) -> Thread:
         return spend(lambda: self._thread(ref), 2)  # the status and its context
@@ -319,6 +371,15 @@ def _within(posts: list[NormalisedPost], start: datetime, end: datetime) -> list
     return [p for p in posts if p.created_at is None or start <= p.created_at < end]
 
 
+def instance_of(platform: Any) -> str:
+    """The base URL of the server an adapter reads (Mastodon's instance, Bluesky's service)."""
+    for name in ("url", "service"):
+        value = getattr(platform, name, None)
+        if isinstance(value, str) and value:
+            return value.rstrip("/")
+    return str(platform.network)
+
+
 def source_for(platform: Platform) -> Source:
     """The source for an adapter (by its ``network``)."""
     if platform.network == "bluesky":
@@ -330,10 +391,12 @@ def source_for(platform: Platform) -> Source:
 
 __all__ = [
     "NO_POSTS_YET",
+    "SEARCH_CAP",
     "BlueskySource",
     "Checked",
     "MastodonSource",
     "Source",
+    "instance_of",
     "reply_count",
     "sort_time",
     "source_for",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from chatbot.collect.sightings import FoundBy, record_sightings
 from chatbot.collect.sqliterows import (
     SQLITE_INSERT_POST,
     insert_rows,
@@ -95,12 +96,16 @@ def upsert_posts(
     *,
     event_id: int | None,
     now: datetime,
+    found_by: FoundBy | None = None,
+    named: Collection[str] = (),
 ) -> StoreResult:
     """Insert new posts, update edited ones, record tombstones; one row per network + URI.
 
     A post already marked deleted stays deleted (search indexes lag behind a
     deletion); a tombstone for a post never stored is ignored: there is
-    nothing to hide.
+    nothing to hide. With ``found_by``, each stored post of the batch is
+    recorded as found by that source, but for tombstones and the posts in
+    ``named`` (asked for by their own address: nothing was found).
     """
     batch: dict[tuple[str, str], NormalisedPost] = {}
     for post in posts:
@@ -113,6 +118,9 @@ def upsert_posts(
     for network, items in by_network.items():
         for chunk in chunks(items):
             result.add(_upsert_chunk(connection, network, chunk, event_id, now))
+        if found_by is not None:
+            uris = [p.uri for p in items if not p.deleted and p.uri not in named]
+            record_sightings(connection, network, uris, found_by, now=now)
     return result
 
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 from chatbot.collect.events import own_accounts
 from chatbot.collect.moderation import refresh_flags
 from chatbot.collect.participants import upsert_participants
+from chatbot.collect.sightings import FoundBy
 from chatbot.collect.store import upsert_posts
 from chatbot.db import session_scope
 from chatbot.errors import UsageError
@@ -129,7 +130,8 @@ def import_file(
         session.flush()
         assert event.id is not None
         connection = session.connection()
-        stored = upsert_posts(connection, posts, event_id=event.id, now=now)
+        found_by = FoundBy("import", f"file:{path.name}")
+        stored = upsert_posts(connection, posts, event_id=event.id, now=now, found_by=found_by)
         upsert_participants(connection, posts, now=now)
         by_uri = {p.uri: p for p in posts}
         for position, question in enumerate(questions):

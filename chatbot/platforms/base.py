@@ -118,6 +118,7 @@ class Page:
     posts: list[NormalisedPost]
     cursor: str | None  # pass back to get the next (older) page; None: no more
     seen: int = 0  # posts the network returned before our own tag/window filter
+    total: int | None = None  # the results the query has in all, where the network says
 
 
 @dataclass(frozen=True)

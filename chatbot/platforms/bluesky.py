@@ -63,9 +63,16 @@ THREAD_DEPTH = 10
 
 
 def has_tag(post: NormalisedPost, tag: str) -> bool:
-    """True when the post carries ``tag`` as a facet or as a whole ``#tag`` in its text."""
+    """True when the post carries ``tag``, in any case: as a facet, in the record's ``tags``
+    (tags a client set apart from the text) or as a whole ``#tag`` in its text."""
     wanted = tag.lstrip("#").lower()
     if wanted in post.tags:
+        return True
+    record = post.raw.get("record") if isinstance(post.raw.get("record"), dict) else post.raw
+    extra = record.get("tags") if isinstance(record, dict) else None
+    if isinstance(extra, list) and any(
+        isinstance(t, str) and t.lstrip("#").lower() == wanted for t in extra
+    ):
         return True
     # As Bluesky's apps do: a tag starts the text or follows white space, so the
     # fragment in "https://example.org/#sm35" is not one.
@@ -359,7 +366,13 @@ class BlueskyPlatform:
         next_cursor = answer.get("cursor") or None
         if not views or (since and posts and all(_before(p, since) for p in posts)):
             next_cursor = None  # past the window (some AppViews ignore `since`)
-        return Page(kept, str(next_cursor) if next_cursor else None, seen=len(views))
+        total = answer.get("hitsTotal")
+        return Page(
+            kept,
+            str(next_cursor) if next_cursor else None,
+            seen=len(views),
+            total=total if isinstance(total, int) else None,
+        )
 
     def account(self) -> Identity:
         did = self.did

@@ -40,7 +40,7 @@ from chatbot.platforms.mastodon_server import (
     refresh_retry,
     server_info,
 )
-from chatbot.platforms.normalise import from_mastodon_status, mastodon_thread, plain
+from chatbot.platforms.normalise import from_mastodon_status, mastodon_thread, parse_time, plain
 from chatbot.text.length import MASTODON_DEFAULT_LIMIT, MASTODON_URL_LENGTH, mastodon_length
 from chatbot.text.mastodon import extract_entities
 
@@ -393,6 +393,17 @@ class MastodonPlatform:
             next_cursor = None  # newest-first: everything further is older still
         return Page(kept, next_cursor, seen=len(posts))
 
+    def tag_history(self, tag: str) -> list[dict[str, Any]] | None:
+        """The server's own daily counts of ``tag`` (GET /api/v1/tags/:name, Mastodon 4.0+):
+        ``[{day, uses, accounts}]`` newest first, ``day`` as ``YYYY-MM-DD`` (UTC) and the
+        counts as integers. None when the server keeps no such counts for it (a 404)."""
+        try:
+            with self._calling():
+                found = plain(self.api.tag(tag.lstrip("#")))
+        except NotFoundError:
+            return None
+        return tag_days(found.get("history"))
+
     def account(self) -> Identity:
         with self._calling():
             me = plain(self.api.account_verify_credentials())
@@ -405,6 +416,37 @@ class MastodonPlatform:
         )
 
 
+def tag_days(history: Any) -> list[dict[str, Any]] | None:
+    """A Tag entity's ``history`` as ``[{day: "YYYY-MM-DD", uses, accounts}]`` (UTC days).
+
+    The server sends the day as a UNIX time at midnight and the counts as strings;
+    Mastodon.py turns the day into a datetime (ISO text once made plain). Days it
+    can't read are left out.
+    """
+    if not isinstance(history, list):
+        return None
+    days = []
+    for entry in history:
+        if not isinstance(entry, dict):
+            continue
+        day = entry.get("day")
+        try:
+            if isinstance(day, datetime):
+                moment: datetime | None = day if day.tzinfo else day.replace(tzinfo=UTC)
+            elif str(day).isdigit():
+                moment = datetime.fromtimestamp(int(str(day)), UTC)
+            else:
+                moment = parse_time(str(day))  # as Mastodon.py hands it on: ISO text
+            uses, accounts = int(str(entry.get("uses"))), int(str(entry.get("accounts")))
+        except (TypeError, ValueError, OverflowError, OSError):
+            continue
+        if moment is None:
+            continue
+        when = moment.astimezone(UTC).date().isoformat()
+        days.append({"day": when, "uses": uses, "accounts": accounts})
+    return days
+
+
 def _within(post: NormalisedPost, since: datetime | None, until: datetime | None) -> bool:
     moment = post.created_at
     if moment is None:
@@ -412,4 +454,4 @@ def _within(post: NormalisedPost, since: datetime | None, until: datetime | None
     return (since is None or moment >= since) and (until is None or moment < until)
 
 
-__all__ = ["MastodonPlatform", "translate"]
+__all__ = ["MastodonPlatform", "tag_days", "translate"]

@@ -100,6 +100,13 @@ class Coverage:
     mastodon_instance: str | None = None  # where the bot reads Mastodon from
     collected_until: datetime | None = None
     search_lag_seconds: float | None = None
+    # Where the posts were found (collect.coverage): one entry per network, server and
+    # source that found any, as (network, server's host, source, posts, found by it alone).
+    sources: tuple[tuple[str, str, str, int, int], ...] = ()
+    closed: tuple[tuple[str, str, str], ...] = ()  # (network, host, why) of closed feeds
+    # A Mastodon server's own count of the tag on a day beside what it gave the bot:
+    # (host, day, server's posts, server's accounts, collected posts).
+    tag_days: tuple[tuple[str, str, int, int, int], ...] = ()
 
 
 @dataclass(slots=True)

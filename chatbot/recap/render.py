@@ -134,6 +134,18 @@ class Clock:
         return moment.astimezone(self.zone).isoformat(timespec="minutes")
 
 
+# The coverage notes' words for each kind of reading (post_sighting.source).
+SOURCE_NAMES = {
+    "timeline": "the hashtag timeline",
+    "search": "search",
+    "thread": "threads",
+    "stream": "the live stream",
+    "check": "the final check",
+    "account": "authors' own timelines",
+    "import": "the imported archive",
+}
+
+
 def render_recap(
     document: Mapping[str, Any],
     extras: RecapExtras | None = None,
@@ -279,6 +291,7 @@ def _render(
         "slug_of": {section.label: section.slug for section in recap.sections},
         "page_of": {section.label: section.page for section in recap.sections if section.page},
         "preview": _preview(recap, clock, site_url),
+        "source_names": SOURCE_NAMES,
     }
     common["graphs"] = _graphs(recap)
     marks = [(q.label, q.posted_at) for q in recap.questions if q.posted_at is not None]

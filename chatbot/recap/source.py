@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from statistics import median
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlmodel import Session, col
 
+from chatbot.collect.coverage import coverage_report
 from chatbot.export.folder import chat_dirname
 from chatbot.models import CollectionCursor, Event, Participant, Post
 
@@ -116,6 +118,13 @@ def _coverage(session: Session, event: Event, lags: list[float]) -> Coverage:
     mastodon = (event.accounts or {}).get("mastodon", "")
     instance = mastodon.rpartition("@")[2] if "@" in mastodon.lstrip("@") else None
     hidden = col(Post.hidden_reason).is_not(None)
+    found = coverage_report(session.connection(), event)
+    days = tuple(
+        (_host(server.instance), day.day, day.server_uses, day.server_accounts, day.collected)
+        for server in found.tag_days
+        for day in server.days
+        if day.server_uses or day.collected
+    )
     return Coverage(
         deleted=_count(session, event.id, ~_LIVE),
         not_public=_count(session, event.id, _LIVE, ~_PUBLIC),
@@ -133,7 +142,22 @@ def _coverage(session: Session, event: Event, lags: list[float]) -> Coverage:
         mastodon_instance=instance,
         collected_until=min(last_run, event.collect_until) if last_run else None,
         search_lag_seconds=median(lags) if lags else None,
+        sources=tuple(
+            (row.network, _host(row.instance), row.source, row.posts, row.only)
+            for row in found.sources
+            if row.posts
+        ),
+        closed=tuple(
+            (row.network, _host(row.instance), row.feed) for row in found.sources if row.closed
+        ),
+        tag_days=days,
     )
+
+
+def _host(url: str) -> str:
+    """A server's name for a reader: the host of its base URL (``file:NAME`` as it is)."""
+    host = urlsplit(url).netloc
+    return host or url
 
 
 def archive_events(

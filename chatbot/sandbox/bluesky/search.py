@@ -161,14 +161,17 @@ def search_posts(
         for post in ([] if query.unknown_actor else store.posts())
         if post.indexed_at <= visible_before and matches(query, post)
     ]
+    # However it is paged, one query gives at most ``search_cap`` results: past them the
+    # last page has no cursor, as if the results had ended.
+    reachable = min(len(hits), store.search_cap)
     if sort == "top":
         hits.sort(key=lambda p: (_engagement(store, p), _latest_key(p)), reverse=True)
         try:
             offset = int(cursor) if cursor else 0
         except ValueError:
             raise SearchError(f"malformed cursor {cursor!r}") from None
-        page = hits[offset : offset + limit]
-        next_cursor = str(offset + limit) if offset + limit < len(hits) else None
+        page = hits[offset : max(offset, min(offset + limit, reachable))]
+        next_cursor = str(offset + limit) if offset + limit < reachable else None
     else:
         hits.sort(key=_latest_key, reverse=True)
         remaining = hits
@@ -178,9 +181,10 @@ def search_posts(
                 raise SearchError("Malformed cursor")
             after = (int(millis), cid)
             remaining = [p for p in hits if _latest_key(p) < after]
-        page = remaining[:limit]
+        position = len(hits) - len(remaining)  # results the earlier pages gave
+        page = remaining[: max(0, min(limit, reachable - position))]
         next_cursor = None
-        if len(remaining) > limit:
+        if page and position + len(page) < reachable:
             millis_last, cid_last = _latest_key(page[-1])
             next_cursor = f"{millis_last}__{cid_last}"
     result: dict[str, Any] = {"posts": [views.post_view(store, p) for p in page]}

@@ -40,6 +40,9 @@ NO_UNAUTHENTICATED = "!no-unauthenticated"
 Listener = Callable[[str, StoredRecord], None]
 
 
+SEARCH_CAP = 10_000  # results one searchPosts query gives at most, over all its pages
+
+
 class BlueskyStore:
     """Accounts, records and the indexes the AppView views are built from."""
 
@@ -49,11 +52,15 @@ class BlueskyStore:
         *,
         seed: int | None = None,
         search_lag: timedelta = timedelta(0),
+        search_cap: int = SEARCH_CAP,
     ):
         self.clock: Clock = clock or SystemClock()
         # Search only sees a post this long (clock time) after it was indexed, as
         # the real search index lags; threads and getPosts see it at once.
         self.search_lag = search_lag
+        # Search gives at most this many results per query, however it is paged (the
+        # real service stops at 10,000): a test can set a handful.
+        self.search_cap = search_cap
         self.tids = TidGenerator(self.clock, seed)
         self._lock = threading.RLock()
         self._accounts: dict[str, Account] = {}
@@ -308,11 +315,13 @@ class BlueskyStore:
         created_at: datetime | None = None,
         langs: list[str] | None = None,
         rkey: str | None = None,
+        tags: list[str] | None = None,
     ) -> dict[str, Any]:
         """Post as ``did`` and return the postView; facets default to those of the text.
 
         ``reply_to`` is the parent's URI (the root is derived); pass ``facets=[]``
-        for a post whose ``#tags`` are plain text, as some clients send.
+        for a post whose ``#tags`` are plain text, as some clients send; ``tags`` are
+        the record's own tags, apart from the text (as a client's tag field sets them).
         """
         record: dict[str, Any] = {
             "$type": POST,
@@ -323,6 +332,8 @@ class BlueskyStore:
         if facets:
             record["facets"] = facets
         record["langs"] = langs if langs is not None else ["en"]
+        if tags:
+            record["tags"] = list(tags)
         if reply_to:
             parent = self.record(reply_to)
             if parent is None or parent.collection != POST:

@@ -7,6 +7,7 @@ from chatbot.sandbox.mastodon import (
     api_nodeinfo,
     api_search,
     api_statuses,
+    api_tags,
     api_timelines,
     api_websocket,
     pages,
@@ -22,7 +23,7 @@ class MastodonApp(MastodonBase):
     def register_routes(self) -> None:
         modules = (
             *(api_accounts, api_statuses, api_timelines, api_websocket, api_nodeinfo),
-            *(api_search, pages),
+            *(api_search, api_tags, pages),
         )
         for module in modules:
             module.register(self)
