@@ -23,7 +23,7 @@ from chatbot.collect.peers import Peers, anonymous_reader
 from chatbot.collect.queries import load_cursor, save_cursor
 from chatbot.collect.report import CollectReport, NetworkReport
 from chatbot.collect.sightings import FoundBy
-from chatbot.collect.sources import Source, instance_of, source_for
+from chatbot.collect.sources import Source, feed_closed, instance_of, source_for
 from chatbot.collect.store import link_mastodon_parents, mark_deleted_ids, upsert_posts
 from chatbot.collect.stream import ChosenStream, open_stream
 from chatbot.collect.tally import save_tallies
@@ -289,6 +289,9 @@ class Collector:
                     part.notes.append(f"hashtag timeline: {new_state['feed']}")
                 if self.on_page is not None:
                     self.on_page(network, len(posts))
+            why = feed_closed(source.platform)
+            if why:  # an empty list is all a switched-off feed gives: the setting says why
+                count.feed = why
         except (OutOfBudget, RateLimitedError):
             raise
         except AuthError as error:

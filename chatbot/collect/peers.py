@@ -37,7 +37,7 @@ from chatbot.collect.pacing import OutOfBudget, Pacer
 from chatbot.collect.queries import child_counts, load_cursor, save_cursor
 from chatbot.collect.report import NetworkReport, SourceCount
 from chatbot.collect.sightings import FoundBy, record_sightings
-from chatbot.collect.sources import Call, MastodonSource, reply_count
+from chatbot.collect.sources import Call, MastodonSource, feed_closed, reply_count
 from chatbot.db import session_scope
 from chatbot.errors import AuthError, NotFoundError, PlatformError, RateLimitedError
 from chatbot.models import Event, Post
@@ -207,6 +207,7 @@ class Peers:
             part.pages += 1
             count.pages += 1
             count.feed = new_state.get("feed") or "open"
+            count.feed = feed_closed(platform) or count.feed  # a switched-off feed is []
             if new_state.get("feed"):
                 part.notes.append(f"{base}: hashtag timeline: {new_state['feed']}")
         if sweep:

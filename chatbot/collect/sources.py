@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
-from chatbot.errors import NotFoundError
+from chatbot.errors import NotFoundError, PlatformError
 from chatbot.platforms.base import AuthorProfile, NormalisedPost, Platform, RemoteRef, Thread
 from chatbot.platforms.mastodon_server import RateState, newest_id, status_id_key
 from chatbot.platforms.normalise import bluesky_profile, parse_time
@@ -380,6 +380,19 @@ def instance_of(platform: Any) -> str:
     return str(platform.network)
 
 
+def feed_closed(platform: Any) -> str | None:
+    """``closed: why`` (or ``partly closed: ...``) when the server's settings shut its
+    hashtag feed to this reader; None when open, or when the server can't be asked."""
+    closed = getattr(platform, "hashtag_feed_closed", None)
+    try:
+        why = closed() if callable(closed) else None
+    except PlatformError:
+        return None
+    if not why:
+        return None
+    return str(why) if str(why).startswith("partly") else f"closed: {why}"
+
+
 def source_for(platform: Platform) -> Source:
     """The source for an adapter (by its ``network``)."""
     if platform.network == "bluesky":
@@ -396,6 +409,7 @@ __all__ = [
     "Checked",
     "MastodonSource",
     "Source",
+    "feed_closed",
     "instance_of",
     "reply_count",
     "sort_time",

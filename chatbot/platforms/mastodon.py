@@ -37,6 +37,7 @@ from chatbot.platforms.mastodon_server import (
     ASYNC_REFRESH,
     RateState,
     ServerInfo,
+    closed_feed,
     refresh_retry,
     server_info,
 )
@@ -125,6 +126,7 @@ class MastodonPlatform:
         )
         self._now = clock or (lambda: datetime.now(UTC))
         self._limits: PostLimits | None = None
+        self._feed_access: dict[str, Any] | None = None  # timelines_access.hashtag_feeds
         self._server: ServerInfo | None = None
         self._lock = threading.Lock()
 
@@ -238,12 +240,22 @@ class MastodonPlatform:
                 self._limits = self._read_limits()
             return self._limits
 
+    def hashtag_feed_closed(self) -> str | None:
+        """Why this server's hashtag timeline shows this reader nothing, from its
+        ``timelines_access`` (Mastodon 4.5+), or None when it is open or doesn't say."""
+        self.limits()  # reads /api/v2/instance once, the access setting with it
+        logged_in = bool(self.api.access_token)
+        return closed_feed(self._feed_access, logged_in=logged_in)
+
     def _read_limits(self) -> PostLimits:
         statuses: dict[str, Any] = {}
         try:
             with self._calling():
                 info = plain(self.api.instance_v2())
-            statuses = (info.get("configuration") or {}).get("statuses") or {}
+            configuration = info.get("configuration") or {}
+            statuses = configuration.get("statuses") or {}
+            access = (configuration.get("timelines_access") or {}).get("hashtag_feeds")
+            self._feed_access = dict(access) if isinstance(access, dict) else None
         except NotFoundError:  # before Mastodon 4.0; v1 is deprecated, quietly used here
             with self._calling(), warnings.catch_warnings():
                 warnings.simplefilter("ignore", mx.MastodonDeprecationWarning)

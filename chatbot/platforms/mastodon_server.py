@@ -58,6 +58,26 @@ class ServerInfo:
         return f"{self.software} {self.version}".strip()
 
 
+def closed_feed(access: Any, *, logged_in: bool) -> str | None:
+    """Why a server's hashtag timeline shows a reader nothing, from its ``timelines_access``
+    ``hashtag_feeds`` setting (Mastodon 4.5: ``{local, remote}``, each ``public``,
+    ``authenticated`` or ``disabled``), or None when it is open. A part switched off is an
+    empty list, not an error, so only this setting tells a closed feed from a quiet one.
+    """
+    if not isinstance(access, Mapping):
+        return None  # a server that doesn't say: open as far as anyone can tell
+    shut = [
+        part
+        for part in ("local", "remote")
+        if access.get(part) == "disabled" or (access.get(part) == "authenticated" and not logged_in)
+    ]
+    if len(shut) == 2:
+        return "switched off by the server (timelines_access: hashtag feeds)"
+    if shut:
+        return f"partly closed: {shut[0]} posts switched off by the server (timelines_access)"
+    return None
+
+
 def status_id_key(status_id: str) -> tuple[int, int, str]:
     """Order status ids as their server does, without knowing which server it is.
 

@@ -25,6 +25,7 @@ from chatbot.collect import Collector
 from chatbot.demo import bot_platforms
 from chatbot.export import build_document
 from chatbot.models import Event, Post, PostSighting, SchemaVersion
+from chatbot.platforms.mastodon_server import closed_feed
 from chatbot.sandbox.mastodon.federation import FederationSettings
 from chatbot.sandbox.runner import Sandbox
 from tests.factories import make_plan
@@ -246,3 +247,46 @@ def test_each_mastodon_server_read_has_its_own_rows(engine: Engine) -> None:
     days = {server["instance"]: server["days"][0] for server in report["tag_days"]}
     assert days[urls[1]]["server_uses"] == days[urls[1]]["collected"] == 1
     assert days[urls[0]]["server_uses"] == days[urls[0]]["collected"] == 0
+
+
+# Mastodon.py itself warns when a server's settings shut a timeline to its caller.
+@pytest.mark.filterwarnings("ignore::mastodon.errors.MastodonWarning")
+def test_a_hashtag_feed_the_server_switched_off_is_closed_not_quiet(
+    engine: Engine, sandbox: Sandbox
+) -> None:
+    event_id = live_event(engine, sandbox)
+    masto = sandbox.mastodon
+    ann = str(masto.create_account("ann", default_visibility="public")["id"])
+    masto.create_status(ann, f"A1 nobody sees this here #{TAG}")
+    masto.hashtag_feeds = {"local": "disabled", "remote": "disabled"}  # Mastodon 4.5's setting
+    code, output = run(engine, sandbox, "collect", str(event_id), "--once", "--json")
+    assert code == 0, output
+    row = rows_of(json.loads(output)["coverage"])[("mastodon", "timeline")]
+    assert (row["posts"], row["errors"], row["closed"]) == (0, 0, True)
+    assert row["feed"] == "closed: switched off by the server (timelines_access: hashtag feeds)"
+    code, output = run(engine, sandbox, "status", str(event_id))
+    assert "feed closed: switched off by the server" in output
+
+
+@pytest.mark.parametrize(
+    ("access", "logged_in", "said"),
+    [
+        (None, False, None),
+        ({"local": "public", "remote": "public"}, False, None),
+        ({"local": "authenticated", "remote": "authenticated"}, True, None),
+        (
+            {"local": "authenticated", "remote": "authenticated"},
+            False,
+            "switched off by the server (timelines_access: hashtag feeds)",
+        ),
+        (
+            {"local": "public", "remote": "disabled"},
+            True,
+            "partly closed: remote posts switched off by the server (timelines_access)",
+        ),
+    ],
+)
+def test_the_server_s_access_setting_says_whether_its_feed_is_closed(
+    access: Any, logged_in: bool, said: str | None
+) -> None:
+    assert closed_feed(access, logged_in=logged_in) == said

@@ -89,6 +89,23 @@ def link_header(request: Request, base_url: str, page: list[Status]) -> dict[str
     return {"Link": f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'}
 
 
+def _feed_parts(app: MastodonBase, request: Request) -> set[str]:
+    """Which statuses of a hashtag timeline a caller may see, by the server's access
+    settings (Mastodon 4.5): a disabled part is left out (an empty list, not an error);
+    a part for logged-in readers only is a 401 to anyone else, unless ``local`` or
+    ``remote`` asks for the other part alone."""
+    access = app.store.hashtag_feeds
+    asked = {"local", "remote"}
+    if flag(request.arg("local")):
+        asked = {"local"}
+    elif flag(request.arg("remote")):
+        asked = {"remote"}
+    parts = {part for part in asked if access.get(part, "public") != "disabled"}
+    if any(access.get(part) == "authenticated" for part in parts):
+        app.auth(request)  # 401 without a token
+    return parts
+
+
 def register(app: MastodonBase) -> None:
     store = app.store
     profile = store.profile
@@ -122,10 +139,13 @@ def register(app: MastodonBase) -> None:
         wanted_any = {normalize_tag(t) for t in request.args("any")}
         wanted_all = {normalize_tag(t) for t in request.args("all")}
         unwanted = {normalize_tag(t) for t in request.args("none")}
+        shown = _feed_parts(app, request)
 
         def matches(s: Status) -> bool:
             if s.visibility != "public":
                 return False  # unlisted posts never appear in hashtag timelines
+            if ("local" if s.local else "remote") not in shown:
+                return False  # switched off by the server (timelines_access)
             if profile.tag_omits_replies and s.in_reply_to_account_id not in (None, s.account_id):
                 return False  # GoToSocial: replies to other accounts stay out, tagged or not
             tags = set(s.tags)

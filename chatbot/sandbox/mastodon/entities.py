@@ -24,6 +24,7 @@ class StoreView(Protocol):
     base_url: str
     max_characters: int
     profile: ServerProfile
+    hashtag_feeds: dict[str, str]
 
     def account(self, account_id: str) -> Account | None: ...
     def status(self, status_id: str) -> Status | None: ...
@@ -350,7 +351,7 @@ def instance_v2(store: StoreView) -> JSON:
             "translation": {"enabled": False},
             "timelines_access": {
                 "live_feeds": public,
-                "hashtag_feeds": dict(public),
+                "hashtag_feeds": dict(store.hashtag_feeds),
                 "trending_link_feeds": dict(public),
             },
             "limited_federation": False,

@@ -60,6 +60,9 @@ class MastodonStore(AccountBook):
         self.lock = threading.RLock()
         self._ids = minter(self.profile.ulid_ids)
         self.used_tags: set[str] = set()  # every tag a status has carried (tags outlive posts)
+        # Who may read the hashtag timelines, for local and for remote statuses ("public",
+        # "authenticated" or "disabled"), as Mastodon 4.5's timelines_access.hashtag_feeds.
+        self.hashtag_feeds: dict[str, str] = {"local": "public", "remote": "public"}
         self.apps: dict[str, App] = {}
         self.tokens: dict[str, Token] = {}
         self.accounts: dict[str, Account] = {}
