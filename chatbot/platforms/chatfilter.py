@@ -215,12 +215,17 @@ class ChatFilter:
             if gone is not None and rev <= gone:
                 found.append(self._tombstone(uri, event.get("time_us")))
             else:
-                post = from_jetstream(event, web=self.web)
+                post = from_jetstream(self._as_json(event), web=self.web)
                 if post is not None:
                     found.append(post)
             for (child, child_rev), waiting in self._held.pop(uri, {}).items():
                 pending.append((child, child_rev, waiting))
         return found
+
+    def _as_json(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The event as the JSON to store, for a post that joins the chat (a stream whose
+        records are not JSON already converts them here, not for every post it lets go)."""
+        return event
 
     def _delete(self, uri: str, rev: str, event: dict[str, Any]) -> list[NormalisedPost]:
         gone = self._gone.get(uri)

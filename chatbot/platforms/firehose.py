@@ -92,7 +92,7 @@ def post_events(commit: models.ComAtprotoSyncSubscribeRepos.Commit) -> list[dict
             record = blocks.get(op.cid)
             if type(record) is not dict:
                 continue  # a commit too big to carry its records: search and threads find it
-            change["record"] = _json_value(record)
+            change["record"] = record  # as decoded: made JSON only if the post joins the chat
             change["cid"] = str(op.cid)
         events.append(
             {
@@ -132,6 +132,12 @@ class FirehoseFilter(ChatFilter):
         self.outdated = False
         self.frames = 0  # message frames fed
         self.malformed = 0  # commits whose message or CAR could not be read
+
+    def _as_json(self, event: dict[str, Any]) -> dict[str, Any]:
+        commit = event["commit"]
+        if "record" in commit:  # once per joining version (the filter admits each once)
+            commit["record"] = _json_value(commit["record"])  # links and bytes as JSON
+        return event
 
     def feed_frame(self, frame: MessageFrame) -> list[NormalisedPost]:
         """The posts (and tombstones) one firehose message adds to the chat."""
