@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from chatbot.collect.coverage import event_coverage
 from tests.collect.chat import Chat, start_chat
 from tests.collect.scoring import coverage, describe, index, stored_posts
 
@@ -78,4 +79,6 @@ def test_killed_and_restarted_collection_loses_and_doubles_nothing(
     assert not found.not_marked_deleted, describe(found.not_marked_deleted)
     assert not found.stale_edits, found.stale_edits
     assert len(found.unreachable_missing) <= 3, describe(found.unreachable_missing)
+    # Each post's sources were stored with it: no kill leaves a post without one.
+    assert event_coverage(engine, chat.event_id).unknown == 0
     assert "window closed and checked" in (tmp_path / "collect.log").read_text()

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from chatbot.collect import Collector, collect_once
+from chatbot.collect.coverage import event_coverage
 from chatbot.collect.hide import hide_post
 from chatbot.eventref import resolve_event
 from chatbot.export import ExportOptions, build_document
@@ -66,6 +67,14 @@ def test_crowd_chat_collected_attributed_and_exported(engine: Engine, tmp_path: 
     finally:
         chat.close()
     assert not any(r.errors for r in reports)
+
+    # Every stored post says which source found it, and each network's sources add up.
+    found_by = event_coverage(engine, chat.event_id)
+    assert found_by.unknown == 0, found_by.lines()
+    kinds = {(row.network, row.source) for row in found_by.sources if row.posts}
+    assert {("bluesky", "search"), ("bluesky", "thread"), ("bluesky", "stream")} <= kinds
+    assert {("mastodon", "timeline"), ("mastodon", "thread")} <= kinds
+    assert sum(row.only for row in found_by.sources) <= found_by.posts
 
     # Collection: every public, live post exactly once; edits and deletions seen.
     found = coverage(truth, rows)
