@@ -45,7 +45,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chatbot.clock import Clock
 from chatbot.errors import ChatbotError
-from chatbot.live.actions import ACTIONS, Controls, Outcome
+from chatbot.live.actions import Controls, Outcome
 from chatbot.live.security import Gate
 from chatbot.live.snapshot import Snapshot, fingerprint, snapshot
 
@@ -180,7 +180,6 @@ def build_app(state: LiveState) -> ASGIApp:
             data={**made.data, "clock": made.next.clock(state.clock.now())},
             csrf=gate.csrf_of(session),
             outcome=state.outcomes.pop(session, None),
-            actions=ACTIONS,
         )
         return HTMLResponse(html)
 

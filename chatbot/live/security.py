@@ -33,8 +33,9 @@ class Gate:
     """The access token of one server and the sessions it has granted."""
 
     port: int
-    token: str = field(default_factory=lambda: secrets.token_urlsafe(TOKEN_BYTES))
-    _sessions: dict[str, str] = field(default_factory=dict)  # session id -> CSRF token
+    # Neither is ever in a repr (a failing test's report, a log line).
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(TOKEN_BYTES), repr=False)
+    _sessions: dict[str, str] = field(default_factory=dict, repr=False)  # session id -> CSRF
 
     @property
     def cookie(self) -> str:

@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import uvicorn
@@ -36,7 +36,8 @@ _START_SECONDS = 10.0
 class LiveServer:
     """A running live page: its address (with the token) and how to stop it."""
 
-    url: str  # http://127.0.0.1:PORT/?token=...: the address to open, printed once
+    # http://127.0.0.1:PORT/?token=...: the address to open, printed once (never in a repr)
+    url: str = field(repr=False)
     port: int
     event_id: int
     _server: uvicorn.Server

@@ -254,3 +254,12 @@ def test_a_deleted_event_ends_the_stream_with_the_reason(live: Live) -> None:
     with live.signed_in() as client:
         page = client.get("/")
     assert page.status_code == 410 and f"no event with id {live.event_id}" in page.text
+
+
+def test_no_repr_carries_the_token(live: Live) -> None:
+    token = live.server.url.split("token=", 1)[1]
+    with live.signed_in() as client:
+        client.get("/")
+    state = live.server._state
+    assert token not in repr(live.server) + repr(state) + repr(state.gate)
+    assert not any(session in repr(state) for session in state.gate._sessions)
