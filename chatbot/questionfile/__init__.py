@@ -7,9 +7,17 @@ from pathlib import Path
 
 from chatbot.errors import Problem, QuestionFileError
 from chatbot.questionfile import frontmatter
-from chatbot.questionfile.body import parse_body
+from chatbot.questionfile.body import Body, parse_body
 from chatbot.questionfile.fields import read_settings
-from chatbot.questionfile.model import NETWORKS, EventPlan, PlannedPost, PostKind, Question
+from chatbot.questionfile.images import RawImage, check_images
+from chatbot.questionfile.model import (
+    NETWORKS,
+    EventPlan,
+    Image,
+    PlannedPost,
+    PostKind,
+    Question,
+)
 from chatbot.questionfile.reader import Settings
 from chatbot.questionfile.render import check_templates, draft_posts, render
 from chatbot.questionfile.report import Report
@@ -19,6 +27,7 @@ from chatbot.text.length import MASTODON_DEFAULT_LIMIT
 __all__ = [
     "NETWORKS",
     "EventPlan",
+    "Image",
     "PlannedPost",
     "PostKind",
     "Question",
@@ -99,7 +108,12 @@ def check_file(
             )
         ]
     return check_text(
-        text, path=name, allow_past=allow_past, now=now, mastodon_limit=mastodon_limit
+        text,
+        path=name,
+        allow_past=allow_past,
+        now=now,
+        mastodon_limit=mastodon_limit,
+        base_dir=Path(path).parent,
     )
 
 
@@ -110,11 +124,16 @@ def check_text(
     allow_past: bool = False,
     now: datetime | None = None,
     mastodon_limit: int = MASTODON_DEFAULT_LIMIT,
+    base_dir: Path | None = None,
 ) -> tuple[EventPlan | None, list[Problem]]:
-    """Check question-file text: the plan (None if any error) and every problem."""
+    """Check question-file text: the plan (None if any error) and every problem.
+
+    Images are read relative to ``base_dir`` (default: the folder of ``path``).
+    """
     report = Report(path)
+    base = base_dir if base_dir is not None else Path(path).parent
     try:
-        plan = _check(text.removeprefix("\ufeff"), report, allow_past, now, mastodon_limit)
+        plan = _check(text.removeprefix("\ufeff"), report, allow_past, now, mastodon_limit, base)
     except Exception as error:  # the user must get a message, never a traceback
         report.error(
             1,
@@ -128,7 +147,12 @@ def check_text(
 
 
 def _check(
-    text: str, report: Report, allow_past: bool, now: datetime | None, mastodon_limit: int
+    text: str,
+    report: Report,
+    allow_past: bool,
+    now: datetime | None,
+    mastodon_limit: int,
+    base: Path,
 ) -> EventPlan | None:
     part = frontmatter.split(text, report)
     if part.yaml_text is None:
@@ -137,6 +161,7 @@ def _check(
     settings = read_settings(part, root, loader, report)
     body = parse_body(part.body, part.fence_line, report)
     templates = check_templates(settings, report)
+    media = _media(body, settings, base, report)
     drafts = draft_posts(settings, body, templates, report)
     late = next((d for d in drafts if d.offset > MAX_DURATION), None)
     if late is not None:
@@ -152,7 +177,7 @@ def _check(
     # Rendered even without a usable start, so that length errors are reported too.
     placeholder = datetime(2000, 1, 1, tzinfo=UTC)
     posts = render(
-        drafts, settings, templates, (start or placeholder).astimezone(UTC), limit, report
+        drafts, settings, templates, (start or placeholder).astimezone(UTC), limit, report, media
     )
     if start is None or settings.hashtag is None or settings.title is None:
         return None
@@ -185,6 +210,23 @@ def _check(
         },
         notes=notes,
     )
+
+
+def _media(
+    body: Body, settings: Settings, base: Path, report: Report
+) -> dict[int, tuple[Image, ...]]:
+    """Each post's checked images, by the line its text starts on."""
+    owners: list[tuple[str, int, list[RawImage]]] = [
+        (f"Q{q.number}{q.suffix}", q.line, q.images) for q in body.questions
+    ]
+    for name, section in (("the welcome", body.welcome), ("the wrap-up", body.wrapup)):
+        if section is not None:
+            owners.append((name, section.line, section.images))
+    return {
+        line: check_images(label, images, base, settings.networks, report)
+        for label, line, images in owners
+        if images
+    }
 
 
 def _resolve_start(

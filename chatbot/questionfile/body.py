@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from chatbot.questionfile.images import RawImage, take_images
 from chatbot.questionfile.report import Report, did_you_mean
 from chatbot.questionfile.timing import MAX_DURATION, parse_duration
 
@@ -37,6 +38,7 @@ class RawQuestion:
     column: int
     lines: list[tuple[int, str]] = field(default_factory=list)
     text: str = ""
+    images: list[RawImage] = field(default_factory=list)
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Section:
     offset: timedelta | None = None
     lines: list[tuple[int, str]] = field(default_factory=list)
     text: str = ""
+    images: list[RawImage] = field(default_factory=list)
 
 
 @dataclass
@@ -58,6 +61,7 @@ class Body:
 def parse_body(lines: list[tuple[int, str]], after_line: int, report: Report) -> Body:
     """Split the body into sections and questions; report every structural mistake."""
     lines = _without_comments(lines, report)
+    originals = dict(lines)
     body = Body()
     sections: dict[str, Section] = {}
     current = Section("questions", after_line)
@@ -75,7 +79,7 @@ def parse_body(lines: list[tuple[int, str]], after_line: int, report: Report) ->
         current.lines.append((number, text))
     question_sections = [preamble] + ([sections["questions"]] if "questions" in sections else [])
     for section in question_sections:
-        body.questions.extend(_questions(section, report))
+        body.questions.extend(_questions(section, originals, report))
     for name in ("welcome", "wrapup"):
         named = sections.get(name)
         if named is None:
@@ -89,7 +93,8 @@ def parse_body(lines: list[tuple[int, str]], after_line: int, report: Report) ->
                     "put a `## Questions` heading before the questions",
                 )
                 break
-        named.text = join_paragraphs(named.lines)
+        kept, named.images = take_images(named.lines, originals, report)
+        named.text = join_paragraphs(kept)
         if not named.text:
             report.error(
                 named.line,
@@ -221,7 +226,7 @@ def parse_offset(text: str, line: int, column: int, report: Report) -> timedelta
     return delta
 
 
-def _questions(section: Section, report: Report) -> list[RawQuestion]:
+def _questions(section: Section, originals: dict[int, str], report: Report) -> list[RawQuestion]:
     found: list[RawQuestion] = []
     for number, text in section.lines:
         start = _QUESTION.match(text)
@@ -254,7 +259,8 @@ def _questions(section: Section, report: Report) -> list[RawQuestion]:
                 "text under ## Welcome or ## Wrap-up",
             )
     for question in found:
-        question.text = join_paragraphs(question.lines)
+        kept, question.images = take_images(question.lines, originals, report)
+        question.text = join_paragraphs(kept)
         if not question.text:
             report.error(
                 question.line,

@@ -30,6 +30,35 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Image:
+    """An image a post carries: the file as checked, and its alt text."""
+
+    path: str  # as written in the question file
+    file: str  # the absolute path it resolved to
+    alt: str
+    mime: str  # from the file's bytes: image/png, image/jpeg, image/gif, image/webp
+    size: int  # bytes
+    width: int
+    height: int
+    sha256: str
+    line: int
+    column: int
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON an outbox row stores (``file`` is what is uploaded)."""
+        return {
+            "path": self.path,
+            "file": self.file,
+            "alt": self.alt,
+            "mime": self.mime,
+            "size": self.size,
+            "width": self.width,
+            "height": self.height,
+            "sha256": self.sha256,
+        }
+
+
+@dataclass(frozen=True)
 class PlannedPost:
     """One post the bot will make, with its text rendered for every network."""
 
@@ -40,6 +69,7 @@ class PlannedPost:
     due_at: datetime  # timezone-aware, UTC
     texts: dict[str, str]  # network name -> rendered text
     line: int  # the file line it came from
+    media: tuple[Image, ...] = ()  # images posted with it, in file order
 
 
 @dataclass(frozen=True)
@@ -66,4 +96,4 @@ class EventPlan:
         return max(post.due_at for post in self.posts) if self.posts else self.start
 
 
-__all__ = ["NETWORKS", "EventPlan", "PlannedPost", "PostKind", "Question"]
+__all__ = ["NETWORKS", "EventPlan", "Image", "PlannedPost", "PostKind", "Question"]

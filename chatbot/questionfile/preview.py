@@ -81,6 +81,17 @@ def preview_table(plan: EventPlan, zones: list[ZoneInfo] | None = None, width: i
                     paragraph, width - len(indent), break_long_words=True, break_on_hyphens=False
                 ) or [""]
                 out.extend((indent + piece).rstrip() for piece in wrapped)
+        for image in post.media:
+            detail = f"{image.mime.removeprefix('image/').upper()} {image.width}x{image.height}"
+            out.extend(
+                textwrap.wrap(
+                    f"[image] {image.path} ({detail}, {image.size:,} bytes): {image.alt}",
+                    width,
+                    initial_indent=indent,
+                    subsequent_indent=indent + "  ",
+                    break_on_hyphens=False,
+                )
+            )
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
@@ -104,6 +115,10 @@ def preview_data(plan: EventPlan, zones: list[ZoneInfo] | None = None) -> dict[s
                 "times": {z.key: post.due_at.astimezone(z).isoformat() for z in all_zones},
                 "texts": dict(post.texts),
                 "lengths": lengths,
+                "images": [
+                    {k: v for k, v in image.as_dict().items() if k != "file"}
+                    for image in post.media
+                ],
             }
         )
     return {

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chatbot.questionfile.body import Body
-from chatbot.questionfile.model import PlannedPost, PostKind
+from chatbot.questionfile.model import Image, PlannedPost, PostKind
 from chatbot.questionfile.reader import Settings
 from chatbot.questionfile.report import Report, did_you_mean
 from chatbot.questionfile.timing import format_duration
@@ -209,8 +209,13 @@ def render(
     start_utc: datetime,
     mastodon_limit: int,
     report: Report,
+    media: dict[int, tuple[Image, ...]] | None = None,
 ) -> list[PlannedPost]:
-    """Fill the templates for every network and check each text's length there."""
+    """Fill the templates for every network and check each text's length there.
+
+    ``media`` are the checked images by the line a post's text starts on; a
+    reminder shares its question's line but carries no image.
+    """
     posts: list[PlannedPost] = []
     hashtag = "#" + (settings.hashtag or "")
     missing_reported: set[str] = set()
@@ -244,6 +249,7 @@ def render(
                 start_utc + draft.offset,
                 texts,
                 draft.line,
+                () if draft.kind == "reminder" else (media or {}).get(draft.line, ()),
             )
         )
     posts.sort(key=lambda p: p.due_at)
