@@ -82,6 +82,7 @@ class BlueskyLive:
         self.on_arrival = on_arrival
         self.streams: dict[str, LiveStream] = {}
         self._saved: dict[str, int] = {}  # source -> the cursor last stored
+        self._told = False  # the report said the firehose's cursor was outdated
 
     def choose(self, choice: str | None) -> None:
         """The event's own choice of streams, when it has one; kept once streams are open."""
@@ -117,6 +118,13 @@ class BlueskyLive:
                 stream.close()
             elif not stream.running():
                 stream.start()
+        firehose = self.streams.get(FIREHOSE_SOURCE)
+        if isinstance(firehose, FirehoseStream) and firehose.filter.outdated and not self._told:
+            self._told = True  # said once: the gap is behind the stream
+            part.notes.append(
+                "the firehose's cursor was older than the relay keeps: posts from between "
+                "come from search and threads"
+            )
         part.stream = ", ".join(stream.state() for stream in self.streams.values())
 
     def _open(

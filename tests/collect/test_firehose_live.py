@@ -17,7 +17,7 @@ from chatbot.collect import Collector
 from chatbot.collect.job import CollectionJob
 from chatbot.collect.live import FIREHOSE_SOURCE, JETSTREAM_SOURCE
 from chatbot.collect.pacing import Pacer
-from chatbot.collect.queries import load_cursor
+from chatbot.collect.queries import load_cursor, save_cursor
 from chatbot.collect.report import NetworkReport
 from chatbot.sandbox.runner import Sandbox
 from tests.collect.chat import bot_platforms
@@ -222,3 +222,31 @@ def test_the_events_own_choice_of_live_source_wins_over_the_setting(engine: Engi
         finally:
             chat.close()
     assert opened == [FIREHOSE_SOURCE, JETSTREAM_SOURCE]
+
+
+def test_a_seq_older_than_the_server_keeps_is_said_in_the_report(engine: Engine) -> None:
+    with Sandbox(seed=31, networks=("bluesky",)) as sandbox:
+        event_id, _ = start_chat(sandbox, engine, "outdated")
+        store = sandbox.bluesky
+        did = store.create_account("fg.sandbox.test", "pw").did
+        for number in range(4):
+            store.create_post(did, f"chatter {number}")
+        app: Any = sandbox.servers["bluesky"].app
+        app.firehose.keep = 2  # the server keeps only its last two messages
+        with Session(engine) as session:
+            save_cursor(
+                session, event_id, "bluesky", FIREHOSE_SOURCE, {"seq": 1}, sandbox.clock.now()
+            )
+            session.commit()
+        chat = collector(sandbox, engine, event_id, "firehose")
+        try:
+            chat.step()
+            stream = chat.live.streams[FIREHOSE_SOURCE]
+            wait_for(lambda: stream.filter.frames >= 3)  # the #info, then the two kept
+            later = chat.step()
+            again = chat.step()
+        finally:
+            chat.close()
+    note = "the firehose's cursor was older than the relay keeps"
+    assert any(n.startswith(note) for n in later.networks["bluesky"].notes)
+    assert not any(n.startswith(note) for n in again.networks["bluesky"].notes)
