@@ -25,10 +25,15 @@ PLACEHOLDER = re.compile(r"^[A-Z][A-Z_]+$")  # FILE, EVENT, URL: a form to fill 
 def commands_in(text: str) -> list[list[str]]:
     """The arguments of every runnable command suggested in ``text`` (after ``chatbot``).
 
-    A form with placeholders (```chatbot load FILE```) is not one.
+    A form with placeholders (```chatbot load FILE```) is not one, nor a
+    command's bare name (```chatbot live```, as in "the address it printed").
     """
     found = [shlex.split(hint)[1:] for hint in HINT.findall(text)]
-    return [words for words in found if not any(PLACEHOLDER.match(w) for w in words)]
+    return [
+        words
+        for words in found
+        if len(words) > 1 and not any(PLACEHOLDER.match(word) for word in words)
+    ]
 
 
 __all__ = ["HINT", "PLACEHOLDER", "command", "commands_in"]

@@ -134,7 +134,7 @@ def resume(
         event, event_id = _event(session, ref, now, "resume")
         if not event.paused:
             return ControlReport(event_id, (f"#{event.hashtag} is not paused.",))
-        limit = late_limit_of(event, late_limit or default_late_limit())
+        limit = late_limit_of(event, default_late_limit() if late_limit is None else late_limit)
         event.paused, event.updated_at = False, now
         session.add(event)
         posts = posts_of(session, event)
@@ -254,10 +254,7 @@ def delay(engine: Engine, ref: str, amount: timedelta, *, now: datetime) -> Cont
     saying how far they can come forward.
     """
     if amount == timedelta(0):
-        raise UsageError(
-            "a delay of 0 changes nothing; e.g. `chatbot delay sm35 5m` (5 minutes later) "
-            "or `chatbot delay sm35 -5m` (earlier)"
-        )
+        raise UsageError("a delay of 0 changes nothing; give e.g. 5m (later) or -5m (earlier)")
     with db.session_scope(engine) as session:
         event, event_id = _event(session, ref, now, "delay")
         posts = posts_of(session, event)

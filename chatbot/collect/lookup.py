@@ -37,7 +37,7 @@ def find_post(session: Session, event: Event, target: str, *, shown: str) -> Pos
     if not found:
         raise UsageError(
             f"no post {wanted!r} collected for #{event.hashtag}; give its URL or URI as "
-            f"{shown} (run `chatbot collect` first if it is new)"
+            f"{shown} (run `chatbot collect EVENT` first if it is new)"
         )
     if len(found) > 1:
         raise UsageError(f"{wanted!r} matches {len(found)} posts; give its full URI")

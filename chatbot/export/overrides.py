@@ -22,7 +22,7 @@ from chatbot.transcript import Attribution
 
 NONE = "none"  # the QUESTION that says "this post answers no question"
 
-SHOWN = "`chatbot review` shows it"  # where a moderator sees a post's address
+SHOWN = "`chatbot review EVENT` shows it"  # where a moderator sees a post's address
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ def test_hide_and_collect_refuse_bad_input_cleanly(engine: Engine) -> None:
     assert run(engine, "hide", "sm35", "https://nowhere.example/1", "--reason", "x") == (
         2,
         "Error: no post 'https://nowhere.example/1' collected for #sm35; give its URL or URI "
-        "as shown in the transcript (run `chatbot collect` first if it is new)\n",
+        "as shown in the transcript (run `chatbot collect EVENT` first if it is new)\n",
     )
     assert run(engine, "hide", "nochat", "x", "--reason", "x") == (
         2,

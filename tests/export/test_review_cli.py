@@ -94,7 +94,7 @@ def test_errors_exit_2_and_change_nothing(database_url: str, tmp_path: Path) -> 
         (
             ["assign", "sm35", BOB + "x", "Q1"],
             f"Error: no post '{BOB}x' collected for #sm35; give its URL or URI as "
-            "`chatbot review` shows it (run `chatbot collect` first if it is new)\n",
+            "`chatbot review EVENT` shows it (run `chatbot collect EVENT` first if it is new)\n",
         ),
         (
             ["assign", "sm35", BOB, "Q3"],

@@ -71,6 +71,42 @@ def test_no_suggestion_is_written_by_hand() -> None:
     assert found == [], "build these with chatbot.hints.command, so that they run as printed"
 
 
+# Where messages come from while a chat is prepared, run and steered.
+MESSAGES = ("bot", "collect", "export", "live", "eventref.py", "demo.py")
+
+
+def _strings(tree: ast.AST) -> list[ast.Constant]:
+    """Every string constant that is not a docstring."""
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+    ]
+
+
+def test_no_message_suggests_a_fixed_command() -> None:
+    # A command in backticks with no placeholder (FILE, EVENT) reads as one to run as it is:
+    # "`chatbot collect`" is not one (it needs an EVENT); write the form, or use command().
+    found = []
+    for name in MESSAGES:
+        base = ROOT / "chatbot" / name
+        for path in [base] if base.is_file() else sorted(base.rglob("*.py")):
+            for node in _strings(ast.parse(path.read_text(encoding="utf-8"))):
+                if commands_in(node.value):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value}")
+    assert found == []
+
+
 def test_command_quotes_what_a_shell_would_split() -> None:
     assert command("skip", 3, "A3 reminder") == "`chatbot skip 3 'A3 reminder'`"
     assert commands_in("run `chatbot skip 3 'A3 reminder'` or `chatbot load FILE`") == [
