@@ -149,8 +149,9 @@ def resume(
             late = now - due
             when = f"{post.label} (due {local_time(due, event.timezone)})"
             if late > limit and not any(may_have_landed(d) for d in held):
+                # As the runner words a late skip, so that status shows "skipped: 12m late ...".
                 reason = (
-                    f"skipped at the resume: {format_duration(late)} late "
+                    f"skipped: {format_duration(late)} late at the resume "
                     f"(limit {format_duration(limit)})"
                 )
                 for delivery in held:

@@ -16,8 +16,9 @@ _event = click.argument("event")
 @cli.command("status")
 @_event
 @database_url_option
+@clock_option
 @json_option
-def status_command(event: str, database_url: str, as_json: bool) -> None:
+def status_command(event: str, database_url: str, clock: str, as_json: bool) -> None:
     """Show every post of EVENT: due time in the event's zone, state and link per network.
 
     EVENT is an event id, a hashtag (#sm35 or sm35: its running or next
@@ -34,7 +35,8 @@ def status_command(event: str, database_url: str, as_json: bool) -> None:
     from chatbot.db import open_store
 
     with open_store(database_url) as engine:
-        report = controls.status(engine, event)
+        # "now" picks a hashtag's running or next chat: the sandbox's now on a sandbox.
+        report = controls.status(engine, event, now=make_clock(clock).now())
     click.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.summary())
 
 

@@ -150,6 +150,8 @@ def test_pause_holds_everything_and_resume_says_what_goes_and_what_is_skipped(ch
         f"A2 reminder (due {due(24)}) goes out now.",
         f"Q3 (due {due(30)}) goes out now.",
     ]
+    status = chat.cli("status", TAG)
+    assert "skipped: 12m late at the resume (limit 10m)" in status
     chat.run_to(33)
     assert chat.posted_at("A2 reminder") == chat.posted_at("Q3") == {chat.at(32)}
     chat.run_to(70)
