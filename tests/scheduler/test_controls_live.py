@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from chatbot.bot.scheduler import RunOptions
 from chatbot.cli import cli
-from chatbot.models import PostDelivery, ScheduledPost
+from chatbot.models import Event, PostDelivery, ScheduledPost
 from chatbot.sandbox.runner import Sandbox
 from tests.scheduler.conftest import (
     Runner,
@@ -57,6 +57,8 @@ def test_every_control_takes_effect_on_a_running_chat(engine, database_url, tmp_
 
         try:
             wait_for(lambda: "Running" in runner.output(), timeout=30)
+            with Session(engine) as session:  # the run's late limit, for resume to judge by
+                assert session.get(Event, event_id).settings["late_limit_seconds"] == 600
             assert "is due now" in control("post-now", TAG, "welcome")
             wait_for(lambda: _states(engine, "welcome") == {"posted"})
             assert control("pause", TAG).startswith(f"Paused #{TAG} (event {event_id})")
