@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, func, or_, select
+from sqlalchemy import Connection, Engine, and_, exists, func, or_, select
 
 from chatbot.db import session_scope
 from chatbot.errors import UsageError
@@ -151,7 +151,7 @@ def coverage_report(connection: Connection, event: Event) -> CoverageReport:
     posts = connection.execute(
         select(func.count()).select_from(POST).where(POST.c.event_id == event_id)
     ).scalar_one()
-    sighted = _sighted(connection, event_id)
+    sighted, with_source = _sighted(connection, event_id)
     tallies = _tallies(connection, event_id)
     keys = sorted(set(sighted) | set(tallies))
     rows = []
@@ -159,11 +159,6 @@ def coverage_report(connection: Connection, event: Event) -> CoverageReport:
         found, only = sighted.get((network, instance, source), (0, 0))
         tally = tallies.get((network, instance, source), {})
         rows.append(SourceRow(network, instance, source, found, only, **tally))
-    with_source = connection.execute(
-        select(func.count(func.distinct(SIGHTING.c.post_id)))
-        .select_from(SIGHTING.join(POST, POST.c.id == SIGHTING.c.post_id))
-        .where(POST.c.event_id == event_id)
-    ).scalar_one()
     hidden = and_(
         POST.c.event_id == event_id,
         POST.c.deleted_at.is_(None),
@@ -200,27 +195,50 @@ def event_coverage(engine: Engine, event_id: int) -> CoverageReport:
         return coverage_report(session.connection(), event)
 
 
-def _sighted(connection: Connection, event_id: int) -> dict[tuple[str, str, str], tuple[int, int]]:
-    """(network, instance, source) -> (posts found, posts found by nothing else)."""
-    mine = select(POST.c.id).where(POST.c.event_id == event_id)
-    per_post = (
-        select(SIGHTING.c.post_id, func.count().label("n"))
-        .where(SIGHTING.c.post_id.in_(mine))
-        .group_by(SIGHTING.c.post_id)
-        .subquery()
+def _sighted(
+    connection: Connection, event_id: int
+) -> tuple[dict[tuple[str, str, str], tuple[int, int]], int]:
+    """(network, instance, source) -> (posts found, posts found by nothing else), and how
+    many posts have any source.
+
+    Scans of the event's sightings that never read a post's own row (the event's index
+    gives its posts' ids; the sightings are keyed by post, so "no other source" is a
+    probe of the same key), and one look-up of a post per group for its network.
+    """
+    mine = POST.c.event_id == event_id
+    joined = POST.join(SIGHTING, SIGHTING.c.post_id == POST.c.id)
+    keys = (SIGHTING.c.instance, SIGHTING.c.source)
+    totals = connection.execute(
+        select(*keys, func.count(), func.min(SIGHTING.c.post_id))
+        .select_from(joined)
+        .where(mine)
+        .group_by(*keys)
+    ).all()
+    # A post only one source found has no sighting by another source or server.
+    other = SIGHTING.alias("other")
+    alone = ~exists().where(
+        other.c.post_id == SIGHTING.c.post_id,
+        or_(other.c.source != SIGHTING.c.source, other.c.instance != SIGHTING.c.instance),
     )
-    only = func.sum(case((per_post.c.n == 1, 1), else_=0))
-    query = (
-        select(POST.c.network, SIGHTING.c.instance, SIGHTING.c.source, func.count(), only)
-        .select_from(
-            SIGHTING.join(POST, POST.c.id == SIGHTING.c.post_id).join(
-                per_post, per_post.c.post_id == SIGHTING.c.post_id
-            )
+    only = {
+        (instance, source): int(count)
+        for instance, source, count in connection.execute(
+            select(*keys, func.count()).select_from(joined).where(mine, alone).group_by(*keys)
         )
-        .where(POST.c.event_id == event_id)
-        .group_by(POST.c.network, SIGHTING.c.instance, SIGHTING.c.source)
+    }
+    any_source = exists().where(SIGHTING.c.post_id == POST.c.id)
+    with_source = connection.execute(
+        select(func.count()).select_from(POST).where(mine, any_source)
+    ).scalar_one()
+    ids = [row[3] for row in totals]
+    networks = dict(
+        connection.execute(select(POST.c.id, POST.c.network).where(POST.c.id.in_(ids))).all()
     )
-    return {(n, i, s): (int(c), int(o or 0)) for n, i, s, c, o in connection.execute(query)}
+    found = {
+        (networks.get(first, ""), instance, source): (int(count), only.get((instance, source), 0))
+        for instance, source, count, first in totals
+    }
+    return found, int(with_source)
 
 
 def _tallies(connection: Connection, event_id: int) -> dict[tuple[str, str, str], dict[str, Any]]:
@@ -259,6 +277,7 @@ def _tag_days(
         .select_from(POST.join(SIGHTING, SIGHTING.c.post_id == POST.c.id))
         .where(
             POST.c.event_id == event.id,
+            SIGHTING.c.instance.in_(sorted({instance for _, instance in history})),
             or_(POST.c.visibility.is_(None), POST.c.visibility == "public"),
         )
         .distinct()
