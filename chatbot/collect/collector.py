@@ -21,6 +21,7 @@ from chatbot.collect.pacing import OutOfBudget, Pacer
 from chatbot.collect.participants import upsert_participants
 from chatbot.collect.peers import Peers, anonymous_reader
 from chatbot.collect.queries import load_cursor, save_cursor
+from chatbot.collect.questioncounts import QuestionCounts
 from chatbot.collect.report import CollectReport, NetworkReport
 from chatbot.collect.sightings import FoundBy
 from chatbot.collect.sources import Source, feed_closed, instance_of, source_for
@@ -232,9 +233,15 @@ class Collector:
             with session_scope(self.engine) as session:
                 questions = question_refs(session, self.event_id, network)
             asked = {ref.uri for ref in questions}
-            for ref in [*questions, *self.refreshes.due(self.now())]:
+            changed = QuestionCounts(self.engine, self.event_id, network)
+            for ref in [
+                *changed.to_read(source, questions, spend),
+                *self.refreshes.due(self.now()),
+            ]:
                 if ref.uri not in run.threaded:
                     run.thread(ref, question=ref.uri in asked)
+                    changed.read(ref.uri)
+            changed.save(self.now())
             if getattr(source, "expands_every_answer", False):
                 run.replies(run.seen_posts())
             run.expand(run.seen_posts())

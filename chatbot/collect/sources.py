@@ -19,6 +19,7 @@ SEARCH_OVERLAP = timedelta(minutes=2)
 MASTODON_PAGE = 40
 SEARCH_CAP = 10_000  # results one searchPosts query gives at most, over all its pages
 BLUESKY_BATCH = 25
+MASTODON_BATCH = 40  # ids one GET /api/v1/statuses takes (Mastodon 4.3+)
 
 
 class Call(Protocol):
@@ -184,6 +185,15 @@ class BlueskySource:
         thread: Thread = spend(lambda: self.platform.thread(ref))
         return thread
 
+    def reply_counts(self, refs: Sequence[RemoteRef], spend: Spend) -> dict[str, int]:
+        """Each post's replyCount by URI, 25 posts a request; a post that is gone is left out."""
+        counts: dict[str, int] = {}
+        uris = [ref.uri for ref in refs]
+        for index in range(0, len(uris), BLUESKY_BATCH):
+            found = spend(partial(self.platform.fetch_many, uris[index : index + BLUESKY_BATCH]))
+            counts.update((uri, reply_count(post)) for uri, post in found.items())
+        return counts
+
     def profiles(self, dids: Sequence[str], spend: Spend) -> list[AuthorProfile]:
         """Authors' full profiles: a post view lacks the bio and the follower count."""
         found: list[AuthorProfile] = []
@@ -211,6 +221,7 @@ class MastodonSource:
     def __init__(self, platform: Any, *, max_lookups: int = 60):
         self.platform = platform
         self.max_lookups = max_lookups
+        self._batches = callable(getattr(platform, "fetch_many", None))
         self._author_turn = 0  # where the next sweep of authors' timelines begins
 
     @property
@@ -316,6 +327,29 @@ class MastodonSource:
 
     def thread(self, ref: RemoteRef, spend: Spend) -> Thread:
         return spend(lambda: self._thread(ref), 2)  # the status and its context
+
+    def reply_counts(self, refs: Sequence[RemoteRef], spend: Spend) -> dict[str, int]:
+        """Each status's replies_count by URI: 40 a request where the server takes many ids
+        (Mastodon 4.3+), else one request each; a status that is gone is left out."""
+        counts: dict[str, int] = {}
+        by_id = {ref.id: ref for ref in refs if ref.id}
+        ids = list(by_id)
+        if self._batches:
+            try:
+                for index in range(0, len(ids), MASTODON_BATCH):
+                    chunk = ids[index : index + MASTODON_BATCH]
+                    found = spend(partial(self.platform.fetch_many, chunk))
+                    counts.update(
+                        (by_id[i].uri, reply_count(p)) for i, p in found.items() if i in by_id
+                    )
+                return counts
+            except NotFoundError:
+                self._batches = False  # an older server, or another software: one by one
+        for ref in by_id.values():
+            post = spend(partial(self.platform.fetch, ref))
+            if post is not None:
+                counts[ref.uri] = reply_count(post)
+        return counts
 
     def author_posts(
         self, tag: str, window: Window, authors: Sequence[str], spend: Spend

@@ -89,7 +89,9 @@ def test_crowd_chat_collected_attributed_and_exported(engine: Engine, tmp_path: 
         assert {(c.network, c.source) for c in cursors} == {
             ("bluesky", "search"),
             ("bluesky", "jetstream"),
+            ("bluesky", "question_counts"),
             ("mastodon", "timeline"),
+            ("mastodon", "question_counts"),
         }
 
     # Mentions and quotes are stored as each network gave them.

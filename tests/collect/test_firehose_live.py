@@ -8,7 +8,7 @@ from typing import Any
 from atproto import Client, client_utils
 from click.testing import CliRunner
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from chatbot.bot.controls import set_options
 from chatbot.bot.eventstatus import status
@@ -19,6 +19,7 @@ from chatbot.collect.live import FIREHOSE_SOURCE, JETSTREAM_SOURCE
 from chatbot.collect.pacing import Pacer
 from chatbot.collect.queries import load_cursor, save_cursor
 from chatbot.collect.report import NetworkReport
+from chatbot.models import Post, PostSighting
 from chatbot.sandbox.runner import Sandbox
 from tests.collect.chat import bot_platforms
 from tests.collect.test_jetstream_live import FAST, drain_until, rows, start_chat, wait_for
@@ -202,13 +203,19 @@ def test_chatbot_collect_stores_a_stream_post_between_its_passes(engine: Engine)
         try:
             wait_for(lambda: FIREHOSE_SOURCE in chat.live.streams)
             firehose_seen(chat, sandbox, did)
+            wait_for(lambda: len(reports) >= 1)  # the first pass is over: the next is 20 s off
             made = store.create_post(did, "A1 as it comes #between2")["uri"]
             wait_for(lambda: made in rows(engine))
             passes = len(reports)
         finally:
             stop.set()
             runner.join(10)
-    assert passes == 1  # only the first pass ran: the stream's arrival stored it
+    assert passes == 1  # no later pass ran: the stream's arrival stored it
+    with Session(engine) as session:
+        found_by = session.exec(
+            select(PostSighting.source).join(Post).where(Post.uri == made)
+        ).all()
+    assert "stream" in found_by
 
 
 def test_the_events_own_choice_of_live_source_wins_over_the_setting(engine: Engine) -> None:

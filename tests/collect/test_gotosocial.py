@@ -99,7 +99,9 @@ def test_a_tag_nobody_used_yet_is_no_posts_and_question_threads_are_still_read(
     assert part.server == "gotosocial 0.20.1"
     assert reply["id"] in stored(engine)  # the thread was read all the same
     with Session(engine) as session:
-        cursor = session.exec(select(CollectionCursor)).one()
+        cursor = session.exec(
+            select(CollectionCursor).where(CollectionCursor.source == "timeline")
+        ).one()
         assert json.loads(cursor.cursor or "")["feed"] == NO_POSTS_YET
 
     tagged = store.create_status(ada, "A1 now with the tag #fresh")
@@ -138,7 +140,9 @@ def test_ids_are_never_made_from_a_time_and_paging_resumes_from_the_newest_seen(
     report = collector.step()
     assert no_errors(report) and report.networks["mastodon"].pages == 4  # 40, 40, 15, none
     with Session(engine) as session:
-        cursor = session.exec(select(CollectionCursor)).one()
+        cursor = session.exec(
+            select(CollectionCursor).where(CollectionCursor.source == "timeline")
+        ).one()
     assert json.loads(cursor.cursor or "")["min_id"] == max(
         first
     )  # a ULID the server gave, compared as text

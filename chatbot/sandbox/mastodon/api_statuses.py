@@ -10,6 +10,8 @@ from chatbot.sandbox.mastodon.scopes import require
 from chatbot.sandbox.mastodon.store import WEB_APPLICATION
 from chatbot.sandbox.web import HttpError, Request, Response, json_response
 
+MAX_BATCH = 40  # statuses one GET /api/v1/statuses answers at most (as Mastodon)
+
 
 def register(app: MastodonBase) -> None:
     store = app.store
@@ -109,6 +111,19 @@ def register(app: MastodonBase) -> None:
         )
 
     app.route("POST", "/api/v1/statuses", translate_errors(post_status), "statuses")
+
+    def get_statuses(request: Request) -> Response:
+        # Mastodon 4.3+: the statuses among id[] the reader may see, in the order asked;
+        # ids it does not know or may not see are left out, never an error.
+        if not app.profile.statuses_batch:
+            raise HttpError(404, "Record not found")
+        viewer_id = reader(request)
+        ids = request.args("id")[:MAX_BATCH]
+        found = [store.status(status_id) for status_id in ids]
+        shown = [s for s in found if s is not None and store.can_see(s, viewer_id)]
+        return json_response([store.status_json(s, viewer_id=viewer_id) for s in shown])
+
+    app.route("GET", "/api/v1/statuses", get_statuses)
     app.route("GET", "/api/v1/statuses/{id}", get_status)
     app.route("PUT", "/api/v1/statuses/{id}", translate_errors(edit_status), "statuses")
     app.route("DELETE", "/api/v1/statuses/{id}", translate_errors(delete_status), "deletes")

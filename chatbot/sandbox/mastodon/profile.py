@@ -35,6 +35,8 @@ class ServerProfile:
     # starts fetching the replies its origin has and this server lacks, and says so with a
     # Mastodon-Async-Refresh header (read again after ``retry`` seconds).
     async_refresh: bool = False
+    # Mastodon 4.3+: GET /api/v1/statuses?id[]=… answers many statuses in one request.
+    statuses_batch: bool = False
 
 
 MASTODON = ServerProfile(
@@ -52,6 +54,7 @@ MASTODON = ServerProfile(
     new_account_visibility="public",
     remote_ids_from_published=False,
     async_refresh=True,
+    statuses_batch=True,
 )
 
 GOTOSOCIAL = ServerProfile(
