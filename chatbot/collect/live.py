@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, MutableSet
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sqlalchemy import Connection, Engine
 
-from chatbot.collect.firehose import FirehoseStream, firehose_url
 from chatbot.collect.jetstream import JetstreamStream, beyond_lookback, jetstream_urls
 from chatbot.collect.queries import live_refs, load_cursor, save_cursor
 from chatbot.collect.report import NetworkReport
@@ -39,7 +38,12 @@ LIVE_CHOICES = {
     "firehose": ("firehose",),
     "both": ("jetstream", "firehose"),
 }
-LiveStream = JetstreamStream | FirehoseStream
+if TYPE_CHECKING:
+    from chatbot.collect.firehose import FirehoseStream
+
+# The firehose's client (the atproto SDK's, with its async half) takes a second or more
+# to import: it is imported when a firehose is opened, not with every command.
+LiveStream: TypeAlias = "JetstreamStream | FirehoseStream"
 # Stores posts and their authors, recording the stream (and where it runs) as their source.
 Store = Callable[[Connection, list[NormalisedPost], NetworkReport, FoundBy], None]
 
@@ -119,7 +123,8 @@ class BlueskyLive:
             elif not stream.running():
                 stream.start()
         firehose = self.streams.get(FIREHOSE_SOURCE)
-        if isinstance(firehose, FirehoseStream) and firehose.filter.outdated and not self._told:
+        outdated = firehose is not None and getattr(firehose.filter, "outdated", False)
+        if outdated and not self._told:
             self._told = True  # said once: the gap is behind the stream
             part.notes.append(
                 "the firehose's cursor was older than the relay keeps: posts from between "
@@ -143,6 +148,8 @@ class BlueskyLive:
         web = getattr(platform, "web", "https://bsky.app")
         stream: LiveStream
         if name == FIREHOSE_SOURCE:
+            from chatbot.collect.firehose import FirehoseStream, firehose_url
+
             seq = state.get("seq")
             url = options.pop("url", None) or firehose_url(service)
             cursor = seq if isinstance(seq, int) else None
