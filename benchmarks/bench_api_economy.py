@@ -49,7 +49,7 @@ def run(seed: int, people: int, rate: float) -> None:
             collector = Collector(
                 engine, chat.event_id, chat.platforms, chat.sandbox.clock, stream=True
             )
-            windows = _follow(chat, collector)
+            windows, kinds = _follow(chat, collector)
         finally:
             chat.close()
         rows = stored_posts(engine, chat.event_id)
@@ -65,12 +65,19 @@ def run(seed: int, people: int, rate: float) -> None:
         half = limit * HEADROOM
         print(f"{network:<9} {posts:>6} {total:>8} {total / max(posts, 1):>8.2f} {bare:>9} "
               f"{total / bare:>6.1f}x {busiest:>13} {busiest / half:>13.0%}")  # fmt: skip
+    for network in ("bluesky", "mastodon"):
+        spent = ", ".join(f"{kind} {n}" for kind, n in kinds[network].most_common())
+        print(f"{network} requests by reading: {spent}")
 
 
-def _follow(chat: Chat, collector: Collector) -> dict[str, Counter[int]]:
-    """Run the collector to the end; requests per network per 5-minute window of the clock."""
+def _follow(
+    chat: Chat, collector: Collector
+) -> tuple[dict[str, Counter[int]], dict[str, Counter[str]]]:
+    """Run the collector to the end; requests per network per 5-minute window of the clock,
+    and per network by the kind of reading that made them."""
     clock = chat.sandbox.clock
     windows: dict[str, Counter[int]] = defaultdict(Counter)
+    kinds: dict[str, Counter[str]] = defaultdict(Counter)
     origin = clock.now()
 
     def loop() -> None:
@@ -79,6 +86,8 @@ def _follow(chat: Chat, collector: Collector) -> dict[str, Counter[int]]:
             slot = int((report.started_at - origin) / WINDOW)
             for network, part in report.networks.items():
                 windows[network][slot] += part.requests
+                for (_, kind), count in part.sources.items():
+                    kinds[network][kind] += count.requests
             wait = ((collector.next_at or clock.now()) - clock.now()).total_seconds()
             chat.stop.wait(max(wait, 0.0) / clock.speed)
 
@@ -89,7 +98,7 @@ def _follow(chat: Chat, collector: Collector) -> dict[str, Counter[int]]:
         thread.join(300)
     finally:
         collector.close()
-    return windows
+    return windows, kinds
 
 
 def main() -> None:
