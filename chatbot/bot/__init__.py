@@ -14,6 +14,7 @@ Module map (data flows top to bottom)::
     postgroups    which posts a control means (a question with its reminder and follow-ups)
     runsettings   what `chatbot run` stores with its events: layout, recap link, late limit
     eventstatus   every post of an event and its state (read only)
+    eventlist     every event in the store with its progress (read only)
     accountcheck  does the logged-in account match the one the question file names (pure)
 
 The outbox rows are the source of truth; the service only moves them on.

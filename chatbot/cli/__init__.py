@@ -14,6 +14,7 @@ from chatbot.cli import (  # noqa: F401  (imported to register their commands)
     collect,
     controls,
     demo,
+    events,
     importing,
     live,
     load,
