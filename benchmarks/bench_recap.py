@@ -136,6 +136,7 @@ def main() -> None:
     sizes = [len(page.encode()) for page in split.values()]
     pages, largest = sum(sizes), max(sizes)
     single = len(whole["index.html"].encode())
+    whole_largest = max(len(page.encode()) for page in whole.values())
     print(f"{count:,} posts, best of {runs}; seconds wall / CPU")
     print(
         f"baseline json.dumps of the document: {floor:.3f} / {floor_cpu:.3f} s, "
@@ -148,9 +149,9 @@ def main() -> None:
         f"({pages / weight:.2f}x the JSON)"
     )
     print(
-        f"recap, one page: {whole_time:.3f} / {whole_cpu:.3f} s "
-        f"({whole_cpu / floor_cpu:.1f}x CPU); "
-        f"index.html {single / 1e6:.2f} MB ({single / weight:.2f}x the JSON)"
+        f"recap, --split-at above the post count: {whole_time:.3f} / {whole_cpu:.3f} s "
+        f"({whole_cpu / floor_cpu:.1f}x CPU); index.html {single / 1e6:.2f} MB, "
+        f"{len(whole)} pages, largest {whole_largest / 1e6:.2f} MB (pages by weight)"
     )
 
 

@@ -41,7 +41,7 @@ _templates = click.option(
     default=DEFAULT_SPLIT_AT,
     show_default=True,
     metavar="N",
-    help="Past N posts, each question's answers get a page of their own.",
+    help="Past N posts, each question's answers get pages of their own (never over 1 MB each).",
 )
 @click.option(
     "--url",

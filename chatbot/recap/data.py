@@ -28,8 +28,9 @@ from .document import (
     read_posts,
     read_questions,
 )
-from .interactions import Talk, talk_of
+from .interactions import Directory, Talk, directory, talk_of
 from .layout import Item, Section, lay_out
+from .pages import INDEX_BUDGET, anchor_pages, paginate, threads_weight
 
 __all__ = ["Item", "PersonRow", "Recap", "Section", "Summary", "ThreadRow", "build_recap"]
 
@@ -174,7 +175,9 @@ def build_recap(
     headings = {uri for uri in by_uri if uri in question_uris}
     shown = [by_uri[uri] for uri in forest.order if uri not in headings]
     people_posts = [post for post in shown if not post.is_host]
-    sections = lay_out(questions, forest, by_uri, headings, split_at)
+    sections = lay_out(questions, forest, by_uri, headings)
+    posted = sum(section.posts for section in sections)
+    paginate(sections, posted > split_at or threads_weight(sections) > INDEX_BUDGET)
     host_keys = {post.key for post in posts if post.is_host}
     hosts = [ModeratorAccount(p.network, p.key, p.handle) for p in posts if p.is_host]
     share = conversation_share(chat, forest, hosts, question_uris)
@@ -183,6 +186,7 @@ def build_recap(
         spam = coverage.spam  # the database knows the spam the export left out
     summary = _summary(event, people_posts, share, sections, extras, spam, forest, by_uri)
     people, total = _people(people_posts, forest, by_uri, headings, people_limit)
+    known = directory(people_posts)
     return Recap(
         event=event,
         questions=questions,
@@ -198,14 +202,17 @@ def build_recap(
             if pair.to_id not in host_keys and pair.from_id not in host_keys
         ][:pair_limit],
         times=sorted(post.created_at for post in shown),
-        split=any(section.page for section in sections),
-        talk=talk_of(people_posts, by_uri),
-        talk_by_question=talk_by_question(people_posts, by_uri, sections),
+        split=any(section.pages for section in sections),
+        talk=talk_of(people_posts, by_uri, known),
+        talk_by_question=talk_by_question(people_posts, by_uri, sections, known),
     )
 
 
 def talk_by_question(
-    people_posts: list[DocPost], by_uri: Mapping[str, DocPost], sections: list[Section]
+    people_posts: list[DocPost],
+    by_uri: Mapping[str, DocPost],
+    sections: list[Section],
+    known: Directory,
 ) -> dict[str, Talk]:
     """Each question's links: made by the posts placed under it, among all participants."""
     grouped: dict[str, list[DocPost]] = {}
@@ -213,7 +220,7 @@ def talk_by_question(
         if post.question:
             grouped.setdefault(post.question, []).append(post)
     return {
-        section.label: talk_of(grouped.get(section.label, []), by_uri, people_posts)
+        section.label: talk_of(grouped.get(section.label, []), by_uri, known)
         for section in sections
         if section.label
     }
@@ -360,15 +367,25 @@ def _threads(
     ]
     starts = [uri for uri in starts if size[uri] > 1]
     starts.sort(key=lambda uri: (-size[uri], nodes[uri].depth - deepest[uri], uri))
-    pages = {section.label or None: section.page for section in sections}
+    pages = anchor_pages(sections)
     rows: list[ThreadRow] = []
     for start in starts[:limit]:
         post = by_uri[start]
         people = len({by_uri[uri].key for uri in _subtree(forest, start)})
-        href = f"{pages.get(post.question) or ''}#{post.anchor}"
+        href = f"{pages.get(post.anchor, '')}#{post.anchor}"
         depth = deepest[start] - nodes[start].depth
         rows.append(ThreadRow(post, size[start], depth, people, href))
     return rows
+
+
+def relink_threads(recap: Recap) -> None:
+    """Point the longest threads at the pages their posts are on now."""
+    pages = anchor_pages(recap.sections)
+    recap.threads = [
+        replace(row, href=f"{pages.get(row.post.anchor, '')}#{row.post.anchor}")
+        for row in recap.threads
+    ]
+    recap.split = any(section.pages for section in recap.sections)
 
 
 def _subtree(forest: Any, uri: str) -> list[str]:

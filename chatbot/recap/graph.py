@@ -53,6 +53,8 @@ def _spring(whole: Any, nodes: list[str]) -> dict[str, tuple[float, float]]:
 
     if len(nodes) == 1:
         return {nodes[0]: (0.5, 0.5)}
+    if len(nodes) == 2:  # a pair: side by side, no layout needed
+        return {nodes[0]: (0.0, 0.5), nodes[1]: (1.0, 0.5)}
     graph = nx.Graph()
     graph.add_nodes_from(nodes)
     edges = sorted(
@@ -60,7 +62,7 @@ def _spring(whole: Any, nodes: list[str]) -> dict[str, tuple[float, float]]:
     )
     graph.add_weighted_edges_from(edges)
     spread = 1.8 / math.sqrt(len(nodes))  # the ideal distance between circles
-    pos = nx.spring_layout(graph, k=spread, iterations=200, seed=SEED, weight="weight")
+    pos = nx.spring_layout(graph, k=spread, iterations=100, seed=SEED, weight="weight")
     xs = [float(pos[key][0]) for key in nodes]
     ys = [float(pos[key][1]) for key in nodes]
     x0, y0 = min(xs), min(ys)
@@ -116,7 +118,8 @@ def _layout(
     return found
 
 
-CHAR_W, LINE_H = 8.8, 16.0  # 13px bold sans, a little wider than most fonts draw it
+CHAR_W = 8.8  # 13px bold sans is narrower than this in the fonts browsers use
+ASCENT, DESCENT = 14.0, 5.0  # a name's box around its baseline, with a pixel to spare
 
 
 def _place(
@@ -127,24 +130,28 @@ def _place(
     width: int,
     height: int,
 ) -> tuple[float, float, str] | None:
-    """Where a name fits beside its circle without covering another name, if anywhere."""
+    """Where a name fits beside its circle without covering another name, if anywhere.
+
+    Tried in turn: right, left, above, below; returns the baseline point and
+    the text anchor.
+    """
     x, y = at
     w = chars * CHAR_W
     gap = radius + 3
     tries = (
-        (x + gap, y + 4, "start", x + gap, y - LINE_H / 2),
-        (x - gap, y + 4, "end", x - gap - w, y - LINE_H / 2),
-        (x, y - gap - 3, "middle", x - w / 2, y - gap - LINE_H),
-        (x, y + gap + 12, "middle", x - w / 2, y + gap),
+        (x + gap, y + 4, "start", x + gap),
+        (x - gap, y + 4, "end", x - gap - w),
+        (x, y - gap - DESCENT, "middle", x - w / 2),
+        (x, y + gap + ASCENT, "middle", x - w / 2),
     )
-    for tx, ty, anchor, left, top in tries:
-        box = (left, top, left + w, top + LINE_H)
+    for tx, baseline, anchor, left in tries:
+        box = (left, baseline - ASCENT, left + w, baseline + DESCENT)
         if box[0] < 2 or box[2] > width - 2 or box[1] < 2 or box[3] > height - 2:
             continue
         if any(box[0] < o[2] and o[0] < box[2] and box[1] < o[3] and o[1] < box[3] for o in taken):
             continue
         taken.append(box)
-        return tx, ty, anchor
+        return tx, baseline, anchor
     return None
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .document import DocPost
 
-__all__ = ["MIN_GROUP", "Link", "Person", "Talk", "talk_of"]
+__all__ = ["MIN_GROUP", "Directory", "Link", "Person", "Talk", "directory", "talk_of"]
 
 MIN_GROUP = 3  # no figure names a group smaller than this many people
 
@@ -74,18 +74,32 @@ def _did(uri: str) -> str:
     return uri[5:].split("/", 1)[0].lower()
 
 
-def _directory(posts: Iterable[DocPost]) -> dict[str, str]:
-    """Every name a participant goes by (handle, DID, user@host) -> their key."""
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """Who the participants are and every name each goes by: built once per chat."""
+
+    names: Mapping[str, str]  # handle, DID, user@host (prefixed by network) -> key
+    people: Mapping[str, Person]
+
+
+def directory(authors: Iterable[DocPost]) -> Directory:
+    """The participants among ``authors`` (hosts left out) and the names they go by."""
     names: dict[str, str] = {}
-    for post in posts:
-        handle = post.handle.lstrip("@").lower()
-        names.setdefault(f"{post.network}:{handle}", post.key)
+    people: dict[str, Person] = {}
+    for post in authors:
+        if post.is_host:
+            continue
+        key = post.key
+        if key in people:
+            continue
+        people[key] = Person(key, post.handle, post.name, post.network)
+        names.setdefault(key, key)
         if post.network == "bluesky":
-            names.setdefault(f"bluesky:{_did(post.uri)}", post.key)
-        elif "@" not in handle and post.url.startswith("http"):
+            names.setdefault(f"bluesky:{_did(post.uri)}", key)
+        elif "@" not in post.handle and post.url.startswith("http"):
             host = post.url.split("/")[2].lower()
-            names.setdefault(f"{post.network}:{handle}@{host}", post.key)
-    return names
+            names.setdefault(f"{key}@{host}", key)
+    return Directory(names, people)
 
 
 def _name(network: str, mention: str) -> str:
@@ -95,17 +109,16 @@ def _name(network: str, mention: str) -> str:
 def talk_of(
     posts: Iterable[DocPost],
     by_uri: Mapping[str, DocPost],
-    authors: Iterable[DocPost] | None = None,
+    known: Directory | None = None,
 ) -> Talk:
-    """The links made by ``posts`` among the participants who wrote ``authors`` (default: posts).
+    """The links made by ``posts`` among ``known`` participants (default: the posts' authors).
 
     ``by_uri`` holds every shown post, for parents and quoted posts; hosts'
     posts are skipped on both ends.
     """
     posts = [post for post in posts if not post.is_host]
-    authors = posts if authors is None else [post for post in authors if not post.is_host]
-    names = _directory(authors)
-    people = {post.key: Person(post.key, post.handle, post.name, post.network) for post in authors}
+    known = known or directory(posts)
+    names, people = known.names, known.people
     counts: dict[tuple[str, str], list[int]] = {}
 
     def add(source: str, target: str | None, kind: int) -> None:

@@ -41,7 +41,9 @@ class Section:
     posts: int = 0
     threads: int = 0
     items: list[Item] = field(default_factory=list)
-    page: str | None = None  # "question-1.html" when the answers have a page of their own
+    page: str | None = None  # "question-1.html" when the answers have pages of their own
+    pages: list[str] = field(default_factory=list)  # every page of them, the first is ``page``
+    parts: list[list[Item]] = field(default_factory=list)  # the items of each of those pages
     skipped: bool = False  # never posted: shown as skipped, without counts
 
 
@@ -54,13 +56,11 @@ def lay_out(
     forest: Any,
     by_uri: dict[str, DocPost],
     headings: set[str],
-    split_at: int,
 ) -> list[Section]:
     """One section per question (and one for posts answering none), threads in time order.
 
     A post opens a thread when its parent is missing, is a question post, or
-    belongs to another question; past ``split_at`` posts in all, every
-    section gets a page of its own.
+    belongs to another question. Pages of their own: :mod:`.pages`.
     """
     sections = {
         q.label: Section(_slug(q.label), q.label, q.number, q.text, dict(q.urls), q.posted_at)
@@ -101,10 +101,6 @@ def lay_out(
         section.skipped = section.label in unposted and section.posts == 0
     if other.posts:
         found.append(other)
-    total = sum(section.posts for section in found)
-    if total > split_at:
-        for section in (section for section in found if not section.skipped):
-            section.page = f"question-{section.slug.removeprefix('q') or OTHER}.html"
     return found
 
 

@@ -15,9 +15,10 @@ from markupsafe import Markup
 
 from chatbot.transcript.perf import gc_paused
 
-from .data import Recap, build_recap
+from .data import Recap, build_recap, relink_threads
 from .document import DocPost, RecapExtras
 from .graph import GraphFigure, graph_svg
+from .pages import PAGE_BUDGET, PAGE_LIMIT, paginate, recut
 from .sanitise import bluesky_html, mastodon_html, public_url
 from .share import SHARE_IMAGE, share_png
 from .svg import timeline_svg
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 DEFAULT_SPLIT_AT = 400  # posts; past this each question's answers get a page of their own
+MIN_BUDGET = 20_000  # estimated bytes: a page is never cut finer than this
 NETWORK_NAMES = {"bluesky": "Bluesky", "mastodon": "Mastodon"}
 
 
@@ -289,19 +291,51 @@ def _render(
         "csp": content_security_policy(css),
         "generated_at": generated_at,
         "slug_of": {section.label: section.slug for section in recap.sections},
-        "page_of": {section.label: section.page for section in recap.sections if section.page},
         "preview": _preview(recap, clock, site_url),
         "source_names": SOURCE_NAMES,
     }
     common["graphs"] = _graphs(recap)
     marks = [(q.label, q.posted_at) for q in recap.questions if q.posted_at is not None]
-    chart = timeline_svg(recap.times, marks, clock.zone, start=recap.event.start)
-    pages = {"index.html": env.get_template("index.html").render(common, timeline=Markup(chart))}
+    chart = Markup(timeline_svg(recap.times, marks, clock.zone, start=recap.event.start))
+    index = env.get_template("index.html")
+
+    def main_page() -> str:
+        common["page_of"] = {s.label: s.page for s in recap.sections if s.page}
+        return index.render(common, timeline=chart)
+
+    pages = {"index.html": main_page()}
+    moved = False
+    if _too_big(pages["index.html"]) and not recap.split:
+        # The estimate let the threads stay on the main page; they did not fit.
+        paginate(recap.sections, True)
+        moved = True
+    question = env.get_template("question.html")
     for section in recap.sections:
-        if section.page:
-            page = env.get_template("question.html").render(common, section=section)
-            pages[section.page] = page
+        budget = PAGE_BUDGET
+        rendered: dict[str, str] = {}
+        while section.pages:
+            rendered = {
+                name: question.render(
+                    common, section=section, items=items, number=number, names=section.pages
+                )
+                for number, (name, items) in enumerate(
+                    zip(section.pages, section.parts, strict=True), start=1
+                )
+            }
+            if budget <= MIN_BUDGET or not any(map(_too_big, rendered.values())):
+                break
+            budget //= 2  # a page came out heavier than estimated: cut finer
+            recut(section, budget)
+            moved = True
+        pages.update(rendered)
+    if moved:
+        relink_threads(recap)
+        pages["index.html"] = main_page()  # links to where the posts are now
     return pages
+
+
+def _too_big(html: str) -> bool:
+    return len(html.encode("utf-8")) > PAGE_LIMIT
 
 
 def write_recap(

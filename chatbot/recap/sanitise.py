@@ -58,6 +58,9 @@ def safe_url(url: object) -> str | None:
 _LOCAL_SUFFIXES = (".localhost", ".test", ".invalid", ".local", ".internal", ".home.arpa")
 
 
+_SIMPLE_HOST = re.compile(r"https?://([a-z0-9.-]+)(?::\d{1,5})?(?:[/?#]|$)", re.I)
+
+
 def _public_host(host: str) -> bool:
     host = host.rstrip(".").lower()
     if not host or host == "localhost" or host.endswith(_LOCAL_SUFFIXES):
@@ -83,10 +86,14 @@ def public_url(url: object) -> str | None:
     found = safe_url(url)
     if found is None:
         return None
-    try:
-        host = urlsplit(found).hostname
-    except ValueError:
-        return None
+    simple = _SIMPLE_HOST.match(found)
+    if simple is not None:  # most addresses: no brackets, no user, no odd port
+        host: str | None = simple.group(1)
+    else:
+        try:
+            host = urlsplit(found).hostname
+        except ValueError:
+            return None
     return found if host and _public_host(host) else None
 
 
