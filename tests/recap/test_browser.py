@@ -317,3 +317,21 @@ def test_axe_finds_nothing_serious(browser: Any, tmp_path: Path, width: int, sch
         serious = [v for v in found if v["impact"] in ("serious", "critical")]
         assert serious == [], (path.name, serious)
         page.close()
+
+
+def test_print_shows_content_without_navigation(browser: Any, tmp_path: Path) -> None:
+    document, extras = _showcase()
+    visit = Visit(browser, write_recap(document, tmp_path, extras))
+    page = visit.page
+    page.emulate_media(media="print", color_scheme="dark")
+    assert page.evaluate("getComputedStyle(document.querySelector('nav.toc')).display") == "none"
+    # Printed on white whatever the screen's scheme, and links say where they go.
+    assert page.evaluate("getComputedStyle(document.body).color") == "rgb(0, 0, 0)"
+    after = page.evaluate(
+        "getComputedStyle(document.querySelector('.question-meta a'), '::after').content"
+    )
+    assert after.startswith('" (https://')
+    assert page.evaluate("document.querySelectorAll('svg.graph').length") >= 1
+    pdf = page.pdf()  # headless Chromium prints it
+    assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
+    page.close()
