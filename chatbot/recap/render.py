@@ -282,6 +282,7 @@ def _render(
     env = environment(templates)
     clock = Clock(recap.event.zone)
     css = env.get_template("recap.css").render()
+    preview = _preview(recap, clock, site_url)
     common = {
         "recap": recap,
         "event": recap.event,
@@ -291,7 +292,7 @@ def _render(
         "csp": content_security_policy(css),
         "generated_at": generated_at,
         "slug_of": {section.label: section.slug for section in recap.sections},
-        "preview": _preview(recap, clock, site_url),
+        "preview": preview,
         "source_names": SOURCE_NAMES,
     }
     common["graphs"] = _graphs(recap)
@@ -316,7 +317,12 @@ def _render(
         while section.pages:
             rendered = {
                 name: question.render(
-                    common, section=section, items=items, number=number, names=section.pages
+                    common,
+                    section=section,
+                    items=items,
+                    number=number,
+                    names=section.pages,
+                    preview=_page_preview(preview, name),
                 )
                 for number, (name, items) in enumerate(
                     zip(section.pages, section.parts, strict=True), start=1
@@ -332,6 +338,11 @@ def _render(
         relink_threads(recap)
         pages["index.html"] = main_page()  # links to where the posts are now
     return pages
+
+
+def _page_preview(preview: dict[str, str], name: str) -> dict[str, str]:
+    """The preview of one of the question pages: its own address, when the recap's is known."""
+    return preview | {"url": preview["url"] + name if preview["url"] else ""}
 
 
 def _too_big(html: str) -> bool:

@@ -146,6 +146,7 @@ def test_link_previews_have_their_meta_and_image(tmp_path: Path) -> None:
         for node in root.iter("meta")
     }
     assert meta["og:image"] == "https://chats.example.org/sm35/share.png"
+    assert meta["og:url"] == "https://chats.example.org/sm35/"
     assert meta["twitter:image"] == meta["og:image"]
     assert meta["twitter:card"] == "summary_large_image"
     assert meta["og:title"] == "Conversations, not campaigns · #sm35"
@@ -177,3 +178,11 @@ def test_a_recap_address_that_is_not_public_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert 'content="https://x.org/a/share.png"' in (out / "index.html").read_text()
     assert (out / "share.png").exists()
+
+
+def test_question_pages_name_their_own_address() -> None:
+    chat = crowd_chat(seed=4, participants=12, questions=2, hostile=0)
+    files = render_files(chat.document, split_at=10, site_url="https://x.org/sm35")
+    page = files["question-2.html"].decode()
+    assert '<meta property="og:url" content="https://x.org/sm35/question-2.html">' in page
+    assert '<meta property="og:image" content="https://x.org/sm35/share.png">' in page
