@@ -256,6 +256,16 @@ def _post_mentions_and_quotes(connection: Connection) -> None:
             )
 
 
+def _scheduled_post_media(connection: Connection) -> None:
+    # The images a post carries (question files' `![alt](file)`); old posts have none.
+    if "media" not in {c["name"] for c in inspect(connection).get_columns("scheduled_post")}:
+        kind = models.table_of(models.ScheduledPost).c["media"].type
+        shown = kind.compile(dialect=connection.dialect)
+        connection.execute(
+            text(f"ALTER TABLE scheduled_post ADD COLUMN media {shown} NOT NULL DEFAULT '[]'")
+        )
+
+
 # Append only; never edit a released step.  A fresh database gets the current
 # tables from the models and is stamped with the latest version, so a step only
 # runs on databases made before it.
@@ -271,6 +281,7 @@ MIGRATIONS: list[Migration] = [
     ),
     (6, "attribution_override: moderators' decisions on posts' questions", _attribution_overrides),
     (7, "post_sighting, source_tally: where each post was found (coverage)", _coverage_tables),
+    (8, "scheduled_post.media: the images a post carries", _scheduled_post_media),
 ]
 
 

@@ -144,6 +144,11 @@ class ScheduledPost(SQLModel, table=True):
     line: int = 0  # where it stands in the question file
     due_at: datetime = Field(sa_type=UTCDateTime)  # after live delays
     original_due_at: datetime = Field(sa_type=UTCDateTime)  # as planned
+    # Images posted with it: the question file's checked images (file, alt, mime, size
+    # in pixels and bytes, sha256), in order (migration 8).
+    media: list[dict[str, Any]] = Field(
+        default_factory=list, sa_type=JSONType, sa_column_kwargs={"server_default": "[]"}
+    )
     skipped: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from chatbot.errors import AuthError, ChatbotError, NotFoundError
 from chatbot.models import Event, PostDelivery, ScheduledPost
-from chatbot.platforms.base import RemoteRef
+from chatbot.platforms.base import Attachment, RemoteRef
 from chatbot.platforms.keys import post_key
 
 FINAL_STATES = ("posted", "failed", "skipped")
@@ -42,6 +43,7 @@ class Claim:
     late_by: float = 0.0  # seconds past due when claimed
     landed_before: bool = False  # an earlier try may have reached the network
     rate_limited: int = 0  # earlier tries the network refused with a rate limit
+    media: tuple[Attachment, ...] = ()  # images to upload and post with the text
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,21 @@ def decide(
     return "claim"
 
 
+def attachments(stored: list[dict[str, Any]] | None) -> tuple[Attachment, ...]:
+    """A scheduled post's stored images as the adapters take them."""
+    return tuple(
+        Attachment(
+            file=str(item["file"]),
+            alt=str(item.get("alt", "")),
+            mime=str(item.get("mime", "")),
+            width=int(item.get("width", 0)),
+            height=int(item.get("height", 0)),
+            sha256=str(item.get("sha256", "")),
+        )
+        for item in stored or []
+    )
+
+
 def with_recap(text: str, url: str) -> str:
     """The wrap-up text with the recap link on a line of its own."""
     return f"{text}\n{url}"
@@ -158,6 +175,7 @@ __all__ = [
     "ClaimResult",
     "Notice",
     "Outcome",
+    "attachments",
     "counts_after",
     "decide",
     "failure_message",

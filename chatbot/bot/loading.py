@@ -254,6 +254,7 @@ def _sync_posts(session: Session, event: Event, plan: EventPlan, now: datetime) 
                 line=planned.line,
                 due_at=planned.due_at,
                 original_due_at=planned.due_at,
+                media=media_of(planned),
             )
             session.add(row)
             session.flush()
@@ -274,6 +275,11 @@ def _sync_posts(session: Session, event: Event, plan: EventPlan, now: datetime) 
     return counts
 
 
+def media_of(planned: PlannedPost) -> list[dict[str, Any]]:
+    """The images a planned post carries, as its row stores them (a changed file: new sha256)."""
+    return [image.as_dict() for image in planned.media]
+
+
 def _is_kept(row: ScheduledPost) -> bool:
     return any(d.state in LOCKED_DELIVERY_STATES for d in row.deliveries)
 
@@ -292,7 +298,10 @@ def _update_post(
     due = planned.due_at.astimezone(UTC) + delay
     identity = (planned.kind, planned.label, planned.number, planned.suffix)
     changed = (row.kind, row.label, row.number, row.suffix, row.due_at) != (*identity, due)
+    media = media_of(planned)
+    changed = changed or list(row.media or []) != media
     row.kind, row.label, row.number, row.suffix = identity
+    row.media = media
     row.position, row.line = position, planned.line
     row.original_due_at, row.due_at = planned.due_at, due
     by_network = {d.network: d for d in row.deliveries}

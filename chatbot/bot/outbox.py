@@ -35,6 +35,7 @@ from chatbot.bot.delivery import (
     ClaimResult,
     Notice,
     Outcome,
+    attachments,
     decide,
     failure_message,
     make_key,
@@ -209,6 +210,7 @@ def _claim(
         reclaimed=reclaimed,
         landed_before=landed_before,
         late_by=max(0.0, (now - delivery.due_at).total_seconds()),
+        media=attachments(post.media),
     )
 
 

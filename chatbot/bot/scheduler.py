@@ -300,9 +300,11 @@ class BotService:
             self._halt(claim.network, str(error))
             return
         try:
+            # Images only when there are some: a Platform without them keeps working.
+            extra = {"media": claim.media} if claim.media else {}
             ref = platform.post(
                 claim.text, key=claim.key, reply_to=claim.reply_to, root=claim.root,
-                language=claim.language,
+                language=claim.language, **extra,
             )  # fmt: skip
         except ChatbotError as error:
             self._failed(claim, error)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from chatbot.errors import UsageError
@@ -27,6 +29,42 @@ class RemoteRef:
     uri: str  # at:// URI or the ActivityPub status URI
     url: str = ""  # web link a person can open
     cid: str = ""  # Bluesky content id (needed in reply refs)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """An image to post with a text: its file, alt text, type and size in pixels.
+
+    ``sha256`` is the file's as checked when the question file was loaded:
+    :meth:`read` refuses a file that changed since, so what was checked is
+    what is posted.
+    """
+
+    file: str
+    alt: str
+    mime: str
+    width: int
+    height: int
+    sha256: str = ""
+
+    @property
+    def name(self) -> str:
+        return Path(self.file).name
+
+    def read(self) -> bytes:
+        try:
+            data = Path(self.file).read_bytes()
+        except OSError as error:
+            raise UsageError(
+                f"cannot read the image {self.file}: {error.strerror or error}; put it back, "
+                "or remove it from the question file and run chatbot load again"
+            ) from None
+        if self.sha256 and hashlib.sha256(data).hexdigest() != self.sha256:
+            raise UsageError(
+                f"the image {self.file} has changed since the question file was loaded; "
+                "run chatbot check on the question file, then chatbot load again"
+            )
+        return data
 
 
 @dataclass(frozen=True)
@@ -156,6 +194,7 @@ class Platform(Protocol):
         reply_to: RemoteRef | None = None,
         root: RemoteRef | None = None,
         language: str | None = None,
+        media: Sequence[Attachment] = (),
     ) -> RemoteRef: ...
 
     def delete(self, ref: RemoteRef) -> None: ...
@@ -220,6 +259,7 @@ def too_long(network: str, text: str, measured: str, limit: str) -> UsageError:
 
 __all__ = [
     "OPT_OUT_FLAGS",
+    "Attachment",
     "AuthorProfile",
     "Identity",
     "NormalisedPost",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from atproto import Client, Request, Session, SessionEvent
@@ -19,8 +20,11 @@ from chatbot.errors import (
     PlatformError,
     RateLimitedError,
     TransientError,
+    UsageError,
 )
+from chatbot.media import BLUESKY_IMAGE_MAX_BYTES
 from chatbot.platforms.base import (
+    Attachment,
     Identity,
     NormalisedPost,
     Page,
@@ -257,11 +261,18 @@ class BlueskyPlatform:
         reply_to: RemoteRef | None = None,
         root: RemoteRef | None = None,
         language: str | None = None,
+        media: Sequence[Attachment] = (),
     ) -> RemoteRef:
-        """Create the post under a record key derived from ``key``; a retry finds it."""
+        """Create the post under a record key derived from ``key``; a retry finds it.
+
+        Images are uploaded first, on every try (an upload no record refers to
+        is harmless: the PDS drops it), then embedded with their alt text.
+        """
         self.check_length(text)
         rkey = record_key(key, NETWORK)
         record = self.build_record(text, reply_to=reply_to, root=root, language=language)
+        if media:
+            record["embed"] = self._images_embed(media)
         data = {"repo": self.did, "collection": POST, "rkey": rkey, "record": record}
         try:
             created = self._call(lambda client: client.com.atproto.repo.create_record(data=data))
@@ -274,6 +285,27 @@ class BlueskyPlatform:
                 return existing
             raise
         return self._ref(created.uri, created.cid)
+
+    def _images_embed(self, media: Sequence[Attachment]) -> dict[str, Any]:
+        """``app.bsky.embed.images``: each image uploaded as a blob, with alt and aspect ratio."""
+        images = []
+        for item in media:
+            data = item.read()
+            if len(data) > BLUESKY_IMAGE_MAX_BYTES:
+                raise UsageError(
+                    f"Bluesky: the image {item.name} is {len(data):,} bytes; Bluesky takes at "
+                    f"most {BLUESKY_IMAGE_MAX_BYTES:,}. Make it smaller and load the file again."
+                )
+            uploaded = self._call(partial(_upload_blob, data=data))
+            images.append(
+                {
+                    "$type": "app.bsky.embed.images#image",
+                    "alt": item.alt,
+                    "image": uploaded.blob.model_dump(by_alias=True, exclude_none=True),
+                    "aspectRatio": {"width": item.width, "height": item.height},
+                }
+            )
+        return {"$type": "app.bsky.embed.images", "images": images}
 
     def _existing(self, rkey: str) -> RemoteRef | None:
         try:
@@ -384,6 +416,10 @@ class BlueskyPlatform:
         except NotFoundError:
             pass
         return Identity(NETWORK, did, handle, name, bluesky_profile_url(handle, web=self.web))
+
+
+def _upload_blob(client: Client, data: bytes) -> Any:
+    return client.upload_blob(data)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -22,8 +22,11 @@ from chatbot.errors import (
     PlatformError,
     RateLimitedError,
     TransientError,
+    UsageError,
 )
+from chatbot.media import MASTODON_DESCRIPTION_MAX, MASTODON_IMAGE_MAX_BYTES
 from chatbot.platforms.base import (
+    Attachment,
     Identity,
     NormalisedPost,
     Page,
@@ -56,6 +59,9 @@ def _status_code(error: mx.MastodonAPIError) -> int:
         if isinstance(arg, int):
             return arg
     return 0
+
+
+MEDIA_WAIT_SECONDS = 30.0  # real seconds to wait for an upload's processing per try
 
 
 def translate(error: Exception, *, retry_at: datetime | None = None) -> PlatformError:
@@ -127,6 +133,8 @@ class MastodonPlatform:
         self._now = clock or (lambda: datetime.now(UTC))
         self._limits: PostLimits | None = None
         self._feed_access: dict[str, Any] | None = None  # timelines_access.hashtag_feeds
+        # configuration.media_attachments: image_size_limit, description_limit
+        self._media_limits: dict[str, int] = {}
         self._server: ServerInfo | None = None
         self._lock = threading.Lock()
 
@@ -256,6 +264,12 @@ class MastodonPlatform:
             statuses = configuration.get("statuses") or {}
             access = (configuration.get("timelines_access") or {}).get("hashtag_feeds")
             self._feed_access = dict(access) if isinstance(access, dict) else None
+            media = configuration.get("media_attachments") or {}
+            self._media_limits = {
+                k: int(v)
+                for k, v in media.items()
+                if k in ("image_size_limit", "description_limit") and isinstance(v, int)
+            }
         except NotFoundError:  # before Mastodon 4.0; v1 is deprecated, quietly used here
             with self._calling(), warnings.catch_warnings():
                 warnings.simplefilter("ignore", mx.MastodonDeprecationWarning)
@@ -291,9 +305,16 @@ class MastodonPlatform:
         reply_to: RemoteRef | None = None,
         root: RemoteRef | None = None,
         language: str | None = None,
+        media: Sequence[Attachment] = (),
     ) -> RemoteRef:
-        """Post with an ``Idempotency-Key`` derived from ``key``: a retry returns the first."""
+        """Post with an ``Idempotency-Key`` derived from ``key``: a retry returns the first.
+
+        Images are uploaded first, on every try: a retry after a status landed
+        leaves its new uploads unattached (harmless), and the key returns the
+        status the first try made, with the first uploads.
+        """
         self.check_length(text)
+        media_ids = [self._upload(item) for item in media]
         with self._calling():
             status = self.api.status_post(
                 text,
@@ -301,8 +322,48 @@ class MastodonPlatform:
                 visibility=self.visibility,
                 language=language,
                 idempotency_key=idempotency_key(key, NETWORK),
+                media_ids=media_ids or None,
             )
         return self._ref(plain(status))
+
+    def _upload(self, item: Attachment) -> str:
+        """Upload one image with its description; its id once the server has processed it."""
+        self.limits()  # reads the server's media limits with its other limits
+        size_limit = self._media_limits.get("image_size_limit", MASTODON_IMAGE_MAX_BYTES)
+        alt_limit = self._media_limits.get("description_limit", MASTODON_DESCRIPTION_MAX)
+        data = item.read()
+        if len(data) > size_limit:
+            raise UsageError(
+                f"Mastodon: the image {item.name} is {len(data):,} bytes; {self.url} takes at "
+                f"most {size_limit:,}. Make it smaller and load the file again."
+            )
+        if len(item.alt) > alt_limit:
+            raise UsageError(
+                f"Mastodon: the alt text of {item.name} is {len(item.alt):,} characters; "
+                f"{self.url} takes at most {alt_limit:,}. Shorten it and load the file again."
+            )
+        with self._calling():
+            uploaded = plain(
+                self.api.media_post(
+                    data, mime_type=item.mime, description=item.alt, file_name=item.name
+                )
+            )
+        # 202: still processing (url null); a status may attach it only once it is done.
+        delay = 0.25
+        waited = 0.0
+        while uploaded.get("url") is None:
+            if waited >= MEDIA_WAIT_SECONDS:
+                raise TransientError(
+                    f"Mastodon: {self.url} is still processing the image {item.name}; "
+                    "trying again later",
+                    network=NETWORK,
+                )
+            time.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 4.0)
+            with self._calling():
+                uploaded = plain(self.api.media(uploaded["id"]))
+        return str(uploaded["id"])
 
     def _ref(self, status: dict[str, Any]) -> RemoteRef:
         return RemoteRef(

@@ -33,6 +33,15 @@ class HttpError(Exception):
         super().__init__(f"{status} {error}: {self.message}")
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file sent in a multipart body."""
+
+    filename: str
+    content_type: str  # as the client declared it
+    data: bytes = field(repr=False)
+
+
 @dataclass
 class Request:
     """One parsed HTTP request."""
@@ -95,6 +104,24 @@ class Request:
             return result
         return parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True)
 
+    def files(self) -> dict[str, list[Upload]]:
+        """The files of a multipart body, by field name, with their raw bytes."""
+        content_type = self.header("Content-Type") or ""
+        if not content_type.lower().startswith("multipart/form-data") or not self.body:
+            return {}
+        head = f"Content-Type: {content_type}\r\n\r\n".encode()
+        message = BytesParser(policy=HTTP).parsebytes(head + self.body)
+        found: dict[str, list[Upload]] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            filename = part.get_filename()
+            if name and filename is not None:
+                payload = part.get_payload(decode=True)
+                data = payload if isinstance(payload, bytes) else b""
+                upload = Upload(str(filename), part.get_content_type(), data)
+                found.setdefault(str(name), []).append(upload)
+        return found
+
     def _values(self, source: dict[str, list[str]], name: str) -> list[str]:
         return source.get(name, []) + source.get(f"{name}[]", [])
 
@@ -148,4 +175,4 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(status=status, body=body, headers=dict(headers or {}))
 
 
-__all__ = ["HttpError", "Request", "Response", "StreamResponse", "json_response"]
+__all__ = ["HttpError", "Request", "Response", "StreamResponse", "Upload", "json_response"]

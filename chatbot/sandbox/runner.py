@@ -132,6 +132,7 @@ class Sandbox:
             rate_limits=self.rate_limits,
         )
         self.servers["bluesky"] = SandboxHTTPServer(app, port=self.ports["bluesky"]).start()
+        store.cdn_url = self.servers["bluesky"].url  # image views point at this server
         account = store.create_account(
             self.bot_handle, self.bot_password, display_name="Chat bot (sandbox)"
         )

@@ -40,8 +40,17 @@ def record_cid(record: dict[str, Any]) -> str:
     return "b" + base64.b32encode(_PREFIX + digest).decode("ascii").lower().rstrip("=")
 
 
+_RAW_PREFIX = bytes([0x01, 0x55, 0x12, 0x20])  # CIDv1, raw codec, sha2-256: a blob's CID
+
+
+def blob_cid(data: bytes) -> str:
+    """The CID of a blob's bytes, as uploadBlob gives it (``bafkrei...``)."""
+    digest = hashlib.sha256(data).digest()
+    return "b" + base64.b32encode(_RAW_PREFIX + digest).decode("ascii").lower().rstrip("=")
+
+
 def is_valid_cid(value: object) -> bool:
     return isinstance(value, str) and bool(CID_RE.match(value))
 
 
-__all__ = ["RecordEncodingError", "is_valid_cid", "record_cid"]
+__all__ = ["RecordEncodingError", "blob_cid", "is_valid_cid", "record_cid"]

@@ -16,6 +16,8 @@ PROFILE = "app.bsky.actor.profile"
 LIKE = "app.bsky.feed.like"
 REPOST = "app.bsky.feed.repost"
 STRONG_REF = "com.atproto.repo.strongRef"
+IMAGES = "app.bsky.embed.images"
+MAX_IMAGES = 4
 MAX_POST_GRAPHEMES = 300
 MAX_POST_BYTES = 3000
 # Record keys: 1-512 characters of this set, never "." or ".." (atproto record-key syntax).
@@ -75,6 +77,41 @@ def _strong_ref(value: Any, path: str, prefix: str) -> None:
         raise RecordError(f"{prefix}: {path}/cid must be a cid string")
 
 
+def _blob(value: Any, path: str, prefix: str) -> None:
+    link = (value.get("ref") or {}).get("$link") if isinstance(value, dict) else None
+    if not isinstance(value, dict) or value.get("$type") != "blob" or not is_valid_cid(link):
+        raise RecordError(f"{prefix}: {path} should be a blob ref")
+    if not isinstance(value.get("mimeType"), str) or not isinstance(value.get("size"), int):
+        raise RecordError(f"{prefix}: {path} should be a blob ref")
+
+
+def _check_images(embed: dict[str, Any], prefix: str) -> None:
+    # app.bsky.embed.images: 1-4 images, each a blob with its alt text (maybe empty).
+    images = embed.get("images")
+    where = "Record/embed/images"
+    if not isinstance(images, list):
+        raise RecordError(f'{prefix}: Record/embed must have the property "images"')
+    if len(images) > MAX_IMAGES:
+        raise RecordError(f"{prefix}: {where} must not have more than {MAX_IMAGES} elements")
+    for index, image in enumerate(images):
+        path = f"{where}/{index}"
+        if not isinstance(image, dict):
+            raise RecordError(f"{prefix}: {path} must be an object")
+        for name in ("image", "alt"):
+            if name not in image:
+                raise RecordError(f'{prefix}: {path} must have the property "{name}"')
+        _blob(image["image"], f"{path}/image", prefix)
+        if not isinstance(image["alt"], str):
+            raise RecordError(f"{prefix}: {path}/alt must be a string")
+        ratio = image.get("aspectRatio")
+        if ratio is not None:
+            sides = [ratio.get(k) if isinstance(ratio, dict) else None for k in ("width", "height")]
+            if not all(isinstance(side, int) and side >= 1 for side in sides):
+                raise RecordError(
+                    f"{prefix}: {path}/aspectRatio must have integer width and height >= 1"
+                )
+
+
 def _check_post(record: dict[str, Any], prefix: str) -> None:
     text = record.get("text")
     if not isinstance(text, str):
@@ -102,6 +139,9 @@ def _check_post(record: dict[str, Any], prefix: str) -> None:
             raise RecordError(f"{prefix}: {where}/index must have integer byteStart/byteEnd >= 0")
         if not isinstance(facet.get("features"), list):
             raise RecordError(f'{prefix}: {where} must have the property "features"')
+    embed = record.get("embed")
+    if isinstance(embed, dict) and embed.get("$type") == IMAGES:
+        _check_images(embed, prefix)
     langs = record.get("langs")
     if langs is not None and (not isinstance(langs, list) or len(langs) > 3):
         raise RecordError(f"{prefix}: Record/langs must not have more than 3 elements")

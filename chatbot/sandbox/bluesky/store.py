@@ -11,6 +11,7 @@ from typing import Any
 
 from chatbot.clock import Clock, SystemClock
 from chatbot.sandbox.bluesky import views
+from chatbot.sandbox.bluesky.blobs import BlobStore
 from chatbot.sandbox.bluesky.cid import RecordEncodingError, record_cid
 from chatbot.sandbox.bluesky.model import (
     Account,
@@ -72,6 +73,9 @@ class BlueskyStore:
         self._refs: dict[str, dict[str, set[str]]] = {}
         self._listeners: list[Listener] = []
         self._taken_down: set[str] = set()  # DIDs the AppView no longer shows
+        self.blobs = BlobStore()
+        # Where image views point (thumb, fullsize): the server's own URL once it runs.
+        self.cdn_url = "https://cdn.bsky.app"
 
     # -- accounts ---------------------------------------------------------
     def create_account(
@@ -194,6 +198,8 @@ class BlueskyStore:
             cid = record_cid(value)
         except (RecordError, RecordEncodingError) as error:
             raise StoreError("InvalidRequest", str(error)) from None
+        if collection == POST:
+            self.blobs.check_embed(account.did, value)
         uri = f"at://{account.did}/{collection}/{rkey}"
         with self._lock:
             old = self._records.get(uri)
@@ -298,6 +304,10 @@ class BlueskyStore:
         with self._lock:
             down = self._taken_down
             return [p for p in self._posts.values() if p.did not in down]
+
+    def image_url(self, preset: str, did: str, cid: str) -> str:
+        """An image's address as the AppView gives it (``feed_thumbnail``, ``feed_fullsize``)."""
+        return f"{self.cdn_url}/img/{preset}/plain/{did}/{cid}@jpeg"
 
     # -- the crowd's shortcuts -------------------------------------------
     def make_facets(self, text: str) -> list[dict[str, Any]]:

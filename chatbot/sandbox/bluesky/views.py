@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from chatbot.sandbox.bluesky.model import Account, StoredRecord
-from chatbot.sandbox.bluesky.records import POST, PROFILE, THREADGATE
+from chatbot.sandbox.bluesky.records import IMAGES, POST, PROFILE, THREADGATE
 from chatbot.sandbox.bluesky.times import iso
 
 
@@ -23,6 +23,8 @@ class RecordStore(Protocol):
     def posts(self) -> list[StoredRecord]: ...
 
     def taken_down(self, did: str) -> bool: ...
+
+    def image_url(self, preset: str, did: str, cid: str) -> str: ...
 
 
 DEFS = "app.bsky.feed.defs"
@@ -113,7 +115,7 @@ def _author(store: RecordStore, did: str) -> dict[str, Any]:
     return profile_basic(store, account)
 
 
-def _embed_view(store: RecordStore, record: dict[str, Any]) -> dict[str, Any] | None:
+def _embed_view(store: RecordStore, record: dict[str, Any], did: str = "") -> dict[str, Any] | None:
     embed = record.get("embed")
     if not isinstance(embed, dict):
         return None
@@ -131,7 +133,26 @@ def _embed_view(store: RecordStore, record: dict[str, Any]) -> dict[str, Any] | 
     if kind == "app.bsky.embed.record":
         uri = quoted_uri(record) or ""
         return {"$type": "app.bsky.embed.record#view", "record": _view_record(store, uri)}
+    if kind == IMAGES:
+        return images_view(store, did, embed)
     return None
+
+
+def images_view(store: RecordStore, did: str, embed: dict[str, Any]) -> dict[str, Any]:
+    """``app.bsky.embed.images#view``: each image's thumbnail and full-size address, its alt."""
+    shown = []
+    for image in embed.get("images") or []:
+        cid = str(image["image"]["ref"]["$link"])
+        view: dict[str, Any] = {
+            "thumb": store.image_url("feed_thumbnail", did, cid),
+            "fullsize": store.image_url("feed_fullsize", did, cid),
+            "alt": image.get("alt", ""),
+        }
+        ratio = image.get("aspectRatio")
+        if ratio:
+            view["aspectRatio"] = {"width": ratio["width"], "height": ratio["height"]}
+        shown.append(view)
+    return {"$type": f"{IMAGES}#view", "images": shown}
 
 
 def _view_record(store: RecordStore, uri: str) -> dict[str, Any]:
@@ -170,7 +191,7 @@ def post_view(store: RecordStore, post: StoredRecord) -> dict[str, Any]:
         "author": _author(store, post.did),
         "record": post.value,
     }
-    embed = _embed_view(store, post.value)
+    embed = _embed_view(store, post.value, post.did)
     if embed:
         view["embed"] = embed
     view.update(

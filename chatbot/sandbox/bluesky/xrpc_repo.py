@@ -131,6 +131,31 @@ def register(app: BlueskyBase) -> None:
             "handleIsCorrect": True,
         }
 
+    def upload_blob(request: Request) -> dict[str, Any]:
+        account = app.authed(request)
+        declared = request.header("Content-Type")
+        blob = store.blobs.upload(account.did, request.body, declared, store.clock.now())
+        return {"blob": blob.ref()}
+
+    def get_blob(request: Request) -> Response:
+        did, cid = required(request, "did"), required(request, "cid")
+        blob = store.blobs.get(did, cid)
+        if blob is None:
+            raise HttpError(400, "BlobNotFound", "Blob not found")
+        return Response(200, blob.data, content_type=blob.mime)
+
+    def image(request: Request) -> Response:
+        # The CDN's address for an image: /img/<preset>/plain/<did>/<cid>@jpeg. The
+        # sandbox serves the bytes as uploaded (the CDN would re-encode them).
+        params = request.path_params
+        blob = store.blobs.get(params["did"], params["file"].split("@", 1)[0])
+        if blob is None:
+            raise HttpError(404, "NotFound", "no such image")
+        return Response(200, blob.data, content_type=blob.mime)
+
+    app.procedure("com.atproto.repo.uploadBlob", upload_blob)
+    app.query("com.atproto.sync.getBlob", get_blob)
+    app.router.add("GET", "/img/{preset}/plain/{did}/{file}", image)
     app.procedure("com.atproto.repo.createRecord", create_record)
     app.procedure("com.atproto.repo.putRecord", put_record)
     app.procedure("com.atproto.repo.deleteRecord", delete_record)

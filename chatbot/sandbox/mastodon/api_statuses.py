@@ -67,6 +67,7 @@ def register(app: MastodonBase) -> None:
             quote_id=request.param("quoted_status_id") or request.param("quote_id") or None,
             application=application,
             idempotency_key=request.header("Idempotency-Key") or None,
+            media_ids=request.params("media_ids"),
         )
         return json_response(store.status_json(status, viewer_id=token.account_id))
 

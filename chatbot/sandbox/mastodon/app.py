@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chatbot.sandbox.mastodon import (
     api_accounts,
+    api_media,
     api_nodeinfo,
     api_search,
     api_statuses,
@@ -23,7 +24,7 @@ class MastodonApp(MastodonBase):
     def register_routes(self) -> None:
         modules = (
             *(api_accounts, api_statuses, api_timelines, api_websocket, api_nodeinfo),
-            *(api_search, api_tags, pages),
+            *(api_search, api_tags, api_media, pages),
         )
         for module in modules:
             module.register(self)

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from chatbot.clock import Clock
 from chatbot.sandbox.faults import Fault, FaultInjector
+from chatbot.sandbox.mastodon.media import MediaRejected
 from chatbot.sandbox.mastodon.profile import ServerProfile, profile_named
 from chatbot.sandbox.mastodon.ratelimit import RateLimiter, RateLimits, Window, reset_header
 from chatbot.sandbox.mastodon.records import Token
@@ -207,7 +208,7 @@ def translate_errors(handler: Handler) -> Handler:
             return handler(request)
         except NotFound:
             raise HttpError(404, "Record not found") from None
-        except ValidationError as error:
+        except (ValidationError, MediaRejected) as error:
             raise HttpError(422, str(error)) from None
 
     return wrapped

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
+from chatbot.sandbox.mastodon.media import MediaBook, media_json
 from chatbot.sandbox.mastodon.profile import MASTODON, ServerProfile
 from chatbot.sandbox.mastodon.records import Account, Status
 from chatbot.sandbox.mastodon.render import CHARACTERS_RESERVED_PER_URL, render_html
@@ -25,7 +26,9 @@ class StoreView(Protocol):
     max_characters: int
     profile: ServerProfile
     hashtag_feeds: dict[str, str]
+    media: MediaBook
 
+    def now(self) -> datetime: ...
     def account(self, account_id: str) -> Account | None: ...
     def status(self, status_id: str) -> Status | None: ...
     def lookup_account(self, acct: str) -> Account | None: ...
@@ -185,7 +188,8 @@ def status_json(
     if status.application is not None:
         data["application"] = dict(status.application)
     data["account"] = account_json(store, author)
-    data["media_attachments"] = []
+    now = store.now()
+    data["media_attachments"] = [media_json(base, m, now) for m in store.media.of_status(status.id)]
     data["mentions"] = _mentions(store, status)
     data["tags"] = [
         {"name": name, "url": f"{base}/tags/{quote(name, safe='')}"} for name in status.tags
@@ -290,7 +294,7 @@ def instance_v1(
             "statuses": config["statuses"],
             "media_attachments": {
                 "supported_mime_types": MIME_TYPES,
-                "image_size_limit": 16777216,
+                "image_size_limit": store.media.image_size_limit,
                 "image_matrix_limit": 33177600,
                 "video_size_limit": 103809024,
                 "video_frame_rate_limit": 120,
@@ -339,9 +343,9 @@ def instance_v2(store: StoreView) -> JSON:
             },
             "statuses": config["statuses"],
             "media_attachments": {
-                "description_limit": 10000,
+                "description_limit": store.media.description_limit,
                 "image_matrix_limit": 33177600,
-                "image_size_limit": 16777216,
+                "image_size_limit": store.media.image_size_limit,
                 "supported_mime_types": MIME_TYPES,
                 "video_frame_rate_limit": 120,
                 "video_matrix_limit": 8294400,

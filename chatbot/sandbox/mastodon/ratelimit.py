@@ -22,6 +22,7 @@ class RateLimits:
     reads: Limit = Limit(300, 5 * 60)  # every API call, per account (or per address)
     statuses: Limit = Limit(300, 3 * 60 * 60)  # posting and editing, per account
     deletes: Limit = Limit(30, 30 * 60)  # deleting statuses, per account
+    media: Limit = Limit(30, 30 * 60)  # uploading media, per account
     # Requests that page (max_id, min_id, since_id or page), per account or, without a
     # user's token, per address (rack-attack's throttle_*_paging).
     paging: Limit = Limit(300, 15 * 60)

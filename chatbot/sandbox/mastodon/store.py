@@ -14,6 +14,7 @@ from chatbot.clock import Clock, SystemClock
 from chatbot.sandbox.mastodon import entities, render
 from chatbot.sandbox.mastodon.accounts import AccountBook, NotFound, ValidationError
 from chatbot.sandbox.mastodon.ids import minter
+from chatbot.sandbox.mastodon.media import MediaBook
 from chatbot.sandbox.mastodon.profile import ServerProfile, profile_named
 from chatbot.sandbox.mastodon.records import VISIBILITIES, Account, App, Status, Token
 
@@ -73,6 +74,7 @@ class MastodonStore(AccountBook):
         self._quotes: dict[str, int] = {}
         self._posted: dict[str, tuple[int, datetime | None]] = {}
         self._idempotency: dict[tuple[str, str], tuple[str, datetime]] = {}
+        self.media = MediaBook()  # uploads, and the statuses they are attached to
         self._subscriptions: list[Subscription] = []
         self._listeners: list[Listener] = []
         # Run before every request is answered (federation delivers what is due by then).
@@ -132,8 +134,8 @@ class MastodonStore(AccountBook):
             return True
         return viewer_id is not None and viewer_id in status.mention_ids
 
-    def _validate(self, text: str, spoiler_text: str) -> None:
-        if render.is_blank(text):
+    def _validate(self, text: str, spoiler_text: str, *, with_media: bool = False) -> None:
+        if render.is_blank(text) and not with_media:
             raise ValidationError("Validation failed: Text can't be blank")
         if render.countable_length(text, spoiler_text) > self.max_characters:
             raise ValidationError(
@@ -158,10 +160,12 @@ class MastodonStore(AccountBook):
         application: dict[str, str | None] | None = None,
         created_at: datetime | None = None,
         idempotency_key: str | None = None,
+        media_ids: list[str] | None = None,
     ) -> Status:
         """Create a status (or return the one an unexpired ``idempotency_key`` already made).
 
-        ``visibility`` None: the account's default (its ``source.privacy``).
+        ``visibility`` None: the account's default (its ``source.privacy``); ``media_ids``:
+        the author's uploads to attach (see ``media.MediaBook.attachable``).
         """
         text, spoiler_text = render.prepare_text(text), render.prepare_text(spoiler_text)
         if visibility is not None and visibility not in VISIBILITIES:
@@ -181,7 +185,8 @@ class MastodonStore(AccountBook):
                 # Like Mastodon, a key whose status is gone (deleted) no longer blocks a post.
                 if expires > now and first is not None and not first.deleted:
                     return first
-            self._validate(text, spoiler_text)
+            attached = self.media.attachable(account_id, list(media_ids or []), now)
+            self._validate(text, spoiler_text, with_media=bool(attached))
             parent = None
             if in_reply_to_id is not None:
                 parent = self.statuses.get(in_reply_to_id)
@@ -211,6 +216,7 @@ class MastodonStore(AccountBook):
             if key:
                 self._idempotency[key] = (status.id, now + timedelta(seconds=IDEMPOTENCY_SECONDS))
                 self._expire_keys(now)
+            self.media.attach(attached, status.id)
             return self.insert(status)
 
     def insert(self, status: Status) -> Status:
