@@ -307,6 +307,7 @@ def test_axe_finds_nothing_serious(browser: Any, tmp_path: Path, width: int, sch
     document, extras = _showcase()
     pages = [write_recap(document, tmp_path, extras, split_at=60)]
     pages += sorted(tmp_path.glob("question-*.html"))[:1]
+    assert len(pages) == 2
     for path in pages:
         visit = Visit(browser, path)
         page = visit.page
@@ -316,6 +317,8 @@ def test_axe_finds_nothing_serious(browser: Any, tmp_path: Path, width: int, sch
         found = page.evaluate(AXE_RUN)
         serious = [v for v in found if v["impact"] in ("serious", "critical")]
         assert serious == [], (path.name, serious)
+        if width < 500:  # the question pages fit a phone too
+            assert page.evaluate(PHONE_CHECK) == [], path.name
         page.close()
 
 
@@ -334,4 +337,23 @@ def test_print_shows_content_without_navigation(browser: Any, tmp_path: Path) ->
     assert page.evaluate("document.querySelectorAll('svg.graph').length") >= 1
     pdf = page.pdf()  # headless Chromium prints it
     assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
+    page.close()
+
+
+def test_a_page_that_continues_a_thread_reads_well(browser: Any, tmp_path: Path) -> None:
+    from .test_pages import big_chat
+
+    source = _axe_source()
+    write_recap(big_chat(2_000), tmp_path)
+    path = tmp_path / "question-1-2.html"
+    visit = Visit(browser, path)
+    page = visit.page
+    assert page.evaluate("document.querySelectorAll('li.resumed').length") >= 1
+    assert page.evaluate("document.querySelectorAll('nav.pager').length") == 2
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate(PHONE_CHECK) == []
+    page.evaluate(source + "\n;0")
+    found = page.evaluate(AXE_RUN)
+    assert [v for v in found if v["impact"] in ("serious", "critical")] == []
+    assert visit.errors == []
     page.close()
