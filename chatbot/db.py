@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,6 +26,8 @@ from chatbot.text.postrefs import refs_of
 DEFAULT_DATABASE_URL = "sqlite:///chatbot.db"
 DATABASE_URL_ENV = "CHATBOT_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POSTGRES_CONNECT_TIMEOUT = 10  # seconds to make a connection (libpq's connect_timeout)
+POSTGRES_STATEMENT_TIMEOUT = 300  # seconds one statement may run or wait on a lock
 # Any constant works; it only has to be the same in every bot process.
 _PG_MIGRATION_LOCK = 0x63686174
 
@@ -72,12 +74,36 @@ def create_engine_for(url: str | None = None, *, echo: bool = False) -> Engine:
     try:
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(parsed.render_as_string(hide_password=False), echo=echo)
-        return create_engine(parsed, echo=echo, pool_pre_ping=True, json_serializer=jsontext.dumps)
+        return create_engine(
+            parsed,
+            echo=echo,
+            pool_pre_ping=True,
+            json_serializer=jsontext.dumps,
+            connect_args=postgres_connect_args(parsed.query),
+        )
     except (NoSuchModuleError, ModuleNotFoundError) as error:
         raise ConfigError(
             f"no database driver for {redact_url(raw)} ({error}); "
             "use sqlite:///FILE or postgresql+psycopg://..."
         ) from None
+
+
+def postgres_connect_args(query: Mapping[str, Any]) -> dict[str, Any]:
+    """Timeouts for a PostgreSQL connection, unless the URL's query sets its own.
+
+    Without them a server that accepts connections and never answers stalls
+    every command for minutes (the operating system's TCP timeout): a
+    connection must be made within ``POSTGRES_CONNECT_TIMEOUT`` seconds, and a
+    statement that runs (or waits on a lock) for ``POSTGRES_STATEMENT_TIMEOUT``
+    is stopped. ``?connect_timeout=N`` or ``?options=-c statement_timeout=...``
+    in the URL win.
+    """
+    found: dict[str, Any] = {}
+    if "connect_timeout" not in query:
+        found["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT
+    if "options" not in query:
+        found["options"] = f"-c statement_timeout={POSTGRES_STATEMENT_TIMEOUT * 1000}"
+    return found
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:
@@ -130,10 +156,13 @@ def storage_error(error: SQLAlchemyError, engine_url: object = None) -> StorageE
 
 
 def _is_connect_error(error: SQLAlchemyError) -> bool:
-    name = type(getattr(error, "orig", None)).__name__
+    # By the driver's own class or any it derives from (psycopg's ConnectionTimeout is an
+    # OperationalError).
+    names = {cls.__name__ for cls in type(getattr(error, "orig", None)).__mro__}
     message = str(getattr(error, "orig", error)).lower()
-    return name in ("OperationalError", "InterfaceError") and any(
-        word in message for word in ("connect", "unable to open", "could not", "refused", "resolve")
+    words = ("connect", "unable to open", "could not", "refused", "resolve", "timeout")
+    return bool(names & {"OperationalError", "InterfaceError"}) and any(
+        word in message for word in words
     )
 
 
