@@ -47,7 +47,10 @@ _templates = click.option(
     "--url",
     "site_url",
     metavar="URL",
-    help="Where the recap will be published (https://...): link previews then find its image.",
+    help=(
+        "Where the recap will be published (https://...), so link previews find its image "
+        "(default: the address given to `chatbot run --recap-url`)."
+    ),
 )
 @_templates
 @clock_option

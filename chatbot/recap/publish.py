@@ -55,6 +55,15 @@ class RecapResult:
         }
 
 
+def published_at(event: Event) -> str | None:
+    """Where ``chatbot run --recap-url`` said the recap goes (its folder), if public."""
+    url = public_url((event.settings or {}).get("recap_url"))
+    if url is None:
+        return None
+    path = url.split("#", 1)[0].split("?", 1)[0]
+    return url.rsplit("/", 1)[0] + "/" if path.endswith((".html", ".htm")) else url
+
+
 def read_transcript(path: Path) -> dict[str, Any]:
     """A transcript document written by ``chatbot transcript`` (JSON)."""
     try:
@@ -103,6 +112,7 @@ def recap_event(
 
         with db.open_store(database_url) as engine, db.session_scope(engine) as session:
             event = resolve_event(session, name, purpose="record", now=now)
+            site_url = site_url or published_at(event)
             if document is None:
                 document = _document(session, event)
             extras = recap_extras(session, event, document)

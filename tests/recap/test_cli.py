@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from chatbot.cli import cli
 from chatbot.models import CollectionCursor, Event, Participant, Post
@@ -199,6 +199,27 @@ def test_recap_uses_the_database_extras(
     # Mastodon HTML from the database, sanitised; the Bluesky facet made a link.
     assert '<p>A1 <a rel="nofollow ugc noopener">hi</a></p>' in html
     assert '<a href="https://a.example/" rel="nofollow ugc noopener">A1</a>' in html
+
+
+def test_link_previews_use_the_recap_address_the_run_was_given(
+    stored: dict[str, Any], engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    with Session(engine) as session:
+        event = session.exec(select(Event).where(Event.title == "This week")).one()
+        event.settings = {"recap_url": "https://chats.example.org/sm35/index.html"}
+        session.add(event)
+        session.commit()
+    out = tmp_path / "site"
+    args = ["recap", "sm35@2027-12-07", "--out", str(out), "--database-url", database_url]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert '<meta property="og:image" content="https://chats.example.org/sm35/share.png">' in html
+    # --url wins over the stored address.
+    result = CliRunner().invoke(cli, [*args, "--url", "https://other.example.org/x/"])
+    assert result.exit_code == 0, result.output
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert 'content="https://other.example.org/x/share.png"' in html
 
 
 def test_recap_needs_an_event_or_a_transcript() -> None:
