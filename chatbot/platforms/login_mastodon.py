@@ -29,6 +29,10 @@ APP_NAME = "chatbot"
 # statuses, threads and streams (read:statuses); learn its own account (verify_credentials:
 # "profile" where the server knows it, Mastodon 4.3+; "read:accounts" elsewhere).
 NEEDED = ("read:statuses", "write:statuses")
+# Asked for where the server lists it, never required: with it the bot's server fetches a
+# post seen on another server by its address (search with resolve, collect.peers); without
+# it such a post is still collected, as the other server showed it.
+WANTED = ("read:search",)
 ACCOUNT_SCOPES = ("profile", "read:accounts")
 
 
@@ -56,10 +60,11 @@ def instance_url(text: str) -> str:
 
 
 def choose_scopes(supported: Any) -> list[str]:
-    """The scopes to ask for: ``profile`` if the server lists it, else ``read:accounts``."""
+    """The scopes to ask for: ``profile`` if the server lists it, else ``read:accounts``; and
+    the ``WANTED`` ones the server lists."""
     listed = set(supported) if isinstance(supported, list) else set()
     account = "profile" if "profile" in listed else "read:accounts"
-    return [*NEEDED, account]
+    return [*NEEDED, account, *(scope for scope in WANTED if scope in listed)]
 
 
 def covers(granted: list[str], needed: str) -> bool:
@@ -276,6 +281,7 @@ def check_token(instance: str, token: Secret, *, timeout: float = 30.0) -> Masto
 __all__ = [
     "ACCOUNT_SCOPES",
     "NEEDED",
+    "WANTED",
     "OOB",
     "Authorisation",
     "MastodonAccount",

@@ -34,7 +34,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 def test_code_flow_on_each_profile(server: Any):
     pending = start_authorisation(server.url, timeout=10)
-    assert pending.scopes == ["read:statuses", "write:statuses", "profile"]
+    assert pending.scopes == ["read:statuses", "write:statuses", "profile", "read:search"]
     token = finish_authorisation(pending, authorise(pending.url, "bot"), timeout=10)
     account = check_token(server.url, token, timeout=10)
     assert account.acct == "bot" and account.scopes == pending.scopes
@@ -46,6 +46,7 @@ def test_code_flow_on_each_profile(server: Any):
 def test_scopes_follow_what_the_server_lists():
     assert choose_scopes(["read", "profile"])[-1] == "profile"
     assert choose_scopes(None)[-1] == "read:accounts"  # no metadata: before Mastodon 4.3
+    assert choose_scopes(["profile", "read:search"])[-1] == "read:search"  # asked where listed
     assert missing_scopes(["read", "write"]) == []
     assert missing_scopes(["read:statuses", "profile"]) == ["write:statuses"]
     assert missing_scopes(["write:statuses"]) == ["read:statuses", "profile or read:accounts"]
