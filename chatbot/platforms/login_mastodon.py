@@ -281,8 +281,8 @@ def check_token(instance: str, token: Secret, *, timeout: float = 30.0) -> Masto
 __all__ = [
     "ACCOUNT_SCOPES",
     "NEEDED",
-    "WANTED",
     "OOB",
+    "WANTED",
     "Authorisation",
     "MastodonAccount",
     "RateState",
