@@ -29,6 +29,7 @@ from chatbot.models import (
     hashtag_key,
     utcnow,
 )
+from chatbot.platforms.base import IMAGE_CHANGED
 from chatbot.questionfile.model import NETWORKS, EventPlan, PlannedPost
 
 _SECRET_WORDS = re.compile(r"password|passwd|secret|token|credential", re.IGNORECASE)
@@ -275,6 +276,10 @@ def _sync_posts(session: Session, event: Event, plan: EventPlan, now: datetime) 
     return counts
 
 
+def _failed_for_changed_image(delivery: PostDelivery) -> bool:
+    return delivery.state == "failed" and IMAGE_CHANGED in (delivery.last_error or "")
+
+
 def media_of(planned: PlannedPost) -> list[dict[str, Any]]:
     """The images a planned post carries, as its row stores them (a changed file: new sha256)."""
     return [image.as_dict() for image in planned.media]
@@ -299,7 +304,8 @@ def _update_post(
     identity = (planned.kind, planned.label, planned.number, planned.suffix)
     changed = (row.kind, row.label, row.number, row.suffix, row.due_at) != (*identity, due)
     media = media_of(planned)
-    changed = changed or list(row.media or []) != media
+    media_changed = list(row.media or []) != media
+    changed = changed or media_changed
     row.kind, row.label, row.number, row.suffix = identity
     row.media = media
     row.position, row.line = position, planned.line
@@ -314,6 +320,12 @@ def _update_post(
         if (delivery.text, delivery.due_at) != (planned.texts[network], due):
             delivery.text, delivery.due_at, delivery.updated_at = planned.texts[network], due, now
             changed = True
+        if media_changed and _failed_for_changed_image(delivery):
+            # That try sent nothing (the image is read before any upload): the post
+            # waits again, to go out with the image as loaded now.
+            delivery.state, delivery.last_error, delivery.next_attempt_at = "pending", None, None
+            delivery.attempts = max(0, delivery.attempts - 1)
+            delivery.updated_at = now
     for delivery in by_network.values():  # a network dropped from the plan
         row.deliveries.remove(delivery)
         changed = True

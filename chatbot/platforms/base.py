@@ -31,6 +31,10 @@ class RemoteRef:
     cid: str = ""  # Bluesky content id (needed in reply refs)
 
 
+# What a post's failure says when its image changed after loading (a reload takes it back).
+IMAGE_CHANGED = "has changed since the question file was loaded"
+
+
 @dataclass(frozen=True)
 class Attachment:
     """An image to post with a text: its file, alt text, type and size in pixels.
@@ -61,8 +65,9 @@ class Attachment:
             ) from None
         if self.sha256 and hashlib.sha256(data).hexdigest() != self.sha256:
             raise UsageError(
-                f"the image {self.file} has changed since the question file was loaded; "
-                "run chatbot check on the question file, then chatbot load again"
+                f"the image {self.file} {IMAGE_CHANGED}, so the post was not sent; check the "
+                "question file with chatbot check, then chatbot load it again to post it "
+                "with the image as it is now"
             )
         return data
 
@@ -258,6 +263,7 @@ def too_long(network: str, text: str, measured: str, limit: str) -> UsageError:
 
 
 __all__ = [
+    "IMAGE_CHANGED",
     "OPT_OUT_FLAGS",
     "Attachment",
     "AuthorProfile",

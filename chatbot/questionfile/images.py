@@ -79,10 +79,21 @@ def take_images(
         if not matches:
             kept.append((number, text))
             continue
-        rest = _IMAGE.sub(" ", text)
+        rest = _without(text, matches)
         if rest.strip():  # a line of images only is dropped, not left blank
-            kept.append((number, re.sub(r"[ \t]{2,}", " ", rest).strip()))
+            kept.append((number, rest))
     return kept, found
+
+
+def _without(text: str, matches: list[re.Match[str]]) -> str:
+    """``text`` without the markup; the spaces around each one become one (none at an end)."""
+    rest = text[: matches[0].start()] if matches else text
+    for index, match in enumerate(matches):
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        following = text[match.end() : end]
+        left, right = rest.rstrip(" \t"), following.lstrip(" \t")
+        rest = left + (" " if left and right else "") + right
+    return rest
 
 
 def check_images(

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from chatbot.media import BLUESKY_IMAGE_MAX_BYTES, sniff
 from chatbot.questionfile import check_file
+from chatbot.questionfile.images import take_images
 from chatbot.questionfile.preview import preview_data, preview_table
+from chatbot.questionfile.report import Report
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 IMAGES = Path(__file__).resolve().parent.parent / "data" / "questions" / "images"
@@ -140,3 +142,21 @@ def test_sniff_reads_every_kind_committed():
         "photo.jpg": ("image/jpeg", 32, 48),
         "pic.webp": ("image/webp", 20, 10),
     }
+
+
+_WORDS = st.text(alphabet="abcdefghij XYZ.,'-", min_size=1, max_size=30).filter(str.strip)
+_PATHS = st.from_regex(
+    r"[a-z0-9_-]{1,12}(/[a-z0-9_-]{1,12}){0,2}\.(png|jpg|gif|webp)", fullmatch=True
+)
+
+
+@given(_WORDS, _WORDS, _PATHS, st.booleans())
+def test_take_images_finds_the_image_and_leaves_the_words_around_it(before, alt, path, own_line):
+    report = Report("x.md")
+    markup = f"![{alt}]({path})"
+    lines = [(7, before), (8, markup)] if own_line else [(7, f"{before} {markup} end")]
+    kept, found = take_images(lines, dict(lines), report)
+    assert report.problems == []
+    assert [(i.alt, i.path, i.line) for i in found] == [(alt.strip(), path, 8 if own_line else 7)]
+    assert kept == ([(7, before)] if own_line else [(7, f"{before.rstrip()} end")])
+    assert all("![" not in text for _, text in kept)

@@ -39,22 +39,22 @@ CHART = ROOT / "questions" / "images" / "replies-per-minute.png"
 ALT = "A bar chart of replies per minute, peaking in the fourth minute"
 
 
-def write_chat(folder: Path, start: str) -> Path:
+def write_chat(folder: Path, start: str, extra: str = "") -> Path:
     (folder / "images").mkdir()
     shutil.copy(CHART, folder / "images" / "chart.png")
     path = folder / "media.md"
     path.write_text(
         f"---\nhashtag: media1\ntitle: Charts\nstart: {start}\ntimezone: UTC\ninterval: 1m\n"
         "---\n\nQ1. What story does this chart tell?\n"
-        f"![{ALT}](images/chart.png)\n\nQ2. And without a chart?\n",
+        f"![{ALT}](images/chart.png)\n\nQ2. And without a chart?\n{extra}",
         encoding="utf-8",
     )
     return path
 
 
-def load(engine: Any, sandbox: Any, folder: Path) -> int:
+def load(engine: Any, sandbox: Any, folder: Path, extra: str = "") -> int:
     start = sandbox.clock.now() + timedelta(minutes=1)
-    path = write_chat(folder, f"{start:%Y-%m-%d %H:%M}")
+    path = write_chat(folder, f"{start:%Y-%m-%d %H:%M}", extra)
     plan = load_plan(path, now=sandbox.clock.now())
     return load_event(engine, plan, source_path=str(path)).event_id
 
@@ -132,10 +132,11 @@ def test_a_retry_after_a_lost_answer_uploads_again_but_never_posts_twice(engine,
     assert states == {"posted"}
 
 
-def test_an_image_changed_after_loading_fails_the_post_with_what_to_do(
+def test_an_image_changed_after_loading_fails_its_post_until_the_file_is_loaded_again(
     engine, sandbox, make_service, tmp_path
 ):
-    load(engine, sandbox, tmp_path)
+    load(engine, sandbox, tmp_path, extra="\nQ3 [+1h]: And later?\n")  # the chat runs on
+    path = tmp_path / "media.md"
     other = ROOT / "tests" / "data" / "questions" / "images" / "chart.png"
     (tmp_path / "images" / "chart.png").write_bytes(other.read_bytes())
     service = make_service()
@@ -146,7 +147,17 @@ def test_an_image_changed_after_loading_fails_the_post_with_what_to_do(
         assert {d.state for d in q1.deliveries} == {"failed"}
         errors = [d.last_error or "" for d in q1.deliveries]
     assert all("has changed since the question file was loaded" in e for e in errors)
-    assert any("chatbot load again" in line for line in service.lines)
+    assert any("chatbot load it again" in line for line in service.lines)
+    assert len(mastodon_posts(sandbox).raw) == 1
+    # Loading the file again records the image as it is now; Q1 goes out (late) with it.
+    plan = load_plan(path, now=sandbox.clock.now(), allow_past=True)
+    report = load_event(engine, plan, source_path=str(path))
+    assert report.updated == 1
+    run_chat(service, sandbox.clock, minutes=1)
+    late = bluesky_posts(sandbox).raw[-1]
+    assert late["text"].startswith("Q1: ") and len(late["embed"]["images"]) == 1
+    status = mastodon_posts(sandbox).raw[-1]
+    assert httpx.get(status["media_attachments"][0]["url"]).content == other.read_bytes()
 
 
 def test_the_adapters_post_once_whatever_the_tries(sandbox, tmp_path):
