@@ -19,7 +19,6 @@ import argparse
 import math
 import sys
 import tempfile
-import threading
 from collections import Counter, defaultdict
 from datetime import timedelta
 from pathlib import Path
@@ -29,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from chatbot.collect import Collector
 from chatbot.collect.pacing import HEADROOM, LIMITS
 from chatbot.db import create_engine_for, migrate
-from tests.collect.chat import Chat, start_chat
+from tests.collect.chat import Chat, follow, start_chat
 from tests.collect.scoring import stored_posts
 
 QUESTIONS = tuple(f"Question number {n}: what do you think?" for n in range(1, 7))
@@ -75,29 +74,19 @@ def _follow(
 ) -> tuple[dict[str, Counter[int]], dict[str, Counter[str]]]:
     """Run the collector to the end; requests per network per 5-minute window of the clock,
     and per network by the kind of reading that made them."""
-    clock = chat.sandbox.clock
+    origin = chat.sandbox.clock.now()
     windows: dict[str, Counter[int]] = defaultdict(Counter)
     kinds: dict[str, Counter[str]] = defaultdict(Counter)
-    origin = clock.now()
-
-    def loop() -> None:
-        while not chat.stop.is_set() and not collector.done:
-            report = collector.step()
-            slot = int((report.started_at - origin) / WINDOW)
-            for network, part in report.networks.items():
-                windows[network][slot] += part.requests
-                for (_, kind), count in part.sources.items():
-                    kinds[network][kind] += count.requests
-            wait = ((collector.next_at or clock.now()) - clock.now()).total_seconds()
-            chat.stop.wait(max(wait, 0.0) / clock.speed)
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
     try:
-        chat.wait_over(timeout=600)
-        thread.join(300)
+        reports = follow(chat, collector, timeout=600)
     finally:
         collector.close()
+    for report in reports:
+        slot = int((report.started_at - origin) / WINDOW)
+        for network, part in report.networks.items():
+            windows[network][slot] += part.requests
+            for (_, kind), count in part.sources.items():
+                kinds[network][kind] += count.requests
     return windows, kinds
 
 

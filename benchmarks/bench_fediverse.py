@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from chatbot.collect import Collector
 from chatbot.db import create_engine_for, migrate
 from chatbot.sandbox.mastodon.federation import FederationSettings
-from tests.collect.chat import Chat, start_chat
+from tests.collect.chat import follow, start_chat
 from tests.collect.scoring import stored_posts, unreachable
 
 PROFILES = "mastodon,mastodon,gotosocial"
@@ -64,7 +63,10 @@ def run(instances: int, seed: int, faults: float, delay: float, loss: float) -> 
         sandbox = chat.sandbox
         try:
             collector = Collector(engine, chat.event_id, chat.platforms, sandbox.clock, peers=5)
-            _follow(chat, collector)
+            try:
+                follow(chat, collector, timeout=300)
+            finally:
+                collector.close()
             truth = chat.truth(Path(tmp) / "truth.json")
             bot = f"account:{sandbox.bot_ids['mastodon']}"
             servers = sandbox.mastodon_servers
@@ -90,24 +92,6 @@ def run(instances: int, seed: int, faults: float, delay: float, loss: float) -> 
         doubled = len(uris) - len(set(uris))
         missing = len(lost) - len(cut)
         return Outcome(len(public), missing, len(cut), doubled, len(rows), calls, refused)
-
-
-def _follow(chat: Chat, collector: Collector) -> None:
-    clock = chat.sandbox.clock
-
-    def loop() -> None:
-        while not chat.stop.is_set() and not collector.done:
-            collector.step()
-            wait = ((collector.next_at or clock.now()) - clock.now()).total_seconds()
-            chat.stop.wait(max(wait, 0.0) / clock.speed)
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        chat.wait_over(timeout=300)
-        thread.join(120)
-    finally:
-        collector.close()
 
 
 def main() -> None:

@@ -154,8 +154,10 @@ def start_chat(
         raise
 
 
-def follow(chat: Chat, collector: Collector) -> list[Any]:
-    """Run the collector beside the chat until the window is over and checked."""
+def follow(chat: Chat, collector: Collector, *, timeout: float = 90.0) -> list[Any]:
+    """Run the collector beside the chat until the window is over and checked; its reports.
+
+    ``timeout``: real seconds the chat may take (benchmarks run bigger ones)."""
     reports: list[Any] = []
     clock = chat.sandbox.clock
 
@@ -167,7 +169,7 @@ def follow(chat: Chat, collector: Collector) -> list[Any]:
 
     thread = threading.Thread(target=loop, daemon=True)
     thread.start()
-    chat.wait_over()
-    thread.join(60)
+    chat.wait_over(timeout)
+    thread.join(max(60.0, timeout / 2))
     assert collector.done, [r.as_dict() for r in reports[-2:]]
     return reports
