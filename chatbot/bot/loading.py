@@ -29,7 +29,7 @@ from chatbot.models import (
     hashtag_key,
     utcnow,
 )
-from chatbot.platforms.base import IMAGE_CHANGED
+from chatbot.platforms.base import IMAGE_NOT_SENT
 from chatbot.questionfile.model import NETWORKS, EventPlan, PlannedPost
 
 _SECRET_WORDS = re.compile(r"password|passwd|secret|token|credential", re.IGNORECASE)
@@ -263,7 +263,9 @@ def _sync_posts(session: Session, event: Event, plan: EventPlan, now: datetime) 
                 session.add(_delivery(event, row, network, planned.texts[network]))
             counts["new"] += 1
         elif _is_kept(row):
-            counts["kept"] += 1
+            # Posted on one network, refused on another for its image: that one waits again.
+            revived = _revive_image_failures(row, planned, now)
+            counts["updated" if revived else "kept"] += 1
         else:
             changed = _update_post(session, event, row, planned, plan.networks, position, now)
             counts["updated" if changed else "unchanged"] += 1
@@ -276,8 +278,26 @@ def _sync_posts(session: Session, event: Event, plan: EventPlan, now: datetime) 
     return counts
 
 
-def _failed_for_changed_image(delivery: PostDelivery) -> bool:
-    return delivery.state == "failed" and IMAGE_CHANGED in (delivery.last_error or "")
+def _revive_image_failures(row: ScheduledPost, planned: PlannedPost, now: datetime) -> bool:
+    """Take back the deliveries of a posted row that failed for their image (see below)."""
+    failed = [d for d in row.deliveries if _failed_for_image(d)]
+    for delivery in failed:
+        _revive(delivery, now)
+    if failed:
+        row.media, row.updated_at = media_of(planned), now
+    return bool(failed)
+
+
+def _revive(delivery: PostDelivery, now: datetime) -> None:
+    # That try posted nothing (images are read and checked before the post): the post
+    # waits again, to go out with the images as loaded now.
+    delivery.state, delivery.last_error, delivery.next_attempt_at = "pending", None, None
+    delivery.attempts = max(0, delivery.attempts - 1)
+    delivery.updated_at = now
+
+
+def _failed_for_image(delivery: PostDelivery) -> bool:
+    return delivery.state == "failed" and IMAGE_NOT_SENT in (delivery.last_error or "")
 
 
 def media_of(planned: PlannedPost) -> list[dict[str, Any]]:
@@ -304,8 +324,7 @@ def _update_post(
     identity = (planned.kind, planned.label, planned.number, planned.suffix)
     changed = (row.kind, row.label, row.number, row.suffix, row.due_at) != (*identity, due)
     media = media_of(planned)
-    media_changed = list(row.media or []) != media
-    changed = changed or media_changed
+    changed = changed or list(row.media or []) != media
     row.kind, row.label, row.number, row.suffix = identity
     row.media = media
     row.position, row.line = position, planned.line
@@ -320,12 +339,9 @@ def _update_post(
         if (delivery.text, delivery.due_at) != (planned.texts[network], due):
             delivery.text, delivery.due_at, delivery.updated_at = planned.texts[network], due, now
             changed = True
-        if media_changed and _failed_for_changed_image(delivery):
-            # That try sent nothing (the image is read before any upload): the post
-            # waits again, to go out with the image as loaded now.
-            delivery.state, delivery.last_error, delivery.next_attempt_at = "pending", None, None
-            delivery.attempts = max(0, delivery.attempts - 1)
-            delivery.updated_at = now
+        if _failed_for_image(delivery):
+            _revive(delivery, now)
+            changed = True
     for delivery in by_network.values():  # a network dropped from the plan
         row.deliveries.remove(delivery)
         changed = True

@@ -31,8 +31,9 @@ class RemoteRef:
     cid: str = ""  # Bluesky content id (needed in reply refs)
 
 
-# What a post's failure says when its image changed after loading (a reload takes it back).
-IMAGE_CHANGED = "has changed since the question file was loaded"
+# In every failure of a post's image found before anything was posted (unreadable,
+# changed since loading, over a server's limit): loading the file again takes it back.
+IMAGE_NOT_SENT = "so the post was not sent"
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,14 @@ class Attachment:
             data = Path(self.file).read_bytes()
         except OSError as error:
             raise UsageError(
-                f"cannot read the image {self.file}: {error.strerror or error}; put it back, "
-                "or remove it from the question file and run chatbot load again"
+                f"cannot read the image {self.file} ({error.strerror or error}), "
+                f"{IMAGE_NOT_SENT}; put it back (or change the question file), then run "
+                "chatbot load again to post it"
             ) from None
         if self.sha256 and hashlib.sha256(data).hexdigest() != self.sha256:
             raise UsageError(
-                f"the image {self.file} {IMAGE_CHANGED}, so the post was not sent; check the "
+                f"the image {self.file} has changed since the question file was loaded, "
+                f"{IMAGE_NOT_SENT}; check the "
                 "question file with chatbot check, then chatbot load it again to post it "
                 "with the image as it is now"
             )
@@ -263,7 +266,7 @@ def too_long(network: str, text: str, measured: str, limit: str) -> UsageError:
 
 
 __all__ = [
-    "IMAGE_CHANGED",
+    "IMAGE_NOT_SENT",
     "OPT_OUT_FLAGS",
     "Attachment",
     "AuthorProfile",

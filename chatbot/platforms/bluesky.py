@@ -24,6 +24,7 @@ from chatbot.errors import (
 )
 from chatbot.media import BLUESKY_IMAGE_MAX_BYTES
 from chatbot.platforms.base import (
+    IMAGE_NOT_SENT,
     Attachment,
     Identity,
     NormalisedPost,
@@ -294,7 +295,8 @@ class BlueskyPlatform:
             if len(data) > BLUESKY_IMAGE_MAX_BYTES:
                 raise UsageError(
                     f"Bluesky: the image {item.name} is {len(data):,} bytes; Bluesky takes at "
-                    f"most {BLUESKY_IMAGE_MAX_BYTES:,}. Make it smaller and load the file again."
+                    f"most {BLUESKY_IMAGE_MAX_BYTES:,}, {IMAGE_NOT_SENT}. Make it smaller and "
+                    "load the file again."
                 )
             uploaded = self._call(partial(_upload_blob, data=data))
             images.append(

@@ -26,6 +26,7 @@ from chatbot.errors import (
 )
 from chatbot.media import MASTODON_DESCRIPTION_MAX, MASTODON_IMAGE_MAX_BYTES
 from chatbot.platforms.base import (
+    IMAGE_NOT_SENT,
     Attachment,
     Identity,
     NormalisedPost,
@@ -335,12 +336,13 @@ class MastodonPlatform:
         if len(data) > size_limit:
             raise UsageError(
                 f"Mastodon: the image {item.name} is {len(data):,} bytes; {self.url} takes at "
-                f"most {size_limit:,}. Make it smaller and load the file again."
+                f"most {size_limit:,}, {IMAGE_NOT_SENT}. Make it smaller and load the file again."
             )
         if len(item.alt) > alt_limit:
             raise UsageError(
                 f"Mastodon: the alt text of {item.name} is {len(item.alt):,} characters; "
-                f"{self.url} takes at most {alt_limit:,}. Shorten it and load the file again."
+                f"{self.url} takes at most {alt_limit:,}, {IMAGE_NOT_SENT}. Shorten it and load "
+                "the file again."
             )
         with self._calling():
             uploaded = plain(

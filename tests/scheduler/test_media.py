@@ -221,3 +221,28 @@ def test_migration_8_gives_the_posts_of_an_older_database_no_images(engine):
     with Session(engine) as session:
         assert [p.media for p in session.exec(select(ScheduledPost))] == [[], [], []]
     assert db.migrate(engine) == db.latest_version()  # a second run changes nothing
+
+
+def test_an_image_over_the_server_s_own_limit_fails_there_until_a_smaller_one_is_loaded(
+    engine, sandbox, make_service, tmp_path
+):
+    # The bot's Mastodon server takes images of at most 200 bytes (it says so in
+    # /api/v2/instance); Bluesky takes the 236-byte chart, Mastodon refuses it first.
+    sandbox.mastodon.media.image_size_limit = 200
+    load(engine, sandbox, tmp_path, extra="\nQ3 [+1h]: And later?\n")
+    service = make_service()
+    run_chat(service, sandbox.clock, minutes=4)
+    assert len(bluesky_posts(sandbox).raw[0]["embed"]["images"]) == 1
+    (only,) = mastodon_posts(sandbox).raw
+    assert only["content"].startswith("<p>Q2: ")
+    refused = [line for line in service.lines if "takes at most 200" in line]
+    assert refused and "load the file again" in refused[0]
+    small = ROOT / "tests" / "data" / "questions" / "images" / "chart.png"  # 103 bytes
+    (tmp_path / "images" / "chart.png").write_bytes(small.read_bytes())
+    path = tmp_path / "media.md"
+    plan = load_plan(path, now=sandbox.clock.now(), allow_past=True)
+    assert load_event(engine, plan, source_path=str(path)).updated == 1
+    run_chat(service, sandbox.clock, minutes=1)
+    late = mastodon_posts(sandbox).raw[-1]
+    assert httpx.get(late["media_attachments"][0]["url"]).content == small.read_bytes()
+    assert len(bluesky_posts(sandbox).raw) == 2  # Bluesky's Q1 and Q2, not posted again
