@@ -222,8 +222,9 @@ def _media(
     for name, section in (("the welcome", body.welcome), ("the wrap-up", body.wrapup)):
         if section is not None:
             owners.append((name, section.line, section.images))
+    limits = {"mastodon": settings.mastodon_image_limit} if settings.mastodon_image_limit else {}
     return {
-        line: check_images(label, images, base, settings.networks, report)
+        line: check_images(label, images, base, settings.networks, report, limits)
         for label, line, images in owners
         if images
     }

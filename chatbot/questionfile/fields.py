@@ -295,6 +295,41 @@ def _max_characters(reader: Reader, node: Node) -> None:
         reader.settings.mastodon_limit = value
 
 
+MAX_IMAGE_BYTES = 1_000_000_000
+
+
+def _max_image_bytes(reader: Reader, node: Node) -> None:
+    # The bot's Mastodon server's image_size_limit, when it is not the default 16 MiB.
+    pairs: Sequence[tuple[Node | None, Node]]
+    if isinstance(node, ScalarNode):
+        pairs = [(None, node)]  # a bare number is Mastodon's limit
+    else:
+        pairs = _mapping(reader, "max_image_bytes", node, "max_image_bytes: {mastodon: 8388608}")
+    for key, value_node in pairs:
+        network = _network_name(reader, key, "max_image_bytes") if key is not None else "mastodon"
+        if network == "bluesky" and key is not None:
+            reader.error(
+                key,
+                "Bluesky's image limit is fixed (1,000,000 bytes)",
+                "only mastodon can be set here",
+            )
+        if network != "mastodon":
+            continue
+        value = reader.value(value_node)
+        if not isinstance(value, int) or isinstance(value, bool):
+            value = 0
+        if not 1 <= value <= MAX_IMAGE_BYTES:
+            reader.error(
+                value_node,
+                "max_image_bytes should be a whole number of bytes from 1 to "
+                f"{MAX_IMAGE_BYTES}, not {describe(value_node, reader.value(value_node))}",
+                "write your server's image_size_limit (see /api/v2/instance), "
+                "e.g. mastodon: 8388608",
+            )
+            continue
+        reader.settings.mastodon_image_limit = value
+
+
 def _language(reader: Reader, node: Node) -> None:
     # Our YAML reads `no` (Norwegian) as text, not as false.
     text = reader.text("language", node)
@@ -324,6 +359,7 @@ FIELDS: dict[str, Callable[[Reader, Node], None]] = {
     "accounts": _accounts,
     "templates": _templates,
     "max_characters": _max_characters,
+    "max_image_bytes": _max_image_bytes,
     "language": _language,
 }
 REQUIRED = ("hashtag", "title", "start", "timezone")

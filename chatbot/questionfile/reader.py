@@ -35,6 +35,7 @@ class Settings:
     reminder: timedelta | None = None
     templates: dict[str, str] = field(default_factory=dict)
     mastodon_limit: int | None = None
+    mastodon_image_limit: int | None = None  # bytes; None: Mastodon's default 16 MiB
     language: str | None = None
     # Where each setting's value stands, so later checks can point at it.
     where: dict[str, tuple[int, int]] = field(default_factory=dict)
