@@ -62,8 +62,9 @@ def set_options(
                 settings[LIVE_SETTING] = live
             if late_limit is not None:
                 settings[LATE_LIMIT_KEY] = late_limit.total_seconds()
-            event.settings = settings  # a new dict, so the JSON column is written
-            session.add(event)
+            if settings != (event.settings or {}):  # a restart with the same options writes nothing
+                event.settings = settings  # a new dict, so the JSON column is written
+                session.add(event)
 
 
 def default_late_limit() -> timedelta:
