@@ -295,6 +295,15 @@ def _scheduled_post_media(connection: Connection) -> None:
         )
 
 
+def _claim_indexes(connection: Connection) -> None:
+    # The claim reads one network's pending posts in due order and probes an
+    # event's open posts, instead of loading every live event's posts.
+    delivery = models.table_of(models.PostDelivery)
+    for index in delivery.indexes:
+        if index.name in ("ix_post_delivery_pending_due", "ix_post_delivery_open_event"):
+            index.create(connection, checkfirst=True)
+
+
 # Append only; never edit a released step.  A fresh database gets the current
 # tables from the models and is stamped with the latest version, so a step only
 # runs on databases made before it.
@@ -311,6 +320,7 @@ MIGRATIONS: list[Migration] = [
     (6, "attribution_override: moderators' decisions on posts' questions", _attribution_overrides),
     (7, "post_sighting, source_tally: where each post was found (coverage)", _coverage_tables),
     (8, "scheduled_post.media: the images a post carries", _scheduled_post_media),
+    (9, "post_delivery indexes for claims: pending by due time, open by event", _claim_indexes),
 ]
 
 

@@ -167,8 +167,8 @@ class PostDelivery(SQLModel, table=True):
     """A scheduled post on one network: what the scheduler claims and posts.
 
     ``due_at`` repeats the scheduled post's so the claim query
-    (``state = 'pending' AND due_at <= now ... FOR UPDATE SKIP LOCKED``) reads
-    one table through one index.
+    (``state = 'pending' AND due_at <= now ... FOR NO KEY UPDATE SKIP LOCKED``)
+    walks one network's pending rows in due order through one index.
     """
 
     __tablename__: ClassVar[str] = "post_delivery"
@@ -177,6 +177,23 @@ class PostDelivery(SQLModel, table=True):
         UniqueConstraint("idempotency_key", name="uq_post_delivery_idempotency_key"),
         Index("ix_post_delivery_state_due", "state", "due_at"),
         Index("ix_post_delivery_event", "event_id"),
+        # The claim (bot.outbox): pending posts of one network in due order, and
+        # whether an earlier post of the same event is still open (migration 9).
+        Index(
+            "ix_post_delivery_pending_due",
+            "network",
+            "due_at",
+            "event_id",
+            sqlite_where=sqlalchemy.text("state = 'pending'"),
+            postgresql_where=sqlalchemy.text("state = 'pending'"),
+        ),
+        Index(
+            "ix_post_delivery_open_event",
+            "event_id",
+            "network",
+            sqlite_where=sqlalchemy.text("state IN ('pending', 'posting')"),
+            postgresql_where=sqlalchemy.text("state IN ('pending', 'posting')"),
+        ),
         _states_check("state", DELIVERY_STATES, "ck_post_delivery_state"),
     )
 

@@ -11,7 +11,10 @@ completion, a post failed for good, a live control) takes them in this order:
 
 So two such transactions on one event queue on the event row and can never
 wait for each other in a circle (PostgreSQL would abort one: "deadlock
-detected").  A transaction that touches a single delivery only (a retry, a
+detected").  A claim first tries to take its post and event together with
+``SKIP LOCKED`` (:func:`claim_next`): it never waits there, so it can be in no
+circle; only when every due post is held does it wait, for one event row
+(step 1), like the others.  A transaction that touches a single delivery only (a retry, a
 release) needs no event lock.  ``FOR NO KEY UPDATE`` is the lock an update of
 the event's plain columns takes anyway: it does not hold back the collector's
 inserts of posts referring to the event.  SQLite runs one writer at a time
@@ -20,11 +23,24 @@ inserts of posts referring to the event.  SQLite runs one writer at a time
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal_column,
+    or_,
+    type_coerce,
+)
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select as SqlModelSelect
 
 from chatbot import db
 from chatbot.bot.delivery import (
@@ -43,32 +59,131 @@ from chatbot.bot.delivery import (
     with_recap,
 )
 from chatbot.bot.outcomes import close_post, complete, fail, finish_if_done, lock_event, release
-from chatbot.models import LIVE_EVENT_STATES, Event, PostDelivery, ScheduledPost
+from chatbot.models import LIVE_EVENT_STATES, Event, PostDelivery, ScheduledPost, UTCDateTime
 from chatbot.platforms.base import RemoteRef
 
+_PENDING: ColumnElement[str] = literal_column("'pending'")
+_POSTING: ColumnElement[str] = literal_column("'posting'")
+# Literals, not parameters: PostgreSQL matches them to the partial indexes' predicates.
+_OPEN = (_PENDING, _POSTING)
+_NOTHING_FREE = None
+SelectOf3 = SqlModelSelect[PostDelivery, ScheduledPost, Event]
+_Rules = tuple[datetime, str, timedelta, timedelta]  # now, worker, lease, late limit
 
-def _heads(
-    session: Session, network: str, event_ids: tuple[int, ...] | None
-) -> list[tuple[PostDelivery, ScheduledPost, Event]]:
-    """The first open delivery of every active, unpaused event on ``network``."""
+
+@functools.cache
+def _no_open_post_before() -> ColumnElement[bool]:
+    """True when no earlier post of the same event is still open on the same network.
+
+    So only an event's first open post is ever a candidate: Q2 never goes out
+    before Q1 on a network.  The probe reads that event's open rows through
+    ``ix_post_delivery_open_event``, never another event's.  (Built once:
+    building an aliased subquery costs more than running it.)
+    """
+    earlier, earlier_post = aliased(PostDelivery), aliased(ScheduledPost)
+    return ~exists().where(
+        col(earlier.event_id) == col(PostDelivery.event_id),
+        col(earlier.network) == col(PostDelivery.network),
+        col(earlier.state).in_(_OPEN),
+        col(earlier_post.id) == col(earlier.scheduled_post_id),
+        col(earlier_post.position) < col(ScheduledPost.position),
+    )
+
+
+@functools.cache
+def _ready_query(stale: bool, some_events: bool, passing: bool, locking: bool) -> SelectOf3:
+    """Heads of live, unpaused events on a network that may be claimed now, oldest first.
+
+    ``stale``: posts stuck in ``posting`` past the lease (a stopped process's);
+    otherwise pending posts whose due and retry times have come (late ones
+    too: the claim skips those).  The same rules as :func:`decide`, in SQL.
+    ``locking``: ``FOR NO KEY UPDATE OF post_delivery, event SKIP LOCKED`` on
+    PostgreSQL (nothing on SQLite, whose transactions already run one at a
+    time).  Built once per shape; the values are parameters (see :func:`_ready`).
+    """
+    now = bindparam("now", type_=UTCDateTime())
+    if stale:
+        claimed = func.coalesce(col(PostDelivery.claimed_at), col(PostDelivery.updated_at))
+        when = [
+            col(PostDelivery.state) == _POSTING,
+            claimed <= bindparam("stale_before", type_=UTCDateTime()),
+        ]
+    else:
+        retry = col(PostDelivery.next_attempt_at)
+        when = [
+            col(PostDelivery.state) == _PENDING,
+            col(PostDelivery.due_at) <= now,
+            or_(retry.is_(None), retry <= now),
+        ]
     query = (
         select(PostDelivery, ScheduledPost, Event)
         .join(ScheduledPost, col(ScheduledPost.id) == col(PostDelivery.scheduled_post_id))
         .join(Event, col(Event.id) == col(PostDelivery.event_id))
         .where(
-            PostDelivery.network == network,
-            col(PostDelivery.state).in_(OPEN_STATES),
+            col(PostDelivery.network) == bindparam("network"),
+            *when,
             col(Event.state).in_(LIVE_EVENT_STATES),
             col(Event.paused).is_(False),
+            _no_open_post_before(),
         )
-        .order_by(col(PostDelivery.event_id), col(ScheduledPost.position))
+        .order_by(col(PostDelivery.due_at), col(PostDelivery.event_id))
+        .limit(1)
     )
+    if some_events:
+        query = query.where(col(PostDelivery.event_id).in_(bindparam("ids", expanding=True)))
+    if passing:
+        query = query.where(col(PostDelivery.event_id).not_in(bindparam("passed", expanding=True)))
+    if locking:
+        query = query.with_for_update(of=[PostDelivery, Event], key_share=True, skip_locked=True)
+    return query
+
+
+def _ready(
+    session: Session,
+    network: str,
+    rules: _Rules,
+    event_ids: tuple[int, ...] | None,
+    passed: set[int],
+    *,
+    locking: bool,
+) -> tuple[PostDelivery, ScheduledPost, Event] | None:
+    """The oldest claimable due head, else the oldest stuck one (a stopped process's), or None.
+
+    Due posts first: that query is the one every claim runs, and a stuck post
+    (rare) is taken as soon as no due post is free, within the same pass.
+    """
+    now, _, lease, _ = rules
+    params: dict[str, Any] = {"network": network, "now": now, "stale_before": now - lease}
     if event_ids is not None:
-        query = query.where(col(PostDelivery.event_id).in_(event_ids))
-    heads: dict[int, tuple[PostDelivery, ScheduledPost, Event]] = {}
-    for row in session.exec(query):
-        heads.setdefault(row[0].event_id, row)
-    return sorted(heads.values(), key=lambda r: (r[0].due_at, r[0].event_id))
+        params["ids"] = list(event_ids)
+    if passed:
+        params["passed"] = sorted(passed)
+    for stale in (False, True):
+        query = _ready_query(stale, event_ids is not None, bool(passed), locking)
+        row = session.exec(query, params=params).first()
+        if row is not None:
+            return row[0], row[1], row[2]
+    return None
+
+
+def _head(
+    session: Session, network: str, event_id: int
+) -> tuple[PostDelivery, ScheduledPost] | None:
+    """The event's first open delivery on ``network``, read afresh."""
+    query = (
+        select(PostDelivery, ScheduledPost)
+        .join(ScheduledPost, col(ScheduledPost.id) == col(PostDelivery.scheduled_post_id))
+        .where(
+            col(PostDelivery.event_id) == event_id,
+            col(PostDelivery.network) == network,
+            col(PostDelivery.state).in_(_OPEN),
+        )
+        .order_by(col(ScheduledPost.position))
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+    row = session.exec(query).first()
+    return None if row is None else (row[0], row[1])
 
 
 def _lock(session: Session, head: PostDelivery) -> PostDelivery | None:
@@ -101,64 +216,105 @@ def claim_next(
     Only the first open post of each event is a candidate, so Q2 never goes out
     before Q1 on a network.  A pending post is due when its time (and its
     retry time) has come; a post stuck in ``posting`` longer than ``lease`` is
-    claimed again and re-sent with the same key.  A pending post never sent
-    and more than ``late_limit`` past due is skipped (returned as a notice),
-    and the next one considered.
+    claimed again and re-sent with the same key (once no due post is free).
+    A pending post never sent and more than ``late_limit`` past due is skipped
+    (returned as a notice), and the next one considered.
 
-    The candidates are read without locks; each is then taken in a transaction
-    of its own that locks its event first (see the lock order above), so no
-    transaction here holds one event while waiting for another.
+    One indexed query finds the oldest due head and locks it with its event,
+    skipping rows other transactions hold (``SKIP LOCKED``): several processes
+    take different posts at once instead of queueing on one.  Only when every
+    due head is held by someone does a claim wait, for one event's lock at a
+    time (a reload or a control may be changing it), in the lock order above,
+    so it never waits while holding another event.  SQLite has one writer at a
+    time (``BEGIN IMMEDIATE``): there the query and the claim are one atomic
+    step anyway.
     """
     notices: list[Notice] = []
     passed: set[int] = set()  # events with nothing to do for us this time
+    rules = (now, worker, lease, late_limit)
     while True:
-        with db.session_scope(engine) as session:
-            candidates = [
-                delivery.event_id
-                for delivery, _, _ in _heads(session, network, event_ids)
-                if delivery.event_id not in passed
-                and decide(delivery, now, lease, late_limit) is not None
-            ]
-        for event_id in candidates:
-            step = _take(engine, network, event_id, now, worker, lease, late_limit)
-            if isinstance(step, Claim):
-                return ClaimResult(step, notices)
-            if isinstance(step, Notice):
-                notices.append(step)
-                break  # that event's next post may be due too: look again
-            passed.add(event_id)
+        free = _take_free(engine, network, rules, event_ids, passed)
+        if free is _NOTHING_FREE:
+            event_id = _first_held(engine, network, rules, event_ids, passed)
+            if event_id is None:
+                return ClaimResult(None, notices)
+            step = _take(engine, network, event_id, rules)
         else:
-            return ClaimResult(None, notices)
+            event_id, step = free
+        if isinstance(step, Claim):
+            return ClaimResult(step, notices)
+        if isinstance(step, Notice):
+            notices.append(step)  # that event's next post may be due too: look again
+        else:
+            passed.add(event_id)
 
 
-def _take(
+def _take_free(
     engine: Engine,
     network: str,
-    event_id: int,
-    now: datetime,
-    worker: str,
-    lease: timedelta,
-    late_limit: timedelta,
-) -> Claim | Notice | None:
-    """In one transaction: lock the event, then claim or close its head on ``network``."""
+    rules: _Rules,
+    event_ids: tuple[int, ...] | None,
+    passed: set[int],
+) -> tuple[int, Claim | Notice | None] | None:
+    """The oldest due head nobody holds, locked with its event and settled; None if none."""
+    with db.session_scope(engine) as session:
+        row = _ready(session, network, rules, event_ids, passed, locking=True)
+        if row is None:
+            return _NOTHING_FREE
+        delivery, _, event = row
+        return delivery.event_id, _settle(session, network, event, rules, held=delivery)
+
+
+def _first_held(
+    engine: Engine,
+    network: str,
+    rules: _Rules,
+    event_ids: tuple[int, ...] | None,
+    passed: set[int],
+) -> int | None:
+    """The event of the oldest due head, read without locks (so: held by someone), if any."""
+    with db.session_scope(engine) as session:
+        row = _ready(session, network, rules, event_ids, passed, locking=False)
+        return None if row is None else row[0].event_id
+
+
+def _take(engine: Engine, network: str, event_id: int, rules: _Rules) -> Claim | Notice | None:
+    """In one transaction: wait for the event's lock, then claim or close its head."""
     with db.session_scope(engine) as session:
         event = lock_event(session, event_id)
-        if event is None or event.state not in LIVE_EVENT_STATES or event.paused:
+        if event is None:
             return None
-        # Read again under the event lock: a reload or a control may have just changed it.
-        heads = _heads(session, network, (event_id,))
-        if not heads:
-            return None
-        delivery, post, _ = heads[0]
-        decision = decide(delivery, now, lease, late_limit)
-        if decision is None:
-            return None
-        locked = _lock(session, delivery)
-        if locked is None:
-            return None  # another process holds it (posting it, or recording its result)
-        if decision == "claim":
-            return _claim(session, locked, post, event, now, worker)
-        return close_post(session, locked, post, event, now, decision, late_limit)
+        return _settle(session, network, event, rules)
+
+
+def _settle(
+    session: Session,
+    network: str,
+    event: Event,
+    rules: _Rules,
+    held: PostDelivery | None = None,
+) -> Claim | Notice | None:
+    """With the event locked: claim its head on ``network``, or close it, or None.
+
+    ``held``: a delivery this transaction has locked already (the claim query's).
+    """
+    now, worker, lease, late_limit = rules
+    if event.state not in LIVE_EVENT_STATES or event.paused or event.id is None:
+        return None
+    # Read again under the event lock: a reload or a control may have just changed it.
+    head = _head(session, network, event.id)
+    if head is None:
+        return None
+    delivery, post = head
+    decision = decide(delivery, now, lease, late_limit)
+    if decision is None:
+        return None
+    locked = delivery if delivery is held else _lock(session, delivery)
+    if locked is None:
+        return None  # another process holds it (posting it, or recording its result)
+    if decision == "claim":
+        return _claim(session, locked, post, event, now, worker)
+    return close_post(session, locked, post, event, now, decision, late_limit)
 
 
 def _claim(
@@ -238,16 +394,40 @@ def _welcome_ref(session: Session, event: Event, network: str) -> RemoteRef | No
 
 
 def next_due(
-    engine: Engine, network: str, *, event_ids: tuple[int, ...] | None = None
+    engine: Engine,
+    network: str,
+    *,
+    event_ids: tuple[int, ...] | None = None,
+    before: datetime | None = None,
 ) -> datetime | None:
-    """When the next post on ``network`` may be claimed (its due or retry time), if any."""
+    """When the next post on ``network`` may be claimed (its due or retry time), if any.
+
+    With ``before``, only posts due before then are looked at (what a runner
+    waiting for its next tick needs), which keeps the query to the rows near
+    the head of the due-time index.
+    """
+    retry = col(PostDelivery.next_attempt_at)
+    ready = case((retry > col(PostDelivery.due_at), retry), else_=col(PostDelivery.due_at))
+    query = (
+        select(type_coerce(func.min(ready), UTCDateTime()))
+        .select_from(PostDelivery)
+        .join(ScheduledPost, col(ScheduledPost.id) == col(PostDelivery.scheduled_post_id))
+        .join(Event, col(Event.id) == col(PostDelivery.event_id))
+        .where(
+            col(PostDelivery.network) == network,
+            col(PostDelivery.state) == _PENDING,
+            col(Event.state).in_(LIVE_EVENT_STATES),
+            col(Event.paused).is_(False),
+            _no_open_post_before(),
+        )
+    )
+    if event_ids is not None:
+        query = query.where(col(PostDelivery.event_id).in_(event_ids))
+    if before is not None:
+        query = query.where(col(PostDelivery.due_at) <= before)
     with db.session_scope(engine) as session:
-        times = [
-            max(d.due_at, d.next_attempt_at or d.due_at)
-            for d, _, _ in _heads(session, network, event_ids)
-            if d.state == "pending"
-        ]
-    return min(times, default=None)
+        found: datetime | None = session.exec(query).one()
+    return found
 
 
 def open_deliveries(

@@ -253,10 +253,13 @@ class BotService:
         self.post_due(network)
         if self.stopping or network in self._halted:
             return
-        upcoming = outbox.next_due(self.engine, network, event_ids=self.options.event_ids)
+        speed = getattr(self.clock, "speed", 1.0) or 1.0
+        horizon = self.clock.now() + timedelta(seconds=self.options.tick * speed)
+        upcoming = outbox.next_due(
+            self.engine, network, event_ids=self.options.event_ids, before=horizon
+        )
         if upcoming is None:
             return
-        speed = getattr(self.clock, "speed", 1.0) or 1.0
         wait = (upcoming - self.clock.now()).total_seconds() / speed
         if 0 < wait < self.options.tick:
             if self._stop.wait(wait):
