@@ -31,7 +31,8 @@ class Lane:
     """One runner process and when the test will kill it."""
 
     runner: Runner
-    deadline: float | None  # None: kill a random moment after it starts posting
+    at_any: bool  # killed at any moment once it is up, else while it posts
+    deadline: float | None = None  # when to kill it: set once it has said it is up
 
 
 def test_sigkill_and_crashes_after_send_never_lose_or_double_a_post(engine, database_url, tmp_path):
@@ -56,9 +57,11 @@ def test_sigkill_and_crashes_after_send_never_lose_or_double_a_post(engine, data
         def start() -> Lane:
             logs.append(tmp_path / f"run{len(logs)}.log")
             runner = Runner(env, logs[-1], *args, command=CRASHING)
-            # Half at any moment (starting, logging in, posting), half while posting.
-            at_any = rng.random() < 0.5
-            return Lane(runner, time.monotonic() + rng.uniform(0.2, 1.3) if at_any else None)
+            # Half at any moment (logging in, loading, posting), half while posting. The
+            # moment is counted from the runner's first words, not from its start: how long
+            # Python takes to import depends on the machine's load, and a runner killed
+            # before it is up tests nothing (and, every time, would leave no crash).
+            return Lane(runner, at_any=rng.random() < 0.5)
 
         # Two processes at a time, each killed and restarted, share the outbox.
         lanes = [start(), start()]
@@ -74,8 +77,12 @@ def test_sigkill_and_crashes_after_send_never_lose_or_double_a_post(engine, data
             time.sleep(0.02)
             for n, lane in enumerate(lanes):
                 code = lane.runner.process.poll()
-                if code is None and lane.deadline is None and "Running" in lane.runner.output():
-                    lane.deadline = time.monotonic() + rng.uniform(0.0, 0.4)
+                if code is None and lane.deadline is None:
+                    said = lane.runner.output()
+                    if lane.at_any and said:
+                        lane.deadline = time.monotonic() + rng.uniform(0.0, 1.1)
+                    elif "Running" in said:
+                        lane.deadline = time.monotonic() + rng.uniform(0.0, 0.4)
                 if code is None and lane.deadline is not None and time.monotonic() > lane.deadline:
                     killed += 1
                 elif code is None:
