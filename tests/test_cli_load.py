@@ -274,6 +274,6 @@ def test_the_example_file_loads(database_url):
     result = run(example, "--database-url", database_url, "--start", "2031-01-07T12:00")
     assert result.exit_code == 0, result.output
     assert result.output.startswith(
-        'Loaded #sm35 "Conversations, not campaigns": 5 posts (5 new) on bluesky, '
+        'Loaded #sm35 "Conversations, not campaigns": 5 posts (5 new) on bluesky and mastodon, '
         "first 2031-01-07 12:00 EST"
     )

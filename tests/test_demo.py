@@ -31,7 +31,10 @@ def test_demo_writes_exports_and_a_recap(tmp_path: Path) -> None:
     }  # fmt: skip
     assert result.database == tmp_path / "sm35.db"
     posted = [line for line in lines if "  posted" in line]
-    assert [line.split()[2] for line in posted] == ["welcome", "Q1", "Q2", "Q3", "wrapup"]
+    labels = ["welcome", "Q1", "Q2", "Q3", "wrapup"]
+    assert sorted((line.split()[3], line.split()[2]) for line in posted) == sorted(
+        (network, label) for network in ("bluesky", "mastodon") for label in labels
+    )
     assert lines[-2] == result.recap.message()
     # The last line says where the database is, with a command that works on it.
     [command] = commands_in(lines[-1])
@@ -43,7 +46,7 @@ def test_demo_writes_exports_and_a_recap(tmp_path: Path) -> None:
     sections = [h.text() for h in root.iter("h3")]
     assert sections[1:4] == ["Q1", "Q2", "Q3"]
     summary = result.recap.summary
-    assert summary.participants >= 8 and summary.posts >= 40
+    assert summary.participants >= 6 and summary.posts >= 40  # 12 people, spam and opt-outs aside
     assert all(count > 0 for _, count in summary.answers)
 
     # Every link printed or exported goes to the sandbox's pages, not bsky.app; the
