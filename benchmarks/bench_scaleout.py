@@ -45,7 +45,6 @@ from chatbot.bot import outbox
 from chatbot.bot.loading import load_event
 from chatbot.db import create_engine_for, migrate
 from chatbot.models import PostDelivery
-from chatbot.sandbox.mastodon.ratelimit import Limit, RateLimiter, RateLimits
 from chatbot.sandbox.runner import Sandbox
 from tests.factories import make_plan
 from tests.scheduler.conftest import bluesky_posts, mastodon_posts, sandbox_env
@@ -192,10 +191,6 @@ def scaleout(base: str, chats: int, processes: int, tmp: Path) -> dict[str, floa
         engine = create_engine_for(url)
         try:
             migrate(engine)
-            unlimited = Limit(1_000_000, 60)
-            box.servers["mastodon"].app.limiter = RateLimiter(
-                box.clock, RateLimits(reads=unlimited, statuses=unlimited, paging=unlimited)
-            )
             # Loaded an hour ahead; once every process runs, moved to fall due together.
             planned = box.clock.now() + timedelta(hours=1)
             load_chats(engine, chats, planned, 1, "sc")

@@ -140,13 +140,15 @@ class Sandbox:
 
     def _start_mastodon(self) -> None:
         from chatbot.sandbox.mastodon.app import MastodonApp
+        from chatbot.sandbox.mastodon.ratelimit import unlimited
         from chatbot.sandbox.mastodon.store import MastodonStore
 
         for index, profile in enumerate(self.mastodon_profiles):
             store = MastodonStore(clock=self.clock, profile=profile)
             # Instance 0 keeps the fault seed a lone Mastodon always had.
             faults = self._injector("mastodon", 2 if index == 0 else 2 + 100 * index)
-            app = MastodonApp(store, clock=self.clock, faults=faults)
+            limits = None if self.rate_limits else unlimited()
+            app = MastodonApp(store, clock=self.clock, faults=faults, rate_limits=limits)
             server = SandboxHTTPServer(app, port=self.ports["mastodon"] if index == 0 else 0)
             store.base_url = server.url
             self.mastodon_servers.append(server.start())

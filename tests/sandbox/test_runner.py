@@ -135,3 +135,13 @@ def test_several_mastodon_instances_each_its_own_origin():
 def test_profiles_must_fit_the_instances():
     with pytest.raises(ValueError, match="give one profile for all, or one per instance"):
         Sandbox(mastodon_instances=2, mastodon_profile="mastodon,gotosocial,mastodon")
+
+
+def test_rate_limits_off_means_off_on_every_network():
+    with Sandbox(seed=4, rate_limits=False, mastodon_instances=2) as box:
+        for server in box.mastodon_servers:
+            answer = requests.get(f"{server.url}/api/v1/timelines/tag/x", timeout=5)
+            assert int(answer.headers["X-RateLimit-Limit"]) >= 10**9
+    with Sandbox(seed=4, networks=("mastodon",)) as box:
+        answer = requests.get(f"{box.mastodon_url}/api/v1/timelines/tag/x", timeout=5)
+        assert answer.headers["X-RateLimit-Limit"] == "300"  # Mastodon's own, by default

@@ -28,6 +28,12 @@ class RateLimits:
     paging: Limit = Limit(300, 15 * 60)
 
 
+def unlimited() -> RateLimits:
+    """Limits no test or benchmark reaches: ``Sandbox(rate_limits=False)``."""
+    endless = Limit(10**9, 60)
+    return RateLimits(reads=endless, statuses=endless, deletes=endless, paging=endless)
+
+
 @dataclass(frozen=True)
 class Window:
     """The state of one bucket after a request: what the headers say."""
@@ -80,4 +86,4 @@ class RateLimiter:
         return Window(limit.limit, max(0, limit.limit - count), reset, count > limit.limit)
 
 
-__all__ = ["Limit", "RateLimiter", "RateLimits", "Window", "reset_header"]
+__all__ = ["Limit", "RateLimiter", "RateLimits", "Window", "reset_header", "unlimited"]
