@@ -30,17 +30,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.*
 
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from chatbot.bot import outbox
@@ -49,6 +45,7 @@ from chatbot.db import create_engine_for, migrate
 from chatbot.models import PostDelivery
 from chatbot.sandbox.runner import Sandbox
 from tests.factories import make_plan
+from tests.postgres import postgres_schema
 from tests.scheduler.conftest import bluesky_posts, mastodon_posts, sandbox_env
 
 NETWORKS = ("bluesky", "mastodon")
@@ -63,22 +60,6 @@ PLAIN_CLAIM = text(
     "AND state = 'pending' AND due_at <= :now ORDER BY due_at LIMIT 1 "
     "FOR UPDATE SKIP LOCKED) RETURNING id"
 )
-
-
-@contextmanager
-def fresh_schema(base: str) -> Iterator[str]:
-    """The URL of a new PostgreSQL schema, dropped afterwards."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def load_chats(engine: Engine, count: int, start: datetime, questions: int, prefix: str) -> None:
@@ -108,7 +89,7 @@ def median_ms(samples: list[float]) -> float:
 def claim_cost(base: str, live: int) -> tuple[float, float]:
     """(plain SQL claim ms, outbox claim ms) with ``live`` chats, every welcome due."""
     now = datetime.now(UTC)
-    with fresh_schema(base) as url:
+    with postgres_schema(base, "bench") as url:
         engine = create_engine_for(url)
         try:
             migrate(engine)
@@ -189,7 +170,7 @@ def start_runner(env: dict[str, str], log: Path, tmp: Path) -> subprocess.Popen[
 
 def scaleout(base: str, chats: int, processes: int, tmp: Path) -> dict[str, float]:
     """Run ``processes`` bot processes over ``chats`` chats due together; the figures."""
-    with fresh_schema(base) as url, Sandbox(seed=19, rate_limits=False) as box:
+    with postgres_schema(base, "bench") as url, Sandbox(seed=19, rate_limits=False) as box:
         engine = create_engine_for(url)
         try:
             migrate(engine)

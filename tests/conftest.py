@@ -7,15 +7,14 @@ And the one hook that makes CI fail a test skipped for something missing (see
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 
 from chatbot.db import create_engine_for, migrate
 from tests.missing import in_ci, is_missing, missing
+from tests.postgres import postgres_schema
 
 POSTGRES_ENV = "CHATBOT_TEST_POSTGRES_URL"
 
@@ -35,18 +34,8 @@ def _postgres_schema() -> Iterator[str]:
     """The URL of a fresh PostgreSQL schema of its own, dropped afterwards."""
     base = _postgres_url()
     assert base is not None
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    # Every connection made from this URL works in that schema only.
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(base) as url:
+        yield url
 
 
 def _migrated(url: str) -> Iterator[Engine]:
