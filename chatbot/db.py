@@ -21,6 +21,7 @@ from sqlmodel import Session, SQLModel, col
 
 from chatbot import jsontext, models
 from chatbot.errors import ConfigError, StorageError
+from chatbot.text.engagement import COUNT_FIELDS, engagement_of
 from chatbot.text.postrefs import refs_of
 
 DEFAULT_DATABASE_URL = "sqlite:///chatbot.db"
@@ -304,6 +305,43 @@ def _claim_indexes(connection: Connection) -> None:
             index.create(connection, checkfirst=True)
 
 
+def _post_counts(connection: Connection) -> None:
+    # Likes, reposts, quotes and replies per post, filled from each row's raw JSON
+    # (the payload kept when it was stored) where that payload carried them.
+    post = models.table_of(models.Post)
+    present = {c["name"] for c in inspect(connection).get_columns("post")}
+    for name in (*COUNT_FIELDS, "counts_at"):
+        if name not in present:
+            kind = post.c[name].type.compile(dialect=connection.dialect)
+            connection.execute(text(f"ALTER TABLE post ADD COLUMN {name} {kind}"))
+    last = 0
+    while True:
+        rows = connection.execute(
+            select(post.c.id, post.c.network, post.c.raw, post.c.last_seen_at)
+            .where(post.c.id > last)
+            .order_by(post.c.id)
+            .limit(_BACKFILL_BATCH)
+        ).all()
+        if not rows:
+            return
+        last = rows[-1].id
+        changes = []
+        for row in rows:
+            counts = engagement_of(row.network, row.raw)
+            if counts.known:
+                changes.append({"row": row.id, "at": row.last_seen_at, **counts.columns()})
+        if changes:
+            connection.execute(
+                post.update()
+                .where(post.c.id == bindparam("row"))
+                .values(
+                    counts_at=bindparam("at"),
+                    **{name: bindparam(name) for name in COUNT_FIELDS},
+                ),
+                changes,
+            )
+
+
 # Append only; never edit a released step.  A fresh database gets the current
 # tables from the models and is stamped with the latest version, so a step only
 # runs on databases made before it.
@@ -321,6 +359,7 @@ MIGRATIONS: list[Migration] = [
     (7, "post_sighting, source_tally: where each post was found (coverage)", _coverage_tables),
     (8, "scheduled_post.media: the images a post carries", _scheduled_post_media),
     (9, "post_delivery indexes for claims: pending by due time, open by event", _claim_indexes),
+    (10, "post like/repost/quote/reply counts: filled from each post's raw JSON", _post_counts),
 ]
 
 

@@ -294,6 +294,13 @@ class Post(SQLModel, table=True):
     raw: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Migration 10: likes, reposts, quotes and replies as the network last gave them
+    # (chatbot.text.engagement; None: never given), and when they were read.
+    like_count: int | None = None
+    repost_count: int | None = None
+    quote_count: int | None = None
+    reply_count: int | None = None
+    counts_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Participant(SQLModel, table=True):

@@ -20,6 +20,7 @@ from chatbot import jsontext
 from chatbot.models import UTCDateTime
 from chatbot.platforms.base import NormalisedPost
 from chatbot.platforms.normalise import parse_time
+from chatbot.text.engagement import engagement_of
 
 _UTC_TIME = UTCDateTime()
 _SQLITE = sqlite_dialect.dialect()
@@ -53,6 +54,11 @@ POST_COLUMNS = (
     "raw",
     "first_seen_at",
     "last_seen_at",
+    "like_count",
+    "repost_count",
+    "quote_count",
+    "reply_count",
+    "counts_at",
 )
 SQLITE_INSERT_POST = "INSERT INTO post ({}) VALUES ({})".format(
     ", ".join(f'"{name}"' for name in POST_COLUMNS), ", ".join("?" * len(POST_COLUMNS))
@@ -70,6 +76,7 @@ def sqlite_post_values(
     raw = post.raw if isinstance(post.raw, dict) else dict(post.raw)
     created = post.created_at
     edited = post.edited_at
+    counts = engagement_of(post.network, raw)
     return (
         post.network,
         post.uri,
@@ -98,6 +105,8 @@ def sqlite_post_values(
         jsontext.dumps(raw),
         stamp,
         stamp,
+        *counts,
+        stamp if counts.known else None,
     )
 
 

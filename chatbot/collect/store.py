@@ -20,6 +20,7 @@ from chatbot.collect.sqliterows import (
 from chatbot.models import Participant, Post, table_of
 from chatbot.platforms.base import NormalisedPost
 from chatbot.platforms.normalise import parse_time
+from chatbot.text.engagement import Engagement, engagement_of
 
 POST = table_of(Post)
 PARTICIPANT = table_of(Participant)
@@ -52,6 +53,7 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 def post_row(post: NormalisedPost, event_id: int | None, now: datetime) -> dict[str, Any]:
     """The column values of a new ``post`` row for ``post``."""
     raw = post.raw if isinstance(post.raw, dict) else dict(post.raw)
+    counts = engagement_of(post.network, raw)
     return {
         "network": post.network,
         "uri": post.uri,
@@ -80,13 +82,16 @@ def post_row(post: NormalisedPost, event_id: int | None, now: datetime) -> dict[
         "raw": raw,
         "first_seen_at": now,
         "last_seen_at": now,
+        **counts.columns(),
+        "counts_at": now if counts.known else None,
     }
 
 
 _COMPARED = (
     POST.c.id, POST.c.uri, POST.c.text, POST.c.cid, POST.c.edited_at,
     POST.c.deleted_at, POST.c.parent_uri, POST.c.root_uri, POST.c.event_id,
-    POST.c.author_handle,
+    POST.c.author_handle, POST.c.like_count, POST.c.repost_count, POST.c.quote_count,
+    POST.c.reply_count,
 )  # fmt: skip
 
 
@@ -149,8 +154,11 @@ def _upsert_chunk(
             result.deleted += 1
             continue
         changes = _changes(row, post, event_id, now)
+        # Counts that moved are stored, but a like is no edit: the post is not "updated".
+        counts = _moved_counts(row, post, now)
+        if changes or counts:
+            set_post(connection, row.id, {**counts, **changes})
         if changes:
-            set_post(connection, row.id, changes)
             result.updated += 1
         else:
             result.unchanged += 1
@@ -179,6 +187,10 @@ class _Stored(NamedTuple):
     root_uri: str | None
     event_id: int | None
     author_handle: str | None
+    like_count: int | None
+    repost_count: int | None
+    quote_count: int | None
+    reply_count: int | None
 
 
 _COMPARED_NAMES = ", ".join(f'"{name}"' for name in _Stored._fields)
@@ -247,6 +259,20 @@ def _changes(row: Any, post: NormalisedPost, event_id: int | None, now: datetime
         if post.url:
             changes["url"] = post.url
     return changes
+
+
+def _moved_counts(row: Any, post: NormalisedPost, now: datetime) -> dict[str, Any]:
+    """The counts ``post`` gives that differ from the row's (none given: nothing moves)."""
+    counts = engagement_of(post.network, post.raw)
+    stored = Engagement(row.like_count, row.repost_count, row.quote_count, row.reply_count)
+    if not counts.known or counts == stored:
+        return {}
+    # A payload that leaves one count out (Mastodon before 4.5: quotes) keeps the stored one.
+    pairs = zip(counts, stored, strict=True)
+    merged = Engagement(*(new if new is not None else old for new, old in pairs))
+    if merged == stored:
+        return {}
+    return {**merged.columns(), "counts_at": now}
 
 
 def set_post(connection: Connection, row_id: int, values: dict[str, Any]) -> None:
