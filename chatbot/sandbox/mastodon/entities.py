@@ -9,6 +9,7 @@ from urllib.parse import quote, urlsplit
 
 from chatbot.sandbox.mastodon.media import MediaBook, media_json
 from chatbot.sandbox.mastodon.profile import MASTODON, ServerProfile
+from chatbot.sandbox.mastodon.reactions import Reactions
 from chatbot.sandbox.mastodon.records import Account, Status
 from chatbot.sandbox.mastodon.render import CHARACTERS_RESERVED_PER_URL, render_html
 
@@ -27,6 +28,7 @@ class StoreView(Protocol):
     profile: ServerProfile
     hashtag_feeds: dict[str, str]
     media: MediaBook
+    reactions: Reactions
 
     def now(self) -> datetime: ...
     def account(self, account_id: str) -> Account | None: ...
@@ -169,13 +171,18 @@ def status_json(
         "uri": uri,
         "url": url,
         "replies_count": store.replies_count(status.id),
-        "reblogs_count": 0,
-        "favourites_count": 0,
+        "reblogs_count": store.reactions.count("reblog", status.id),
+        "favourites_count": store.reactions.count("favourite", status.id),
         "quotes_count": store.quotes_count(status.id),
         "edited_at": iso(status.edited_at),
     }
     if viewer_id is not None:
-        data |= {"favourited": False, "reblogged": False, "muted": False, "bookmarked": False}
+        data |= {
+            "favourited": store.reactions.did("favourite", status.id, viewer_id),
+            "reblogged": store.reactions.did("reblog", status.id, viewer_id),
+            "muted": False,
+            "bookmarked": False,
+        }
         if own and status.visibility in ("public", "unlisted"):
             data["pinned"] = False
     if deleted:

@@ -16,6 +16,7 @@ from chatbot.sandbox.mastodon.accounts import AccountBook, NotFound, ValidationE
 from chatbot.sandbox.mastodon.ids import minter
 from chatbot.sandbox.mastodon.media import MediaBook
 from chatbot.sandbox.mastodon.profile import ServerProfile, profile_named
+from chatbot.sandbox.mastodon.reactions import Reactions
 from chatbot.sandbox.mastodon.records import VISIBILITIES, Account, App, Status, Token
 
 # Told of every change: (event, status) with event "update", "status.update" or "delete".
@@ -75,6 +76,7 @@ class MastodonStore(AccountBook):
         self._posted: dict[str, tuple[int, datetime | None]] = {}
         self._idempotency: dict[tuple[str, str], tuple[str, datetime]] = {}
         self.media = MediaBook()  # uploads, and the statuses they are attached to
+        self.reactions = Reactions()  # favourites and boosts
         self._subscriptions: list[Subscription] = []
         self._listeners: list[Listener] = []
         # Run before every request is answered (federation delivers what is due by then).
