@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
 from chatbot.collect.events import delivered, own_accounts, planned_questions
@@ -255,8 +255,24 @@ def _question_entry(question: ChatQuestion) -> dict[str, Any]:
     }
 
 
+WRITE_BATCH = 1_000  # attribution rows written back per statement
+
+
 def _store_attribution(session: Session, rows: list[Post], attributions: dict[str, Any]) -> None:
+    """Write the attribution back to the rows it changed, in bulk (executemany per batch)."""
     table = table_of(Post)
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(
+            question_label=bindparam("label"),
+            question_number=bindparam("number"),
+            attribution_method=bindparam("method"),
+            attribution_confidence=bindparam("confidence"),
+        )
+    )
+    changed: list[dict[str, Any]] = []
+    connection = session.connection()
     for row in rows:
         result = attributions.get(row.uri)
         if result is None:
@@ -269,16 +285,15 @@ def _store_attribution(session: Session, rows: list[Post], attributions: dict[st
             row.attribution_confidence,
         )
         if values != current:
-            session.execute(
-                update(table)
-                .where(table.c.id == row.id)
-                .values(
-                    question_label=values[0],
-                    question_number=values[1],
-                    attribution_method=values[2],
-                    attribution_confidence=values[3],
-                )
+            changed.append(
+                {"row_id": row.id, "label": values[0], "number": values[1]}
+                | {"method": values[2], "confidence": values[3]}
             )
+            if len(changed) >= WRITE_BATCH:
+                connection.execute(statement, changed)
+                changed = []
+    if changed:
+        connection.execute(statement, changed)
 
 
 def _number(label: str | None) -> int | None:

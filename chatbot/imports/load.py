@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlmodel import Session, col
 
 from chatbot.collect.events import own_accounts
@@ -17,11 +17,10 @@ from chatbot.collect.sightings import FoundBy
 from chatbot.collect.store import upsert_posts
 from chatbot.db import session_scope
 from chatbot.errors import UsageError
-from chatbot.imports.tweets import NETWORK, read_csv, read_twarc
+from chatbot.imports.tweets import NETWORK, iter_csv, iter_twarc
 from chatbot.models import Event, Post, PostDelivery, ScheduledPost, hashtag_key, utcnow
 from chatbot.platforms.base import NormalisedPost
 from chatbot.questionfile.fields import MAX_TITLE
-from chatbot.text.posturls import PostIndex
 from chatbot.transcript import (
     ChatPost,
     ChatQuestion,
@@ -29,6 +28,7 @@ from chatbot.transcript import (
     chat_end,
     discover_questions,
 )
+from chatbot.transcript.questions import moderator_keys, norm_handle
 
 
 @dataclass(frozen=True)
@@ -44,37 +44,112 @@ class ImportReport:
     spam: int
 
 
-def _chat_posts(posts: list[NormalisedPost]) -> list[ChatPost]:
-    """The posts as the transcript core reads them; a quote names an imported post if it can."""
-    index = PostIndex.of(posts)
-    chat = []
-    for post in posts:
-        assert post.created_at is not None
-        chat.append(
-            ChatPost(
-                network=post.network,
-                uri=post.uri,
-                author_id=post.author_id,
-                created_at=post.created_at,
-                text=post.text,
-                author_handle=post.author_handle,
-                parent_uri=post.parent_uri,
-                quote_uri=index.first(post.quote_uris),
-                mentions=post.mentions,
-                tags=post.tags,
-            )
-        )
-    return chat
+BATCH = 2_000  # posts stored per batch: memory stays flat however long the file
+
+
+def _chat_post(post: NormalisedPost) -> ChatPost:
+    """A host's post as the transcript core reads it (questions and the wrap-up come from these)."""
+    assert post.created_at is not None
+    return ChatPost(
+        network=post.network,
+        uri=post.uri,
+        author_id=post.author_id,
+        created_at=post.created_at,
+        text=post.text,
+        author_handle=post.author_handle,
+        parent_uri=post.parent_uri,
+        mentions=post.mentions,
+        tags=post.tags,
+    )
+
+
+def iter_file(path: Path, fmt: str | None) -> Iterator[NormalisedPost | None]:
+    """The posts of ``path`` (format from ``fmt`` or the extension), None for each retweet."""
+    fmt = fmt or ("csv" if path.suffix.lower() == ".csv" else "twarc")
+    if fmt == "csv":
+        return iter_csv(path)
+    if fmt == "twarc":
+        return iter_twarc(path)
+    raise UsageError(f"unknown import format {fmt!r}; use twarc or csv")
 
 
 def read_file(path: Path, fmt: str | None) -> tuple[list[NormalisedPost], int]:
     """The posts of ``path`` (format from ``fmt`` or the file's extension) and retweets skipped."""
-    fmt = fmt or ("csv" if path.suffix.lower() == ".csv" else "twarc")
-    if fmt == "csv":
-        return read_csv(path), 0
-    if fmt == "twarc":
-        return read_twarc(path)
-    raise UsageError(f"unknown import format {fmt!r}; use twarc or csv")
+    posts: list[NormalisedPost] = []
+    retweets = 0
+    for post in iter_file(path, fmt):
+        if post is None:
+            retweets += 1
+        else:
+            posts.append(post)
+    return posts, retweets
+
+
+@dataclass
+class _Pass:
+    """What one pass over the file keeps: counts, the time span, and the few posts it needs.
+
+    Only the host's posts (questions and wrap-up come from them) and the
+    posts named with ``--question`` are kept whole; the rest are stored in
+    batches and forgotten.
+    """
+
+    hosts: Sequence[ModeratorAccount]
+    wanted_ids: frozenset[str]
+    posts: int = 0
+    new: int = 0
+    retweets: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    kept: dict[str, NormalisedPost] = field(default_factory=dict)
+    keys: dict[str, set[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.keys = moderator_keys(self.hosts)
+
+    def see(self, post: NormalisedPost) -> None:
+        assert post.created_at is not None
+        self.posts += 1
+        when = post.created_at
+        self.first = when if self.first is None else min(self.first, when)
+        self.last = when if self.last is None else max(self.last, when)
+        bucket = self.keys.get(post.network, set())
+        own = post.author_id in bucket or norm_handle(post.author_handle) in bucket
+        if own or post.id in self.wanted_ids:
+            self.kept[post.uri] = post  # the last sighting wins, as in the store
+
+    def chat(self) -> list[ChatPost]:
+        return [_chat_post(post) for post in self.kept.values()]
+
+
+def _store_file(
+    connection: Connection,
+    path: Path,
+    fmt: str | None,
+    event_id: int,
+    seen: _Pass,
+    now: datetime,
+) -> None:
+    """Store every post of ``path`` in batches of ``BATCH``, noting what ``seen`` keeps."""
+    found_by = FoundBy("import", f"file:{path.name}")
+    batch: list[NormalisedPost] = []
+
+    def flush() -> None:
+        stored = upsert_posts(connection, batch, event_id=event_id, now=now, found_by=found_by)
+        upsert_participants(connection, batch, now=now)
+        seen.new += stored.new
+        batch.clear()
+
+    for post in iter_file(path, fmt):
+        if post is None:
+            seen.retweets += 1
+        elif post.created_at is not None:
+            seen.see(post)
+            batch.append(post)
+            if len(batch) >= BATCH:
+                flush()
+    if batch:
+        flush()
 
 
 def import_file(
@@ -93,55 +168,58 @@ def import_file(
     (tweet ids or addresses) name the posts that ask, which become Q1, Q2, ...
     in time order. Importing the same file again updates the same event
     (matched by hashtag and file) and stores no post twice.
+
+    The file is read once and stored in batches (memory stays flat however
+    long it is), all in one transaction: a bad line anywhere leaves the
+    database as it was.
     """
     tag = hashtag.lstrip("#")
     host = host.lstrip("@")
     if title is not None and len(title) > MAX_TITLE:
         raise UsageError(f"--title is {len(title):,} characters long; at most {MAX_TITLE}")
-    posts, retweets = read_file(path, fmt)
-    posts = [p for p in posts if p.created_at is not None]
-    if not posts:
-        raise UsageError(f"{path}: no posts to import")
-    chat = _chat_posts(posts)
     hosts = [ModeratorAccount(NETWORK, handle=host)]
-    if question_posts:
-        questions = _named_questions(path, chat, question_posts)
-    else:
-        questions = discover_questions(chat, hosts)
-    if not questions:
-        raise UsageError(
-            f'{path}: no numbered questions ("Q1 ...") posted by @{host}; check --host'
-        )
-    first = min(p.created_at for p in posts if p.created_at)
-    last = max(p.created_at for p in posts if p.created_at)
-    start = min(min(q.posted_at.values()) for q in questions)
-    # The chat ends at the host's wrap-up (else one question gap after the
-    # last question), not at the last tweet: spam hours later changes nothing.
-    end = chat_end(chat, questions, hosts) or start
+    wanted = frozenset(filter(None, (_tweet_id(given) for given in question_posts)))
     now = utcnow()
     with session_scope(engine) as session:
-        event = _event(session, tag, str(path), start)
-        event.title = title or event.title or f"#{tag}"
-        event.end_at = max(end, start)
-        event.collect_from, event.collect_until = first, last + timedelta(seconds=1)
-        event.networks, event.accounts, event.moderators = [NETWORK], {NETWORK: host}, [host]
-        event.state, event.updated_at = "finished", now
+        event = _event(session, tag, str(path), now)
         session.add(event)
         session.flush()
         assert event.id is not None
         connection = session.connection()
-        found_by = FoundBy("import", f"file:{path.name}")
-        stored = upsert_posts(connection, posts, event_id=event.id, now=now, found_by=found_by)
-        upsert_participants(connection, posts, now=now)
-        by_uri = {p.uri: p for p in posts}
+        seen = _Pass(hosts, wanted)
+        _store_file(connection, path, fmt, event.id, seen, now)
+        if not seen.posts or seen.first is None or seen.last is None:
+            raise UsageError(f"{path}: no posts to import")
+        chat = seen.chat()
+        if question_posts:
+            questions = _named_questions(path, chat, question_posts)
+        else:
+            questions = discover_questions(chat, hosts)
+        if not questions:
+            raise UsageError(
+                f'{path}: no numbered questions ("Q1 ...") posted by @{host}; check --host'
+            )
+        start = min(min(q.posted_at.values()) for q in questions)
+        # The chat ends at the host's wrap-up (else one question gap after the
+        # last question), not at the last tweet: spam hours later changes nothing.
+        end = chat_end(chat, questions, hosts) or start
+        event.start_at = start
+        event.title = title or event.title or f"#{tag}"
+        event.end_at = max(end, start)
+        event.collect_from, event.collect_until = seen.first, seen.last + timedelta(seconds=1)
+        event.networks, event.accounts, event.moderators = [NETWORK], {NETWORK: host}, [host]
+        event.state, event.updated_at = "finished", now
+        session.add(event)
+        session.flush()
         for position, question in enumerate(questions):
-            _question(session, event, position, question, by_uri)
+            _question(session, event, position, question, seen.kept)
         session.flush()
         refresh_flags(connection, event, now=now, moderators=own_accounts(session, event))
         spam = _spam_count(session, event.id)
         return ImportReport(
-            event.id, tag, len(posts), stored.new, retweets, tuple(q.label for q in questions), spam
-        )
+            event.id, tag, seen.posts, seen.new, seen.retweets,
+            tuple(q.label for q in questions), spam,
+        )  # fmt: skip
 
 
 def _named_questions(
@@ -232,4 +310,4 @@ def _spam_count(session: Session, event_id: int) -> int:
     return int(session.execute(query).scalar() or 0)
 
 
-__all__ = ["ImportReport", "import_file", "read_file"]
+__all__ = ["BATCH", "ImportReport", "import_file", "iter_file", "read_file"]

@@ -175,39 +175,48 @@ def _line_posts(item: Any) -> Iterator[NormalisedPost | None]:
 
 
 def check_utf8(path: Path) -> None:
-    """A :class:`UsageError` naming the line if ``path`` is not UTF-8 text."""
-    data = path.read_bytes()
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise UsageError(
-            f"{path}:{line}: not UTF-8 text (byte 0x{data[error.start]:02x}); save the file "
-            "as UTF-8 (in a spreadsheet: CSV UTF-8) and import it again"
-        ) from None
+    """A :class:`UsageError` naming the line if ``path`` is not UTF-8 text.
+
+    Read a line at a time (a newline byte is never part of a longer UTF-8
+    character), so a file of any size costs one line of memory.
+    """
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise UsageError(
+                    f"{path}:{number}: not UTF-8 text (byte 0x{line[error.start]:02x}); save "
+                    "the file as UTF-8 (in a spreadsheet: CSV UTF-8) and import it again"
+                ) from None
 
 
-def read_twarc(path: Path) -> tuple[list[NormalisedPost], int]:
-    """Every tweet of a twarc JSONL file (one tweet or one page per line); retweets skipped."""
-    posts: list[NormalisedPost] = []
-    retweets = 0
+def iter_twarc(path: Path) -> Iterator[NormalisedPost | None]:
+    """Every tweet of a twarc JSONL file, one at a time; None for each retweet (skipped)."""
     check_utf8(path)
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
-                item = json.loads(line)
-                for post in _line_posts(item):
-                    if post is None:
-                        retweets += 1
-                    else:
-                        posts.append(post)
+                found = list(_line_posts(json.loads(line)))
             except (ValueError, AttributeError, TypeError) as error:
                 raise UsageError(
                     f"{path}:{number}: not twarc JSON ({error}); expect one API v1.1 tweet or "
                     "one v2 page per line"
                 ) from None
+            yield from found
+
+
+def read_twarc(path: Path) -> tuple[list[NormalisedPost], int]:
+    """Every tweet of a twarc JSONL file (one tweet or one page per line); retweets skipped."""
+    posts: list[NormalisedPost] = []
+    retweets = 0
+    for post in iter_twarc(path):
+        if post is None:
+            retweets += 1
+        else:
+            posts.append(post)
     return posts, retweets
 
 
@@ -216,6 +225,11 @@ def read_csv(path: Path) -> list[NormalisedPost]:
 
     The optional columns of ``CSV_OPTIONAL`` are read when present.
     """
+    return list(iter_csv(path))
+
+
+def iter_csv(path: Path) -> Iterator[NormalisedPost]:
+    """The posts of a CSV (see ``read_csv``), one row at a time."""
     check_utf8(path)
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
@@ -225,7 +239,6 @@ def read_csv(path: Path) -> list[NormalisedPost]:
                 f"{path}:1: the CSV lacks column(s) {', '.join(missing)}; "
                 f"expected {', '.join(CSV_FIELDS)}"
             )
-        posts = []
         for number, row in enumerate(reader, start=2):
             tweet_id = (row.get("id") or "").strip().lstrip("'").strip('="')
             if not tweet_id:
@@ -235,19 +248,16 @@ def read_csv(path: Path) -> list[NormalisedPost]:
                 raise UsageError(
                     f"{path}:{number}: created_at {row.get('created_at')!r} is not an ISO time"
                 )
-            posts.append(
-                tweet(
-                    tweet_id,
-                    author=(row.get("author") or "").lstrip("@"),
-                    created_at=when,
-                    text=row.get("text") or "",
-                    reply_to=(row.get("in_reply_to_id") or "").strip() or None,
-                    lang=(row.get("lang") or "").strip() or None,
-                    raw=dict(row),
-                    unescape=False,
-                )
+            yield tweet(
+                tweet_id,
+                author=(row.get("author") or "").lstrip("@"),
+                created_at=when,
+                text=row.get("text") or "",
+                reply_to=(row.get("in_reply_to_id") or "").strip() or None,
+                lang=(row.get("lang") or "").strip() or None,
+                raw=dict(row),
+                unescape=False,
             )
-    return posts
 
 
 __all__ = [
@@ -256,6 +266,8 @@ __all__ = [
     "NETWORK",
     "from_v1",
     "from_v2",
+    "iter_csv",
+    "iter_twarc",
     "read_csv",
     "read_twarc",
     "status_uri",

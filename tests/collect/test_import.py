@@ -215,3 +215,39 @@ def test_an_open_format_chat_imports_with_the_questions_named(
     assert placed["Writing a book #tc"] == "Q1"
     assert placed["Our meeting restarts next week #tc"] == "Q2"
     assert placed[rows[4][3]] is None  # the wrap-up
+
+
+def test_a_file_longer_than_a_batch_imports_whole_or_not_at_all(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # Posts are stored in batches as the file is read; a bad line past the
+    # first batches still leaves the database as it was.
+    from chatbot.imports.load import BATCH
+
+    count = BATCH * 2 + 7
+    tweets = [v1_tweet("1300000000000000000", "host", "Q1 Longest chat ever? #tc")]
+    tweets += [
+        v1_tweet(str(1300000000000000001 + n), f"p{n % 50}", f"A1 answer number {n} #tc")
+        for n in range(count - 1)
+    ]
+    lines = [json.dumps(tweet) for tweet in tweets]
+    path = tmp_path / "long.jsonl"
+    path.write_text("\n".join([*lines, "{broken"]) + "\n", encoding="utf-8")
+    url = engine.url.render_as_string(hide_password=False)
+    base = ["import", str(path), "--hashtag", "tc", "--host", "host", "--database-url", url]
+    refused = CliRunner().invoke(cli, base)
+    assert refused.exit_code == 2
+    assert refused.output.startswith(f"Error: {path}:{count + 1}: not twarc JSON")
+    with Session(engine) as session:
+        assert session.execute(select(Event)).first() is None
+        assert session.execute(select(Post)).first() is None
+
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, base)
+    assert result.exit_code == 0, result.output
+    assert f": {count} posts ({count} new, 0 retweets skipped), 1 questions" in result.output
+    with Session(engine) as session:
+        stored = session.execute(select(Post.remote_id)).scalars().all()
+    assert sorted(stored) == sorted(t["id_str"] for t in tweets)
+    again = CliRunner().invoke(cli, base)
+    assert f"({count} new" not in again.output and "(0 new" in again.output
