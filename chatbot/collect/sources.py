@@ -61,6 +61,13 @@ class Source(Protocol):
 
     def thread(self, ref: RemoteRef, spend: Spend) -> Thread: ...
 
+    def copies(self, refs: Sequence[RemoteRef], spend: Spend) -> dict[str, NormalisedPost]: ...
+
+    @property
+    def batch(self) -> int:
+        """Posts one request of :meth:`copies` reads."""
+        ...
+
 
 def reply_count(post: NormalisedPost) -> int:
     """How many replies the network says the post has (0 when it doesn't say)."""
@@ -104,6 +111,7 @@ class BlueskySource:
     """
 
     network = "bluesky"
+    batch = BLUESKY_BATCH  # posts a getPosts request reads
     # getPostThread answers a bounded tree (depth, replies per level): the collector
     # reads again where a post's replyCount says replies were left out.
     cuts_threads = True
@@ -187,12 +195,18 @@ class BlueskySource:
 
     def reply_counts(self, refs: Sequence[RemoteRef], spend: Spend) -> dict[str, int]:
         """Each post's replyCount by URI, 25 posts a request; a post that is gone is left out."""
-        counts: dict[str, int] = {}
+        return {uri: reply_count(post) for uri, post in self.copies(refs, spend).items()}
+
+    def copies(self, refs: Sequence[RemoteRef], spend: Spend) -> dict[str, NormalisedPost]:
+        """Fresh post views (with their counts) by URI, 25 a getPosts request; gone ones left
+        out."""
+        found: dict[str, NormalisedPost] = {}
         uris = [ref.uri for ref in refs]
         for index in range(0, len(uris), BLUESKY_BATCH):
-            found = spend(partial(self.platform.fetch_many, uris[index : index + BLUESKY_BATCH]))
-            counts.update((uri, reply_count(post)) for uri, post in found.items())
-        return counts
+            found.update(
+                spend(partial(self.platform.fetch_many, uris[index : index + BLUESKY_BATCH]))
+            )
+        return found
 
     def profiles(self, dids: Sequence[str], spend: Spend) -> list[AuthorProfile]:
         """Authors' full profiles: a post view lacks the bio and the follower count."""
@@ -223,6 +237,11 @@ class MastodonSource:
         self.max_lookups = max_lookups
         self._batches = callable(getattr(platform, "fetch_many", None))
         self._author_turn = 0  # where the next sweep of authors' timelines begins
+
+    @property
+    def batch(self) -> int:
+        """Statuses a read of :meth:`copies` takes: 40, or 1 where the server has no batches."""
+        return MASTODON_BATCH if self._batches else 1
 
     @property
     def expands_every_answer(self) -> bool:
@@ -329,27 +348,32 @@ class MastodonSource:
         return spend(lambda: self._thread(ref), 2)  # the status and its context
 
     def reply_counts(self, refs: Sequence[RemoteRef], spend: Spend) -> dict[str, int]:
-        """Each status's replies_count by URI: 40 a request where the server takes many ids
-        (Mastodon 4.3+), else one request each; a status that is gone is left out."""
-        counts: dict[str, int] = {}
+        """Each status's replies_count by URI; a status that is gone is left out."""
+        return {uri: reply_count(post) for uri, post in self.copies(refs, spend).items()}
+
+    def copies(self, refs: Sequence[RemoteRef], spend: Spend) -> dict[str, NormalisedPost]:
+        """Fresh statuses (with their counts) by URI: 40 a request where the server takes
+        many ids (Mastodon 4.3+), else one request each; a status that is gone is left out.
+        ``refs`` must carry the bot's own server's ids (not another server's, ``id@host``)."""
+        found: dict[str, NormalisedPost] = {}
         by_id = {ref.id: ref for ref in refs if ref.id}
         ids = list(by_id)
+        done = 0
         if self._batches:
             try:
                 for index in range(0, len(ids), MASTODON_BATCH):
                     chunk = ids[index : index + MASTODON_BATCH]
-                    found = spend(partial(self.platform.fetch_many, chunk))
-                    counts.update(
-                        (by_id[i].uri, reply_count(p)) for i, p in found.items() if i in by_id
-                    )
-                return counts
+                    got = spend(partial(self.platform.fetch_many, chunk))
+                    found.update((by_id[i].uri, p) for i, p in got.items() if i in by_id)
+                    done = index + len(chunk)
+                return found
             except NotFoundError:
                 self._batches = False  # an older server, or another software: one by one
-        for ref in by_id.values():
-            post = spend(partial(self.platform.fetch, ref))
+        for status_id in ids[done:]:
+            post = spend(partial(self.platform.fetch, by_id[status_id]))
             if post is not None:
-                counts[ref.uri] = reply_count(post)
-        return counts
+                found[by_id[status_id].uri] = post
+        return found
 
     def author_posts(
         self, tag: str, window: Window, authors: Sequence[str], spend: Spend
