@@ -15,6 +15,7 @@ from chatbot.collect.events import delivered, own_accounts, planned_questions
 from chatbot.collect.hide import BY_REQUEST
 from chatbot.export.chatposts import chat_posts
 from chatbot.export.overrides import apply_overrides, load_overrides
+from chatbot.export.postparts import links_of, media_of
 from chatbot.models import Event, Post, PostDelivery, ScheduledPost, table_of
 from chatbot.transcript import (
     ChatQuestion,
@@ -202,6 +203,16 @@ def build_document(
             "mentions": list(row.mentions or ()),
             "quotes": list(row.quote_uris or ([row.quote_uri] if row.quote_uri else [])),
             "lang": row.lang,
+            # As the network last gave them (None: never given); see docs/collection.md.
+            "engagement": {
+                "likes": row.like_count,
+                "reposts": row.repost_count,
+                "quotes": row.quote_count,
+                "replies": row.reply_count,
+                "counted_at": _iso(row.counts_at),
+            },
+            "links": links_of(row.network, row.raw),
+            "media": media_of(row.network, row.raw),
             "flags": {
                 "spam": bool(row.spam_reason),
                 "hidden": bool(row.hidden_reason),

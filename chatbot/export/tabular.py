@@ -10,8 +10,9 @@ from typing import Any
 CSV_COLUMNS: tuple[str, ...] = (
     "network", "id", "uri", "url", "author_handle", "author_display_name", "created_at",
     "question", "questions", "method", "confidence", "is_question", "parent_uri", "depth",
-    "spam", "hidden", "edited", "text",
+    "spam", "hidden", "edited", "text", "likes", "reposts", "quotes", "replies",
 )  # fmt: skip
+ENGAGEMENT = ("likes", "reposts", "quotes", "replies")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -42,6 +43,12 @@ def id_cell(value: str) -> str:
     return f'="{value}"' if value.isdigit() else safe_cell(value)
 
 
+def _counts(post: dict[str, Any]) -> list[str]:
+    """Likes, reposts, quotes, replies as numbers; empty where the network never said."""
+    counts = post.get("engagement") or {}
+    return ["" if counts.get(name) is None else str(counts[name]) for name in ENGAGEMENT]
+
+
 def to_csv(document: dict[str, Any]) -> str:
     """One row per post, ``CSV_COLUMNS`` in order (the caller writes it with a BOM)."""
     out = io.StringIO()
@@ -69,6 +76,7 @@ def to_csv(document: dict[str, Any]) -> str:
                 "yes" if flags["hidden"] else "",
                 "yes" if flags["edited"] else "",
                 safe_cell(post["text"]),
+                *_counts(post),
             ]
         )
     return out.getvalue()
