@@ -103,6 +103,15 @@ class DemoResult:
     posts: int = 0
     lines: list[str] = field(default_factory=list)
 
+    def as_dict(self) -> dict[str, object]:
+        """What ``chatbot demo --json`` prints."""
+        return {
+            "database": str(self.database),
+            "exports": [str(path) for path in self.exports],
+            "recap": self.recap.as_dict(),
+            "posts": self.posts,
+        }
+
 
 def bot_platforms(sandbox: Sandbox, networks: tuple[str, ...] | None = None) -> dict[str, Platform]:
     """The bot's adapters on the sandbox, on its clock (credentials that only it knows).

@@ -67,6 +67,10 @@ class ControlReport:
         """The arguments of each command the lines suggest (after ``chatbot``)."""
         return commands_in(self.summary())
 
+    def as_dict(self) -> dict[str, object]:
+        """What ``--json`` prints: the lines, and each suggested command's arguments."""
+        return {"event_id": self.event_id, "lines": list(self.lines), "commands": self.commands}
+
 
 def parse_delay(text: str) -> timedelta:
     """A ``delay`` amount such as ``5m``, ``90s``, ``1h30m``, or ``-5m`` (earlier)."""

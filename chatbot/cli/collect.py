@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import click
 
 from chatbot.cli.group import cli
+from chatbot.cli.jsonout import emit
 from chatbot.cli.options import (
     clock_option,
     database_url_option,
@@ -201,7 +201,7 @@ def collect_command(
         "coverage": coverage.as_dict(),
     }
     if as_json:
-        click.echo(json.dumps(totals, indent=2))
+        emit(totals)
     else:
         state = "window closed and checked" if collector.done else "stopped; run again to resume"
         if interrupted:

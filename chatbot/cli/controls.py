@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import click
 
+from chatbot.bot.controls import ControlReport
 from chatbot.cli.group import CONTEXT_SETTINGS, cli
+from chatbot.cli.jsonout import emit
 from chatbot.cli.options import clock_option, database_url_option, json_option, make_clock
 
 _event = click.argument("event")
@@ -37,14 +38,18 @@ def status_command(event: str, database_url: str, clock: str, as_json: bool) -> 
     with open_store(database_url) as engine:
         # "now" picks a hashtag's running or next chat: the sandbox's now on a sandbox.
         report = controls.status(engine, event, now=make_clock(clock).now())
-    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.summary())
+    if as_json:
+        emit(report.as_dict())
+    else:
+        click.echo(report.summary())
 
 
 @cli.command("pause")
 @_event
 @database_url_option
 @clock_option
-def pause_command(event: str, database_url: str, clock: str) -> None:
+@json_option
+def pause_command(event: str, database_url: str, clock: str, as_json: bool) -> None:
     """Stop posting EVENT's posts until chatbot resume (takes effect within 2 seconds).
 
     A post already being sent still goes out.
@@ -58,14 +63,15 @@ def pause_command(event: str, database_url: str, clock: str) -> None:
 
     with open_store(database_url) as engine:
         report = controls.pause(engine, event, now=make_clock(clock).now())
-    click.echo(report.summary())
+    _show(report, as_json)
 
 
 @cli.command("resume")
 @_event
 @database_url_option
 @clock_option
-def resume_command(event: str, database_url: str, clock: str) -> None:
+@json_option
+def resume_command(event: str, database_url: str, clock: str, as_json: bool) -> None:
     """Post EVENT's posts again after chatbot pause.
 
     Each post that fell due during the pause goes out now, in order, or, when
@@ -82,7 +88,7 @@ def resume_command(event: str, database_url: str, clock: str) -> None:
 
     with open_store(database_url) as engine:
         report = controls.resume(engine, event, now=make_clock(clock).now())
-    click.echo(report.summary())
+    _show(report, as_json)
 
 
 @cli.command("skip")
@@ -93,7 +99,10 @@ def resume_command(event: str, database_url: str, clock: str) -> None:
 )
 @database_url_option
 @clock_option
-def skip_command(event: str, post: str, only: bool, database_url: str, clock: str) -> None:
+@json_option
+def skip_command(
+    event: str, post: str, only: bool, database_url: str, clock: str, as_json: bool
+) -> None:
     """Never post POST (a label such as Q3, welcome, wrapup or 'A3 reminder') of EVENT.
 
     A question takes its reminder and its follow-ups (Q3a, Q3b and theirs)
@@ -110,7 +119,14 @@ def skip_command(event: str, post: str, only: bool, database_url: str, clock: st
 
     with open_store(database_url) as engine:
         report = controls.skip(engine, event, post, now=make_clock(clock).now(), only=only)
-    click.echo(report.summary())
+    _show(report, as_json)
+
+
+def _show(report: ControlReport, as_json: bool) -> None:
+    if as_json:
+        emit(report.as_dict())
+    else:
+        click.echo(report.summary())
 
 
 MINUS = "\u2212"  # what "-5m" becomes before click reads options: not one, so an argument
@@ -133,7 +149,8 @@ class _NegativeDurations(click.Command):
 @click.argument("duration")
 @database_url_option
 @clock_option
-def delay_command(event: str, duration: str, database_url: str, clock: str) -> None:
+@json_option
+def delay_command(event: str, duration: str, database_url: str, clock: str, as_json: bool) -> None:
     """Move every post of EVENT not yet sent DURATION later (e.g. 5m, 90s, 1h), or earlier (-5m).
 
     The collection window moves with the first and last posts. Posts never
@@ -151,7 +168,7 @@ def delay_command(event: str, duration: str, database_url: str, clock: str) -> N
     amount = controls.parse_delay(duration.replace(MINUS, "-", 1))
     with open_store(database_url) as engine:
         report = controls.delay(engine, event, amount, now=make_clock(clock).now())
-    click.echo(report.summary())
+    _show(report, as_json)
 
 
 @cli.command("post-now")
@@ -159,7 +176,8 @@ def delay_command(event: str, duration: str, database_url: str, clock: str) -> N
 @click.argument("post")
 @database_url_option
 @clock_option
-def post_now_command(event: str, post: str, database_url: str, clock: str) -> None:
+@json_option
+def post_now_command(event: str, post: str, database_url: str, clock: str, as_json: bool) -> None:
     """Post POST of EVENT now instead of at its time; takes a skipped post back.
 
     Posts go out in order: one before POST already due goes out just before
@@ -175,7 +193,7 @@ def post_now_command(event: str, post: str, database_url: str, clock: str) -> No
 
     with open_store(database_url) as engine:
         report = controls.post_now(engine, event, post, now=make_clock(clock).now())
-    click.echo(report.summary())
+    _show(report, as_json)
 
 
 __all__ = [

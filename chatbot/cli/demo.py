@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 import chatbot
 from chatbot.cli.group import cli
+from chatbot.cli.jsonout import emit, json_option
 from chatbot.cli.options import FiniteFloatRange, fediverse_options
 from chatbot.demo import DEFAULT_FILE, DEFAULT_INSTANCES, DemoOptions, run_demo
 from chatbot.errors import UsageError
@@ -57,6 +59,7 @@ def _default_file() -> Path:
     metavar="DIR",
     help="Where to write the transcripts and recap (default: transcripts/<hashtag>-<date>/).",
 )
+@json_option
 def demo_command(
     file: Path | None,
     speed: float,
@@ -68,6 +71,7 @@ def demo_command(
     federation_delay: float,
     federation_loss: float,
     out: Path | None,
+    as_json: bool,
 ) -> None:
     """Run a whole chat on the sandbox networks and write its transcripts and recap.
 
@@ -99,7 +103,14 @@ def demo_command(
         federation_delay=federation_delay,
         federation_loss=federation_loss,
     )
-    run_demo(options, say=click.echo)
+    result = run_demo(options, say=_say(as_json))
+    if as_json:
+        emit(result.as_dict())
+
+
+def _say(as_json: bool) -> Callable[[str], None]:
+    """Progress lines: on stdout, or on stderr when stdout carries the JSON document."""
+    return lambda line: click.echo(line, err=as_json)
 
 
 @cli.command("rehearse")
@@ -138,6 +149,7 @@ def demo_command(
     metavar="DIR",
     help="Where to write the transcripts and recap (default: transcripts/<hashtag>-<date>/).",
 )
+@json_option
 def rehearse_command(
     file: Path,
     speed: float,
@@ -147,6 +159,7 @@ def rehearse_command(
     live: bool,
     live_port: int,
     out: Path | None,
+    as_json: bool,
 ) -> None:
     """Rehearse FILE on the sandbox in one command: the whole chat, steerable as it runs.
 
@@ -166,4 +179,8 @@ def rehearse_command(
     from chatbot.demo import run_rehearsal
 
     options = DemoOptions(file=file, speed=speed, participants=participants, seed=seed, out=out)
-    run_rehearsal(options, env_file=env_file, live=live, live_port=live_port, say=click.echo)
+    result = run_rehearsal(
+        options, env_file=env_file, live=live, live_port=live_port, say=_say(as_json)
+    )
+    if as_json:
+        emit(result.as_dict())

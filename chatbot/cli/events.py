@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from chatbot.cli.group import cli
+from chatbot.cli.jsonout import emit
 from chatbot.cli.options import database_url_option, json_option
 from chatbot.models import EVENT_STATES
 
@@ -35,7 +34,7 @@ def events_command(state: str | None, database_url: str, as_json: bool) -> None:
     with open_store(database_url) as engine:
         found = list_events(engine, state=state)
     if as_json:
-        click.echo(json.dumps([event.as_dict() for event in found], indent=2))
+        emit([event.as_dict() for event in found])
         return
     if not found:
         which = f"in state {state}" if state else "yet"

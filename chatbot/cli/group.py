@@ -10,20 +10,32 @@ from __future__ import annotations
 import click
 
 from chatbot import __version__
+from chatbot.cli.jsonout import ARGV_META, emit, error_document, json_wanted
 from chatbot.errors import ChatbotError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class ChatbotGroup(click.Group):
-    """A click group that reports our own errors cleanly."""
+    """A click group that reports errors cleanly: a message (and with --json, a document)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta.setdefault(ARGV_META, list(args))
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except ChatbotError as error:
+            if json_wanted(ctx):
+                emit(error_document(error, error.exit_code))
             click.echo(f"Error: {error}", err=True)
             ctx.exit(error.exit_code)
+        except click.ClickException as error:
+            # Bad options and arguments: click prints its usage message on stderr as ever.
+            if json_wanted(ctx):
+                emit(error_document(error, error.exit_code))
+            raise
 
 
 @click.group(cls=ChatbotGroup, context_settings=CONTEXT_SETTINGS)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from chatbot.cli.group import cli
+from chatbot.cli.jsonout import emit
 from chatbot.cli.options import database_url_option, json_option
 
 
@@ -61,7 +61,7 @@ def import_command(
             question_posts=questions,
         )  # fmt: skip
     if as_json:
-        click.echo(json.dumps(report.__dict__, indent=2, default=list))
+        emit(report.__dict__)
         return
     click.echo(
         f"Imported #{report.hashtag} (event {report.event_id}): {report.posts} posts "

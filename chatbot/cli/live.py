@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from datetime import timedelta
 
 import click
 
 from chatbot.cli.group import cli
+from chatbot.cli.jsonout import emit, json_option
 from chatbot.cli.options import clock_option, database_url_option, make_clock
 
 
@@ -23,7 +25,8 @@ from chatbot.cli.options import clock_option, database_url_option, make_clock
 )
 @database_url_option
 @clock_option
-def live_command(event: str, port: int, database_url: str, clock: str) -> None:
+@json_option
+def live_command(event: str, port: int, database_url: str, clock: str, as_json: bool) -> None:
     """Serve a live page of EVENT for the moderator, on 127.0.0.1 only, until Ctrl-C.
 
     Open the address it prints (it carries a one-off access token): the
@@ -32,6 +35,8 @@ def live_command(event: str, port: int, database_url: str, clock: str) -> None:
     per network, the spam and low-confidence queues, and buttons for pause,
     resume, skip, delay, post-now and hide that do what those commands do.
     Run it beside `chatbot run`, with the same --database-url and --clock.
+    With --json, the address is printed as {"event_id": ..., "url": ...}
+    once the page is up.
 
     \b
     Example:
@@ -52,8 +57,12 @@ def live_command(event: str, port: int, database_url: str, clock: str) -> None:
             engine, event, port=port, clock=make_clock(clock), late_limit=late_limit,
             connect=connector,
         )  # fmt: skip
-        click.echo(f"Live page of event {server.event_id}: {server.url}")
-        click.echo("Open it in a browser on this machine; Ctrl-C stops.")
+        if as_json:
+            emit({"event_id": server.event_id, "url": server.url})
+        else:
+            click.echo(f"Live page of event {server.event_id}: {server.url}")
+        click.echo("Open it in a browser on this machine; Ctrl-C stops.", err=as_json)
+        sys.stdout.flush()
         stop = threading.Event()
         previous = {
             sig: signal.signal(sig, lambda number, frame: stop.set())

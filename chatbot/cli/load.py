@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from chatbot.bot.loading import load_file
 from chatbot.cli.group import cli
+from chatbot.cli.jsonout import emit
 from chatbot.cli.options import database_url_option, json_option
 
 
@@ -61,6 +61,6 @@ def load_command(
         dry_run=dry_run,
     )
     if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2))
+        emit(report.as_dict())
     else:
         click.echo(report.summary())

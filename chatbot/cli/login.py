@@ -8,12 +8,13 @@ never printed.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import click
 
 from chatbot.cli.group import cli
+from chatbot.cli.jsonout import JSON_META, emit, json_option
 from chatbot.cli.options import FiniteFloatRange
 from chatbot.errors import AuthError, UsageError
 
@@ -32,8 +33,9 @@ TIMEOUT_HELP = "Seconds to wait for each answer from the server."
     "instance or PDS, scopes, rate-limit state, and which variables and file were read.",
 )
 @click.option("--timeout", type=FiniteFloatRange(1, 300), default=30.0, help=TIMEOUT_HELP)
+@json_option
 @click.pass_context
-def login_group(ctx: click.Context, check: bool, timeout: float) -> None:
+def login_group(ctx: click.Context, check: bool, timeout: float, as_json: bool) -> None:
     """Log the bot in to a network, or check its credentials (--check).
 
     `chatbot login mastodon` and `chatbot login bluesky` verify what you give
@@ -56,12 +58,17 @@ def login_group(ctx: click.Context, check: bool, timeout: float) -> None:
             )
         return
     if not check:
+        if as_json:
+            raise UsageError("give --check, or the network to log in to: mastodon or bluesky")
         click.echo(ctx.get_help())
         ctx.exit(2)
     from chatbot.platforms.logins import check_all
 
     report = check_all(timeout=timeout, progress=lambda line: click.echo(line, err=True))
-    click.echo(report.render())
+    if as_json:
+        emit(report.as_dict())
+    else:
+        click.echo(report.render())
     ctx.exit(report.exit_code)
 
 
@@ -73,7 +80,8 @@ def login_group(ctx: click.Context, check: bool, timeout: float) -> None:
     help="The bot account's server, e.g. https://mastodon.social (Mastodon or GoToSocial).",
 )
 @click.option("--timeout", type=FiniteFloatRange(1, 300), default=30.0, help=TIMEOUT_HELP)
-def login_mastodon(instance: str, timeout: float) -> None:
+@json_option
+def login_mastodon(instance: str, timeout: float, as_json: bool) -> None:
     """Get an access token for the bot's Mastodon account and store it.
 
     Registers an app on the instance with only the scopes the bot needs
@@ -98,15 +106,17 @@ def login_mastodon(instance: str, timeout: float) -> None:
     )
     from chatbot.platforms.logins import overriding, save_mastodon, terminal_safe
 
+    as_json = as_json or _json_given()
+    say = _say(as_json)
     base = instance_url(instance)
     path = default_config_path()
     existing_table(path, "mastodon")  # an unsafe or broken file: say so before the browser
-    click.echo(f"Registering the app on {base}...")
+    say(f"Registering the app on {base}...")
     with _refusal_is_usage():
         pending = start_authorisation(base, timeout=timeout)
     if pending.version:
-        click.echo(terminal_safe(f"The server says it runs version {pending.version}."))
-    click.echo(
+        say(terminal_safe(f"The server says it runs version {pending.version}."))
+    say(
         f"Scopes asked for: {' '.join(pending.scopes)}\n"
         "Open this address in a browser, signed in as the bot's account, and approve:\n\n"
         f"  {pending.url}\n"
@@ -117,9 +127,20 @@ def login_mastodon(instance: str, timeout: float) -> None:
         account = check_token(base, token, timeout=timeout)
     written = save_mastodon(path, base, token)
     scopes = " ".join(account.scopes) if account.scopes else "(not reported)"
-    click.echo(terminal_safe(f"Logged in as @{account.acct} on {base}; token scopes: {scopes}."))
-    click.echo(f"Saved to {written} (readable by you only).")
+    say(terminal_safe(f"Logged in as @{account.acct} on {base}; token scopes: {scopes}."))
+    say(f"Saved to {written} (readable by you only).")
     _note_overrides(overriding("mastodon"))
+    if as_json:
+        emit(
+            {
+                "network": "mastodon",
+                "account": account.acct,
+                "server": base,
+                "scopes": list(account.scopes or []),
+                "saved_to": str(written),
+                "overridden_by": overriding("mastodon"),
+            }
+        )
 
 
 @login_group.command("bluesky")
@@ -134,7 +155,8 @@ def login_mastodon(instance: str, timeout: float) -> None:
     help="The account's PDS (a self-hosted server or the sandbox).",
 )
 @click.option("--timeout", type=FiniteFloatRange(1, 300), default=30.0, help=TIMEOUT_HELP)
-def login_bluesky(handle: str | None, pds: str, timeout: float) -> None:
+@json_option
+def login_bluesky(handle: str | None, pds: str, timeout: float, as_json: bool) -> None:
     """Check a Bluesky handle and app password, and store them.
 
     Asks for the app password without echoing it (make one in the Bluesky
@@ -158,6 +180,8 @@ def login_bluesky(handle: str | None, pds: str, timeout: float) -> None:
     )
     from chatbot.platforms.logins import overriding, save_bluesky, terminal_safe
 
+    as_json = as_json or _json_given()
+    say = _say(as_json)
     service = pds_url(pds)
     path = default_config_path()
     existing_table(path, "bluesky")  # an unsafe or broken file: say so before any prompt
@@ -171,13 +195,34 @@ def login_bluesky(handle: str | None, pds: str, timeout: float) -> None:
             "a bot should not use the account's main password",
             err=True,
         )
-    click.echo(f"Checking @{who} on {service}...")
+    say(f"Checking @{who} on {service}...")
     with _refusal_is_usage():
         account = check_password(who, password, service, timeout=timeout)
     written = save_bluesky(path, account.handle, password, service)
-    click.echo(terminal_safe(f"Logged in as @{account.handle} ({account.did}) on {service}."))
-    click.echo(f"Saved to {written} (readable by you only).")
+    say(terminal_safe(f"Logged in as @{account.handle} ({account.did}) on {service}."))
+    say(f"Saved to {written} (readable by you only).")
     _note_overrides(overriding("bluesky"))
+    if as_json:
+        emit(
+            {
+                "network": "bluesky",
+                "account": account.handle,
+                "did": account.did,
+                "server": service,
+                "saved_to": str(written),
+                "overridden_by": overriding("bluesky"),
+            }
+        )
+
+
+def _json_given() -> bool:
+    """``chatbot login --json mastodon`` means the same as ``chatbot login mastodon --json``."""
+    return bool(click.get_current_context().meta.get(JSON_META))
+
+
+def _say(as_json: bool) -> Callable[[str], None]:
+    """The steps: on stdout, or on stderr when stdout carries the JSON document."""
+    return lambda line: click.echo(line, err=as_json)
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+from chatbot.cli.jsonout import json_option
 from chatbot.clock import CLOCK_ENV, Clock
 from chatbot.db import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
 from chatbot.errors import UsageError
@@ -26,13 +27,6 @@ def database_url_option(function: F) -> F:
         show_default=True,
         metavar="URL",
         help="Database to use: an SQLite file, or postgresql+psycopg://user@host/db.",
-    )(function)
-
-
-def json_option(function: F) -> F:
-    """``--json``: print the result as JSON instead of text, passed as ``as_json``."""
-    return click.option(
-        "--json", "as_json", is_flag=True, help="Print the result as JSON instead of text."
     )(function)
 
 

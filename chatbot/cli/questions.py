@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from zoneinfo import ZoneInfo
 
 import click
 
 from chatbot.cli.group import cli
+from chatbot.cli.jsonout import emit, json_option
 from chatbot.errors import QuestionFileError
 from chatbot.questionfile import check_file, load_plan, summary
 from chatbot.questionfile.model import EventPlan
@@ -25,7 +25,6 @@ _mastodon_limit = click.option(
     show_default=True,
     help="Your Mastodon instance's character limit (a file's max_characters wins).",
 )
-_json = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
 
 def _summary_data(plan: EventPlan) -> dict[str, object]:
@@ -43,7 +42,7 @@ def _summary_data(plan: EventPlan) -> dict[str, object]:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True)
-@_json
+@json_option
 @_allow_past
 @_mastodon_limit
 def check(files: tuple[str, ...], as_json: bool, allow_past: bool, mastodon_limit: int) -> None:
@@ -77,7 +76,7 @@ def check(files: tuple[str, ...], as_json: bool, allow_past: bool, mastodon_limi
             errors = sum(p.severity == "error" for p in problems)
             click.echo(f"{path}: {errors} error{'s' * (errors != 1)}")
     if as_json:
-        click.echo(json.dumps(results, indent=2, ensure_ascii=False))
+        emit(results)
     if failed:
         raise SystemExit(2)
 
@@ -104,7 +103,7 @@ def _parse_zones(
     metavar="ZONE",
     help="Also show times in this IANA zone, e.g. Europe/Berlin (repeatable).",
 )
-@_json
+@json_option
 @_allow_past
 @_mastodon_limit
 @click.option(
@@ -132,12 +131,14 @@ def preview(
     try:
         plan = load_plan(file, allow_past=allow_past, mastodon_limit=mastodon_limit)
     except QuestionFileError as error:
+        if as_json:
+            raise  # {"error": ...} with every problem located
         # Printed like `chatbot check` does, one problem per line, not as one "Error:".
         for problem in error.problems:
             click.echo(problem.format(), err=True)
         raise SystemExit(2) from None
     if as_json:
-        click.echo(json.dumps(preview_data(plan, zones), indent=2, ensure_ascii=False))
+        emit(preview_data(plan, zones))
         return
     for note in plan.notes:
         click.echo(note, err=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from chatbot.cli.group import cli
+from chatbot.cli.jsonout import emit
 from chatbot.cli.options import clock_option, database_url_option, json_option, make_clock
 from chatbot.recap.publish import DEFAULT_OUT, recap_event, write_archive
 from chatbot.recap.render import DEFAULT_SPLIT_AT
@@ -90,7 +90,7 @@ def recap_command(
         site_url=site_url,
     )
     if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=2))
+        emit(result.as_dict())
     else:
         click.echo(result.message())
 
@@ -108,7 +108,10 @@ def recap_command(
 @click.option("--title", default="Chat archive", show_default=True, help="The page's title.")
 @_templates
 @database_url_option
-def archive_command(out_dir: Path, title: str, templates: Path | None, database_url: str) -> None:
+@json_option
+def archive_command(
+    out_dir: Path, title: str, templates: Path | None, database_url: str, as_json: bool
+) -> None:
     """Write an index of every chat in the database, grouped by hashtag series.
 
     Each chat shows its posts, participants (new and returning) and a link
@@ -122,4 +125,7 @@ def archive_command(out_dir: Path, title: str, templates: Path | None, database_
     path, series, chats = write_archive(
         database_url=database_url, out_dir=out_dir, templates=templates, title=title
     )
-    click.echo(f"Wrote {path}: {chats} chat{'s' if chats != 1 else ''} in {series} series")
+    if as_json:
+        emit({"path": str(path), "series": series, "chats": chats})
+    else:
+        click.echo(f"Wrote {path}: {chats} chat{'s' if chats != 1 else ''} in {series} series")

@@ -34,6 +34,33 @@ def help_text(group: click.Group, path: str) -> str:
     return result.output
 
 
+CONVENTIONS = """\
+## Conventions every command keeps
+
+**`--json`.** Every command takes `--json` and then prints exactly one JSON
+document on standard output, with the same keys from one run to the next;
+notes, progress and the running lines of long commands (`run`, `demo`,
+`rehearse`, `login`) go to standard error. `chatbot live --json` prints
+`{"event_id": ..., "url": ...}` once the page is up and `chatbot sandbox
+serve` prints its JSON line with or without `--json`. An error is a document
+too, with the exit code the command exits with (2 for bad input, 1 for a
+network or database failure), and the text message still goes to standard
+error:
+
+```json
+{"error": {"kind": "usage", "message": "...", "exit_code": 2, "problems": []}}
+```
+
+`kind` is `usage`, `storage`, `network` or `error`; `problems` lists a
+question file's problems located (`path`, `line`, `column`, `severity`,
+`message`, `hint`), else it is empty (`chatbot check --json` rather lists
+every file with its problems, and exits 2 if one has an error). Without `--json` an error is one
+`Error: ...` line on standard error and nothing on standard output. Text in
+the JSON is UTF-8; characters that could steer a terminal (C1 controls,
+bidirectional overrides) are written as `\\u` escapes.
+"""
+
+
 def render_reference(group: click.Group) -> str:
     lines = [
         "# Command reference",
@@ -41,6 +68,7 @@ def render_reference(group: click.Group) -> str:
         "Generated from each command's `--help` by `python -m chatbot.cli.reference`;",
         "do not edit by hand.",
         "",
+        CONVENTIONS,
     ]
     for path, _command in [("chatbot", group), *iter_commands(group)]:
         lines += [f"## {path}", "", "```text", help_text(group, path).rstrip(), "```", ""]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import click
 
 from chatbot.cli.group import cli
+from chatbot.cli.jsonout import emit
 from chatbot.cli.options import (
     FiniteFloatRange,
     clock_option,
@@ -62,7 +62,7 @@ def review_command(event: str, below: float, clock: str, database_url: str, as_j
             "questions": result.questions,
             "posts": [item.as_dict() for item in result.items],
         }
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        emit(payload)
         return
     if not result.items:
         click.echo(f"#{result.hashtag}: nothing to review (every post is at {below:.2f} or above).")
@@ -142,7 +142,7 @@ def assign_command(
             name = "<stdin>" if from_file == "-" else from_file
             decisions = assign_from_csv(engine, event, Path(name), by=who, text=text, now=now)
             if as_json:
-                click.echo(json.dumps([d.as_dict() for d in decisions], indent=2))
+                emit([d.as_dict() for d in decisions])
             else:
                 click.echo(f"Applied {len(decisions)} decisions from {name} (set by {who}).")
             return
@@ -150,7 +150,7 @@ def assign_command(
         if auto:
             undone = unassign(engine, event, post, now=now)
             if as_json:
-                click.echo(json.dumps(undone.as_dict() if undone else None, indent=2))
+                emit(undone.as_dict() if undone else None)
             elif undone is None:
                 click.echo(f"{post} had no moderator's decision; nothing changed.")
             else:
@@ -159,7 +159,7 @@ def assign_command(
         assert question is not None
         decision = assign(engine, event, post, question, by=who, now=now)
     if as_json:
-        click.echo(json.dumps(decision.as_dict(), indent=2))
+        emit(decision.as_dict())
         return
     target = decision.question or "no question"
     click.echo(f"Assigned {decision.uri} to {target} (set by {decision.set_by}).")

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from chatbot.cli.group import cli
+from chatbot.cli.jsonout import emit, json_option
 from chatbot.cli.options import clock_option, database_url_option, live_option, make_clock
 
 
@@ -49,6 +50,7 @@ from chatbot.cli.options import clock_option, database_url_option, live_option, 
     help="Collect the answers while running (from before the welcome until after the "
     "wrap-up); `chatbot collect` finishes or backfills it later.",
 )
+@json_option
 def run_command(
     events: tuple[str, ...],
     database_url: str,
@@ -59,6 +61,7 @@ def run_command(
     late_limit: str | None,
     until_done: bool,
     collect: bool,
+    as_json: bool,
 ) -> None:
     """Post the scheduled posts of EVENT (an id or a hashtag), or of every live event.
 
@@ -71,7 +74,9 @@ def run_command(
     --until-done the run ends when that window is over, and `chatbot collect`
     finishes any collection a stop cut short. Credentials come from
     CHATBOT_BLUESKY_* / CHATBOT_MASTODON_* or the private credentials file
-    (docs/credentials.md).
+    (docs/credentials.md). With --json the lines go to stderr and, at the
+    end, stdout gets {"events": [{"id": ..., "hashtag": ...}], "networks":
+    [...], "exit_code": N}.
 
     Control a running chat from another terminal with chatbot status,
     pause, resume, skip, delay and post-now.
@@ -97,6 +102,7 @@ def run_command(
         else timedelta(seconds=float(settings["late_limit_seconds"]))
     )
     the_clock = make_clock(clock)
+    say = _echo_err if as_json else _echo
     _quiet_logs()
     credentials = load_credentials()
     # An embedding program (or a test) may hand in its own connect(network, credentials, **kw).
@@ -112,7 +118,7 @@ def run_command(
         networks = sorted({n for *_, nets in chosen for n in nets})
         for event_id, hashtag, state, _ in chosen:
             if state in ("finished", "cancelled"):
-                _echo(f"note: #{hashtag} (event {event_id}) is {state}: nothing left to post.")
+                say(f"note: #{hashtag} (event {event_id}) is {state}: nothing left to post.")
         targets = ids if events else controls.live_event_ids(engine)
         # The late limit too, so that `chatbot resume` judges late posts as this run does.
         controls.set_options(
@@ -145,16 +151,24 @@ def run_command(
                 live=str(settings["bluesky_live"]),
                 peers=int(settings["mastodon_servers"]),
             ),
-            out=_echo,
+            out=say,
         )
         bot.check_networks(networks)  # missing credentials: stop before any work
         for line in _account_warnings(engine, targets, bot):
-            _echo(line)
+            say(line)
         what = ", ".join(f"#{tag} (event {event_id})" for event_id, tag, *_ in chosen) or (
             f"{len(targets)} live events" if len(targets) != 1 else "1 live event"
         )
-        _echo(f"Running {what} on {' and '.join(networks) or 'no network yet'}; Ctrl-C stops.")
-        code = _run_with_signals(bot)
+        say(f"Running {what} on {' and '.join(networks) or 'no network yet'}; Ctrl-C stops.")
+        code = _run_with_signals(bot, say)
+    if as_json:
+        emit(
+            {
+                "events": [{"id": event_id, "hashtag": tag} for event_id, tag, *_ in chosen],
+                "networks": networks,
+                "exit_code": code,
+            }
+        )
     sys.exit(code)
 
 
@@ -194,6 +208,10 @@ def _echo(line: str) -> None:
     sys.stdout.flush()
 
 
+def _echo_err(line: str) -> None:
+    click.echo(line, err=True)
+
+
 def _quiet_logs() -> None:
     from chatbot.platforms.credentials import install_redaction
 
@@ -203,14 +221,14 @@ def _quiet_logs() -> None:
     install_redaction()
 
 
-def _run_with_signals(bot: Any) -> int:
+def _run_with_signals(bot: Any, say: Any) -> int:
     def on_signal(number: int, frame: FrameType | None) -> None:
         if bot.stopping:
             # A second Ctrl-C: leave now. A post being sent stays "posting" and the next
             # run sends it again with the same key, which the network deduplicates.
-            _echo("Stopped at once; the next run finishes any post that was being sent.")
+            say("Stopped at once; the next run finishes any post that was being sent.")
             os._exit(130)
-        _echo("Stopping: finishing the post in flight (Ctrl-C again to quit at once)...")
+        say("Stopping: finishing the post in flight (Ctrl-C again to quit at once)...")
         bot.stop()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -16,6 +16,7 @@ from types import FrameType
 import click
 
 from chatbot.cli.group import CONTEXT_SETTINGS, cli
+from chatbot.cli.jsonout import emit, json_option
 from chatbot.cli.options import FiniteFloatRange, fediverse_options
 from chatbot.errors import UsageError
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig, plan_crowd
@@ -91,6 +92,7 @@ _rate = click.option(
     help="With --questions: write the crowd's ground truth (JSON) here, every few seconds "
     "while it runs and once more on exit.",
 )  # fmt: skip
+@json_option
 def serve(
     seed: int,
     faults: float,
@@ -106,13 +108,14 @@ def serve(
     posts_per_minute: float,
     env_file: Path | None,
     truth_path: str | None,
+    as_json: bool,
 ) -> None:
     """Run sandbox Bluesky and Mastodon servers until Ctrl-C.
 
-    When ready, prints one JSON line on stdout with each server's URL and the
-    bot's sandbox-only credentials (a throwaway handle and password, a
-    throwaway Mastodon token on the first Mastodon instance), and every
-    Mastodon instance's base URL, domain and profile:
+    When ready, prints one JSON line on stdout (--json or not) with each
+    server's URL and the bot's sandbox-only credentials (a throwaway handle
+    and password, a throwaway Mastodon token on the first Mastodon
+    instance), and every Mastodon instance's base URL, domain and profile:
 
     \b
         {"bluesky": {"url": ..., "web": ..., "handle": ..., "password": ...},
@@ -218,7 +221,7 @@ def serve(
     "--mastodon-instances", type=click.IntRange(1, 20), default=1, show_default=True,
     help="Spread the Mastodon people over this many instances (some then post unlisted).",
 )  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print the whole plan as JSON.")
+@json_option
 @click.option(
     "--output", type=click.Path(dir_okay=False, writable=True), help="Write the JSON plan here."
 )
@@ -254,7 +257,7 @@ def crowd(
     if output:
         Path(output).write_text(json.dumps(plan.to_dict(), ensure_ascii=False, indent=1) + "\n")
     if as_json:
-        click.echo(json.dumps(plan.to_dict(), ensure_ascii=False))
+        emit(plan.to_dict(), indent=None)
         return
     people = [p for p in plan.participants if not p.spammer]
     networks = Counter(p.network for p in people)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from chatbot.cli.group import cli
+from chatbot.cli.jsonout import emit
 from chatbot.cli.options import clock_option, database_url_option, json_option, make_clock
 
 FORMAT_CHOICES = ("json", "jsonl", "md", "csv")
@@ -70,7 +70,7 @@ def transcript_command(
             now=make_clock(clock).now(),
         )
     if as_json:
-        click.echo(json.dumps({"files": [str(path) for path in written]}, indent=2))
+        emit({"files": [str(path) for path in written]})
     else:
         for path in written:
             click.echo(f"Wrote {path}")
@@ -127,7 +127,7 @@ def hide_command(
             now=make_clock(clock).now(),
         )
     if as_json:
-        click.echo(json.dumps(report.__dict__, indent=2))
+        emit(report.__dict__)
         return
     where = " and in the Bluesky thread (threadgate)" if report.threadgate else ""
     again = " (it was hidden already; reason replaced)" if report.already else ""

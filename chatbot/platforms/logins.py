@@ -74,6 +74,23 @@ class CheckReport:
             return 0
         return 2 if any(check.refused for check in self.checks) else 1
 
+    def as_dict(self) -> dict[str, object]:
+        """What ``chatbot login --check --json`` prints."""
+        return {
+            "sources": list(self.sources),
+            "checks": [
+                {
+                    "network": check.network,
+                    "ok": check.ok,
+                    "refused": check.refused,
+                    "lines": list(check.lines),
+                    "problem": check.problem,
+                }
+                for check in self.checks
+            ],
+            "exit_code": self.exit_code,
+        }
+
     def render(self) -> str:
         out = ["Read " + "; ".join(self.sources) + "."]
         for check in self.checks:
