@@ -229,7 +229,7 @@ def _refresh(
     reports = refresh_counts(engine, event_id, platforms, now=clock.now, sleep=clock.sleep)
     if as_json:
         found = {"event_id": event_id, "hashtag": hashtag}
-        click.echo(json.dumps({**found, "refreshed": [r.as_dict() for r in reports]}, indent=2))
+        emit({**found, "refreshed": [r.as_dict() for r in reports]})
         return
     click.echo(f"#{hashtag}: counts refreshed")
     for report in reports:
