@@ -342,6 +342,11 @@ def _post_counts(connection: Connection) -> None:
             )
 
 
+def _late_replies(connection: Connection) -> None:
+    # Replies to participants who ask the bot for a question (bot.asking, bot.replies).
+    models.table_of(models.LateReply).create(connection, checkfirst=True)
+
+
 # Append only; never edit a released step.  A fresh database gets the current
 # tables from the models and is stamped with the latest version, so a step only
 # runs on databases made before it.
@@ -360,6 +365,7 @@ MIGRATIONS: list[Migration] = [
     (8, "scheduled_post.media: the images a post carries", _scheduled_post_media),
     (9, "post_delivery indexes for claims: pending by due time, open by event", _claim_indexes),
     (10, "post like/repost/quote/reply counts: filled from each post's raw JSON", _post_counts),
+    (11, "late_reply: answers to participants who ask for a question", _late_replies),
 ]
 
 

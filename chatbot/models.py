@@ -420,6 +420,58 @@ class AttributionOverride(SQLModel, table=True):
     set_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class LateReply(SQLModel, table=True):
+    """A reply to a participant who asked the bot for a question ("@bot Q3?").
+
+    One row per event, network, asker and question (the unique constraint), so
+    a person asking twice, or a restart reading the request again, never gets
+    a second reply.  Delivered like a ``post_delivery`` row (same states,
+    idempotency key, attempts and rate-limit waits; ``bot.replies``) but apart
+    from the plan: a reply never holds up a scheduled post (migration 11).
+    """
+
+    __tablename__: ClassVar[str] = "late_reply"
+    __table_args__ = (
+        UniqueConstraint("event_id", "network", "asker_id", "label", name="uq_late_reply_asker"),
+        UniqueConstraint("idempotency_key", name="uq_late_reply_idempotency_key"),
+        Index(
+            "ix_late_reply_pending",
+            "network",
+            "due_at",
+            sqlite_where=sqlalchemy.text("state IN ('pending', 'posting')"),
+            postgresql_where=sqlalchemy.text("state IN ('pending', 'posting')"),
+        ),
+        _states_check("state", DELIVERY_STATES, "ck_late_reply_state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", ondelete="CASCADE")
+    network: str
+    asker_id: str  # DID or account id
+    asker_handle: str = ""
+    label: str  # the question answered: "Q3", "Q2a"
+    request_uri: str  # the post that asked
+    request_id: str  # its record key / status id on the bot's server
+    request_cid: str = ""
+    root_uri: str = ""  # its thread's root (Bluesky), to keep the reply in that thread
+    root_cid: str = ""
+    text: str
+    due_at: datetime = Field(sa_type=UTCDateTime)  # when the request was found
+    state: str = "pending"
+    idempotency_key: str
+    attempts: int = 0
+    rate_limited: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+    claimed_by: str | None = None
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    remote_id: str | None = None
+    remote_uri: str | None = None
+    remote_url: str | None = None
+    posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 TABLES: tuple[type[SQLModel], ...] = (
     SchemaVersion,
     Event,
@@ -431,6 +483,7 @@ TABLES: tuple[type[SQLModel], ...] = (
     AttributionOverride,
     PostSighting,
     SourceTally,
+    LateReply,
 )
 
 
@@ -451,6 +504,7 @@ __all__ = [
     "AttributionOverride",
     "CollectionCursor",
     "Event",
+    "LateReply",
     "Participant",
     "Post",
     "PostDelivery",

@@ -140,7 +140,13 @@ def test_mastodon_login_writes_a_private_file_the_bot_then_uses(masto: Any, conf
     assert token not in output and code not in out + err
     issued = masto.app.store.token(token)
     scopes = sorted(issued.scopes.split())
-    assert scopes == ["profile", "read:search", "read:statuses", "write:statuses"]
+    assert scopes == [
+        "profile",
+        "read:notifications",
+        "read:search",
+        "read:statuses",
+        "write:statuses",
+    ]
 
     # What `chatbot run` loads and connects with.
     credentials = load_credentials({"CHATBOT_CONFIG": str(config)})

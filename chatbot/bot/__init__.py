@@ -9,6 +9,9 @@ Module map (data flows top to bottom)::
     delivery      what the outbox hands out (claims, notices, outcomes) and its rules
     outcomes      how a claim ends: posted, retried, failed, given back; event finished
     retry         backoff with jitter for failed posts (pure)
+    asking        is a post asking the bot for a question, which, and the reply (pure)
+    latejoiners   the job that finds such requests (store, notifications) and queues replies
+    replies       the replies' outbox: queued once per asker and question, claimed, recorded
     scheduler     BotService: APScheduler jobs that claim, post and record, plus extra jobs
     controls      live controls: pause, resume, skip, delay, post-now (one meaning each)
     postgroups    which posts a control means (a question with its reminder and follow-ups)

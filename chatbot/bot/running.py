@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from chatbot.bot.latejoiners import LOOK_SECONDS, LateJoinerJob
 from chatbot.bot.scheduler import BotService, RunOptions
 from chatbot.clock import Clock
 from chatbot.collect.job import CollectionJob
@@ -56,6 +57,12 @@ class Bot:
         self.options = options or RunOptions()
         self.service = BotService(engine, connect, clock=clock, options=self.options, out=out)
         collect = collect or CollectOptions()
+        # Replies to "@bot Q3?" (bot.latejoiners): every chat unless its file says
+        # late_joiners: off.
+        self.late_joiners = LateJoinerJob(
+            engine, self.service.platform, clock, event_ids=self.options.event_ids
+        )
+        self.service.add_job(self.late_joiners, seconds=LOOK_SECONDS, name="late-joiners")
         self.collection: CollectionJob | None = None
         if collect.enabled:
             self.collection = CollectionJob(

@@ -17,13 +17,15 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
-from chatbot.bot import outbox
+from chatbot.bot import outbox, replies
 from chatbot.bot.retry import RetryPolicy
 from chatbot.clock import Clock
+from chatbot.collect.pacing import Budget
 from chatbot.errors import (
     AuthError,
     ChatbotError,
     ConfigError,
+    RateLimitedError,
     StorageError,
     TransientError,
 )
@@ -35,6 +37,12 @@ _aps_log = logging.getLogger(f"{__name__}.apscheduler")
 _aps_log.setLevel(logging.ERROR)
 
 MIN_JOB_SECONDS = 0.05  # real seconds: the fastest an extra job may repeat
+# Late joiners' replies (bot.replies) per network: at most this many per window of clock
+# seconds, a small share of each network's posting limit (Mastodon: 300 statuses in 3 h;
+# Bluesky: 1,666 creates an hour), so the chat's own posts always have room.
+REPLY_BUDGETS: dict[str, tuple[int, float]] = {"bluesky": (60, 3600.0), "mastodon": (30, 3600.0)}
+# No reply goes out when a scheduled post is due this soon (clock seconds): it goes first.
+REPLY_CLEARANCE = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,11 @@ class BotService:
         self._platforms: dict[str, Platform] = {}
         self._halted: dict[str, str] = {}
         self._held: dict[int, outbox.Claim] = {}
+        self._held_replies: dict[int, outbox.Claim] = {}
+        self._reply_budgets = {
+            network: Budget(float(limit), window)
+            for network, (limit, window) in REPLY_BUDGETS.items()
+        }
         self._lock = threading.Lock()
         self._say_lock = threading.Lock()
         self._stop = threading.Event()
@@ -224,6 +237,11 @@ class BotService:
                 outbox.release(self.engine, claim, now=self.clock.now())
             except ChatbotError as error:  # the lease will recover it
                 log.warning("could not release %s on %s: %s", claim.label, claim.network, error)
+        for claim in list(self._held_replies.values()):
+            try:
+                replies.release_reply(self.engine, claim, now=self.clock.now())
+            except ChatbotError as error:  # the lease will recover it
+                log.warning("could not release the reply %s: %s", claim.label, error)
 
     # -- posting --------------------------------------------------------------
     def warm_up(self) -> None:
@@ -253,6 +271,7 @@ class BotService:
         self.post_due(network)
         if self.stopping or network in self._halted:
             return
+        self.reply_due(network)
         speed = getattr(self.clock, "speed", 1.0) or 1.0
         horizon = self.clock.now() + timedelta(seconds=self.options.tick * speed)
         upcoming = outbox.next_due(
@@ -295,11 +314,46 @@ class BotService:
             self._held.pop(claim.delivery_id, None)
         return True
 
+    def reply_due(self, network: str, most: int = 3) -> int:
+        """Post up to ``most`` late joiners' replies due on ``network``; returns how many.
+
+        Only while no scheduled post is due within :data:`REPLY_CLEARANCE`, and within the
+        network's reply budget (:data:`REPLY_BUDGETS`): the chat's own posts come first.
+        """
+        count = 0
+        budget = self._reply_budgets.get(network)
+        while count < most and not self.stopping and network not in self._halted:
+            now = self.clock.now()
+            if budget is not None and budget.available_at(now) > now:
+                break
+            soon = outbox.next_due(
+                self.engine, network, event_ids=self.options.event_ids, before=now + REPLY_CLEARANCE
+            )
+            if soon is not None:
+                break
+            claim = replies.claim_reply(
+                self.engine, network, now=now, worker=self.worker, lease=self.options.lease
+            )
+            if claim is None:
+                break
+            if budget is not None:
+                budget.tokens -= 1
+            self._held_replies[claim.delivery_id] = claim
+            try:
+                self._send(claim)
+            finally:
+                self._held_replies.pop(claim.delivery_id, None)
+            count += 1
+        return count
+
     def _send(self, claim: outbox.Claim) -> None:
         try:
             platform = self.platform(claim.network)
         except ConfigError as error:  # no credentials for a network a newly loaded event uses
-            outbox.release(self.engine, claim, now=self.clock.now())
+            if claim.kind == replies.REPLY_KIND:
+                replies.release_reply(self.engine, claim, now=self.clock.now())
+            else:
+                outbox.release(self.engine, claim, now=self.clock.now())
             self._halt(claim.network, str(error))
             return
         try:
@@ -316,6 +370,10 @@ class BotService:
             log.exception("posting %s on %s", claim.label, claim.network)
             self._failed(claim, TransientError(f"{type(error).__name__}: {error}"))
             return
+        if claim.kind == replies.REPLY_KIND:
+            done = replies.complete_reply(self.engine, claim, ref, now=self.clock.now())
+            self.say(claim.timezone, f"reply: {claim.label}", claim.network, f"posted  {done.url}")
+            return
         outcome = outbox.complete(
             self.engine, claim, ref, now=self.clock.now(), late_after=self.options.late_after
         )
@@ -328,11 +386,18 @@ class BotService:
         self.say(claim.timezone, claim.label, claim.network, f"{what}  {outcome.url}".rstrip())
 
     def _failed(self, claim: outbox.Claim, error: ChatbotError) -> None:
-        outcome = outbox.fail(
+        record = replies.fail_reply if claim.kind == replies.REPLY_KIND else outbox.fail
+        outcome = record(
             self.engine, claim, error, now=self.clock.now(), policy=self.options.policy,
             rng=self._rng,
         )  # fmt: skip
-        self.say(claim.timezone, claim.label, claim.network, outcome.message)
+        if claim.kind == replies.REPLY_KIND:
+            if isinstance(error, RateLimitedError) and outcome.next_at is not None:
+                # Later replies wait too: the network said not now.
+                self._reply_budgets[claim.network].blocked_until = outcome.next_at
+            self.say(claim.timezone, f"reply: {claim.label}", claim.network, outcome.message)
+        else:
+            self.say(claim.timezone, claim.label, claim.network, outcome.message)
         if isinstance(error, AuthError):
             self._halt(claim.network, str(error))
 

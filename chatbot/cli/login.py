@@ -86,11 +86,11 @@ def login_mastodon(instance: str, timeout: float, as_json: bool) -> None:
 
     Registers an app on the instance with only the scopes the bot needs
     (read:statuses, write:statuses, and profile, or read:accounts on servers
-    without it; read:search where the server offers it), prints the address
-    where you approve it while signed in as the bot's account, asks for the
-    code that page shows, exchanges it for a token, checks it, and writes the
-    instance and token to the credentials file. Nothing is written unless
-    every step worked.
+    without it; read:search and read:notifications where the server offers
+    them), prints the address where you approve it while signed in as the
+    bot's account, asks for the code that page shows, exchanges it for a
+    token, checks it, and writes the instance and token to the credentials
+    file. Nothing is written unless every step worked.
 
     \b
     Example:

@@ -168,6 +168,30 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Mention:
+    """A post that mentions the bot's account or replies to one of its posts (a notification)."""
+
+    post: NormalisedPost  # ids as the bot's own server knows them: a reply can target it
+    reason: str  # "mention" or "reply"
+    seen_at: datetime | None  # when the network recorded it
+
+
+@dataclass(frozen=True)
+class MentionPage:
+    """One page of the account's mention notifications, newest first."""
+
+    mentions: list[Mention]
+    cursor: str | None  # pass back for the next (older) page; None: no more
+
+
+@runtime_checkable
+class MentionReader(Protocol):
+    """An adapter that reads its account's notifications (both adapters do)."""
+
+    def mentions(self, *, cursor: str | None = None, limit: int = 50) -> MentionPage: ...
+
+
+@dataclass(frozen=True)
 class PostLimits:
     """How long a post may be on a network."""
 
@@ -271,6 +295,9 @@ __all__ = [
     "Attachment",
     "AuthorProfile",
     "Identity",
+    "Mention",
+    "MentionPage",
+    "MentionReader",
     "NormalisedPost",
     "Page",
     "Platform",

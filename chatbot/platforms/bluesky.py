@@ -27,6 +27,8 @@ from chatbot.platforms.base import (
     IMAGE_NOT_SENT,
     Attachment,
     Identity,
+    Mention,
+    MentionPage,
     NormalisedPost,
     Page,
     PostLimits,
@@ -48,11 +50,15 @@ from chatbot.platforms.normalise import (
     bluesky_thread,
     bluesky_web_url,
     from_bluesky_post_view,
+    from_bluesky_record,
     parse_time,
 )
 from chatbot.platforms.session import SessionCache
 from chatbot.text.bluesky import build_facets
 from chatbot.text.length import BLUESKY_MAX_BYTES, BLUESKY_MAX_GRAPHEMES, bluesky_length
+
+# The notifications that are posts addressed to the bot (listNotifications' reasons).
+MENTION_REASONS = ("mention", "reply")
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -407,6 +413,32 @@ class BlueskyPlatform:
             seen=len(views),
             total=total if isinstance(total, int) else None,
         )
+
+    def mentions(self, *, cursor: str | None = None, limit: int = 50) -> MentionPage:
+        """One page of ``app.bsky.notification.listNotifications``: mentions and replies.
+
+        ``reasons`` asks the AppView for those two only; the answer is filtered
+        again, for servers that ignore it.
+        """
+        answer = self._query(
+            "app.bsky.notification.listNotifications",
+            {"limit": max(1, min(limit, 100)), "cursor": cursor, "reasons": list(MENTION_REASONS)},
+        )
+        found: list[Mention] = []
+        for item in answer.get("notifications") or []:
+            if not isinstance(item, dict) or item.get("reason") not in MENTION_REASONS:
+                continue
+            record = item.get("record")
+            if not isinstance(record, dict) or not item.get("uri"):
+                continue
+            post = from_bluesky_record(
+                str(item["uri"]), str(item.get("cid") or ""), record,
+                author=item.get("author") if isinstance(item.get("author"), dict) else None,
+                web=self.web,
+            )  # fmt: skip
+            found.append(Mention(post, str(item["reason"]), parse_time(item.get("indexedAt"))))
+        next_cursor = answer.get("cursor")
+        return MentionPage(found, str(next_cursor) if next_cursor and found else None)
 
     def account(self) -> Identity:
         did = self.did

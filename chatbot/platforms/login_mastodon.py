@@ -29,10 +29,12 @@ APP_NAME = "chatbot"
 # statuses, threads and streams (read:statuses); learn its own account (verify_credentials:
 # "profile" where the server knows it, Mastodon 4.3+; "read:accounts" elsewhere).
 NEEDED = ("read:statuses", "write:statuses")
-# Asked for where the server lists it, never required: with it the bot's server fetches a
-# post seen on another server by its address (search with resolve, collect.peers); without
-# it such a post is still collected, as the other server showed it.
-WANTED = ("read:search",)
+# Asked for where the server lists them, never required: with read:search the bot's server
+# fetches a post seen on another server by its address (search with resolve, collect.peers);
+# without it such a post is still collected, as the other server showed it. With
+# read:notifications the bot reads who asked it for a question ("@bot Q3?",
+# bot.latejoiners); without it, it answers none on Mastodon.
+WANTED = ("read:search", "read:notifications")
 ACCOUNT_SCOPES = ("profile", "read:accounts")
 
 

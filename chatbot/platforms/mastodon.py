@@ -29,6 +29,8 @@ from chatbot.platforms.base import (
     IMAGE_NOT_SENT,
     Attachment,
     Identity,
+    Mention,
+    MentionPage,
     NormalisedPost,
     Page,
     PostLimits,
@@ -487,6 +489,25 @@ class MastodonPlatform:
         except NotFoundError:
             return None
         return tag_days(found.get("history"))
+
+    def mentions(self, *, cursor: str | None = None, limit: int = 50) -> MentionPage:
+        """One page of the account's mention notifications (GET /api/v1/notifications,
+        ``types[]=mention``), newest first; ``cursor`` is the next ``max_id``. Needs the
+        token's ``read:notifications`` (a 403 without: :class:`AuthError`)."""
+        with self._calling():
+            items = self.api.notifications(
+                types=["mention"], max_id=cursor, limit=max(1, min(limit, 40))
+            )
+        rows = [row for row in plain(items) or [] if isinstance(row, dict)]
+        found = [
+            Mention(
+                from_mastodon_status(row["status"]), "mention", parse_time(row.get("created_at"))
+            )
+            for row in rows
+            if row.get("type") == "mention" and isinstance(row.get("status"), dict)
+        ]
+        last = str(rows[-1].get("id") or "") if rows else ""
+        return MentionPage(found, last or None)
 
     def account(self) -> Identity:
         with self._calling():

@@ -203,6 +203,7 @@ def _check(
             "interval": format_duration(settings.interval),
             "reminder": format_duration(settings.reminder) if settings.reminder else None,
             "language": settings.language,
+            "late_joiners": settings.late_joiners,
             "mastodon_limit": limit,
             "templates": dict(templates),
             "cohosts": list(settings.cohosts),

@@ -22,6 +22,7 @@ from chatbot.questionfile.people import (
 )
 from chatbot.questionfile.reader import (
     DEFAULT_INTERVAL,
+    INVALID,
     Reader,
     Settings,
     describe,
@@ -345,6 +346,28 @@ def _language(reader: Reader, node: Node) -> None:
     reader.settings.language = text
 
 
+_SWITCH = {"on": True, "off": False, "yes": True, "no": False, "true": True, "false": False}
+
+
+def _late_joiners(reader: Reader, node: Node) -> None:
+    # Replies to "@bot Q3?" during the chat (bot.asking); on unless switched off.
+    value = reader.value(node)
+    if isinstance(value, bool):
+        reader.settings.late_joiners = value
+        return
+    word = value.strip().lower() if isinstance(value, str) else None
+    if isinstance(node, ScalarNode) and word in _SWITCH:
+        reader.settings.late_joiners = _SWITCH[word]
+        return
+    if value is not INVALID:
+        reader.error(
+            node,
+            f"late_joiners should be on or off, not {describe(node, value)}",
+            'write `late_joiners: off` to stop the bot answering "Q3?" requests, '
+            "or leave the line out (on)",
+        )
+
+
 FIELDS: dict[str, Callable[[Reader, Node], None]] = {
     "hashtag": _hashtag,
     "title": _title,
@@ -361,6 +384,7 @@ FIELDS: dict[str, Callable[[Reader, Node], None]] = {
     "max_characters": _max_characters,
     "max_image_bytes": _max_image_bytes,
     "language": _language,
+    "late_joiners": _late_joiners,
 }
 REQUIRED = ("hashtag", "title", "start", "timezone")
 _ALIASES = {
@@ -377,6 +401,8 @@ _ALIASES = {
     "reminders": "reminder",
     "network": "networks",
     "lang": "language",
+    "late_joiner": "late_joiners",
+    "latejoiners": "late_joiners",
 }
 
 

@@ -37,6 +37,7 @@ class Settings:
     mastodon_limit: int | None = None
     mastodon_image_limit: int | None = None  # bytes; None: Mastodon's default 16 MiB
     language: str | None = None
+    late_joiners: bool = True  # answer "@bot Q3?" during the chat (bot.asking)
     # Where each setting's value stands, so later checks can point at it.
     where: dict[str, tuple[int, int]] = field(default_factory=dict)
 

@@ -34,7 +34,13 @@ def server(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 def test_code_flow_on_each_profile(server: Any):
     pending = start_authorisation(server.url, timeout=10)
-    assert pending.scopes == ["read:statuses", "write:statuses", "profile", "read:search"]
+    assert pending.scopes == [
+        "read:statuses",
+        "write:statuses",
+        "profile",
+        "read:search",
+        "read:notifications",
+    ]
     token = finish_authorisation(pending, authorise(pending.url, "bot"), timeout=10)
     account = check_token(server.url, token, timeout=10)
     assert account.acct == "bot" and account.scopes == pending.scopes

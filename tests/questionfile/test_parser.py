@@ -189,3 +189,18 @@ def test_all_problems_of_a_file_are_reported_in_line_order():
 def test_parsing_is_deterministic():
     text = HEAD + "reminder: 3m\n---\n## Welcome\n\nHi\n\n## Questions\n\nQ1. A\nQ2. B\n"
     assert parse_text(text, now=NOW) == parse_text(text, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("line", "on"),
+    [("", True), ("late_joiners: off\n", False), ("late_joiners: on\n", True),
+     ("late_joiners: false\n", False), ("late_joiners: No\n", False)],
+)  # fmt: skip
+def test_late_joiners_is_on_unless_switched_off(line, on):
+    assert plan_of("Q1. A\n", line).settings["late_joiners"] is on
+
+
+@pytest.mark.parametrize("value", ["maybe", "[off]", "3", '""'])
+def test_late_joiners_other_than_on_or_off_is_an_error(value):
+    found = problems_of("Q1. A\n", f"late_joiners: {value}\n")
+    assert any("late_joiners should be on or off" in p for p in found), found

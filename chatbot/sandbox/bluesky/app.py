@@ -7,6 +7,7 @@ from chatbot.sandbox.bluesky import (
     jetstream,
     pages,
     xrpc_feed,
+    xrpc_notification,
     xrpc_repo,
     xrpc_server,
 )
@@ -31,7 +32,7 @@ class BlueskyApp(BlueskyBase):
     firehose_log: FirehoseLog
 
     def register_routes(self) -> None:
-        for module in (xrpc_server, xrpc_repo, xrpc_feed, pages):
+        for module in (xrpc_server, xrpc_repo, xrpc_feed, xrpc_notification, pages):
             module.register(self)
         self.jetstream = JetstreamOptions()
         self.jetstream_log = JetstreamLog(self.store)

@@ -6,6 +6,7 @@ from chatbot.sandbox.mastodon import (
     api_accounts,
     api_media,
     api_nodeinfo,
+    api_notifications,
     api_reactions,
     api_search,
     api_statuses,
@@ -25,7 +26,7 @@ class MastodonApp(MastodonBase):
     def register_routes(self) -> None:
         modules = (
             *(api_accounts, api_statuses, api_timelines, api_websocket, api_nodeinfo),
-            *(api_search, api_tags, api_media, api_reactions, pages),
+            *(api_search, api_tags, api_media, api_reactions, api_notifications, pages),
         )
         for module in modules:
             module.register(self)

@@ -1,0 +1,206 @@
+"""Late joiners: "@chatbot Q1?" gets one reply per person and question, on both networks.
+
+The bot's own service and job, with the unmodified atproto and Mastodon.py
+clients, against the sandbox over HTTP on a clock only the test moves.
+Participants post straight into the sandbox's stores (they are the network).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from chatbot.bot.latejoiners import LateJoinerJob
+from chatbot.bot.replies import GRACE
+from chatbot.bot.scheduler import BotService
+from chatbot.models import LateReply, PostDelivery
+from chatbot.platforms import connect
+from chatbot.sandbox.runner import Sandbox
+from tests.scheduler.conftest import credentials_for, load_chat, run_chat
+
+PASSWORD = "participant-password-1"
+
+
+class Crowd:
+    """Participants writing straight into the sandbox (the network), as people would."""
+
+    def __init__(self, box: Sandbox):
+        self.box = box
+        self.dids: dict[str, str] = {}
+        self.accounts: dict[str, str] = {}
+
+    def bluesky(self, who: str, text: str, reply_to: str | None = None) -> str:
+        store = self.box.bluesky
+        if who not in self.dids:
+            self.dids[who] = store.create_account(f"{who}.test", PASSWORD).did
+        return str(store.create_post(self.dids[who], text, reply_to=reply_to)["uri"])
+
+    def mastodon(self, who: str, text: str, reply_to: str | None = None) -> str:
+        store = self.box.mastodon
+        if who not in self.accounts:
+            self.accounts[who] = str(store.create_account(who)["id"])
+        return str(store.post(self.accounts[who], text, in_reply_to_id=reply_to).id)
+
+
+def _bot_replies(box: Sandbox) -> dict[str, list[dict[str, Any]]]:
+    """The bot's replies to other people's posts on each network (its chat posts left out)."""
+    bluesky = [
+        dict(record.value, uri=record.uri)
+        for record in box.bluesky.all_records(box.bot_ids["bluesky"])
+        if record.collection == "app.bsky.feed.post"
+        and record.value.get("reply")
+        and not record.value["reply"]["parent"]["uri"].startswith(f"at://{box.bot_ids['bluesky']}/")
+    ]
+    bot = box.bot_ids["mastodon"]
+    mastodon = [
+        status
+        for status in box.mastodon.find_statuses(account_id=bot)
+        if status["in_reply_to_account_id"] not in (None, bot)
+    ]
+    return {"bluesky": bluesky, "mastodon": mastodon}
+
+
+def _questions(engine: Engine, network: str) -> dict[str, PostDelivery]:
+    with Session(engine) as session:
+        rows = session.exec(select(PostDelivery).where(PostDelivery.network == network)).all()
+    return {
+        row.text.split()[0]: row
+        for row in rows
+        if row.text.startswith("Q") and row.state == "posted"
+    }
+
+
+def _rows(engine: Engine) -> list[LateReply]:
+    with Session(engine) as session:
+        return list(session.exec(select(LateReply).order_by(LateReply.id)).all())
+
+
+def _bot(engine: Engine, sandbox: Sandbox, make_service: Callable[..., BotService], tmp: Path):
+    """A fresh service and job (a restart: nothing kept in memory), sharing the adapters."""
+    service = make_service()
+    creds = credentials_for(sandbox, tmp)
+    job = LateJoinerJob(engine, lambda n: connect(n, creds, clock=sandbox.clock.now), sandbox.clock)
+    return service, job
+
+
+def _look_and_reply(service: BotService, job: LateJoinerJob) -> None:
+    job()
+    for network in ("bluesky", "mastodon"):
+        service.reply_due(network, most=10)
+
+
+def test_one_reply_per_person_and_question_on_both_networks_even_after_a_restart(
+    engine, sandbox, make_service, tmp_path
+):
+    clock = sandbox.clock
+    # Welcome at +1 min, then a question every 3 minutes.
+    load_chat(engine, clock.now() + timedelta(minutes=1), questions=3, spacing=timedelta(minutes=3))
+    service, job = _bot(engine, sandbox, make_service, tmp_path)
+    crowd = Crowd(sandbox)
+    early = crowd.bluesky("early", "@chatbot.sandbox.test what's the current question?")
+    run_chat(service, clock, minutes=7.5)  # welcome, Q1 and Q2 are out; Q3 is 2 minutes away
+    questions = _questions(engine, "bluesky")
+    assert set(questions) == {"Q1", "Q2"}
+
+    asked = crowd.bluesky("ann", "@chatbot.sandbox.test Q1?")
+    crowd.bluesky("ann", "@chatbot.sandbox.test Q1 please")  # the same question again
+    crowd.bluesky("ann", "hey @chatbot.sandbox.test what's the current question?")  # Q2
+    crowd.bluesky(
+        "bob", "@chatbot.sandbox.test Q1 was my favourite"
+    )  # mentions the bot, asks nothing
+    crowd.bluesky("bob", "@chatbot.sandbox.test Q3?")  # not posted yet: never told early
+    in_thread = crowd.bluesky("cat", "current question please", reply_to=questions["Q2"].remote_uri)
+    masto_q2 = _questions(engine, "mastodon")["Q2"]
+    crowd.mastodon("dan", "@chatbot what is Q1?")
+    crowd.mastodon("dan", "@chatbot what is Q1?")
+    crowd.mastodon("eve", "@chatbot ¿cuál es la pregunta actual?", reply_to=masto_q2.remote_id)
+    crowd.mastodon("eve", "thanks @chatbot!")
+
+    _look_and_reply(service, job)
+    replies = _bot_replies(sandbox)
+    bluesky = {
+        (r["reply"]["parent"]["uri"], r["text"].split("\n")[0][:20]) for r in replies["bluesky"]
+    }
+    assert len(replies["bluesky"]) == 3, replies["bluesky"]
+    assert len(replies["mastodon"]) == 2, replies["mastodon"]
+    assert early not in {parent for parent, _ in bluesky}
+    to_ann = next(r for r in replies["bluesky"] if r["reply"]["parent"]["uri"] == asked)
+    assert to_ann["text"].startswith("@ann.test Q1 Question 1?")
+    assert to_ann["text"].endswith(questions["Q1"].remote_url)  # links the question post
+    assert "#sched" not in to_ann["text"]
+    to_cat = next(r for r in replies["bluesky"] if r["reply"]["parent"]["uri"] == in_thread)
+    assert to_cat["reply"]["root"]["uri"] == questions["Q2"].remote_uri  # in the asker's thread
+    assert "Q2 Question 2?" in to_cat["text"]
+    labels = sorted((r.network, r.asker_handle, r.label, r.state) for r in _rows(engine))
+    assert labels == [
+        ("bluesky", "ann.test", "Q1", "posted"),
+        ("bluesky", "ann.test", "Q2", "posted"),
+        ("bluesky", "cat.test", "Q2", "posted"),
+        ("mastodon", "dan", "Q1", "posted"),
+        ("mastodon", "eve", "Q2", "posted"),
+    ]
+    masto = sorted(r["content"] for r in replies["mastodon"])
+    assert "Q1 Question 1?" in masto[0] and "Q2 Question 2?" in masto[1]
+
+    # A restart reads every request again: nothing more is sent.
+    service, job = _bot(engine, sandbox, make_service, tmp_path)
+    crowd.bluesky("ann", "@chatbot.sandbox.test Q1?")  # and asking once more changes nothing
+    _look_and_reply(service, job)
+    again = _bot_replies(sandbox)
+    assert (len(again["bluesky"]), len(again["mastodon"])) == (3, 2)
+
+
+def test_no_reply_when_the_question_file_says_off(engine, sandbox, make_service, tmp_path):
+    clock = sandbox.clock
+    load_chat(engine, clock.now(), questions=2, settings={"late_joiners": False})
+    service, job = _bot(engine, sandbox, make_service, tmp_path)
+    run_chat(service, clock, minutes=1.5)
+    crowd = Crowd(sandbox)
+    crowd.bluesky("ann", "@chatbot.sandbox.test Q1?")
+    crowd.mastodon("dan", "@chatbot what is Q1?")
+    _look_and_reply(service, job)
+    assert _bot_replies(sandbox) == {"bluesky": [], "mastodon": []}
+    assert _rows(engine) == []
+
+
+def test_a_rate_limited_server_delays_the_reply_once(engine, sandbox, make_service, tmp_path):
+    clock = sandbox.clock
+    load_chat(
+        engine, clock.now(), questions=1, networks=("mastodon",), spacing=timedelta(minutes=10)
+    )
+    service, job = _bot(engine, sandbox, make_service, tmp_path)
+    run_chat(service, clock, minutes=10.5)  # the welcome and Q1; the wrap-up in 10 minutes
+    Crowd(sandbox).mastodon("dan", "@chatbot Q1?")
+    job()
+    assert [r.state for r in _rows(engine)] == ["pending"]
+    faults = sandbox.servers["mastodon"].app.faults
+    faults.settings.update({"rate": 1.0, "weights": {"rate_limit": 1}})
+    for _ in range(3):
+        service.reply_due("mastodon")
+        clock.advance(seconds=30)
+    (row,) = _rows(engine)
+    assert row.state == "pending" and row.rate_limited >= 1 and row.attempts == 0
+    assert _bot_replies(sandbox)["mastodon"] == []
+    faults.settings.update({"rate": 0.0})
+    for _ in range(5):
+        clock.advance(seconds=60)
+        service.reply_due("mastodon")
+        job()
+    assert len(_bot_replies(sandbox)["mastodon"]) == 1
+    assert [r.state for r in _rows(engine)] == ["posted"]
+
+
+def test_no_reply_after_the_wrap_up_and_the_grace_period(engine, sandbox, make_service, tmp_path):
+    clock = sandbox.clock
+    load_chat(engine, clock.now(), questions=1, networks=("bluesky",))
+    service, job = _bot(engine, sandbox, make_service, tmp_path)
+    run_chat(service, clock, minutes=2.5)  # welcome, Q1, wrap-up
+    clock.advance(seconds=GRACE.total_seconds() + 60)
+    Crowd(sandbox).bluesky("ann", "@chatbot.sandbox.test Q1?")
+    _look_and_reply(service, job)
+    assert _bot_replies(sandbox)["bluesky"] == []
