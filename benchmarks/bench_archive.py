@@ -38,9 +38,13 @@ QUESTIONS = 12
 GAP = timedelta(minutes=10)
 START = datetime(2027, 3, 4, 18, 0, tzinfo=UTC)
 PEOPLE = 20_000
+SYLLABLES = ("ar", "chi", "ve", "re", "cor", "ds", "con", "sent", "tex", "to", "ols", "his")
+# A few thousand made-up words beside the common ones, so that answers differ
+# the way real ones do (not flagged as copies of each other).
 WORDS = (
     *("archive", "records", "consent", "context", "tools", "history", "community"),
     *("we", "our", "the", "a", "of", "and", "to", "in", "is", "it", "for", "with"),
+    *(a + b + c for a in SYLLABLES for b in SYLLABLES for c in SYLLABLES),
 )
 BARE_PARSE = (
     "import json, sys\n"

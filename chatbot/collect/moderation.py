@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from chatbot.collect.participants import OPTOUT_POST_REASON, sync_post_opt_outs
 from chatbot.collect.spam import SpamInput, classify, has_link
@@ -18,6 +18,8 @@ from chatbot.transcript import read_prefixes
 
 DEFAULT_OPTOUT_TAG = "optout"
 MANUAL_PREFIX = "moderator:"  # spam reasons set by hand are kept as they are
+STREAM_ROWS = 2_000  # rows read at a time (a server-side cursor on PostgreSQL)
+WRITE_ROWS = 1_000  # flags written back per executemany
 
 
 def setting_list(event: Event, name: str) -> list[str]:
@@ -37,10 +39,10 @@ def apply_optout_posts(connection: Connection, event: Event, *, now: datetime) -
     tag = optout_tag(event)
     pattern = re.compile(rf"(?<![\w#])#{re.escape(tag)}(?!\w)", re.IGNORECASE)
     rows = connection.execute(
-        select(POST.c.network, POST.c.author_id, POST.c.tags, POST.c.text).where(
-            POST.c.event_id == event.id, POST.c.deleted_at.is_(None)
-        )
-    ).all()
+        select(POST.c.network, POST.c.author_id, POST.c.tags, POST.c.text)
+        .where(POST.c.event_id == event.id, POST.c.deleted_at.is_(None))
+        .execution_options(yield_per=STREAM_ROWS)
+    )
     authors = {
         (row.network, row.author_id)
         for row in rows
@@ -109,40 +111,49 @@ def apply_spam(
             POST.c.parent_uri,
             POST.c.quote_uri,
             POST.c.spam_reason,
-        ).where(POST.c.event_id == event.id, POST.c.deleted_at.is_(None))
-    ).all()
-    inputs = [
-        SpamInput(
-            uri=row.uri,
-            author=f"{row.network}:{row.author_id}",
-            handle=row.author_handle or "",
-            created_at=row.created_at,
-            text=row.text or "",
-            tags=tuple(str(t) for t in row.tags or []),
-            has_link=_links(row),
-            parent_uri=row.parent_uri,
-            quote_uri=row.quote_uri,
-            answers=any(m.kind == "A" for m in read_prefixes(row.text or "")),
-            moderator=(row.network, row.author_id) in mods
-            or (row.network, (row.author_handle or "").lower()) in mods,
         )
-        for row in rows
-    ]
+        .where(POST.c.event_id == event.id, POST.c.deleted_at.is_(None))
+        .execution_options(yield_per=STREAM_ROWS)
+    )
+    # Read in batches and kept compact: the rules need every post's text, not its raw JSON.
+    inputs: list[SpamInput] = []
+    current: list[tuple[int, str, str | None]] = []  # id, uri, spam reason now
+    for row in rows:
+        inputs.append(
+            SpamInput(
+                uri=row.uri,
+                author=f"{row.network}:{row.author_id}",
+                handle=row.author_handle or "",
+                created_at=row.created_at,
+                text=row.text or "",
+                tags=tuple(str(t) for t in row.tags or []),
+                has_link=_links(row),
+                parent_uri=row.parent_uri,
+                quote_uri=row.quote_uri,
+                answers=any(m.kind == "A" for m in read_prefixes(row.text or "")),
+                moderator=(row.network, row.author_id) in mods
+                or (row.network, (row.author_handle or "").lower()) in mods,
+            )
+        )
+        current.append((row.id, row.uri, row.spam_reason))
     reasons = classify(
         inputs,
         event.hashtag,
         block=setting_list(event, "spam_block"),
         allow=setting_list(event, "spam_allow"),
     )
-    changed = 0
-    for row in rows:
-        if (row.spam_reason or "").startswith(MANUAL_PREFIX):
-            continue
-        wanted = reasons.get(row.uri)
-        if wanted != row.spam_reason:
-            connection.execute(update(POST).where(POST.c.id == row.id).values(spam_reason=wanted))
-            changed += 1
-    return changed
+    del inputs
+    changes = [
+        {"row_id": row_id, "reason": reasons.get(uri)}
+        for row_id, uri, reason in current
+        if not (reason or "").startswith(MANUAL_PREFIX) and reasons.get(uri) != reason
+    ]
+    statement = (
+        update(POST).where(POST.c.id == bindparam("row_id")).values(spam_reason=bindparam("reason"))
+    )
+    for start in range(0, len(changes), WRITE_ROWS):
+        connection.execute(statement, changes[start : start + WRITE_ROWS])
+    return len(changes)
 
 
 def refresh_flags(

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, func, select, update
 
 from chatbot.collect.store import PARTICIPANT, POST, chunks, insert_rows, set_post
 from chatbot.platforms.base import OPT_OUT_FLAGS, AuthorProfile, NormalisedPost
@@ -136,10 +136,13 @@ def sync_post_opt_outs(connection: Connection, event_id: int) -> int:
                 ),
             )
         )
-        .where(POST.c.event_id == event_id)
+        .where(
+            POST.c.event_id == event_id,
+            func.coalesce(POST.c.opted_out, False) != func.coalesce(PARTICIPANT.c.opted_out, False),
+        )
     ).all()
     changed = 0
-    for row in rows:
+    for row in rows:  # only the posts whose flag differs from their author's
         if bool(row.opted_out) != bool(row.wanted):
             set_post(connection, row.id, {"opted_out": bool(row.wanted)})
             changed += 1
