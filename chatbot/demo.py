@@ -309,7 +309,9 @@ def _run(
         cleanup = on_start(running) if on_start is not None else None
         crowd = sandbox.run_crowd(
             ChatSchedule.from_event_plan(plan),
-            CrowdConfig(seed=options.seed, participants=options.participants),
+            # The recap is the demo's showcase: a crowd that reads as people, hostile
+            # strings kept to the crowd's test runs (tests/recap/test_hostile.py and others).
+            CrowdConfig(seed=options.seed, participants=options.participants, showcase=True),
         )
         bot = Bot(
             engine,
@@ -340,15 +342,15 @@ def _run(
             if cleanup is not None:
                 cleanup()
         posts = bot.collected
-        exports = write_exports(engine, str(event_id), FORMATS, out_dir=out)
-    recap = recap_event(str(event_id), database_url=url, out_dir=out)
-    say(f"Transcripts: {', '.join(str(path) for path in exports)}")
+        exported = write_exports(engine, str(event_id), FORMATS, out_dir=out, now=clock.now())
+    recap = recap_event(str(event_id), database_url=url, out_dir=out, now=clock.now())
+    say(f"Transcripts: {', '.join(str(path) for path in exported.files)}")
     say(recap.message())
     say(
         f"The {options.name}'s database is {database}: look around with e.g. "
         f"{command('status', event_id, '--database-url', url)}"
     )
-    return DemoResult(recap, exports, database, posts)
+    return DemoResult(recap, exported.files, database, posts)
 
 
 def _run_until_done(bot: Bot, timeout: float, name: str = "demo") -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -12,6 +14,8 @@ from click.testing import CliRunner
 from chatbot.cli import cli
 from chatbot.demo import DemoOptions, run_demo
 from chatbot.hints import commands_in
+from chatbot.sandbox.crowd import HOSTILE_PAYLOADS
+from tests.recap.counts import every_count
 from tests.recap.htmltree import parse
 
 pytestmark = pytest.mark.slow
@@ -61,6 +65,26 @@ def test_demo_writes_exports_and_a_recap(tmp_path: Path) -> None:
     hrefs = [a.attrs["href"] for a in root.iter("a") if "href" in a.attrs]
     assert "bsky.app" not in recap and not [url for url in hrefs if "://" in url]
     assert len(list(root.iter("time"))) >= summary.posts  # each post keeps its time
+
+    # One count everywhere: the demo's last words, the recap, the archive, the exports
+    # and status say the same posts and participants of this chat.
+    assert f"{summary.participants} participants, {summary.posts} posts" in lines[-2]
+    found = every_count(f"sqlite:///{result.database}", "sm35", tmp_path / "reports")
+    assert set(found.values()) == {(summary.posts, summary.participants)}, found
+
+    # A showcase, not a test run: no hostile strings, the footer on the chat's own clock.
+    people = {post["author"]["display_name"] for post in document["posts"]}
+    for text in [post["text"] for post in document["posts"]] + sorted(people):
+        assert "<" not in text and not any(p in text for p in HOSTILE_PAYLOADS), text
+    footer = root.find("footer")
+    assert footer is not None
+    said = re.search(r" on \w+ (\d+ \w+ \d{4}) at (\d\d:\d\d) ", " ".join(footer.text().split()))
+    assert said is not None, footer.text()
+    zone = ZoneInfo(document["event"]["timezone"])
+    made = datetime.strptime(f"{said[1]} {said[2]}", "%d %B %Y %H:%M").replace(tzinfo=zone)
+    last = max(datetime.fromisoformat(post["created_at"]) for post in document["posts"])
+    assert last - timedelta(minutes=1) <= made <= last + timedelta(hours=2), (made, last)
+    assert datetime.fromisoformat(document["generated_at"]) >= last
 
 
 def test_demo_collects_from_two_federating_mastodon_instances(tmp_path: Path) -> None:

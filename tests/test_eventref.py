@@ -261,7 +261,7 @@ def test_commands_resolve_by_their_purpose(engine, tmp_path):
     add(engine, now - WEEK, state="finished")
     following = add(engine, now + WEEK)
     assert controls.status(engine, "sm35").event_id == following
-    (path,) = write_exports(engine, "sm35", ["json"], out_dir=tmp_path)
+    (path,) = write_exports(engine, "sm35", ["json"], out_dir=tmp_path).files
     document = json.loads(path.read_text(encoding="utf-8"))
     assert datetime.fromisoformat(document["event"]["start"]) == now - WEEK
 

@@ -13,7 +13,9 @@ from sqlmodel import Session, col, select
 from chatbot import db
 from chatbot.collect.coverage import CoverageReport, coverage_report
 from chatbot.eventref import resolve_event
+from chatbot.export.counts import stored_counts
 from chatbot.models import Event, Post, ScheduledPost, utcnow
+from chatbot.transcript.counts import ChatCounts
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class EventStatus:
     collected: dict[str, int] = field(default_factory=dict)  # network -> posts kept so far
     newest: dict[str, str] | None = None  # the post collected last: network, author, time, url
     coverage: CoverageReport | None = None  # what collection found where, and what it can't see
+    counts: ChatCounts | None = None  # posts and participants as the transcript and recap count
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +66,7 @@ class EventStatus:
             "collected": dict(self.collected),
             "newest": self.newest,
             "coverage": self.coverage.as_dict() if self.coverage else None,
+            "counts": self.counts.as_dict() if self.counts else None,
         }
 
     def summary(self) -> str:
@@ -84,6 +88,8 @@ class EventStatus:
                     f"{post.label:<{width}}  {post.due_local}  {network:<8}  {what}{link}".rstrip()
                 )
         lines.append(self.collected_line())
+        if self.counts is not None and (self.counts.posts or self.counts.host_posts):
+            lines.append(f"in the transcript and recap: {self.counts.phrase()}")
         if self.coverage is not None:
             lines += self.coverage.lines()
         return "\n".join(lines)
@@ -150,6 +156,7 @@ def status(engine: Engine, ref: str, *, now: datetime | None = None) -> EventSta
             event.id, event.hashtag, event.title, event.timezone, event.state, event.paused,
             tuple(event.networks), tuple(posts), collected, newest,
             coverage_report(session.connection(), event),
+            stored_counts(session, [event])[event.id],
         )  # fmt: skip
 
 

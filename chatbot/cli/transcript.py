@@ -60,7 +60,7 @@ def transcript_command(
     from chatbot.export import ExportOptions, write_exports
 
     with open_store(database_url) as engine:
-        written = write_exports(
+        exported = write_exports(
             engine,
             event,
             formats or FORMAT_CHOICES,
@@ -70,10 +70,11 @@ def transcript_command(
             now=make_clock(clock).now(),
         )
     if as_json:
-        emit({"files": [str(path) for path in written]})
+        emit({"files": [str(path) for path in exported.files], "counts": exported.counts.as_dict()})
     else:
-        for path in written:
+        for path in exported.files:
             click.echo(f"Wrote {path}")
+        click.echo(exported.message())
 
 
 @cli.command("hide")

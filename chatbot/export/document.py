@@ -49,18 +49,37 @@ def _iso(moment: datetime | None) -> str | None:
 
 def exclusion(post: Post, options: ExportOptions) -> str | None:
     """Why ``post`` is left out of an export, or None when it is in."""
-    if post.deleted_at is not None:
+    return left_out(
+        post.deleted_at,
+        post.visibility,
+        post.opted_out,
+        post.hidden_reason,
+        post.spam_reason,
+        options,
+    )
+
+
+def left_out(
+    deleted_at: datetime | None,
+    visibility: str | None,
+    opted_out: bool | None,
+    hidden_reason: str | None,
+    spam_reason: str | None,
+    options: ExportOptions,
+) -> str | None:
+    """Why a post with these stored fields is left out of an export, or None when it is in."""
+    if deleted_at is not None:
         return "deleted"
-    if (post.visibility or "public") != "public":
+    if (visibility or "public") != "public":
         return "not public"
-    if post.opted_out and not options.anonymise_opted_out:
+    if opted_out and not options.anonymise_opted_out:
         return "opted out"
-    hidden = post.hidden_reason or ""
+    hidden = hidden_reason or ""
     if hidden.startswith(BY_REQUEST):
         return "hidden by request"
     if hidden and not options.review:
         return "hidden"
-    if post.spam_reason and not options.review:
+    if spam_reason and not options.review:
         return "spam"
     return None
 
@@ -152,14 +171,20 @@ def attributed(session: Session, event: Event) -> tuple[list[Post], list[ChatQue
 
 
 def build_document(
-    session: Session, event: Event, options: ExportOptions | None = None, *, store: bool = True
+    session: Session,
+    event: Event,
+    options: ExportOptions | None = None,
+    *,
+    store: bool = True,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The transcript of ``event`` as plain JSON data (see docs/transcript-format.md).
 
     Attribution runs over every live post (so a reply to a left-out post is
     still attributed through it); then left-out posts are dropped and each
     kept reply hangs under its nearest kept ancestor. With ``store`` the
-    attribution is also written to the post rows.
+    attribution is also written to the post rows. ``now`` (default: the
+    system clock) is the document's ``generated_at``: a sandbox chat's own.
     """
     options = options or ExportOptions()
     rows, planned, transcript = attributed(session, event)
@@ -237,7 +262,7 @@ def build_document(
     return {
         "format": FORMAT,
         "version": VERSION,
-        "generated_at": _iso(datetime.now(UTC)),
+        "generated_at": _iso(now or datetime.now(UTC)),
         "event": {
             "hashtag": event.hashtag,
             "title": event.title,
@@ -354,4 +379,5 @@ __all__ = [
     "attributed",
     "build_document",
     "exclusion",
+    "left_out",
 ]

@@ -9,6 +9,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
 
+from chatbot.transcript.counts import document_counts
 from chatbot.zones import zone_or_utc
 
 # Characters with a meaning in CommonMark/GFM; escaped with a backslash in post text.
@@ -89,6 +90,8 @@ def to_markdown(document: dict[str, Any]) -> str:
         f"# {title}",
         "",
         escape(f"{when} · {where} · times in {zone.key}"),
+        "",
+        escape(document_counts(document).phrase()),
     ]
     sections: dict[str | None, list[dict[str, Any]]] = {}
     for root in roots:

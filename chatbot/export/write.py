@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from chatbot.export.folder import chat_dirname
 from chatbot.export.markdown import to_markdown
 from chatbot.export.tabular import to_csv, to_json, to_jsonl
 from chatbot.models import Event, utcnow
+from chatbot.transcript.counts import ChatCounts, document_counts
 
 FORMATS: dict[str, tuple[str, Any]] = {
     "json": ("transcript.json", to_json),
@@ -49,6 +51,18 @@ def _write(path: Path, text: str, encoding: str) -> None:
     os.replace(temporary, path)
 
 
+@dataclass(frozen=True, slots=True)
+class Exported:
+    """The files written and the transcript's count of posts and participants."""
+
+    files: list[Path]
+    counts: ChatCounts
+
+    def message(self) -> str:
+        """E.g. "Transcript of 112 posts by 7 participants (and 10 by the hosts)"."""
+        return f"Transcript of {self.counts.phrase()}"
+
+
 def write_exports(
     engine: Engine,
     event_name: str,
@@ -58,7 +72,7 @@ def write_exports(
     base: str | Path = "transcripts",
     options: ExportOptions | None = None,
     now: datetime | None = None,
-) -> list[Path]:
+) -> Exported:
     """Build ``event_name``'s transcript once and write it in each format; returns the files.
 
     ``now`` (default: the system clock) is when "the chat running now" is judged.
@@ -68,7 +82,7 @@ def write_exports(
         event = resolve_event(session, event_name, purpose="record", now=now)
         # Flags may be stale if nothing has collected since a change (an import, a hide).
         refresh_flags(session.connection(), event, now=now, moderators=own_accounts(session, event))
-        document = build_document(session, event, options)
+        document = build_document(session, event, options, now=now)
         target = out_dir or default_dir(event, base)
     target.mkdir(parents=True, exist_ok=True)
     written = []
@@ -77,7 +91,7 @@ def write_exports(
         path = target / name
         _write(path, render_one(document), CSV_ENCODING if fmt == "csv" else "utf-8")
         written.append(path)
-    return written
+    return Exported(written, document_counts(document))
 
 
-__all__ = ["CSV_ENCODING", "FORMATS", "default_dir", "render", "write_exports"]
+__all__ = ["CSV_ENCODING", "FORMATS", "Exported", "default_dir", "render", "write_exports"]

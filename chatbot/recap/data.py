@@ -17,6 +17,7 @@ from chatbot.transcript import (
     conversation_share,
     reply_pairs,
 )
+from chatbot.transcript.counts import ChatCounts, document_counts, host_keys
 
 from .document import (
     Coverage,
@@ -103,14 +104,8 @@ class Recap:
 
 
 def _host_keys(event: DocEvent) -> set[str]:
-    keys: set[str] = set()
     networks = event.networks or ("bluesky", "mastodon")
-    for handle in event.moderators:
-        for network in networks:
-            keys.add(f"{network}:{handle.lstrip('@').lower()}")
-    for network, handle in event.accounts.items():
-        keys.add(f"{network}:{handle.lstrip('@').lower()}")
-    return keys
+    return host_keys(event.moderators, event.accounts, networks)
 
 
 def _with_extras(event: DocEvent, extras: RecapExtras) -> DocEvent:
@@ -146,7 +141,9 @@ def build_recap(
     """Figures and threads of the recap; answers move to pages of their own past ``split_at``."""
     extras = extras or RecapExtras()
     event = _with_extras(read_event(document), extras)
-    posts, spam, flagged = read_posts(document, extras, _host_keys(event))
+    own = _host_keys(event)
+    posts, spam, flagged = read_posts(document, extras, own)
+    counts = document_counts(document, own)
     questions = _question_urls(read_questions(document), posts)
     question_uris = {uri: q.label for q in questions for uri in q.uris.values()}
     for post in posts:
@@ -173,6 +170,8 @@ def build_recap(
     ]
     forest = build_forest(chat)
     headings = {uri for uri in by_uri if uri in question_uris}
+    for uri in headings:
+        by_uri[uri].is_host = True  # a question's post is the hosts', whoever the document says
     shown = [by_uri[uri] for uri in forest.order if uri not in headings]
     people_posts = [post for post in shown if not post.is_host]
     sections = lay_out(questions, forest, by_uri, headings)
@@ -184,7 +183,7 @@ def build_recap(
     coverage = extras.coverage or flagged
     if coverage.spam is not None:
         spam = coverage.spam  # the database knows the spam the export left out
-    summary = _summary(event, people_posts, share, sections, extras, spam, forest, by_uri)
+    summary = _summary(event, counts, people_posts, share, sections, extras, spam, forest, by_uri)
     people, total = _people(people_posts, forest, by_uri, headings, people_limit)
     known = directory(people_posts)
     return Recap(
@@ -248,6 +247,7 @@ def host_post_question(
 
 def _summary(
     event: DocEvent,
+    counts: ChatCounts,
     people_posts: list[DocPost],
     share: Any,
     sections: list[Section],
@@ -256,8 +256,9 @@ def _summary(
     forest: Any,
     by_uri: dict[str, DocPost],
 ) -> Summary:
-    keys = {post.key for post in people_posts}
-    count = len(people_posts)
+    # Posts and participants are the one count every report shows (chatbot.export.counts).
+    keys = counts.people
+    count = counts.posts
     end = event.end or max((p.created_at for p in people_posts), default=event.start)
     hours = max((end - event.start).total_seconds() / 3600, 1 / 60)
     answers = Counter(post.question for post in people_posts if post.question)
@@ -270,7 +271,7 @@ def _summary(
     return Summary(
         participants=len(keys),
         posts=count,
-        host_posts=sum(1 for post in by_uri.values() if post.is_host),
+        host_posts=counts.host_posts,
         hours=hours,
         posts_per_hour=count / hours,
         posts_per_participant=count / len(keys) if keys else 0.0,

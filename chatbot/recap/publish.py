@@ -75,11 +75,11 @@ def read_transcript(path: Path) -> dict[str, Any]:
     return document
 
 
-def _document(session: Any, event: Event) -> dict[str, Any]:
+def _document(session: Any, event: Event, now: datetime) -> dict[str, Any]:
     # The export owns the document: the recap never rebuilds it from the posts.
     from chatbot.export import build_document
 
-    document: dict[str, Any] = build_document(session, event, store=False)
+    document: dict[str, Any] = build_document(session, event, store=False, now=now)
     return document
 
 
@@ -114,7 +114,7 @@ def recap_event(
             event = resolve_event(session, name, purpose="record", now=now)
             site_url = site_url or published_at(event)
             if document is None:
-                document = _document(session, event)
+                document = _document(session, event, now)
             extras = recap_extras(session, event, document)
     assert document is not None
     recap, files = render_site(

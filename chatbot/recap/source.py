@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from statistics import median
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlmodel import Session, col
 
 from chatbot.collect.coverage import coverage_report
+from chatbot.export.counts import stored_counts
 from chatbot.export.folder import chat_dirname
 from chatbot.models import CollectionCursor, Event, Participant, Post
+from chatbot.transcript.counts import participant_key
 
 from .archive import ArchiveEvent
 from .document import Coverage, RecapExtras
@@ -24,21 +26,6 @@ __all__ = ["archive_events", "recap_extras"]
 _LIVE = col(Post.deleted_at).is_(None)
 _PUBLIC = or_(col(Post.visibility).is_(None), col(Post.visibility) == "public")
 _OPTED_OUT = col(Post.opted_out).is_(True)
-
-
-def _visible() -> ColumnElement[bool]:
-    """Rows an export publishes: live, public, not opted out, hidden or spam (invariant 3)."""
-    return and_(
-        _LIVE,
-        _PUBLIC,
-        ~_OPTED_OUT,
-        col(Post.hidden_reason).is_(None),
-        col(Post.spam_reason).is_(None),
-    )
-
-
-def _key(network: str, handle: str) -> str:
-    return f"{network}:{handle.lstrip('@').lower()}"
 
 
 def _facets(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -71,24 +58,22 @@ def recap_extras(session: Session, event: Event, document: Mapping[str, Any]) ->
             col(Participant.network), col(Participant.handle), col(Participant.followers_count)
         ).where(col(Participant.followers_count).is_not(None))
     )
-    extras.followers = {_key(net, handle): count for net, handle, count in authors if handle}
+    extras.followers = {
+        participant_key(net, handle): count for net, handle, count in authors if handle
+    }
     earlier = list(
         session.execute(
-            select(col(Event.id)).where(
+            select(Event).where(
                 col(Event.hashtag_key) == event.hashtag_key,
                 col(Event.start_at) < event.start_at,
             )
         ).scalars()
     )
     extras.earlier_chats = len(earlier)
+    # Who took part before: counted as the archive counts them (chatbot.export.counts).
     extras.previous = set()
-    if earlier:
-        seen = session.execute(
-            select(col(Post.network), col(Post.author_handle))
-            .where(col(Post.event_id).in_(earlier), _visible())
-            .distinct()
-        )
-        extras.previous = {_key(net, handle) for net, handle in seen if handle}
+    for counts in stored_counts(session, earlier).values():
+        extras.previous |= counts.people
     extras.coverage = _coverage(session, event, lags)
     # The document's event block may leave these out.
     extras.moderators = tuple(event.moderators or ())
@@ -160,32 +145,17 @@ def _host(url: str) -> str:
     return host or url
 
 
-def archive_events(
-    session: Session, out_dir: Path | None = None, hosts: Iterable[str] = ()
-) -> list[ArchiveEvent]:
-    """Every event with its visible posts and participants, and its recap if ``out_dir`` has one.
+def archive_events(session: Session, out_dir: Path | None = None) -> list[ArchiveEvent]:
+    """Every event with its posts and participants, and its recap if ``out_dir`` has one.
 
-    Participants are ``network:handle`` keys; the events' moderators and
-    bot accounts (and ``hosts``) are not counted.
+    Posts and participants are the one count the recap shows too
+    (:func:`chatbot.export.counts.stored_counts`): the hosts' posts apart.
     """
     events = list(session.execute(select(Event).order_by(col(Event.start_at))).scalars())
-    counts: dict[int, dict[str, int]] = {}
-    grouped = (col(Post.event_id), col(Post.network), col(Post.author_handle))
-    rows = session.execute(
-        select(*grouped, func.count())
-        .where(col(Post.event_id).is_not(None), _visible())
-        .group_by(*grouped)
-    )
-    for event_id, network, handle, count in rows:
-        counts.setdefault(event_id, {})[_key(network, handle or "?")] = count
+    counts = stored_counts(session, events)
     found: list[ArchiveEvent] = []
     for event in events:
         assert event.id is not None
-        own = set(hosts)
-        networks = [*(event.networks or []), "bluesky", "mastodon"]
-        for handle in [*(event.moderators or []), *(event.accounts or {}).values()]:
-            own.update(_key(network, str(handle)) for network in networks)
-        people = {key: n for key, n in counts.get(event.id, {}).items() if key not in own}
         folder = chat_dirname(event.hashtag, event.start_at, event.timezone)
         recap = None
         if out_dir is not None and (out_dir / folder / "index.html").exists():
@@ -198,8 +168,8 @@ def archive_events(
                 start=event.start_at,
                 timezone=event.timezone,
                 state=event.state,
-                posts=sum(people.values()),
-                people=frozenset(people),
+                posts=counts[event.id].posts,
+                people=counts[event.id].people,
                 recap=recap,
             )
         )

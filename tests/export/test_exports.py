@@ -141,7 +141,11 @@ def test_csv_keeps_ids_exact_and_defuses_formulas(engine: Engine, tmp_path: Path
         ["transcript", str(event_id), "--format", "csv", "--out", str(out), "--database-url", url],
     )
     assert result.exit_code == 0, result.output
-    assert result.output == f"Wrote {out / 'transcript.csv'}\n"
+    # The count is the recap's: four people's posts, the two questions apart.
+    assert result.output == (
+        f"Wrote {out / 'transcript.csv'}\nTranscript of 4 posts by 4 participants"
+        " (and 2 by the hosts)\n"
+    )
     raw = (out / "transcript.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM: spreadsheets read it as UTF-8
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -343,3 +344,26 @@ def test_spam_waves_and_no_genuine_copies(medium):
         if post.spam or len(words) < 8:
             continue
         assert seen.setdefault(words, post.author) == post.author, post.text
+
+
+@pytest.mark.parametrize("seed", [7, 11])
+def test_a_showcase_crowd_has_no_test_strings_and_every_behaviour(seed: int) -> None:
+    """chatbot demo's crowd reads as people: the hostile corpus stays in the test crowds."""
+    config = CrowdConfig(seed=seed, participants=30, posts_per_minute=6)
+    tested = plan_crowd(config, schedule())
+    shown = plan_crowd(replace(config, showcase=True), schedule())
+    assert any(a.hostile for a in tested.posts()) and not any(a.hostile for a in shown.posts())
+    profiles = [f"{p.display_name} {p.bio}" for p in shown.participants]
+    for text in [a.text.replace(URL_SLOT, "") for a in shown.posts()] + profiles:
+        assert "<" not in text and "javascript:" not in text.lower(), text
+        assert not any(payload in text for payload in HOSTILE_PAYLOADS), text
+        assert not any(unicodedata.combining(c) for c in text), text
+        assert not set(text) & set("\u200b\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    # Everything else a real chat has is still there, emoji and flags included.
+    kinds = Counter(a.kind for a in tested.posts())
+    assert {a.kind for a in shown.posts()} == set(kinds)
+    assert {a.op for a in shown.actions} == {a.op for a in tested.actions}
+    assert {p.opt_out for p in shown.participants} == {p.opt_out for p in tested.participants}
+    texts = [a.text for a in shown.posts()]
+    assert any("\u200d" in t for t in texts)
+    assert any(any(0x1F1E6 <= ord(c) <= 0x1F1FF for c in t) for t in texts)

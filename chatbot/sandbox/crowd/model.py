@@ -82,7 +82,7 @@ class CrowdConfig:
     participants: int = 20
     posts_per_minute: float = 4.0
     spammers: int = 3
-    hostile_posts: int = 5
+    hostile_posts: int = 5  # none in a showcase
     tail_minutes: float = 8.0  # late answers and goodbyes after the end
     coverage: bool = True  # make sure every behaviour shows up at least once
     bluesky_domain: str = "crowd.test"
@@ -92,6 +92,10 @@ class CrowdConfig:
     # How many sandbox Mastodon instances the Mastodon participants spread over; with more
     # than one, some of them post unlisted (see crowd.people.spread_over_instances).
     mastodon_instances: int = 1
+    # A crowd to show people (chatbot demo's showcase), not to test the bot with: no
+    # hostile strings in posts or profiles (whatever hostile_posts says) and only the
+    # Unicode people write (emoji, flags), not stress strings (stray RTL, combining marks).
+    showcase: bool = False
 
     def __post_init__(self) -> None:
         if self.participants < 1:

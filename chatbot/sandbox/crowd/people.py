@@ -57,7 +57,7 @@ def make_people(
             )
         )
     _assign_opt_outs(rng, config, networks, people)
-    if config.coverage and people:
+    if config.coverage and not config.showcase and people:
         # Profiles are untrusted too: markup in a display name (within Mastodon's
         # 30 characters) and a script in a bio.
         hostile = people[-1]

@@ -156,13 +156,14 @@ class _Planner:
         )
 
     def _forced_specs(self) -> list[dict[str, Any]]:
-        specs: list[dict[str, Any]] = [{"hostile": True} for _ in range(self.config.hostile_posts)]
+        hostile = 0 if self.config.showcase else self.config.hostile_posts
+        specs: list[dict[str, Any]] = [{"hostile": True} for _ in range(hostile)]
         if not self.config.coverage:
             return specs
         two = len(self.questions) >= 2
         styles = [s for s in texts.PREFIX_STYLES if s != "none" and (two or "A2" not in s)]
         specs += [{"prefix": style} for style in styles]
-        specs += [{"unicode": kind} for kind in texts.UNICODE_KINDS]
+        specs += [{"unicode": kind} for kind in self._unicode_kinds()]
         specs += [
             {"kind": "thread_answer", "network": n, "question": q.label}
             for n in self.networks
@@ -178,6 +179,12 @@ class _Planner:
         if "mastodon" in self.networks:
             specs.append({"network": "mastodon", "visibility": "unlisted"})
         return specs
+
+    def _unicode_kinds(self) -> tuple[str, ...]:
+        """Hard Unicode the posts carry: in a showcase, only what people write anyway."""
+        if self.config.showcase:
+            return texts.SHOWCASE_UNICODE_KINDS
+        return texts.UNICODE_KINDS
 
     def _fill(self) -> None:
         rng = self.rng
@@ -279,7 +286,7 @@ class _Planner:
                 text = agree.format(mention=self._mention(other_person), text=text)
                 mentions = (other_person.key,)
         unicode = spec.get("unicode") or (
-            rng.choice(texts.UNICODE_KINDS) if rng.random() < 0.08 else None
+            rng.choice(self._unicode_kinds()) if rng.random() < 0.08 else None
         )
         if unicode:
             text = texts.decorate(rng, text, unicode)

@@ -276,6 +276,7 @@ COMBINING: tuple[str, ...] = (
     "Ång\u0301stro\u0308m",
 )
 UNICODE_KINDS = ("emoji", "flag", "rtl", "combining")
+SHOWCASE_UNICODE_KINDS = ("emoji", "flag")  # people's own; the others are stress strings
 
 _STOP_WORDS = (
     "a an and are as at be by can do does for from have how i if in is it its of on or our "
@@ -442,6 +443,7 @@ def edit_text(rng: random.Random, text: str, book: Phrasebook = BOOK_A) -> str:
 __all__ = [
     "BOOK_A",
     "PREFIX_STYLES",
+    "SHOWCASE_UNICODE_KINDS",
     "UNICODE_KINDS",
     "Phrasebook",
     "answer_body",
