@@ -29,6 +29,7 @@ from .document import (
     read_posts,
     read_questions,
 )
+from .engagement import Engagement, build_engagement
 from .interactions import Directory, Talk, directory, talk_of
 from .layout import Item, Section, lay_out
 from .pages import INDEX_BUDGET, anchor_pages, paginate, threads_weight
@@ -101,6 +102,7 @@ class Recap:
     split: bool
     talk: Talk  # who replied to, mentioned or quoted whom: the whole chat
     talk_by_question: dict[str, Talk]  # the same within each question's posts
+    engagement: Engagement  # counts, top posts, mentions, links, media, languages, networks
 
 
 def _host_keys(event: DocEvent) -> set[str]:
@@ -186,6 +188,8 @@ def build_recap(
     summary = _summary(event, counts, people_posts, share, sections, extras, spam, forest, by_uri)
     people, total = _people(people_posts, forest, by_uri, headings, people_limit)
     known = directory(people_posts)
+    talk = talk_of(people_posts, by_uri, known)
+    replies_shown = {uri: len(node.children) for uri, node in forest.nodes.items()}
     return Recap(
         event=event,
         questions=questions,
@@ -202,8 +206,9 @@ def build_recap(
         ][:pair_limit],
         times=sorted(post.created_at for post in shown),
         split=any(section.pages for section in sections),
-        talk=talk_of(people_posts, by_uri, known),
+        talk=talk,
         talk_by_question=talk_by_question(people_posts, by_uri, sections, known),
+        engagement=build_engagement(people_posts, talk, replies_shown),
     )
 
 

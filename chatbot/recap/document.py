@@ -82,6 +82,20 @@ class DocPost:
     anchor: str = ""  # the post's id in the page
     mentions: tuple[str, ...] = ()  # accounts as the network names them (DIDs, handles)
     quotes: tuple[str, ...] = ()  # URIs of the posts it quotes
+    # Engagement as the network last gave it (None: never read), and what it shares.
+    likes: int | None = None
+    reposts: int | None = None
+    quotes_count: int | None = None
+    replies: int | None = None
+    links: tuple[str, ...] = ()  # web links (post addresses are quotes)
+    media: tuple[tuple[str, bool], ...] = ()  # (type, described) per attachment
+    lang: str | None = None
+
+    @property
+    def counted(self) -> bool:
+        """Whether the network's counts of this post were read."""
+        counts = (self.likes, self.reposts, self.quotes_count, self.replies)
+        return any(n is not None for n in counts)
 
     @property
     def key(self) -> str:
@@ -225,6 +239,30 @@ def _flags(value: object) -> frozenset[str]:
     return frozenset(_strings(value))
 
 
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _engagement(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A post's counts, links, media and language, as far as the document gives them."""
+    counts = item.get("engagement")
+    counts = counts if isinstance(counts, Mapping) else {}
+    media = item.get("media")
+    attachments = [m for m in media if isinstance(m, Mapping)] if isinstance(media, list) else []
+    lang = item.get("lang")
+    return {
+        "likes": _count(counts.get("likes")),
+        "reposts": _count(counts.get("reposts")),
+        "quotes_count": _count(counts.get("quotes")),
+        "replies": _count(counts.get("replies")),
+        "links": _strings(item.get("links")),
+        "media": tuple(
+            (_str(m.get("type")) or "unknown", m.get("alt") is True) for m in attachments
+        ),
+        "lang": lang if isinstance(lang, str) else None,
+    }
+
+
 def read_posts(
     document: Mapping[str, Any], extras: RecapExtras, host_keys: set[str]
 ) -> tuple[list[DocPost], int, Coverage]:
@@ -280,6 +318,7 @@ def read_posts(
             anchor=f"p{len(posts) + 1}",
             mentions=_strings(item.get("mentions")),
             quotes=_strings(item.get("quotes")),
+            **_engagement(item),
         )
         post.is_host = post.key in host_keys
         posts.append(post)

@@ -18,7 +18,7 @@ from chatbot.transcript.perf import gc_paused
 from .data import Recap, build_recap, relink_threads
 from .document import DocPost, RecapExtras
 from .graph import GraphFigure, graph_svg
-from .pages import PAGE_BUDGET, PAGE_LIMIT, paginate, recut
+from .pages import PAGE_BUDGET, PAGE_LIMIT, anchor_pages, paginate, recut
 from .sanitise import bluesky_html, mastodon_html, public_url
 from .share import SHARE_IMAGE, share_png
 from .svg import timeline_svg
@@ -302,6 +302,7 @@ def _render(
 
     def main_page() -> str:
         common["page_of"] = {s.label: s.page for s in recap.sections if s.page}
+        common["anchor_page"] = anchor_pages(recap.sections)  # where each post is now
         return index.render(common, timeline=chart)
 
     pages = {"index.html": main_page()}

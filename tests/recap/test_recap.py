@@ -89,6 +89,7 @@ def test_headings_are_ordered_without_skipping(page) -> None:
         "What this recap could not see",
         "Timeline",
         "Questions and answers",
+        "Engagement",
         "Participants",
         "Conversations",
     ]
