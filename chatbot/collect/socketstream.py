@@ -28,6 +28,9 @@ class SocketStream(ABC):
     transport = "websocket"
     thread_name = "websocket-stream"
     label = "WebSocket stream"  # how log lines name it
+    # websockets' ``decode``: None gives text messages as str; False as the bytes
+    # received, so a parser that reads UTF-8 itself is spared a decoding of each.
+    decode_text: bool | None = None
 
     def __init__(self, *, receive_timeout: float, pong_timeout: float, max_backoff: float):
         self.receive_timeout = receive_timeout
@@ -114,7 +117,7 @@ class SocketStream(ABC):
     def _receive(self, socket: ClientConnection) -> None:
         while not self._stop.is_set():
             try:
-                message = socket.recv(timeout=self.receive_timeout)
+                message = socket.recv(self.receive_timeout, self.decode_text)
             except TimeoutError:
                 answered = socket.ping()
                 if not answered.wait(self.pong_timeout):
@@ -127,7 +130,7 @@ class SocketStream(ABC):
             batch = [message]
             try:
                 while len(batch) < BATCH:
-                    batch.append(socket.recv(timeout=0))
+                    batch.append(socket.recv(0, self.decode_text))
             except TimeoutError:
                 pass
             finally:  # a closed connection still hands over what came before it

@@ -41,12 +41,15 @@ from chatbot.platforms.postfields import tombstone
 from chatbot.text.bluesky import TAG
 
 POST = "app.bsky.feed.post"
+_POST_PATH = f"/{POST}/"
 HOLD_US = 120_000_000  # stream time a reply waits for its parent, a deletion for its post
 
 
 def _tag_pattern(tag: str) -> re.Pattern[str]:
-    # As Bluesky's apps read text: a tag starts the text or follows white space.
-    return re.compile(rf"(?<!\S)#{re.escape(tag)}(?!\w)", re.IGNORECASE)
+    # As Bluesky's apps read text: a tag starts the text or follows white space. The
+    # "#" comes first so the search jumps from "#" to "#" (a lookbehind first made it
+    # try every position: 4-8x slower); ``(?<!\S#)`` is ``(?<!\S)`` before the "#".
+    return re.compile(rf"#(?<!\S#){re.escape(tag)}(?!\w)", re.IGNORECASE)
 
 
 def carries_tag(record: Mapping[str, Any], tag: str, pattern: re.Pattern[str]) -> bool:
@@ -149,19 +152,19 @@ class ChatFilter:
             return ()
         if not did or not rkey or event.get("kind") != "commit":
             return ()
-        uri = f"at://{did}/{POST}/{rkey}"
+        uri = "at://" + did + _POST_PATH + rkey
         operation = commit.get("operation")
         if operation == "delete":
             return self._delete(uri, rev, event)
         record = commit.get("record")
         if type(record) is not dict or (operation != "create" and operation != "update"):
             return ()
-        if uri in self._revs and rev <= self._revs[uri]:
-            return ()  # a repeat, or older than what was kept
-        if uri in self._gone and rev <= self._gone[uri]:
-            return ()  # deleted after this version
         chat = self.chat
-        if uri in chat:
+        if uri in chat:  # only the chat's posts (never taken out) have a version or deletion
+            if uri in self._revs and rev <= self._revs[uri]:
+                return ()  # a repeat, or older than what was kept
+            if uri in self._gone and rev <= self._gone[uri]:
+                return ()  # deleted after this version
             return self._admit(uri, rev, event)
         # Most posts have no facets, no tags and no "#": no call for them.
         text = record.get("text")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chatbot.platforms.chatfilter import _tag_pattern
 from chatbot.platforms.jetstream import JetstreamFilter, parse_line
 from tests.realdata import REAL_FIXTURES
 
@@ -35,6 +37,25 @@ def test_the_tag_in_any_case_keeps_the_real_post_that_carries_it() -> None:
 def test_a_tag_that_is_only_part_of_another_is_not_the_chat() -> None:
     assert JetstreamFilter("indie").feed_many(LINES) == []
     assert JetstreamFilter("IndieRebellions").feed_many(LINES) == []
+
+
+# Text made of what decides a tag's edges: "#", white space, word and non-word
+# characters, letters that match others without case (K, ı, İ, ſ), the tag's own.
+_EDGES = st.text(
+    st.sampled_from("#  \t\nabkisAKIS_9.-!\u212a\u0131\u0130\u017f\u00e9"), max_size=30
+)
+
+
+@given(st.sampled_from(["abs", "kis", "a", "ski_9"]), _EDGES, st.booleans(), _EDGES)
+def test_the_text_tag_search_finds_what_the_tag_rule_finds(
+    tag: str, before: str, hashed: bool, after: str
+) -> None:
+    # The rule as Bluesky's apps read text, written the plain way (a lookbehind
+    # first); the filter's pattern puts the "#" first to search faster.
+    text = before + ("#" if hashed else "") + tag.upper() + after
+    plain = re.compile(rf"(?<!\S)#{re.escape(tag)}(?!\w)", re.IGNORECASE)
+    assert bool(_tag_pattern(tag).search(text)) == bool(plain.search(text))
+    assert bool(_tag_pattern(tag).search(before)) == bool(plain.search(before))
 
 
 def test_replies_to_a_chat_post_are_kept_down_the_thread() -> None:
