@@ -1,28 +1,23 @@
-"""The Markdown transcript: per question, threaded, with every post's text made inert."""
+"""The Markdown transcript: per question, threaded, every post's text shown as written."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
 
+from chatbot.export.mdtext import at_line_start, heading, inline
 from chatbot.transcript.counts import document_counts
 from chatbot.zones import zone_or_utc
 
-# Characters with a meaning in CommonMark/GFM; escaped with a backslash in post text.
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 _SAFE_URL = re.compile(r"^https?://[^\s<>\"'`]+$", re.IGNORECASE)
 
 
 def escape(text: str) -> str:
-    """Post text as literal Markdown: HTML entities for ``& < >``, backslashes for the rest."""
-    text = html.escape(text, quote=False)
-    text = _MARKDOWN.sub(r"\\\1", text)
-    lines = [line.strip() for line in text.splitlines()]
-    return "<br>".join(line for line in lines if line)
+    """Post text (or a name) as Markdown that renders as written (see :mod:`.mdtext`)."""
+    return inline(text)
 
 
 def link(url: str, label: str) -> str:
@@ -45,7 +40,7 @@ def local_time(stamp: str | None, zone: tzinfo, day: date | None) -> str:
 
 def _line(post: dict[str, Any], depth: int, zone: tzinfo, day: date | None) -> str:
     author = post["author"]
-    name = escape(author["display_name"]) if author["display_name"] else ""
+    name = escape(author["display_name"] or "")
     handle = escape("@" + author["handle"].lstrip("@"))
     who = f"**{name}** ({handle})" if name else f"**{handle}**"
     when = local_time(post["created_at"], zone, day)
@@ -80,7 +75,7 @@ def to_markdown(document: dict[str, Any]) -> str:
         children.setdefault(post["parent_uri"], []).append(post)
     present = {post["uri"] for post in posts}
     roots = [p for p in posts if p["parent_uri"] is None or p["parent_uri"] not in present]
-    title = escape(f"#{event['hashtag']}: {event['title']}")
+    title = heading(f"#{event['hashtag']}: {event['title']}")
     zone = zone_or_utc(event.get("timezone"))  # the transcript speaks the chat's local time
     start = datetime.fromisoformat(event["start"]).astimezone(zone) if event["start"] else None
     day = start.date() if start else None
@@ -89,20 +84,20 @@ def to_markdown(document: dict[str, Any]) -> str:
     out = [
         f"# {title}",
         "",
-        escape(f"{when} · {where} · times in {zone.key}"),
+        at_line_start(f"{when} · {where} · times in {zone.key}"),
         "",
-        escape(document_counts(document).phrase()),
+        at_line_start(document_counts(document).phrase()),
     ]
     sections: dict[str | None, list[dict[str, Any]]] = {}
     for root in roots:
         sections.setdefault(root["question"], []).append(root)
     labels = [q["label"] for q in document["questions"]]
     for question in document["questions"]:
-        out += ["", f"## {escape(question['label'])}: {escape(question['text'])}", ""]
+        out += ["", f"## {heading(question['label'] + ': ' + question['text'])}", ""]
         out += _section(sections.get(question["label"], []), children, zone, day)
     extra = [label for label in sections if label not in labels]
     for label in sorted(extra, key=lambda x: (x is None, x or "")):
-        out += ["", f"## {escape(label) if label else 'Other posts'}", ""]
+        out += ["", f"## {heading(label) if label else 'Other posts'}", ""]
         out += _section(sections[label], children, zone, day)
     return "\n".join(out).rstrip() + "\n"
 

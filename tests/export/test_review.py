@@ -198,7 +198,7 @@ def test_the_markdown_shows_the_post_under_the_moderators_question(engine: Engin
     q1 = markdown.split("## Q1")[1].split("## Q2")[0]
     bob = [line for line in q1.splitlines() if "@bob" in line]
     assert bob == [
-        "- **Bob** (@bob\\.test) [17:12](https://bsky.app/profile/bob.test/post/0000000000002)"
+        "- **Bob** (@bob.test) [17:12](https://bsky.app/profile/bob.test/post/0000000000002)"
         " _set by moderator_: anyone else tired today"
     ]
     assert "set by moderator" not in markdown.split("## Q2")[1]
