@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col
 
 from chatbot.collect.events import delivered, own_accounts, planned_questions
@@ -25,6 +26,7 @@ from chatbot.transcript import (
 )
 
 FORMAT = "chatbot-transcript"
+RAW_BATCH = 1_000  # rows read at a time; raw JSON fetched per batch
 VERSION = 1
 
 
@@ -155,19 +157,36 @@ def _question_text(label: str, rows: Iterable[PostDelivery]) -> str:
 
 
 def attributed(session: Session, event: Event) -> tuple[list[Post], list[ChatQuestion], Transcript]:
-    """The event's live posts, planned questions and transcript, moderator decisions applied."""
+    """The event's live posts, planned questions and transcript, moderator decisions applied.
+
+    The rows come without their raw JSON and HTML (the bulk of a stored
+    post, which attribution never reads); ``with_raw`` fetches the raw JSON
+    a batch at a time where it is wanted.
+    """
     assert event.id is not None
-    rows = list(
-        session.execute(
-            select(Post).where(col(Post.event_id) == event.id, col(Post.deleted_at).is_(None))
-        ).scalars()
+    query = (
+        select(Post)
+        .where(col(Post.event_id) == event.id, col(Post.deleted_at).is_(None))
+        # SQLModel types a column as its value; SQLAlchemy's defer wants the attribute.
+        .options(defer(Post.raw), defer(Post.html))  # type: ignore[arg-type]
     )
+    rows = list(session.execute(query.execution_options(yield_per=RAW_BATCH)).scalars())
     planned = chat_questions(session, event)
     mods = [ModeratorAccount(net, account_id=key) for net, key in own_accounts(session, event)]
     ends_at = window_end(session, event)
     transcript = build_transcript(chat_posts(rows), planned, mods, ends_at=ends_at)
     apply_overrides(transcript.attributions, load_overrides(session, event.id))
     return rows, planned, transcript
+
+
+def with_raw(session: Session, rows: Sequence[Post]) -> Iterator[tuple[Post, Any]]:
+    """Each of ``rows`` with its raw JSON, read ``RAW_BATCH`` rows at a time, in order."""
+    for start in range(0, len(rows), RAW_BATCH):
+        batch = rows[start : start + RAW_BATCH]
+        query = select(col(Post.id), col(Post.raw)).where(col(Post.id).in_([r.id for r in batch]))
+        raws: dict[int | None, Any] = {row_id: raw for row_id, raw in session.execute(query)}
+        for row in batch:
+            yield row, raws.get(row.id)
 
 
 def build_document(
@@ -207,7 +226,8 @@ def build_document(
             parent = parents[uri]
             depth[uri] = depth.get(parent, -1) + 1 if parent is not None else 0
     posts = []
-    for row in sorted(kept.values(), key=lambda r: (r.created_at, r.uri)):
+    ordered = sorted(kept.values(), key=lambda r: (r.created_at, r.uri))
+    for row, raw in with_raw(session, ordered):
         result = transcript.attributions.get(row.uri)
         entry: dict[str, Any] = {
             "network": row.network,
@@ -236,8 +256,8 @@ def build_document(
                 "replies": row.reply_count,
                 "counted_at": _iso(row.counts_at),
             },
-            "links": links_of(row.network, row.raw),
-            "media": media_of(row.network, row.raw),
+            "links": links_of(row.network, raw),
+            "media": media_of(row.network, raw),
             "flags": {
                 "spam": bool(row.spam_reason),
                 "hidden": bool(row.hidden_reason),

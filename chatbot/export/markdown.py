@@ -68,6 +68,21 @@ def _walk(
 
 def to_markdown(document: dict[str, Any]) -> str:
     """The transcript as Markdown: a section per question, replies nested under their parents."""
+    return "".join(iter_markdown(document))
+
+
+def iter_markdown(document: dict[str, Any]) -> Iterator[str]:
+    """``to_markdown`` a line at a time; trailing blanks dropped as ``to_markdown`` drops them."""
+    tail: list[str] = []  # the last line with text, and blank lines after it: held back
+    for line in _markdown_lines(document):
+        if line.strip() and tail:
+            yield "\n".join(tail) + "\n"
+            tail = []
+        tail.append(line)
+    yield "\n".join(tail).rstrip() + "\n"
+
+
+def _markdown_lines(document: dict[str, Any]) -> Iterator[str]:
     event = document["event"]
     posts = [p for p in document["posts"] if not p["is_question"]]
     children: dict[str | None, list[dict[str, Any]]] = {}
@@ -81,25 +96,22 @@ def to_markdown(document: dict[str, Any]) -> str:
     day = start.date() if start else None
     when = f"{start:%Y-%m-%d %H:%M %Z}" if start else ""
     where = ", ".join(event["networks"])
-    out = [
-        f"# {title}",
-        "",
-        at_line_start(f"{when} · {where} · times in {zone.key}"),
-        "",
-        at_line_start(document_counts(document).phrase()),
-    ]
+    yield f"# {title}"
+    yield ""
+    yield at_line_start(f"{when} · {where} · times in {zone.key}")
+    yield ""
+    yield at_line_start(document_counts(document).phrase())
     sections: dict[str | None, list[dict[str, Any]]] = {}
     for root in roots:
         sections.setdefault(root["question"], []).append(root)
     labels = [q["label"] for q in document["questions"]]
     for question in document["questions"]:
-        out += ["", f"## {heading(question['label'] + ': ' + question['text'])}", ""]
-        out += _section(sections.get(question["label"], []), children, zone, day)
+        yield from ("", f"## {heading(question['label'] + ': ' + question['text'])}", "")
+        yield from _section(sections.get(question["label"], []), children, zone, day)
     extra = [label for label in sections if label not in labels]
     for label in sorted(extra, key=lambda x: (x is None, x or "")):
-        out += ["", f"## {heading(label) if label else 'Other posts'}", ""]
-        out += _section(sections[label], children, zone, day)
-    return "\n".join(out).rstrip() + "\n"
+        yield from ("", f"## {heading(label) if label else 'Other posts'}", "")
+        yield from _section(sections[label], children, zone, day)
 
 
 def _section(
@@ -107,14 +119,13 @@ def _section(
     children: dict[str | None, list[dict[str, Any]]],
     zone: tzinfo,
     day: date | None,
-) -> list[str]:
+) -> Iterator[str]:
     if not roots:
-        return ["_No answers collected._"]
-    lines: list[str] = []
+        yield "_No answers collected._"
+        return
     for root in roots:
-        lines.append(_line(root, 0, zone, day))
-        lines.extend(_walk(root["uri"], children, 1, zone, day))
-    return lines
+        yield _line(root, 0, zone, day)
+        yield from _walk(root["uri"], children, 1, zone, day)
 
 
-__all__ = ["escape", "link", "to_markdown"]
+__all__ = ["escape", "iter_markdown", "link", "to_markdown"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 CSV_COLUMNS: tuple[str, ...] = (
@@ -14,20 +15,33 @@ CSV_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 ENGAGEMENT = ("likes", "reposts", "quotes", "replies")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CHUNK = 1 << 16  # characters handed to the file at a time by the iter_* renderings
+
+
+def iter_json(document: dict[str, Any]) -> Iterator[str]:
+    """``to_json`` in pieces, so a big document is written without one big string."""
+    yield from json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(document)
+    yield "\n"
 
 
 def to_json(document: dict[str, Any]) -> str:
     """The whole document, pretty-printed, UTF-8 characters kept."""
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    return "".join(iter_json(document))
+
+
+def iter_jsonl(document: dict[str, Any]) -> Iterator[str]:
+    """``to_jsonl`` a line at a time."""
+    head = {k: v for k, v in document.items() if k not in ("questions", "posts", "event")}
+    yield json.dumps({"type": "event", **head, **document["event"]}, ensure_ascii=False) + "\n"
+    for question in document["questions"]:
+        yield json.dumps({"type": "question", **question}, ensure_ascii=False) + "\n"
+    for post in document["posts"]:
+        yield json.dumps({"type": "post", **post}, ensure_ascii=False) + "\n"
 
 
 def to_jsonl(document: dict[str, Any]) -> str:
     """One object per line: the event, then each question, then each post (``type`` says)."""
-    head = {k: v for k, v in document.items() if k not in ("questions", "posts", "event")}
-    lines = [{"type": "event", **head, **document["event"]}]
-    lines += [{"type": "question", **question} for question in document["questions"]]
-    lines += [{"type": "post", **post} for post in document["posts"]]
-    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+    return "".join(iter_jsonl(document))
 
 
 def safe_cell(value: str) -> str:
@@ -51,6 +65,11 @@ def _counts(post: dict[str, Any]) -> list[str]:
 
 def to_csv(document: dict[str, Any]) -> str:
     """One row per post, ``CSV_COLUMNS`` in order (the caller writes it with a BOM)."""
+    return "".join(iter_csv(document))
+
+
+def iter_csv(document: dict[str, Any]) -> Iterator[str]:
+    """``to_csv`` in pieces of about ``CHUNK`` characters."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -79,7 +98,21 @@ def to_csv(document: dict[str, Any]) -> str:
                 *_counts(post),
             ]
         )
-    return out.getvalue()
+        if out.tell() >= CHUNK:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
-__all__ = ["CSV_COLUMNS", "id_cell", "safe_cell", "to_csv", "to_json", "to_jsonl"]
+__all__ = [
+    "CSV_COLUMNS",
+    "id_cell",
+    "iter_csv",
+    "iter_json",
+    "iter_jsonl",
+    "safe_cell",
+    "to_csv",
+    "to_json",
+    "to_jsonl",
+]

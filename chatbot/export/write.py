@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,8 +17,8 @@ from chatbot.db import session_scope
 from chatbot.eventref import resolve_event
 from chatbot.export.document import ExportOptions, build_document
 from chatbot.export.folder import chat_dirname
-from chatbot.export.markdown import to_markdown
-from chatbot.export.tabular import to_csv, to_json, to_jsonl
+from chatbot.export.markdown import iter_markdown, to_markdown
+from chatbot.export.tabular import iter_csv, iter_json, iter_jsonl, to_csv, to_json, to_jsonl
 from chatbot.models import Event, utcnow
 from chatbot.transcript.counts import ChatCounts, document_counts
 
@@ -27,6 +27,13 @@ FORMATS: dict[str, tuple[str, Any]] = {
     "jsonl": ("transcript.jsonl", to_jsonl),
     "md": ("transcript.md", to_markdown),
     "csv": ("transcript.csv", to_csv),
+}
+# The same renderings in pieces: a file is written as it is rendered, never held whole.
+PIECES: dict[str, Callable[[dict[str, Any]], Iterator[str]]] = {
+    "json": iter_json,
+    "jsonl": iter_jsonl,
+    "md": iter_markdown,
+    "csv": iter_csv,
 }
 CSV_ENCODING = "utf-8-sig"  # with a BOM, so spreadsheets read UTF-8 as UTF-8
 
@@ -43,11 +50,11 @@ def render(document: dict[str, Any], fmt: str) -> str:
     return FORMATS[fmt][1](document)  # type: ignore[no-any-return]
 
 
-def _write(path: Path, text: str, encoding: str) -> None:
+def _write(path: Path, pieces: Iterable[str], encoding: str) -> None:
     # Written beside and renamed, so a reader never sees half a transcript.
     temporary = path.with_name(f".{path.name}.tmp")
     with temporary.open("w", encoding=encoding, newline="") as handle:
-        handle.write(text)
+        handle.writelines(pieces)
     os.replace(temporary, path)
 
 
@@ -87,9 +94,8 @@ def write_exports(
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in dict.fromkeys(formats):
-        name, render_one = FORMATS[fmt]
-        path = target / name
-        _write(path, render_one(document), CSV_ENCODING if fmt == "csv" else "utf-8")
+        path = target / FORMATS[fmt][0]
+        _write(path, PIECES[fmt](document), CSV_ENCODING if fmt == "csv" else "utf-8")
         written.append(path)
     return Exported(written, document_counts(document))
 
