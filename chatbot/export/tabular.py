@@ -6,12 +6,17 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from chatbot.zones import zone_or_utc
 
 CSV_COLUMNS: tuple[str, ...] = (
     "network", "id", "uri", "url", "author_handle", "author_display_name", "created_at",
     "question", "questions", "method", "confidence", "is_question", "parent_uri", "depth",
     "spam", "hidden", "edited", "text", "likes", "reposts", "quotes", "replies",
+    "created_local", "created_utc", "timezone", "question_number", "question_text",
 )  # fmt: skip
 ENGAGEMENT = ("likes", "reposts", "quotes", "replies")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -63,17 +68,39 @@ def _counts(post: dict[str, Any]) -> list[str]:
     return ["" if counts.get(name) is None else str(counts[name]) for name in ENGAGEMENT]
 
 
+def _times(stamp: str | None, zone: ZoneInfo) -> list[str]:
+    """The post's time in the event's zone and in UTC, as spreadsheets read a date and time."""
+    try:
+        moment = datetime.fromisoformat(stamp or "")
+    except ValueError:
+        return ["", ""]
+    return [
+        f"{moment.astimezone(zone):%Y-%m-%d %H:%M:%S}",
+        f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
+    ]
+
+
 def to_csv(document: dict[str, Any]) -> str:
-    """One row per post, ``CSV_COLUMNS`` in order (the caller writes it with a BOM)."""
+    """One row per post, ``CSV_COLUMNS`` in order (the caller writes it with a BOM).
+
+    Besides ``created_at`` (ISO 8601, UTC, for programs) each row has its time
+    as a spreadsheet reads one, in the event's zone (named in ``timezone``) and
+    in UTC, and its question's number and text.
+    """
     return "".join(iter_csv(document))
 
 
 def iter_csv(document: dict[str, Any]) -> Iterator[str]:
     """``to_csv`` in pieces of about ``CHUNK`` characters."""
+    event = document.get("event") or {}
+    zone = zone_or_utc(event.get("timezone"))
+    questions = {q.get("label"): q for q in document.get("questions") or ()}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for post in document["posts"]:
+        question = (questions.get(post["question"]) or {}) if post["question"] else {}
+        number = question.get("number")
         flags = post["flags"]
         writer.writerow(
             [
@@ -96,6 +123,10 @@ def iter_csv(document: dict[str, Any]) -> Iterator[str]:
                 "yes" if flags["edited"] else "",
                 safe_cell(post["text"]),
                 *_counts(post),
+                *_times(post["created_at"], zone),
+                zone.key,
+                str(number) if isinstance(number, int) else "",
+                safe_cell(str(question.get("text") or "")),
             ]
         )
         if out.tell() >= CHUNK:
