@@ -80,6 +80,7 @@ class DemoOptions:
     mastodon_profile: str = "mastodon"
     federation_delay: float = DEFAULT_FEDERATION_DELAY
     federation_loss: float = 0.0
+    data: bytes | None = None  # the file's content when read from standard input
 
     def __post_init__(self) -> None:
         if self.speed <= 0:
@@ -182,6 +183,14 @@ def check_env_file(path: Path) -> None:
         raise UsageError(f"--env-file {path}: the folder {path.parent} does not exist")
 
 
+def env_text(env: dict[str, str], path: Path | None = None) -> str:
+    """``export NAME='value'`` lines, for a shell to read (from ``path`` when it is a file)."""
+    where = shlex.quote(str(path)) if path is not None else "FILE (saved from this)"
+    lines = [f"# chatbot sandbox: read it into a second terminal with  . {where}"]
+    lines += [f"export {name}={shlex.quote(value)}" for name, value in sorted(env.items())]
+    return "\n".join(lines) + "\n"
+
+
 def write_env_file(path: Path, env: dict[str, str]) -> None:
     """Write ``export NAME='value'`` lines a shell reads with ``. PATH``; mode 0600.
 
@@ -189,13 +198,11 @@ def write_env_file(path: Path, env: dict[str, str]) -> None:
     may read it, whatever the umask; it is replaced whole, never half written.
     """
     check_env_file(path)
-    lines = ["# chatbot sandbox: read it into a second terminal with  . " + shlex.quote(str(path))]
-    lines += [f"export {name}={shlex.quote(value)}" for name, value in sorted(env.items())]
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fchmod(descriptor, 0o600)
-        os.write(descriptor, ("\n".join(lines) + "\n").encode("utf-8"))
+        os.write(descriptor, env_text(env, path).encode("utf-8"))
     finally:
         os.close(descriptor)
     os.replace(partial, path)
@@ -208,11 +215,13 @@ def run_rehearsal(
     live: bool = True,
     live_port: int = 0,
     say: Callable[[str], None] = print,
+    env_to: Callable[[str], None] | None = None,
 ) -> DemoResult:
     """``chatbot rehearse``: the demo's run, steerable from a second terminal and a live page.
 
-    Says how a second terminal reaches the chat (or writes it to ``env_file``)
-    and, with ``live``, where the live page is; opens nothing by itself.
+    Says how a second terminal reaches the chat (or writes it to ``env_file``,
+    or hands the variables' text to ``env_to``: standard output) and, with
+    ``live``, where the live page is; opens nothing by itself.
     """
     from chatbot.live import serve_live
 
@@ -220,7 +229,10 @@ def run_rehearsal(
         check_env_file(env_file)
 
     def on_start(chat: ChatRunning) -> Callable[[], None] | None:
-        if env_file is not None:
+        if env_to is not None:
+            env_to(env_text(chat.env()))
+            say("Second terminal: the variables are on standard output (keep them private)")
+        elif env_file is not None:
             write_env_file(env_file, chat.env())
             say(
                 f"Second terminal: . {shlex.quote(str(env_file))}  (mode 0600: it holds the "
@@ -255,7 +267,7 @@ def run_demo(
     exports and the recap are written beside a database of their own.
     """
     origin = datetime.now(UTC).replace(microsecond=0)
-    probe = prepare_plan(options.file, allow_past=True, now=origin)
+    probe = prepare_plan(options.file, allow_past=True, now=origin, data=options.data)
     sandbox = Sandbox(
         seed=options.seed,
         speed=options.speed,
@@ -279,7 +291,7 @@ def _run(
 ) -> DemoResult:
     clock = sandbox.clock
     lead = max(60, round(SETUP_SECONDS * options.speed))
-    plan = prepare_plan(options.file, start=f"+{lead}s", now=clock.now())
+    plan = prepare_plan(options.file, start=f"+{lead}s", now=clock.now(), data=options.data)
     out = options.out or Path("transcripts") / chat_dirname(plan.hashtag, plan.start, plan.timezone)
     out.mkdir(parents=True, exist_ok=True)
     # Beside the folder to publish, not in it: it holds every post, deleted ones too.
@@ -287,7 +299,8 @@ def _run(
     database.unlink(missing_ok=True)
     url = f"sqlite:///{database}"
     with db.open_store(url) as engine:
-        event_id = load_event(engine, plan, source_path=str(options.file.resolve())).event_id
+        source = options.file if options.data is not None else options.file.resolve()
+        event_id = load_event(engine, plan, source_path=str(source)).event_id
         with db.session_scope(engine) as session:
             event = session.get(Event, event_id)
             assert event is not None

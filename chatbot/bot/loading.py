@@ -392,14 +392,20 @@ def prepare_plan(
     compress: float = 1,
     allow_past: bool = False,
     now: datetime | None = None,
+    data: bytes | None = None,
 ) -> EventPlan:
-    """Read and check a question file, moved by ``--start`` / ``--compress`` values."""
+    """Read and check a question file, moved by ``--start`` / ``--compress`` values.
+
+    ``data``, when given, is the file's content (standard input), ``path`` its name.
+    """
     # Imported here so storage can be used without the parser loaded.
     from chatbot.questionfile import load_plan
 
     now = now or utcnow()
     check_compress(compress)
-    plan: EventPlan = load_plan(path, allow_past=allow_past or start is not None, now=now)
+    plan: EventPlan = load_plan(
+        path, allow_past=allow_past or start is not None, now=now, data=data
+    )
     if start is None and compress == 1:
         return plan
     new_start = parse_start(start, timezone=plan.timezone, now=now) if start else None
@@ -422,15 +428,26 @@ def load_file(
     allow_past: bool = False,
     dry_run: bool = False,
     now: datetime | None = None,
+    data: bytes | None = None,
 ) -> LoadReport:
-    """``chatbot load`` as a function: check the file, then store it in one transaction."""
-    plan = prepare_plan(path, start=start, compress=compress, allow_past=allow_past, now=now)
+    """``chatbot load`` as a function: check the file, then store it in one transaction.
+
+    With ``data`` (the file's content, read from standard input) ``path`` is
+    only its name, stored as the event's source as it is: loading standard
+    input again updates the same event.
+    """
+    plan = prepare_plan(
+        path, start=start, compress=compress, allow_past=allow_past, now=now, data=data
+    )
     source = Path(path)
-    sha256 = hashlib.sha256(source.read_bytes()).hexdigest()
+    if data is None:
+        data = source.read_bytes()
+        source = source.resolve()
+    sha256 = hashlib.sha256(data).hexdigest()
     # load_event migrates inside its own transaction, so a dry run changes nothing.
     with db.open_store(database_url, migrated=False) as engine:
         return load_event(
-            engine, plan, source_path=str(source.resolve()), source_sha256=sha256, dry_run=dry_run
+            engine, plan, source_path=str(source), source_sha256=sha256, dry_run=dry_run
         )
 
 

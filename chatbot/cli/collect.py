@@ -17,6 +17,7 @@ from chatbot.cli.options import (
     live_option,
     make_clock,
 )
+from chatbot.cli.progress import on_terminal
 from chatbot.errors import UsageError
 
 
@@ -32,13 +33,13 @@ def _when(text: str | None, name: str) -> datetime | None:
 
 
 class _Progress:
-    """A bar over the collection window on a terminal, plain lines otherwise."""
+    """A bar over the collection window on a terminal (stderr); piped, a line per pass."""
 
     def __init__(self, label: str, start: datetime, end: datetime, quiet: bool):
         self.start, self.end, self.quiet = start, end, quiet
         self.counts: dict[str, int] = {}
         self.bar: Any = None
-        self.tty = sys.stderr.isatty() and not quiet
+        self.tty = on_terminal() and not quiet
         if self.tty:
             length = max(int((end - start).total_seconds()), 1)
             self.bar = click.progressbar(
@@ -51,8 +52,6 @@ class _Progress:
         self.counts[network] = self.counts.get(network, 0) + posts
         if self.bar is not None:
             self.bar.update(0, network)
-        elif not self.quiet:
-            click.echo(f"{network}: {posts} posts on this page", err=True)
 
     def at(self, now: datetime) -> None:
         if self.bar is not None:

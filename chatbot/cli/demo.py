@@ -11,6 +11,14 @@ import chatbot
 from chatbot.cli.group import cli
 from chatbot.cli.jsonout import emit, json_option
 from chatbot.cli.options import FiniteFloatRange, fediverse_options
+from chatbot.cli.stdio import (
+    STDIN_NAME,
+    is_dash,
+    not_dash,
+    read_stdin,
+    stdout_taken,
+    write_stdout,
+)
 from chatbot.demo import DEFAULT_FILE, DEFAULT_INSTANCES, DemoOptions, run_demo
 from chatbot.errors import UsageError
 
@@ -28,7 +36,9 @@ def _default_file() -> Path:
 
 @cli.command("demo")
 @click.argument(
-    "file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+    "file",
+    required=False,
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
 )
 @click.option(
     "--speed",
@@ -91,8 +101,11 @@ def demo_command(
 
         chatbot demo --mastodon-instances 3 --profile mastodon,gotosocial,mastodon
     """
+    not_dash("--out", out)
+    file, data = _source(file)
     options = DemoOptions(
         file=file or _default_file(),
+        data=data,
         speed=speed,
         participants=participants,
         seed=seed,
@@ -108,13 +121,20 @@ def demo_command(
         emit(result.as_dict())
 
 
+def _source(file: Path | None) -> tuple[Path | None, bytes | None]:
+    """A question file, or for - its content read from standard input (named <stdin>)."""
+    return (Path(STDIN_NAME), read_stdin()) if is_dash(file) else (file, None)
+
+
 def _say(as_json: bool) -> Callable[[str], None]:
     """Progress lines: on stdout, or on stderr when stdout carries the JSON document."""
     return lambda line: click.echo(line, err=as_json)
 
 
 @cli.command("rehearse")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path)
+)
 @click.option(
     "--speed",
     type=FiniteFloatRange(min=1, max=2000),
@@ -134,7 +154,8 @@ def _say(as_json: bool) -> Callable[[str], None]:
     "--env-file",
     type=click.Path(path_type=Path),
     metavar="PATH",
-    help="Write the variables a second terminal needs here (mode 0600), to read with '. PATH'.",
+    help="Write the variables a second terminal needs here (mode 0600), to read with '. PATH'; "
+    "- writes them on stdout (the other lines then go to stderr).",
 )
 @click.option("--live/--no-live", default=True, show_default=True, help="Serve the live page.")
 @click.option(
@@ -178,9 +199,21 @@ def rehearse_command(
     """
     from chatbot.demo import run_rehearsal
 
-    options = DemoOptions(file=file, speed=speed, participants=participants, seed=seed, out=out)
+    not_dash("--out", out)
+    name, data = _source(file)
+    options = DemoOptions(
+        file=name or file, data=data, speed=speed, participants=participants, seed=seed, out=out
+    )
+    to_stdout = is_dash(env_file)
+    if to_stdout:
+        stdout_taken("--env-file", as_json)
     result = run_rehearsal(
-        options, env_file=env_file, live=live, live_port=live_port, say=_say(as_json)
+        options,
+        env_file=None if to_stdout else env_file,
+        env_to=write_stdout if to_stdout else None,
+        live=live,
+        live_port=live_port,
+        say=_say(as_json or to_stdout),
     )
     if as_json:
         emit(result.as_dict())

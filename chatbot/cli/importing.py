@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
@@ -9,15 +10,20 @@ import click
 from chatbot.cli.group import cli
 from chatbot.cli.jsonout import emit
 from chatbot.cli.options import database_url_option, json_option
+from chatbot.cli.progress import progress_bar
+from chatbot.cli.stdio import STDIN_NAME, is_dash, stdin_copy
 
 
 @cli.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path)
+)
 @click.option("--hashtag", required=True, metavar="TAG", help="The chat's hashtag.")
 @click.option("--host", required=True, metavar="HANDLE", help="Who posted the questions.")
 @click.option(
     "--format", "fmt", type=click.Choice(["twarc", "csv"]),
-    help="twarc JSONL (API v1.1 or v2) or a CSV (default: from the file name).",
+    help="twarc JSONL (API v1.1 or v2) or a CSV (default: from the file name, else its "
+    "first character).",
 )  # fmt: skip
 @click.option("--title", help="The event's title (default: the hashtag).")
 @click.option(
@@ -44,7 +50,9 @@ def import_command(
     attributed and spam flagged as for a chat the bot ran, and `chatbot
     transcript` exports it. A CSV has the columns id, author, created_at,
     text, in_reply_to_id, and optionally lang, urls (space-separated) and
-    quoted_id. Importing again updates the same event.
+    quoted_id. Importing again updates the same event. FILE - reads
+    standard input (an event of its own, "<stdin>"). On a terminal a bar
+    shows how much of the file is stored.
 
     \b
     Examples:
@@ -55,10 +63,16 @@ def import_command(
     from chatbot.db import open_store
     from chatbot.imports import import_file
 
-    with open_store(database_url) as engine:
+    with ExitStack() as stack:
+        name = str(file)
+        if is_dash(file):
+            file, name = stack.enter_context(stdin_copy()), STDIN_NAME
+        engine = stack.enter_context(open_store(database_url))
+        size = file.stat().st_size
+        bar = stack.enter_context(progress_bar(f"Importing {name}", size, quiet=as_json))
         report = import_file(
             engine, file, hashtag=hashtag, host=host, fmt=fmt, title=title,
-            question_posts=questions,
+            question_posts=questions, name=name, progress=bar.to if bar else None,
         )  # fmt: skip
     if as_json:
         emit(report.__dict__)

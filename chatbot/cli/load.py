@@ -10,10 +10,13 @@ from chatbot.bot.loading import load_file
 from chatbot.cli.group import cli
 from chatbot.cli.jsonout import emit
 from chatbot.cli.options import database_url_option, json_option
+from chatbot.cli.stdio import STDIN_NAME, is_dash, read_stdin
 
 
 @cli.command("load")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path)
+)
 @click.option(
     "--start",
     metavar="TIME",
@@ -46,14 +49,18 @@ def load_command(
     Loading the same file again updates the posts not yet posted (text and
     time; new ones added, vanished ones removed) and keeps the ones already
     posted.  An event with the same hashtag and start loaded from another
-    file is refused.  A file with problems changes nothing.
+    file is refused.  A file with problems changes nothing.  FILE - reads
+    standard input (its images relative to the current folder); loading
+    standard input again updates the event it loaded.
 
     Example:
 
         chatbot load questions/sm35.md --start +5m --compress 60
     """
+    data = read_stdin() if is_dash(file) else None
     report = load_file(
-        file,
+        STDIN_NAME if data is not None else file,
+        data=data,
         database_url=database_url,
         start=start,
         compress=compress,

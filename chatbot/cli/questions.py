@@ -8,6 +8,7 @@ import click
 
 from chatbot.cli.group import cli
 from chatbot.cli.jsonout import emit, json_option
+from chatbot.cli.stdio import STDIN_NAME, is_dash, read_stdin
 from chatbot.errors import QuestionFileError
 from chatbot.questionfile import check_file, load_plan, summary
 from chatbot.questionfile.model import EventPlan
@@ -49,19 +50,23 @@ def check(files: tuple[str, ...], as_json: bool, allow_past: bool, mastodon_limi
     """Check question files before a chat: settings, times and post lengths.
 
     Every problem is printed as FILE:LINE:COL with a fix; a good file gets a
-    one-line summary. Exits with status 2 if any file has an error.
+    one-line summary. Exits with status 2 if any file has an error. A FILE
+    of - reads standard input (named <stdin>).
 
     Example: chatbot check questions/sm35.md
     """
     results = []
     failed = False
     for path in files:
-        plan, problems = check_file(path, allow_past=allow_past, mastodon_limit=mastodon_limit)
+        name, data = _source(path)
+        plan, problems = check_file(
+            name, allow_past=allow_past, mastodon_limit=mastodon_limit, data=data
+        )
         failed = failed or plan is None
         if as_json:
             results.append(
                 {
-                    "path": path,
+                    "path": name,
                     "ok": plan is not None,
                     "problems": [p.as_dict() for p in problems],
                     "summary": _summary_data(plan) if plan else None,
@@ -74,11 +79,16 @@ def check(files: tuple[str, ...], as_json: bool, allow_past: bool, mastodon_limi
             click.echo(summary(plan))
         else:
             errors = sum(p.severity == "error" for p in problems)
-            click.echo(f"{path}: {errors} error{'s' * (errors != 1)}")
+            click.echo(f"{name}: {errors} error{'s' * (errors != 1)}")
     if as_json:
         emit(results)
     if failed:
         raise SystemExit(2)
+
+
+def _source(path: str) -> tuple[str, bytes | None]:
+    """A question file's name and, for -, its content from standard input."""
+    return (STDIN_NAME, read_stdin()) if is_dash(path) else (path, None)
 
 
 def _parse_zones(
@@ -125,11 +135,13 @@ def preview(
 
     Times are shown in the event's zone, in each --tz zone and in UTC;
     lengths are per network against its limit (bsky 87/300  masto 95/500).
+    FILE - reads standard input.
 
     Example: chatbot preview questions/sm35.md --tz Europe/London
     """
     try:
-        plan = load_plan(file, allow_past=allow_past, mastodon_limit=mastodon_limit)
+        name, data = _source(file)
+        plan = load_plan(name, allow_past=allow_past, mastodon_limit=mastodon_limit, data=data)
     except QuestionFileError as error:
         if as_json:
             raise  # {"error": ...} with every problem located

@@ -9,6 +9,8 @@ import click
 from chatbot.cli.group import cli
 from chatbot.cli.jsonout import emit
 from chatbot.cli.options import clock_option, database_url_option, json_option, make_clock
+from chatbot.cli.progress import progress_bar
+from chatbot.cli.stdio import STDIN_NAME, is_dash, not_dash, read_stdin
 from chatbot.recap.publish import DEFAULT_OUT, recap_event, write_archive
 from chatbot.recap.render import DEFAULT_SPLIT_AT
 
@@ -31,9 +33,10 @@ _templates = click.option(
 )
 @click.option(
     "--transcript",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
     metavar="FILE",
-    help="Render this transcript JSON (from `chatbot transcript`) instead of the database's.",
+    help="Render this transcript JSON (from `chatbot transcript`; - reads standard input) "
+    "instead of the database's.",
 )
 @click.option(
     "--split-at",
@@ -73,22 +76,29 @@ def recap_command(
     recent, else its next) or TAG@YYYY-MM-DD (its chat starting that day).
     The page is self-contained static HTML (no script, no request to any
     other host) that organizers can publish as it is.  Deleted posts,
-    hidden posts and people who opted out are left out.
+    hidden posts and people who opted out are left out.  On a terminal a
+    bar shows its steps.
 
     Example:
 
         chatbot recap sm35 --out site/sm35
     """
-    result = recap_event(
-        event,
-        database_url=database_url,
-        transcript=transcript,
-        out_dir=out_dir,
-        templates=templates,
-        split_at=split_at,
-        now=make_clock(clock).now(),
-        site_url=site_url,
-    )
+    not_dash("--out", out_dir)
+    now = make_clock(clock).now()
+    data = read_stdin() if is_dash(transcript) else None
+    with progress_bar("Writing the recap", 100, quiet=as_json) as bar:
+        result = recap_event(
+            event,
+            database_url=database_url,
+            transcript=Path(STDIN_NAME) if data is not None else transcript,
+            transcript_data=data,
+            progress=bar.to if bar else None,
+            out_dir=out_dir,
+            templates=templates,
+            split_at=split_at,
+            now=now,
+            site_url=site_url,
+        )
     if as_json:
         emit(result.as_dict())
     else:
@@ -122,6 +132,7 @@ def archive_command(
 
         chatbot archive --out transcripts
     """
+    not_dash("--out", out_dir)
     path, series, chats = write_archive(
         database_url=database_url, out_dir=out_dir, templates=templates, title=title
     )

@@ -58,6 +58,31 @@ every file with its problems, and exits 2 if one has an error). Without `--json`
 `Error: ...` line on standard error and nothing on standard output. Text in
 the JSON is UTF-8; characters that could steer a terminal (C1 controls,
 bidirectional overrides) are written as `\\u` escapes.
+
+**`-` for standard input and output.** Wherever a command reads a file, `-`
+reads standard input instead, once, named `<stdin>` in messages: question
+files (`check`, `preview`, `load`, `demo`, `rehearse`, `sandbox serve
+--questions`, `sandbox crowd`), `import` (the format from `--format`, else
+guessed from the first character), `recap --transcript` and `assign --from`.
+Loading or importing standard input again updates the event it made, whose
+source is `<stdin>`. Wherever a command writes a file, `-` writes it on
+standard output instead: `transcript --out -` (with one `--format`),
+`sandbox crowd --output -`, and the variables of `sandbox serve --env-file -`
+and `rehearse --env-file -`. That file is then all there is on standard
+output: the lines the command would print there go to standard error (the
+sandbox's JSON line too), and `--json`, which wants standard output as well,
+is refused with exit code 2. Folders (`recap --out`, `archive --out`) and the
+sandbox's `--truth` file, rewritten while the crowd runs, take a path only.
+
+```sh
+chatbot transcript sm35 --format json --out - | chatbot recap --transcript - --out site
+generate-questions | chatbot check -
+```
+
+**Progress.** `import`, `collect` (a backfill: a bar over the collection
+window) and `recap` draw a progress bar on standard error when it is a
+terminal. Piped or redirected they draw none (`collect` then prints one line
+per complete pass); `--json` and `collect --quiet` switch the bar off too.
 """
 
 

@@ -18,6 +18,14 @@ import click
 from chatbot.cli.group import CONTEXT_SETTINGS, cli
 from chatbot.cli.jsonout import emit, json_option
 from chatbot.cli.options import FiniteFloatRange, fediverse_options
+from chatbot.cli.stdio import (
+    STDIN_NAME,
+    is_dash,
+    not_dash,
+    read_stdin,
+    stdout_taken,
+    write_stdout,
+)
 from chatbot.errors import UsageError
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig, plan_crowd
 
@@ -42,14 +50,18 @@ def sandbox() -> None:
 def _schedule(path: str) -> ChatSchedule:
     from chatbot.questionfile import load_plan
 
+    if is_dash(path):
+        return ChatSchedule.from_event_plan(
+            load_plan(STDIN_NAME, allow_past=True, data=read_stdin())
+        )
     return ChatSchedule.from_event_plan(load_plan(path, allow_past=True))
 
 
 _questions = click.option(
     "--questions",
     "questions_file",
-    type=click.Path(exists=True, dir_okay=False),
-    help="A question file: a simulated crowd answers that chat.",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+    help="A question file (- reads standard input): a simulated crowd answers that chat.",
 )
 _seed = click.option("--seed", type=int, default=0, show_default=True, help="Seed for everything.")
 _participants = click.option(
@@ -85,7 +97,8 @@ _rate = click.option(
 @click.option(
     "--env-file", type=click.Path(path_type=Path), metavar="PATH",
     help="Also write the bot's variables for this sandbox here (mode 0600: the throwaway "
-    "password and token), for a second terminal to read with '. PATH'.",
+    "password and token), for a second terminal to read with '. PATH'; - writes them on "
+    "stdout instead of the JSON line (which then goes to stderr).",
 )  # fmt: skip
 @click.option(
     "--truth", "truth_path", type=click.Path(dir_okay=False, writable=True),
@@ -148,9 +161,13 @@ def serve(
         profiles = profiles_for(mastodon_instances, mastodon_profile)
     except ValueError as error:
         raise UsageError(f"--mastodon-profile: {error}") from None
+    not_dash("--truth", truth_path, "a file (rewritten while the crowd runs)")
     if truth_path and not questions_file:
         raise UsageError("--truth needs --questions: only a crowd has a ground truth")
-    if env_file is not None:
+    to_stdout = is_dash(env_file)
+    if to_stdout:
+        stdout_taken("--env-file", as_json)
+    elif env_file is not None:
         from chatbot.demo import check_env_file
 
         check_env_file(env_file)
@@ -188,14 +205,17 @@ def serve(
         ready: dict[str, object] = dict(box.credentials())
         ready["mastodon_instances"] = box.mastodon_instances()
         if env_file is not None:
-            from chatbot.demo import sandbox_env, write_env_file
+            from chatbot.demo import env_text, sandbox_env, write_env_file
 
-            write_env_file(env_file, sandbox_env(box))
-        click.echo(json.dumps(ready))
+            if to_stdout:
+                write_stdout(env_text(sandbox_env(box)))
+            else:
+                write_env_file(env_file, sandbox_env(box))
+        click.echo(json.dumps(ready), err=to_stdout)
         sys.stdout.flush()
         if len(box.mastodon_servers) > 1:
             click.echo(box.mastodon_summary(), err=True)
-        if env_file is not None:
+        if env_file is not None and not to_stdout:
             click.echo(f"Second terminal: . {shlex.quote(str(env_file))} (mode 0600)", err=True)
         click.echo("Sandbox running; press Ctrl-C to stop.", err=True)
         written = time.monotonic()
@@ -213,7 +233,11 @@ def serve(
 
 
 @sandbox.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("questions_file", metavar="QUESTIONS", type=click.Path(exists=True, dir_okay=False))
+@click.argument(
+    "questions_file",
+    metavar="QUESTIONS",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+)
 @_seed
 @_participants
 @_rate
@@ -223,7 +247,9 @@ def serve(
 )  # fmt: skip
 @json_option
 @click.option(
-    "--output", type=click.Path(dir_okay=False, writable=True), help="Write the JSON plan here."
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+    help="Write the JSON plan here (- : on stdout, the summary then on stderr).",
 )
 def crowd(
     questions_file: str,
@@ -254,8 +280,15 @@ def crowd(
         mastodon_instances=mastodon_instances,
     )
     plan = plan_crowd(config, schedule)
+    to_stdout = is_dash(output)
+    if to_stdout:
+        stdout_taken("--output", as_json)
     if output:
-        Path(output).write_text(json.dumps(plan.to_dict(), ensure_ascii=False, indent=1) + "\n")
+        text = json.dumps(plan.to_dict(), ensure_ascii=False, indent=1) + "\n"
+        if to_stdout:
+            write_stdout(text)
+        else:
+            Path(output).write_text(text, encoding="utf-8")
     if as_json:
         emit(plan.to_dict(), indent=None)
         return
@@ -283,7 +316,7 @@ def crowd(
             + ", ".join(f"#{n} {spread[n]} people" for n in range(mastodon_instances))
             + f"; {quiet} posting unlisted"
         )
-    click.echo("\n".join(lines))
+    click.echo("\n".join(lines), err=to_stdout)
 
 
 def _counts(counter: Counter[str]) -> str:

@@ -9,6 +9,8 @@ import click
 from chatbot.cli.group import cli
 from chatbot.cli.jsonout import emit
 from chatbot.cli.options import clock_option, database_url_option, json_option, make_clock
+from chatbot.cli.stdio import is_dash, stdout_taken, write_stdout
+from chatbot.errors import UsageError
 
 FORMAT_CHOICES = ("json", "jsonl", "md", "csv")
 
@@ -21,7 +23,8 @@ FORMAT_CHOICES = ("json", "jsonl", "md", "csv")
 )  # fmt: skip
 @click.option(
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-    help="Directory to write to (default: transcripts/<hashtag>-<date>/).",
+    help="Directory to write to (default: transcripts/<hashtag>-<date>/); - writes the one "
+    "--format given on standard output.",
 )  # fmt: skip
 @click.option(
     "--anonymise-opted-out", is_flag=True,
@@ -54,11 +57,28 @@ def transcript_command(
     Example:
 
         chatbot transcript sm35 --format md --format csv
+
+        chatbot transcript sm35 --format json --out - | jq '.posts | length'
     """
     from chatbot.config import resolve_settings
     from chatbot.db import open_store
     from chatbot.export import ExportOptions, write_exports
+    from chatbot.export.write import export_bytes
 
+    options = ExportOptions(anonymise_opted_out=anonymise_opted_out, review=review)
+    if is_dash(out_dir):
+        stdout_taken("--out", as_json)
+        if len(set(formats)) != 1:
+            raise UsageError(
+                "--out - writes one format on standard output: "
+                f"give one --format ({', '.join(FORMAT_CHOICES)})"
+            )
+        with open_store(database_url) as engine:
+            data = export_bytes(
+                engine, event, formats[0], options=options, now=make_clock(clock).now()
+            )
+        write_stdout(data)
+        return
     with open_store(database_url) as engine:
         exported = write_exports(
             engine,
@@ -66,7 +86,7 @@ def transcript_command(
             formats or FORMAT_CHOICES,
             out_dir=out_dir,
             base=str(resolve_settings()["transcripts_dir"]),
-            options=ExportOptions(anonymise_opted_out=anonymise_opted_out, review=review),
+            options=options,
             now=make_clock(clock).now(),
         )
     if as_json:

@@ -84,13 +84,8 @@ def write_exports(
 
     ``now`` (default: the system clock) is when "the chat running now" is judged.
     """
-    now = now or utcnow()
-    with session_scope(engine) as session:
-        event = resolve_event(session, event_name, purpose="record", now=now)
-        # Flags may be stale if nothing has collected since a change (an import, a hide).
-        refresh_flags(session.connection(), event, now=now, moderators=own_accounts(session, event))
-        document = build_document(session, event, options, now=now)
-        target = out_dir or default_dir(event, base)
+    document, folder = _document(engine, event_name, options, now)
+    target = out_dir or Path(base) / folder
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in dict.fromkeys(formats):
@@ -100,4 +95,37 @@ def write_exports(
     return Exported(written, document_counts(document))
 
 
-__all__ = ["CSV_ENCODING", "FORMATS", "Exported", "default_dir", "render", "write_exports"]
+def export_bytes(
+    engine: Engine,
+    event_name: str,
+    fmt: str,
+    *,
+    options: ExportOptions | None = None,
+    now: datetime | None = None,
+) -> bytes:
+    """``event_name``'s transcript in one format, as the file would hold it (for stdout)."""
+    document, _ = _document(engine, event_name, options, now)
+    return render(document, fmt).encode(CSV_ENCODING if fmt == "csv" else "utf-8")
+
+
+def _document(
+    engine: Engine, event_name: str, options: ExportOptions | None, now: datetime | None
+) -> tuple[dict[str, Any], Path]:
+    """The transcript document of ``event_name`` and its folder's name."""
+    now = now or utcnow()
+    with session_scope(engine) as session:
+        event = resolve_event(session, event_name, purpose="record", now=now)
+        # Flags may be stale if nothing has collected since a change (an import, a hide).
+        refresh_flags(session.connection(), event, now=now, moderators=own_accounts(session, event))
+        return build_document(session, event, options, now=now), default_dir(event, "")
+
+
+__all__ = [
+    "CSV_ENCODING",
+    "FORMATS",
+    "Exported",
+    "default_dir",
+    "export_bytes",
+    "render",
+    "write_exports",
+]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -63,14 +63,33 @@ def _chat_post(post: NormalisedPost) -> ChatPost:
     )
 
 
-def iter_file(path: Path, fmt: str | None) -> Iterator[NormalisedPost | None]:
-    """The posts of ``path`` (format from ``fmt`` or the extension), None for each retweet."""
-    fmt = fmt or ("csv" if path.suffix.lower() == ".csv" else "twarc")
+def iter_file(
+    path: Path,
+    fmt: str | None,
+    name: str | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> Iterator[NormalisedPost | None]:
+    """The posts of ``path`` (format from ``fmt`` or the extension), None for each retweet.
+
+    ``name`` is what messages call the file; ``on_bytes`` hears of each chunk read.
+    """
+    fmt = fmt or guess_format(path)
     if fmt == "csv":
-        return iter_csv(path)
+        return iter_csv(path, name, on_bytes)
     if fmt == "twarc":
-        return iter_twarc(path)
+        return iter_twarc(path, name, on_bytes)
     raise UsageError(f"unknown import format {fmt!r}; use twarc or csv")
+
+
+def guess_format(path: Path) -> str:
+    """csv for a .csv file; else twarc, unless the file does not open with JSON's ``{``/``[``."""
+    if path.suffix.lower() == ".csv":
+        return "csv"
+    if path.suffix.lower() in (".jsonl", ".json"):
+        return "twarc"
+    with path.open("rb") as handle:
+        start = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return "twarc" if start[:1] in (b"{", b"[", b"") else "csv"
 
 
 def read_file(path: Path, fmt: str | None) -> tuple[list[NormalisedPost], int]:
@@ -83,6 +102,27 @@ def read_file(path: Path, fmt: str | None) -> tuple[list[NormalisedPost], int]:
         else:
             posts.append(post)
     return posts, retweets
+
+
+@dataclass(frozen=True)
+class _Source:
+    """The file to import, what messages call it, and who hears of the bytes read."""
+
+    path: Path
+    fmt: str | None
+    name: str
+    progress: Callable[[int, int], None] | None
+
+    def on_bytes_for(self) -> Callable[[int], None] | None:
+        if self.progress is None:
+            return None
+        report, total, done = self.progress, self.path.stat().st_size, [0]
+
+        def on_bytes(count: int) -> None:
+            done[0] += count
+            report(min(done[0], total), total)
+
+        return on_bytes
 
 
 @dataclass
@@ -124,14 +164,13 @@ class _Pass:
 
 def _store_file(
     connection: Connection,
-    path: Path,
-    fmt: str | None,
+    source: _Source,
     event_id: int,
     seen: _Pass,
     now: datetime,
 ) -> None:
-    """Store every post of ``path`` in batches of ``BATCH``, noting what ``seen`` keeps."""
-    found_by = FoundBy("import", f"file:{path.name}")
+    """Store every post of ``source`` in batches of ``BATCH``, noting what ``seen`` keeps."""
+    found_by = FoundBy("import", f"file:{Path(source.name).name}")
     batch: list[NormalisedPost] = []
 
     def flush() -> None:
@@ -140,7 +179,7 @@ def _store_file(
         seen.new += stored.new
         batch.clear()
 
-    for post in iter_file(path, fmt):
+    for post in iter_file(source.path, source.fmt, source.name, source.on_bytes_for()):
         if post is None:
             seen.retweets += 1
         elif post.created_at is not None:
@@ -161,6 +200,8 @@ def import_file(
     fmt: str | None = None,
     title: str | None = None,
     question_posts: Sequence[str] = (),
+    name: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Import an archived chat: the host's "Q1 ..." posts become the event's questions.
 
@@ -171,33 +212,37 @@ def import_file(
 
     The file is read once and stored in batches (memory stays flat however
     long it is), all in one transaction: a bad line anywhere leaves the
-    database as it was.
+    database as it was. ``name`` is what messages and the event call the file
+    (``<stdin>`` for a copy of standard input); ``progress(done, total)``
+    hears how many of the file's bytes are stored.
     """
     tag = hashtag.lstrip("#")
     host = host.lstrip("@")
     if title is not None and len(title) > MAX_TITLE:
         raise UsageError(f"--title is {len(title):,} characters long; at most {MAX_TITLE}")
+    source = _Source(path, fmt, name or str(path), progress)
+    path_name = source.name
     hosts = [ModeratorAccount(NETWORK, handle=host)]
     wanted = frozenset(filter(None, (_tweet_id(given) for given in question_posts)))
     now = utcnow()
     with session_scope(engine) as session:
-        event = _event(session, tag, str(path), now)
+        event = _event(session, tag, path_name, now)
         session.add(event)
         session.flush()
         assert event.id is not None
         connection = session.connection()
         seen = _Pass(hosts, wanted)
-        _store_file(connection, path, fmt, event.id, seen, now)
+        _store_file(connection, source, event.id, seen, now)
         if not seen.posts or seen.first is None or seen.last is None:
-            raise UsageError(f"{path}: no posts to import")
+            raise UsageError(f"{path_name}: no posts to import")
         chat = seen.chat()
         if question_posts:
-            questions = _named_questions(path, chat, question_posts)
+            questions = _named_questions(path_name, chat, question_posts)
         else:
             questions = discover_questions(chat, hosts)
         if not questions:
             raise UsageError(
-                f'{path}: no numbered questions ("Q1 ...") posted by @{host}; check --host'
+                f'{path_name}: no numbered questions ("Q1 ...") posted by @{host}; check --host'
             )
         start = min(min(q.posted_at.values()) for q in questions)
         # The chat ends at the host's wrap-up (else one question gap after the
@@ -223,7 +268,7 @@ def import_file(
 
 
 def _named_questions(
-    path: Path, chat: Sequence[ChatPost], wanted: Sequence[str]
+    path: str, chat: Sequence[ChatPost], wanted: Sequence[str]
 ) -> tuple[ChatQuestion, ...]:
     """The posts ``wanted`` names (ids or tweet addresses), as Q1, Q2, ... in time order."""
     by_id = {post.uri.rsplit("/", 1)[-1]: post for post in chat}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from chatbot.errors import UsageError
 from chatbot.platforms.base import NormalisedPost
@@ -174,27 +175,63 @@ def _line_posts(item: Any) -> Iterator[NormalisedPost | None]:
         raise ValueError("not a tweet, a list of tweets or a v2 page")
 
 
-def check_utf8(path: Path) -> None:
+class _Tally(io.RawIOBase):
+    """A file that tells ``on_bytes`` how many bytes each read took (for a progress bar)."""
+
+    def __init__(self, inner: BinaryIO, on_bytes: Callable[[int], None]):
+        self.inner, self.on_bytes = inner, on_bytes
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self.inner.readinto(buffer)  # type: ignore[attr-defined]
+        self.on_bytes(count or 0)
+        return int(count or 0)
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
+
+
+def _open_text(
+    path: Path, encoding: str, on_bytes: Callable[[int], None] | None
+) -> io.TextIOWrapper:
+    raw: BinaryIO = path.open("rb")
+    if on_bytes is not None:
+        raw = io.BufferedReader(_Tally(raw, on_bytes))
+    return io.TextIOWrapper(raw, encoding=encoding, newline="")
+
+
+def check_utf8(path: Path, name: str | None = None) -> None:
     """A :class:`UsageError` naming the line if ``path`` is not UTF-8 text.
 
     Read a line at a time (a newline byte is never part of a longer UTF-8
-    character), so a file of any size costs one line of memory.
+    character), so a file of any size costs one line of memory. ``name`` is
+    what messages call the file (``<stdin>`` for a copy of standard input).
     """
+    label = name or str(path)
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             try:
                 line.decode("utf-8")
             except UnicodeDecodeError as error:
                 raise UsageError(
-                    f"{path}:{number}: not UTF-8 text (byte 0x{line[error.start]:02x}); save "
+                    f"{label}:{number}: not UTF-8 text (byte 0x{line[error.start]:02x}); save "
                     "the file as UTF-8 (in a spreadsheet: CSV UTF-8) and import it again"
                 ) from None
 
 
-def iter_twarc(path: Path) -> Iterator[NormalisedPost | None]:
-    """Every tweet of a twarc JSONL file, one at a time; None for each retweet (skipped)."""
-    check_utf8(path)
-    with path.open(encoding="utf-8") as handle:
+def iter_twarc(
+    path: Path, name: str | None = None, on_bytes: Callable[[int], None] | None = None
+) -> Iterator[NormalisedPost | None]:
+    """Every tweet of a twarc JSONL file, one at a time; None for each retweet (skipped).
+
+    ``name`` is what messages call the file; ``on_bytes`` hears of each chunk read.
+    """
+    label = name or str(path)
+    check_utf8(path, name)
+    with _open_text(path, "utf-8", on_bytes) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -202,7 +239,7 @@ def iter_twarc(path: Path) -> Iterator[NormalisedPost | None]:
                 found = list(_line_posts(json.loads(line)))
             except (ValueError, AttributeError, TypeError) as error:
                 raise UsageError(
-                    f"{path}:{number}: not twarc JSON ({error}); expect one API v1.1 tweet or "
+                    f"{label}:{number}: not twarc JSON ({error}); expect one API v1.1 tweet or "
                     "one v2 page per line"
                 ) from None
             yield from found
@@ -228,25 +265,29 @@ def read_csv(path: Path) -> list[NormalisedPost]:
     return list(iter_csv(path))
 
 
-def iter_csv(path: Path) -> Iterator[NormalisedPost]:
-    """The posts of a CSV (see ``read_csv``), one row at a time."""
-    check_utf8(path)
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+def iter_csv(
+    path: Path, name: str | None = None, on_bytes: Callable[[int], None] | None = None
+) -> Iterator[NormalisedPost]:
+    """The posts of a CSV (see ``read_csv``), one row at a time (``name``, ``on_bytes``: as
+    for :func:`iter_twarc`)."""
+    label = name or str(path)
+    check_utf8(path, name)
+    with _open_text(path, "utf-8-sig", on_bytes) as handle:
         reader = csv.DictReader(handle)
         missing = [f for f in CSV_FIELDS[:4] if f not in (reader.fieldnames or [])]
         if missing:
             raise UsageError(
-                f"{path}:1: the CSV lacks column(s) {', '.join(missing)}; "
+                f"{label}:1: the CSV lacks column(s) {', '.join(missing)}; "
                 f"expected {', '.join(CSV_FIELDS)}"
             )
         for number, row in enumerate(reader, start=2):
             tweet_id = (row.get("id") or "").strip().lstrip("'").strip('="')
             if not tweet_id:
-                raise UsageError(f"{path}:{number}: a row without an id")
+                raise UsageError(f"{label}:{number}: a row without an id")
             when = parse_time(row.get("created_at"))
             if when is None:
                 raise UsageError(
-                    f"{path}:{number}: created_at {row.get('created_at')!r} is not an ISO time"
+                    f"{label}:{number}: created_at {row.get('created_at')!r} is not an ISO time"
                 )
             yield tweet(
                 tweet_id,

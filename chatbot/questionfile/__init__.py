@@ -45,9 +45,15 @@ def load_plan(
     allow_past: bool = False,
     now: datetime | None = None,
     mastodon_limit: int = MASTODON_DEFAULT_LIMIT,
+    data: bytes | None = None,
 ) -> EventPlan:
-    """Read and check a question file; raise QuestionFileError listing all its problems."""
-    plan, problems = check_file(path, allow_past=allow_past, now=now, mastodon_limit=mastodon_limit)
+    """Read and check a question file; raise QuestionFileError listing all its problems.
+
+    ``data``, when given, is the file's content (standard input, say), ``path`` its name.
+    """
+    plan, problems = check_file(
+        path, allow_past=allow_past, now=now, mastodon_limit=mastodon_limit, data=data
+    )
     if plan is None:
         raise QuestionFileError(problems)
     return plan
@@ -76,11 +82,17 @@ def check_file(
     allow_past: bool = False,
     now: datetime | None = None,
     mastodon_limit: int = MASTODON_DEFAULT_LIMIT,
+    data: bytes | None = None,
 ) -> tuple[EventPlan | None, list[Problem]]:
-    """Check a file: the plan (None if any error) and every problem, notes included."""
+    """Check a file: the plan (None if any error) and every problem, notes included.
+
+    ``data``, when given, is the file's content and ``path`` only its name
+    (images are then read relative to the current folder, ``path``'s).
+    """
     name = str(path)
     try:
-        data = Path(path).read_bytes()
+        if data is None:
+            data = Path(path).read_bytes()
     except OSError as error:
         reason = error.strerror or str(error)
         return None, [

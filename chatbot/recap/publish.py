@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -64,10 +64,13 @@ def published_at(event: Event) -> str | None:
     return url.rsplit("/", 1)[0] + "/" if path.endswith((".html", ".htm")) else url
 
 
-def read_transcript(path: Path) -> dict[str, Any]:
-    """A transcript document written by ``chatbot transcript`` (JSON)."""
+def read_transcript(path: Path, data: bytes | None = None) -> dict[str, Any]:
+    """A transcript document written by ``chatbot transcript`` (JSON).
+
+    ``data``, when given, is the document (read from standard input), ``path`` its name.
+    """
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(path.read_bytes() if data is None else data)
     except (OSError, ValueError) as error:
         raise UsageError(f"{path}: not a transcript JSON document ({error})") from error
     if not isinstance(document, dict) or not isinstance(document.get("event"), dict):
@@ -93,19 +96,26 @@ def recap_event(
     split_at: int = DEFAULT_SPLIT_AT,
     now: datetime | None = None,
     site_url: str | None = None,
+    transcript_data: bytes | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RecapResult:
     """Render the recap of the event ``name`` (see :mod:`chatbot.eventref`).
 
     The transcript document comes from ``transcript`` when given, else from
     the database; the extras (Mastodon HTML, followers, series history,
     coverage counts) come from the database when the event is in it.
+    ``progress(done, total)`` hears of each step: the document, the extras,
+    the rendering and each file written.
     """
+    step = _Steps(progress)
     if name is None and transcript is None:
         raise UsageError("name an EVENT, or give a transcript with --transcript FILE")
     if site_url is not None and public_url(site_url) is None:
         raise UsageError(f"--url {site_url!r}: give the public http(s) address the recap goes to")
     now = now or utcnow()
-    document: Mapping[str, Any] | None = read_transcript(transcript) if transcript else None
+    document: Mapping[str, Any] | None = (
+        read_transcript(transcript, transcript_data) if transcript else None
+    )
     extras = None
     if name is not None:
         from chatbot.eventref import resolve_event
@@ -115,7 +125,9 @@ def recap_event(
             site_url = site_url or published_at(event)
             if document is None:
                 document = _document(session, event, now)
+            step.done()
             extras = recap_extras(session, event, document)
+    step.done(2)
     assert document is not None
     recap, files = render_site(
         document,
@@ -125,6 +137,8 @@ def recap_event(
         generated_at=now,
         site_url=site_url,
     )
+    step.more(len(files))
+    step.done()
     event_info = recap.event
     if out_dir is None:
         out_dir = DEFAULT_OUT / chat_dirname(
@@ -133,8 +147,24 @@ def recap_event(
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (out_dir / name).write_bytes(data)
+        step.done()
     pages = tuple(name for name in files if name.endswith(".html"))
     return RecapResult(out_dir / "index.html", pages, recap.summary)
+
+
+class _Steps:
+    """Counts a recap's steps for a progress callback: three, then one per file."""
+
+    def __init__(self, report: Callable[[int, int], None] | None) -> None:
+        self.report, self.count, self.total = report, 0, 3
+
+    def more(self, steps: int) -> None:
+        self.total += steps
+
+    def done(self, upto: int | None = None) -> None:
+        self.count = max(self.count + 1, upto or 0)
+        if self.report is not None:
+            self.report(self.count, self.total)
 
 
 def write_archive(
