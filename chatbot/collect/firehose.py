@@ -1,47 +1,65 @@
 """Bluesky's live posts from the relay firehose (``com.atproto.sync.subscribeRepos``).
 
 A second live source beside Jetstream: the network's own stream of repo
-commits, as a relay (or a single PDS) serves it, read with the atproto SDK's
-:class:`~atproto_firehose.FirehoseSubscribeReposClient` in a background thread.
-Each frame goes through :class:`~chatbot.platforms.firehose.FirehoseFilter`,
-the same chat filter Jetstream's events go through.
+commits, as a relay (or a single PDS) serves it. Each frame is decoded by the
+atproto SDK (``Frame.from_bytes``: the header and body, an error frame told
+apart) and goes through :class:`~chatbot.platforms.firehose.FirehoseFilter`,
+the same chat filter Jetstream's events go through, which decodes the SDK's
+message model and CAR for the frames that touch a post.
 
-The firehose's position is ``seq``, a number of the server that sends it:
+The connection is this project's own WebSocket loop
+(:class:`~chatbot.collect.socketstream.SocketStream`, as Jetstream's), not
+the SDK's ``FirehoseSubscribeReposClient``: that client, after a connection
+ends abnormally (a dropped link, a close code other than 1000/1001, a receive
+timeout), sleeps ``2**n`` seconds (n counting failures since the client was
+made, reset to 1 only after a connection that lasted 60 s) plus or minus half
+a second, so 1.5 to 2.5 s at the least and up to 64 s, before it dials again;
+its public surface (``start``, ``stop``, ``update_params``; ``params``,
+``base_uri``, ``recv_timeout``) neither tells of a drop nor skips the wait, and
+``stop()`` during the wait still dials once after it. A post must show within
+2 s, so the stream reconnects by itself:
 
-- every frame's ``seq`` is handed to the client (``update_params``), so the
-  client's own reconnections (after ``receive_timeout`` seconds of silence:
-  the stream never stalls silently, or after a dropped connection) resume
-  after the last frame seen;
+- every connection asks for the messages after the last ``seq`` seen
+  (``cursor=``), so a dropped connection resumes where it stopped, after a
+  pause of :data:`FIRST_BACKOFF` (doubling, up to ``max_backoff``, while
+  connections fail);
+- a connection silent for ``receive_timeout`` seconds is pinged, and one whose
+  ping goes unanswered within ``pong_timeout`` is dropped and made again: the
+  stream never stalls silently;
 - the collector stores the seq with the posts it covers (``drain``), so a new
   process resumes from it; with no stored seq the stream starts live (a
   ``seq`` can't be found from a time), and search and threads find the posts
   from before;
-- when the client gives up (the server closed normally, or sent an error
-  frame such as ``FutureCursor``, or refused the connection), this class
-  makes a new one after a pause that doubles up to ``max_backoff``; after a
-  ``FutureCursor`` (a server whose numbering started again) it starts live.
+- an error frame (``FutureCursor``: a server whose numbering started again,
+  or any other) is recorded in :attr:`FirehoseStream.refusals`; after a
+  ``FutureCursor`` the next connection starts live.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+import random
 from collections.abc import Callable, Iterable, MutableSet
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from atproto_core.exceptions import AtProtocolError
-from atproto_firehose import FirehoseSubscribeReposClient
-from atproto_subscription.frames import MessageFrame
+from atproto_subscription.frames import ErrorFrame, Frame, MessageFrame
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.sync.client import connect
 
+from chatbot.collect.socketstream import SocketStream
 from chatbot.platforms.base import NormalisedPost
 from chatbot.platforms.firehose import FirehoseFilter
 
 log = logging.getLogger(__name__)
 # Bluesky's relay: every PDS's commits in one stream.
 PUBLIC_RELAY = "wss://bsky.network/xrpc"
+METHOD = "com.atproto.sync.subscribeRepos"
 RECEIVE_TIMEOUT = 30.0
+PONG_TIMEOUT = 10.0
 FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 30.0
+MAX_FRAME = 5 * 2**20  # what the SDK's client allows: a commit's CAR may be large
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -59,7 +77,7 @@ def firehose_url(service: str) -> str:
     return PUBLIC_RELAY
 
 
-class FirehoseStream:
+class FirehoseStream(SocketStream):
     """One chat's posts from the firehose, received in a background thread.
 
     ``chat`` is the set of the chat's post URIs (shared with the collector
@@ -68,6 +86,9 @@ class FirehoseStream:
 
     network = "bluesky"
     transport = "firehose"
+    thread_name = "bluesky-firehose"
+    label = "firehose"
+    decode_text = False  # frames are binary; a text frame (none expected) stays bytes
 
     def __init__(
         self,
@@ -78,39 +99,28 @@ class FirehoseStream:
         *,
         web: str = "https://bsky.app",
         receive_timeout: float = RECEIVE_TIMEOUT,
+        pong_timeout: float = PONG_TIMEOUT,
         max_backoff: float = MAX_BACKOFF,
     ):
+        super().__init__(
+            receive_timeout=receive_timeout, pong_timeout=pong_timeout, max_backoff=max_backoff
+        )
         self.url = url.rstrip("/")
         self.filter = FirehoseFilter(tag, chat, web=web)
         self.start_cursor = cursor
-        self.receive_timeout = receive_timeout
-        self.max_backoff = max_backoff
-        self.clients = 0  # SDK clients made: the first, then one per time it gave up
-        self.refusals: list[str] = []  # why the server ended a client (error frames)
+        self.refusals: list[str] = []  # the error frames the server ended connections with
         self.on_arrival: Callable[[], None] | None = None  # called when posts wait for drain()
         self._pending: list[NormalisedPost] = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._client: FirehoseSubscribeReposClient | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def chat(self) -> MutableSet[str]:
         return self.filter.chat
 
     # -- the surface the collector uses ---------------------------------------
-    def start(self) -> bool:
-        if not self.running():
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="bluesky-firehose", daemon=True)
-            self._thread.start()
-        return True
-
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
     def state(self) -> str:
-        return self.transport if self.running() else "closed"
+        if self.connected():
+            return self.transport
+        return "reconnecting" if self.running() else "closed"
 
     def take_gaps(self) -> int:
         return 0  # every reconnection resumes after the last seq: nothing is missed
@@ -137,56 +147,70 @@ class FirehoseStream:
             posts, self._pending = self._pending, []
             return posts, self.filter.seq
 
-    def close(self) -> None:
-        self._stop.set()
-        client = self._client
-        if client is not None:
-            client.stop()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+    # -- the connection --------------------------------------------------------
+    def address(self) -> str:
+        """The next connection's address: after the last seq seen, or live."""
+        cursor = self.cursor()
+        query = f"?{urlencode({'cursor': cursor})}" if cursor is not None else ""
+        return f"{self.url}/{METHOD}{query}"
 
-    # -- the client ------------------------------------------------------------
     def _run(self) -> None:
-        backoff = FIRST_BACKOFF
+        first = min(FIRST_BACKOFF, self.max_backoff)
+        backoff = first
         while not self._stop.is_set():
-            cursor = self.cursor()
-            params = {"cursor": cursor} if cursor is not None else None
-            client = FirehoseSubscribeReposClient(
-                params, base_uri=self.url, recv_timeout=self.receive_timeout
-            )
-            self._client = client
-            self.clients += 1
-            if self._stop.is_set():
-                break
-            seen = self.filter.frames
             try:
-                client.start(self._on_frame, self._on_error)
-            except AtProtocolError as error:
-                self.refusals.append(str(error))
-                log.info("firehose: the server ended the stream (%s); resubscribing", error)
-                if "FutureCursor" in str(error):
-                    with self._lock:  # the server's numbering started again: go live
-                        self.filter.seq = self.start_cursor = None
-            if self.filter.frames > seen:
-                backoff = FIRST_BACKOFF  # that client was receiving: start the pauses over
-            self._stop.wait(min(backoff, self.max_backoff))
+                with connect(
+                    self.address(),
+                    open_timeout=10,
+                    close_timeout=2,
+                    ping_interval=None,  # SocketStream pings when the line is quiet
+                    max_size=MAX_FRAME,
+                ) as socket:
+                    self._opened(socket)
+                    backoff = first
+                    self._receive(socket)
+            except InvalidStatus as error:
+                log.info("firehose answered %s; retrying", error.response.status_code)
+            except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError) as error:
+                log.info("firehose connection lost (%s); reconnecting", error)
+            finally:
+                self._closed()
+            # Jitter keeps several bots from reconnecting in step.
+            self._stop.wait(backoff * (1 + random.random() / 4))
             backoff = min(backoff * 2, self.max_backoff)
 
-    def _on_frame(self, frame: MessageFrame) -> None:
+    def _handle(self, message: str | bytes) -> None:
+        self._handle_batch([message])
+
+    def _handle_batch(self, messages: list[str | bytes]) -> None:
+        kept: list[NormalisedPost] = []
         with self._lock:
-            kept = self.filter.feed_frame(frame)
-            seq = self.filter.seq
+            for message in messages:
+                frame = self._frame(message)
+                if frame is not None:
+                    kept.extend(self.filter.feed_frame(frame))
             if kept:
                 self._pending.extend(kept)
         if kept and self.on_arrival is not None:
             self.on_arrival()
-        client = self._client
-        if seq is not None and client is not None:
-            client.update_params({"cursor": seq})  # the client's reconnections resume here
 
-    def _on_error(self, error: BaseException) -> None:
-        log.warning("firehose: a frame could not be handled (%s)", error)
+    def _frame(self, message: str | bytes) -> MessageFrame | None:
+        """The SDK's reading of one message; an error frame is noted (under the lock)."""
+        if type(message) is not bytes:
+            return None  # a text frame: not part of the protocol
+        try:
+            frame = Frame.from_bytes(message)
+        except (AtProtocolError, ValueError, TypeError, RecursionError):
+            self.filter.malformed += 1  # the stream is untrusted: one bad frame is let go
+            return None
+        if isinstance(frame, ErrorFrame):
+            error = f"{frame.body.error}: {frame.body.message}"
+            self.refusals.append(error)
+            log.info("firehose: the server refused the subscription (%s)", error)
+            if frame.body.error == "FutureCursor":  # its numbering started again: go live
+                self.filter.seq = self.start_cursor = None
+            return None
+        return frame if isinstance(frame, MessageFrame) else None
 
 
 __all__ = ["PUBLIC_RELAY", "FirehoseStream", "firehose_url"]

@@ -41,8 +41,8 @@ LIVE_CHOICES = {
 if TYPE_CHECKING:
     from chatbot.collect.firehose import FirehoseStream
 
-# The firehose's client (the atproto SDK's, with its async half) takes a second or more
-# to import: it is imported when a firehose is opened, not with every command.
+# The firehose's decoding (the atproto SDK's subscriptions, with its async half) takes a
+# second or more to import: it is imported when a firehose is opened, not with every command.
 LiveStream: TypeAlias = "JetstreamStream | FirehoseStream"
 # Stores posts and their authors, recording the stream (and where it runs) as their source.
 Store = Callable[[Connection, list[NormalisedPost], NetworkReport, FoundBy], None]

@@ -1,8 +1,9 @@
 """The live path on the network's own firehose: a chat's posts from subscribeRepos.
 
-The collector's firehose stream (the atproto SDK's firehose client, the chat
-filter, the store) reads the target's ``com.atproto.sync.subscribeRepos``:
-on the reference network that is the reference PDS's real firehose. Only the
+The collector's firehose stream (its WebSocket loop, the atproto SDK's frame
+decoding, the chat filter, the store) reads the target's
+``com.atproto.sync.subscribeRepos``: on the reference network that is the
+reference PDS's real firehose. Only the
 stream runs here (no search, no threads), so what is stored is what the
 stream found: posts tagged in any case, a reply without the tag, and a
 deletion; not another chat's post.
