@@ -34,7 +34,10 @@ def test_demo_writes_exports_and_a_recap(tmp_path: Path) -> None:
         "transcript.json", "transcript.jsonl", "transcript.md", "transcript.csv",
     }  # fmt: skip
     assert result.database == tmp_path / "sm35.db"
-    posted = [line for line in lines if "  posted" in line]
+    posted = [line for line in lines if "  posted" in line and "  reply: " not in line]
+    # The crowd's late joiners ask the bot for a question and get it (bot.latejoiners).
+    replies = [line for line in lines if "  reply: " in line]
+    assert replies and all("  posted  http://127.0.0.1:" in line for line in replies), lines
     labels = ["welcome", "Q1", "Q2", "Q3", "wrapup"]
     assert sorted((line.split()[3], line.split()[2]) for line in posted) == sorted(
         (network, label) for network in ("bluesky", "mastodon") for label in labels

@@ -24,6 +24,7 @@ collector's and the scheduled posts' are left alone.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,6 +52,7 @@ from chatbot.text.length import (
 log = logging.getLogger(__name__)
 
 LOOK_SECONDS = 15.0  # clock seconds between looks
+MIN_REAL_SECONDS = 1.0  # and at least this many real ones (an accelerated clock runs fast)
 MAX_PAGES = 5  # notification pages read per look and network
 STORED_BATCH = 500  # stored posts read per look and event
 # The share of each network's request limit the notification reads may use.
@@ -144,8 +146,12 @@ class LateJoinerJob:
         self._seen: dict[str, _Seen] = {}
         self._me: dict[str, tuple[str, str]] = {}  # network -> (account id, handle)
         self._closed: set[str] = set()  # networks whose notifications can't be read
+        self._last_look = -MIN_REAL_SECONDS
 
     def __call__(self) -> None:
+        if time.monotonic() - self._last_look < MIN_REAL_SECONDS:
+            return
+        self._last_look = time.monotonic()
         by_network: dict[str, list[Window]] = {}
         for window in open_windows(self.engine, self.clock.now(), self.event_ids):
             by_network.setdefault(window.network, []).append(window)
@@ -206,26 +212,26 @@ class LateJoinerJob:
                 .order_by(col(Post.id))
                 .limit(STORED_BATCH)
             ).all()
-        if rows:
-            seen.posts[window.event_id] = rows[-1].id or after
-        return [
-            Asked(
-                row.uri,
-                row.remote_id,
-                row.cid or "",
-                row.author_id,
-                row.author_handle,
-                row.text,
-                row.created_at,
-                row.parent_uri,
-                row.root_uri or "",
-                _root_cid(row.raw),
-                tuple(row.tags or ()),
-                row.visibility or "public",
-            )
-            for row in rows
-            if me in (row.mentions or []) or (row.parent_uri or "") in window.own
-        ]
+            if rows:
+                seen.posts[window.event_id] = rows[-1].id or after
+            return [
+                Asked(
+                    row.uri,
+                    row.remote_id,
+                    row.cid or "",
+                    row.author_id,
+                    row.author_handle,
+                    row.text,
+                    row.created_at,
+                    row.parent_uri,
+                    row.root_uri or "",
+                    _root_cid(row.raw),
+                    tuple(row.tags or ()),
+                    row.visibility or "public",
+                )
+                for row in rows
+                if me in (row.mentions or []) or (row.parent_uri or "") in window.own
+            ]
 
     def _notified(
         self, platform: Platform, network: str, windows: list[Window], seen: _Seen

@@ -21,7 +21,7 @@ from chatbot.sandbox.crowd import (
     ScheduledQuestion,
     plan_crowd,
 )
-from chatbot.sandbox.crowd.model import URL_SLOT
+from chatbot.sandbox.crowd.model import BOT_SLOT, URL_SLOT
 from chatbot.sandbox.crowd.texts import PREFIX_STYLES, keywords
 from chatbot.sandbox.crowd.voices import words_of
 
@@ -206,7 +206,12 @@ def check_invariants(plan: CrowdPlan) -> None:
             assert (action.parent is None) != (action.about is None)
         if action.kind == "mention_reply":
             assert action.mentions and action.text.startswith("@")
-        if action.parent is None and not action.parent_question:
+        assert (BOT_SLOT in action.text) == (action.kind == "ask")
+        if action.kind == "ask":  # a late joiner: to the bot, not to the chat
+            assert not action.has_hashtag and not action.answers
+            assert action.at > sorted(due.values())[1]  # after the second question
+            assert person.instance == 0 and action.visibility == "public"
+        elif action.parent is None and not action.parent_question:
             assert action.has_hashtag  # top level: found by its hashtag, or never
         assert action.visibility in ("public", "unlisted")
         if action.visibility == "unlisted":
@@ -317,7 +322,7 @@ def test_true_question_follows_what_each_post_answers(medium):
     by_id = {a.id: a for a in medium.posts()}
     for post in medium.posts():
         want = truth[post.id]
-        if post.spam or post.kind in ("intro", "chatter", "optout"):
+        if post.spam or post.kind in ("intro", "chatter", "optout", "ask"):
             assert want is None
         elif post.answers:
             assert want == post.answers[0]  # "A1 ... A2 ...": the first

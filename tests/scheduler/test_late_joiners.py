@@ -18,7 +18,8 @@ from sqlmodel import Session, select
 from chatbot.bot.latejoiners import LateJoinerJob
 from chatbot.bot.replies import GRACE
 from chatbot.bot.scheduler import BotService
-from chatbot.models import LateReply, PostDelivery
+from chatbot.collect.collector import Collector
+from chatbot.models import LateReply, Post, PostDelivery
 from chatbot.platforms import connect
 from chatbot.sandbox.runner import Sandbox
 from tests.scheduler.conftest import credentials_for, load_chat, run_chat
@@ -204,3 +205,24 @@ def test_no_reply_after_the_wrap_up_and_the_grace_period(engine, sandbox, make_s
     Crowd(sandbox).bluesky("ann", "@chatbot.sandbox.test Q1?")
     _look_and_reply(service, job)
     assert _bot_replies(sandbox)["bluesky"] == []
+
+
+def test_a_request_the_collector_stored_is_answered_once(engine, sandbox, make_service, tmp_path):
+    clock = sandbox.clock
+    event_id = load_chat(
+        engine, clock.now(), questions=1, networks=("bluesky",), spacing=timedelta(minutes=10)
+    )
+    service, job = _bot(engine, sandbox, make_service, tmp_path)
+    run_chat(service, clock, minutes=10.5)
+    asked = Crowd(sandbox).bluesky("ann", "@chatbot.sandbox.test Q1? #sched")
+    creds = credentials_for(sandbox, tmp_path)
+    platform = connect("bluesky", creds, clock=clock.now)
+    Collector(engine, event_id, [platform], clock).step()
+    with Session(engine) as session:
+        stored = session.exec(select(Post).where(Post.uri == asked)).one()
+        assert sandbox.bot_ids["bluesky"] in stored.mentions  # what the job reads first
+    _look_and_reply(service, job)  # the store and the notifications both bring it
+    _look_and_reply(service, job)
+    (reply,) = _bot_replies(sandbox)["bluesky"]
+    assert reply["reply"]["parent"]["uri"] == asked
+    assert reply["text"].startswith("@ann.test Q1 Question 1?")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from chatbot.clock import Clock, SystemClock
-from chatbot.sandbox.crowd.model import URL_SLOT, CrowdAction, CrowdPlan, Participant
+from chatbot.sandbox.crowd.model import BOT_SLOT, URL_SLOT, CrowdAction, CrowdPlan, Participant
 from chatbot.sandbox.crowd.truth import GroundTruth
 from chatbot.text.posturls import bluesky_post_url
 
@@ -291,6 +291,11 @@ class CrowdDriver:
             link = self.web_url(store, action.network, quote)
             text = text.replace(URL_SLOT, link)
             truth.quote_url = link
+        if BOT_SLOT in text:
+            bot = self._bot_mention(store, action.network)
+            if bot is None:
+                return self._skip(action, f"no bot account on {action.network} to ask")
+            text = text.replace(BOT_SLOT, bot)
         author = self._account_ids[action.author]
         embed = None if link else quote  # a link is all that ties a link_quote to its post
         if action.network == "bluesky":
@@ -335,6 +340,13 @@ class CrowdDriver:
             {"plan_id": action.id, "question": label, "network": action.network}
         )
         return self._skip(action, f"{label} was not posted in time")
+
+    def _bot_mention(self, store: Any, network: str) -> str | None:
+        """``@handle`` of the bot's account on ``network`` (its moderator id), if known."""
+        account = store.account(self.moderators[network]) if network in self.moderators else None
+        if account is None:
+            return None
+        return f"@{account.handle}" if network == "bluesky" else f"@{account.acct}"
 
     def web_url(self, store: Any, network: str, ref: str) -> str:
         """The web address people copy to link a post: its page under the author's handle."""

@@ -21,8 +21,10 @@ POST_KINDS: tuple[str, ...] = (
     "chatter",  # with the hashtag, answering nothing (greetings, small talk, thanks)
     "optout",  # an #optout post
     "spam",  # promotional text, hashtag stuffing, copies with a link, waves of one template
+    "ask",  # a late joiner asking the bot for a question ("@bot Q2?"), without the hashtag
 )
 URL_SLOT = "<post-url>"  # in a link_quote's planned text: the driver puts the address here
+BOT_SLOT = "<bot>"  # in an ask's planned text: the driver puts the bot's @handle here
 OPT_OUTS: tuple[str, ...] = (
     "optout_post",  # posts "#optout" during the chat
     "nobot_bio",  # "#nobot" in the profile bio
@@ -212,7 +214,7 @@ def true_question(post: CrowdAction, known: dict[str, str | None]) -> str | None
     quote, that of the post it quotes (or the question it links to).
     Spam, greetings, small talk and opt-outs belong to none.
     """
-    if post.spam or post.kind in ("intro", "chatter", "optout"):
+    if post.spam or post.kind in ("intro", "chatter", "optout", "ask"):
         return None
     if post.answers:
         return post.answers[0]
@@ -235,6 +237,7 @@ def _jsonable(value: Any) -> Any:
 
 
 __all__ = [
+    "BOT_SLOT",
     "OPT_OUTS",
     "POST_KINDS",
     "URL_SLOT",

@@ -10,6 +10,7 @@ from typing import Any
 from chatbot.sandbox.crowd import texts
 from chatbot.sandbox.crowd.hostile import HOSTILE_PAYLOADS
 from chatbot.sandbox.crowd.model import (
+    BOT_SLOT,
     URL_SLOT,
     ChatSchedule,
     CrowdAction,
@@ -40,6 +41,12 @@ _SHARES: tuple[tuple[str, float], ...] = (
 )
 _LOOK_BACK = timedelta(minutes=12)  # how far back a reply or a quote goes for its post
 _CONTINUE_WITHIN = timedelta(minutes=6)  # a continuation follows its author's post this soon
+# What late joiners ask the bot, one wording each ({bot}: its @handle; {n}: a question).
+_ASKS = (
+    "{bot} what's the current question?",
+    "hi {bot}, just joined! which question are we on?",
+    "{bot} Q{n}?",
+)
 _ANSWERING = ("answer", "thread_answer", "continuation", "link_quote", "reply", "mention_reply")
 
 
@@ -475,6 +482,32 @@ class _Planner:
                 assert current.id == new_id
             return
 
+    def _late_joiners(self) -> None:
+        """One person per network who arrives late and asks the bot for a question.
+
+        On the bot's own server (a local @mention), after the second question is
+        out, without the hashtag: the bot answers them (``chatbot.bot.latejoiners``).
+        """
+        if not self.config.coverage or len(self.questions) < 2:
+            return
+        rng = random.Random(f"late-joiners:{self.config.seed}")
+        for index, network in enumerate(self.networks):
+            people = [
+                p for p in self.people
+                if p.network == network and p.instance == 0 and p.opt_out is None
+                and not p.posts_unlisted
+            ]  # fmt: skip
+            if not people:
+                continue
+            author = rng.choice(people)
+            second, last = self.questions[1].due_at, self.questions[-1].due_at
+            span = max((last - second).total_seconds(), 60.0)
+            at = second + timedelta(seconds=round(rng.uniform(20, span), 3))
+            asked = rng.choice(self._due(at))
+            number = asked.label[1:].rstrip("abcdefghijklmnopqrstuvwxyz") or "1"
+            text = _ASKS[(index + rng.randrange(len(_ASKS))) % len(_ASKS)]
+            self._add(at, author, "ask", text.format(bot=BOT_SLOT, n=number))
+
     def _opt_out_posts(self) -> None:
         for person in self.people:
             if person.opt_out == "optout_post":
@@ -531,6 +564,7 @@ class _Planner:
         self.actions += edits_and_deletes(
             self.rng, self.actions, self._new_id, self.config.coverage, self.book
         )
+        self._late_joiners()  # last, on a random stream of its own: the rest stays as it was
         return CrowdPlan(
             config=self.config,
             schedule=self.schedule,
