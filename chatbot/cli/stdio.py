@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -52,10 +52,12 @@ def stdin_copy() -> Iterator[Path]:
         yield path
 
 
-def write_stdout(data: bytes | str) -> None:
-    """Write a file's content on standard output, as it would be written to a file."""
+def write_stdout(data: bytes | str | Iterable[bytes]) -> None:
+    """Write a file's content (or its pieces) on standard output, as a file would hold it."""
     sys.stdout.flush()  # anything printed before goes first
-    sys.stdout.buffer.write(data.encode("utf-8") if isinstance(data, str) else data)
+    pieces = [data] if isinstance(data, bytes | str) else data
+    for piece in pieces:
+        sys.stdout.buffer.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
     sys.stdout.buffer.flush()
 
 

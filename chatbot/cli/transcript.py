@@ -63,7 +63,7 @@ def transcript_command(
     from chatbot.config import resolve_settings
     from chatbot.db import open_store
     from chatbot.export import ExportOptions, write_exports
-    from chatbot.export.write import export_bytes
+    from chatbot.export.write import export_pieces
 
     options = ExportOptions(anonymise_opted_out=anonymise_opted_out, review=review)
     if is_dash(out_dir):
@@ -74,10 +74,10 @@ def transcript_command(
                 f"give one --format ({', '.join(FORMAT_CHOICES)})"
             )
         with open_store(database_url) as engine:
-            data = export_bytes(
+            pieces = export_pieces(
                 engine, event, formats[0], options=options, now=make_clock(clock).now()
             )
-        write_stdout(data)
+        write_stdout(pieces)
         return
     with open_store(database_url) as engine:
         exported = write_exports(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -95,17 +96,21 @@ def write_exports(
     return Exported(written, document_counts(document))
 
 
-def export_bytes(
+def export_pieces(
     engine: Engine,
     event_name: str,
     fmt: str,
     *,
     options: ExportOptions | None = None,
     now: datetime | None = None,
-) -> bytes:
-    """``event_name``'s transcript in one format, as the file would hold it (for stdout)."""
+) -> Iterator[bytes]:
+    """``event_name``'s transcript in one format, the file's bytes in pieces (for stdout).
+
+    The transcript is built first, so a bad event fails before any byte is out.
+    """
     document, _ = _document(engine, event_name, options, now)
-    return render(document, fmt).encode(CSV_ENCODING if fmt == "csv" else "utf-8")
+    encoder = codecs.getincrementalencoder(CSV_ENCODING if fmt == "csv" else "utf-8")()
+    return (encoder.encode(piece) for piece in PIECES[fmt](document))
 
 
 def _document(
@@ -125,7 +130,7 @@ __all__ = [
     "FORMATS",
     "Exported",
     "default_dir",
-    "export_bytes",
+    "export_pieces",
     "render",
     "write_exports",
 ]
