@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from chatbot.bot.latejoiners import LateJoinerJob
-from chatbot.bot.replies import GRACE
+from chatbot.bot.replies import GRACE, claim_reply
 from chatbot.bot.scheduler import BotService
 from chatbot.collect.collector import Collector
 from chatbot.models import LateReply, Post, PostDelivery
@@ -226,3 +226,40 @@ def test_a_request_the_collector_stored_is_answered_once(engine, sandbox, make_s
     (reply,) = _bot_replies(sandbox)["bluesky"]
     assert reply["reply"]["parent"]["uri"] == asked
     assert reply["text"].startswith("@ann.test Q1 Question 1?")
+
+
+def test_a_reply_cut_off_mid_post_is_finished_once_by_the_next_process(
+    engine, sandbox, make_service, tmp_path
+):
+    # A process claims the replies and sends them, then dies before recording it: the
+    # rows stay "posting". After the lease, another process sends them again with the
+    # same keys; the networks (Bluesky's record key, Mastodon's Idempotency-Key) keep one.
+    clock = sandbox.clock
+    load_chat(engine, clock.now(), questions=1, spacing=timedelta(minutes=30))
+    service, job = _bot(engine, sandbox, make_service, tmp_path)
+    run_chat(service, clock, minutes=30.5)
+    crowd = Crowd(sandbox)
+    crowd.bluesky("ann", "@chatbot.sandbox.test Q1?")
+    crowd.mastodon("dan", "@chatbot Q1?")
+    job()
+    creds = credentials_for(sandbox, tmp_path)
+    for network in ("bluesky", "mastodon"):
+        claim = claim_reply(
+            engine, network, now=clock.now(), worker="dead:1", lease=service.options.lease
+        )
+        assert claim is not None
+        connect(network, creds, clock=clock.now).post(
+            claim.text, key=claim.key, reply_to=claim.reply_to, root=claim.root
+        )  # it landed; the process died before complete_reply
+    assert {r.state for r in _rows(engine)} == {"posting"}
+    later, _ = _bot(engine, sandbox, make_service, tmp_path)
+    later.reply_due("bluesky")
+    later.reply_due("mastodon")
+    assert {r.state for r in _rows(engine)} == {"posting"}  # within the lease: left alone
+    clock.advance(seconds=later.options.lease.total_seconds() + 1)
+    later.reply_due("bluesky")
+    later.reply_due("mastodon")
+    replies = _bot_replies(sandbox)
+    assert (len(replies["bluesky"]), len(replies["mastodon"])) == (1, 1)
+    assert [(r.state, r.attempts) for r in _rows(engine)] == [("posted", 2), ("posted", 2)]
+    assert any("reply: Q1 for ann.test  bluesky  posted" in line for line in later.lines)
