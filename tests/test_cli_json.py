@@ -252,3 +252,21 @@ def test_terminal_controls_in_untrusted_text_are_escaped(chat: Chat) -> None:
     assert "\u202e" not in result.stdout and "\u2066" not in result.stdout
     assert "\\u202e" in result.stdout
     assert document(result)["title"] == hostile
+
+
+@pytest.mark.slow
+def test_a_demo_with_json_says_where_everything_went(tmp_path: Path) -> None:
+    args = ["demo", str(ROOT / "questions" / "sm35.md"), "--speed", "240", "--participants", "4",
+            "--out", str(tmp_path / "sm35"), "--json"]  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "chatbot", *args], capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)  # the whole of stdout: one document
+    assert found["recap"]["path"] == str(tmp_path / "sm35" / "index.html")
+    assert sorted(Path(path).name for path in found["exports"]) == [
+        "transcript.csv", "transcript.json", "transcript.jsonl", "transcript.md",
+    ]  # fmt: skip
+    assert found["database"] == str(tmp_path / "sm35.db") and found["posts"] > 0
+    assert "Transcripts: " in result.stderr  # the running lines went to stderr

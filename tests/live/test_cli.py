@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -70,3 +71,26 @@ def test_an_unknown_event_or_a_port_in_use_is_a_usage_error(engine: Engine, data
     assert result.exit_code == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.output
     assert "--port" in result.output
+
+
+def test_with_json_the_address_is_one_json_document(engine: Engine, database_url: str) -> None:
+    live_chat(engine)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CHATBOT_DATABASE_URL": database_url}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chatbot", "live", "sm35", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(4)]  # indented JSON: 4 lines
+        found = json.loads("".join(lines))
+        assert found["event_id"] == 1 and found["url"].startswith("http://127.0.0.1:")
+        with httpx.Client(follow_redirects=True, timeout=10) as client:
+            assert client.get(found["url"]).status_code == 200
+        process.send_signal(signal.SIGTERM)
+        rest, errors = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0 and rest == ""  # nothing but the document on stdout
+    assert "Open it in a browser on this machine" in errors
