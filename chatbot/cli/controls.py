@@ -24,7 +24,8 @@ def status_command(event: str, database_url: str, clock: str, as_json: bool) -> 
 
     EVENT is an event id, a hashtag (#sm35 or sm35: its running or next
     event, else its latest) or TAG@YYYY-MM-DD (its chat starting that day).
-    Then the coverage report: per network, server and source, the posts
+    Then the posts and participants as the transcript and recap count them,
+    and the coverage report: per network, server and source, the posts
     found (and those nothing else found), pages, requests, errors, closed
     feeds, the server's own daily tag counts, and what cannot be seen.
 

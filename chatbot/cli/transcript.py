@@ -52,7 +52,8 @@ def transcript_command(
     Deleted posts, posts of participants who opted out, unlisted or private
     posts and posts hidden by request never appear; spam and posts hidden by
     a moderator appear only with --review. The JSON format is described in
-    docs/transcript-format.md.
+    docs/transcript-format.md. Says the files written and the count of posts
+    and participants, the figures the recap and the archive show.
 
     Example:
 
