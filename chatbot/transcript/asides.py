@@ -15,7 +15,13 @@ import re
 
 from .lexical import words
 
-__all__ = ["is_housekeeping", "is_introduction", "is_small_talk", "says_it_continues"]
+__all__ = [
+    "is_greeting",
+    "is_housekeeping",
+    "is_introduction",
+    "is_small_talk",
+    "says_it_continues",
+]
 
 # A moderator's post about the chat itself rather than about a question.
 _HOUSEKEEPING = re.compile(
@@ -42,6 +48,9 @@ _SMALL_TALK = re.compile(
     r"|\bcatching up\b|^\W*#\w+ time\b|\b(?:coffee|tea) (?:ready|in hand)\b",
     re.IGNORECASE,
 )
+# A reply that greets: it opens with the greeting and says little else.
+_GREETING = re.compile(r"\W*(?:hi|hello|hey|hiya|howdy|welcome)\b", re.IGNORECASE)
+GREETING_LENGTH = 60  # characters: a greeting back is short
 # A participant introducing themselves: "Finn here, researcher, joining from Leeds".
 _LEAD = " \t\n#@!.,:;-"
 _INTRODUCTION = re.compile(
@@ -90,6 +99,15 @@ def is_small_talk(text: str) -> bool:
     if len(text) > SMALL_TALK_LENGTH or _SMALL_TALK_CUES.isdisjoint(_TOKEN.findall(text.lower())):
         return False
     return _SMALL_TALK.search(text) is not None and len(words(text)) <= SMALL_TALK_WORDS
+
+
+def is_greeting(text: str) -> bool:
+    """A short post that opens with a greeting ("Welcome back!", "Hi Finn! Glad you're here").
+
+    For replies, after the @names they begin with: answering someone's hello
+    answers no question, whatever question that hello was put under.
+    """
+    return len(text) <= GREETING_LENGTH and _GREETING.match(text) is not None
 
 
 def is_introduction(text: str) -> bool:

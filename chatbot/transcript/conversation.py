@@ -125,6 +125,13 @@ class Conversations:
             self._leading[post.uri] = found
         return found
 
+    def after_names(self, post: ChatPost) -> str:
+        """The post's text after the @names it begins with (all of it when it names nobody)."""
+        if not self.leading(post):
+            return post.text
+        found = _LEADING.match(post.text)
+        return post.text[found.end() :] if found is not None else post.text
+
     def _resolve(self, key: str, post: ChatPost) -> str:
         # Text may shorten what the post's mention records spell out in full
         # ("@alice" for alice.bsky.social): the record's form wins.

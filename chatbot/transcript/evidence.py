@@ -28,7 +28,13 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from operator import attrgetter
 
-from .asides import is_housekeeping, is_introduction, is_small_talk, says_it_continues
+from .asides import (
+    is_greeting,
+    is_housekeeping,
+    is_introduction,
+    is_small_talk,
+    says_it_continues,
+)
 from .conversation import NAMES_FILLED_IN, Conversations
 from .lexical import Vocabulary
 from .model import Attribution, ChatPost, Forest
@@ -109,7 +115,9 @@ class WeakEvidence:
             # The common case first: a reply to a post placed under a question.
             parent = nodes[uri].parent
             found = from_parent(uri, parent, results)
-            results[uri] = found if found is not None else self._one(post, parent)
+            if found is None or self._greets(post):
+                found = self._one(post, parent)
+            results[uri] = found
 
     def _in_placing_order(self, pending: Sequence[ChatPost]) -> list[ChatPost]:
         # One pass, parents first: a post's placing time is its own, or its
@@ -171,6 +179,9 @@ class WeakEvidence:
         named = conversations.leading(post)
         top_level = post.parent_uri is None and not (named and conversations.addressees(post))
         moderator = uri in self.moderator_posts
+        if not top_level and self._greets(post):
+            # "@finn Welcome!": a greeting back answers nothing, whatever it replies to.
+            return Attribution(uri, None, (), "aside", CONF_ASIDE_REPLY, via=parent)
         if top_level and moderator and is_housekeeping(post.text):
             return Attribution(uri, None, (), "aside", CONF_ASIDE)
         timeline = self.timeline_for(post.network)
@@ -200,6 +211,12 @@ class WeakEvidence:
             return Attribution(uri, None, (), "aside", CONF_ASIDE)
         clock = None
         if self.vocabulary:
+            if top_level and says_it_continues(post.text):
+                # "Should add: ...", "(cont.)": the author says what it goes on
+                # from, which outweighs a word it shares with some question.
+                found = self._continues(post, when, timeline)
+                if found is not None:
+                    return found
             clock = _from_time(uri, when, timeline)
             found = self._words(post, when, timeline, clock)
             if found is not None:
@@ -254,6 +271,15 @@ class WeakEvidence:
         runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
         return ranked if ranked[0][0] - runner_up >= WORDS_MARGIN else None
 
+    def _greets(self, post: ChatPost) -> bool:
+        # A participant's reply, or post to someone by name, that only greets.
+        if post.uri in self.moderator_posts:
+            return False
+        text = self.conversations.after_names(post)
+        if not is_greeting(text):
+            return False
+        return not (self.vocabulary and self.vocabulary.scores(text, self.vocabulary.labels))
+
     def _small_talk(self, text: str) -> bool:
         if not is_small_talk(text):
             return False
@@ -272,8 +298,10 @@ class WeakEvidence:
         if earlier.question is None:
             return None
         starts = timeline[0]
-        if bisect_right(starts, found[1].timestamp()) != bisect_right(
-            starts, when
+        # The windows' last start is the end: the wrap-up opens no question.
+        last = len(starts) - 1
+        if min(bisect_right(starts, found[1].timestamp()), last) != min(
+            bisect_right(starts, when), last
         ) and not says_it_continues(post.text):
             return None  # a question opened in between, and no "(cont.)": the clock knows better
         questions = earlier.questions
@@ -302,8 +330,9 @@ class WeakEvidence:
         return Attribution(post.uri, label, labels, "mention", CONF_MENTION_RECENT, via=best[0])
 
 
-# What a post in a conversation with someone was placed by: not an answer of its own.
-_CONVERSING = frozenset({"reply", "mention"})
+# What a post in a conversation with someone, or about someone's post, was placed by:
+# not an answer of its own to carry on.
+_CONVERSING = frozenset({"reply", "mention", "quote"})
 
 
 def _previous_label(timeline: Timeline, when: float, early: timedelta) -> str | None:

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from chatbot.collect import Collector
 from chatbot.eventref import resolve_event
 from chatbot.export import ExportOptions, build_document
-from chatbot.models import Post, utcnow
+from chatbot.models import Post, PostDelivery, ScheduledPost, utcnow
 from tests.collect.chat import follow, start_chat
 from tests.collect.scoring import by_ref_of, expected_attribution, index, stored_posts
 from tests.labelled import Outcome, Score
@@ -79,6 +79,11 @@ class CrowdRun:
     truth: dict[str, Any]
     rows: list[Post]
     review: dict[str, Any]
+    # How late the bot's latest question post went out, in chat time. The crowd
+    # answers on the plan's clock; on a loaded machine the sandbox clock (200x)
+    # can run minutes ahead of the thread that posts the questions, and the
+    # chat is then not the one the truth describes (answers before their question).
+    question_lateness: timedelta = timedelta(0)
 
 
 def collect_crowd(engine: Engine, folder: Path, corpus: CrowdCorpus = REALISTIC) -> CrowdRun:
@@ -106,7 +111,19 @@ def collect_crowd(engine: Engine, folder: Path, corpus: CrowdCorpus = REALISTIC)
     with Session(engine) as session:
         event = resolve_event(session, str(chat.event_id), purpose="record", now=utcnow())
         review = build_document(session, event, ExportOptions(review=True), store=False)
-    return CrowdRun(truth, stored_posts(engine, chat.event_id), review)
+        lateness = question_lateness(session, chat.event_id)
+    return CrowdRun(truth, stored_posts(engine, chat.event_id), review, lateness)
+
+
+def question_lateness(session: Session, event_id: int) -> timedelta:
+    """The most any question post of the event went out after it was due (chat time)."""
+    query = (
+        select(PostDelivery.posted_at, PostDelivery.due_at)
+        .join(ScheduledPost, col(ScheduledPost.id) == col(PostDelivery.scheduled_post_id))
+        .where(col(PostDelivery.event_id) == event_id, col(ScheduledPost.kind) == "question")
+    )
+    late = [posted - due for posted, due in session.execute(query) if posted is not None]
+    return max(late, default=timedelta(0))
 
 
 @dataclass
@@ -176,5 +193,6 @@ __all__ = [
     "CrowdScore",
     "accuracy",
     "collect_crowd",
+    "question_lateness",
     "score_crowd",
 ]

@@ -139,12 +139,12 @@ def test_ends_at_closes_the_last_window() -> None:
 def test_a_reply_by_names_finds_the_post_it_answers_within_the_hour() -> None:
     answer = post("ans", 1, "A1: yes", author="alice")
     other = post("other", 2, "A1: no", author="bob")
-    soon = post("soon", 14, "@alice.bsky.social hi", author="bob")
+    soon = post("soon", 14, "@alice.bsky.social same here", author="bob")
     late = post("late", 33, "@Alice.bsky.social indeed", author="carol")
     got = run([answer, other, soon, late])
     assert got["soon"] == ("Q1", "mention")  # Q2 was open: the conversation wins
     assert got["late"] == ("Q1", "mention")
-    stale = post("stale", 62, "@alice.bsky.social hi", author="bob")
+    stale = post("stale", 62, "@alice.bsky.social same here", author="bob")
     assert run([answer, stale], ends_at=at(70))["stale"] == ("Q4", "time")  # over an hour on
 
 
@@ -433,3 +433,48 @@ def test_a_reply_whose_parent_is_gone_is_not_given_another_post_of_the_person_na
     ]
     got = run(posts)
     assert got["reply"] == ("Q3", "time")  # not Q1 from Finn's other post
+
+
+def test_a_greeting_back_answers_nothing_whatever_it_replies_to() -> None:
+    posts = [
+        # A hello in words the asides do not know: the clock puts it under Q2.
+        post("hello", 12, "Morning! Archivist at a small museum in Leeds", author="bob"),
+        post("back", 13, "Welcome, Bob! 👋", author="cy", parent="hello"),
+        post("named", 14, "@bob.bsky.social hi there, glad you made it", author="dan"),
+        post("said", 15, "how is Leeds these days?", author="eve", parent="hello"),
+    ]
+    got = run(posts)
+    assert got["hello"] == ("Q2", "time")
+    assert got["back"] == (None, "aside")
+    assert got["named"] == (None, "aside")
+    assert got["said"] == (got["hello"][0], "reply")  # talk about the post itself follows it
+
+
+def test_an_author_carries_on_past_the_wrap_up_but_not_from_a_quote() -> None:
+    posts = [
+        post("ans", 33, "A4: we keep it simple", author="alice"),
+        post("more", 41, "and we write it all down", author="alice"),  # after the wrap-up at 40
+        post("quoted", 34, "so true", author="bob", quote="ans"),
+        post("own", 36, "we never managed that", author="bob"),
+    ]
+    got = run(posts, ends_at=at(40))
+    assert got["more"] == ("Q4", "continues")  # the wrap-up opens no question
+    assert got["quoted"] == ("Q4", "quote")
+    assert got["own"] == ("Q4", "time")  # not carrying on bob's quote of alice
+
+
+def test_a_post_that_says_it_carries_on_outweighs_a_word_of_another_question() -> None:
+    asked = [
+        ChatQuestion(1, "", "Which tools do you use?", {"bluesky": at(0)}),
+        ChatQuestion(2, "", "Who funds your work?", {"bluesky": at(10)}),
+    ]
+    posts = [
+        *question_posts(2),
+        post("a2", 12, "A2: a small grant from the council", author="amy"),
+        post("more", 13, "Should add: our tools budget comes from it too", author="amy"),
+        post("plain", 14, "our tools are spreadsheets", author="bo"),
+    ]
+    result = attribute(posts, asked, [HOST], ends_at=at(30))
+    got = {key.rsplit("/", 1)[1]: (v.question, v.method) for key, v in result.items()}
+    assert got["more"] == ("Q2", "continues")
+    assert got["plain"] == ("Q1", "words")

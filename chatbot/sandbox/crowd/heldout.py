@@ -60,6 +60,14 @@ BOOK_B = Phrasebook(
         "Never thought of trying that.",
         "Noted! Thank you.",
     ),
+    welcomes=(
+        "Oh hey {name}, nice to have you.",
+        "Yay, {name} made it!",
+        "Howdy! Pull up a chair.",
+        "Morning {name} 👋",
+        "Look who's here! 🎉",
+        "Good to have you along, {name}.",
+    ),
     topical_replies=(
         "{Kw} was a headache for us too, what got you past it?",
         "curious what you use for {kw} day to day",

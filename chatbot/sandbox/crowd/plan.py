@@ -27,6 +27,7 @@ from chatbot.sandbox.crowd.voices import Voices
 
 NETWORKS = ("bluesky", "mastodon")
 _STYLE_WEIGHTS = {"none": 60.0} | {s: 4.0 for s in texts.PREFIX_STYLES if s != "none"}
+_LATE_STYLE_WEIGHTS = {s: w for s, w in _STYLE_WEIGHTS.items() if s != "none"}
 # Shares of a slot's post once a question is out (the rest are top-level answers, four in
 # ten with a prefix). Real chats are mostly conversation: replies that open with @mentions,
 # often minutes late; few posts carry "A1".
@@ -47,6 +48,7 @@ _ASKS = (
     "hi {bot}, just joined! which question are we on?",
     "{bot} Q{n}?",
 )
+_HELLOS = ("intro", "chatter")  # greetings and small talk: answered with a greeting
 _ANSWERING = ("answer", "thread_answer", "continuation", "link_quote", "reply", "mention_reply")
 
 
@@ -267,10 +269,9 @@ class _Planner:
         spec: dict[str, Any],
     ) -> bool:
         rng = self.rng
-        style = (
-            spec.get("prefix")
-            or rng.choices(list(_STYLE_WEIGHTS), list(_STYLE_WEIGHTS.values()))[0]
-        )
+        # After the host's wrap-up, whoever still answers names the question.
+        weights = _LATE_STYLE_WEIGHTS if at > self.schedule.end else _STYLE_WEIGHTS
+        style = spec.get("prefix") or rng.choices(list(weights), list(weights.values()))[0]
         labels = [question.label]
         if style == "A1a" and any(q.label == f"{question.label}a" for q in self.questions):
             style = "A1"  # "A1a" would name the sub-question Q1a
@@ -337,6 +338,9 @@ class _Planner:
         if kind == "reply" and replies and rng.random() < 0.3:
             parents = replies  # carry an ongoing conversation on
         for parent in parents:
+            hello = parent.kind in _HELLOS
+            if hello and (kind == "quote" or parent.at > self.schedule.end):
+                continue  # nobody quotes a hello, nor greets a goodbye
             author = self._pick_author(parent.network, exclude=parent.author)
             if author is None:
                 continue
@@ -345,7 +349,11 @@ class _Planner:
                 text = texts.with_hashtag(rng, quote, self.schedule.hashtag)
                 self._add(at, author, "quote", text, quote=parent.id, visibility="public")
                 return True
-            text = texts.reply_body(rng, self._topic(parent.id), self.book)
+            if hello:  # a hello is answered with a greeting, not a discussion
+                name = self._person(parent.author).display_name.split()[0]
+                text = texts.welcome_body(rng, name, self.book)
+            else:
+                text = texts.reply_body(rng, self._topic(parent.id), self.book)
             mentions: tuple[str, ...] = ()
             if kind == "mention_reply" or spec.get("mention") or rng.random() < 0.9:
                 mentions = self._answered(parent, author)

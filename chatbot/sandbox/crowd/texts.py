@@ -71,6 +71,15 @@ REPLIES: tuple[str, ...] = (
     "Did that work with a small team?",
     "Right?! It took us ages to figure out.",
 )
+# A reply to someone's hello: people greet back, they do not discuss it ({name}).
+WELCOMES: tuple[str, ...] = (
+    "Welcome, {name}!",
+    "Hi {name}! Glad you're here.",
+    "Hey, good to see you!",
+    "Welcome back! 👋",
+    "Hello hello! Grab a coffee.",
+    "Hi! So glad you could join.",
+)
 CHATTER: tuple[str, ...] = (
     "Hi {tag}! {name} here, {role}, joining from {place}.",
     "Hello {tag}, {role} from {place} checking in",
@@ -209,6 +218,7 @@ class Phrasebook:
     name: str
     answers: tuple[str, ...]  # {kw} {Kw} {kw2}
     replies: tuple[str, ...]
+    welcomes: tuple[str, ...]  # {name}: a reply to a hello
     topical_replies: tuple[str, ...]  # {kw} {Kw} {kw2}
     continuations: tuple[str, ...]  # {kw} {Kw} {kw2}, no prefix
     chatter: tuple[str, ...]  # {tag} {name} {role} {place}
@@ -235,6 +245,7 @@ BOOK_A = Phrasebook(
     name="a",
     answers=ANSWERS,
     replies=REPLIES,
+    welcomes=WELCOMES,
     topical_replies=TOPICAL_REPLIES,
     continuations=CONTINUATIONS,
     chatter=CHATTER,
@@ -330,6 +341,11 @@ def reply_body(rng: random.Random, question: str | None = None, book: Phrasebook
         return in_own_words(rng, rng.choice(book.replies), book)
     template = rng.choice(book.topical_replies)
     return in_own_words(rng, _with_keywords(rng, template, question), book)
+
+
+def welcome_body(rng: random.Random, name: str, book: Phrasebook = BOOK_A) -> str:
+    """A reply to ``name``'s hello: a greeting back."""
+    return rng.choice(book.welcomes).format(name=name)
 
 
 def continuation_body(rng: random.Random, question: str, book: Phrasebook = BOOK_A) -> str:
@@ -459,5 +475,6 @@ __all__ = [
     "reply_body",
     "stuffing_text",
     "wave_text",
+    "welcome_body",
     "with_hashtag",
 ]

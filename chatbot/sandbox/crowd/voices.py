@@ -63,7 +63,11 @@ class Voices:
         for _ in range(TRIES):
             if not self.clashes(text, author):
                 break
-            sign_off = rng.choice(self.choices)
+            # One not used yet: the same sign-off twice adds no word of one's own.
+            unused = [choice for choice in self.choices if choice not in text]
+            if not unused:
+                break
+            sign_off = rng.choice(unused)
             if len(text) + len(sign_off) >= 290:  # every network takes 300 characters
                 break
             text = f"{text} {sign_off}"
