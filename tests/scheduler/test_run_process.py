@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
@@ -106,3 +109,26 @@ def test_missing_credentials_stop_the_run_before_any_work(engine, database_url, 
 def _states(engine) -> list[str]:
     with Session(engine) as session:
         return sorted(d.state for d in session.exec(select(PostDelivery)))
+
+
+def test_with_json_the_lines_go_to_stderr_and_stdout_gets_one_document(
+    engine, database_url, tmp_path
+):
+    with Sandbox(seed=5, speed=SPEED) as box:
+        event_id = load_chat(
+            engine, box.clock.now() + timedelta(seconds=20), questions=1,
+            spacing=timedelta(seconds=20), networks=("mastodon",),
+        )  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "chatbot", "run", str(event_id), "--until-done",
+             "--no-collect", "--json"],
+            env=sandbox_env(box, database_url, tmp_path), cwd=tmp_path,
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "events": [{"id": event_id, "hashtag": HASHTAG}],
+        "networks": ["mastodon"],
+        "exit_code": 0,
+    }
+    assert done.stderr.count("  posted") == 3 and "All posts are done." in done.stderr
