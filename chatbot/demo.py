@@ -109,8 +109,10 @@ class DemoResult:
         return {
             "database": str(self.database),
             "exports": [str(path) for path in self.exports],
+            # The chat's posts and participants are the recap's (the one count); this
+            # is every post the bot collected on the way, its own and left-out ones too.
             "recap": self.recap.as_dict(),
-            "posts": self.posts,
+            "collected": self.posts,
         }
 
 
