@@ -35,7 +35,7 @@ from sqlmodel import col, select
 
 from chatbot import db
 from chatbot.bot.asking import PostedQuestion, parse_request, pick_question, reply_text
-from chatbot.bot.replies import GRACE, REPLY_EVENT_STATES, NewReply, enqueue, reply_closes
+from chatbot.bot.replies import GRACE, REPLY_EVENT_STATES, NewReply, enqueue
 from chatbot.clock import Clock
 from chatbot.collect.pacing import OutOfBudget, Pacer
 from chatbot.errors import AuthError, ChatbotError, RateLimitedError
@@ -314,58 +314,73 @@ def _fits(network: str, limit: int) -> Callable[[str], bool]:
 
 
 def open_windows(engine: Engine, now: datetime, event_ids: tuple[int, ...] | None) -> list[Window]:
-    """Every (chat, network) whose requests are answered now: welcome posted, not over."""
-    windows: list[Window] = []
+    """Every (chat, network) whose requests are answered now: welcome posted, not over.
+
+    Two queries whatever the number of chats: their events, then their posts.
+    """
     with db.session_scope(engine) as session:
         query = select(Event).where(
             col(Event.state).in_(REPLY_EVENT_STATES),
-            col(Event.start_at) <= now + timedelta(days=1),
+            col(Event.start_at) <= now + timedelta(hours=1),
             col(Event.end_at) >= now - timedelta(days=1),
         )
         if event_ids is not None:
             query = query.where(col(Event.id).in_(event_ids))
-        for event in session.exec(query).all():
-            settings = event.settings or {}
-            if settings.get("late_joiners") is False or event.id is None:
-                continue
-            rows = session.exec(
-                select(PostDelivery, ScheduledPost)
-                .join(ScheduledPost, col(ScheduledPost.id) == col(PostDelivery.scheduled_post_id))
-                .where(PostDelivery.event_id == event.id, PostDelivery.state == "posted")
-                .order_by(col(ScheduledPost.position))
-            ).all()
-            limit = int(settings.get("mastodon_limit") or MASTODON_DEFAULT_LIMIT)
-            for network in event.networks:
-                posted = [(d, p) for d, p in rows if d.network == network and d.posted_at]
-                if not posted:
-                    continue
-                closes = reply_closes(session, event.id, network)
-                if closes is not None and now > closes:
-                    continue
-                windows.append(
-                    Window(
-                        event_id=event.id,
-                        network=network,
-                        tag=event.hashtag_key,
-                        opens=min(d.posted_at for d, _ in posted if d.posted_at),
-                        closes=closes,
-                        questions=[
-                            PostedQuestion(
-                                p.label,
-                                p.number or 0,
-                                p.suffix,
-                                d.text,
-                                d.remote_url or "",
-                                p.position,
-                            )
-                            for d, p in posted
-                            if p.kind == "question" and p.number is not None
-                        ],
-                        own={x for d, _ in posted for x in (d.remote_uri, d.remote_id) if x},
-                        limit=limit,
-                    )
-                )
+        events = {
+            event.id: event
+            for event in session.exec(query).all()
+            if event.id is not None and (event.settings or {}).get("late_joiners") is not False
+        }
+        if not events:
+            return []
+        rows = session.exec(
+            select(PostDelivery, ScheduledPost)
+            .join(ScheduledPost, col(ScheduledPost.id) == col(PostDelivery.scheduled_post_id))
+            .where(col(PostDelivery.event_id).in_(list(events)))
+            .order_by(col(PostDelivery.event_id), col(ScheduledPost.position))
+        ).all()
+        by_chat: dict[tuple[int, str], list[tuple[PostDelivery, ScheduledPost]]] = {}
+        for delivery, post in rows:
+            by_chat.setdefault((delivery.event_id, delivery.network), []).append((delivery, post))
+        windows = [
+            window
+            for (event_id, network), posts in by_chat.items()
+            if (window := _window(events[event_id], network, posts, now)) is not None
+        ]
     return windows
+
+
+def _window(
+    event: Event, network: str, posts: list[tuple[PostDelivery, ScheduledPost]], now: datetime
+) -> Window | None:
+    """The chat's window on ``network`` from its posts there (in plan order), if open now.
+
+    It opens with the first post out (the welcome) and closes :data:`GRACE` after the
+    last, once none is left to send (as ``replies.reply_closes`` says).
+    """
+    posted = [(d, p) for d, p in posts if d.state == "posted" and d.posted_at is not None]
+    if not posted or event.id is None:
+        return None
+    closes = None
+    if not any(d.state in ("pending", "posting") for d, _ in posts):
+        closes = max(d.posted_at for d, _ in posted if d.posted_at) + GRACE
+        if now > closes:
+            return None
+    settings = event.settings or {}
+    return Window(
+        event_id=event.id,
+        network=network,
+        tag=event.hashtag_key,
+        opens=min(d.posted_at for d, _ in posted if d.posted_at),
+        closes=closes,
+        questions=[
+            PostedQuestion(p.label, p.number or 0, p.suffix, d.text, d.remote_url or "", p.position)
+            for d, p in posted
+            if p.kind == "question" and p.number is not None
+        ],
+        own={x for d, _ in posted for x in (d.remote_uri, d.remote_id) if x},
+        limit=int(settings.get("mastodon_limit") or MASTODON_DEFAULT_LIMIT),
+    )
 
 
 __all__ = ["GRACE", "LOOK_SECONDS", "Asked", "LateJoinerJob", "Window", "assign", "open_windows"]

@@ -263,3 +263,28 @@ def test_a_reply_cut_off_mid_post_is_finished_once_by_the_next_process(
     assert (len(replies["bluesky"]), len(replies["mastodon"])) == (1, 1)
     assert [(r.state, r.attempts) for r in _rows(engine)] == [("posted", 2), ("posted", 2)]
     assert any("reply: Q1 for ann.test  bluesky  posted" in line for line in later.lines)
+
+
+def test_the_chats_posts_go_before_any_reply(engine, sandbox, make_service, tmp_path):
+    clock = sandbox.clock
+    start = clock.now()
+    load_chat(engine, start, questions=2, networks=("bluesky",), spacing=timedelta(minutes=5))
+    service, job = _bot(engine, sandbox, make_service, tmp_path)
+    run_chat(service, clock, minutes=5.5)  # the welcome and Q1; Q2 is due at 10 minutes
+    crowd = Crowd(sandbox)
+    for who in ("ann", "bob", "cat"):
+        crowd.bluesky(who, "@chatbot.sandbox.test Q1?")
+    job()
+    clock.advance(
+        seconds=(start + timedelta(minutes=10, seconds=-10) - clock.now()).total_seconds()
+    )
+    assert service.reply_due("bluesky") == 0  # Q2 is due within 30 seconds: it goes first
+    assert _bot_replies(sandbox)["bluesky"] == []
+    clock.advance(seconds=10)
+    service.post_job("bluesky")  # Q2, then the replies
+    records = [
+        r for r in sandbox.bluesky.all_records(sandbox.bot_ids["bluesky"])
+        if r.collection == "app.bsky.feed.post"
+    ]  # fmt: skip
+    texts = [r.value["text"].split()[0] for r in records]
+    assert texts[-4] == "Q2" and sorted(texts[-3:]) == ["@ann.test", "@bob.test", "@cat.test"]
