@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from chatbot.collect.instances import is_qualified
+from chatbot.collect.instances import base_of, is_qualified
 from chatbot.collect.participants import upsert_participants
 from chatbot.collect.queries import (
     authors,
@@ -222,10 +222,15 @@ class NetworkPass:
             known = child_counts(
                 session.connection(), self.context.event_id, self.network, list(wanted)
             )
+        read = getattr(self.source, "replies", None)  # the post is at hand: its context only
         for uri, post in wanted.items():
             if uri in self.threaded or reply_count(post) <= known.get(uri, 0):
                 continue
-            self.thread(post.ref())
+            if read is None:
+                self.thread(post.ref())
+            else:
+                self._reading("thread")
+                self._keep(post.ref(), read(post, self.spend))
 
     def _complete(self, posts: Sequence[NormalisedPost]) -> None:
         """Read again, at each post, the threads that came back cut, until every count
@@ -274,10 +279,19 @@ class NetworkPass:
             # server's ids, so never looked up there (they would seem deleted).
             known = [ref for ref in known if not is_qualified(ref.id)]
             # A context holds a whole conversation: one call instead of a lookup per reply.
+            # Where 40 posts come in a request the lookups are cheaper, and the reply
+            # counts they bring say which contexts hold anything new (``expand``) -- but
+            # only for conversations begun on the bot's server: another server's post is
+            # counted here with the replies this server happens to know, and reading its
+            # context is what makes Mastodon 4.4+ fetch the rest from its origin.
+            batched = getattr(self.source, "checks_in_batches", None)
+            batches = batched is not None and batched(known, self.spend)
             with session_scope(self.context.engine) as session:
                 roots = conversation_roots(session.connection(), event_id, self.network)
             for ref in roots:
-                if ref.uri not in self.threaded and not is_qualified(ref.id):
+                if ref.uri in self.threaded or is_qualified(ref.id):
+                    continue
+                if not batches or base_of(ref.uri) != base_of(self.instance):
                     self.thread(ref)
             known = [ref for ref in known if ref.uri not in self.seen]
         if getattr(self.source, "expands_every_answer", False):

@@ -235,13 +235,15 @@ class MastodonSource:
     def __init__(self, platform: Any, *, max_lookups: int = 60):
         self.platform = platform
         self.max_lookups = max_lookups
-        self._batches = callable(getattr(platform, "fetch_many", None))
+        # Whether GET /api/v1/statuses?id[]= answers: None until it has been tried.
+        batches = callable(getattr(platform, "fetch_many", None))
+        self._batches: bool | None = None if batches else False
         self._author_turn = 0  # where the next sweep of authors' timelines begins
 
     @property
     def batch(self) -> int:
         """Statuses a read of :meth:`copies` takes: 40, or 1 where the server has no batches."""
-        return MASTODON_BATCH if self._batches else 1
+        return MASTODON_BATCH if self._batches is not False else 1
 
     @property
     def expands_every_answer(self) -> bool:
@@ -333,16 +335,29 @@ class MastodonSource:
                 break
             cursor = page.cursor
         listed = frozenset(alive)
-        gone: list[str] = []
         suspects = [ref for ref in known if ref.uri not in alive]
-        for ref in suspects[: self.max_lookups]:
-            post = spend(partial(self.platform.fetch, ref))
-            if post is None:
-                gone.append(ref.uri)
-            else:
-                alive[post.uri] = post
-        unchecked = max(len(suspects) - self.max_lookups, 0)
+        found, gone, unchecked = self._look_up(suspects, spend)
+        alive.update(found)
         return Checked(list(alive.values()), gone, unchecked, listed)
+
+    def checks_in_batches(self, known: Sequence[RemoteRef], spend: Spend) -> bool:
+        """Whether known posts are looked up 40 a request (Mastodon 4.3+): then a check
+        needs no conversation's context to learn what was deleted or answered. Until a
+        batch has been asked for, one is (with some of ``known``) to learn it."""
+        if self._batches is None and known:
+            self._look_up(known[:MASTODON_BATCH], spend)
+        return self._batches is True
+
+    def _look_up(
+        self, refs: Sequence[RemoteRef], spend: Spend
+    ) -> tuple[dict[str, NormalisedPost], list[str], int]:
+        """Each of ``refs`` as the server shows it now, by URI; the URIs it no longer shows;
+        how many were left for a later check (at most ``max_lookups`` requests a call)."""
+        per_request = MASTODON_BATCH if self._batches is not False else 1
+        chosen = [ref for ref in refs if ref.id][: self.max_lookups * per_request]
+        found = self.copies(chosen, spend)
+        gone = [ref.uri for ref in chosen if ref.uri not in found]
+        return found, gone, len(refs) - len(chosen)
 
     def thread(self, ref: RemoteRef, spend: Spend) -> Thread:
         return spend(lambda: self._thread(ref), 2)  # the status and its context
@@ -359,13 +374,14 @@ class MastodonSource:
         by_id = {ref.id: ref for ref in refs if ref.id}
         ids = list(by_id)
         done = 0
-        if self._batches:
+        if self._batches is not False:
             try:
                 for index in range(0, len(ids), MASTODON_BATCH):
                     chunk = ids[index : index + MASTODON_BATCH]
                     got = spend(partial(self.platform.fetch_many, chunk))
                     found.update((by_id[i].uri, p) for i, p in got.items() if i in by_id)
                     done = index + len(chunk)
+                    self._batches = True
                 return found
             except NotFoundError:
                 self._batches = False  # an older server, or another software: one by one

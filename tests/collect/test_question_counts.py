@@ -115,3 +115,49 @@ def test_the_sandbox_answers_many_statuses_at_once_as_mastodon_does() -> None:
         api = Mastodon(api_base_url=sandbox.mastodon_url, request_timeout=10)
         found = api.statuses([made[2], "999999", made[0]])
         assert [status.id for status in found] == [made[2], made[0]]  # unknown ids left out
+
+
+@pytest.mark.parametrize("profile", ["mastodon", "gotosocial"])
+def test_a_mastodon_check_reads_a_context_only_where_a_reply_count_moved(
+    engine: Engine, profile: str
+) -> None:
+    # Mastodon 4.3+ looks known posts up 40 a request: their reply counts say which
+    # conversations have anything new, so a quiet check reads no context, and yet finds a
+    # new untagged reply deep in a thread and a deleted reply. Without the batch lookup
+    # (GoToSocial) every conversation's context is read on each check, as before.
+    with Sandbox(
+        seed=11, clock=ManualClock(), networks=("mastodon",), mastodon_profile=profile
+    ) as sandbox:
+        event_id = load_live_event(engine, sandbox, f"check{profile[:3]}")
+        store = sandbox.mastodon
+        ada, bob, cid, dee = (
+            str(store.create_account(name, default_visibility="public")["id"])
+            for name in ("ada", "bob", "cid", "dee")
+        )
+        answer = store.create_status(ada, "A1 my answer #check" + profile[:3])
+        reply = store.create_status(bob, "agreed, and more", in_reply_to_id=answer["id"])
+        aside = store.create_status(dee, "same here", in_reply_to_id=answer["id"])
+        sandbox.clock.advance(seconds=5)
+        collector = Collector(engine, event_id, bot_platforms(sandbox), sandbox.clock)
+        collector.step(sweep=True)
+        with Session(engine) as session:
+            uris = set(session.exec(select(Post.uri)).all())
+        assert {answer["uri"], reply["uri"], aside["uri"]} <= uris
+
+        quiet = collector.step(sweep=True).networks["mastodon"]
+        if profile == "mastodon":
+            assert quiet.threads == 0  # nothing moved: no conversation read again
+        else:
+            assert quiet.threads >= 1  # one context per conversation, as before
+
+        deep = store.create_status(cid, "why though?", in_reply_to_id=reply["id"])
+        store.delete_status(aside["id"])
+        sandbox.clock.advance(seconds=5)
+        moved = collector.step(sweep=True).networks["mastodon"]
+        with Session(engine) as session:
+            rows = {row.uri: row for row in session.exec(select(Post)).all()}
+        assert deep["uri"] in rows  # found although nothing tagged it
+        assert rows[aside["uri"]].deleted_at is not None
+        assert rows[reply["uri"]].deleted_at is None
+        if profile == "mastodon":
+            assert moved.threads <= 2  # only where a count moved
