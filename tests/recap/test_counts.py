@@ -15,11 +15,14 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from chatbot.export import build_document
+from chatbot.export.counts import stored_counts
 from chatbot.imports import import_file
-from chatbot.models import Post
+from chatbot.models import Event, Post, utcnow
 from chatbot.recap import build_recap
 from chatbot.transcript.counts import document_counts
 from tests.collect.test_import import RAW, docnow_csv
+from tests.export.util import post, set_post, stored_chat
 
 from .chats import crowd_chat
 from .counts import every_count
@@ -58,3 +61,39 @@ def test_recap_figures_are_the_documents_count(seed: int, participants: int) -> 
     assert sum(row.posts for row in recap.people) == counts.posts
     assert recap.people_total == counts.participants == len(recap.people)
     assert counts.posts == len(chat.shown)  # the crowd's posts the recap must show
+
+
+def test_stored_rows_and_the_document_count_alike(engine: Engine) -> None:
+    """Every reason a post is left out, hosts by account and by handle, handles in two cases."""
+    event_id = stored_chat(
+        engine,
+        [
+            post(1, "A1 spreadsheets", author="ann", minutes=3),
+            post(2, "same here", author="ann", minutes=4, parent=1),
+            post(3, "A1 gone", author="bob", minutes=5),
+            post(4, "A1 off topic", author="cy", minutes=5),
+            post(5, "A1 buy followers", author="dee", minutes=5),
+            post(6, "A1 quietly", author="eve", minutes=5, visibility="unlisted"),
+            post(7, "A1 not me", author="fay", minutes=5),
+            post(8, "Reminder: answer Q1 with A1", author="mod", minutes=6),
+            post(9, "A2 loud", author="GUS", minutes=11),
+            post(10, "A2 quiet", author="gus", minutes=12),
+        ],
+    )
+    set_post(engine, 3, deleted_at=utcnow())
+    set_post(engine, 4, hidden_reason="off topic")
+    set_post(engine, 5, spam_reason="follower seller")
+    set_post(engine, 7, opted_out=True)
+    with Session(engine) as session:
+        event = session.get(Event, event_id)
+        assert event is not None
+        event.moderators = ["@Mod.test"]
+        session.add(event)
+        session.commit()
+        stored = stored_counts(session, [event])[event_id]
+        document = build_document(session, event, store=False)
+    assert stored == document_counts(document)
+    # ann twice; GUS.test and gus.test are one person (handles ignore case)
+    assert (stored.posts, stored.participants) == (4, 2)
+    assert stored.host_posts == 3  # the two questions (the bot's) and the moderator's reminder
+    assert stored.people == {"bluesky:ann.test", "bluesky:gus.test"}
