@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
+from atproto import Client
 
 from chatbot.platforms.keys import post_key
+from tests.platforms.conftest import PASSWORD
 
 DUE = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 RECORDED = (
@@ -80,3 +82,21 @@ def test_the_sandbox_notification_has_the_recorded_shape(masto):
     assert set(recorded["status"]) - set(served["status"]) <= {
         "filtered", "quote_approval", "tagged_collections", "quotes_count", "quote",
     }  # fmt: skip
+
+
+def test_the_sandbox_notifications_parse_as_the_sdk_models_them(bsky):
+    """The atproto SDK's own models (made from the lexicon) read the sandbox's answer."""
+    bot = bsky.platform("bot.test")
+    root = bot.post("Q1 What is it? #sm35", key=key("q1"))
+    ann = bsky.platform("ann.test")
+    ann.post("@bot.test Q1?", key=key("a1"))
+    ann.post("current question please", key=key("a2"), reply_to=root)
+    client = Client(base_url=bsky.url + "/xrpc")
+    client.login("bot.test", PASSWORD)
+    answer = client.app.bsky.notification.list_notifications({"limit": 10})
+    assert [n.reason for n in answer.notifications] == ["reply", "mention"]
+    reply = answer.notifications[0]
+    assert reply.reason_subject == root.uri and reply.author.handle == "ann.test"
+    assert reply.record.reply.parent.uri == root.uri and not reply.is_read
+    only = client.app.bsky.notification.list_notifications({"reasons": ["mention"]})
+    assert [n.reason for n in only.notifications] == ["mention"]
