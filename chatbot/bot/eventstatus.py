@@ -11,7 +11,10 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from chatbot import db
+from chatbot.collect.budgetuse import SOURCE as BUDGET_SOURCE
+from chatbot.collect.budgetuse import BudgetUse, budget_use
 from chatbot.collect.coverage import CoverageReport, coverage_report
+from chatbot.collect.queries import load_cursor
 from chatbot.eventref import resolve_event
 from chatbot.export.counts import stored_counts
 from chatbot.models import Event, Post, ScheduledPost, utcnow
@@ -43,6 +46,7 @@ class EventStatus:
     newest: dict[str, str] | None = None  # the post collected last: network, author, time, url
     coverage: CoverageReport | None = None  # what collection found where, and what it can't see
     counts: ChatCounts | None = None  # posts and participants as the transcript and recap count
+    budget: tuple[BudgetUse, ...] = ()  # per network: requests spent of the collector's share
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +70,7 @@ class EventStatus:
             "collected": dict(self.collected),
             "newest": self.newest,
             "coverage": self.coverage.as_dict() if self.coverage else None,
+            "budget": [use.as_dict() for use in self.budget],
             "counts": self.counts.as_dict() if self.counts else None,
         }
 
@@ -92,6 +97,7 @@ class EventStatus:
             lines.append(f"in the transcript and recap: {self.counts.phrase()}")
         if self.coverage is not None:
             lines += self.coverage.lines()
+        lines += [use.line(lambda moment: local_time(moment, self.timezone)) for use in self.budget]
         return "\n".join(lines)
 
     def collected_line(self) -> str:
@@ -157,7 +163,20 @@ def status(engine: Engine, ref: str, *, now: datetime | None = None) -> EventSta
             tuple(event.networks), tuple(posts), collected, newest,
             coverage_report(session.connection(), event),
             stored_counts(session, [event])[event.id],
+            budget_of(session, event, now or utcnow()),
         )  # fmt: skip
+
+
+def budget_of(session: Session, event: Event, now: datetime) -> tuple[BudgetUse, ...]:
+    """Per network the event collects from, what collection spent of its request budget
+    (nothing for a network not collected from yet)."""
+    assert event.id is not None
+    uses = []
+    for network in event.networks:
+        state = load_cursor(session, event.id, network, BUDGET_SOURCE)
+        if state:
+            uses.append(budget_use(network, state, now))
+    return tuple(uses)
 
 
 def collected_posts(session: Session, event: Event) -> tuple[dict[str, int], dict[str, str] | None]:

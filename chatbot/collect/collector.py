@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
+from chatbot.collect.budgetuse import SOURCE as BUDGET_SOURCE
+from chatbot.collect.budgetuse import record_pass
 from chatbot.collect.events import own_accounts, question_refs
 from chatbot.collect.jetstream import JetstreamStream
 from chatbot.collect.live import JETSTREAM_SOURCE, LIVE_SETTING, BlueskyLive, live_sources
@@ -181,9 +183,11 @@ class Collector:
             self._network_pass(network, source, hashtag, (start, end), forced or due, part)
             if network == "mastodon" and self.peers is not None:
                 self.peers.step(hashtag, (start, end), forced or due, part)
-            # What each source did on each server this pass, added up for the coverage report.
+            # What each source did on each server this pass, added up for the coverage report,
+            # and what it spent of the bot's own server's budget, for `chatbot status`.
             with session_scope(self.engine) as session:
                 save_tallies(session.connection(), self.event_id, network, part, self.now())
+                self._record_budget(session, network, source, part, started)
         changed = report.new + report.updated + report.deleted
         changed += sum(n.participants for n in report.networks.values())
         if changed or final or self.steps == 1:  # spam and opt-outs look at the whole event
@@ -207,6 +211,17 @@ class Collector:
             self.next_at = end
         report.finished_at, report.next_at, report.done = finished, self.next_at, self.done
         return report
+
+    def _record_budget(
+        self, session: Session, network: str, source: Source, part: NetworkReport, at: datetime
+    ) -> None:
+        own = instance_of(source.platform)
+        spent = sum(c.requests for (where, _), c in part.sources.items() if where == own)
+        state = load_cursor(session, self.event_id, network, BUDGET_SOURCE)
+        if not spent and not part.blocked_until and not state.get("blocked_until"):
+            return
+        state = record_pass(state, at, spent, part.blocked_until)
+        save_cursor(session, self.event_id, network, BUDGET_SOURCE, state, self.now())
 
     def _network_pass(
         self,
