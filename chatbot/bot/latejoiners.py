@@ -35,7 +35,7 @@ from sqlmodel import col, select
 
 from chatbot import db
 from chatbot.bot.asking import PostedQuestion, parse_request, pick_question, reply_text
-from chatbot.bot.replies import GRACE, REPLY_EVENT_STATES, NewReply, enqueue
+from chatbot.bot.replies import GRACE, REPLY_EVENT_STATES, NewReply, enqueue, open_replies
 from chatbot.clock import Clock
 from chatbot.collect.pacing import OutOfBudget, Pacer
 from chatbot.errors import AuthError, ChatbotError, RateLimitedError
@@ -165,6 +165,15 @@ class LateJoinerJob:
             except ChatbotError as error:
                 log.info("late joiners on %s: %s", network, error)
                 self.pacer.failed(network, self.clock.now())
+
+    def pending(self) -> str | None:
+        """With ``until_done``: the replies still to send keep the run going."""
+        left = open_replies(self.engine, self.event_ids, since=self.clock.now() - GRACE)
+        return (
+            f"sending {left} {'reply' if left == 1 else 'replies'} to late joiners"
+            if left
+            else None
+        )
 
     def look(self, network: str, windows: list[Window]) -> int:
         """Queue the replies new requests on ``network`` ask for; returns how many."""

@@ -101,6 +101,32 @@ def enqueue(engine: Engine, reply: NewReply, *, now: datetime) -> bool:
         return bool(result.rowcount)
 
 
+def open_replies(
+    engine: Engine, event_ids: tuple[int, ...] | None = None, *, since: datetime | None = None
+) -> int:
+    """How many replies are still to send (pending or posting), of these events or all.
+
+    ``since``: only those queued since then (a reply that could not go out for
+    long, on a network that stopped, holds nothing up for ever).
+    """
+    query = (
+        select(func.count())
+        .select_from(LateReply)
+        .join(Event, col(Event.id) == col(LateReply.event_id))
+        .where(
+            col(LateReply.state).in_(("pending", "posting")),
+            col(Event.state).in_(REPLY_EVENT_STATES),
+            col(Event.paused).is_(False),
+        )
+    )
+    if since is not None:
+        query = query.where(col(LateReply.due_at) >= since)
+    if event_ids is not None:
+        query = query.where(col(LateReply.event_id).in_(event_ids))
+    with db.session_scope(engine) as session:
+        return int(session.exec(query).one())
+
+
 def reply_closes(session: Session, event_id: int, network: str) -> datetime | None:
     """When replies on ``network`` stop: the chat's last post there plus :data:`GRACE`.
 
@@ -303,6 +329,7 @@ __all__ = [
     "complete_reply",
     "enqueue",
     "fail_reply",
+    "open_replies",
     "release_reply",
     "reply_closes",
     "reply_seed",

@@ -62,7 +62,12 @@ class Bot:
         self.late_joiners = LateJoinerJob(
             engine, self.service.platform, clock, event_ids=self.options.event_ids
         )
-        self.service.add_job(self.late_joiners, seconds=LOOK_SECONDS, name="late-joiners")
+        self.service.add_job(
+            self.late_joiners,
+            seconds=LOOK_SECONDS,
+            name="late-joiners",
+            pending=self.late_joiners.pending,
+        )
         self.collection: CollectionJob | None = None
         if collect.enabled:
             self.collection = CollectionJob(

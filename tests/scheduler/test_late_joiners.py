@@ -179,6 +179,7 @@ def test_a_rate_limited_server_delays_the_reply_once(engine, sandbox, make_servi
     Crowd(sandbox).mastodon("dan", "@chatbot Q1?")
     job()
     assert [r.state for r in _rows(engine)] == ["pending"]
+    assert job.pending() == "sending 1 reply to late joiners"  # `run --until-done` waits
     faults = sandbox.servers["mastodon"].app.faults
     faults.settings.update({"rate": 1.0, "weights": {"rate_limit": 1}})
     for _ in range(3):
@@ -194,6 +195,7 @@ def test_a_rate_limited_server_delays_the_reply_once(engine, sandbox, make_servi
         job()
     assert len(_bot_replies(sandbox)["mastodon"]) == 1
     assert [r.state for r in _rows(engine)] == ["posted"]
+    assert job.pending() is None
 
 
 def test_no_reply_after_the_wrap_up_and_the_grace_period(engine, sandbox, make_service, tmp_path):
