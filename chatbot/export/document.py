@@ -51,37 +51,45 @@ def _iso(moment: datetime | None) -> str | None:
 
 def exclusion(post: Post, options: ExportOptions) -> str | None:
     """Why ``post`` is left out of an export, or None when it is in."""
+    hidden = post.hidden_reason or ""
     return left_out(
-        post.deleted_at,
-        post.visibility,
-        post.opted_out,
-        post.hidden_reason,
-        post.spam_reason,
+        PostState(
+            deleted=post.deleted_at is not None,
+            public=(post.visibility or "public") == "public",
+            opted_out=bool(post.opted_out),
+            hidden=bool(hidden),
+            by_request=hidden.startswith(BY_REQUEST),
+            spam=bool(post.spam_reason),
+        ),
         options,
     )
 
 
-def left_out(
-    deleted_at: datetime | None,
-    visibility: str | None,
-    opted_out: bool | None,
-    hidden_reason: str | None,
-    spam_reason: str | None,
-    options: ExportOptions,
-) -> str | None:
-    """Why a post with these stored fields is left out of an export, or None when it is in."""
-    if deleted_at is not None:
+@dataclass(frozen=True, slots=True)
+class PostState:
+    """What decides whether a stored post is in an export (a database can group by it)."""
+
+    deleted: bool
+    public: bool
+    opted_out: bool
+    hidden: bool  # by a moderator, or by request
+    by_request: bool  # its author asked: never shown
+    spam: bool
+
+
+def left_out(state: PostState, options: ExportOptions) -> str | None:
+    """Why a post in ``state`` is left out of an export, or None when it is in."""
+    if state.deleted:
         return "deleted"
-    if (visibility or "public") != "public":
+    if not state.public:
         return "not public"
-    if opted_out and not options.anonymise_opted_out:
+    if state.opted_out and not options.anonymise_opted_out:
         return "opted out"
-    hidden = hidden_reason or ""
-    if hidden.startswith(BY_REQUEST):
+    if state.by_request:
         return "hidden by request"
-    if hidden and not options.review:
+    if state.hidden and not options.review:
         return "hidden"
-    if spam_reason and not options.review:
+    if state.spam and not options.review:
         return "spam"
     return None
 
@@ -396,6 +404,7 @@ __all__ = [
     "FORMAT",
     "VERSION",
     "ExportOptions",
+    "PostState",
     "attributed",
     "build_document",
     "exclusion",

@@ -46,11 +46,13 @@ def participant_key(network: str, handle: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class CountedPost:
-    """A published post as the count sees it: where, by whom, and whether a host wrote it."""
+    """A published post (or ``posts`` alike) as the count sees it: where, by whom, whether a
+    host wrote it."""
 
     network: str
     handle: str
     host: bool = False
+    posts: int = 1  # alike posts counted at once (a database's group of them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +88,10 @@ def count_posts(posts: Iterable[CountedPost]) -> ChatCounts:
     hosts = 0
     for post in posts:
         if post.host:
-            hosts += 1
+            hosts += post.posts
             continue
         people.add(participant_key(post.network, post.handle))
-        networks[post.network] += 1
+        networks[post.network] += post.posts
     return ChatCounts(
         posts=sum(networks.values()),
         participants=len(people),

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from chatbot.collect.hide import BY_REQUEST
 from chatbot.export import build_document
 from chatbot.export.counts import stored_counts
 from chatbot.imports import import_file
@@ -78,12 +79,16 @@ def test_stored_rows_and_the_document_count_alike(engine: Engine) -> None:
             post(8, "Reminder: answer Q1 with A1", author="mod", minutes=6),
             post(9, "A2 loud", author="GUS", minutes=11),
             post(10, "A2 quiet", author="gus", minutes=12),
+            post(11, "A2 please remove this", author="hal", minutes=12),
+            post(12, "A2 fine after all", author="ivy", minutes=13),
         ],
     )
     set_post(engine, 3, deleted_at=utcnow())
     set_post(engine, 4, hidden_reason="off topic")
     set_post(engine, 5, spam_reason="follower seller")
     set_post(engine, 7, opted_out=True)
+    set_post(engine, 11, hidden_reason=f"{BY_REQUEST} asked by email")
+    set_post(engine, 12, hidden_reason="", spam_reason="")  # empty reasons: no reason
     with Session(engine) as session:
         event = session.get(Event, event_id)
         assert event is not None
@@ -93,7 +98,7 @@ def test_stored_rows_and_the_document_count_alike(engine: Engine) -> None:
         stored = stored_counts(session, [event])[event_id]
         document = build_document(session, event, store=False)
     assert stored == document_counts(document)
-    # ann twice; GUS.test and gus.test are one person (handles ignore case)
-    assert (stored.posts, stored.participants) == (4, 2)
+    # ann twice, ivy; GUS.test and gus.test are one person (handles ignore case)
+    assert (stored.posts, stored.participants) == (5, 3)
     assert stored.host_posts == 3  # the two questions (the bot's) and the moderator's reminder
-    assert stored.people == {"bluesky:ann.test", "bluesky:gus.test"}
+    assert stored.people == {"bluesky:ann.test", "bluesky:gus.test", "bluesky:ivy.test"}
