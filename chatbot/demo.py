@@ -18,6 +18,7 @@ from chatbot.bot.running import Bot, CollectOptions
 from chatbot.bot.runsettings import set_options
 from chatbot.bot.scheduler import RunOptions
 from chatbot.clock import CLOCK_ENV
+from chatbot.collect.refresh import refresh_counts
 from chatbot.config import get_setting
 from chatbot.db import DATABASE_URL_ENV
 from chatbot.errors import UsageError
@@ -326,7 +327,9 @@ def _run(
             ChatSchedule.from_event_plan(plan),
             # The recap is the demo's showcase: a crowd that reads as people, hostile
             # strings kept to the crowd's test runs (tests/recap/test_hostile.py and others).
-            CrowdConfig(seed=options.seed, participants=options.participants, showcase=True),
+            CrowdConfig(
+                seed=options.seed, participants=options.participants, showcase=True, reactions=True
+            ),
         )
         bot = Bot(
             engine,
@@ -357,6 +360,8 @@ def _run(
             if cleanup is not None:
                 cleanup()
         posts = bot.collected
+        # After the chat, as an organizer would: the likes and reposts that came late.
+        refresh_counts(engine, event_id, platforms, now=clock.now, sleep=clock.sleep)
         exported = write_exports(engine, str(event_id), FORMATS, out_dir=out, now=clock.now())
     recap = recap_event(str(event_id), database_url=url, out_dir=out, now=clock.now())
     say(f"Transcripts: {', '.join(str(path) for path in exported.files)}")

@@ -37,7 +37,7 @@ def run(tmp_path_factory):
     """One crowd run; the bot never posts one question on Mastodon."""
     with Sandbox(seed=5, speed=SPEED) as sandbox:
         chat = _chat(sandbox)
-        config = CrowdConfig(seed=5, participants=16, posts_per_minute=5)
+        config = CrowdConfig(seed=5, participants=16, posts_per_minute=5, reactions=True)
         plan = plan_crowd(config, chat)
         withheld = [
             a.parent_question for a in plan.posts() if a.parent_question and a.network == "mastodon"
@@ -61,7 +61,7 @@ def run(tmp_path_factory):
             time.sleep(0.01)
         assert driver.finished, f"{driver.remaining} actions left"
         path = driver.write_truth(tmp_path_factory.mktemp("truth") / "truth.json")
-        yield sandbox, load_truth(path) | {"withheld": withheld}
+        yield sandbox, load_truth(path) | {"withheld": withheld, "plan": plan}
 
 
 def test_truth_is_consistent(run):
@@ -88,7 +88,7 @@ def test_truth_is_consistent(run):
     assert {"answer", "thread_answer", "reply", "quote", "spam", "optout"} <= kinds
     assert any(p["deleted"] for p in posts) and any(p["edited"] for p in posts)
     assert any(p["opted_out"] for p in posts) and any(p["hostile"] for p in posts)
-    json.dumps(truth)  # plain JSON all the way down
+    json.dumps({k: v for k, v in truth.items() if k != "plan"})  # plain JSON all the way down
 
 
 def test_unposted_question_is_waited_for_then_skipped(run):
@@ -278,3 +278,27 @@ def test_links_and_mentions_reach_the_clients_as_people_write_them(run):
         found = [getattr(f, "did", None) for facet in record.facets or [] for f in facet.features]
         found = [did for did in found if did]
         assert found == [dids[handle] for handle in post["mentions"]], post["text"]
+
+
+def test_the_crowd_likes_and_reposts_on_both_networks(run):
+    sandbox, truth = run
+    plan = truth["plan"]
+    reactions = [a for a in plan.actions if a.op in ("like", "repost")]
+    posts = {a.id: a for a in plan.posts()}
+    people = {p.key: p for p in plan.participants}
+    for reaction in reactions:  # another person's public post, on the same server
+        post = posts[reaction.target]
+        assert reaction.author != post.author and not post.spam
+        assert people[reaction.author].instance == people[post.author].instance
+    liked = {(a.network, a.target) for a in reactions if a.op == "like"}
+    assert {network for network, _ in liked} == {"bluesky", "mastodon"}
+    # The clients see the counts move.
+    refs = {p["plan_id"]: p["ref"] for p in truth["posts"] if p["ref"] and not p["deleted"]}
+    bluesky = Client(base_url=sandbox.bluesky_url)
+    uris = [refs[t] for n, t in liked if n == "bluesky" and t in refs][:25]
+    views = bluesky.app.bsky.feed.get_posts({"uris": uris}).posts
+    assert views and all(view.like_count for view in views)
+    mastodon = Mastodon(api_base_url=sandbox.mastodon_url)
+    ids = [refs[t] for n, t in liked if n == "mastodon" and t in refs][:40]
+    statuses = mastodon.statuses(ids)
+    assert statuses and all(status.favourites_count for status in statuses)

@@ -256,6 +256,8 @@ class CrowdDriver:
                 return self._post(store, action, now)
             if action.op == "edit":
                 return self._edit(store, action, now)
+            if action.op in ("like", "repost"):
+                return self._react(store, action, now)
             return self._delete(store, action, now)
         except Exception as error:  # a store refusal is part of the story, not a crash
             return self._skip(action, f"{type(error).__name__}: {error}")
@@ -362,6 +364,21 @@ class CrowdDriver:
         store.edit_status(self._refs[action.target], text)
         truth.edit_history.append(truth.text)
         truth.text, truth.edited = text, True
+        return _DONE
+
+    def _react(self, store: Any, action: CrowdAction, now: datetime) -> str:
+        """A like or repost (a favourite or boost on Mastodon) of another crowd post."""
+        assert action.target is not None
+        ref, me = self._refs[action.target], self._account_ids[action.author]
+        if action.network == "bluesky":
+            post = store.record(ref)
+            subject = {"uri": ref, "cid": post.cid}
+            kind = "app.bsky.feed.like" if action.op == "like" else "app.bsky.feed.repost"
+            store.create_record(
+                me, kind, {"subject": subject, "createdAt": now.isoformat().replace("+00:00", "Z")}
+            )
+        else:
+            store.reactions.set("favourite" if action.op == "like" else "reblog", ref, me)
         return _DONE
 
     def _delete(self, store: Any, action: CrowdAction, now: datetime) -> str:

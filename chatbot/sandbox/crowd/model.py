@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from chatbot.sandbox.crowd.phrasebooks import phrasebook
 
-Op = Literal["post", "edit", "delete"]
+Op = Literal["post", "edit", "delete", "like", "repost"]
 POST_KINDS: tuple[str, ...] = (
     "intro",  # hello, who I am (with the hashtag)
     "answer",  # a top-level answer with the hashtag
@@ -98,6 +98,9 @@ class CrowdConfig:
     # hostile strings in posts or profiles (whatever hostile_posts says) and only the
     # Unicode people write (emoji, flags), not stress strings (stray RTL, combining marks).
     showcase: bool = False
+    # Likes and reposts of each other's posts (crowd.reactions): off unless asked for, so
+    # the crowd's test runs stay as light and as timed as they were.
+    reactions: bool = False
 
     def __post_init__(self) -> None:
         if self.participants < 1:

@@ -22,6 +22,7 @@ from chatbot.sandbox.crowd.model import (
 )
 from chatbot.sandbox.crowd.people import make_people, spread_over_instances
 from chatbot.sandbox.crowd.phrasebooks import phrasebook
+from chatbot.sandbox.crowd.reactions import plan_reactions
 from chatbot.sandbox.crowd.revisions import edits_and_deletes, renumbered
 from chatbot.sandbox.crowd.voices import Voices
 
@@ -573,6 +574,10 @@ class _Planner:
             self.rng, self.actions, self._new_id, self.config.coverage, self.book
         )
         self._late_joiners()  # last, on a random stream of its own: the rest stays as it was
+        if self.config.reactions:
+            self.actions += plan_reactions(
+                self.config.seed, self.people, self.actions, self._new_id
+            )
         return CrowdPlan(
             config=self.config,
             schedule=self.schedule,

@@ -65,10 +65,11 @@ def edits_and_deletes(
 
 
 def renumbered(actions: list[CrowdAction]) -> tuple[CrowdAction, ...]:
-    """Actions in time order with ids p0001 (posts), e0001 (edits), d0001 (deletes)."""
+    """Actions in time order with ids p0001 (posts), e0001 (edits), d0001 (deletes),
+    l0001 (likes), r0001 (reposts)."""
     ordered = sorted(actions, key=lambda a: (a.at, int(a.id[1:])))
     names: dict[str, str] = {}
-    counters = {"post": 0, "edit": 0, "delete": 0}
+    counters = {"post": 0, "edit": 0, "delete": 0, "like": 0, "repost": 0}
     for action in ordered:
         counters[action.op] += 1
         names[action.id] = f"{action.op[0]}{counters[action.op]:04d}"
