@@ -28,7 +28,8 @@ def every_count(database_url: str, event: str, folder: Path) -> dict[str, tuple[
 
     The recap's page and ``--json``, the archive page's row, ``chatbot
     transcript --json`` and its Markdown, ``chatbot status --json`` and its
-    text. The event must be the database's only chat of its hashtag.
+    text. The event must be the database's only chat of its hashtag. The recap's
+    new and returning participants are checked against the archive's on the way.
     """
     db = ("--database-url", database_url)
     found: dict[str, tuple[int, int]] = {}
@@ -54,6 +55,9 @@ def every_count(database_url: str, event: str, folder: Path) -> dict[str, tuple[
     ]
     [row] = rows  # one chat in the database
     found["archive page"] = (_number(row[2]), _number(row[3]))
+    # New and returning people too: the recap's figure is the archive's row.
+    new, returning = figures["New / returning"].split("/")[:2]
+    assert (_number(new), _number(returning)) == (_number(row[4]), _number(row[5])), row
 
     exported = json.loads(
         _run("transcript", event, "--out", str(folder / "t"), "--format", "md", "--json", *db)
