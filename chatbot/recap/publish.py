@@ -16,7 +16,7 @@ from chatbot.models import Event, utcnow
 
 from .archive import render_archive
 from .data import Summary
-from .render import DEFAULT_SPLIT_AT, render_site
+from .render import DEFAULT_SPLIT_AT, site_files
 from .sanitise import public_url
 from .source import archive_events, recap_extras
 
@@ -129,7 +129,7 @@ def recap_event(
             extras = recap_extras(session, event, document)
     step.done(2)
     assert document is not None
-    recap, files = render_site(
+    recap, files = site_files(
         document,
         extras,
         templates=templates,
@@ -137,7 +137,9 @@ def recap_event(
         generated_at=now,
         site_url=site_url,
     )
-    step.more(len(files))
+    document = None  # the recap holds what it shows: let the rest of the document go
+    # One step per file: the pages known now (a question's may be cut finer as they render).
+    step.more(2 + sum(len(section.pages) for section in recap.sections))
     step.done()
     event_info = recap.event
     if out_dir is None:
@@ -145,10 +147,15 @@ def recap_event(
             event_info.hashtag, event_info.start, event_info.timezone
         )
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, data in files.items():
+    written = []
+    for name, data in files:  # each written as it is rendered
         (out_dir / name).write_bytes(data)
+        written.append(name)
+        if step.count >= step.total:
+            step.more(1)
         step.done()
-    pages = tuple(name for name in files if name.endswith(".html"))
+    html = [name for name in written if name.endswith(".html")]
+    pages = tuple(sorted(html, key=lambda name: name != "index.html"))  # index.html first
     return RecapResult(out_dir / "index.html", pages, recap.summary)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -30,6 +30,7 @@ __all__ = [
     "render_files",
     "render_recap",
     "render_site",
+    "site_files",
     "write_recap",
 ]
 
@@ -207,13 +208,47 @@ def render_site(
     share: bool = True,
 ) -> tuple[Recap, dict[str, bytes]]:
     """The recap's figures and every file of it, from one pass over the document."""
+    recap, files = site_files(
+        document,
+        extras,
+        templates=templates,
+        split_at=split_at,
+        generated_at=generated_at,
+        site_url=site_url,
+        share=share,
+    )
+    found = dict(files)
+    # index.html first, as it is linked first; then the question pages in order.
+    return recap, {name: found[name] for name in sorted(found, key=lambda n: n != "index.html")}
+
+
+def site_files(
+    document: Mapping[str, Any],
+    extras: RecapExtras | None = None,
+    *,
+    templates: Path | str | None = None,
+    split_at: int = DEFAULT_SPLIT_AT,
+    generated_at: datetime | None = None,
+    site_url: str | None = None,
+    share: bool = True,
+) -> tuple[Recap, Iterator[tuple[str, bytes]]]:
+    """The recap's figures, and its files one at a time as each is rendered.
+
+    A question's pages come as soon as they are final, so a writer holds one
+    question's pages at a time, never the whole site; ``index.html`` comes
+    after them (it links to the pages the posts ended up on), then the share image.
+    """
     with gc_paused():  # tens of thousands of small objects, no cycles among them
         recap = build_recap(document, extras, split_at=split_at)
-        pages = _render(recap, templates, generated_at, site_url)
-        files = {name: html.encode("utf-8") for name, html in pages.items()}
-        if share:
-            files[SHARE_IMAGE] = _share_image(recap)
-    return recap, files
+
+    def files() -> Iterator[tuple[str, bytes]]:
+        with gc_paused():
+            for name, html in _render(recap, templates, generated_at, site_url):
+                yield name, html.encode("utf-8")
+            if share:
+                yield SHARE_IMAGE, _share_image(recap)
+
+    return recap, files()
 
 
 def _figures(recap: Recap) -> list[tuple[str, str]]:
@@ -278,7 +313,7 @@ def _render(
     templates: Path | str | None,
     generated_at: datetime | None,
     site_url: str | None,
-) -> dict[str, str]:
+) -> Iterator[tuple[str, str]]:
     env = environment(templates)
     clock = Clock(recap.event.zone)
     css = env.get_template("recap.css").render()
@@ -305,9 +340,9 @@ def _render(
         common["anchor_page"] = anchor_pages(recap.sections)  # where each post is now
         return index.render(common, timeline=chart)
 
-    pages = {"index.html": main_page()}
+    index_page = main_page()
     moved = False
-    if _too_big(pages["index.html"]) and not recap.split:
+    if _too_big(index_page) and not recap.split:
         # The estimate let the threads stay on the main page; they did not fit.
         paginate(recap.sections, True)
         moved = True
@@ -334,11 +369,11 @@ def _render(
             budget //= 2  # a page came out heavier than estimated: cut finer
             recut(section, budget)
             moved = True
-        pages.update(rendered)
+        yield from rendered.items()
     if moved:
         relink_threads(recap)
-        pages["index.html"] = main_page()  # links to where the posts are now
-    return pages
+        index_page = main_page()  # links to where the posts are now
+    yield "index.html", index_page
 
 
 def _page_preview(preview: dict[str, str], name: str) -> dict[str, str]:

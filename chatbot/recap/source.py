@@ -40,7 +40,9 @@ def recap_extras(session: Session, event: Event, document: Mapping[str, Any]) ->
     uris = {post.get("uri") for post in document.get("posts") or ()}
     extras = RecapExtras()
     columns = (Post.network, Post.uri, Post.html, Post.raw, Post.created_at, Post.indexed_at)
-    rows = session.execute(select(*(col(c) for c in columns)).where(col(Post.event_id) == event.id))
+    query = select(*(col(c) for c in columns)).where(col(Post.event_id) == event.id)
+    # A batch at a time (a server-side cursor on PostgreSQL): the raw JSON is read, not kept.
+    rows = session.execute(query.execution_options(yield_per=2_000))
     lags: list[float] = []
     for network, uri, html, raw, created, indexed in rows:
         if uri not in uris:
