@@ -57,7 +57,9 @@ PUBLIC_RELAY = "wss://bsky.network/xrpc"
 METHOD = "com.atproto.sync.subscribeRepos"
 RECEIVE_TIMEOUT = 30.0
 PONG_TIMEOUT = 10.0
-FIRST_BACKOFF = 0.5
+# A dropped connection is made again at once (a tenth of a second): a post must show
+# within 2 s, and a handshake may fail (then 0.2, 0.4 ... up to max_backoff).
+FIRST_BACKOFF = 0.1
 MAX_BACKOFF = 30.0
 MAX_FRAME = 5 * 2**20  # what the SDK's client allows: a commit's CAR may be large
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}

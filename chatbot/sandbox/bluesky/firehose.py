@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,7 @@ class FirehoseOptions:
     """Faults and limits of the sandbox's firehose."""
 
     drop_after_events: int | None = None  # close each connection after sending this many
+    drop_after_seconds: float | None = None  # ... or after this many real seconds
     keep: int | None = None  # messages kept for replay (None: all)
 
 
@@ -172,7 +174,7 @@ def register(app: BlueskyBase, log: FirehoseLog, options: FirehoseOptions) -> No
         if options.keep is not None:
             log.forget(options.keep)
         session.accept()
-        sent = 0
+        opened, sent = time.monotonic(), 0
 
         def send(data: bytes) -> None:
             nonlocal sent
@@ -195,6 +197,9 @@ def register(app: BlueskyBase, log: FirehoseLog, options: FirehoseOptions) -> No
                 for data in fresh:
                     send(data)
                 position = start + len(fresh) - 1 if fresh else position
+                seconds = options.drop_after_seconds
+                if seconds is not None and time.monotonic() - opened >= seconds:
+                    raise _Drop()
                 session.receive(timeout=_WAIT)  # the client may have gone; also the pause
             session.close(1001)
         except _Drop:
