@@ -121,6 +121,9 @@ def test_one_reply_per_person_and_question_on_both_networks_even_after_a_restart
     crowd.mastodon("dan", "@chatbot what is Q1?")
     crowd.mastodon("eve", "@chatbot ¿cuál es la pregunta actual?", reply_to=masto_q2.remote_id)
     crowd.mastodon("eve", "thanks @chatbot!")
+    # The bot asking itself (a moderator posting from its account) is never answered.
+    sandbox.bluesky.create_post(sandbox.bot_ids["bluesky"], "@chatbot.sandbox.test Q1?")
+    sandbox.mastodon.post(sandbox.bot_ids["mastodon"], "@chatbot Q1?")
 
     _look_and_reply(service, job)
     replies = _bot_replies(sandbox)
