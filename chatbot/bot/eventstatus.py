@@ -17,7 +17,7 @@ from chatbot.collect.coverage import CoverageReport, coverage_report
 from chatbot.collect.queries import load_cursor
 from chatbot.eventref import resolve_event
 from chatbot.export.counts import stored_counts
-from chatbot.models import Event, Post, ScheduledPost, utcnow
+from chatbot.models import Event, LateReply, Post, ScheduledPost, utcnow
 from chatbot.transcript.counts import ChatCounts
 
 
@@ -47,6 +47,8 @@ class EventStatus:
     coverage: CoverageReport | None = None  # what collection found where, and what it can't see
     counts: ChatCounts | None = None  # posts and participants as the transcript and recap count
     budget: tuple[BudgetUse, ...] = ()  # per network: requests spent of the collector's share
+    late_joiners: bool = True  # whether requests for a question are answered (bot.latejoiners)
+    replies: dict[str, dict[str, int]] = field(default_factory=dict)  # network -> state -> count
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +74,7 @@ class EventStatus:
             "coverage": self.coverage.as_dict() if self.coverage else None,
             "budget": [use.as_dict() for use in self.budget],
             "counts": self.counts.as_dict() if self.counts else None,
+            "late_joiners": {"on": self.late_joiners, "replies": self.replies},
         }
 
     def summary(self) -> str:
@@ -98,7 +101,22 @@ class EventStatus:
         if self.coverage is not None:
             lines += self.coverage.lines()
         lines += [use.line(lambda moment: local_time(moment, self.timezone)) for use in self.budget]
+        if self.replies or not self.late_joiners:
+            lines.append(self.replies_line())
         return "\n".join(lines)
+
+    def replies_line(self) -> str:
+        """E.g. "late joiners: 3 replies (bluesky 2 posted, mastodon 1 pending)"."""
+        total = sum(sum(states.values()) for states in self.replies.values())
+        switch = "" if self.late_joiners else "off"
+        if not total:
+            return f"late joiners: {switch or 'no replies yet'}"
+        parts = ", ".join(
+            f"{network} " + ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+            for network, states in sorted(self.replies.items())
+        )
+        shown = f"{total} repl{'y' if total == 1 else 'ies'} ({parts})"
+        return f"late joiners: {switch + ', ' if switch else ''}{shown}"
 
     def collected_line(self) -> str:
         """E.g. "collected: 12 posts (bluesky 9, mastodon 3); newest @ada at 16:52:03 EST"."""
@@ -164,7 +182,22 @@ def status(engine: Engine, ref: str, *, now: datetime | None = None) -> EventSta
             coverage_report(session.connection(), event),
             stored_counts(session, [event])[event.id],
             budget_of(session, event, now or utcnow()),
+            (event.settings or {}).get("late_joiners") is not False,
+            replies_of(session, event),
         )  # fmt: skip
+
+
+def replies_of(session: Session, event: Event) -> dict[str, dict[str, int]]:
+    """How many late joiners' replies the event has, per network and state."""
+    rows = session.exec(
+        select(LateReply.network, LateReply.state, func.count())
+        .where(LateReply.event_id == event.id)
+        .group_by(col(LateReply.network), col(LateReply.state))
+    ).all()
+    found: dict[str, dict[str, int]] = {}
+    for network, state, count in rows:
+        found.setdefault(network, {})[state] = int(count)
+    return found
 
 
 def budget_of(session: Session, event: Event, now: datetime) -> tuple[BudgetUse, ...]:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from chatbot.bot.eventstatus import status
 from chatbot.bot.latejoiners import LateJoinerJob
 from chatbot.bot.replies import GRACE, claim_reply
 from chatbot.bot.scheduler import BotService
@@ -100,7 +101,9 @@ def test_one_reply_per_person_and_question_on_both_networks_even_after_a_restart
 ):
     clock = sandbox.clock
     # Welcome at +1 min, then a question every 3 minutes.
-    load_chat(engine, clock.now() + timedelta(minutes=1), questions=3, spacing=timedelta(minutes=3))
+    event_id = load_chat(
+        engine, clock.now() + timedelta(minutes=1), questions=3, spacing=timedelta(minutes=3)
+    )
     service, job = _bot(engine, sandbox, make_service, tmp_path)
     crowd = Crowd(sandbox)
     early = crowd.bluesky("early", "@chatbot.sandbox.test what's the current question?")
@@ -150,6 +153,9 @@ def test_one_reply_per_person_and_question_on_both_networks_even_after_a_restart
     ]
     masto = sorted(r["content"] for r in replies["mastodon"])
     assert "Q1 Question 1?" in masto[0] and "Q2 Question 2?" in masto[1]
+    shown = status(engine, str(event_id))
+    assert shown.summary().endswith("late joiners: 5 replies (bluesky 3 posted, mastodon 2 posted)")
+    assert shown.as_dict()["late_joiners"]["replies"]["mastodon"] == {"posted": 2}
 
     # A restart reads every request again: nothing more is sent.
     service, job = _bot(engine, sandbox, make_service, tmp_path)
@@ -161,7 +167,8 @@ def test_one_reply_per_person_and_question_on_both_networks_even_after_a_restart
 
 def test_no_reply_when_the_question_file_says_off(engine, sandbox, make_service, tmp_path):
     clock = sandbox.clock
-    load_chat(engine, clock.now(), questions=2, settings={"late_joiners": False})
+    event_id = load_chat(engine, clock.now(), questions=2, settings={"late_joiners": False})
+
     service, job = _bot(engine, sandbox, make_service, tmp_path)
     run_chat(service, clock, minutes=1.5)
     crowd = Crowd(sandbox)
@@ -170,6 +177,7 @@ def test_no_reply_when_the_question_file_says_off(engine, sandbox, make_service,
     _look_and_reply(service, job)
     assert _bot_replies(sandbox) == {"bluesky": [], "mastodon": []}
     assert _rows(engine) == []
+    assert status(engine, str(event_id)).summary().endswith("late joiners: off")
 
 
 def test_a_rate_limited_server_delays_the_reply_once(engine, sandbox, make_service, tmp_path):
