@@ -17,7 +17,7 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _NOISE = re.compile(r"(?:https?://\S+|[@#][\w.\-]+)", re.UNICODE)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SpamInput:
     """What the rules look at in one post."""
 
