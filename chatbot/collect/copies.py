@@ -79,7 +79,14 @@ def copy_groups(keys: Sequence[str]) -> list[tuple[list[int], bool]]:
         if key:
             by_key[key].append(index)
     distinct = sorted(by_key)
-    words = {key: frozenset(key.split(" ")) for key in distinct}
+    # One string per word of the chat, shared by every text that holds it: a
+    # split makes a new string for each occurrence, the bulk of this map's memory.
+    vocabulary: dict[str, str] = {}
+    words = {
+        key: frozenset(vocabulary.setdefault(word, word) for word in key.split(" "))
+        for key in distinct
+    }
+    del vocabulary
     parent = list(range(len(distinct)))
 
     def find(node: int) -> int:
