@@ -24,6 +24,7 @@ from chatbot.transcript import (
     Transcript,
     build_transcript,
 )
+from chatbot.transcript.counts import document_counts
 
 FORMAT = "chatbot-transcript"
 RAW_BATCH = 1_000  # rows read at a time; raw JSON fetched per batch
@@ -287,7 +288,7 @@ def build_document(
     known = {question.label for question in planned}
     questions = [_question_entry(q) for q in planned]
     questions += [_question_entry(q) for q in transcript.questions if q.label not in known]
-    return {
+    document: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         "generated_at": _iso(now or datetime.now(UTC)),
@@ -303,6 +304,9 @@ def build_document(
         "posts": posts,
         "review": options.review,
     }
+    # The one count (the recap's, the archive's, status'): what this document's posts make.
+    document["counts"] = document_counts(document).as_dict()
+    return document
 
 
 def _question_entry(question: ChatQuestion) -> dict[str, Any]:

@@ -27,7 +27,7 @@ def every_count(database_url: str, event: str, folder: Path) -> dict[str, tuple[
     """(posts, participants) of ``event`` as each report shows them.
 
     The recap's page and ``--json``, the archive page's row, ``chatbot
-    transcript --json`` and its Markdown, ``chatbot status --json`` and its
+    transcript --json``, its JSON and its Markdown, ``chatbot status --json`` and its
     text. The event must be the database's only chat of its hashtag. The recap's
     new and returning participants are checked against the archive's on the way.
     """
@@ -60,10 +60,13 @@ def every_count(database_url: str, event: str, folder: Path) -> dict[str, tuple[
     assert (_number(new), _number(returning)) == (_number(row[4]), _number(row[5])), row
 
     exported = json.loads(
-        _run("transcript", event, "--out", str(folder / "t"), "--format", "md", "--json", *db)
-    )
+        _run("transcript", event, "--out", str(folder / "t"), "--format", "md", "--format",
+             "json", "--json", *db)
+    )  # fmt: skip
     counts = exported["counts"]
     found["transcript --json"] = (counts["posts"], counts["participants"])
+    written = json.loads((folder / "t" / "transcript.json").read_text(encoding="utf-8"))
+    found["transcript.json"] = (written["counts"]["posts"], written["counts"]["participants"])
     markdown = (folder / "t" / "transcript.md").read_text(encoding="utf-8")
     said = re.search(r"^(\d+) posts? by (\d+) participants?", markdown, re.MULTILINE)
     assert said is not None, markdown[:400]
