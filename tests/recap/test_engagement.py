@@ -222,7 +222,13 @@ def chats(draw: st.DrawFn) -> dict[str, Any]:
 @settings(max_examples=40, deadline=None)
 @given(chats())
 def test_no_figure_names_a_group_of_fewer_than_three(doc: dict[str, Any]) -> None:
-    engagement = build_recap(doc).engagement
+    recap = build_recap(doc)
+    engagement = recap.engagement
+    # The same people and posts as the summary's (one count everywhere).
+    assert (engagement.people, engagement.posts) == (
+        recap.summary.participants,
+        recap.summary.posts,
+    )
     for breakdown in (
         engagement.networks,
         engagement.domains,
