@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, case, func
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
 from chatbot import db
@@ -39,7 +40,7 @@ from chatbot.bot.replies import GRACE, REPLY_EVENT_STATES, NewReply, enqueue, op
 from chatbot.clock import Clock
 from chatbot.collect.pacing import OutOfBudget, Pacer
 from chatbot.errors import AuthError, ChatbotError, RateLimitedError
-from chatbot.models import Event, Post, PostDelivery, ScheduledPost, hashtag_key
+from chatbot.models import Event, Post, PostDelivery, ScheduledPost, hashtag_key, table_of
 from chatbot.platforms.base import MentionReader, NormalisedPost, Platform
 from chatbot.text.length import (
     BLUESKY_MAX_BYTES,
@@ -147,13 +148,14 @@ class LateJoinerJob:
         self._me: dict[str, tuple[str, str]] = {}  # network -> (account id, handle)
         self._closed: set[str] = set()  # networks whose notifications can't be read
         self._last_look = -MIN_REAL_SECONDS
+        self._posted: Posted = {}  # each open chat's posts, read again only when they change
 
     def __call__(self) -> None:
         if time.monotonic() - self._last_look < MIN_REAL_SECONDS:
             return
         self._last_look = time.monotonic()
         by_network: dict[str, list[Window]] = {}
-        for window in open_windows(self.engine, self.clock.now(), self.event_ids):
+        for window in open_windows(self.engine, self.clock.now(), self.event_ids, self._posted):
             by_network.setdefault(window.network, []).append(window)
         for network, windows in sorted(by_network.items()):
             try:
@@ -322,74 +324,101 @@ def _fits(network: str, limit: int) -> Callable[[str], bool]:
     return lambda text: mastodon_length(text) <= limit
 
 
-def open_windows(engine: Engine, now: datetime, event_ids: tuple[int, ...] | None) -> list[Window]:
+_EVENT, _DELIVERY, _PLANNED = table_of(Event), table_of(PostDelivery), table_of(ScheduledPost)
+# What a chat has out on a network, kept between looks: (how many, the last when) -> the
+# questions and the addresses of its posts.
+Posted = dict[tuple[int, str], tuple[tuple[int, Any], list[PostedQuestion], set[str]]]
+
+
+def open_windows(
+    engine: Engine,
+    now: datetime,
+    event_ids: tuple[int, ...] | None,
+    known: Posted | None = None,
+) -> list[Window]:
     """Every (chat, network) whose requests are answered now: welcome posted, not over.
 
-    Two queries whatever the number of chats: their events, then their posts.
+    A window opens with the chat's first post out on the network (the welcome)
+    and closes :data:`GRACE` after its last, once none is left to send (as
+    ``replies.reply_closes`` says).  Plain columns, whatever the number of
+    chats: the chats, how far each is on each network, and the posts of those
+    open whose posts changed since the last look (``known`` keeps them).
     """
+    known = {} if known is None else known
     with db.session_scope(engine) as session:
-        query = select(Event).where(
-            col(Event.state).in_(REPLY_EVENT_STATES),
-            col(Event.start_at) <= now + timedelta(hours=1),
-            col(Event.end_at) >= now - timedelta(days=1),
+        connection = session.connection()
+        query = core_select(_EVENT.c.id, _EVENT.c.hashtag_key, _EVENT.c.settings).where(
+            _EVENT.c.state.in_(REPLY_EVENT_STATES),
+            _EVENT.c.start_at <= now + timedelta(hours=1),
+            _EVENT.c.end_at >= now - timedelta(days=1),
         )
         if event_ids is not None:
-            query = query.where(col(Event.id).in_(event_ids))
+            query = query.where(_EVENT.c.id.in_(event_ids))
         events = {
-            event.id: event
-            for event in session.exec(query).all()
-            if event.id is not None and (event.settings or {}).get("late_joiners") is not False
+            row.id: row
+            for row in connection.execute(query)
+            if (row.settings or {}).get("late_joiners") is not False
         }
         if not events:
             return []
-        rows = session.exec(
-            select(PostDelivery, ScheduledPost)
-            .join(ScheduledPost, col(ScheduledPost.id) == col(PostDelivery.scheduled_post_id))
-            .where(col(PostDelivery.event_id).in_(list(events)))
-            .order_by(col(PostDelivery.event_id), col(ScheduledPost.position))
-        ).all()
-        by_chat: dict[tuple[int, str], list[tuple[PostDelivery, ScheduledPost]]] = {}
-        for delivery, post in rows:
-            by_chat.setdefault((delivery.event_id, delivery.network), []).append((delivery, post))
-        windows = [
-            window
-            for (event_id, network), posts in by_chat.items()
-            if (window := _window(events[event_id], network, posts, now)) is not None
-        ]
+        still_open = case((_DELIVERY.c.state.in_(("pending", "posting")), 1), else_=0)
+        progress = connection.execute(
+            core_select(
+                _DELIVERY.c.event_id, _DELIVERY.c.network, func.sum(still_open).label("left"),
+                func.count(_DELIVERY.c.posted_at).label("done"),
+                func.min(_DELIVERY.c.posted_at).label("first"),
+                func.max(_DELIVERY.c.posted_at).label("last"),
+            )
+            .where(_DELIVERY.c.event_id.in_(list(events)))
+            .group_by(_DELIVERY.c.event_id, _DELIVERY.c.network)
+        ).all()  # fmt: skip
+        spans: dict[tuple[int, str], tuple[datetime, datetime | None, tuple[int, Any]]] = {}
+        for row in progress:
+            if row.first is None:
+                continue  # nothing out there yet: before the welcome
+            closes = None if row.left else row.last + GRACE
+            if closes is None or now <= closes:
+                spans[(row.event_id, row.network)] = (row.first, closes, (row.done, row.last))
+        changed = {
+            chat[0] for chat, span in spans.items() if known.get(chat, (None,))[0] != span[2]
+        }
+        stale = sorted(changed)
+        fresh: dict[tuple[int, str], tuple[list[PostedQuestion], set[str]]] = {}
+        if stale:
+            rows = connection.execute(
+                core_select(
+                    _DELIVERY.c.event_id, _DELIVERY.c.network, _DELIVERY.c.remote_uri,
+                    _DELIVERY.c.remote_id, _DELIVERY.c.remote_url, _DELIVERY.c.text,
+                    _PLANNED.c.kind, _PLANNED.c.label, _PLANNED.c.number, _PLANNED.c.suffix,
+                    _PLANNED.c.position,
+                )
+                .join(_PLANNED, _PLANNED.c.id == _DELIVERY.c.scheduled_post_id)
+                .where(_DELIVERY.c.event_id.in_(stale), _DELIVERY.c.state == "posted")
+            ).all()  # fmt: skip
+            for item in rows:
+                questions, own = fresh.setdefault((item.event_id, item.network), ([], set()))
+                own.update(x for x in (item.remote_uri, item.remote_id) if x)
+                if item.kind == "question" and item.number is not None:
+                    questions.append(
+                        PostedQuestion(
+                            item.label, item.number, item.suffix or "", item.text,
+                            item.remote_url or "", item.position,
+                        )
+                    )  # fmt: skip
+    for gone in set(known) - set(spans):
+        del known[gone]  # over, or switched off
+    windows = []
+    for chat, (opens, closes, key) in spans.items():
+        if chat[0] in changed:
+            questions, own = fresh.get(chat, ([], set()))
+            known[chat] = (key, questions, own)
+        _, questions, own = known[chat]
+        event = events[chat[0]]
+        limit = int((event.settings or {}).get("mastodon_limit") or MASTODON_DEFAULT_LIMIT)
+        windows.append(
+            Window(chat[0], chat[1], event.hashtag_key, opens, closes, questions, own, limit)
+        )
     return windows
-
-
-def _window(
-    event: Event, network: str, posts: list[tuple[PostDelivery, ScheduledPost]], now: datetime
-) -> Window | None:
-    """The chat's window on ``network`` from its posts there (in plan order), if open now.
-
-    It opens with the first post out (the welcome) and closes :data:`GRACE` after the
-    last, once none is left to send (as ``replies.reply_closes`` says).
-    """
-    posted = [(d, p) for d, p in posts if d.state == "posted" and d.posted_at is not None]
-    if not posted or event.id is None:
-        return None
-    closes = None
-    if not any(d.state in ("pending", "posting") for d, _ in posts):
-        closes = max(d.posted_at for d, _ in posted if d.posted_at) + GRACE
-        if now > closes:
-            return None
-    settings = event.settings or {}
-    return Window(
-        event_id=event.id,
-        network=network,
-        tag=event.hashtag_key,
-        opens=min(d.posted_at for d, _ in posted if d.posted_at),
-        closes=closes,
-        questions=[
-            PostedQuestion(p.label, p.number or 0, p.suffix, d.text, d.remote_url or "", p.position)
-            for d, p in posted
-            if p.kind == "question" and p.number is not None
-        ],
-        own={x for d, _ in posted for x in (d.remote_uri, d.remote_id) if x},
-        limit=int(settings.get("mastodon_limit") or MASTODON_DEFAULT_LIMIT),
-    )
 
 
 __all__ = ["GRACE", "LOOK_SECONDS", "Asked", "LateJoinerJob", "Window", "assign", "open_windows"]

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from chatbot.bot.eventstatus import status
-from chatbot.bot.latejoiners import LateJoinerJob
+from chatbot.bot.latejoiners import LateJoinerJob, open_windows
 from chatbot.bot.replies import GRACE, claim_reply
 from chatbot.bot.scheduler import BotService
 from chatbot.collect.collector import Collector
@@ -301,3 +301,27 @@ def test_the_chats_posts_go_before_any_reply(engine, sandbox, make_service, tmp_
     ]  # fmt: skip
     texts = [r.value["text"].split()[0] for r in records]
     assert texts[-4] == "Q2" and sorted(texts[-3:]) == ["@ann.test", "@bob.test", "@cat.test"]
+
+
+def test_the_open_chats_follow_their_posts_between_looks(engine, sandbox, make_service, tmp_path):
+    clock = sandbox.clock
+    start = clock.now() + timedelta(minutes=1)
+    load_chat(engine, start, questions=2, networks=("bluesky",), spacing=timedelta(minutes=5))
+    service, _ = _bot(engine, sandbox, make_service, tmp_path)
+    known: dict = {}
+
+    def questions() -> list[str]:
+        windows = open_windows(engine, clock.now(), None, known)
+        return [q.label for w in windows for q in w.questions]
+
+    assert open_windows(engine, clock.now(), None, known) == []  # before the welcome
+    run_chat(service, clock, minutes=1.5)
+    assert questions() == []  # the welcome is out: open, no question yet
+    run_chat(service, clock, minutes=5)
+    assert questions() == ["Q1"]
+    run_chat(service, clock, minutes=5)
+    assert questions() == ["Q1", "Q2"]  # kept posts read again once Q2 is out
+    run_chat(service, clock, minutes=5)  # the wrap-up
+    assert questions() == ["Q1", "Q2"]
+    clock.advance(seconds=GRACE.total_seconds() + 60)
+    assert open_windows(engine, clock.now(), None, known) == [] and known == {}
