@@ -23,6 +23,7 @@ from chatbot.demo import bot_platforms
 from chatbot.models import Post
 from chatbot.sandbox.runner import Sandbox
 from tests.collect.test_coverage import TAG, live_event, run
+from tests.recap.htmltree import parse
 
 pytestmark = pytest.mark.filterwarnings("ignore::mastodon.errors.MastodonDeprecationWarning")
 
@@ -61,7 +62,7 @@ def mastodon_person(sandbox: Sandbox, name: str) -> tuple[str, Mastodon]:
 
 
 def test_counts_are_collected_on_both_networks_and_refreshed_after_the_chat(
-    engine: Engine, sandbox: Sandbox
+    engine: Engine, sandbox: Sandbox, tmp_path: Path
 ) -> None:
     event_id = live_event(engine, sandbox)
     ada, bob, cat = (bluesky_person(sandbox, name) for name in ("ada", "bob", "cat"))
@@ -112,6 +113,20 @@ def test_counts_are_collected_on_both_networks_and_refreshed_after_the_chat(
     with Session(engine) as session:
         refreshed = session.execute(select(Post).where(Post.author_id == ann_id)).scalars().one()
         assert refreshed.counts_at is not None and refreshed.counts_at > collected_at
+
+    # The recap shows the refreshed counts.
+    out = tmp_path / "recap"
+    code, output = run(engine, sandbox, "recap", str(event_id), "--out", str(out))
+    assert code == 0, output
+    root, errors = parse((out / "index.html").read_text(encoding="utf-8"))
+    section = root.find("section", **{"aria-labelledby": "engagement"})
+    assert errors == [] and section is not None
+    shown = {
+        div.find("dt").text(): div.find("dd").text().split()[0]  # type: ignore[union-attr]
+        for div in section.iter("div")
+        if div.find("dt") is not None
+    }
+    assert (shown["Likes"], shown["Reposts"]) == ("5", "3")
 
     code, output = run(engine, sandbox, "collect", str(event_id), "--refresh-counts")
     assert code == 0, output
