@@ -11,6 +11,7 @@ Module map (data flows top to bottom)::
     retry         backoff with jitter for failed posts (pure)
     asking        is a post asking the bot for a question, which, and the reply (pure)
     latejoiners   the job that finds such requests (store, notifications) and queues replies
+    chatwindows   which chats answer such requests now, per network (welcome to wrap-up + grace)
     replies       the replies' outbox: queued once per asker and question, claimed, recorded
     scheduler     BotService: APScheduler jobs that claim, post and record, plus extra jobs
     controls      live controls: pause, resume, skip, delay, post-now (one meaning each)

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from chatbot.bot.chatwindows import open_windows
 from chatbot.bot.eventstatus import status
-from chatbot.bot.latejoiners import LateJoinerJob, open_windows
+from chatbot.bot.latejoiners import LateJoinerJob
 from chatbot.bot.replies import GRACE, claim_reply
 from chatbot.bot.scheduler import BotService
 from chatbot.collect.collector import Collector
