@@ -23,6 +23,7 @@ from chatbot.sandbox.crowd import HOSTILE_PAYLOADS
 from tests.missing import skip_missing
 
 from .chats import crowd_chat
+from .engaged import with_engagement
 from .hostile import hostile_document, sentinel
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -136,6 +137,7 @@ class Visit:
 def _showcase() -> tuple[dict[str, Any], RecapExtras]:
     """A chat as it usually goes, with the database's extras: the README's screenshot."""
     chat = crowd_chat(seed=11, participants=30, hostile=0, coverage=False)
+    with_engagement(chat.document, seed=11)  # the engagement section's tables, filled
     keys = sorted({f"{p['network']}:{p['author']['handle']}" for p in chat.document["posts"]})
     extras = RecapExtras(
         followers={key: 90 + 37 * (index % 23) for index, key in enumerate(keys)},
