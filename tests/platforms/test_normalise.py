@@ -105,6 +105,8 @@ def test_every_mastodon_recording_parses(path):
             statuses = data
         elif "ancestors" in data:
             statuses = data["ancestors"] + data["descendants"]
+        elif "type" in data and isinstance(data.get("status"), dict):
+            statuses = [data["status"]]  # a Notification: its status
         elif "account" in data and "id" in data:
             statuses = [data]
         else:
