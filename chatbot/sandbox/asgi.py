@@ -98,7 +98,7 @@ class _Bridge:
             return  # the client left before it finished sending
         request = sandbox_request(scope, body)
         answer: Response | StreamResponse | None
-        if self.app.may_block():
+        if self.app.may_block(request):
             answer = await to_thread.run_sync(self._dispatch, request)
         else:
             answer = self._dispatch(request)  # a thread hop would cost more than most handlers

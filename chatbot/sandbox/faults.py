@@ -25,6 +25,8 @@ class Fault(Enum):
     DROP = "drop"  # close the connection without an answer
 
 
+HANGS = ("", "request", "response")  # FaultSettings.hang: never, before the work, after it
+
 DEFAULT_WEIGHTS: dict[Fault, float] = {
     Fault.RATE_LIMIT: 2.0,
     Fault.SERVER_ERROR: 1.0,
@@ -44,6 +46,10 @@ class FaultSettings:
     slow_seconds: float = 1.5  # real seconds a SLOW answer is held back
     retry_after_seconds: float = 2.0  # virtual seconds until a 429 resets
     unreachable: bool = False  # every connection is dropped at once
+    # Every request is accepted and never answered, as a wedged server or proxy does:
+    # "request" before any work, "response" after the work is done (a post is made,
+    # its answer never sent). Held until this is cleared or the server stops, then dropped.
+    hang: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -52,6 +58,7 @@ class FaultSettings:
             "slow_seconds": self.slow_seconds,
             "retry_after_seconds": self.retry_after_seconds,
             "unreachable": self.unreachable,
+            "hang": self.hang,
         }
 
     def update(self, values: dict[str, object]) -> None:
@@ -71,6 +78,11 @@ class FaultSettings:
                 setattr(self, name, float(values[name]))  # type: ignore[arg-type]
         if "unreachable" in values:
             self.unreachable = bool(values["unreachable"])
+        if "hang" in values:
+            hang = values["hang"] or ""
+            if hang not in HANGS:
+                raise ValueError(f"hang must be one of {', '.join(map(repr, HANGS))}")
+            self.hang = str(hang)
 
 
 class FaultInjector:
@@ -95,5 +107,10 @@ class FaultInjector:
             self.counts[fault.value] = self.counts.get(fault.value, 0) + 1
             return fault
 
+    def count(self, name: str) -> None:
+        """Count one fault named ``name`` (shown by ``GET /_sandbox/faults``)."""
+        with self._lock:
+            self.counts[name] = self.counts.get(name, 0) + 1
 
-__all__ = ["DEFAULT_WEIGHTS", "Fault", "FaultInjector", "FaultSettings"]
+
+__all__ = ["DEFAULT_WEIGHTS", "HANGS", "Fault", "FaultInjector", "FaultSettings"]

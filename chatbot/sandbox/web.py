@@ -113,20 +113,34 @@ class SandboxApp:
         """Add headers every answer carries (rate limits); default: nothing."""
 
     # -- dispatch -------------------------------------------------------
-    def may_block(self) -> bool:
-        """Whether :meth:`dispatch` may sleep now (a slow fault can strike).
+    def may_block(self, request: Request) -> bool:
+        """Whether :meth:`dispatch` may sleep on ``request`` now (a slow fault or a hang).
 
-        The server then runs requests in worker threads instead of on its event loop.
+        The server then runs it in a worker thread instead of on its event loop;
+        control requests never wait, so a hang can always be lifted.
         """
+        if request.path.startswith(CONTROL_PREFIX):
+            return False
         settings = self.faults.settings
-        return settings.rate > 0 and settings.weights.get(Fault.SLOW, 0.0) > 0
+        return bool(settings.hang) or (
+            settings.rate > 0 and settings.weights.get(Fault.SLOW, 0.0) > 0
+        )
+
+    def _hang(self, when: str) -> bool:
+        """Hold a request while ``hang`` is ``when``; True if it was held (then drop it)."""
+        if self.faults.settings.hang != when:
+            return False
+        self.faults.count(f"hang_{when}")  # a test can wait until a request is held
+        while self.faults.settings.hang == when and not self.closing.wait(0.05):
+            pass
+        return True
 
     def injected_fault(self, request: Request) -> Response | Literal["drop"] | None:
         """What fault injection does to ``request``: nothing (None), "drop", or an answer.
 
         A slow fault sleeps here (real seconds), then lets the request through.
         """
-        if self.faults.settings.unreachable:
+        if self.faults.settings.unreachable or self._hang("request"):
             return "drop"
         fault = self.faults.decide()
         if fault is Fault.DROP:
@@ -157,6 +171,8 @@ class SandboxApp:
             response = self.error_response(error)
             response.headers.update(error.headers)
         if not control:
+            if self._hang("response"):
+                return None  # the work is done, its answer never sent
             self.finish(request, response)
         return response
 
