@@ -8,6 +8,7 @@ config file, never from a question file or the database.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ class Setting:
                 f"setting {self.name} is {raw!r}; use one of: {', '.join(self.choices)} "
                 f"(default {self.default!r})"
             )
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"setting {self.name} is {raw!r}; give a finite number")
         if self.minimum is not None and isinstance(value, int | float) and value < self.minimum:
             raise ConfigError(
                 f"setting {self.name} is {raw!r}; it must be at least {self.minimum:g} "
@@ -98,6 +101,14 @@ SETTINGS: tuple[Setting, ...] = (
         "A post claimed by a bot process for longer than this is checked on its "
         "network and retried if it is not there.",
         minimum=10,
+    ),
+    Setting(
+        "stop_grace_seconds",
+        1.0,
+        "On Ctrl-C or SIGTERM, `chatbot run` waits this long for a post being sent; one a "
+        "network has not answered by then is given back and sent again (same key) by the "
+        "next run. Keep it under about 1.5 to exit within 2 s.",
+        minimum=0,
     ),
     Setting("max_attempts", 5, "Give up posting one post on one network after this many tries.", 1),
     Setting(

@@ -20,7 +20,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, col
 
 from chatbot import jsontext, models
-from chatbot.errors import ConfigError, StorageError
+from chatbot.errors import ConfigError, StorageError, UnreachableDatabaseError
 from chatbot.text.engagement import COUNT_FIELDS, engagement_of
 from chatbot.text.postrefs import refs_of
 
@@ -147,7 +147,7 @@ def storage_error(error: SQLAlchemyError, engine_url: object = None) -> StorageE
         hint = "check that the database server is running and the URL is right"
         if str(engine_url or "").startswith("sqlite"):
             hint = "check that the file's directory exists and is writable"
-        return StorageError(f"cannot use the database{where}: {detail}; {hint}")
+        return UnreachableDatabaseError(f"cannot use the database{where}: {detail}; {hint}")
     if isinstance(error, IntegrityError):
         return StorageError(
             f"the database{where} refused the change: {detail}; if another process changed "

@@ -16,7 +16,7 @@ from chatbot import db
 from chatbot.bot.loading import load_event, prepare_plan
 from chatbot.bot.running import Bot, CollectOptions
 from chatbot.bot.runsettings import set_options
-from chatbot.bot.scheduler import RunOptions
+from chatbot.bot.scheduler import STOP_GRACE, RunOptions
 from chatbot.clock import CLOCK_ENV
 from chatbot.collect.refresh import refresh_counts
 from chatbot.config import get_setting
@@ -355,6 +355,11 @@ def _run(
         timeout = options.timeout if options.timeout is not None else max(600.0, 2 * length + 60)
         try:
             _run_until_done(bot, timeout, options.name)
+        except BaseException as stop:
+            if not isinstance(stop, Exception):  # Ctrl-C or a stop signal, not a failure
+                say(f"Stopped before the end: no transcripts written; the {options.name}'s "
+                    f"database is {database}")  # fmt: skip
+            raise
         finally:
             crowd.stop()
             if cleanup is not None:
@@ -374,10 +379,19 @@ def _run(
 
 
 def _run_until_done(bot: Bot, timeout: float, name: str = "demo") -> None:
-    """Run the bot until every post is final and the collection window is checked."""
+    """Run the bot until every post is final and the collection window is checked.
+
+    Interrupted (Ctrl-C, or a stop signal raising here), it stops the bot first:
+    posts in flight are given back within STOP_GRACE.
+    """
     runner = threading.Thread(target=bot.run, name="demo-bot", daemon=True)
     runner.start()
-    runner.join(timeout)
+    try:
+        runner.join(timeout)
+    except BaseException:
+        bot.stop(promptly=True)
+        runner.join(STOP_GRACE + 0.5)  # posts in flight are given back after STOP_GRACE
+        raise
     if runner.is_alive():
         bot.stop()
         runner.join(30)

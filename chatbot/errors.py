@@ -83,6 +83,15 @@ class StorageError(ChatbotError):
     """The database could not be reached or refused the change."""
 
 
+class UnreachableDatabaseError(StorageError):
+    """No connection to the database at the URL given: down, wrong or never answering.
+
+    Exit 2, as for any input that cannot be used: the fix is the URL or the server.
+    """
+
+    exit_code = 2
+
+
 class PlatformError(ChatbotError):
     """A call to a network failed."""
 
@@ -123,5 +132,6 @@ __all__ = [
     "RateLimitedError",
     "StorageError",
     "TransientError",
+    "UnreachableDatabaseError",
     "UsageError",
 ]

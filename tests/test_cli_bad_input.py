@@ -48,6 +48,8 @@ def stored_events(tmp_path: Path) -> int:
         (["load", SM35, "--start", "+5m", "--compress", "1e-300"], "must be a number from"),
         (["load", SM35, "--start", "+5m", "--compress", "1e300"], "must be a number from"),
         (["load", SM35, "--start", "+5m", "--compress", "nan"], "must be a number from"),
+        (["load", SM35, "--start", "+5m", "--compress", "-2"], "must be a number from"),
+        (["load", SM35, "--start", "+5m", "--compress", "-0"], "must be a number from"),
         (["review", "1", "--below", "nan"], "is not a number"),
         (["review", "1", "--clock", "accelerated:1:2026-01-01T00:00:00+00:00:nan"], "speed"),
         (["review", "1", "--clock", "accelerated:1:2026-01-01T00:00:00+00:00:-5"], "speed"),
@@ -63,6 +65,25 @@ def test_hostile_arguments_are_usage_errors(args: list[str], says: str, tmp_path
     assert code == 2, output
     assert "Error:" in output and says in output, output
     assert stored_events(tmp_path) == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["login", "mastodon", "--instance", "http://[::1"],
+        ["login", "mastodon", "--instance", "\x1b[31mred"],
+        ["login", "bluesky", "--handle", "a.bsky.social", "--pds", "https://[host"],
+    ],
+)
+def test_a_server_address_that_cannot_be_parsed_is_refused(args: list[str]) -> None:
+    result = CliRunner().invoke(cli, args, input="")
+    assert result.exit_code == 2 and "is not a server address" in result.output, result.output
+
+
+def test_an_output_folder_that_is_a_device_is_refused(tmp_path: Path) -> None:
+    url = _loaded(tmp_path)
+    result = CliRunner().invoke(cli, ["archive", "--out", "/dev/null", "--database-url", url])
+    assert result.exit_code == 2 and result.output == "Error: /dev/null: File exists\n"
 
 
 @pytest.mark.parametrize("command", [["demo"], ["sandbox", "serve"]])
@@ -102,3 +123,55 @@ def test_a_title_of_megabytes_is_refused(tmp_path: Path) -> None:
     code, output = run(["load", str(questions), "--start", "+5m"], tmp_path)
     assert code == 2 and "title is 100,000 characters long" in output, output
     assert stored_events(tmp_path) == 0
+
+
+def _loaded(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'chat.db'}"
+    result = CliRunner().invoke(cli, ["load", SM35, "--start", "+1d", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    return url
+
+
+def _dump(tmp_path: Path) -> list[str]:
+    import sqlite3
+
+    connection = sqlite3.connect(tmp_path / "chat.db")
+    try:
+        return list(connection.iterdump())
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["hide", "sm35", "x", "--reason", "r" * 10_000_000], "--reason is 10,000,000 characters"),
+        (["hide", "sm35", "x", "--reason", "spam\x00link"], "--reason holds the control character"),
+        (["assign", "sm35", "x", "Q1", "--by", "b" * 5000], "--by is 5,000 characters long"),
+        (["run", "sm35", "--recap-url", "u" * 100_000], "--recap-url is 100,000 characters"),
+        (["recap", "sm35", "--url", "https://x/\n"], "--url holds the control character"),
+        (["import", SM35, "--hashtag", "h" * 1000, "--host", "h"], "--hashtag is 1,000 characters"),
+    ],
+)
+def test_free_text_over_its_limit_is_refused(args: list[str], says: str, tmp_path: Path) -> None:
+    url = _loaded(tmp_path)
+    before = _dump(tmp_path)
+    result = CliRunner().invoke(cli, [*args, "--database-url", url])
+    assert result.exit_code == 2, result.output
+    assert says in result.output and "Traceback" not in result.output, result.output[-500:]
+    assert _dump(tmp_path) == before
+
+
+def test_front_matter_text_over_its_limit_is_refused(tmp_path: Path) -> None:
+    text = Path(SM35).read_text(encoding="utf-8")
+    for old, new, says in [
+        ('"@sm35host.bsky.social"', '"' + "m" * 1_000_000 + '"', "each moderator is 1,000,000"),
+        ("America/New_York", "A" * 100_000, "timezone is 100,000 characters long; at most 1,000"),
+        ("language: en", "language: " + "e" * 5000, "language is 5,000 characters long"),
+    ]:
+        questions = tmp_path / "big.md"
+        questions.write_text(text.replace(old, new), encoding="utf-8")
+        code, output = run(["load", str(questions), "--start", "+5m"], tmp_path)
+        assert code == 2 and says in output, output[-500:]
+        assert len(output) < 2000  # the message quotes no megabyte
+        assert stored_events(tmp_path) == 0

@@ -256,7 +256,7 @@ def test_json_output_and_env_database_url(chat, database_url):
 def test_an_unreachable_database_is_a_clean_error(chat):
     url = "postgresql+psycopg://bot:s3cret@127.0.0.1:1/chat?connect_timeout=2"
     result = run(chat, "--database-url", url)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.startswith(
         "Error: cannot use the database at postgresql+psycopg://bot:***@127.0.0.1:1/chat"
     )

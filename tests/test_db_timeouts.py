@@ -45,7 +45,7 @@ def silent_server() -> Iterator[int]:
 def test_a_server_that_never_answers_is_a_clear_error(silent_server: int) -> None:
     url = f"postgresql+psycopg://bot@127.0.0.1:{silent_server}/chats?connect_timeout=1"
     result = CliRunner().invoke(cli, ["events", "--database-url", url])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "cannot use the database at postgresql+psycopg://bot@127.0.0.1:" in result.output
     assert "connection timeout expired; check that the database server is running" in (
         result.output

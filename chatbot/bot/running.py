@@ -8,6 +8,8 @@ of them wires a scheduler or writes a collect loop of its own.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -21,6 +23,8 @@ from chatbot.platforms.base import Platform
 
 # Clock seconds between the collection job's looks; each event's collector paces itself.
 COLLECT_LOOK_SECONDS = 5.0
+# Real seconds closing the collectors' streams may take past a stop's grace.
+CLOSE_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -101,11 +105,32 @@ class Bot:
             return self.service.run()
         finally:
             if self.collection is not None:
-                self.collection.close()
+                self._close_collection(self.collection)
 
-    def stop(self, code: int | None = None) -> None:
-        """Ask :meth:`run` to finish: no new claims; the post in flight completes."""
-        self.service.stop(code)
+    def _close_collection(self, collection: CollectionJob) -> None:
+        """Close the streams; with a stop grace, give up waiting for them soon after it."""
+        deadline = self.service.stop_deadline()
+        if deadline is None:
+            collection.close()
+            return
+        closer = threading.Thread(target=collection.close, name="collect-close", daemon=True)
+        closer.start()
+        closer.join(max(deadline - time.monotonic(), 0.0) + CLOSE_SECONDS)
+
+    def stop(self, code: int | None = None, *, promptly: bool = False) -> None:
+        """Ask :meth:`run` to finish: no new claims; the post in flight completes.
+
+        ``promptly`` (a signal): work still in flight ``options.stop_grace`` seconds
+        later is left behind: its post is given back (pending, same key) and
+        :attr:`abandoned` names it; the next run sends it again and the network
+        keeps one copy.
+        """
+        self.service.stop(code, promptly=promptly)
+
+    @property
+    def abandoned(self) -> list[str]:
+        """The posts a stop gave back unfinished ("Q1 on mastodon"), after :meth:`run`."""
+        return list(self.service.abandoned)
 
     @property
     def stopping(self) -> bool:
@@ -117,4 +142,4 @@ class Bot:
         return 0 if self.collection is None else self.collection.new_posts
 
 
-__all__ = ["COLLECT_LOOK_SECONDS", "Bot", "CollectOptions"]
+__all__ = ["CLOSE_SECONDS", "COLLECT_LOOK_SECONDS", "Bot", "CollectOptions"]

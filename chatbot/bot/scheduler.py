@@ -8,6 +8,7 @@ import random
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -44,6 +45,9 @@ MIN_JOB_SECONDS = 0.05  # real seconds: the fastest an extra job may repeat
 REPLY_BUDGETS: dict[str, tuple[int, float]] = {"bluesky": (60, 3600.0), "mastodon": (20, 3600.0)}
 # No reply goes out when a scheduled post is due this soon (clock seconds): it goes first.
 REPLY_CLEARANCE = timedelta(seconds=30)
+# Real seconds a stop asked for by a signal waits for the work in flight (RunOptions.stop_grace):
+# with closing and leaving, the process is gone well within 2 s of the signal.
+STOP_GRACE = 1.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,9 @@ class RunOptions:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     tick: float = 0.5  # real seconds between looks at the outbox (controls act within this)
     until_done: bool = False
+    # Real seconds a prompt stop (a signal) waits for the jobs in flight (a post being sent,
+    # a collection pass) before it gives their posts back and returns without them.
+    stop_grace: float = STOP_GRACE
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,10 @@ class BotService:
         self._lock = threading.Lock()
         self._say_lock = threading.Lock()
         self._stop = threading.Event()
+        self._stop_at: float | None = None  # time.monotonic() of the first prompt stop
+        self._busy = 0  # jobs running now
+        self._idle = threading.Condition()
+        self.abandoned: list[str] = []  # what a stop gave back unfinished ("welcome on mastodon")
         self._storage_trouble = False
         self._posts_done = False  # until_done: "All posts are done." was said
         self._waiting_for: list[str] = []  # until_done: what the jobs last said is left
@@ -161,10 +172,17 @@ class BotService:
         for network in networks:
             self.platform(network)
 
-    def stop(self, code: int | None = None) -> None:
-        """Ask :meth:`run` to finish: no new claims; the post in flight completes."""
+    def stop(self, code: int | None = None, *, promptly: bool = False) -> None:
+        """Ask :meth:`run` to finish: no new claims; the post in flight completes.
+
+        ``promptly`` (a signal): work still in flight ``options.stop_grace`` seconds
+        after this is left behind, its post given back (pending, same key) and named
+        in :attr:`abandoned`; the next run sends it again and the network keeps one copy.
+        """
         if code is not None and self.exit_code == 0:
             self.exit_code = code
+        if promptly and self._stop_at is None:
+            self._stop_at = time.monotonic()
         self._stop.set()
 
     @property
@@ -211,14 +229,35 @@ class BotService:
                 pass
         finally:
             self._stop.set()
-            scheduler.shutdown(wait=True)
+            scheduler.shutdown(wait=self._stop_at is None)
+            if not self._wait_idle():
+                self.abandoned = [f"{c.label} on {c.network}" for c in list(self._held.values())]
             self._release_held()
         return self.exit_code
 
+    def _wait_idle(self) -> bool:
+        """Wait for the jobs in flight (after a prompt stop, up to its grace); True if none is."""
+        deadline = self.stop_deadline()
+        with self._idle:
+            while self._busy:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+    def stop_deadline(self) -> float | None:
+        """time.monotonic() by which a prompt stop gives up on work in flight (None: never)."""
+        if self._stop_at is None:
+            return None
+        return self._stop_at + self.options.stop_grace
+
     def _guarded(self, func: Callable[..., object], *args: object) -> Callable[[], None]:
         def run() -> None:
-            if self.stopping:
-                return
+            with self._idle:
+                if self.stopping:
+                    return
+                self._busy += 1
             try:
                 func(*args)
             except StorageError as error:
@@ -229,6 +268,10 @@ class BotService:
                 log.exception(
                     "job %s failed; it runs again next time", getattr(func, "__name__", func)
                 )
+            finally:
+                with self._idle:
+                    self._busy -= 1
+                    self._idle.notify_all()
 
         return run
 
@@ -441,4 +484,4 @@ class BotService:
         return False
 
 
-__all__ = ["BotService", "Job", "RunOptions", "worker_name"]
+__all__ = ["STOP_GRACE", "BotService", "Job", "RunOptions", "worker_name"]

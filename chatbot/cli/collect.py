@@ -18,6 +18,7 @@ from chatbot.cli.options import (
     make_clock,
 )
 from chatbot.cli.progress import on_terminal
+from chatbot.cli.stopping import StopRequested, leave, stop_signals
 from chatbot.errors import UsageError
 
 
@@ -122,6 +123,29 @@ def collect_command(
 
         chatbot collect sm35 --refresh-counts
     """
+    with stop_signals("Stopped at once; pages stored so far are kept.") as signals:
+        try:
+            _collect(event, since, until, networks, once, refresh_counts, stream, live, clock,
+                     quiet, database_url, as_json)  # fmt: skip
+        except StopRequested:
+            click.echo("Stopped; what was stored so far is kept: run again to go on.", err=True)
+    leave(0, promptly=signals.requested)
+
+
+def _collect(
+    event: str,
+    since: str | None,
+    until: str | None,
+    networks: tuple[str, ...],
+    once: bool,
+    refresh_counts: bool,
+    stream: bool,
+    live: str | None,
+    clock: str,
+    quiet: bool,
+    database_url: str,
+    as_json: bool,
+) -> None:
     from chatbot.bot.controls import set_options
     from chatbot.collect import Collector, CollectReport, Pacer
     from chatbot.collect.coverage import event_coverage
@@ -181,7 +205,7 @@ def collect_command(
             collector.run(
                 max_steps=1 if once else None, sweep=True if once else None, on_step=stepped
             )
-        except KeyboardInterrupt:
+        except StopRequested:  # Ctrl-C or SIGTERM: what is stored is kept
             interrupted = True
         finally:
             progress.close()

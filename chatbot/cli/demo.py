@@ -19,6 +19,7 @@ from chatbot.cli.stdio import (
     stdout_taken,
     write_stdout,
 )
+from chatbot.cli.stopping import StopRequested, leave, stop_signals
 from chatbot.demo import DEFAULT_FILE, DEFAULT_INSTANCES, DemoOptions, run_demo
 from chatbot.errors import UsageError
 
@@ -116,9 +117,14 @@ def demo_command(
         federation_delay=federation_delay,
         federation_loss=federation_loss,
     )
-    result = run_demo(options, say=_say(as_json))
+    with stop_signals() as signals:
+        try:
+            result = run_demo(options, say=_say(as_json))
+        except StopRequested as stop:
+            leave(128 + stop.number)
     if as_json:
         emit(result.as_dict())
+    leave(0, promptly=signals.requested)
 
 
 def _source(file: Path | None) -> tuple[Path | None, bytes | None]:
@@ -207,13 +213,18 @@ def rehearse_command(
     to_stdout = is_dash(env_file)
     if to_stdout:
         stdout_taken("--env-file", as_json)
-    result = run_rehearsal(
-        options,
-        env_file=None if to_stdout else env_file,
-        env_to=write_stdout if to_stdout else None,
-        live=live,
-        live_port=live_port,
-        say=_say(as_json or to_stdout),
-    )
+    with stop_signals() as signals:
+        try:
+            result = run_rehearsal(
+                options,
+                env_file=None if to_stdout else env_file,
+                env_to=write_stdout if to_stdout else None,
+                live=live,
+                live_port=live_port,
+                say=_say(as_json or to_stdout),
+            )
+        except StopRequested as stop:
+            leave(128 + stop.number)
     if as_json:
         emit(result.as_dict())
+    leave(0, promptly=signals.requested)

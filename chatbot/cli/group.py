@@ -13,6 +13,10 @@ from chatbot import __version__
 from chatbot.cli.jsonout import ARGV_META, emit, error_document, json_wanted
 from chatbot.errors import ChatbotError
 
+# A path given that cannot be used as asked: the user's to fix (exit 2, as a usage error).
+_PATH_ERRORS = (
+    FileExistsError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError,
+)  # fmt: skip
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -36,6 +40,14 @@ class ChatbotGroup(click.Group):
             if json_wanted(ctx):
                 emit(error_document(error, error.exit_code))
             raise
+        except OSError as error:  # a file or folder the command could not read or write
+            where = f"{error.filename}: " if error.filename else ""
+            code = 2 if isinstance(error, _PATH_ERRORS) else 1
+            message = f"{where}{error.strerror or error}"
+            if json_wanted(ctx):
+                emit(error_document(ChatbotError(message), code))
+            click.echo(f"Error: {message}", err=True)
+            ctx.exit(code)
 
 
 @click.group(cls=ChatbotGroup, context_settings=CONTEXT_SETTINGS)

@@ -9,7 +9,7 @@ import click
 
 from chatbot.cli.group import cli
 from chatbot.cli.jsonout import emit
-from chatbot.cli.options import database_url_option, json_option
+from chatbot.cli.options import FreeText, database_url_option, json_option
 from chatbot.cli.progress import progress_bar
 from chatbot.cli.stdio import STDIN_NAME, is_dash, stdin_copy
 
@@ -18,16 +18,21 @@ from chatbot.cli.stdio import STDIN_NAME, is_dash, stdin_copy
 @click.argument(
     "file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path)
 )
-@click.option("--hashtag", required=True, metavar="TAG", help="The chat's hashtag.")
-@click.option("--host", required=True, metavar="HANDLE", help="Who posted the questions.")
+@click.option(
+    "--hashtag", required=True, metavar="TAG", type=FreeText(100), help="The chat's hashtag."
+)
+@click.option(
+    "--host", required=True, metavar="HANDLE", type=FreeText(300),
+    help="Who posted the questions.",
+)  # fmt: skip
 @click.option(
     "--format", "fmt", type=click.Choice(["twarc", "csv"]),
     help="twarc JSONL (API v1.1 or v2) or a CSV (default: from the file name, else its "
     "first character).",
 )  # fmt: skip
-@click.option("--title", help="The event's title (default: the hashtag).")
+@click.option("--title", type=FreeText(300), help="The event's title (default: the hashtag).")
 @click.option(
-    "--question", "questions", multiple=True, metavar="TWEET",
+    "--question", "questions", multiple=True, metavar="TWEET", type=FreeText(1000),
     help="In a chat whose host asks in plain words, a post that asks a question "
     "(id or address); repeat for each, they become Q1, Q2, ... in time order.",
 )  # fmt: skip

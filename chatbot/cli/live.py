@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 import threading
 from datetime import timedelta
@@ -12,6 +11,7 @@ import click
 from chatbot.cli.group import cli
 from chatbot.cli.jsonout import emit, json_option
 from chatbot.cli.options import clock_option, database_url_option, make_clock
+from chatbot.cli.stopping import STOP_GRACE, StopRequested, leave, stop_signals
 
 
 @cli.command("live")
@@ -52,28 +52,30 @@ def live_command(event: str, port: int, database_url: str, clock: str, as_json: 
         return connect(network, load_credentials())
 
     late_limit = timedelta(seconds=float(resolve_settings()["late_limit_seconds"]))
-    with open_store(database_url) as engine:
-        server = serve_live(
-            engine, event, port=port, clock=make_clock(clock), late_limit=late_limit,
-            connect=connector,
-        )  # fmt: skip
-        if as_json:
-            emit({"event_id": server.event_id, "url": server.url})
-        else:
-            click.echo(f"Live page of event {server.event_id}: {server.url}")
-        click.echo("Open it in a browser on this machine; Ctrl-C stops.", err=as_json)
-        sys.stdout.flush()
-        stop = threading.Event()
-        previous = {
-            sig: signal.signal(sig, lambda number, frame: stop.set())
-            for sig in (signal.SIGINT, signal.SIGTERM)
-        }
+    stop = threading.Event()
+    with stop_signals() as signals:
         try:
-            server.wait(stop)
-        finally:
-            server.stop()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+            with open_store(database_url) as engine:
+                server = serve_live(
+                    engine, event, port=port, clock=make_clock(clock), late_limit=late_limit,
+                    connect=connector,
+                )  # fmt: skip
+                if as_json:
+                    emit({"event_id": server.event_id, "url": server.url})
+                else:
+                    click.echo(f"Live page of event {server.event_id}: {server.url}")
+                click.echo("Open it in a browser on this machine; Ctrl-C stops.", err=as_json)
+                sys.stdout.flush()
+                signals.attach(stop.set)
+                try:
+                    server.wait(stop)
+                finally:
+                    # After a signal, open pages and an action stuck on a network get
+                    # STOP_GRACE: every control writes the store before it calls a network.
+                    server.stop(wait=STOP_GRACE if signals.requested else 5.0)
+        except StopRequested:
+            pass  # stopped while starting: nothing was served
+    leave(0, promptly=signals.requested)
 
 
 __all__ = ["live_command"]

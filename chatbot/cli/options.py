@@ -81,6 +81,34 @@ class FiniteFloatRange(click.FloatRange):
         return number
 
 
+class FreeText(click.ParamType[str]):
+    """Text a user types that is stored or shown: at most ``limit`` characters, one line.
+
+    A title of megabytes or a NUL (which PostgreSQL refuses in text) is a usage
+    error naming the option, never a failure deep in the database.
+    """
+
+    name = "TEXT"
+
+    def __init__(self, limit: int):
+        self.limit = limit
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        what = param.opts[0] if param is not None and param.opts else "the text"
+        if len(text) > self.limit:
+            raise click.UsageError(
+                f"{what} is {len(text):,} characters long; at most {self.limit:,}", ctx
+            )
+        bad = next((c for c in text if ord(c) < 32 or 0x7F <= ord(c) < 0xA0), None)
+        if bad is not None:
+            raise click.UsageError(
+                f"{what} holds the control character U+{ord(bad):04X}; give plain text on one line",
+                ctx,
+            )
+        return text
+
+
 class ProfileList(click.ParamType[str]):
     """Sandbox Mastodon server profiles, comma-separated (``mastodon,gotosocial``)."""
 
@@ -152,6 +180,7 @@ def fediverse_options(instances: int) -> Callable[[F], F]:
 __all__ = [
     "CLOCK_ENV",
     "FiniteFloatRange",
+    "FreeText",
     "ProfileList",
     "clock_option",
     "database_url_option",

@@ -8,7 +8,7 @@ import click
 
 from chatbot.cli.group import cli
 from chatbot.cli.jsonout import emit
-from chatbot.cli.options import clock_option, database_url_option, json_option, make_clock
+from chatbot.cli.options import FreeText, clock_option, database_url_option, json_option, make_clock
 from chatbot.cli.progress import progress_bar
 from chatbot.cli.stdio import STDIN_NAME, is_dash, not_dash, read_stdin
 from chatbot.recap.publish import DEFAULT_OUT, recap_event, write_archive
@@ -50,6 +50,7 @@ _templates = click.option(
     "--url",
     "site_url",
     metavar="URL",
+    type=FreeText(2000),
     help=(
         "Where the recap will be published (https://...), so link previews find its image "
         "(default: the address given to `chatbot run --recap-url`)."
@@ -115,7 +116,10 @@ def recap_command(
     metavar="DIR",
     help="Where to write index.html; recaps in DIR/<hashtag>-<date>/ are linked.",
 )
-@click.option("--title", default="Chat archive", show_default=True, help="The page's title.")
+@click.option(
+    "--title", default="Chat archive", show_default=True, type=FreeText(300),
+    help="The page's title.",
+)  # fmt: skip
 @_templates
 @database_url_option
 @json_option

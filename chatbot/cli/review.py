@@ -12,6 +12,7 @@ from chatbot.cli.group import cli
 from chatbot.cli.jsonout import emit
 from chatbot.cli.options import (
     FiniteFloatRange,
+    FreeText,
     clock_option,
     database_url_option,
     json_option,
@@ -93,7 +94,10 @@ def review_command(event: str, below: float, clock: str, database_url: str, as_j
     "--from", "from_file", metavar="FILE.csv",
     help="Apply the decisions of a CSV file (post,question[,note]); '-' reads stdin.",
 )  # fmt: skip
-@click.option("--by", "by", metavar="NAME", help="Who decided (default: your login name).")
+@click.option(
+    "--by", "by", metavar="NAME", type=FreeText(100),
+    help="Who decided (default: your login name).",
+)  # fmt: skip
 @clock_option
 @database_url_option
 @json_option

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import sys
 from datetime import timedelta
-from types import FrameType
 from typing import Any
 
 import click
 
 from chatbot.cli.group import cli
 from chatbot.cli.jsonout import emit, json_option
-from chatbot.cli.options import clock_option, database_url_option, live_option, make_clock
+from chatbot.cli.options import FreeText, clock_option, database_url_option, live_option, make_clock
+from chatbot.cli.stopping import StopRequested, StopSignals, leave, stop_signals
+
+# A second Ctrl-C: a post being sent stays "posting"; the next run sends it again with
+# the same key, which the network deduplicates.
+AT_ONCE = "Stopped at once; the next run finishes any post that was being sent."
 
 
 @cli.command("run")
@@ -28,7 +30,10 @@ from chatbot.cli.options import clock_option, database_url_option, live_option, 
     "post (thread). Stored with the event; default: the event's, else standalone.",
 )
 @click.option(
-    "--recap-url", metavar="URL", help="Add this link to the wrap-up post (stored with the event)."
+    "--recap-url",
+    metavar="URL",
+    type=FreeText(2000),
+    help="Add this link to the wrap-up post (stored with the event).",
 )
 @live_option
 @click.option(
@@ -69,12 +74,14 @@ def run_command(
     network, in order, even across crashes and several bot processes sharing
     a PostgreSQL database. A post more than the late limit behind is skipped
     and reported. Ctrl-C (or SIGTERM) lets the post in flight finish, then
-    exits 0. Unless --no-collect, the answers are collected meanwhile, from
-    before the welcome until after the wrap-up (collect_after_minutes); with
-    --until-done the run ends when that window is over, and `chatbot collect`
-    finishes any collection a stop cut short. Credentials come from
-    CHATBOT_BLUESKY_* / CHATBOT_MASTODON_* or the private credentials file
-    (docs/credentials.md). With --json the lines go to stderr and, at the
+    exits 0 within 2 s: a post a network has not answered within
+    stop_grace_seconds (1) is given back, and the next run sends it again
+    (once: the network sees the same key). Unless --no-collect, the answers
+    are collected meanwhile, from before the welcome until after the wrap-up
+    (collect_after_minutes); with --until-done the run ends when that window
+    is over, and `chatbot collect` finishes any collection a stop cut short.
+    Credentials come from CHATBOT_BLUESKY_* / CHATBOT_MASTODON_* or the
+    private credentials file (docs/credentials.md). With --json the lines go to stderr and, at the
     end, stdout gets {"events": [{"id": ..., "hashtag": ...}], "networks":
     [...], "exit_code": N}.
 
@@ -85,6 +92,41 @@ def run_command(
     Example:
         chatbot run sm35 --layout thread --recap-url https://example.org/sm35
     """
+    say = _echo_err if as_json else _echo
+    with stop_signals(AT_ONCE) as signals:
+        try:
+            code, chosen, networks = _run(
+                events, database_url, clock, layout, recap_url, live, late_limit, until_done,
+                collect, say, signals,
+            )  # fmt: skip
+        except StopRequested:
+            # Nothing claimed yet (still connecting or checking): nothing to finish.
+            say("Stopped before posting anything.")
+            code, chosen, networks = 0, [], []
+    if as_json:
+        emit(
+            {
+                "events": [{"id": event_id, "hashtag": tag} for event_id, tag, *_ in chosen],
+                "networks": networks,
+                "exit_code": code,
+            }
+        )
+    leave(code, promptly=signals.requested)
+
+
+def _run(
+    events: tuple[str, ...],
+    database_url: str,
+    clock: str,
+    layout: str | None,
+    recap_url: str | None,
+    live: str | None,
+    late_limit: str | None,
+    until_done: bool,
+    collect: bool,
+    say: Any,
+    signals: StopSignals,
+) -> tuple[int, list[Any], list[str]]:
     from chatbot.bot import controls
     from chatbot.bot.retry import RetryPolicy
     from chatbot.bot.running import Bot, CollectOptions
@@ -102,7 +144,6 @@ def run_command(
         else timedelta(seconds=float(settings["late_limit_seconds"]))
     )
     the_clock = make_clock(clock)
-    say = _echo_err if as_json else _echo
     _quiet_logs()
     credentials = load_credentials()
     # An embedding program (or a test) may hand in its own connect(network, credentials, **kw).
@@ -134,6 +175,7 @@ def run_command(
             lease=timedelta(seconds=float(settings["claim_timeout_seconds"])),
             policy=RetryPolicy(max_attempts=int(settings["max_attempts"])),
             until_done=until_done,
+            stop_grace=float(settings["stop_grace_seconds"]),  # for a stop by a signal
         )
         bot = Bot(
             engine,
@@ -160,16 +202,14 @@ def run_command(
             f"{len(targets)} live events" if len(targets) != 1 else "1 live event"
         )
         say(f"Running {what} on {' and '.join(networks) or 'no network yet'}; Ctrl-C stops.")
-        code = _run_with_signals(bot, say)
-    if as_json:
-        emit(
-            {
-                "events": [{"id": event_id, "hashtag": tag} for event_id, tag, *_ in chosen],
-                "networks": networks,
-                "exit_code": code,
-            }
-        )
-    sys.exit(code)
+        signals.attach(lambda: _stopping(bot, say))
+        code = int(bot.run())
+        if bot.abandoned:
+            say(
+                f"Stopped while sending {', '.join(bot.abandoned)}: given back unfinished; the "
+                "next run sends it again with the same key, so it is posted once."
+            )
+    return code, chosen, networks
 
 
 def _account_warnings(engine: Any, event_ids: list[int], bot: Any) -> list[str]:
@@ -221,22 +261,11 @@ def _quiet_logs() -> None:
     install_redaction()
 
 
-def _run_with_signals(bot: Any, say: Any) -> int:
-    def on_signal(number: int, frame: FrameType | None) -> None:
-        if bot.stopping:
-            # A second Ctrl-C: leave now. A post being sent stays "posting" and the next
-            # run sends it again with the same key, which the network deduplicates.
-            say("Stopped at once; the next run finishes any post that was being sent.")
-            os._exit(130)
-        say("Stopping: finishing the post in flight (Ctrl-C again to quit at once)...")
-        bot.stop()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        return int(bot.run())
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+def _stopping(bot: Any, say: Any) -> None:
+    grace = bot.options.stop_grace
+    say(f"Stopping: finishing the post in flight (at most {grace:g} s; "
+        "Ctrl-C again to quit at once)...")  # fmt: skip
+    bot.stop(promptly=True)
 
 
 __all__ = ["run_command"]

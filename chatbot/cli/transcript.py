@@ -8,7 +8,7 @@ import click
 
 from chatbot.cli.group import cli
 from chatbot.cli.jsonout import emit
-from chatbot.cli.options import clock_option, database_url_option, json_option, make_clock
+from chatbot.cli.options import FreeText, clock_option, database_url_option, json_option, make_clock
 from chatbot.cli.stdio import is_dash, stdout_taken, write_stdout
 from chatbot.errors import UsageError
 
@@ -101,7 +101,10 @@ def transcript_command(
 @cli.command("hide")
 @click.argument("event")
 @click.argument("post")
-@click.option("--reason", required=True, help="Why it is hidden (kept with the post).")
+@click.option(
+    "--reason", required=True, type=FreeText(1000),
+    help="Why it is hidden (kept with the post).",
+)  # fmt: skip
 @click.option("--by-request", is_flag=True, help="Its author asked: never shown, even in review.")
 @click.option(
     "--no-threadgate", is_flag=True,

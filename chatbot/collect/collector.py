@@ -418,11 +418,14 @@ class Collector:
         stream = self.live.streams.get(JETSTREAM_SOURCE)
         return stream if isinstance(stream, JetstreamStream) else None
 
-    def close(self) -> None:
-        """Close any open stream (the collector can step again; streams reopen)."""
+    def close(self, wait: float = 5.0) -> None:
+        """Close any open stream (the collector can step again; streams reopen).
+
+        Waits up to ``wait`` seconds for each stream's thread to end.
+        """
         for stream in self.streams.values():
-            stream.close()
-        self.live.close()
+            stream.close(wait)
+        self.live.close(wait)
 
     def _sleep(self, seconds: float) -> None:
         """Sleep ``seconds`` of clock time (short: between retries of one request)."""
@@ -462,8 +465,12 @@ class Collector:
                     break
                 wait = max(((self.next_at or self.now()) - self.now()).total_seconds(), 0.0)
                 self._wait(stop, wait / speed)
-        finally:
-            self.close()
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM): the streams' threads end on their own, unwaited
+            # for (one may be stuck connecting to a server that never answers).
+            self.close(wait=0.0)
+            raise
+        self.close()
         return reports
 
     def _wait(self, stop: threading.Event, seconds: float) -> None:

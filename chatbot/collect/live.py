@@ -193,9 +193,9 @@ class BlueskyLive:
             if cursor is not None:
                 self._saved[name] = cursor
 
-    def close(self) -> None:
+    def close(self, wait: float = 5.0) -> None:
         for stream in self.streams.values():
-            stream.close()
+            stream.close(wait)
 
 
 def where(stream: LiveStream) -> str:

@@ -72,13 +72,14 @@ class SocketStream(ABC):
             gaps, self._gaps = self._gaps, 0
         return gaps
 
-    def close(self) -> None:
+    def close(self, wait: float = 5.0) -> None:
+        """Stop the stream; wait up to ``wait`` seconds for its thread (a daemon) to end."""
         self._stop.set()
         socket = self._socket
         if socket is not None:
             socket.close()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=wait)
             self._thread = None
 
     # -- for subclasses ----------------------------------------------------------

@@ -96,10 +96,10 @@ class HashtagStream:
         """Posts (new or edited) and ids of deleted statuses received since the last call."""
         return drain_status_events(self.events)
 
-    def close(self) -> None:
+    def close(self, wait: float = 5.0) -> None:
         if self.handle is not None:
             self.handle.close()
-            self.handle.join(timeout=5)
+            self.handle.join(timeout=wait)
             self.handle = None
 
 
@@ -175,9 +175,9 @@ class ChosenStream:
     def drain(self) -> tuple[list[NormalisedPost], list[str]]:
         return self.current.drain() if self.current is not None else ([], [])
 
-    def close(self) -> None:
+    def close(self, wait: float = 5.0) -> None:
         if self.current is not None:
-            self.current.close()
+            self.current.close(wait)
 
 
 def open_stream(platform: Any, tag: str, **websocket_options: Any) -> ChosenStream:

@@ -49,11 +49,11 @@ class LiveServer:
         """The page's address without the token (safe to log)."""
         return f"http://{HOST}:{self.port}/"
 
-    def stop(self) -> None:
-        """End every stream, then the server; returns once it has stopped."""
+    def stop(self, wait: float = 5.0) -> None:
+        """End every stream, then the server; returns once it has stopped (or after ``wait`` s)."""
         self._state.stopping.set()
         self._server.should_exit = True
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=wait)
 
     def wait(self, until: threading.Event) -> None:
         """Block until ``until`` is set (a signal, in ``chatbot live``) or the server stops."""

@@ -35,8 +35,12 @@ def pds_url(text: str) -> str:
     value = text.strip()
     if "://" not in value and value:
         value = "https://" + value
-    parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:  # an unclosed "[", a port past 65535: no address either
+        parts, host = urlsplit("x:"), None
+    if parts.scheme not in ("https", "http") or not host:
         raise UsageError(
             f"--pds {text!r} is not a server address: use https://HOST, e.g. https://bsky.social"
         )

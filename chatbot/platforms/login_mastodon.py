@@ -47,8 +47,12 @@ def instance_url(text: str) -> str:
         )
     if "://" not in value:
         value = "https://" + value
-    parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:  # an unclosed "[", a port past 65535: no address either
+        parts, host = urlsplit("x:"), None
+    if parts.scheme not in ("https", "http") or not host:
         raise UsageError(
             f"--instance {text!r} is not a server address: use https://HOST, "
             "e.g. https://mastodon.social"

@@ -101,10 +101,11 @@ def _raw_value(reader: Reader, node: Node) -> str:
 
 
 MAX_TITLE = 300  # characters: a title is a line on a page, not a document
+MAX_TEMPLATE = 100_000  # characters: the largest max_characters (each post is checked too)
 
 
 def _title(reader: Reader, node: Node) -> None:
-    title = reader.text("title", node)
+    title = reader.text("title", node, limit=10**9)  # checked with its own fix below
     if title is not None and len(title) > MAX_TITLE:
         reader.error(
             node,
@@ -262,7 +263,7 @@ def _templates(reader: Reader, node: Node) -> None:
                 "the templates are " + ", ".join(TEMPLATE_KINDS),
             )
             continue
-        text = reader.text(f"the {kind} template", value)
+        text = reader.text(f"the {kind} template", value, limit=MAX_TEMPLATE)
         if text is not None:
             reader.settings.templates[kind] = text
             reader.settings.where[f"templates.{kind}"] = reader.at(value)

@@ -62,8 +62,9 @@ class Reader:
             self.error(node, f"cannot read this value: {error}", "write plain text or a number")
             return INVALID
 
-    def text(self, name: str, node: Node) -> str | None:
-        """A non-empty single-line text value, or None after reporting."""
+    def text(self, name: str, node: Node, limit: int | None = None) -> str | None:
+        """A non-empty single-line text value of at most ``limit`` characters, or None after
+        reporting (default :data:`MAX_TEXT`: names, handles, codes and addresses are short)."""
         value = self.value(node)
         if value is INVALID:
             return None
@@ -76,10 +77,20 @@ class Reader:
         if not text:
             self.error(node, f"{name} is empty", f"write a value after `{name}:`")
             return None
+        limit = MAX_TEXT if limit is None else limit
+        if len(text) > limit:
+            self.error(
+                node,
+                f"{name} is {len(text):,} characters long; at most {limit:,} are allowed",
+                "shorten it",
+            )
+            return None
         return text
 
 
 INVALID = object()
+# Characters of one front-matter value (a template may be longer: see fields.MAX_TEMPLATE).
+MAX_TEXT = 1000
 
 
 def describe(node: Node, value: object) -> str:

@@ -81,7 +81,10 @@ def test_sigterm_lets_the_post_in_flight_finish_and_exits_0(tmp_path):
     slow = FaultSettings(rate=1.0, weights={Fault.SLOW: 1.0}, slow_seconds=1.0)
     with Sandbox(seed=4, speed=SPEED, faults={"bluesky": 0.0, "mastodon": slow}) as box:
         event_id = load_chat(engine, box.clock.now(), questions=1, networks=("mastodon",))
-        runner = Runner(sandbox_env(box, database_url, tmp_path), tmp_path / "run.log", "sched")
+        env = sandbox_env(box, database_url, tmp_path)
+        # Time for the slow requests in flight (the default grace is 1 s: tests/test_sigterm.py).
+        env["CHATBOT_STOP_GRACE_SECONDS"] = "60"
+        runner = Runner(env, tmp_path / "run.log", "sched")
         wait_for(lambda: "posting" in _states(engine))  # the welcome is on its slow way
         runner.process.send_signal(signal.SIGTERM)
         assert runner.wait(timeout=30) == 0, runner.output()
