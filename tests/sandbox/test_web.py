@@ -98,6 +98,25 @@ def test_dropped_and_slow_requests(server):
     assert requests.get(faults).json()["counts"] == {"drop": 1, "slow": 1}
 
 
+@pytest.mark.parametrize("when", ["request", "response"])
+def test_a_hang_holds_requests_unanswered_until_lifted(when):
+    done: list[str] = []
+    app = _echo_app()
+    app.router.add("POST", "/work", lambda request: done.append("x") or json_response({}))
+    with SandboxHTTPServer(app) as server:
+        faults = f"{server.url}/_sandbox/faults"
+        requests.post(faults, json={"hang": when})
+        with pytest.raises(requests.Timeout):
+            requests.post(f"{server.url}/work", timeout=0.5)
+        # The work is done when the hang is after it, never when it is before.
+        assert done == ([] if when == "request" else ["x"])
+        # Control requests answer while requests hang; the count says one was held.
+        assert requests.get(faults).json()["counts"] == {f"hang_{when}": 1}
+        assert requests.post(faults, json={"hang": "later"}).status_code == 400
+        requests.post(faults, json={"hang": ""})
+        assert requests.get(f"{server.url}/items/1/context").status_code == 200
+
+
 def test_head_answers_headers_only(server):
     response = requests.head(f"{server.url}/_sandbox/health")
     assert response.status_code == 405  # routes answer the methods they were added for
