@@ -20,6 +20,7 @@ __all__ = [
     "is_housekeeping",
     "is_introduction",
     "is_small_talk",
+    "may_greet",
     "says_it_continues",
 ]
 
@@ -49,7 +50,11 @@ _SMALL_TALK = re.compile(
     re.IGNORECASE,
 )
 # A reply that greets: it opens with the greeting and says little else.
-_GREETING = re.compile(r"\W*(?:hi|hello|hey|hiya|howdy|welcome)\b", re.IGNORECASE)
+_GREETING_WORDS = r"\W*(?:hi|hello|hey|hiya|howdy|welcome)\b"
+_GREETING = re.compile(_GREETING_WORDS, re.IGNORECASE)
+# The same after any @names: a test a post must pass to be a greeting once its
+# names are taken off, cheap enough to run on every reply first.
+_MAY_GREET = re.compile(r"(?:[\s.,:;]*@[\w.@\-]+)*" + _GREETING_WORDS, re.IGNORECASE)
 GREETING_LENGTH = 60  # characters: a greeting back is short
 # A participant introducing themselves: "Finn here, researcher, joining from Leeds".
 _LEAD = " \t\n#@!.,:;-"
@@ -108,6 +113,11 @@ def is_greeting(text: str) -> bool:
     answers no question, whatever question that hello was put under.
     """
     return len(text) <= GREETING_LENGTH and _GREETING.match(text) is not None
+
+
+def may_greet(text: str) -> bool:
+    """False when ``text`` is no greeting with or without the @names it begins with."""
+    return _MAY_GREET.match(text) is not None
 
 
 def is_introduction(text: str) -> bool:

@@ -60,7 +60,7 @@ def _attribute(
     ends_at: datetime | None,
 ) -> dict[str, Attribution]:
     by_uri = forest.posts
-    seq = [by_uri[uri] for uri in forest.order]  # parents before children
+    seq = list(map(by_uri.__getitem__, forest.order))  # parents before children
     table = QuestionTable(questions)
     mods = moderator_keys(moderators)
     results: dict[str, Attribution] = {}

@@ -192,15 +192,26 @@ class Conversations:
         fits: Callable[[frozenset[str], frozenset[str]], bool],
     ) -> str | None:
         wanted = self.people(post)
-        me = self.author_key(post)
+        me = {self.author_key(post)}
+        people, posts = self.people, self._posts
+        before = post.created_at
+        oldest = before - REPLY_WINDOW
         best: tuple[datetime, str] | None = None
         for key in named:
-            for when, uri in self._earlier(key, post.created_at, REPLY_WINDOW):
-                if best is not None and when <= best[0]:
-                    break  # older than what another name already gave
-                if usable(uri) and fits(self.people(self._posts[uri]) | {me}, wanted):
+            # The person's posts of the window before this one, latest first
+            # (``_earlier`` inlined: this runs for every post that names someone).
+            times, uris = self._line(key)
+            index = bisect_left(times, before) - 1
+            stop = max(-1, index - LOOK_BACK)
+            while index > stop:
+                when = times[index]
+                if when < oldest or (best is not None and when <= best[0]):
+                    break  # out of the window, or older than what another name gave
+                uri = uris[index]
+                if usable(uri) and fits(people(posts[uri]) | me, wanted):
                     best = (when, uri)
                     break
+                index -= 1
         return best[1] if best is not None else None
 
     def latest_by(
@@ -232,15 +243,20 @@ class Conversations:
         if len(times) < 2:
             return None  # the post is the author's only one
         before = post.created_at
-        end = bisect_left(times, before)
+        index = bisect_left(times, before) - 1
+        if index < 0:
+            return None  # their first post
         oldest = before - window
-        for index in range(end - 1, max(-1, end - 1 - most), -1):
+        stop = max(-1, index - most)
+        while index > stop:
             when = times[index]
             if when < oldest:
                 return None
-            found = placed.get(uris[index])
+            uri = uris[index]
+            found = placed.get(uri)
             if found is not None and found.method not in conversing:
-                return uris[index], when
+                return uri, when
+            index -= 1
         return None
 
     def key_of(self, mention: str) -> str:

@@ -33,6 +33,7 @@ from .asides import (
     is_housekeeping,
     is_introduction,
     is_small_talk,
+    may_greet,
     says_it_continues,
 )
 from .conversation import NAMES_FILLED_IN, Conversations
@@ -110,13 +111,17 @@ class WeakEvidence:
         if self.vocabulary:
             self.vocabulary.drop_common(post.text for post in ordered)
         nodes = self.forest.nodes
+        one, greets = self._one, self._greets
         for post in ordered:
             uri = post.uri
             # The common case first: a reply to a post placed under a question.
             parent = nodes[uri].parent
+            if parent is None:
+                results[uri] = one(post, parent)
+                continue
             found = from_parent(uri, parent, results)
-            if found is None or self._greets(post):
-                found = self._one(post, parent)
+            if found is None or (may_greet(post.text) and greets(post)):
+                found = one(post, parent)
             results[uri] = found
 
     def _in_placing_order(self, pending: Sequence[ChatPost]) -> list[ChatPost]:
@@ -179,7 +184,7 @@ class WeakEvidence:
         named = conversations.leading(post)
         top_level = post.parent_uri is None and not (named and conversations.addressees(post))
         moderator = uri in self.moderator_posts
-        if not top_level and self._greets(post):
+        if not top_level and may_greet(post.text) and self._greets(post):
             # "@finn Welcome!": a greeting back answers nothing, whatever it replies to.
             return Attribution(uri, None, (), "aside", CONF_ASIDE_REPLY, via=parent)
         if top_level and moderator and is_housekeeping(post.text):
@@ -273,7 +278,7 @@ class WeakEvidence:
 
     def _greets(self, post: ChatPost) -> bool:
         # A participant's reply, or post to someone by name, that only greets.
-        if post.uri in self.moderator_posts:
+        if not may_greet(post.text) or post.uri in self.moderator_posts:
             return False
         text = self.conversations.after_names(post)
         if not is_greeting(text):

@@ -24,4 +24,11 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            # What was built is kept (the transcript is read after): put it
+            # with the long-lived objects at once rather than have the next
+            # young collection walk all of it (a tenth of attribution's
+            # time) and promote it step by step. Only when to look again
+            # changes: the oldest generation is collected as before.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()

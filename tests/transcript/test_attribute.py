@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 from dataclasses import replace
 
@@ -478,3 +479,16 @@ def test_a_post_that_says_it_carries_on_outweighs_a_word_of_another_question() -
     got = {key.rsplit("/", 1)[1]: (v.question, v.method) for key, v in result.items()}
     assert got["more"] == ("Q2", "continues")
     assert got["plain"] == ("Q1", "words")
+
+
+def test_attribution_leaves_the_garbage_collector_as_it_found_it() -> None:
+    posts = [*question_posts(), post("a", 12, "A1: yes"), post("b", 13, "@alice.bsky.social hi")]
+    frozen = gc.get_freeze_count()
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            attribute(posts, questions(), [HOST])
+            assert gc.isenabled() is enabled
+            assert gc.get_freeze_count() == frozen  # nothing left out of collection for good
+        finally:
+            gc.enable()
