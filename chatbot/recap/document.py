@@ -90,6 +90,7 @@ class DocPost:
     links: tuple[str, ...] = ()  # web links (post addresses are quotes)
     media: tuple[tuple[str, bool], ...] = ()  # (type, described) per attachment
     lang: str | None = None
+    counted_at: datetime | None = None  # when the counts were read
 
     @property
     def counted(self) -> bool:
@@ -260,6 +261,7 @@ def _engagement(item: Mapping[str, Any]) -> dict[str, Any]:
             (_str(m.get("type")) or "unknown", m.get("alt") is True) for m in attachments
         ),
         "lang": lang if isinstance(lang, str) else None,
+        "counted_at": parse_time(counts.get("counted_at")),
     }
 
 

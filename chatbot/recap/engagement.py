@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from .document import DocPost
@@ -105,6 +106,7 @@ class Engagement:
     quotes: int
     replies: int
     counted: int  # posts whose counts were read
+    read_at: datetime | None  # the latest read of them
     posts: int
     by_engagement: tuple[TopPost, ...]
     by_replies: tuple[TopPost, ...]
@@ -253,6 +255,7 @@ def build_engagement(
         quotes=sum(post.quotes_count or 0 for post in counted),
         replies=sum(top.replies for top in tops),
         counted=len(counted),
+        read_at=max((p.counted_at for p in counted if p.counted_at), default=None),
         posts=len(people_posts),
         # Without any count read, engagement is the replies alone: the list by replies.
         by_engagement=_top(tops, "total") if shown and counted else (),

@@ -136,7 +136,9 @@ def page(doc: dict[str, Any]) -> Node:
 
 
 def test_each_engagement_figure_is_on_the_page() -> None:
-    root = page(chat())
+    doc = chat()
+    doc["posts"][0]["engagement"]["counted_at"] = "2027-12-07T19:00:00Z"
+    root = page(doc)
     # Distinct people head the page, per network; the host is no participant.
     headline = next(p for p in root.iter("p") if "headline" in p.classes()).text()
     assert headline.startswith("8 people took part (5 on Bluesky, 3 on Mastodon), with 8 posts")
@@ -156,6 +158,9 @@ def test_each_engagement_figure_is_on_the_page() -> None:
     assert links is not None
     section_text = root.find("section", **{"aria-labelledby": "engagement"}).text()  # type: ignore[union-attr]
     assert "1 site used by fewer than 3 people is not shown." in section_text
+    assert "As each network counted them when last read, 19:00 UTC, for 7 of 8 posts" in (
+        section_text
+    )
     assert "4 posts carried 4 attachments; 3 of them with a description (alt text)." in section_text
     assert table_rows(root, "Attachments by kind") == [["image", "3", "3", "3"]]
     assert "1 kind used by fewer than 3 people is not shown." in section_text
