@@ -153,7 +153,8 @@ class CrowdAction:
     unicode: str | None = None  # which hard Unicode the text carries
     prefix: str = "none"  # the answer-prefix style used
     mentions: tuple[str, ...] = ()  # participant keys @-mentioned
-    about: str | None = None  # plan id a mention_reply answers or a continuation goes on from
+    # Plan id a mention_reply answers, a continuation goes on from, a spam copy copies.
+    about: str | None = None
     quote_question: str | None = None  # label of the question a link_quote links to
     late: bool = False  # answers an earlier question than the one open
 

@@ -553,7 +553,9 @@ class _Planner:
                 source = rng.choice(answers)
                 text = f"{source.text} {self.book.spam_copy_link}"
                 at = source.at + timedelta(seconds=rng.randint(30, 300))
-                self._add(at, spammer, "spam", text, spam=True)
+                # ``about``: what it copies, so the driver posts the copy only once
+                # the original is out (it may wait for its question on a busy bot).
+                self._add(at, spammer, "spam", text, spam=True, about=source.id)
         # Waves: every spam account posts its copy of one template within minutes.
         for template, words in self.book.spam_waves if len(self.spammers) >= 2 else ():
             first = when()

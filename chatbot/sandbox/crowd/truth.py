@@ -43,7 +43,8 @@ class TruthPost:
     # The question a reader of the chat would put it under (None for none): see
     # chatbot.sandbox.crowd.model.true_question. What attribution is scored against.
     true_question: str | None = None
-    about_plan_id: str | None = None  # the post a mention_reply answers or a continuation continues
+    # The post a mention_reply answers, a continuation continues or a spam copy copies.
+    about_plan_id: str | None = None
     quote_question: str | None = None  # the question a link_quote links to
     quote_url: str | None = None  # the web address a link_quote put in its text
     late: bool = False  # an answer to an earlier question than the one open
