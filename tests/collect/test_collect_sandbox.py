@@ -92,6 +92,8 @@ def test_crowd_chat_collected_attributed_and_exported(engine: Engine, tmp_path: 
             ("bluesky", "question_counts"),
             ("mastodon", "timeline"),
             ("mastodon", "question_counts"),
+            ("bluesky", "budget"),  # what collection spent, for chatbot status
+            ("mastodon", "budget"),
         }
 
     # Mentions and quotes are stored as each network gave them.
