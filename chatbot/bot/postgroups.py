@@ -57,7 +57,8 @@ def move_window(
     tracked: list[PostDelivery],
     now: datetime,
 ) -> str:
-    """Move the collection window as far as the chat's first and last posts moved."""
+    """Move the collection window as far as the chat's first and last posts moved, and the
+    chat's end with its last post (the start stays: it names the event)."""
     if not tracked or before is None:
         return f"collecting until {local_time(event.collect_until, event.timezone)}"
     old_first, old_last = before
@@ -66,6 +67,7 @@ def move_window(
     if (new_first, new_last) != (old_first, old_last):
         event.collect_from = event.collect_from + (new_first - old_first)
         event.collect_until = event.collect_until + (new_last - old_last)
+        event.end_at = event.end_at + (new_last - old_last)
         event.updated_at = now
     return f"collecting until {local_time(event.collect_until, event.timezone)}"
 

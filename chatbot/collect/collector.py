@@ -29,6 +29,7 @@ from chatbot.collect.sightings import FoundBy
 from chatbot.collect.sources import Source, feed_closed, instance_of, source_for
 from chatbot.collect.store import link_mastodon_parents, mark_deleted_ids, upsert_posts
 from chatbot.collect.stream import ChosenStream, open_stream
+from chatbot.collect.sweeps import sweep_due_after_end
 from chatbot.collect.tally import save_tallies
 from chatbot.db import session_scope
 from chatbot.errors import AuthError, PlatformError, RateLimitedError, UsageError
@@ -129,6 +130,7 @@ class Collector:
                 self.pacer, self.now, self._sleep, self.store, limit=peers,
             )  # fmt: skip
         self.refreshes = Refreshes()  # threads a server asked to be read again (Mastodon 4.4+)
+        self._swept_at: dict[str, datetime] = {}  # network -> when this run last swept it
         self._authors: dict[tuple[str, str], tuple[Any, ...]] = {}  # profiles stored this run
         self._arrived = threading.Event()  # set by a stream when run() should drain it
         self.done = False
@@ -160,6 +162,7 @@ class Collector:
             event = self._event(session)
             start, end = self.window(event)
             hashtag = event.hashtag
+            chat_end = event.end_at
             self.live.choose((event.settings or {}).get(LIVE_SETTING))
         report = CollectReport(self.event_id, hashtag, started)
         self.last_window = (start, end)
@@ -178,7 +181,9 @@ class Collector:
             if blocked is not None:
                 part.blocked_until = blocked
                 continue
-            due = sweep is None and self.steps % self.sweep_every[network] == 0
+            due = sweep is None and self._sweep_due(network, started, chat_end)
+            if forced or due:
+                self._swept_at[network] = started
             report.swept = report.swept or due
             self._network_pass(network, source, hashtag, (start, end), forced or due, part)
             if network == "mastodon" and self.peers is not None:
@@ -211,6 +216,13 @@ class Collector:
             self.next_at = end
         report.finished_at, report.next_at, report.done = finished, self.next_at, self.done
         return report
+
+    def _sweep_due(self, network: str, now: datetime, chat_end: datetime) -> bool:
+        """Every ``sweep_every``-th pass during the chat (and in a backfill); after the chat,
+        at checkpoints whose gaps double (collect.sweeps)."""
+        if now <= chat_end or self.since or self.until:
+            return self.steps % self.sweep_every[network] == 0
+        return sweep_due_after_end(chat_end, now, self._swept_at.get(network))
 
     def _record_budget(
         self, session: Session, network: str, source: Source, part: NetworkReport, at: datetime
