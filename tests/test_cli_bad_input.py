@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,19 @@ def test_an_import_file_not_in_utf8_names_the_line(tmp_path: Path) -> None:
     assert stored_events(tmp_path) == 0
 
 
+def test_an_import_field_over_the_csv_limit_names_the_line(tmp_path: Path) -> None:
+    chat = tmp_path / "big.csv"
+    text = "x" * 200_000
+    chat.write_text(
+        f'id,author,created_at,text,in_reply_to_id\n1,host,2022-01-01T00:00:00Z,"{text}",\n',
+        encoding="utf-8",
+    )
+    code, output = run(["import", str(chat), "--hashtag", "x", "--host", "host"], tmp_path)
+    assert code == 2
+    assert f"{chat}:2: not a CSV row (field larger than field limit (131072))" in output
+    assert stored_events(tmp_path) == 0
+
+
 def test_a_title_of_megabytes_is_refused(tmp_path: Path) -> None:
     chat = tmp_path / "chat.csv"
     chat.write_text(
@@ -175,3 +189,14 @@ def test_front_matter_text_over_its_limit_is_refused(tmp_path: Path) -> None:
         assert code == 2 and says in output, output[-500:]
         assert len(output) < 2000  # the message quotes no megabyte
         assert stored_events(tmp_path) == 0
+
+
+def test_run_refused_for_missing_credentials_stores_none_of_its_options(tmp_path: Path) -> None:
+    url = _loaded(tmp_path)
+    before = _dump(tmp_path)
+    env: dict[str, str | None] = {name: None for name in os.environ if name.startswith("CHATBOT_")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path)
+    args = ["run", "sm35", "--layout", "thread", "--late-limit", "5m", "--database-url", url]
+    result = CliRunner().invoke(cli, args, env=env)
+    assert result.exit_code == 2 and "no Bluesky credentials" in result.output, result.output
+    assert _dump(tmp_path) == before

@@ -161,10 +161,6 @@ def _run(
             if state in ("finished", "cancelled"):
                 say(f"note: #{hashtag} (event {event_id}) is {state}: nothing left to post.")
         targets = ids if events else controls.live_event_ids(engine)
-        # The late limit too, so that `chatbot resume` judges late posts as this run does.
-        controls.set_options(
-            engine, targets, layout=layout, recap_url=recap_url, live=live, late_limit=limit
-        )
         if not events:
             with session_scope(engine) as session:
                 networks = sorted(_networks_of(session, targets))
@@ -196,6 +192,11 @@ def _run(
             out=say,
         )
         bot.check_networks(networks)  # missing credentials: stop before any work
+        # Stored once nothing can stop the run any more (a refusal changes nothing); the
+        # late limit too, so that `chatbot resume` judges late posts as this run does.
+        controls.set_options(
+            engine, targets, layout=layout, recap_url=recap_url, live=live, late_limit=limit
+        )
         for line in _account_warnings(engine, targets, bot):
             say(line)
         what = ", ".join(f"#{tag} (event {event_id})" for event_id, tag, *_ in chosen) or (

@@ -274,31 +274,42 @@ def iter_csv(
     check_utf8(path, name)
     with _open_text(path, "utf-8-sig", on_bytes) as handle:
         reader = csv.DictReader(handle)
-        missing = [f for f in CSV_FIELDS[:4] if f not in (reader.fieldnames or [])]
-        if missing:
+        try:
+            yield from _csv_rows(reader, label)
+        except csv.Error as error:  # a field over csv's limit, a NUL, a stray quote
             raise UsageError(
-                f"{label}:1: the CSV lacks column(s) {', '.join(missing)}; "
-                f"expected {', '.join(CSV_FIELDS)}"
+                f"{label}:{reader.line_num + 1}: not a CSV row ({error}); expected the columns "
+                f"{', '.join(CSV_FIELDS)}, one post a row"
+            ) from None
+
+
+def _csv_rows(reader: csv.DictReader[str], label: str) -> Iterator[NormalisedPost]:
+    """The posts of an open CSV reader; a bad row is a UsageError naming its line."""
+    missing = [f for f in CSV_FIELDS[:4] if f not in (reader.fieldnames or [])]
+    if missing:
+        raise UsageError(
+            f"{label}:1: the CSV lacks column(s) {', '.join(missing)}; "
+            f"expected {', '.join(CSV_FIELDS)}"
+        )
+    for number, row in enumerate(reader, start=2):
+        tweet_id = (row.get("id") or "").strip().lstrip("'").strip('="')
+        if not tweet_id:
+            raise UsageError(f"{label}:{number}: a row without an id")
+        when = parse_time(row.get("created_at"))
+        if when is None:
+            raise UsageError(
+                f"{label}:{number}: created_at {row.get('created_at')!r} is not an ISO time"
             )
-        for number, row in enumerate(reader, start=2):
-            tweet_id = (row.get("id") or "").strip().lstrip("'").strip('="')
-            if not tweet_id:
-                raise UsageError(f"{label}:{number}: a row without an id")
-            when = parse_time(row.get("created_at"))
-            if when is None:
-                raise UsageError(
-                    f"{label}:{number}: created_at {row.get('created_at')!r} is not an ISO time"
-                )
-            yield tweet(
-                tweet_id,
-                author=(row.get("author") or "").lstrip("@"),
-                created_at=when,
-                text=row.get("text") or "",
-                reply_to=(row.get("in_reply_to_id") or "").strip() or None,
-                lang=(row.get("lang") or "").strip() or None,
-                raw=dict(row),
-                unescape=False,
-            )
+        yield tweet(
+            tweet_id,
+            author=(row.get("author") or "").lstrip("@"),
+            created_at=when,
+            text=row.get("text") or "",
+            reply_to=(row.get("in_reply_to_id") or "").strip() or None,
+            lang=(row.get("lang") or "").strip() or None,
+            raw=dict(row),
+            unescape=False,
+        )
 
 
 __all__ = [
