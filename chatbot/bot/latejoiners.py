@@ -42,6 +42,7 @@ from chatbot.collect.pacing import OutOfBudget, Pacer
 from chatbot.errors import AuthError, ChatbotError, RateLimitedError
 from chatbot.models import Post, hashtag_key
 from chatbot.platforms.base import MentionReader, NormalisedPost, Platform
+from chatbot.platforms.mastodon_server import RateState
 from chatbot.text.length import (
     BLUESKY_MAX_BYTES,
     BLUESKY_MAX_GRAPHEMES,
@@ -57,6 +58,8 @@ MAX_PAGES = 5  # notification pages read per look and network
 STORED_BATCH = 500  # stored posts read per look and event
 # The share of each network's request limit the notification reads may use.
 HEADROOM = 0.05
+# The share of the server's request budget (as it reports it) kept for the chat's posts.
+RESERVE = 0.25
 # Requests not made in public: answering them in public would show what was said.
 PRIVATE = frozenset({"private", "direct"})
 
@@ -230,6 +233,12 @@ class LateJoinerJob:
         if network in self._closed or not isinstance(platform, MentionReader):
             return []
         earliest = min(window.opens for window in windows)
+        # The server's own count of what is left (Mastodon's rate-limit headers, as the last
+        # answer said): below a quarter, the notifications wait; the chat's posts need it.
+        reported = getattr(platform, "rate_state", None)
+        state: RateState | None = reported() if callable(reported) else None
+        if state is not None and state.limit > 0 and state.remaining < state.limit * RESERVE:
+            return []
         call = self.pacer.caller(network, self.clock.now, lambda _: None)
         found: list[Asked] = []
         cursor: str | None = None

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -326,3 +327,22 @@ def test_the_open_chats_follow_their_posts_between_looks(engine, sandbox, make_s
     assert questions() == ["Q1", "Q2"]
     clock.advance(seconds=GRACE.total_seconds() + 60)
     assert open_windows(engine, clock.now(), None, known) == [] and known == {}
+
+
+def test_notifications_wait_while_the_server_budget_is_low(engine, sandbox, make_service, tmp_path):
+    clock = sandbox.clock
+    load_chat(
+        engine, clock.now(), questions=1, networks=("mastodon",), spacing=timedelta(minutes=30)
+    )
+    service, job = _bot(engine, sandbox, make_service, tmp_path)
+    run_chat(service, clock, minutes=30.5)
+    Crowd(sandbox).mastodon("dan", "@chatbot Q1?")
+    token = {"Authorization": f"Bearer {sandbox.mastodon_token}"}
+    for _ in range(240):  # the bot's account spends most of its 300 reads in 5 minutes
+        httpx.get(f"{sandbox.mastodon_url}/api/v1/timelines/home", headers=token)
+    job()
+    assert _rows(engine) == []  # under a quarter left: the chat's posts need it
+    clock.advance(seconds=301)  # the server's window resets
+    _, later = _bot(engine, sandbox, make_service, tmp_path)
+    later()
+    assert [(r.asker_handle, r.label) for r in _rows(engine)] == [("dan", "Q1")]
