@@ -14,6 +14,7 @@ Usage: python benchmarks/bench_sigterm.py [--repeat 3]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import statistics
@@ -128,6 +129,41 @@ def _demo(args: list[str]) -> tuple[float, int]:
             return time.monotonic() - sent, code
 
 
+def _serve() -> tuple[float, int]:
+    """``chatbot sandbox serve`` holding three requests of a client (hang), signalled."""
+    import json
+    import threading
+    import urllib.request
+
+    with tempfile.TemporaryDirectory() as folder:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")}
+        env["PYTHONPATH"] = str(ROOT)
+        log = Path(folder) / "out.log"
+        with log.open("w") as handle:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "chatbot", "sandbox", "serve"],
+                env=env, stdout=handle, stderr=subprocess.DEVNULL, cwd=str(ROOT),
+            )  # fmt: skip
+            _wait(lambda: '"bluesky"' in log.read_text(encoding="utf-8"))
+            url = json.loads(log.read_text(encoding="utf-8").splitlines()[0])["bluesky"]["url"]
+            body, kind = json.dumps({"hang": "request"}).encode(), "application/json"
+            request = urllib.request.Request(f"{url}/_sandbox/faults", body)
+            request.add_header("Content-Type", kind)
+            urllib.request.urlopen(request, timeout=10).read()
+
+            def held() -> None:
+                with contextlib.suppress(OSError):
+                    urllib.request.urlopen(f"{url}/xrpc/com.atproto.server.describeServer")
+
+            for _ in range(3):
+                threading.Thread(target=held, daemon=True).start()
+            time.sleep(1)
+            sent = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(timeout=120)
+            return time.monotonic() - sent, code
+
+
 CASES: dict[str, Callable[[], tuple[float, int]]] = {
     "run, networks answering, idle (baseline)": lambda: measure(
         ["run", HASHTAG, "--no-collect"],
@@ -164,6 +200,7 @@ CASES: dict[str, Callable[[], tuple[float, int]]] = {
     "live, page open": lambda: measure(["live", HASHTAG], ready=_printed("?token=")),
     "demo, chat running": lambda: _demo(["demo"]),
     "rehearse, chat running": lambda: _demo(["rehearse", "questions/sm35.md"]),
+    "sandbox serve, requests held": _serve,
 }
 
 

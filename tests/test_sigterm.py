@@ -9,11 +9,13 @@ under 2 s, is in BENCHMARKS.md (``benchmarks/bench_sigterm.py``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -209,3 +211,25 @@ def test_demo_and_rehearse_stop_at_once(tmp_path: Path, command: list[str]) -> N
     assert code == 128 + signal.SIGTERM and seconds < BOUND, (code, seconds, output)
     assert "Stopped before the end: no transcripts written" in output, output
     assert "Traceback" not in output
+
+
+def test_sandbox_serve_stops_at_once_with_requests_held(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")}
+    env["PYTHONPATH"] = str(ROOT)
+    serve = Command(env, tmp_path / "serve.log", "sandbox", "serve")
+    wait_for(lambda: '"bluesky"' in serve.output(), timeout=180)
+    url = json.loads(serve.output().splitlines()[0])["bluesky"]["url"]
+    hang = json.dumps({"hang": "request"}).encode()
+    headers = {"Content-Type": "application/json"}
+    urllib.request.urlopen(urllib.request.Request(f"{url}/_sandbox/faults", hang, headers))
+
+    def held() -> None:
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(f"{url}/xrpc/com.atproto.server.describeServer", timeout=60)
+
+    waiting = [threading.Thread(target=held, daemon=True) for _ in range(3)]
+    for thread in waiting:
+        thread.start()
+    wait_for(lambda: _held(url) == 3, timeout=60)
+    code, seconds = serve.terminate()
+    assert code == 0 and seconds < BOUND, (code, seconds, serve.output())

@@ -26,6 +26,7 @@ from chatbot.cli.stdio import (
     stdout_taken,
     write_stdout,
 )
+from chatbot.cli.stopping import leave
 from chatbot.errors import UsageError
 from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig, plan_crowd
 
@@ -230,6 +231,9 @@ def serve(
         box.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    # Everything is stopped and written: leave without the interpreter's wait for the
+    # servers' worker threads, which took up to 2 s after a signal.
+    leave(0, promptly=stop.is_set())
 
 
 @sandbox.command(context_settings=CONTEXT_SETTINGS)
