@@ -200,3 +200,15 @@ def test_run_refused_for_missing_credentials_stores_none_of_its_options(tmp_path
     result = CliRunner().invoke(cli, args, env=env)
     assert result.exit_code == 2 and "no Bluesky credentials" in result.output, result.output
     assert _dump(tmp_path) == before
+
+
+def test_a_decision_note_over_its_limit_is_refused(tmp_path: Path) -> None:
+    url = _loaded(tmp_path)
+    before = _dump(tmp_path)
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text("https://example.social/@ana/1,Q1," + "n" * 5000 + "\n", encoding="utf-8")
+    args = ["assign", "sm35", "--from", str(decisions), "--database-url", url]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert f"{decisions}:1: the note is 5,000 characters long; at most 1,000" in result.output
+    assert _dump(tmp_path) == before

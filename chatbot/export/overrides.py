@@ -47,6 +47,9 @@ class Decision:
         }
 
 
+MAX_NOTE = 1000  # characters of a decision's note: a reason, not a document
+
+
 def load_overrides(session: Session, event_id: int) -> dict[str, str | None]:
     """The event's decisions: post URI -> question label (None: no question)."""
     rows = session.execute(
@@ -213,8 +216,13 @@ def _rows(name: str, text: str) -> list[tuple[int, list[str]]]:
             if len(cells) not in (2, 3) or not cells[0] or not cells[1]:
                 raise UsageError(
                     f"{name}:{line}: expected 2 or 3 columns (post,question[,note]), "
-                    f"found {len(cells)}: {','.join(cells)!r}; fix the line, e.g. "
+                    f"found {len(cells)}: {','.join(cells)[:200]!r}; fix the line, e.g. "
                     "`https://bsky.app/profile/ana.example/post/3kq,Q3`; nothing was changed"
+                )
+            if len(cells) == 3 and len(cells[2]) > MAX_NOTE:
+                raise UsageError(
+                    f"{name}:{line}: the note is {len(cells[2]):,} characters long; at most "
+                    f"{MAX_NOTE:,}; nothing was changed"
                 )
             rows.append((line, cells))
     except csv.Error as error:
@@ -226,6 +234,7 @@ def _rows(name: str, text: str) -> list[tuple[int, list[str]]]:
 
 
 __all__ = [
+    "MAX_NOTE",
     "NONE",
     "Decision",
     "apply_overrides",
