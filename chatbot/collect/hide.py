@@ -30,6 +30,9 @@ class HideReport:
     already: bool  # it was hidden before (the reason is replaced)
 
 
+MAX_REASON = 1000  # characters: why a post is hidden, kept with it
+
+
 def hide_post(
     engine: Engine,
     event_name: str,
@@ -49,6 +52,8 @@ def hide_post(
     reason = reason.strip()
     if not reason:
         raise UsageError("give a reason with --reason: hidden posts keep one")
+    if len(reason) > MAX_REASON:  # the live page's form reaches here too
+        raise UsageError(f"the reason is {len(reason):,} characters long; at most {MAX_REASON:,}")
     stored = f"{BY_REQUEST} {reason}" if by_request else reason
     with session_scope(engine) as session:
         event = resolve_event(session, event_name, purpose="record", now=now or utcnow())
@@ -73,4 +78,4 @@ def hide_post(
     return HideReport(uri, network, stored, done, already)
 
 
-__all__ = ["BY_REQUEST", "HideReport", "hide_post"]
+__all__ = ["BY_REQUEST", "MAX_REASON", "HideReport", "hide_post"]

@@ -235,6 +235,11 @@ def test_hide_marks_the_post_with_the_reason_given(live: Live) -> None:
         assert again["ok"] is True
         unknown = _press(live, client, "hide", post="at://nobody/1", reason="x")
         assert unknown["ok"] is False and "no post 'at://nobody/1'" in str(unknown["message"])
+        long = _press(live, client, "hide", post=uri, reason="r" * 5000)
+        assert long == {
+            "ok": False,
+            "message": "the reason is 5,000 characters long; at most 1,000",
+        }
     with Session(live.engine) as session:
         row = session.exec(select(Post).where(Post.uri == uri)).one()
         assert row.hidden_reason == DEFAULT_HIDE_REASON
