@@ -88,6 +88,9 @@ _SMALL_TALK_CUES = frozenset(
     | {"what", "catching", "coffee", "tea", "time"}
 )
 _TOKEN = re.compile(r"[a-z']+")
+# For str.translate: every ASCII character _TOKEN does not take becomes a space
+# (a full table: a character missing from it would cost a failed lookup each).
+_NOT_TOKEN = "".join(char if _TOKEN.match(char) else " " for char in map(chr, range(128)))
 
 
 def is_housekeeping(text: str) -> bool:
@@ -95,13 +98,21 @@ def is_housekeeping(text: str) -> bool:
     return _HOUSEKEEPING.search(text) is not None
 
 
-def is_small_talk(text: str) -> bool:
+def is_small_talk(text: str, lowered: str | None = None) -> bool:
     """A short greeting or farewell with little else to say.
 
     The caller also checks that it shares no telling word with a question: a
-    hello that names the topic is an answer.
+    hello that names the topic is an answer. ``lowered``, ``text.lower()``
+    when the caller has it already.
     """
-    if len(text) > SMALL_TALK_LENGTH or _SMALL_TALK_CUES.isdisjoint(_TOKEN.findall(text.lower())):
+    if len(text) > SMALL_TALK_LENGTH:
+        return False
+    if lowered is None:
+        lowered = text.lower()
+    # The words, as _TOKEN finds them: in ASCII text, the runs left between
+    # spaces once every other character is a space (one C pass, not a match each).
+    tokens = lowered.translate(_NOT_TOKEN).split() if lowered.isascii() else _TOKEN.findall(lowered)
+    if _SMALL_TALK_CUES.isdisjoint(tokens):
         return False
     return _SMALL_TALK.search(text) is not None and len(words(text)) <= SMALL_TALK_WORDS
 
@@ -120,15 +131,16 @@ def may_greet(text: str) -> bool:
     return _MAY_GREET.match(text) is not None
 
 
-def is_introduction(text: str) -> bool:
+def is_introduction(text: str, lowered: str | None = None) -> bool:
     """A short post introducing its author ("Hi! Finn here, researcher, joining from Leeds").
 
     Unlike other small talk it may name the topic (a role, a field) and still
-    answer no question.
+    answer no question. ``lowered``, ``text.lower()`` when the caller has it already.
     """
     if len(text) > SMALL_TALK_LENGTH:
         return False
-    lowered = text.lower()
+    if lowered is None:
+        lowered = text.lower()
     if "from" not in lowered and not lowered.lstrip(_LEAD).startswith(("hi", "hello", "hey")):
         return False  # the cheap test first: most posts are neither
     return _INTRODUCTION.search(text) is not None

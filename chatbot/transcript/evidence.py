@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 
 from .asides import (
+    SMALL_TALK_LENGTH,
     is_greeting,
     is_housekeeping,
     is_introduction,
@@ -100,6 +101,10 @@ class WeakEvidence:
             author_key(forest.posts[uri]) for uri in moderator_posts
         }
         self.vocabulary = Vocabulary(question_texts)
+        # Whether the questions have telling words (asked once per post, so
+        # kept: it only changes when ``place`` drops the common ones).
+        self._worded = bool(self.vocabulary)
+        self._timelines: dict[str, Timeline] = {}  # per network, from ``timeline_for``
 
     def place(self, pending: Sequence[ChatPost]) -> None:
         # Time order, except that a reply never comes before the post it
@@ -110,6 +115,7 @@ class WeakEvidence:
         ordered = self._in_placing_order(pending)
         if self.vocabulary:
             self.vocabulary.drop_common(post.text for post in ordered)
+            self._worded = bool(self.vocabulary)
         nodes = self.forest.nodes
         one, greets = self._one, self._greets
         for post in ordered:
@@ -181,15 +187,19 @@ class WeakEvidence:
             if quoted is not None and quoted.question is None and not quoted.is_question:
                 return Attribution(uri, None, (), "quote", CONF_ASIDE_REPLY, via=post.quote_uri)
         conversations = self.conversations
-        named = conversations.leading(post)
+        text = post.text
+        # ``leading``'s own first test, inlined: most posts begin with a word.
+        named = () if text[:1].isalnum() else conversations.leading(post)
         top_level = post.parent_uri is None and not (named and conversations.addressees(post))
         moderator = uri in self.moderator_posts
-        if not top_level and may_greet(post.text) and self._greets(post):
+        if not top_level and may_greet(text) and self._greets(post):
             # "@finn Welcome!": a greeting back answers nothing, whatever it replies to.
             return Attribution(uri, None, (), "aside", CONF_ASIDE_REPLY, via=parent)
-        if top_level and moderator and is_housekeeping(post.text):
+        if top_level and moderator and is_housekeeping(text):
             return Attribution(uri, None, (), "aside", CONF_ASIDE)
-        timeline = self.timeline_for(post.network)
+        timeline = self._timelines.get(post.network)
+        if timeline is None:
+            timeline = self._timelines[post.network] = self.timeline_for(post.network)
         when = post.created_at.timestamp()
         # A reply whose parent is gone (deleted, not collected) names the
         # people of that post: another of their posts is not the one answered.
@@ -204,7 +214,7 @@ class WeakEvidence:
                 )
                 if above.question is None:
                     return Attribution(uri, None, (), "mention", CONF_ASIDE_REPLY, via=answered)
-                if not exact and self.vocabulary:
+                if not exact and self._worded:
                     # A typed name is a weak guess at the post answered: the
                     # reply's own words naming another question say more.
                     leaning = self._leaning(post, when, timeline)
@@ -212,11 +222,16 @@ class WeakEvidence:
                         return Attribution(uri, leaning, (leaning,), "words", CONF_WORDS)
                 confidence = CONF_MENTION_EXACT if exact else CONF_MENTION
                 return Attribution(uri, above.question, labels, "mention", confidence, via=answered)
-        if top_level and not moderator and is_introduction(post.text):
+        # The hello tests read the text in lower case: made once for both,
+        # and only for a post short enough to be a hello at all.
+        lowered = (
+            text.lower() if top_level and not moderator and len(text) <= SMALL_TALK_LENGTH else None
+        )
+        if lowered is not None and is_introduction(text, lowered):
             return Attribution(uri, None, (), "aside", CONF_ASIDE)
         clock = None
-        if self.vocabulary:
-            if top_level and says_it_continues(post.text):
+        if self._worded:
+            if top_level and says_it_continues(text):
                 # "Should add: ...", "(cont.)": the author says what it goes on
                 # from, which outweighs a word it shares with some question.
                 found = self._continues(post, when, timeline)
@@ -226,7 +241,7 @@ class WeakEvidence:
             found = self._words(post, when, timeline, clock)
             if found is not None:
                 return found
-        if top_level and not moderator and self._small_talk(post.text):
+        if lowered is not None and self._small_talk(text, lowered):
             return Attribution(uri, None, (), "aside", CONF_ASIDE)
         if top_level:
             found = self._continues(post, when, timeline)
@@ -283,12 +298,12 @@ class WeakEvidence:
         text = self.conversations.after_names(post)
         if not is_greeting(text):
             return False
-        return not (self.vocabulary and self.vocabulary.scores(text, self.vocabulary.labels))
+        return not (self._worded and self.vocabulary.scores(text, self.vocabulary.labels))
 
-    def _small_talk(self, text: str) -> bool:
-        if not is_small_talk(text):
+    def _small_talk(self, text: str, lowered: str) -> bool:
+        if not is_small_talk(text, lowered):
             return False
-        return not (self.vocabulary and self.vocabulary.scores(text, self.vocabulary.labels))
+        return not (self._worded and self.vocabulary.scores(text, self.vocabulary.labels))
 
     def _continues(self, post: ChatPost, when: float, timeline: Timeline) -> Attribution | None:
         # The author's latest own answer (not part of a conversation with
