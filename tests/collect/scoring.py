@@ -47,6 +47,11 @@ class Coverage:
     thread_answers_without_tag: int = 0
 
 
+def asks_the_bot(post: dict[str, Any]) -> bool:
+    """A late joiner's request to the bot, untagged and top-level: not a post of the chat."""
+    return post["kind"] == "ask" and not post["has_hashtag"] and not post["parent_plan_id"]
+
+
 def unreachable(post: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> bool:
     """True when a deleted ancestor cut the post off from every tagged post and question."""
     parent = by_id.get(post["parent_plan_id"] or "")
@@ -71,8 +76,8 @@ def coverage(truth: dict[str, Any], rows: list[Post]) -> Coverage:
             continue
         if post["visibility"] != "public":
             continue
-        if post["kind"] == "ask" and not post["has_hashtag"] and not post["parent_plan_id"]:
-            continue  # a late joiner's request to the bot: not a post of the chat
+        if asks_the_bot(post):
+            continue
         result.expected.append(post)
         if row is None:
             cut = not post["has_hashtag"] and unreachable(post, by_id)

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from chatbot.collect import Collector
 from chatbot.sandbox.mastodon.federation import FederationSettings
 from tests.collect.chat import follow, start_chat
-from tests.collect.scoring import stored_posts, unreachable
+from tests.collect.scoring import asks_the_bot, stored_posts, unreachable
 from tests.collect.test_collect_restarts import collect_env, run_with_kills
 
 pytestmark = pytest.mark.filterwarnings("ignore::mastodon.errors.MastodonDeprecationWarning")
@@ -29,7 +29,7 @@ PROFILES = "mastodon,mastodon,gotosocial"
 
 
 def expected_mastodon(truth: dict[str, Any]) -> list[dict[str, Any]]:
-    """The Mastodon posts a transcript should hold: posted, public, not deleted."""
+    """The Mastodon posts a transcript should hold: posted, public, not deleted, to the chat."""
     return [
         post
         for post in truth["posts"]
@@ -38,6 +38,7 @@ def expected_mastodon(truth: dict[str, Any]) -> list[dict[str, Any]]:
         and not post["deleted"]
         and post["visibility"] == "public"
         and not post["opted_out"]
+        and not asks_the_bot(post)
     ]
 
 

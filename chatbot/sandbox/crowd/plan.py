@@ -52,6 +52,8 @@ _ASKS = (
 _HELLOS = ("intro", "chatter")  # greetings and small talk: answered with a greeting
 _ANSWERING = ("answer", "thread_answer", "continuation", "link_quote", "reply", "mention_reply")
 
+TEXT_LIMIT = 300  # characters: the shortest post limit of the networks (Bluesky)
+
 
 def plan_crowd(config: CrowdConfig, schedule: ChatSchedule) -> CrowdPlan:
     """Plan everything a seeded crowd does during ``schedule``; same input, same plan."""
@@ -301,7 +303,10 @@ class _Planner:
             text = texts.decorate(rng, text, unicode)
         hostile = bool(spec.get("hostile"))
         if hostile:
-            text = f"{text} {rng.choice(HOSTILE_PAYLOADS)}"
+            payload = rng.choice(HOSTILE_PAYLOADS)
+            # Room for the payload and the tag: every network takes 300 characters.
+            room = TEXT_LIMIT - len(payload) - len(self.schedule.hashtag) - 3
+            text = f"{text[:room].rstrip()} {payload}"
         text = texts.with_hashtag(rng, text, self.schedule.hashtag)
         visibility = spec.get("visibility") or self._visibility(author)
         self._add(
