@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,6 +13,13 @@ from chatbot.cli.jsonout import emit
 from chatbot.cli.options import FreeText, database_url_option, json_option
 from chatbot.cli.progress import progress_bar
 from chatbot.cli.stdio import STDIN_NAME, is_dash, stdin_copy
+from chatbot.cli.stopping import StopRequested, leave, say, stop_signals
+
+if TYPE_CHECKING:
+    from chatbot.imports import ImportReport
+
+# Said when Ctrl-C or SIGTERM stops an import: it is one transaction, so nothing is half-done.
+STOPPED = "Stopped: nothing was imported (an import is all or nothing); run the same command again."
 
 
 @cli.command("import")
@@ -57,7 +65,8 @@ def import_command(
     text, in_reply_to_id, and optionally lang, urls (space-separated) and
     quoted_id. Importing again updates the same event. FILE - reads
     standard input (an event of its own, "<stdin>"). On a terminal a bar
-    shows how much of the file is stored.
+    shows how much of the file is stored. Ctrl-C or SIGTERM stops at once
+    and leaves the database as it was (exit 130 or 143).
 
     \b
     Examples:
@@ -65,6 +74,33 @@ def import_command(
         chatbot import day.csv --hashtag PSTweetChat --host JeffHicks \\
             --question 1489660745918914561 --question 1489665608090271753
     """
+    with stop_signals(STOPPED):
+        try:
+            report = _import(file, hashtag, host, fmt, title, questions, database_url, as_json)
+        except StopRequested as stop:
+            say(STOPPED)
+            leave(128 + stop.number)
+    # Committed: from here a signal ends the process as usual, and loses nothing.
+    if as_json:
+        emit(report.__dict__)
+        return
+    click.echo(
+        f"Imported #{report.hashtag} (event {report.event_id}): {report.posts} posts "
+        f"({report.new} new, {report.retweets} retweets skipped), "
+        f"{len(report.questions)} questions, {report.spam} flagged as spam"
+    )
+
+
+def _import(
+    file: Path,
+    hashtag: str,
+    host: str,
+    fmt: str | None,
+    title: str | None,
+    questions: tuple[str, ...],
+    database_url: str,
+    as_json: bool,
+) -> ImportReport:
     from chatbot.db import open_store
     from chatbot.imports import import_file
 
@@ -75,15 +111,7 @@ def import_command(
         engine = stack.enter_context(open_store(database_url))
         size = file.stat().st_size
         bar = stack.enter_context(progress_bar(f"Importing {name}", size, quiet=as_json))
-        report = import_file(
+        return import_file(
             engine, file, hashtag=hashtag, host=host, fmt=fmt, title=title,
             question_posts=questions, name=name, progress=bar.to if bar else None,
         )  # fmt: skip
-    if as_json:
-        emit(report.__dict__)
-        return
-    click.echo(
-        f"Imported #{report.hashtag} (event {report.event_id}): {report.posts} posts "
-        f"({report.new} new, {report.retweets} retweets skipped), "
-        f"{len(report.questions)} questions, {report.spam} flagged as spam"
-    )
