@@ -18,6 +18,7 @@ from chatbot.bot.running import Bot, CollectOptions
 from chatbot.bot.runsettings import set_options
 from chatbot.bot.scheduler import STOP_GRACE, RunOptions
 from chatbot.clock import CLOCK_ENV
+from chatbot.collect.peers import anonymous_reader
 from chatbot.collect.refresh import refresh_counts
 from chatbot.config import get_setting
 from chatbot.db import DATABASE_URL_ENV
@@ -366,7 +367,10 @@ def _run(
                 cleanup()
         posts = bot.collected
         # After the chat, as an organizer would: the likes and reposts that came late.
-        refresh_counts(engine, event_id, platforms, now=clock.now, sleep=clock.sleep)
+        refresh_counts(
+            engine, event_id, platforms, now=clock.now, sleep=clock.sleep,
+            home_reader=anonymous_reader(clock.now),
+        )  # fmt: skip
         exported = write_exports(engine, str(event_id), FORMATS, out_dir=out, now=clock.now())
     recap = recap_event(str(event_id), database_url=url, out_dir=out, now=clock.now())
     say(f"Transcripts: {', '.join(str(path) for path in exported.files)}")

@@ -115,7 +115,9 @@ def collect_command(
     With --refresh-counts it collects nothing new: it reads the likes,
     reposts, quotes and replies of every post already stored (25 a request
     on Bluesky, 40 on Mastodon 4.3+), within the request budgets, waiting
-    for them when spent. Run it once after the chat, before the recap.
+    for them when spent; a Mastodon post made on another server is read
+    there, where all its likes arrive. Run it once after the chat, before
+    the recap.
 
     Example:
 
@@ -185,7 +187,8 @@ def _collect(
             connect(n, credentials, clock=the_clock.now, **_session_option(n)) for n in chosen
         ]
         if refresh_counts:
-            _refresh(engine, event_id or 0, hashtag, platforms, the_clock, quiet, as_json)
+            peers = int(settings["mastodon_servers"]) > 0  # other servers may be read
+            _refresh(engine, event_id or 0, hashtag, platforms, the_clock, quiet, as_json, peers)
             return
         progress = _Progress(f"#{hashtag}", start, end, quiet or as_json)
         collector = Collector(
@@ -244,12 +247,17 @@ def _refresh(
     clock: Any,
     quiet: bool,
     as_json: bool,
+    peers: bool,
 ) -> None:
+    from chatbot.collect.peers import anonymous_reader
     from chatbot.collect.refresh import refresh_counts
 
     if not quiet and not as_json:
         click.echo(f"#{hashtag}: reading the counts of every stored post", err=True)
-    reports = refresh_counts(engine, event_id, platforms, now=clock.now, sleep=clock.sleep)
+    home_reader = anonymous_reader(clock.now) if peers else None
+    reports = refresh_counts(
+        engine, event_id, platforms, now=clock.now, sleep=clock.sleep, home_reader=home_reader
+    )
     if as_json:
         found = {"event_id": event_id, "hashtag": hashtag}
         emit({**found, "refreshed": [r.as_dict() for r in reports]})

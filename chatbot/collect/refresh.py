@@ -13,9 +13,14 @@ finishes the job.
 
 Only counts are written (and ``counts_at``, when they were read); edits and
 deletions are the collector's business. A post the network no longer shows
-is counted as not found and left as it is. A Mastodon post the bot's server
-never fetched (stored with another server's id, ``id@host``) cannot be read
-by id there: it is skipped and counted.
+is counted as not found and left as it is.
+
+A Mastodon post made on another server is read from that server
+(:mod:`chatbot.collect.origincounts`): likes given anywhere arrive there,
+while the bot's server knows only those given on it. What the home server
+does not answer is read at the bot's server; a post the bot's server never
+fetched (stored with another server's id, ``id@host``) that its home server
+does not answer either is skipped and counted.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, bindparam, select
 
 from chatbot.collect.instances import is_qualified
+from chatbot.collect.origincounts import home_servers, read_at_home_servers
 from chatbot.collect.pacing import OutOfBudget, Pacer
 from chatbot.collect.sources import source_for
 from chatbot.db import session_scope
@@ -52,6 +58,8 @@ class RefreshReport:
     moved: int = 0  # whose counts changed
     not_found: int = 0  # the network no longer shows them
     skipped: int = 0  # cannot be read by id (another Mastodon server's copy)
+    at_home: int = 0  # read from the other servers they were made on (Mastodon)
+    home_servers: int = 0  # other servers that answered for their posts
     requests: int = 0
     waited: float = 0.0  # seconds spent waiting for the budget
 
@@ -59,6 +67,9 @@ class RefreshReport:
         parts = [f"{self.read} of {self.posts} posts read", f"{self.moved} with new counts"]
         if self.not_found:
             parts.append(f"{self.not_found} not found (deleted or hidden from the bot)")
+        if self.at_home:
+            servers = f"{self.home_servers} server" + ("" if self.home_servers == 1 else "s")
+            parts.append(f"{self.at_home} of them from the servers they were made on ({servers})")
         if self.skipped:
             parts.append(f"{self.skipped} held only by another server, not read")
         parts.append(f"{self.requests} request" + ("" if self.requests == 1 else "s"))
@@ -72,6 +83,8 @@ class RefreshReport:
             "moved": self.moved,
             "not_found": self.not_found,
             "skipped": self.skipped,
+            "at_home": self.at_home,
+            "home_servers": self.home_servers,
             "requests": self.requests,
         }
 
@@ -139,8 +152,14 @@ def refresh_counts(
     sleep: Callable[[float], None],
     pacer: Pacer | None = None,
     on_progress: Callable[[RefreshReport], None] | None = None,
+    home_reader: Callable[[str], Platform] | None = None,
 ) -> list[RefreshReport]:
-    """Read every stored post of the event again on each network and store its counts."""
+    """Read every stored post of the event again on each network and store its counts.
+
+    ``home_reader`` (a reader of another Mastodon server by its base URL, without an
+    account) reads the posts made on other servers there; without it, every post is
+    read at the bot's server.
+    """
     pacer = pacer or Pacer()
     items = platforms.values() if isinstance(platforms, Mapping) else platforms
     reports = []
@@ -149,12 +168,43 @@ def refresh_counts(
         refs = _stored_refs(engine, event_id, platform.network)
         report.posts = len(refs)
         if platform.network == "mastodon":
+            if home_reader is not None:
+                done = _read_at_homes(
+                    engine, platform, refs, home_reader, report, pacer, now, sleep
+                )
+                refs = [ref for ref in refs if ref.uri not in done]
             readable = [ref for ref in refs if not is_qualified(ref.id)]
             report.skipped = len(refs) - len(readable)
             refs = readable
         _refresh_network(engine, platform, refs, report, pacer, now, sleep, on_progress)
         reports.append(report)
     return reports
+
+
+def _read_at_homes(
+    engine: Engine,
+    platform: Platform,
+    refs: Sequence[RemoteRef],
+    home_reader: Callable[[str], Platform],
+    report: RefreshReport,
+    pacer: Pacer,
+    now: Callable[[], datetime],
+    sleep: Callable[[float], None],
+) -> set[str]:
+    """Read the posts made on other servers there; the URIs answered."""
+
+    def store(found: list[NormalisedPost]) -> int:
+        with session_scope(engine) as session:
+            return store_counts(session.connection(), "mastodon", found, now())
+
+    homes = home_servers(refs, str(getattr(platform, "url", "")))
+    reading = read_at_home_servers(homes, home_reader, store, pacer, now, sleep)
+    report.read += len(reading.read)
+    report.moved += reading.moved
+    report.requests += reading.requests
+    report.waited += reading.waited
+    report.at_home, report.home_servers = len(reading.read), reading.servers
+    return reading.read
 
 
 def _refresh_network(

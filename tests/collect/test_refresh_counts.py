@@ -18,9 +18,11 @@ from sqlmodel import Session
 
 from chatbot.clock import ManualClock
 from chatbot.collect import Collector
+from chatbot.collect.peers import anonymous_reader
 from chatbot.collect.refresh import refresh_counts
 from chatbot.demo import bot_platforms
 from chatbot.models import Post
+from chatbot.sandbox.mastodon.federation import FederationSettings
 from chatbot.sandbox.runner import Sandbox
 from tests.collect.test_coverage import TAG, live_event, run
 from tests.recap.htmltree import parse
@@ -157,3 +159,89 @@ def test_a_server_without_batches_is_read_one_status_at_a_time_within_the_budget
         assert (report.posts, report.read, report.moved) == (3, 3, 1)
         assert report.requests >= 3  # the batch answered 404: one status a request
         assert counts(engine)["A1 answer 1 #gtscounts"][0] == 1
+
+
+def test_counts_of_another_servers_posts_are_read_where_every_like_arrives(
+    engine: Engine,
+) -> None:
+    # Two federating instances: the bot's (0) and the one ann posts from (1). A favourite
+    # given on the bot's copy reaches ann's server; one given there never reaches the copy.
+    federation = FederationSettings(delay=0.0, loss=0.0, seed=44)
+    with Sandbox(
+        seed=44, clock=ManualClock(), networks=("mastodon",), mastodon_instances=2,
+        federation=federation,
+    ) as sandbox:  # fmt: skip
+        from tests.collect.test_gotosocial import load_live_event
+
+        event_id = load_live_event(engine, sandbox, "homecounts")
+        near, far = sandbox.mastodon_servers
+        people = {}
+        for name, server in (("ann", far), ("ben", far), ("cyd", near), ("dee", near)):
+            store = server.app.store
+            account = str(store.create_account(name, default_visibility="public")["id"])
+            people[name] = Mastodon(api_base_url=server.url, access_token=store.token_for(account))
+        toot = people["ann"].status_post("A1 paper #homecounts", visibility="public")
+        people["ben"].status_favourite(toot.id)  # on ann's server
+        people["ben"].status_reblog(toot.id)
+        platforms = bot_platforms(sandbox)
+        Collector(engine, event_id, platforms, sandbox.clock, peers=5).step(sweep=True)
+        (copy,) = people["cyd"].search_v2(toot.uri, resolve=True).statuses
+        people["cyd"].status_favourite(copy.id)  # on the bot's server, delivered to ann's
+        people["dee"].status_favourite(copy.id)
+        sandbox.clock.advance(seconds=5)
+        assert sandbox.federation is not None
+        sandbox.federation.deliver_due()
+
+        def refreshed(**options: object) -> tuple[int | None, int | None]:
+            (report,) = refresh_counts(
+                engine, event_id, platforms, now=sandbox.clock.now, sleep=sandbox.clock.sleep,
+                **options,  # type: ignore[arg-type]
+            )  # fmt: skip
+            assert (report.posts, report.read, report.not_found) == (1, 1, 0)
+            likes, boosts, *_ = counts(engine)["A1 paper #homecounts"]
+            return likes, boosts
+
+        # The bot's server knows only the favourites given on it.
+        assert refreshed() == (2, 0)
+        # Ann's server knows them all: ben's, and cyd's and dee's, delivered there.
+        (report,) = refresh_counts(
+            engine, event_id, platforms, now=sandbox.clock.now, sleep=sandbox.clock.sleep,
+            home_reader=anonymous_reader(sandbox.clock.now),
+        )  # fmt: skip
+        assert (report.read, report.at_home, report.home_servers, report.moved) == (1, 1, 1, 1)
+        assert report.requests == 1  # one status asked of ann's server; none of the bot's
+        assert "1 of them from the servers they were made on (1 server)" in report.line()
+        likes, boosts, *_ = counts(engine)["A1 paper #homecounts"]
+        assert (likes, boosts) == (3, 1)
+
+
+def test_a_home_server_that_does_not_answer_leaves_the_post_to_the_bots_server(
+    engine: Engine,
+) -> None:
+    # The home server is gone by the time counts are refreshed: the bot's copy is read.
+    federation = FederationSettings(delay=0.0, loss=0.0, seed=45)
+    with Sandbox(
+        seed=45, clock=ManualClock(), networks=("mastodon",), mastodon_instances=2,
+        federation=federation,
+    ) as sandbox:  # fmt: skip
+        from tests.collect.test_gotosocial import load_live_event
+
+        event_id = load_live_event(engine, sandbox, "closedhome")
+        near, far = sandbox.mastodon_servers
+        people = {}
+        for name, server in (("ann", far), ("cyd", near)):
+            store = server.app.store
+            account = str(store.create_account(name, default_visibility="public")["id"])
+            people[name] = Mastodon(api_base_url=server.url, access_token=store.token_for(account))
+        toot = people["ann"].status_post("A1 paper #closedhome", visibility="public")
+        platforms = bot_platforms(sandbox)
+        Collector(engine, event_id, platforms, sandbox.clock, peers=5).step(sweep=True)
+        (copy,) = people["cyd"].search_v2(toot.uri, resolve=True).statuses
+        people["cyd"].status_favourite(copy.id)
+        far.stop()
+        (report,) = refresh_counts(
+            engine, event_id, platforms, now=sandbox.clock.now, sleep=sandbox.clock.sleep,
+            home_reader=anonymous_reader(sandbox.clock.now),
+        )  # fmt: skip
+    assert (report.posts, report.read, report.at_home, report.home_servers) == (1, 1, 0, 0)
+    assert counts(engine)["A1 paper #closedhome"][0] == 1  # the bot's server's view

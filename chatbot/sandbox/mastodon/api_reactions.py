@@ -23,7 +23,7 @@ def register(app: MastodonBase) -> None:
                 raise HttpError(404, "Record not found")
             if kind == "reblog" and on and status.visibility not in ("public", "unlisted"):
                 raise HttpError(422, "Validation failed: Reblog of status is not allowed")
-            store.reactions.set(kind, status.id, token.account_id, on)
+            store.react(kind, status, token.account_id, on)
             return json_response(store.status_json(status, viewer_id=token.account_id))
 
         return handler

@@ -7,7 +7,9 @@ instance that has (or is about to get) a copy, never before the status
 itself. Who a status is addressed to always gets it: the instance of the
 account it replies to and of every account it mentions (private and direct
 statuses go only there). A reply whose parent an instance lacks makes that
-instance fetch the parent, as Mastodon resolves a thread.
+instance fetch the parent, as Mastodon resolves a thread. A favourite or
+boost of a remote copy is delivered to the status's origin (late, or lost
+like any activity), which counts it; other copies never hear of it.
 
 Nothing here sleeps or reads the wall clock: each delivery has a due time on
 the sandbox clock, and whatever is due is delivered before an instance
@@ -63,13 +65,15 @@ class FederationSettings:
 
 @dataclass(order=True, frozen=True)
 class Delivery:
-    """One activity on its way: ``event`` is update (a new status), status.update or delete."""
+    """One activity on its way: ``event`` is update (a new status), status.update, delete,
+    or reaction (``detail``: kind, the reacting account as the origin names it, given)."""
 
     due: datetime
     seq: int
     event: str
     uri: str
     target: int
+    detail: tuple[str, str, bool] | None = None
 
 
 class Federation:
@@ -103,6 +107,7 @@ class Federation:
             store.catch_up_hooks.append(self._catch_up)
             store.resolver = partial(self._resolve_address, index)
             store.reply_fetcher = partial(self.fetch_replies, index)
+            store.reaction_hooks.append(partial(self._reacted, index))
 
     # -- what is where ---------------------------------------------------------
     def instance_of(self, domain: str) -> int | None:
@@ -190,6 +195,26 @@ class Federation:
             due = now + self._delay(key, target, f"{event}{self._news[uri]}")
             self._schedule(event, uri, target, due)
 
+    def _reacted(self, index: int, kind: str, status: Status, account_id: str, on: bool) -> None:
+        """A store's reaction hook: a favourite or boost of a copy goes to the origin."""
+        if status.local:
+            return  # given on the origin: counted there already
+        store = self.stores[index]
+        uri = entities.status_addresses(store, status)[0]
+        home = self._homes.get(uri)
+        if home is None:
+            return
+        account = f"{account_id}@{store.domain}"  # the reacting account, foreign there
+        key = f"{index}:{account}:{kind}:{uri}:{on}"
+        if self._roll(key, "loss") < self.settings.loss:
+            return
+        due = self.clock.now() + self._delay(key, home[0], "reaction")
+        with self._queue_lock:
+            self._seq += 1
+            heapq.heappush(
+                self._queue, Delivery(due, self._seq, "reaction", uri, home[0], (kind, account, on))
+            )
+
     def _addressed(self, store: MastodonStore, status: Status) -> set[int]:
         """Instances that get ``status`` whatever the loss: its parent's and mentions' homes."""
         account_ids = list(status.mention_ids)
@@ -242,6 +267,10 @@ class Federation:
         if home is None:
             return
         origin = self.stores[home[0]]
+        if delivery.detail is not None:  # a reaction, to the origin
+            kind, account, on = delivery.detail
+            origin.reactions.set(kind, home[1], account, on)
+            return
         target = self.stores[delivery.target]
         status = origin.status(home[1])
         copy_id = self._copies.get((delivery.uri, delivery.target))

@@ -1,10 +1,11 @@
 """Favourites and boosts of the sandbox Mastodon's statuses: who did which, and the counts.
 
-Each server counts what happened on it: a favourite given on another instance
-reaches a status's origin only through federation, which the sandbox does not
-carry for reactions, so a remote copy's counts are this server's own (as on
-a real server that has not heard of them). A boost is kept as a reaction, not
-as a status of its own: the sandbox's timelines show no boosts.
+Each server counts what it has heard of: a favourite or boost given on a
+remote copy counts there and, once federation delivers it (late, or lost as
+a status can be), on the status's origin too, as a Like or Announce reaches
+a real origin; a remote copy never hears of those given elsewhere, so its
+counts are its own server's. A boost is kept as a reaction, not as a status
+of its own: the sandbox's timelines show no boosts.
 """
 
 from __future__ import annotations

@@ -87,6 +87,15 @@ class MastodonStore(AccountBook):
         # For a remote copy's id here: start fetching the replies its origin has and this
         # instance lacks; how many are on their way (set by the federation; None alone).
         self.reply_fetcher: Callable[[str], int] | None = None
+        # After a favourite or boost here (kind, status, account id, given or taken back):
+        # the federation tells the status's origin, as a Like or Announce activity does.
+        self.reaction_hooks: list[Callable[[str, Status, str, bool], None]] = []
+
+    def react(self, kind: str, status: Status, account_id: str, on: bool = True) -> None:
+        """``account_id`` favourites or boosts ``status`` here (``on=False``: takes it back)."""
+        self.reactions.set(kind, status.id, account_id, on)
+        for hook in list(self.reaction_hooks):
+            hook(kind, status, account_id, on)
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(event, status)`` after every change (under the store's lock)."""

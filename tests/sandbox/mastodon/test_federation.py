@@ -278,3 +278,34 @@ def test_the_sandbox_delivers_to_streams_by_itself():
     # The servers have stopped, which ends the stream (closing it first waits a heartbeat).
     handle.close()
     handle.join(timeout=5)
+
+
+def test_a_favourite_of_a_copy_reaches_the_origin_and_no_other_copy(fediverse):
+    net = fediverse(["mastodon", "mastodon", "gotosocial"], delay=30, seed=5)
+    alice, bob, cy = net.user(0, "alice"), net.user(1, "bob"), net.user(2, "cy")
+    posted = alice.status_post("A1 liked everywhere #fedi")
+    net.later(30)
+    [on_bob] = _tagged(bob, "fedi")
+    bob.status_favourite(on_bob["id"])
+    bob.status_reblog(on_bob["id"])
+    assert bob.status(on_bob["id"])["favourites_count"] == 1  # counted where it was given
+    assert alice.status(posted["id"])["favourites_count"] == 0  # not yet: on its way
+    net.later(30)
+    mine = alice.status(posted["id"])
+    assert (mine["favourites_count"], mine["reblogs_count"]) == (1, 1)
+    [on_cy] = cy.search_v2(posted["uri"], resolve=True)["statuses"]
+    assert cy.status(on_cy["id"])["favourites_count"] == 0  # a third copy never hears of it
+    bob.status_unfavourite(on_bob["id"])
+    net.later(30)
+    assert alice.status(posted["id"])["favourites_count"] == 0  # taking it back follows too
+
+
+def test_a_lost_favourite_never_reaches_the_origin(fediverse):
+    net = fediverse(["mastodon", "mastodon"], loss=1.0, seed=6)
+    alice, bob = net.user(0, "alice"), net.user(1, "bob")
+    posted = alice.status_post("A1 hello @bob@" + net.stores[1].domain)  # addressed: arrives
+    net.later(1)
+    [copy] = bob.search_v2(posted["uri"], resolve=True)["statuses"]
+    bob.status_favourite(copy["id"])
+    net.later(60)
+    assert alice.status(posted["id"])["favourites_count"] == 0
