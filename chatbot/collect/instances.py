@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 __all__ = ["MAX_PEERS", "base_of", "host_of_account", "is_qualified", "peers_to_read"]
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_PEERS = 20  # servers read besides the bot's own, the busiest first
 
 
@@ -34,6 +35,8 @@ def base_of(address: str) -> str | None:
     except ValueError:
         return None
     host = parts.hostname.lower()
+    if port == _DEFAULT_PORTS[parts.scheme]:
+        port = None  # https://host:443 is https://host
     return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
 
 

@@ -20,7 +20,7 @@ def test_each_post_is_read_on_its_home_server_by_its_id_there() -> None:
         ref("902", "https://gts.example/users/ben/statuses/01HZX3Q9V6KJ8M2A"),  # GoToSocial
         ref("113777@mastodon.social", "https://mastodon.social/users/cyd/statuses/113777"),
         ref("903", "https://pleroma.example/objects/6f1c2b0a-0d1e"),  # other ids: not guessed
-        ref("904", "https://Mastodon.Social/users/dee/statuses/113999/"),
+        ref("904", "https://Mastodon.Social:443/users/dee/statuses/113999/"),
     ]
     homes = home_servers(refs, "https://bots.example")
     assert homes == {

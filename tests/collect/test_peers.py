@@ -169,6 +169,9 @@ def test_servers_to_read() -> None:
     ]
     assert peers_to_read(home, origins, limit=1) == ["https://busy.example"]
     assert peers_to_read(home, origins, limit=0) == []
+    assert base_of("https://Busy.Example:443/users/a") == "https://busy.example"  # one server
+    assert base_of("http://busy.example:80/") == "http://busy.example"
+    assert base_of("https://busy.example:8443/") == "https://busy.example:8443"
     assert host_of_account("@ann@Example.Social") == "example.social"
     assert host_of_account("ann") is None and host_of_account("ann@") is None
 
