@@ -90,7 +90,7 @@ class JetstreamStream(SocketStream):
     transport = "jetstream"
     thread_name = "bluesky-jetstream"
     label = "Jetstream"
-    decode_text = False  # orjson reads the UTF-8 bytes (and refuses what is not UTF-8)
+    decode_text = False  # the filter reads the UTF-8 bytes (and refuses what is not UTF-8)
 
     def __init__(
         self,

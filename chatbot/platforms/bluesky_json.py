@@ -19,7 +19,7 @@ from chatbot.platforms.postfields import (
     tombstone,
 )
 from chatbot.text.bluesky import LINK, TAG
-from chatbot.text.postrefs import bluesky_refs
+from chatbot.text.postrefs import _list, _map, bluesky_refs
 
 _HTTP = ("http://", "https://")
 _NO_FLAGS: frozenset[str] = frozenset()
@@ -41,8 +41,8 @@ def from_bluesky_record(
     author = author or {}
     links: list[str] = []
     tags: list[str] = []
-    for facet in record.get("facets") or ():
-        for feature in (facet or {}).get("features") or ():
+    for facet in _list(record.get("facets")):
+        for feature in _list(_map(facet).get("features")):
             if type(feature) is not dict and not isinstance(feature, Mapping):
                 continue
             kind = feature.get("$type", "")
@@ -55,8 +55,8 @@ def from_bluesky_record(
                 if link.lower().startswith(_HTTP):
                     links.append(link)
     mentions, quotes = bluesky_refs(record)
-    reply = record.get("reply") or {}
-    langs = record.get("langs")
+    reply = _map(record.get("reply"))
+    langs = _list(record.get("langs"))
     handle = _s(author.get("handle"))
     flags = _bluesky_flags(author)
     followers = author.get("followersCount")
@@ -87,8 +87,8 @@ def from_bluesky_record(
         links=_dedupe(links) if links else (),
         tags=_dedupe(tags) if tags else (),
         mentions=mentions,
-        parent_uri=_opt_s((reply.get("parent") or {}).get("uri")) if reply else None,
-        root_uri=_opt_s((reply.get("root") or {}).get("uri")) if reply else None,
+        parent_uri=_opt_s(_map(reply.get("parent")).get("uri")) if reply else None,
+        root_uri=_opt_s(_map(reply.get("root")).get("uri")) if reply else None,
         quote_uri=quotes[0] if quotes else None,
         visibility="public",
         lang=_opt_s(langs[0]) if langs else None,

@@ -43,6 +43,8 @@ from chatbot.text.bluesky import TAG
 POST = "app.bsky.feed.post"
 _POST_PATH = f"/{POST}/"
 HOLD_US = 120_000_000  # stream time a reply waits for its parent, a deletion for its post
+# A post event as held until it joins the chat: the event, or the line it came in.
+Held = dict[str, Any] | str | bytes
 
 
 def _tag_pattern(tag: str) -> re.Pattern[str]:
@@ -61,16 +63,26 @@ def carries_tag(record: Mapping[str, Any], tag: str, pattern: re.Pattern[str]) -
             if not features or type(features) is not list:
                 continue
             for feature in features:
-                if type(feature) is dict and feature.get("$type") == TAG:
-                    value = feature.get("tag")
-                    if type(value) is str and value.lstrip("#").lower() == tag:
-                        return True
-    tags = record.get("tags")
+                if (
+                    type(feature) is dict
+                    and feature.get("$type") == TAG
+                    and is_tag(feature.get("tag"), tag)
+                ):
+                    return True
+    return tagged_otherwise(record.get("tags"), record.get("text"), tag, pattern)
+
+
+def is_tag(value: object, tag: str) -> bool:
+    """True when a tag facet's or ``tags`` value is ``tag`` (lower case, no ``#``), in any case."""
+    return type(value) is str and value.lstrip("#").lower() == tag
+
+
+def tagged_otherwise(tags: object, text: object, tag: str, pattern: re.Pattern[str]) -> bool:
+    """:func:`carries_tag`'s rule for a record's ``tags`` and text (facets aside)."""
     if tags and type(tags) is list:
         for value in tags:
-            if type(value) is str and value.lstrip("#").lower() == tag:
+            if is_tag(value, tag):
                 return True
-    text = record.get("text")
     return type(text) is str and "#" in text and pattern.search(text) is not None
 
 
@@ -81,6 +93,12 @@ def _reply_targets(reply: Any) -> tuple[str, ...]:
     parent, root = reply.get("parent"), reply.get("root")
     first = parent.get("uri") if type(parent) is dict else None
     second = root.get("uri") if type(root) is dict else None
+    return targets(first, second)
+
+
+def targets(first: object, second: object) -> tuple[str, ...]:
+    """A reply's parent and root URIs, each when it is a non-empty string, the root only
+    when it differs."""
     if type(first) is not str or not first:
         return (second,) if type(second) is str and second else ()
     if type(second) is not str or not second or second == first:
@@ -119,7 +137,7 @@ class ChatFilter:
         self._gone: dict[str, str] = {}  # deleted chat post -> rev of its deletion
         self._early_deletes: dict[str, str] = {}  # unknown post -> rev of its deletion
         # post -> the replies (and edits) waiting for it, by (URI, rev)
-        self._held: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+        self._held: dict[str, dict[tuple[str, str], Held]] = {}
         # (time_us, uri, (reply URI, rev) held for it, or None for an early deletion of uri)
         self._expiry: deque[tuple[int, str, tuple[str, str] | None]] = deque()
 
@@ -155,7 +173,7 @@ class ChatFilter:
         uri = "at://" + did + _POST_PATH + rkey
         operation = commit.get("operation")
         if operation == "delete":
-            return self._delete(uri, rev, event)
+            return self._delete(uri, rev, event.get("time_us"))
         record = commit.get("record")
         if type(record) is not dict or (operation != "create" and operation != "update"):
             return ()
@@ -181,12 +199,11 @@ class ChatFilter:
             # An edit waits for its post to join the chat (by an earlier version,
             # arriving later, that has the tag).
             targets = (*targets, uri)
-        if targets:
-            self._hold(uri, rev, event, targets)  # a reply waits for the post it answers
+        if targets:  # a reply waits for the post it answers
+            self._hold(uri, rev, event, targets, event.get("time_us"))
         return ()
 
-    def _hold(self, uri: str, rev: str, event: dict[str, Any], targets: tuple[str, ...]) -> None:
-        moment = event.get("time_us")
+    def _hold(self, uri: str, rev: str, event: Held, targets: tuple[str, ...], moment: Any) -> None:
         if type(moment) is not int:
             moment = self.cursor or 0
         key = (uri, rev)
@@ -200,14 +217,17 @@ class ChatFilter:
                 waiting[key] = event
             self._expiry.append((moment, target, key))
 
-    def _admit(self, uri: str, rev: str, event: dict[str, Any]) -> list[NormalisedPost]:
-        """``event``'s post joins the chat; so do the replies that waited for it."""
+    def _admit(self, uri: str, rev: str, held: Held) -> list[NormalisedPost]:
+        """``held``'s post joins the chat; so do the replies that waited for it."""
         found: list[NormalisedPost] = []
-        pending = [(uri, rev, event)]
+        pending = [(uri, rev, held)]
         while pending:
-            uri, rev, event = pending.pop()
+            uri, rev, held = pending.pop()
             applied = self._revs.get(uri)
             if applied is not None and rev <= applied:
+                continue
+            event = self._as_json(held)
+            if event is None:
                 continue
             self.chat.add(uri)
             self._revs[uri] = rev
@@ -218,19 +238,20 @@ class ChatFilter:
             if gone is not None and rev <= gone:
                 found.append(self._tombstone(uri, event.get("time_us")))
             else:
-                post = from_jetstream(self._as_json(event), web=self.web)
+                post = from_jetstream(event, web=self.web)
                 if post is not None:
                     found.append(post)
             for (child, child_rev), waiting in self._held.pop(uri, {}).items():
                 pending.append((child, child_rev, waiting))
         return found
 
-    def _as_json(self, event: dict[str, Any]) -> dict[str, Any]:
+    def _as_json(self, held: Held) -> dict[str, Any] | None:
         """The event as the JSON to store, for a post that joins the chat (a stream whose
-        records are not JSON already converts them here, not for every post it lets go)."""
-        return event
+        records are not JSON already converts them here, not for every post it lets go;
+        Jetstream's fast path holds the undecoded line)."""
+        return held if type(held) is dict else None
 
-    def _delete(self, uri: str, rev: str, event: dict[str, Any]) -> list[NormalisedPost]:
+    def _delete(self, uri: str, rev: str, moment: Any) -> list[NormalisedPost]:
         gone = self._gone.get(uri)
         if gone is not None and rev <= gone:
             return []  # deleted already
@@ -241,10 +262,11 @@ class ChatFilter:
             known = self._early_deletes.get(uri)
             if known is None or rev > known:
                 self._early_deletes[uri] = rev
-                self._expiry.append((_time_of(event) or self.cursor or 0, uri, None))
+                when = moment if type(moment) is int else 0
+                self._expiry.append((when or self.cursor or 0, uri, None))
             return []
         self._gone[uri] = rev
-        return [self._tombstone(uri, event.get("time_us"))]
+        return [self._tombstone(uri, moment)]
 
     def _tombstone(self, uri: str, moment: Any = None) -> NormalisedPost:
         did, _, rkey = uri[len("at://") :].partition(f"/{POST}/")
@@ -299,9 +321,13 @@ class ChatFilter:
         return sum(len(waiting) for waiting in self._held.values())
 
 
-def _time_of(event: Mapping[str, Any]) -> int:
-    moment = event.get("time_us")
-    return moment if type(moment) is int else 0
-
-
-__all__ = ["HOLD_US", "POST", "ChatFilter", "carries_tag"]
+__all__ = [
+    "HOLD_US",
+    "POST",
+    "ChatFilter",
+    "Held",
+    "carries_tag",
+    "is_tag",
+    "tagged_otherwise",
+    "targets",
+]

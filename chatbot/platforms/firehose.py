@@ -30,7 +30,7 @@ from atproto_subscription.frames import MessageFrame
 
 from chatbot.platforms.base import NormalisedPost
 from chatbot.platforms.bluesky_uris import BLUESKY_WEB
-from chatbot.platforms.chatfilter import HOLD_US, POST, ChatFilter
+from chatbot.platforms.chatfilter import HOLD_US, POST, ChatFilter, Held
 
 COMMIT = "#commit"
 _POST_PATH = POST + "/"
@@ -133,7 +133,10 @@ class FirehoseFilter(ChatFilter):
         self.frames = 0  # message frames fed
         self.malformed = 0  # commits whose message or CAR could not be read
 
-    def _as_json(self, event: dict[str, Any]) -> dict[str, Any]:
+    def _as_json(self, held: Held) -> dict[str, Any] | None:
+        if type(held) is not dict:
+            return None
+        event: dict[str, Any] = held
         commit = event["commit"]
         if "record" in commit:  # once per joining version (the filter admits each once)
             commit["record"] = _json_value(commit["record"])  # links and bytes as JSON
