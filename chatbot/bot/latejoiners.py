@@ -120,8 +120,10 @@ class LateJoinerJob:
         clock: Clock,
         *,
         event_ids: Iterable[int] | None = None,
+        say: Callable[[str], None] | None = None,
     ):
         self.engine = engine
+        self.say = say  # the run's output: what the moderator must act on
         self.platform_for = platform_for
         self.clock = clock
         self.event_ids = None if event_ids is None else tuple(event_ids)
@@ -249,6 +251,8 @@ class LateJoinerJob:
             except AuthError as error:  # no read:notifications: the store's requests still work
                 self._closed.add(network)
                 log.warning("late joiners: cannot read %s notifications: %s", network, error)
+                if self.say is not None:
+                    self.say(closed_warning(network))
                 return found
             uris = {m.post.uri for m in page.mentions}
             if page_number == 0:
@@ -283,6 +287,20 @@ class LateJoinerJob:
         return enqueue(self.engine, reply, now=self.clock.now())
 
 
+def closed_warning(network: str) -> str:
+    """What the run says when ``network``'s notifications can't be read, and the fix."""
+    if network == "mastodon":
+        lost = "no one asking there is answered"
+        fix = "run `chatbot login mastodon` again (its token then has read:notifications)"
+    else:
+        lost = "only requests among the collected posts are answered"
+        fix = f"check the {network} credentials"
+    return (
+        f"warning: late joiners on {network}: the bot cannot read its notifications, "
+        f"so {lost}; {fix}"
+    )
+
+
 def assign(asked: Asked, windows: list[Window]) -> Window | None:
     """The chat a request belongs to: by its hashtag, by the post it replies to, or the only one.
 
@@ -313,4 +331,4 @@ def _fits(network: str, limit: int) -> Callable[[str], bool]:
     return lambda text: mastodon_length(text) <= limit
 
 
-__all__ = ["GRACE", "LOOK_SECONDS", "Asked", "LateJoinerJob", "assign"]
+__all__ = ["GRACE", "LOOK_SECONDS", "Asked", "LateJoinerJob", "assign", "closed_warning"]

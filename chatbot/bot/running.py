@@ -64,7 +64,7 @@ class Bot:
         # Replies to "@bot Q3?" (bot.latejoiners): every chat unless its file says
         # late_joiners: off.
         self.late_joiners = LateJoinerJob(
-            engine, self.service.platform, clock, event_ids=self.options.event_ids
+            engine, self.service.platform, clock, event_ids=self.options.event_ids, say=out
         )
         self.service.add_job(
             self.late_joiners,

@@ -24,8 +24,9 @@ from chatbot.bot.scheduler import BotService
 from chatbot.collect.collector import Collector
 from chatbot.models import LateReply, Post, PostDelivery
 from chatbot.platforms import connect
+from chatbot.platforms.credentials import load_credentials
 from chatbot.sandbox.runner import Sandbox
-from tests.scheduler.conftest import credentials_for, load_chat, run_chat
+from tests.scheduler.conftest import credentials_for, load_chat, run_chat, sandbox_env
 
 PASSWORD = "participant-password-1"
 
@@ -346,3 +347,33 @@ def test_notifications_wait_while_the_server_budget_is_low(engine, sandbox, make
     _, later = _bot(engine, sandbox, make_service, tmp_path)
     later()
     assert [(r.asker_handle, r.label) for r in _rows(engine)] == [("dan", "Q1")]
+
+
+def test_a_token_without_read_notifications_is_said_once_with_the_fix(
+    engine, sandbox, make_service, tmp_path
+):
+    # A token made before the bot asked for read:notifications (an older `chatbot login`).
+    clock = sandbox.clock
+    load_chat(
+        engine, clock.now(), questions=1, networks=("mastodon",), spacing=timedelta(minutes=30)
+    )
+    service = make_service()
+    run_chat(service, clock, minutes=30.5)
+    Crowd(sandbox).mastodon("dan", "@chatbot Q1?")
+    store = sandbox.mastodon
+    old = store.issue_token(sandbox.bot_ids["mastodon"], scopes="read:statuses read:accounts write")
+    env = sandbox_env(sandbox, "sqlite://", tmp_path) | {"CHATBOT_MASTODON_TOKEN": old.token}
+    creds = load_credentials(env=env)
+    said: list[str] = []
+    job = LateJoinerJob(
+        engine, lambda n: connect(n, creds, clock=clock.now), clock, say=said.append
+    )
+    for _ in range(3):
+        job()
+        clock.advance(seconds=60)
+    assert said == [
+        "warning: late joiners on mastodon: the bot cannot read its notifications, so no one "
+        "asking there is answered; run `chatbot login mastodon` again (its token then has "
+        "read:notifications)"
+    ]
+    assert _rows(engine) == []
