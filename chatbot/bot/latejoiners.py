@@ -252,7 +252,7 @@ class LateJoinerJob:
                 self._closed.add(network)
                 log.warning("late joiners: cannot read %s notifications: %s", network, error)
                 if self.say is not None:
-                    self.say(closed_warning(network))
+                    self.say(closed_warning(network, str(getattr(platform, "url", "") or "")))
                 return found
             uris = {m.post.uri for m in page.mentions}
             if page_number == 0:
@@ -287,11 +287,14 @@ class LateJoinerJob:
         return enqueue(self.engine, reply, now=self.clock.now())
 
 
-def closed_warning(network: str) -> str:
+def closed_warning(network: str, instance: str = "") -> str:
     """What the run says when ``network``'s notifications can't be read, and the fix."""
     if network == "mastodon":
         lost = "no one asking there is answered"
-        fix = "run `chatbot login mastodon` again (its token then has read:notifications)"
+        fix = "run `chatbot login mastodon --instance URL` again" + (
+            f" (URL: {instance})" if instance else ""
+        )
+        fix += "; its token then has read:notifications"
     else:
         lost = "only requests among the collected posts are answered"
         fix = f"check the {network} credentials"

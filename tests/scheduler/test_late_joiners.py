@@ -373,7 +373,7 @@ def test_a_token_without_read_notifications_is_said_once_with_the_fix(
         clock.advance(seconds=60)
     assert said == [
         "warning: late joiners on mastodon: the bot cannot read its notifications, so no one "
-        "asking there is answered; run `chatbot login mastodon` again (its token then has "
-        "read:notifications)"
+        "asking there is answered; run `chatbot login mastodon --instance URL` again "
+        f"(URL: {sandbox.mastodon_url}); its token then has read:notifications"
     ]
     assert _rows(engine) == []
