@@ -32,6 +32,7 @@ import html
 import math
 import re
 import unicodedata
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from itertools import combinations
@@ -74,18 +75,24 @@ def copy_groups(keys: Sequence[str]) -> list[tuple[list[int], bool]]:
     Groups of one index are left out; whether the members are several accounts
     is the caller's question.
     """
-    by_key: dict[str, list[int]] = defaultdict(list)
+    by_key: dict[str, int | list[int]] = {}  # most texts are one post's: kept bare
     for index, key in enumerate(keys):
         if key:
-            by_key[key].append(index)
+            held = by_key.setdefault(key, index)
+            if held != index:
+                if isinstance(held, int):
+                    by_key[key] = [held, index]
+                else:
+                    held.append(index)
     distinct = sorted(by_key)
-    # One string per word of the chat, shared by every text that holds it: a
-    # split makes a new string for each occurrence, the bulk of this map's memory.
-    vocabulary: dict[str, str] = {}
-    words = {
-        key: frozenset(vocabulary.setdefault(word, word) for word in key.split(" "))
+    # Each text's words as a sorted array of word numbers, one string per word of
+    # the chat: a frozenset of strings weighed about 1.3 KB a text, this 4 bytes a word.
+    vocabulary: dict[str, int] = {}
+    words = [
+        array("I", sorted({vocabulary.setdefault(w, len(vocabulary)) for w in key.split(" ")}))
         for key in distinct
-    }
+    ]
+    spelled = list(vocabulary)  # word number -> the word, for the rare-first order's ties
     del vocabulary
     parent = list(range(len(distinct)))
 
@@ -95,8 +102,8 @@ def copy_groups(keys: Sequence[str]) -> list[tuple[list[int], bool]]:
             node = parent[node]
         return node
 
-    near = [number for number, key in enumerate(distinct) if len(words[key]) >= NEAR_MIN_WORDS]
-    for one, other in _near_pairs([words[distinct[number]] for number in near]):
+    near = [number for number, own in enumerate(words) if len(own) >= NEAR_MIN_WORDS]
+    for one, other in _near_pairs([words[number] for number in near], spelled):
         parent[find(near[one])] = find(near[other])
 
     clusters: dict[int, list[int]] = defaultdict(list)
@@ -107,19 +114,24 @@ def copy_groups(keys: Sequence[str]) -> list[tuple[list[int], bool]]:
         texts = [distinct[number] for number in members]
         if len(texts) == 1 and len(texts[0].split(" ")) < IDENTICAL_MIN_WORDS:
             continue
-        indices = sorted(index for text in texts for index in by_key[text])
+        indices = sorted(index for text in texts for index in _indices(by_key[text]))
         if len(indices) >= 2:
             groups.append((indices, len(texts) > 1))
     return groups
 
 
-def _near_pairs(sets: Sequence[frozenset[str]]) -> list[tuple[int, int]]:
+def _indices(held: int | list[int]) -> list[int]:
+    return [held] if isinstance(held, int) else held
+
+
+def _near_pairs(sets: Sequence[array[int]], spelled: Sequence[str]) -> list[tuple[int, int]]:
     """Pairs (later, earlier) of ``sets`` with Jaccard >= NEAR_JACCARD, found by prefix pairs.
 
+    Each set is an array of distinct word numbers (``spelled`` names them).
     Only the pairs that joined two groups not yet joined are returned.
     """
     frequency = Counter(word for own in sets for word in own)
-    ranked = sorted(frequency, key=lambda word: (frequency[word], word))
+    ranked = sorted(frequency, key=lambda word: (frequency[word], spelled[word]))
     rank = {word: number for number, word in enumerate(ranked)}
     size = len(ranked)
     leader = list(range(len(sets)))
@@ -153,11 +165,11 @@ def _near_pairs(sets: Sequence[frozenset[str]]) -> list[tuple[int, int]]:
     return found
 
 
-def _similar(one: frozenset[str], other: frozenset[str]) -> bool:
+def _similar(one: array[int], other: array[int]) -> bool:
     small, large = sorted((len(one), len(other)))
     if small < NEAR_JACCARD * large:  # the Jaccard can be no more than small / large
         return False
-    shared = len(one & other)
+    shared = len(set(one).intersection(other))
     return shared >= NEAR_JACCARD * (len(one) + len(other) - shared)
 
 
