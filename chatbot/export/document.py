@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from chatbot.collect.hide import BY_REQUEST
 from chatbot.export.chatposts import chat_posts
 from chatbot.export.overrides import apply_overrides, load_overrides
 from chatbot.export.postparts import links_of, media_of
+from chatbot.export.stream import PostStream, counts_of
 from chatbot.models import Event, Post, PostDelivery, ScheduledPost, table_of
 from chatbot.transcript import (
     ChatQuestion,
@@ -23,7 +25,6 @@ from chatbot.transcript import (
     Transcript,
     build_transcript,
 )
-from chatbot.transcript.counts import document_counts
 
 FORMAT = "chatbot-transcript"
 RAW_BATCH = 1_000  # rows read at a time; raw JSON fetched per batch
@@ -174,8 +175,8 @@ def attributed(session: Session, event: Event) -> tuple[list[Post], list[ChatQue
     The rows are plain result rows (read-only, each column by its name as on
     a ``Post``), not ORM objects, and come without their raw JSON and HTML
     (the bulk of a stored post, which attribution never reads): a row weighs
-    about a third of a loaded ``Post``. ``with_raw`` fetches the raw JSON a
-    batch at a time where it is wanted.
+    about a third of a loaded ``Post``. ``rows_by_id`` reads rows again with
+    their raw JSON, a batch at a time, where it is wanted.
     """
     assert event.id is not None
     query = select(*_ROW_COLUMNS).where(
@@ -192,14 +193,19 @@ def attributed(session: Session, event: Event) -> tuple[list[Post], list[ChatQue
     return rows, planned, transcript
 
 
-def with_raw(session: Session, rows: Sequence[Post]) -> Iterator[tuple[Post, Any]]:
-    """Each of ``rows`` with its raw JSON, read ``RAW_BATCH`` rows at a time, in order."""
-    for start in range(0, len(rows), RAW_BATCH):
-        batch = rows[start : start + RAW_BATCH]
-        query = select(col(Post.id), col(Post.raw)).where(col(Post.id).in_([r.id for r in batch]))
-        raws: dict[int | None, Any] = {row_id: raw for row_id, raw in session.execute(query)}
-        for row in batch:
-            yield row, raws.get(row.id)
+def _time_order(row: Post) -> tuple[datetime, str]:
+    return row.created_at, row.uri
+
+
+def rows_by_id(session: Session, ids: Sequence[int]) -> Iterator[tuple[Post, Any]]:
+    """The rows ``ids`` in that order, each with its raw JSON, read ``RAW_BATCH`` at a time."""
+    for start in range(0, len(ids), RAW_BATCH):
+        batch = ids[start : start + RAW_BATCH]
+        query = select(*_ROW_COLUMNS, col(Post.raw)).where(col(Post.id).in_(list(batch)))
+        found: dict[int | None, Any] = {row.id: row for row in session.execute(query)}
+        for row_id in batch:
+            row = found[row_id]
+            yield cast("Post", row), row.raw
 
 
 def build_document(
@@ -209,6 +215,7 @@ def build_document(
     *,
     store: bool = True,
     now: datetime | None = None,
+    stream: bool = False,
 ) -> dict[str, Any]:
     """The transcript of ``event`` as plain JSON data (see docs/transcript-format.md).
 
@@ -217,78 +224,56 @@ def build_document(
     kept reply hangs under its nearest kept ancestor. With ``store`` the
     attribution is also written to the post rows. ``now`` (default: the
     system clock) is the document's ``generated_at``: a sandbox chat's own.
+    With ``stream`` the posts are a :class:`PostStream`, made afresh from the
+    database on each pass while ``session`` is open, never held all at once.
     """
     options = options or ExportOptions()
     rows, planned, transcript = attributed(session, event)
     if store:
         _store_attribution(session, rows, transcript.attributions)
     kept = {row.uri: row for row in rows if exclusion(row, options) is None}
+    # The kept rows' ids in the document's order; the rows themselves are let go
+    # and read again a batch at a time (with their raw JSON) as the posts are made.
+    order = array("q", (row.id or 0 for row in sorted(kept.values(), key=_time_order)))
+    opted_out = [
+        (row.uri, row.network, row.author_handle, row.author_id)
+        for row in kept.values()
+        if row.opted_out
+    ]
+    kept_uris = set(kept)
+    del rows, kept
     nodes = transcript.forest.nodes
     anonymous = _Anonymiser() if options.anonymise_opted_out else None
 
     def kept_parent(uri: str) -> str | None:
         parent = nodes[uri].parent if uri in nodes else None
-        while parent is not None and parent not in kept:
+        while parent is not None and parent not in kept_uris:
             parent = nodes[parent].parent if parent in nodes else None
         return parent
 
-    parents = {uri: kept_parent(uri) for uri in kept}
+    parents = {uri: kept_parent(uri) for uri in kept_uris}
     depth: dict[str, int] = {}
     for uri in transcript.forest.order:  # parents first
-        if uri in kept:
+        if uri in kept_uris:
             parent = parents[uri]
             depth[uri] = depth.get(parent, -1) + 1 if parent is not None else 0
-    posts = []
-    ordered = sorted(kept.values(), key=lambda r: (r.created_at, r.uri))
-    for row, raw in with_raw(session, ordered):
-        result = transcript.attributions.get(row.uri)
-        entry: dict[str, Any] = {
-            "network": row.network,
-            "id": row.remote_id,
-            "uri": row.uri,
-            "url": row.url or "",
-            "author": {"handle": row.author_handle, "display_name": row.author_display_name},
-            "created_at": _iso(row.created_at),
-            "text": row.text,
-            "question": result.question if result else None,
-            "questions": list(result.questions) if result else [],
-            "method": result.method if result else "none",
-            "confidence": round(result.confidence, 3) if result else 0.0,
-            "is_question": bool(result and result.is_question),
-            "via": result.via if result else None,
-            "parent_uri": parents[row.uri],
-            "depth": depth.get(row.uri, 0),
-            "mentions": list(row.mentions or ()),
-            "quotes": list(row.quote_uris or ([row.quote_uri] if row.quote_uri else [])),
-            "lang": row.lang,
-            # As the network last gave them (None: never given); see docs/collection.md.
-            "engagement": {
-                "likes": row.like_count,
-                "reposts": row.repost_count,
-                "quotes": row.quote_count,
-                "replies": row.reply_count,
-                "counted_at": _iso(row.counts_at),
-            },
-            "links": links_of(row.network, raw),
-            "media": media_of(row.network, raw),
-            "flags": {
-                "spam": bool(row.spam_reason),
-                "hidden": bool(row.hidden_reason),
-                "edited": row.edited_at is not None,
-                "anonymised": bool(row.opted_out and anonymous),
-            },
-        }
-        if options.review:
-            entry["reasons"] = {"spam": row.spam_reason, "hidden": row.hidden_reason}
-        posts.append(entry)
-    if anonymous is not None:
-        opted_out = [row for row in kept.values() if row.opted_out]
-        accounts = {
-            name: f"{row.network}:{row.author_handle}"
-            for row in opted_out
-            for name in (row.author_handle, "@" + row.author_handle, row.author_id)
-        }
-        anonymous.apply(posts, {row.uri for row in opted_out}, accounts)
+    accounts = {
+        name: f"{network}:{handle}"
+        for _, network, handle, author_id in opted_out
+        for name in (handle, "@" + handle, author_id)
+    }
+    hidden_uris = {uri for uri, *_ in opted_out}
+
+    def entries() -> Iterator[dict[str, Any]]:
+        for row, raw in rows_by_id(session, order):
+            result = transcript.attributions.get(row.uri)
+            entry = _entry(row, raw, result, parents[row.uri], depth.get(row.uri, 0), options)
+            entry["flags"]["anonymised"] = bool(row.opted_out and anonymous)
+            if anonymous is not None:
+                anonymous.apply([entry], hidden_uris, accounts)
+            yield entry
+
+    posts: list[dict[str, Any]] = PostStream(entries, len(order)) if stream else list(entries())
     known = {question.label for question in planned}
     questions = [_question_entry(q) for q in planned]
     questions += [_question_entry(q) for q in transcript.questions if q.label not in known]
@@ -309,8 +294,53 @@ def build_document(
         "review": options.review,
     }
     # The one count (the recap's, the archive's, status'): what this document's posts make.
-    document["counts"] = document_counts(document).as_dict()
+    document["counts"] = counts_of(document).as_dict()
     return document
+
+
+def _entry(
+    row: Post, raw: Any, result: Any, parent: str | None, depth: int, options: ExportOptions
+) -> dict[str, Any]:
+    """One post of the document (its ``anonymised`` flag is the caller's)."""
+    entry: dict[str, Any] = {
+        "network": row.network,
+        "id": row.remote_id,
+        "uri": row.uri,
+        "url": row.url or "",
+        "author": {"handle": row.author_handle, "display_name": row.author_display_name},
+        "created_at": _iso(row.created_at),
+        "text": row.text,
+        "question": result.question if result else None,
+        "questions": list(result.questions) if result else [],
+        "method": result.method if result else "none",
+        "confidence": round(result.confidence, 3) if result else 0.0,
+        "is_question": bool(result and result.is_question),
+        "via": result.via if result else None,
+        "parent_uri": parent,
+        "depth": depth,
+        "mentions": list(row.mentions or ()),
+        "quotes": list(row.quote_uris or ([row.quote_uri] if row.quote_uri else [])),
+        "lang": row.lang,
+        # As the network last gave them (None: never given); see docs/collection.md.
+        "engagement": {
+            "likes": row.like_count,
+            "reposts": row.repost_count,
+            "quotes": row.quote_count,
+            "replies": row.reply_count,
+            "counted_at": _iso(row.counts_at),
+        },
+        "links": links_of(row.network, raw),
+        "media": media_of(row.network, raw),
+        "flags": {
+            "spam": bool(row.spam_reason),
+            "hidden": bool(row.hidden_reason),
+            "edited": row.edited_at is not None,
+            "anonymised": False,
+        },
+    }
+    if options.review:
+        entry["reasons"] = {"spam": row.spam_reason, "hidden": row.hidden_reason}
+    return entry
 
 
 def _question_entry(question: ChatQuestion) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from chatbot.export.mdtext import at_line_start, heading, inline
-from chatbot.transcript.counts import document_counts
+from chatbot.export.stream import counts_of
 from chatbot.zones import zone_or_utc
 
 _SAFE_URL = re.compile(r"^https?://[^\s<>\"'`]+$", re.IGNORECASE)
@@ -54,16 +54,14 @@ def _line(post: dict[str, Any], depth: int, zone: tzinfo, day: date | None) -> s
 
 def _walk(
     uri: str,
-    children: dict[str | None, list[dict[str, Any]]],
+    children: dict[str | None, list[tuple[str, str]]],
     depth: int,
-    zone: tzinfo,
-    day: date | None,
 ) -> Iterator[str]:
     stack = [(post, depth) for post in reversed(children.get(uri, []))]
     while stack:
-        post, level = stack.pop()
-        yield _line(post, level, zone, day)
-        stack.extend((child, level + 1) for child in reversed(children.get(post["uri"], [])))
+        (child, line), level = stack.pop()
+        yield "  " * level + line
+        stack.extend((post, level + 1) for post in reversed(children.get(child, [])))
 
 
 def to_markdown(document: dict[str, Any]) -> str:
@@ -84,48 +82,52 @@ def iter_markdown(document: dict[str, Any]) -> Iterator[str]:
 
 def _markdown_lines(document: dict[str, Any]) -> Iterator[str]:
     event = document["event"]
-    posts = [p for p in document["posts"] if not p["is_question"]]
-    children: dict[str | None, list[dict[str, Any]]] = {}
-    for post in posts:
-        children.setdefault(post["parent_uri"], []).append(post)
-    present = {post["uri"] for post in posts}
-    roots = [p for p in posts if p["parent_uri"] is None or p["parent_uri"] not in present]
-    title = heading(f"#{event['hashtag']}: {event['title']}")
     zone = zone_or_utc(event.get("timezone"))  # the transcript speaks the chat's local time
     start = datetime.fromisoformat(event["start"]).astimezone(zone) if event["start"] else None
     day = start.date() if start else None
+    # Each post kept as its line (unindented) and where it hangs, not as the whole
+    # post: the document's posts may be made afresh on each pass (a PostStream).
+    children: dict[str | None, list[tuple[str, str]]] = {}
+    heads: list[tuple[str, str, str | None, str]] = []  # uri, line, parent, question
+    for post in document["posts"]:
+        if post["is_question"]:
+            continue
+        item = (post["uri"], _line(post, 0, zone, day))
+        children.setdefault(post["parent_uri"], []).append(item)
+        heads.append((*item, post["parent_uri"], post["question"]))
+    present = {uri for uri, *_ in heads}
+    title = heading(f"#{event['hashtag']}: {event['title']}")
     when = f"{start:%Y-%m-%d %H:%M %Z}" if start else ""
     where = ", ".join(event["networks"])
     yield f"# {title}"
     yield ""
     yield at_line_start(f"{when} · {where} · times in {zone.key}")
     yield ""
-    yield at_line_start(document_counts(document).phrase())
-    sections: dict[str | None, list[dict[str, Any]]] = {}
-    for root in roots:
-        sections.setdefault(root["question"], []).append(root)
+    yield at_line_start(counts_of(document).phrase())
+    sections: dict[str | None, list[tuple[str, str]]] = {}
+    for uri, line, parent, question in heads:
+        if parent is None or parent not in present:
+            sections.setdefault(question, []).append((uri, line))
+    del heads, present
     labels = [q["label"] for q in document["questions"]]
     for question in document["questions"]:
         yield from ("", f"## {heading(question['label'] + ': ' + question['text'])}", "")
-        yield from _section(sections.get(question["label"], []), children, zone, day)
+        yield from _section(sections.get(question["label"], []), children)
     extra = [label for label in sections if label not in labels]
     for label in sorted(extra, key=lambda x: (x is None, x or "")):
         yield from ("", f"## {heading(label) if label else 'Other posts'}", "")
-        yield from _section(sections[label], children, zone, day)
+        yield from _section(sections[label], children)
 
 
 def _section(
-    roots: list[dict[str, Any]],
-    children: dict[str | None, list[dict[str, Any]]],
-    zone: tzinfo,
-    day: date | None,
+    roots: list[tuple[str, str]], children: dict[str | None, list[tuple[str, str]]]
 ) -> Iterator[str]:
     if not roots:
         yield "_No answers collected._"
         return
-    for root in roots:
-        yield _line(root, 0, zone, day)
-        yield from _walk(root["uri"], children, 1, zone, day)
+    for uri, line in roots:
+        yield line
+        yield from _walk(uri, children, 1)
 
 
 __all__ = ["escape", "iter_markdown", "link", "to_markdown"]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from chatbot.collect.events import own_accounts
 from chatbot.collect.moderation import refresh_flags
@@ -19,9 +20,10 @@ from chatbot.eventref import resolve_event
 from chatbot.export.document import ExportOptions, build_document
 from chatbot.export.folder import chat_dirname
 from chatbot.export.markdown import iter_markdown, to_markdown
+from chatbot.export.stream import counts_of
 from chatbot.export.tabular import iter_csv, iter_json, iter_jsonl, to_csv, to_json, to_jsonl
 from chatbot.models import Event, utcnow
-from chatbot.transcript.counts import ChatCounts, document_counts
+from chatbot.transcript.counts import ChatCounts
 
 FORMATS: dict[str, tuple[str, Any]] = {
     "json": ("transcript.json", to_json),
@@ -85,15 +87,18 @@ def write_exports(
 
     ``now`` (default: the system clock) is when "the chat running now" is judged.
     """
-    document, folder = _document(engine, event_name, options, now)
-    target = out_dir or Path(base) / folder
-    target.mkdir(parents=True, exist_ok=True)
-    written = []
-    for fmt in dict.fromkeys(formats):
-        path = target / FORMATS[fmt][0]
-        _write(path, PIECES[fmt](document), CSV_ENCODING if fmt == "csv" else "utf-8")
-        written.append(path)
-    return Exported(written, document_counts(document))
+    now = now or utcnow()
+    with session_scope(engine) as session:
+        # The posts are made from the database on each file's pass: the session stays open.
+        document, folder = _document(session, event_name, options, now, stream=True)
+        target = out_dir or Path(base) / folder
+        target.mkdir(parents=True, exist_ok=True)
+        written = []
+        for fmt in dict.fromkeys(formats):
+            path = target / FORMATS[fmt][0]
+            _write(path, PIECES[fmt](document), CSV_ENCODING if fmt == "csv" else "utf-8")
+            written.append(path)
+        return Exported(written, counts_of(document))
 
 
 def export_pieces(
@@ -108,21 +113,26 @@ def export_pieces(
 
     The transcript is built first, so a bad event fails before any byte is out.
     """
-    document, _ = _document(engine, event_name, options, now)
+    with session_scope(engine) as session:
+        document, _ = _document(session, event_name, options, now or utcnow())
     encoder = codecs.getincrementalencoder(CSV_ENCODING if fmt == "csv" else "utf-8")()
     return (encoder.encode(piece) for piece in PIECES[fmt](document))
 
 
 def _document(
-    engine: Engine, event_name: str, options: ExportOptions | None, now: datetime | None
+    session: Session,
+    event_name: str,
+    options: ExportOptions | None,
+    now: datetime,
+    *,
+    stream: bool = False,
 ) -> tuple[dict[str, Any], Path]:
     """The transcript document of ``event_name`` and its folder's name."""
-    now = now or utcnow()
-    with session_scope(engine) as session:
-        event = resolve_event(session, event_name, purpose="record", now=now)
-        # Flags may be stale if nothing has collected since a change (an import, a hide).
-        refresh_flags(session.connection(), event, now=now, moderators=own_accounts(session, event))
-        return build_document(session, event, options, now=now), default_dir(event, "")
+    event = resolve_event(session, event_name, purpose="record", now=now)
+    # Flags may be stale if nothing has collected since a change (an import, a hide).
+    refresh_flags(session.connection(), event, now=now, moderators=own_accounts(session, event))
+    document = build_document(session, event, options, now=now, stream=stream)
+    return document, default_dir(event, "")
 
 
 __all__ = [
