@@ -94,6 +94,7 @@ def run(live: str, seconds: float, drop: float, every: float) -> int:
         seen: dict[str, float] = {}
         known: dict[str, float] = {}  # uri -> when a stream had it (in its chat set)
         look_times: list[float] = []
+        look_spans: list[tuple[float, float]] = []  # (began, ended) of each look
 
         def looks() -> None:
             while not stop.is_set():
@@ -101,6 +102,7 @@ def run(live: str, seconds: float, drop: float, every: float) -> int:
                 try:
                     job()
                     look_times.append(time.monotonic() - began)
+                    look_spans.append((began, time.monotonic()))
                 except Exception as error:  # a look that failed: the next one
                     print(f"look failed: {error!r}", file=sys.stderr)
                 stop.wait(LOOK_SECONDS)
@@ -179,8 +181,17 @@ def run(live: str, seconds: float, drop: float, every: float) -> int:
             f"made -> a stream has it: p50 {statistics.median(arrivals):.2f} s, "
             f"max {arrivals[-1]:.2f} s; then -> stored: max {max(waits, default=0):.2f} s"
         )
+        # Which stage a slow post waited in: the stream (made -> the stream has it) or the
+        # storing (the stream has it -> stored), and whether a look's pass was running then.
+        slow = [uri for uri in known if uri in seen and seen[uri] - made[uri] > 1.0]
+        for uri in sorted(slow, key=lambda u: made[u]):
+            during = any(a <= known[uri] <= b for a, b in look_spans)
+            print(
+                f"  slow: made -> stream {known[uri] - made[uri]:.2f} s, -> stored "
+                f"{seen[uri] - known[uri]:.2f} s, a look running then: {during}"
+            )
     if look_times:
-        print(f"the job's looks (a pass holds the turn): max {max(look_times):.2f} s")
+        print(f"the job's looks: max {max(look_times):.2f} s")
     ok = not (missing or not_deleted or extra or late) and counted == len(made) - len(deleted)
     return 0 if ok else 1
 

@@ -35,8 +35,13 @@ class CollectionJob:
 
     Posts a live stream brings are stored as soon as they arrive, not at the
     next look: the stream wakes a thread of this job (``collect-live``) that
-    drains every collector, taking turns with the looks (a collector is never
-    used by two threads at once). A quiet stream wakes nothing.
+    drains every collector, beside the looks. A look's pass can take seconds
+    when a network is slow or failing (a held answer, a retry's pause), and a
+    post that waited for it was late in ``chatbot status``; the drain touches
+    only the collector's live streams (whose drains take turns:
+    :class:`~chatbot.collect.live.BlueskyLive`) and stores in transactions of
+    its own, as the pass does between its requests. A quiet stream wakes
+    nothing.
     """
 
     def __init__(
@@ -63,7 +68,8 @@ class CollectionJob:
         self.collectors: dict[int, Collector] = {}
         self.new_posts = 0  # stored by this job's collectors so far
         self.live_drains = 0  # drains woken by a stream (not by a look)
-        self._turn = threading.Lock()  # a look or a live drain, never both at once
+        self._turn = threading.Lock()  # one look at a time
+        self._counting = threading.Lock()  # new_posts, added to by a look and the drain
         self._arrived = threading.Event()
         self._closing = threading.Event()
         self._drainer: threading.Thread | None = None
@@ -110,10 +116,10 @@ class CollectionJob:
             if collector.done:
                 continue
             if collector.next_at is not None and now < collector.next_at:
-                self.new_posts += collector.drain_live()  # the stream's posts, between passes
+                self._count(collector.drain_live())  # the stream's posts, between passes
                 continue
             report = collector.step()
-            self.new_posts += report.new
+            self._count(report.new)
             if self.say is not None and report.new:
                 self.say(f"collected {report.new} new posts of #{report.hashtag}")
             if collector.done:
@@ -148,16 +154,21 @@ class CollectionJob:
             if not self._arrived.wait(1.0):
                 continue
             self._arrived.clear()  # before draining: what arrives meanwhile wakes it again
-            with self._turn:
+            # Not the look's turn: a pass held by a slow network must not hold the posts.
+            for collector in list(self.collectors.values()):
                 if self._closing.is_set():
                     return
-                for collector in list(self.collectors.values()):
-                    if not collector.done:
-                        try:
-                            self.new_posts += collector.drain_live()
-                        except Exception:  # keep the thread; the passes find those posts again
-                            log.exception("storing live posts failed")
-                self.live_drains += 1
+                if not collector.done:
+                    try:
+                        self._count(collector.drain_live())
+                    except Exception:  # keep the thread; the passes find those posts again
+                        log.exception("storing live posts failed")
+            self.live_drains += 1
+
+    def _count(self, new: int) -> None:
+        if new:
+            with self._counting:
+                self.new_posts += new
 
     def close(self) -> None:
         """Close the collectors' streams (the runner is stopping)."""

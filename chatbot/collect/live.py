@@ -16,6 +16,7 @@ Each stream keeps its cursor under its own ``collection_cursor.source``
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping, MutableSet
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -86,6 +87,9 @@ class BlueskyLive:
         self.on_arrival = on_arrival
         self.streams: dict[str, LiveStream] = {}
         self._saved: dict[str, int] = {}  # source -> the cursor last stored
+        # A pass (tend, then drain) and the bot's live drain run in two threads: drains
+        # take turns, so a stream's posts and cursor are stored in the order drained.
+        self._draining = threading.Lock()
         self._told = False  # the report said the firehose's cursor was outdated
 
     def choose(self, choice: str | None) -> None:
@@ -173,14 +177,22 @@ class BlueskyLive:
         return stream
 
     def running(self) -> bool:
-        return any(stream.running() for stream in self.streams.values())
+        return any(stream.running() for stream in list(self.streams.values()))
 
     def drain(
         self, store: Store, window: tuple[datetime, datetime], now: datetime, part: NetworkReport
     ) -> None:
-        """Store what each stream kept, each with its cursor (a restart resumes there)."""
+        """Store what each stream kept, each with its cursor (a restart resumes there).
+
+        Safe beside :meth:`tend` in another thread (it reads the streams open now)."""
+        with self._draining:
+            self._drain(store, window, now, part)
+
+    def _drain(
+        self, store: Store, window: tuple[datetime, datetime], now: datetime, part: NetworkReport
+    ) -> None:
         start, end = window
-        for name, stream in self.streams.items():
+        for name, stream in list(self.streams.items()):
             posts, cursor = stream.drain()
             if not posts and (cursor is None or self._saved.get(name) == cursor):
                 continue  # nothing new: no transaction
@@ -194,7 +206,7 @@ class BlueskyLive:
                 self._saved[name] = cursor
 
     def close(self, wait: float = 5.0) -> None:
-        for stream in self.streams.values():
+        for stream in list(self.streams.values()):
             stream.close(wait)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from chatbot.collect.queries import load_cursor
 from chatbot.collect.report import NetworkReport
 from chatbot.models import Post
 from chatbot.platforms.base import Platform
+from chatbot.sandbox.faults import FaultSettings
 from chatbot.sandbox.runner import Sandbox
 from tests.collect.chat import bot_platforms
 from tests.factories import make_plan
@@ -215,6 +217,38 @@ def test_the_bots_collection_job_stores_stream_posts_between_passes(engine: Engi
             assert job.new_posts >= 1
         finally:
             job.close()
+
+
+def test_a_stream_post_is_stored_while_a_pass_waits_on_the_network(engine: Engine) -> None:
+    # A look's pass held by a server that does not answer: the stream's posts are stored
+    # meanwhile, not when the pass ends (they used to wait for the look's turn).
+    faults = FaultSettings()
+    with Sandbox(seed=23, networks=("bluesky",), faults=faults) as sandbox:
+        event_id, _ = start_chat(sandbox, engine, "heldpass")
+        store = sandbox.bluesky
+        did = store.create_account("eh.sandbox.test", "pw").did
+        platform = bot_platforms(sandbox, ("bluesky",))["bluesky"]
+        job = CollectionJob(engine, lambda network: platform, sandbox.clock, event_ids=[event_id])
+        look: threading.Thread | None = None
+        try:
+            job()  # the first pass, which opens the stream
+            chat = job.collectors[event_id]
+            assert chat.jetstream is not None and chat.jetstream.wait_connected(10)
+            counts = sandbox.servers["bluesky"].app.faults.counts
+            faults.hang = "request"  # every request from now on is held unanswered
+            chat.next_at = None  # the next look makes a pass
+            look = threading.Thread(target=job, daemon=True)
+            look.start()
+            wait_for(lambda: counts.get("hang_request", 0) >= 1)
+            made = store.create_post(did, "A1 while the pass waits #heldpass")["uri"]
+            wait_for(lambda: made in rows(engine))
+            assert look.is_alive() and chat.steps == 2  # the pass is still held
+        finally:
+            faults.hang = ""
+            if look is not None:
+                look.join(60)
+            job.close()
+        assert job.new_posts >= 1
 
 
 def test_a_window_beyond_jetstreams_lookback_is_said_in_the_report(engine: Engine) -> None:
