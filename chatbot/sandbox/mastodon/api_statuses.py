@@ -24,7 +24,8 @@ def register(app: MastodonBase) -> None:
 
     def reader(request: Request) -> str | None:
         """The caller's account (None: anonymous); a token sent must allow reading statuses."""
-        token = app.auth(request, required=False, user=False)
+        needed = app.profile.statuses_need_token
+        token = app.auth(request, required=needed, user=needed)
         require(token, "read:statuses")
         return token.account_id if token else None
 

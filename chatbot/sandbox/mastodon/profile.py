@@ -37,6 +37,9 @@ class ServerProfile:
     async_refresh: bool = False
     # Mastodon 4.3+: GET /api/v1/statuses?id[]=… answers many statuses in one request.
     statuses_batch: bool = False
+    # A status and its context refuse callers without a user token (401): GoToSocial's
+    # StatusGETHandler and StatusContextGETHandler require one (oauth.Authed, all true).
+    statuses_need_token: bool = False
 
 
 MASTODON = ServerProfile(
@@ -66,6 +69,7 @@ GOTOSOCIAL = ServerProfile(
     tag_404_until_used=True,
     tag_omits_replies=True,
     tag_needs_token=True,
+    statuses_need_token=True,
     sse=False,
     always_wss=True,
     limit_per_ip=True,

@@ -89,6 +89,16 @@ def test_tag_timeline_is_404_until_the_tag_is_used_and_needs_a_token(gts: Sandbo
         gts.client().timeline_hashtag("neverused")
 
 
+def test_a_status_and_its_context_need_a_token(gts: Sandbox) -> None:
+    api = gts.register("cat")
+    posted = api.status_post("A1 public #gtsread", visibility="public")
+    assert api.status(posted["id"])["id"] == posted["id"]
+    assert api.status_context(posted["id"]) == {"ancestors": [], "descendants": []}
+    for read in (gts.client().status, gts.client().status_context):
+        with pytest.raises(MastodonUnauthorizedError):
+            read(posted["id"])
+
+
 def test_tag_timeline_leaves_out_replies_to_other_accounts(gts: Sandbox) -> None:
     ada, ben = gts.register("ada"), gts.register("ben")
     public = {"visibility": "public"}  # new GoToSocial accounts post unlisted otherwise
