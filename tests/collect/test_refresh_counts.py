@@ -165,7 +165,9 @@ def test_a_server_without_batches_is_read_one_status_at_a_time_within_the_budget
 
 
 @contextmanager
-def two_servers(seed: int, tag: str, engine: Engine) -> Iterator[tuple[Sandbox, int, People]]:
+def two_servers(
+    seed: int, tag: str, engine: Engine, profile: str = "mastodon,mastodon"
+) -> Iterator[tuple[Sandbox, int, People]]:
     """Two federating instances, the bot's and ann's, a live event on ``tag`` and a client
     for each of ann and ben (on ann's server) and cyd and dee (on the bot's)."""
     from tests.collect.test_gotosocial import load_live_event
@@ -173,7 +175,7 @@ def two_servers(seed: int, tag: str, engine: Engine) -> Iterator[tuple[Sandbox, 
     federation = FederationSettings(delay=0.0, loss=0.0, seed=seed)
     with Sandbox(
         seed=seed, clock=ManualClock(), networks=("mastodon",), mastodon_instances=2,
-        federation=federation,
+        mastodon_profile=profile, federation=federation,
     ) as sandbox:  # fmt: skip
         event_id = load_live_event(engine, sandbox, tag)
         near, far = sandbox.mastodon_servers
@@ -220,17 +222,21 @@ def test_counts_of_another_servers_posts_are_read_where_every_like_arrives(
         assert counts(engine)["A1 paper #homecounts"][:2] == (3, 1)
 
 
+@pytest.mark.parametrize("home", ["gone", "gotosocial"])
 def test_a_home_server_that_does_not_answer_leaves_the_post_to_the_bots_server(
-    engine: Engine,
+    engine: Engine, home: str
 ) -> None:
-    # Ann's server is gone by the time counts are refreshed: the bot's copy is read.
-    with two_servers(45, "closedhome", engine) as (sandbox, event_id, people):
+    # Ann's server is gone by the time counts are refreshed, or is a GoToSocial (no status
+    # for a reader without an account): the bot's copy is read.
+    profile = "mastodon,gotosocial" if home == "gotosocial" else "mastodon,mastodon"
+    with two_servers(45, "closedhome", engine, profile) as (sandbox, event_id, people):
         toot = people["ann"].status_post("A1 paper #closedhome", visibility="public")
         platforms = bot_platforms(sandbox)
         Collector(engine, event_id, platforms, sandbox.clock, peers=5).step(sweep=True)
         (copy,) = people["cyd"].search_v2(toot.uri, resolve=True).statuses
         people["cyd"].status_favourite(copy.id)
-        sandbox.mastodon_servers[1].stop()
+        if home == "gone":
+            sandbox.mastodon_servers[1].stop()
         (report,) = refresh_counts(
             engine, event_id, platforms, now=sandbox.clock.now, sleep=sandbox.clock.sleep,
             home_reader=anonymous_reader(sandbox.clock.now),
