@@ -20,12 +20,11 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, col
 
 from chatbot import jsontext, models
+from chatbot.defaults import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
 from chatbot.errors import ConfigError, StorageError, UnreachableDatabaseError
 from chatbot.text.engagement import COUNT_FIELDS, engagement_of
 from chatbot.text.postrefs import refs_of
 
-DEFAULT_DATABASE_URL = "sqlite:///chatbot.db"
-DATABASE_URL_ENV = "CHATBOT_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_CONNECT_TIMEOUT = 10  # seconds to make a connection (libpq's connect_timeout)
 POSTGRES_STATEMENT_TIMEOUT = 300  # seconds one statement may run or wait on a lock

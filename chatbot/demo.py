@@ -16,12 +16,15 @@ from chatbot import db
 from chatbot.bot.loading import load_event, prepare_plan
 from chatbot.bot.running import Bot, CollectOptions
 from chatbot.bot.runsettings import set_options
-from chatbot.bot.scheduler import STOP_GRACE, RunOptions
+from chatbot.bot.scheduler import RunOptions
 from chatbot.clock import CLOCK_ENV
 from chatbot.collect.peers import anonymous_reader
 from chatbot.collect.refresh import refresh_counts
 from chatbot.config import get_setting
 from chatbot.db import DATABASE_URL_ENV
+from chatbot.defaults import DEMO_FILE as DEFAULT_FILE
+from chatbot.defaults import DEMO_INSTANCES as DEFAULT_INSTANCES
+from chatbot.defaults import STOP_GRACE
 from chatbot.errors import UsageError
 from chatbot.export import FORMATS, write_exports
 from chatbot.export.folder import chat_dirname
@@ -56,11 +59,9 @@ __all__ = [
     "write_env_file",
 ]
 
-DEFAULT_FILE = Path("questions/sm35.md")
 SETUP_SECONDS = 4.0  # real seconds to log in and start before the welcome is due
 TAIL = timedelta(minutes=10)  # collection goes on this long after the last post
 DEMO_LOOK_SECONDS = 2.0  # sandbox seconds between looks for a due collection pass
-DEFAULT_INSTANCES = 2  # the crowd posts from two Mastodon instances, the bot's and another
 DEFAULT_FEDERATION_DELAY = 30.0  # sandbox seconds, at most, before a status reaches the other
 
 

@@ -19,9 +19,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Relationship, SQLModel
 
-EVENT_STATES: tuple[str, ...] = ("scheduled", "running", "paused", "finished", "cancelled")
-# An event with posts still to send (or sending): the runner and the controls act on these.
-LIVE_EVENT_STATES: tuple[str, ...] = ("scheduled", "running", "paused")
+from chatbot.defaults import EVENT_STATES, LIVE_EVENT_STATES
+
+# An event with posts still to send (or sending), LIVE_EVENT_STATES: the runner and the
+# controls act on these.
 POST_KINDS: tuple[str, ...] = ("welcome", "question", "reminder", "wrapup")
 DELIVERY_STATES: tuple[str, ...] = ("pending", "posting", "posted", "failed", "skipped")
 # A delivery in one of these states may have reached the network: never rewrite it.
@@ -497,6 +498,7 @@ def table_of(model: type[SQLModel]) -> Table:
 __all__ = [
     "DELIVERY_STATES",
     "EVENT_STATES",
+    "LIVE_EVENT_STATES",
     "LOCKED_DELIVERY_STATES",
     "POST_KINDS",
     "SIGHTING_SOURCES",

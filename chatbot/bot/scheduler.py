@@ -22,6 +22,7 @@ from chatbot.bot import outbox, replies
 from chatbot.bot.retry import RetryPolicy
 from chatbot.clock import Clock
 from chatbot.collect.pacing import Budget
+from chatbot.defaults import STOP_GRACE
 from chatbot.errors import (
     AuthError,
     ChatbotError,
@@ -45,9 +46,8 @@ MIN_JOB_SECONDS = 0.05  # real seconds: the fastest an extra job may repeat
 REPLY_BUDGETS: dict[str, tuple[int, float]] = {"bluesky": (60, 3600.0), "mastodon": (20, 3600.0)}
 # No reply goes out when a scheduled post is due this soon (clock seconds): it goes first.
 REPLY_CLEARANCE = timedelta(seconds=30)
-# Real seconds a stop asked for by a signal waits for the work in flight (RunOptions.stop_grace):
-# with closing and leaving, the process is gone well within 2 s of the signal.
-STOP_GRACE = 1.0
+# STOP_GRACE: real seconds a stop asked for by a signal waits for the work in flight
+# (RunOptions.stop_grace): with closing and leaving, the process is gone well within 2 s.
 
 
 @dataclass(frozen=True)

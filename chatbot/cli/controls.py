@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import click
 
-from chatbot.bot.controls import ControlReport
 from chatbot.cli.group import CONTEXT_SETTINGS, cli
 from chatbot.cli.jsonout import emit
 from chatbot.cli.options import clock_option, database_url_option, json_option, make_clock
+
+if TYPE_CHECKING:
+    from chatbot.bot.controls import ControlReport
 
 _event = click.argument("event")
 

@@ -20,7 +20,8 @@ from chatbot.cli.stdio import (
     write_stdout,
 )
 from chatbot.cli.stopping import StopRequested, leave, stop_signals
-from chatbot.demo import DEFAULT_FILE, DEFAULT_INSTANCES, DemoOptions, run_demo
+from chatbot.defaults import DEMO_FILE as DEFAULT_FILE
+from chatbot.defaults import DEMO_INSTANCES as DEFAULT_INSTANCES
 from chatbot.errors import UsageError
 
 
@@ -102,6 +103,8 @@ def demo_command(
 
         chatbot demo --mastodon-instances 3 --profile mastodon,gotosocial,mastodon
     """
+    from chatbot.demo import DemoOptions, run_demo
+
     not_dash("--out", out)
     file, data = _source(file)
     options = DemoOptions(
@@ -203,7 +206,7 @@ def rehearse_command(
         chatbot rehearse questions/sm35.md
         chatbot rehearse questions/my-chat.md --env-file rehearsal.env --speed 10
     """
-    from chatbot.demo import run_rehearsal
+    from chatbot.demo import DemoOptions, run_rehearsal
 
     not_dash("--out", out)
     name, data = _source(file)

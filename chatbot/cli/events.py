@@ -7,7 +7,7 @@ import click
 from chatbot.cli.group import cli
 from chatbot.cli.jsonout import emit
 from chatbot.cli.options import database_url_option, json_option
-from chatbot.models import EVENT_STATES
+from chatbot.defaults import EVENT_STATES
 
 
 @cli.command("events")

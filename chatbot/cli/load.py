@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from chatbot.bot.loading import load_file
 from chatbot.cli.group import cli
 from chatbot.cli.jsonout import emit
 from chatbot.cli.options import database_url_option, json_option
@@ -57,6 +56,8 @@ def load_command(
 
         chatbot load questions/sm35.md --start +5m --compress 60
     """
+    from chatbot.bot.loading import load_file
+
     data = read_stdin() if is_dash(file) else None
     report = load_file(
         STDIN_NAME if data is not None else file,

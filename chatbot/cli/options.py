@@ -10,7 +10,7 @@ import click
 
 from chatbot.cli.jsonout import json_option
 from chatbot.clock import CLOCK_ENV, Clock
-from chatbot.db import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
+from chatbot.defaults import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
 from chatbot.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., object])

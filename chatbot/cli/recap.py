@@ -11,8 +11,8 @@ from chatbot.cli.jsonout import emit
 from chatbot.cli.options import FreeText, clock_option, database_url_option, json_option, make_clock
 from chatbot.cli.progress import progress_bar
 from chatbot.cli.stdio import STDIN_NAME, is_dash, not_dash, read_stdin
-from chatbot.recap.publish import DEFAULT_OUT, recap_event, write_archive
-from chatbot.recap.render import DEFAULT_SPLIT_AT
+from chatbot.defaults import OUTPUT_DIR as DEFAULT_OUT
+from chatbot.defaults import RECAP_SPLIT_AT as DEFAULT_SPLIT_AT
 
 _templates = click.option(
     "--templates",
@@ -84,6 +84,8 @@ def recap_command(
 
         chatbot recap sm35 --out site/sm35
     """
+    from chatbot.recap.publish import recap_event
+
     not_dash("--out", out_dir)
     now = make_clock(clock).now()
     data = read_stdin() if is_dash(transcript) else None
@@ -136,6 +138,8 @@ def archive_command(
 
         chatbot archive --out transcripts
     """
+    from chatbot.recap.publish import write_archive
+
     not_dash("--out", out_dir)
     path, series, chats = write_archive(
         database_url=database_url, out_dir=out_dir, templates=templates, title=title

@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
@@ -28,7 +29,9 @@ from chatbot.cli.stdio import (
 )
 from chatbot.cli.stopping import leave
 from chatbot.errors import UsageError
-from chatbot.sandbox.crowd import ChatSchedule, CrowdConfig, plan_crowd
+
+if TYPE_CHECKING:
+    from chatbot.sandbox.crowd import ChatSchedule
 
 LEAD = timedelta(minutes=1)  # with --questions, the clock starts this long before the chat
 TRUTH_EVERY = 5.0  # real seconds between writes of --truth while the crowd runs
@@ -50,6 +53,7 @@ def sandbox() -> None:
 
 def _schedule(path: str) -> ChatSchedule:
     from chatbot.questionfile import load_plan
+    from chatbot.sandbox.crowd import ChatSchedule
 
     if is_dash(path):
         return ChatSchedule.from_event_plan(
@@ -199,6 +203,8 @@ def serve(
             ) from None
         driver = None
         if schedule is not None:
+            from chatbot.sandbox.crowd import CrowdConfig
+
             config = CrowdConfig(
                 seed=seed, participants=participants, posts_per_minute=posts_per_minute
             )
@@ -276,6 +282,8 @@ def crowd(
 
         chatbot sandbox crowd questions/demo.md --seed 3 --participants 40
     """
+    from chatbot.sandbox.crowd import CrowdConfig, plan_crowd
+
     schedule = _schedule(questions_file)
     config = CrowdConfig(
         seed=seed,

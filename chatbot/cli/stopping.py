@@ -24,7 +24,7 @@ from types import FrameType
 
 import click
 
-from chatbot.bot.scheduler import STOP_GRACE
+from chatbot.defaults import STOP_GRACE
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from chatbot import db
+from chatbot.defaults import OUTPUT_DIR as DEFAULT_OUT
 from chatbot.errors import UsageError
 from chatbot.export.folder import chat_dirname
 from chatbot.models import Event, utcnow
@@ -21,8 +22,6 @@ from .sanitise import public_url
 from .source import archive_events, recap_extras
 
 __all__ = ["DEFAULT_OUT", "RecapResult", "read_transcript", "recap_event", "write_archive"]
-
-DEFAULT_OUT = Path("transcripts")
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from chatbot.defaults import RECAP_SPLIT_AT as DEFAULT_SPLIT_AT
 from chatbot.transcript.perf import gc_paused
 
 from .data import Recap, build_recap, relink_threads
@@ -34,7 +35,6 @@ __all__ = [
     "write_recap",
 ]
 
-DEFAULT_SPLIT_AT = 400  # posts; past this each question's answers get a page of their own
 MIN_BUDGET = 20_000  # estimated bytes: a page is never cut finer than this
 NETWORK_NAMES = {"bluesky": "Bluesky", "mastodon": "Mastodon"}
 
