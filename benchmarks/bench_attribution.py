@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 import sys
@@ -9,7 +10,14 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from chatbot.transcript import ChatPost, ChatQuestion, ModeratorAccount, attribute, build_forest
+from chatbot.transcript import (
+    Attribution,
+    ChatPost,
+    ChatQuestion,
+    ModeratorAccount,
+    attribute,
+    build_forest,
+)
 
 POSTS = 100_000
 QUESTIONS = 8
@@ -92,6 +100,18 @@ def baseline(posts: list[ChatPost]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def placements_hash(placed: dict[str, Attribution]) -> str:
+    """A digest of every placement (question, method, confidence, evidence), in order.
+
+    Work on the attributor's speed must leave it the same: same posts placed the same.
+    """
+    digest = hashlib.sha256()
+    for uri, item in placed.items():
+        fields = (uri, item.question, item.questions, item.method, round(item.confidence, 9))
+        digest.update(repr((*fields, item.is_question, item.via)).encode())
+    return digest.hexdigest()[:16]
+
+
 def timed(posts: list[ChatPost], questions: list[ChatQuestion]) -> tuple[float, ...]:
     """One run: wall and CPU seconds of threading, then of attribution."""
     moderators = [ModeratorAccount("bluesky", "did:plc:host", "host")]
@@ -117,7 +137,8 @@ def main() -> None:
     best_cpu = min(results, key=lambda run: run[1] + run[3])
     wall, cpu = best[0] + best[2], best_cpu[1] + best_cpu[3]
     moderators = [ModeratorAccount("bluesky", "did:plc:host")]
-    methods = Counter(item.method for item in attribute(posts, questions, moderators).values())
+    placed = attribute(posts, questions, moderators)
+    methods = Counter(item.method for item in placed.values())
     n = len(posts)
     print(f"posts: {n:,}  python {sys.version.split()[0]}  best of {runs}")
     print(f"{'':28}{'wall s':>8}{'CPU s':>8}{'posts/s (CPU)':>16}")
@@ -127,7 +148,10 @@ def main() -> None:
     print(f"{'attribute':28}{best[2]:8.3f}{best_cpu[3]:8.3f}{n / best_cpu[3]:16,.0f}")
     print(f"{'thread + attribute':28}{wall:8.3f}{cpu:8.3f}{n / cpu:16,.0f}")
     print(f"ratio to baseline: {wall / floor_wall:.1f}x wall, {cpu / floor_cpu:.1f}x CPU")
+    alone = best_cpu[3] / floor_cpu
+    print(f"attribute alone to baseline: {best[2] / floor_wall:.1f}x wall, {alone:.1f}x CPU")
     print("methods:", ", ".join(f"{name} {number:,}" for name, number in sorted(methods.items())))
+    print("placements hash:", placements_hash(placed))
 
 
 if __name__ == "__main__":
