@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -128,6 +129,9 @@ def hide_command(
     The post is kept in the database with the reason. A Bluesky reply in the
     thread of one of the bot's own posts is also added to that post's
     threadgate, so Bluesky apps hide it too (needs the bot's credentials).
+    When Bluesky can't take it, the post is hidden from the exports all the
+    same and the command says why and exits 1: run it again to set the
+    threadgate.
 
     Example:
 
@@ -153,10 +157,10 @@ def hide_command(
         )
     if as_json:
         emit(report.__dict__)
-        return
-    where = " and in the Bluesky thread (threadgate)" if report.threadgate else ""
-    again = " (it was hidden already; reason replaced)" if report.already else ""
-    click.echo(f"Hidden {report.uri} from exports{where}{again}.")
+    else:
+        click.echo(report.message())
+    if report.threadgate_error is not None:
+        sys.exit(1)  # hidden in the transcript, not yet on Bluesky: scripts must see it
 
 
 __all__ = ["hide_command", "transcript_command"]

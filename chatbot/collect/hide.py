@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from chatbot.collect.events import delivered
 from chatbot.collect.lookup import find_post
 from chatbot.db import session_scope
-from chatbot.errors import UsageError
+from chatbot.errors import ChatbotError, UsageError
 from chatbot.eventref import resolve_event
 from chatbot.models import utcnow
 from chatbot.platforms.base import Platform, RemoteRef
@@ -28,6 +28,19 @@ class HideReport:
     reason: str
     threadgate: bool  # also hidden under the bot's post on Bluesky
     already: bool  # it was hidden before (the reason is replaced)
+    threadgate_error: str | None = None  # why the threadgate could not be set (hidden anyway)
+
+    def message(self) -> str:
+        """What the moderator is told: where it is hidden, and what is left to do."""
+        where = " and in the Bluesky thread (threadgate)" if self.threadgate else ""
+        again = " (it was hidden already; reason replaced)" if self.already else ""
+        text = f"Hidden {self.uri} from exports{where}{again}."
+        if self.threadgate_error is not None:
+            text += (
+                f" Not hidden in the Bluesky thread: {self.threadgate_error}; run the same "
+                "command again to set the threadgate."
+            )
+        return text
 
 
 MAX_REASON = 1000  # characters: why a post is hidden, kept with it
@@ -70,12 +83,17 @@ def hide_post(
                 "bluesky", root.remote_id or "", root.remote_uri, "", root.remote_cid or ""
             )
         uri, network = post.uri, post.network
-    done = False
+    # Hidden in the store whatever the network does next: the threadgate is a second
+    # place, and running the same hide again sets it (the reason is kept).
+    done, error = False, None
     if gate is not None and connect is not None:
-        platform = connect("bluesky")
-        platform.hide_reply(gate, uri)  # type: ignore[attr-defined]
-        done = True
-    return HideReport(uri, network, stored, done, already)
+        try:
+            platform = connect("bluesky")
+            platform.hide_reply(gate, uri)  # type: ignore[attr-defined]
+            done = True
+        except ChatbotError as failure:
+            error = str(failure)
+    return HideReport(uri, network, stored, done, already, error)
 
 
 __all__ = ["BY_REQUEST", "MAX_REASON", "HideReport", "hide_post"]

@@ -65,8 +65,7 @@ class Controls:
             report = hide_post(
                 self.engine, ref, _field(form, "post"), reason, connect=self.connect, now=now
             )
-            where = " and in the Bluesky thread (threadgate)" if report.threadgate else ""
-            return f"Hidden {report.uri} from exports{where}."
+            return report.message()
         raise UsageError(f"unknown action {action!r}; the page's buttons are {', '.join(ACTIONS)}")
 
 

@@ -46,9 +46,7 @@ def translate(error: Exception) -> PlatformError:
             f"Bluesky: rate limited ({error})", network=NETWORK, retry_at=retry_at
         )
     if isinstance(error, atx.NetworkError | httpx.TransportError):  # also 409/413/502
-        return TransientError(
-            f"Bluesky: network error ({error or type(error).__name__})", network=NETWORK
-        )
+        return TransientError(f"Bluesky: network error ({_described(error)})", network=NETWORK)
     if isinstance(error, atx.RequestErrorBase):
         status = error.response.status_code if error.response is not None else 0
         name = error_name(error)
@@ -84,6 +82,14 @@ def server_trouble(error: Exception) -> bool:
         return True
     response = getattr(error, "response", None)
     return response is not None and response.status_code >= 500
+
+
+def _described(error: BaseException) -> str:
+    """The error's own words, else its cause's (atproto wraps httpx's), else its kind."""
+    for candidate in (error, error.__cause__, error.__context__):
+        if candidate is not None and str(candidate):
+            return str(candidate)
+    return type(error).__name__
 
 
 __all__ = ["CLIENT_ERRORS", "STALE_SESSION", "error_name", "server_trouble", "translate"]

@@ -104,3 +104,34 @@ def test_collect_refuses_an_unknown_live_source_and_changes_nothing(engine: Engi
     with Session(engine) as session:
         event = session.get(Event, event_id)
         assert event is not None and "bluesky_live" not in (event.settings or {})
+
+
+def test_hide_says_when_bluesky_could_not_take_the_threadgate(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # The reply is under the bot's Q1; Bluesky can't be reached: hidden from the exports all
+    # the same, and told so, with exit 1 and what to do.
+    event_id = stored_chat(engine, [post(1, "A1 rude words #sm35", author="ann", parent=901)])
+    url = "https://bsky.app/profile/ann.test/post/0000000000001"
+    env = {
+        "CHATBOT_BLUESKY_HANDLE": "chatbot.test",
+        "CHATBOT_BLUESKY_PASSWORD": "not-used-here",
+        "CHATBOT_BLUESKY_SERVICE": "http://127.0.0.1:9",  # nothing listens there
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    database = engine.url.render_as_string(hide_password=False)
+    result = CliRunner(env=env).invoke(
+        cli, ["hide", str(event_id), url, "--reason", "rude", "--database-url", database]
+    )
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(
+        "Hidden at://did:plc:ann/app.bsky.feed.post/0000000000001 from exports. "
+        "Not hidden in the Bluesky thread: "
+    )
+    assert result.output.endswith("; run the same command again to set the threadgate.\n")
+    assert "not-used-here" not in result.output
+    assert "network error (" in result.output and "()" not in result.output  # says what failed
+    with Session(engine) as session:
+        row = session.execute(select(Post).where(Post.url == url)).scalars().one()
+        assert row.hidden_reason == "rude"
