@@ -459,14 +459,22 @@ class Collector:
         """Step until the window is over and checked, ``stop`` is set, or ``max_steps``.
 
         Between steps it waits (on the clock, however fast it runs) until the
-        pacer's next pass is due, storing what a live stream brings as it
-        arrives. ``on_step`` sees each step's report as it ends; the reports
-        are also returned. Streams are closed at the end.
+        pacer's next pass is due. What a live stream brings is stored as it
+        arrives, by a thread of its own (``collect-live``), during a pass too:
+        a pass held by a slow network must not hold the stream's posts.
+        ``on_step`` sees each step's report as it ends; the reports are also
+        returned. Streams are closed at the end.
         """
         stop, reports = stop or threading.Event(), []
         speed = float(getattr(self.clock, "speed", 1.0) or 1.0)
-        if self.live.on_arrival is None:  # nobody else drains: wake this loop
+        running, drainer = threading.Event(), None
+        if self.live.on_arrival in (None, self._arrived.set):  # nobody else drains: this run
             self.live.on_arrival = self._arrived.set
+            running.set()
+            drainer = threading.Thread(
+                target=self._drain_while, args=(running,), name="collect-live", daemon=True
+            )
+            drainer.start()
         try:
             while not stop.is_set() and not self.done:
                 report = self.step(sweep=sweep)
@@ -480,21 +488,36 @@ class Collector:
         except BaseException:
             # Interrupted (Ctrl-C, SIGTERM): the streams' threads end on their own, unwaited
             # for (one may be stuck connecting to a server that never answers).
+            running.clear()
             self.close(wait=0.0)
             raise
+        running.clear()
+        if drainer is not None:
+            drainer.join(timeout=5)  # a drain under way finishes storing first
         self.close()
         return reports
 
     def _wait(self, stop: threading.Event, seconds: float) -> None:
-        """Wait ``seconds`` (real) or until ``stop``; store live posts when they arrive."""
+        """Wait ``seconds`` (real) or until ``stop`` (checked every ``STOP_CHECK``)."""
         deadline = time.monotonic() + seconds
         while not stop.is_set():
             left = deadline - time.monotonic()
             if left <= 0:
                 return
-            if self._arrived.wait(min(left, STOP_CHECK)):
-                self._arrived.clear()
+            stop.wait(min(left, STOP_CHECK))
+
+    def _drain_while(self, running: threading.Event) -> None:
+        """Store the live streams' posts as they arrive, until ``running`` is cleared."""
+        while running.is_set():
+            if not self._arrived.wait(STOP_CHECK):
+                continue
+            self._arrived.clear()  # before draining: what arrives meanwhile wakes it again
+            if not running.is_set():
+                return
+            try:
                 self.drain_live()
+            except Exception:  # keep the thread; the passes find those posts again
+                log.exception("storing live posts failed")
 
 
 def collect_once(

@@ -269,3 +269,39 @@ def test_a_window_beyond_jetstreams_lookback_is_said_in_the_report(engine: Engin
     assert old.notes == [
         "Jetstream replays only its last 36 hours: posts from before come from search and threads"
     ]
+
+
+def test_chatbot_collect_stores_a_stream_post_while_its_pass_waits_on_the_network(
+    engine: Engine,
+) -> None:
+    # The same, for `chatbot collect` (Collector.run): its stream's posts are stored by a
+    # thread of the run's own while a pass is held, not when the pass ends.
+    faults = FaultSettings()
+    with Sandbox(seed=24, networks=("bluesky",), faults=faults) as sandbox:
+        event_id, _ = start_chat(sandbox, engine, "heldrun")
+        store = sandbox.bluesky
+        did = store.create_account("ek.sandbox.test", "pw").did
+        chat = collector(sandbox, engine, event_id)
+        counts = sandbox.servers["bluesky"].app.faults.counts
+        stop = threading.Event()
+        steps: list[int] = []
+
+        def stepped(report: object) -> None:
+            steps.append(1)
+            if len(steps) == 1:  # after the first pass, which opens the stream
+                faults.hang = "request"  # every request from now on is held unanswered
+                chat.next_at = None  # and the next pass starts at once
+
+        run = threading.Thread(target=lambda: chat.run(stop, on_step=stepped), daemon=True)
+        run.start()
+        try:
+            wait_for(lambda: counts.get("hang_request", 0) >= 1, timeout=30)
+            assert chat.jetstream is not None and chat.jetstream.wait_connected(10)
+            made = store.create_post(did, "A1 while chatbot collect waits #heldrun")["uri"]
+            wait_for(lambda: made in rows(engine))
+            assert run.is_alive() and len(steps) == 1  # the second pass is still held
+        finally:
+            faults.hang = ""
+            stop.set()
+            run.join(60)
+        assert not run.is_alive()
