@@ -5,7 +5,7 @@ Module map (data flows top to bottom)::
     running       Bot: the one place that wires scheduler, outbox and collector for a run
     loading       store an event's plan in the outbox; reload without touching posted rows
     schedule      move a plan in time: a new start, a compressed clock (pure)
-    outbox        claim the next due post (one network, lock order, leases)
+    outbox        claim the next due posts (one network, one per chat, lock order, leases)
     delivery      what the outbox hands out (claims, notices, outcomes) and its rules
     outcomes      how a claim ends: posted, retried, failed, given back; event finished
     retry         backoff with jitter for failed posts (pure)
@@ -14,6 +14,7 @@ Module map (data flows top to bottom)::
     chatwindows   which chats answer such requests now, per network (welcome to wrap-up + grace)
     replies       the replies' outbox: queued once per asker and question, claimed, recorded
     scheduler     BotService: APScheduler jobs that claim, post and record, plus extra jobs
+    atonce        run a piece of work on a few items side by side (posts sent at once)
     controls      live controls: pause, resume, skip, delay, post-now (one meaning each)
     postgroups    which posts a control means (a question with its reminder and follow-ups)
     runsettings   what `chatbot run` stores with its events: layout, recap link, late limit

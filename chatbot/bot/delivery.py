@@ -65,6 +65,14 @@ class ClaimResult:
 
 
 @dataclass(frozen=True)
+class Claims:
+    """What one claim of several posts took (oldest due first), and what it had to say."""
+
+    claims: list[Claim] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What recording a try did: ``posted``, ``retry`` (with ``next_at``) or ``failed``."""
 
@@ -173,6 +181,7 @@ __all__ = [
     "RATE_LIMITED",
     "Claim",
     "ClaimResult",
+    "Claims",
     "Notice",
     "Outcome",
     "attachments",

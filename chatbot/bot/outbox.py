@@ -49,6 +49,7 @@ from chatbot.bot.delivery import (
     OPEN_STATES,
     Claim,
     ClaimResult,
+    Claims,
     Notice,
     Outcome,
     attachments,
@@ -66,7 +67,6 @@ _PENDING: ColumnElement[str] = literal_column("'pending'")
 _POSTING: ColumnElement[str] = literal_column("'posting'")
 # Literals, not parameters: PostgreSQL matches them to the partial indexes' predicates.
 _OPEN = (_PENDING, _POSTING)
-_NOTHING_FREE = None
 SelectOf3 = SqlModelSelect[PostDelivery, ScheduledPost, Event]
 _Rules = tuple[datetime, str, timedelta, timedelta]  # now, worker, lease, late limit
 
@@ -91,7 +91,9 @@ def _no_open_post_before() -> ColumnElement[bool]:
 
 
 @functools.cache
-def _ready_query(stale: bool, some_events: bool, passing: bool, locking: bool) -> SelectOf3:
+def _ready_query(
+    stale: bool, some_events: bool, passing: bool, locking: bool, most: int
+) -> SelectOf3:
     """Heads of live, unpaused events on a network that may be claimed now, oldest first.
 
     ``stale``: posts stuck in ``posting`` past the lease (a stopped process's);
@@ -99,7 +101,9 @@ def _ready_query(stale: bool, some_events: bool, passing: bool, locking: bool) -
     too: the claim skips those).  The same rules as :func:`decide`, in SQL.
     ``locking``: ``FOR NO KEY UPDATE OF post_delivery, event SKIP LOCKED`` on
     PostgreSQL (nothing on SQLite, whose transactions already run one at a
-    time).  Built once per shape; the values are parameters (see :func:`_ready`).
+    time).  At most ``most`` rows: one per event, since only an event's first
+    open post on the network qualifies.  Built once per shape; the values are
+    parameters (see :func:`_ready`).
     """
     now = bindparam("now", type_=UTCDateTime())
     if stale:
@@ -127,7 +131,7 @@ def _ready_query(stale: bool, some_events: bool, passing: bool, locking: bool) -
             _no_open_post_before(),
         )
         .order_by(col(PostDelivery.due_at), col(PostDelivery.event_id))
-        .limit(1)
+        .limit(most)
     )
     if some_events:
         query = query.where(col(PostDelivery.event_id).in_(bindparam("ids", expanding=True)))
@@ -138,6 +142,9 @@ def _ready_query(stale: bool, some_events: bool, passing: bool, locking: bool) -
     return query
 
 
+_Row = tuple[PostDelivery, ScheduledPost, Event]
+
+
 def _ready(
     session: Session,
     network: str,
@@ -146,8 +153,10 @@ def _ready(
     passed: set[int],
     *,
     locking: bool,
-) -> tuple[PostDelivery, ScheduledPost, Event] | None:
-    """The oldest claimable due head, else the oldest stuck one (a stopped process's), or None.
+    most: int = 1,
+) -> list[_Row]:
+    """Up to ``most`` claimable due heads, oldest first; else the oldest stuck ones (a
+    stopped process's); else none.
 
     Due posts first: that query is the one every claim runs, and a stuck post
     (rare) is taken as soon as no due post is free, within the same pass.
@@ -159,31 +168,29 @@ def _ready(
     if passed:
         params["passed"] = sorted(passed)
     for stale in (False, True):
-        query = _ready_query(stale, event_ids is not None, bool(passed), locking)
-        row = session.exec(query, params=params).first()
-        if row is not None:
-            return row[0], row[1], row[2]
-    return None
+        query = _ready_query(stale, event_ids is not None, bool(passed), locking, most)
+        rows = session.exec(query, params=params).all()
+        if rows:
+            return [(row[0], row[1], row[2]) for row in rows]
+    return []
 
 
-def _head(
-    session: Session, network: str, event_id: int
-) -> tuple[PostDelivery, ScheduledPost] | None:
-    """The event's first open delivery on ``network``, read afresh."""
+def _heads(
+    session: Session, network: str, event_ids: list[int]
+) -> dict[int, tuple[PostDelivery, ScheduledPost]]:
+    """Each event's first open delivery on ``network``, read afresh (one query for all)."""
     query = (
         select(PostDelivery, ScheduledPost)
         .join(ScheduledPost, col(ScheduledPost.id) == col(PostDelivery.scheduled_post_id))
         .where(
-            col(PostDelivery.event_id) == event_id,
+            col(PostDelivery.event_id).in_(event_ids),
             col(PostDelivery.network) == network,
             col(PostDelivery.state).in_(_OPEN),
+            _no_open_post_before(),
         )
-        .order_by(col(ScheduledPost.position))
-        .limit(1)
         .execution_options(populate_existing=True)
     )
-    row = session.exec(query).first()
-    return None if row is None else (row[0], row[1])
+    return {delivery.event_id: (delivery, post) for delivery, post in session.exec(query)}
 
 
 def _lock(session: Session, head: PostDelivery) -> PostDelivery | None:
@@ -211,42 +218,66 @@ def claim_next(
     late_limit: timedelta,
     event_ids: tuple[int, ...] | None = None,
 ) -> ClaimResult:
-    """Claim the next due post on ``network``.
+    """Claim the next due post on ``network`` (:func:`claim_some` of one)."""
+    found = claim_some(
+        engine, network, now=now, worker=worker, lease=lease, late_limit=late_limit,
+        event_ids=event_ids, most=1,
+    )  # fmt: skip
+    return ClaimResult(found.claims[0] if found.claims else None, found.notices)
+
+
+def claim_some(
+    engine: Engine,
+    network: str,
+    *,
+    now: datetime,
+    worker: str,
+    lease: timedelta,
+    late_limit: timedelta,
+    event_ids: tuple[int, ...] | None = None,
+    most: int = 1,
+) -> Claims:
+    """Claim up to ``most`` due posts on ``network``, of as many events, oldest first.
 
     Only the first open post of each event is a candidate, so Q2 never goes out
-    before Q1 on a network.  A pending post is due when its time (and its
-    retry time) has come; a post stuck in ``posting`` longer than ``lease`` is
-    claimed again and re-sent with the same key (once no due post is free).
-    A pending post never sent and more than ``late_limit`` past due is skipped
-    (returned as a notice), and the next one considered.
+    before Q1 on a network (and a claim never holds two posts of one event on
+    one network: the second waits until the first is final).  A pending post is
+    due when its time (and its retry time) has come; a post stuck in
+    ``posting`` longer than ``lease`` is claimed again and re-sent with the
+    same key (once no due post is free).  A pending post never sent and more
+    than ``late_limit`` past due is skipped (returned as a notice), and the
+    next one considered.
 
-    One indexed query finds the oldest due head and locks it with its event,
-    skipping rows other transactions hold (``SKIP LOCKED``): several processes
-    take different posts at once instead of queueing on one.  Only when every
-    due head is held by someone does a claim wait, for one event's lock at a
-    time (a reload or a control may be changing it), in the lock order above,
-    so it never waits while holding another event.  SQLite has one writer at a
-    time (``BEGIN IMMEDIATE``): there the query and the claim are one atomic
-    step anyway.
+    One indexed query finds the oldest due heads and locks them with their
+    events, skipping rows other transactions hold (``SKIP LOCKED``): several
+    processes take different posts at once instead of queueing on one, and
+    the heads are read again under those locks in one more query.  Only when
+    every due head is held by someone does a claim wait, for one event's lock
+    (a reload or a control may be changing it), in the lock order above, so
+    it never waits while holding another event (it takes one post then).
+    SQLite has one writer at a time (``BEGIN IMMEDIATE``): there the query and
+    the claim are one atomic step anyway.
     """
     notices: list[Notice] = []
     passed: set[int] = set()  # events with nothing to do for us this time
     rules = (now, worker, lease, late_limit)
     while True:
-        free = _take_free(engine, network, rules, event_ids, passed)
-        if free is _NOTHING_FREE:
+        steps = _take_free(engine, network, rules, event_ids, passed, most)
+        if not steps:
             event_id = _first_held(engine, network, rules, event_ids, passed)
             if event_id is None:
-                return ClaimResult(None, notices)
-            step = _take(engine, network, event_id, rules)
-        else:
-            event_id, step = free
-        if isinstance(step, Claim):
-            return ClaimResult(step, notices)
-        if isinstance(step, Notice):
-            notices.append(step)  # that event's next post may be due too: look again
-        else:
-            passed.add(event_id)
+                return Claims([], notices)
+            steps = [(event_id, _take(engine, network, event_id, rules))]
+        claims: list[Claim] = []
+        for event_id, step in steps:
+            if isinstance(step, Claim):
+                claims.append(step)
+            elif isinstance(step, Notice):
+                notices.append(step)  # that event's next post may be due too: look again
+            else:
+                passed.add(event_id)
+        if claims:
+            return Claims(claims, notices)
 
 
 def _take_free(
@@ -255,14 +286,19 @@ def _take_free(
     rules: _Rules,
     event_ids: tuple[int, ...] | None,
     passed: set[int],
-) -> tuple[int, Claim | Notice | None] | None:
-    """The oldest due head nobody holds, locked with its event and settled; None if none."""
+    most: int,
+) -> list[tuple[int, Claim | Notice | None]]:
+    """The oldest due heads nobody holds, locked with their events and settled; [] if none."""
     with db.session_scope(engine) as session:
-        row = _ready(session, network, rules, event_ids, passed, locking=True)
-        if row is None:
-            return _NOTHING_FREE
-        delivery, _, event = row
-        return delivery.event_id, _settle(session, network, event, rules, held=delivery)
+        rows = _ready(session, network, rules, event_ids, passed, locking=True, most=most)
+        if not rows:
+            return []
+        heads = _heads(session, network, [event.id for _, _, event in rows if event.id is not None])
+        return [
+            (event.id, _settle(session, event, heads.get(event.id), rules, held=delivery))
+            for delivery, _, event in rows
+            if event.id is not None
+        ]
 
 
 def _first_held(
@@ -274,36 +310,33 @@ def _first_held(
 ) -> int | None:
     """The event of the oldest due head, read without locks (so: held by someone), if any."""
     with db.session_scope(engine) as session:
-        row = _ready(session, network, rules, event_ids, passed, locking=False)
-        return None if row is None else row[0].event_id
+        rows = _ready(session, network, rules, event_ids, passed, locking=False)
+        return rows[0][0].event_id if rows else None
 
 
 def _take(engine: Engine, network: str, event_id: int, rules: _Rules) -> Claim | Notice | None:
     """In one transaction: wait for the event's lock, then claim or close its head."""
     with db.session_scope(engine) as session:
         event = lock_event(session, event_id)
-        if event is None:
+        if event is None or event.id is None:
             return None
-        return _settle(session, network, event, rules)
+        # Read under the event lock: a reload or a control may have just changed it.
+        return _settle(session, event, _heads(session, network, [event.id]).get(event.id), rules)
 
 
 def _settle(
     session: Session,
-    network: str,
     event: Event,
+    head: tuple[PostDelivery, ScheduledPost] | None,
     rules: _Rules,
     held: PostDelivery | None = None,
 ) -> Claim | Notice | None:
-    """With the event locked: claim its head on ``network``, or close it, or None.
+    """With the event locked: claim its ``head`` (read under the lock), or close it, or None.
 
     ``held``: a delivery this transaction has locked already (the claim query's).
     """
     now, worker, lease, late_limit = rules
-    if event.state not in LIVE_EVENT_STATES or event.paused or event.id is None:
-        return None
-    # Read again under the event lock: a reload or a control may have just changed it.
-    head = _head(session, network, event.id)
-    if head is None:
+    if event.state not in LIVE_EVENT_STATES or event.paused or head is None:
         return None
     delivery, post = head
     decision = decide(delivery, now, lease, late_limit)
@@ -453,9 +486,11 @@ __all__ = [
     "OPEN_STATES",
     "Claim",
     "ClaimResult",
+    "Claims",
     "Notice",
     "Outcome",
     "claim_next",
+    "claim_some",
     "complete",
     "fail",
     "failure_message",

@@ -6,11 +6,12 @@ order these functions keep: the event row first, then its deliveries).
 
 from __future__ import annotations
 
+import functools
 import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, Executable, Integer, bindparam, exists, update
 from sqlmodel import Session, col, select
 
 from chatbot import db
@@ -25,9 +26,14 @@ from chatbot.bot.delivery import (
 )
 from chatbot.bot.retry import RetryPolicy, describe_wait
 from chatbot.errors import ChatbotError, RateLimitedError, TransientError
-from chatbot.models import LIVE_EVENT_STATES, Event, PostDelivery, ScheduledPost
+from chatbot.models import LIVE_EVENT_STATES, Event, PostDelivery, ScheduledPost, UTCDateTime
 from chatbot.platforms.base import RemoteRef
 from chatbot.questionfile.timing import format_duration
+
+# lock_event's lock without loading the row (for a transaction that needs the lock only).
+_EVENT_LOCK = (
+    select(Event.id).where(col(Event.id) == bindparam("event_id")).with_for_update(key_share=True)
+)
 
 
 def lock_event(session: Session, event_id: int) -> Event | None:
@@ -72,33 +78,69 @@ def close_post(
     return Notice(delivery.event_id, delivery.network, post.label, event.timezone, state, reason)
 
 
+@functools.cache
+def _complete_statements() -> tuple[Executable, Executable, Executable]:
+    """complete()'s statements, built once: (lock the event, record the post, read ``late``).
+
+    Plain SQL on the tables, no ORM objects: this runs for every post, on the path
+    whose time is every post's lateness.
+    """
+    deliveries, events = PostDelivery.__table__, Event.__table__  # type: ignore[attr-defined]
+    lock = select(events.c.id).where(events.c.id == bindparam("event_id"))
+    lock = lock.with_for_update(key_share=True)
+    when = bindparam("now", type_=UTCDateTime())
+    record = (
+        update(deliveries)
+        .where(deliveries.c.id == bindparam("delivery_id"), deliveries.c.state != "posted")
+        .values(
+            state="posted", remote_id=bindparam("remote_id"), remote_uri=bindparam("remote_uri"),
+            remote_cid=bindparam("remote_cid"), remote_url=bindparam("remote_url"),
+            posted_at=when, late=bindparam("late"), last_error=None, next_attempt_at=None,
+            claimed_by=bindparam("worker"), updated_at=when,
+        )
+    )  # fmt: skip
+    late = select(deliveries.c.late).where(deliveries.c.id == bindparam("delivery_id"))
+    return lock, record, late
+
+
+@functools.cache
+def _finish_statement() -> Executable:
+    """Mark an event finished if it is live and none of its deliveries is open."""
+    deliveries, events = PostDelivery.__table__, Event.__table__  # type: ignore[attr-defined]
+    event_id = bindparam("event_id", type_=Integer())
+    still_open = exists().where(
+        deliveries.c.event_id == event_id, deliveries.c.state.in_(OPEN_STATES)
+    )
+    return (
+        update(events)
+        .where(events.c.id == event_id, events.c.state.in_(LIVE_EVENT_STATES), ~still_open)
+        .values(state="finished", updated_at=bindparam("now", type_=UTCDateTime()))
+    )
+
+
 def complete(
     engine: Engine, claim: Claim, ref: RemoteRef, *, now: datetime, late_after: timedelta
 ) -> Outcome:
     """Record that ``claim`` is on its network at ``ref`` (idempotent)."""
     late = now - claim.due_at > late_after
-    with db.session_scope(engine) as session:
-        lock_event(session, claim.event_id)  # the event before its delivery: see the lock order
-        delivery = session.get(PostDelivery, claim.delivery_id, with_for_update=True)
-        if delivery is None:
-            return Outcome("posted", "the post was removed from the plan", url=ref.url)
-        if delivery.state != "posted":
-            delivery.state = "posted"
-            delivery.remote_id = ref.id
-            delivery.remote_uri = ref.uri
-            delivery.remote_cid = ref.cid or None
-            delivery.remote_url = ref.url or None
-            delivery.posted_at = now
-            delivery.late = late
-            delivery.last_error = None
-            delivery.next_attempt_at = None
-            delivery.claimed_by = claim.worker
-            delivery.updated_at = now
-            session.add(delivery)
-            session.flush()
-            finish_if_done(session, delivery.event_id, now)
+    lock, record, read_late = _complete_statements()
+    ids = {"event_id": claim.event_id, "delivery_id": claim.delivery_id}
+    with db.translate_errors(engine.url), engine.begin() as connection:
+        connection.execute(lock, ids)  # the event before its delivery: see the lock order
+        changed = connection.execute(
+            record,
+            {
+                **ids, "remote_id": ref.id, "remote_uri": ref.uri, "remote_cid": ref.cid or None,
+                "remote_url": ref.url or None, "now": now, "late": late, "worker": claim.worker,
+            },
+        )  # fmt: skip
+        if changed.rowcount:
+            connection.execute(_finish_statement(), {"event_id": claim.event_id, "now": now})
         else:
-            late = delivery.late
+            before = connection.execute(read_late, ids).first()
+            if before is None:
+                return Outcome("posted", "the post was removed from the plan", url=ref.url)
+            late = bool(before[0])
     return Outcome("posted", late=late, url=ref.url or ref.uri)
 
 
@@ -170,22 +212,18 @@ def release(engine: Engine, claim: Claim, *, now: datetime) -> bool:
 
 
 def finish_if_done(session: Session, event_id: int, now: datetime) -> bool:
-    """Mark the event finished when every delivery of it is final; True if it is."""
-    # Lock the event (callers hold it already, by the lock order): two networks finishing
-    # their last posts at once must not each count the other's row as still open.
-    event = lock_event(session, event_id)
-    open_count = session.exec(
-        select(func.count())
-        .select_from(PostDelivery)
-        .where(PostDelivery.event_id == event_id, col(PostDelivery.state).in_(OPEN_STATES))
-    ).one()
-    if open_count:
+    """Mark the event finished when every delivery of it is final; True if this did.
+
+    Callers hold the event's lock (the lock order), so two networks finishing
+    their last posts at once can't each count the other's row as still open:
+    the second waits for the first and then sees its row final.  One statement.
+    """
+    session.flush()
+    changed = session.connection().execute(_finish_statement(), {"event_id": event_id, "now": now})
+    if not changed.rowcount:
         return False
-    if event is not None and event.state in LIVE_EVENT_STATES:
-        event.state = "finished"
-        event.updated_at = now
-        session.add(event)
-    return True
+    event = session.get(Event, event_id, populate_existing=True)  # as the row now is
+    return event is not None
 
 
 __all__ = ["close_post", "complete", "fail", "finish_if_done", "lock_event", "release"]

@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from chatbot.bot import outbox, replies
+from chatbot.bot.atonce import at_once
 from chatbot.bot.retry import RetryPolicy
 from chatbot.clock import Clock
 from chatbot.collect.pacing import Budget
@@ -46,6 +47,10 @@ MIN_JOB_SECONDS = 0.05  # real seconds: the fastest an extra job may repeat
 REPLY_BUDGETS: dict[str, tuple[int, float]] = {"bluesky": (60, 3600.0), "mastodon": (20, 3600.0)}
 # No reply goes out when a scheduled post is due this soon (clock seconds): it goes first.
 REPLY_CLEARANCE = timedelta(seconds=30)
+# Posts of one network claimed together and sent at once (RunOptions.posts_at_once): when
+# many chats fall due at one instant, their posts wait for the network's answer side by
+# side instead of one after another.
+POSTS_AT_ONCE = 4
 # STOP_GRACE: real seconds a stop asked for by a signal waits for the work in flight
 # (RunOptions.stop_grace): with closing and leaving, the process is gone well within 2 s.
 
@@ -60,6 +65,9 @@ class RunOptions:
     lease: timedelta = timedelta(minutes=5)
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     tick: float = 0.5  # real seconds between looks at the outbox (controls act within this)
+    # Due posts a network's job claims in one go and sends at once, one thread each (posts
+    # of different chats: a chat's next post waits until its last one is final).
+    posts_at_once: int = POSTS_AT_ONCE
     until_done: bool = False
     # Real seconds a prompt stop (a signal) waits for the jobs in flight (a post being sent,
     # a collection pass) before it gives their posts back and returns without them.
@@ -120,6 +128,7 @@ class BotService:
         self._rng = rng or random.Random()
         self._platforms: dict[str, Platform] = {}
         self._halted: dict[str, str] = {}
+        self._refused: set[str] = set()  # networks where a post met refused credentials
         self._held: dict[int, outbox.Claim] = {}
         self._held_replies: dict[int, outbox.Claim] = {}
         self._reply_budgets = {
@@ -330,33 +339,54 @@ class BotService:
             self.post_due(network)
 
     def post_due(self, network: str) -> int:
-        """Post every post now due on ``network``, oldest first; returns how many were tried."""
+        """Post every post now due on ``network``, oldest first; returns how many were tried.
+
+        Up to ``options.posts_at_once`` posts (of as many chats) are claimed together
+        and sent at once; the next ones are claimed when those are recorded.
+        """
         count = 0
-        while not self.stopping and network not in self._halted and self.post_one(network):
-            count += 1
+        while not self.stopping and network not in self._halted:
+            claims = self._claim(network, self.options.posts_at_once)
+            if claims is None:
+                break
+            self._send_all(claims)
+            count += len(claims)
         return count
 
     def post_one(self, network: str) -> bool:
         """Claim, post and record one due post; False when nothing was due."""
+        claims = self._claim(network, 1)
+        if claims is None:
+            return False
+        self._send_all(claims)
+        return True
+
+    def _claim(self, network: str, most: int) -> list[outbox.Claim] | None:
+        """Claim up to ``most`` due posts and say its notices; None when nothing was due."""
         options = self.options
-        result = outbox.claim_next(
-            self.engine, network, now=self.clock.now(), worker=self.worker,
-            lease=options.lease, late_limit=options.late_limit, event_ids=options.event_ids,
+        found = outbox.claim_some(
+            self.engine, network, now=self.clock.now(), worker=self.worker, lease=options.lease,
+            late_limit=options.late_limit, event_ids=options.event_ids, most=most,
         )  # fmt: skip
         self._storage_trouble = False
-        for notice in result.notices:
+        for notice in found.notices:
             self.say(
                 notice.timezone, notice.label, notice.network, f"{notice.state}: {notice.reason}"
             )
-        claim = result.claim
-        if claim is None:
-            return bool(result.notices)
-        self._held[claim.delivery_id] = claim
+        if not found.claims and not found.notices:
+            return None
+        return found.claims
+
+    def _send_all(self, claims: list[outbox.Claim]) -> None:
+        """Send ``claims`` side by side and record each; return when all are recorded."""
+        at_once(claims, self._send_held, name="post")
+
+    def _send_held(self, claim: outbox.Claim) -> None:
+        self._held[claim.delivery_id] = claim  # given back by a stop that can't wait for it
         try:
             self._send(claim)
         finally:
             self._held.pop(claim.delivery_id, None)
-        return True
 
     def reply_due(self, network: str, most: int = 3) -> int:
         """Post up to ``most`` late joiners' replies due on ``network``; returns how many.
@@ -430,6 +460,12 @@ class BotService:
         self.say(claim.timezone, claim.label, claim.network, f"{what}  {outcome.url}".rstrip())
 
     def _failed(self, claim: outbox.Claim, error: ChatbotError) -> None:
+        if isinstance(error, AuthError) and not self._first_refusal(claim.network):
+            # A post sent at the same time met the same refusal and stops the network:
+            # this one stays pending for the next run, as if never claimed.
+            release = replies.release_reply if claim.kind == replies.REPLY_KIND else outbox.release
+            release(self.engine, claim, now=self.clock.now())
+            return
         record = replies.fail_reply if claim.kind == replies.REPLY_KIND else outbox.fail
         outcome = record(
             self.engine, claim, error, now=self.clock.now(), policy=self.options.policy,
@@ -445,10 +481,18 @@ class BotService:
         if isinstance(error, AuthError):
             self._halt(claim.network, str(error))
 
+    def _first_refusal(self, network: str) -> bool:
+        """True for the first post on ``network`` refused for its credentials."""
+        with self._lock:
+            first = network not in self._refused
+            self._refused.add(network)
+            return first
+
     def _halt(self, network: str, reason: str) -> None:
-        if network in self._halted:
-            return
-        self._halted[network] = reason
+        with self._lock:  # posts sent at once may all be refused: say it once
+            if network in self._halted:
+                return
+            self._halted[network] = reason
         self._out(
             f"Stopped posting on {network}: {reason}. The other network carries on; "
             f"fix this and start chatbot run again to post the rest on {network}."
@@ -484,4 +528,4 @@ class BotService:
         return False
 
 
-__all__ = ["STOP_GRACE", "BotService", "Job", "RunOptions", "worker_name"]
+__all__ = ["POSTS_AT_ONCE", "STOP_GRACE", "BotService", "Job", "RunOptions", "worker_name"]
