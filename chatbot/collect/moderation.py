@@ -118,15 +118,19 @@ def apply_spam(
     # Read in batches and kept compact: the rules need every post's text, not its raw JSON.
     inputs: list[SpamInput] = []
     current: list[tuple[int, str, str | None]] = []  # id, uri, spam reason now
+    # One object for each author, handle and set of tags, shared by all their posts.
+    shared: dict[Any, Any] = {}
     for row in rows:
+        author = f"{row.network}:{row.author_id}"
+        tags = tuple(str(t) for t in row.tags or [])
         inputs.append(
             SpamInput(
                 uri=row.uri,
-                author=f"{row.network}:{row.author_id}",
-                handle=row.author_handle or "",
+                author=shared.setdefault(author, author),
+                handle=shared.setdefault(row.author_handle or "", row.author_handle or ""),
                 created_at=row.created_at,
                 text=row.text or "",
-                tags=tuple(str(t) for t in row.tags or []),
+                tags=shared.setdefault(tags, tags),
                 has_link=_links(row),
                 parent_uri=row.parent_uri,
                 quote_uri=row.quote_uri,
@@ -142,7 +146,7 @@ def apply_spam(
         block=setting_list(event, "spam_block"),
         allow=setting_list(event, "spam_allow"),
     )
-    del inputs
+    del inputs, shared
     changes = [
         {"row_id": row_id, "reason": reasons.get(uri)}
         for row_id, uri, reason in current

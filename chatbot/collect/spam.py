@@ -88,11 +88,14 @@ def classify(
         if len(others) >= STUFFING_TAGS:
             mark(post, f"hashtag stuffing ({len(others) + 1} hashtags)")
 
+    # Only a group with a link post in it can mark anything: the others are not kept.
+    linked = {key for post in posts if post.has_link and (key := _fingerprint(post.text))}
     groups: dict[str, list[SpamInput]] = defaultdict(list)
     for post in posts:
-        key = _fingerprint(post.text)
-        if key:
+        key = _fingerprint(post.text) if linked else ""
+        if key in linked:
             groups[key].append(post)
+    del linked
     for group in groups.values():
         authors = {post.author for post in group}
         if len(authors) < 2:
@@ -106,6 +109,7 @@ def classify(
             elif post.author != first.author:
                 mark(post, "copy of another account's post with a link added")
 
+    del groups
     copies = _several_accounts(posts, _engaged_authors(posts, replying=False))
     for post in posts:
         if post.uri in copies:
