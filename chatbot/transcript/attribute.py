@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import cast
 
 from .conversation import account_key
 from .evidence import CONF_THREAD, WeakEvidence, from_parent
@@ -63,7 +64,10 @@ def _attribute(
     seq = list(map(by_uri.__getitem__, forest.order))  # parents before children
     table = QuestionTable(questions)
     mods = moderator_keys(moderators)
-    results: dict[str, Attribution] = {}
+    # A slot for every post at once, in thread order: the stages fill them
+    # in, and the filled dict is the answer (not a second one built in
+    # thread order at the end, nor a dict grown post by post).
+    results: dict[str, Attribution | None] = dict.fromkeys(forest.order)
     moderator_posts: set[str] = set()
 
     # Stage 1, the moderators' posts, so an improvised question is known
@@ -96,7 +100,7 @@ def _attribute(
     for post in seq:
         uri = post.uri
         if uri in moderator_posts:
-            if uri not in results:  # a follow-up: placed by the reply graph
+            if results[uri] is None:  # a follow-up: placed by the reply graph
                 found = _from_graph(post, nodes[uri].parent, results, question_uris)
                 if found is not None:
                     results[uri] = found
@@ -142,9 +146,10 @@ def _attribute(
     # are reported as the moderator's.
     for uri in moderator_posts:
         result = results[uri]
-        if not result.is_question:
+        if result is not None and not result.is_question:
             result.method = "moderator"
-    return dict(zip(forest.order, map(results.__getitem__, forest.order), strict=True))
+    # Every slot is filled: each post was placed by stage 1, 2 or 3.
+    return cast("dict[str, Attribution]", results)
 
 
 def _from_prefix(
@@ -172,7 +177,7 @@ def _from_prefix(
 def _from_graph(
     post: ChatPost,
     parent: str | None,
-    results: Mapping[str, Attribution],
+    results: Mapping[str, Attribution | None],
     question_uris: Mapping[str, str],
 ) -> Attribution | None:
     uri = post.uri
@@ -203,7 +208,7 @@ def _from_graph(
 def _question_texts(
     questions: Sequence[ChatQuestion],
     moderator_posts: set[str],
-    results: Mapping[str, Attribution],
+    results: Mapping[str, Attribution | None],
     by_uri: Mapping[str, ChatPost],
 ) -> dict[str, list[str]]:
     """Every wording of each question: the plan's text and the posts that asked it."""

@@ -17,7 +17,8 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
-from operator import attrgetter
+from itertools import islice
+from operator import attrgetter, eq
 
 from .model import Attribution, ChatPost
 
@@ -110,20 +111,31 @@ class Conversations:
 
     def leading(self, post: ChatPost) -> tuple[str, ...]:
         """The post's leading @names (cached), its own author left out."""
+        found = self._leading.get(post.uri)
+        if found is not None:
+            return found
         text = post.text
         if text[:1].isalnum() or not may_lead_with_names(text):
             return ()  # most posts begin with a word: the cheapest test first
-        found = self._leading.get(post.uri)
-        if found is None:
-            names = leading_mentions(post.text)
-            if names:
-                own = self.author_key(post)
-                keys = dict.fromkeys(self._resolve(key, post) for key in names)
-                found = tuple(key for key in keys if key != own)
-            else:
-                found = ()
-            self._leading[post.uri] = found
+        names = leading_mentions(text)
+        if names:
+            own = self.author_key(post)
+            rows = self._rows
+            keys: dict[str, None] = {}  # each once, in order
+            for key in names:
+                if key not in rows:
+                    key = self._resolve(key, post)
+                if key != own:
+                    keys[key] = None
+            found = tuple(keys)
+        else:
+            found = ()
+        self._leading[post.uri] = found
         return found
+
+    def any_posted(self, keys: tuple[str, ...]) -> bool:
+        """Whether any of the account ``keys`` posted in this chat (``addressees``, as a test)."""
+        return not self._rows.keys().isdisjoint(keys)
 
     def after_names(self, post: ChatPost) -> str:
         """The post's text after the @names it begins with (all of it when it names nobody)."""
@@ -175,10 +187,10 @@ class Conversations:
         if not named:
             return None
         if post.network in NAMES_FILLED_IN:
-            exact = self._latest(post, named, usable, lambda people, wanted: people == wanted)
+            exact = self._latest(post, named, usable, exact=True)
             if exact is not None:
                 return exact
-        return self._latest(post, named, usable, lambda people, wanted: wanted <= people)
+        return self._latest(post, named, usable, exact=False)
 
     def exactly_between(self, post: ChatPost, answered: str) -> bool:
         """``answered`` is between exactly the people ``post`` names (with its author)."""
@@ -189,10 +201,19 @@ class Conversations:
         post: ChatPost,
         named: tuple[str, ...],
         usable: Callable[[str], bool],
-        fits: Callable[[frozenset[str], frozenset[str]], bool],
+        *,
+        exact: bool,
     ) -> str | None:
-        wanted = self.people(post)
-        me = {self.author_key(post)}
+        # A candidate fits when its people, with the replier added, include
+        # everyone the reply is between (``exact``: are exactly those). As
+        # ``named`` leaves the replier out, that is: ``named`` is among its
+        # people (and, ``exact``, its people among ``wanted``), without a new
+        # set made per candidate. A candidate is one of a named person's own
+        # posts (``key``'s line): when it names nobody, its people are that
+        # person alone, which fits just when the reply names no one else.
+        others = frozenset(named)
+        alone = len(named) == 1
+        wanted = self.people(post) if exact else others
         people, posts = self.people, self._posts
         before = post.created_at
         oldest = before - REPLY_WINDOW
@@ -202,15 +223,22 @@ class Conversations:
             # (``_earlier`` inlined: this runs for every post that names someone).
             times, uris = self._line(key)
             index = bisect_left(times, before) - 1
-            stop = max(-1, index - LOOK_BACK)
+            stop = index - LOOK_BACK if index >= LOOK_BACK else -1
             while index > stop:
                 when = times[index]
                 if when < oldest or (best is not None and when <= best[0]):
                     break  # out of the window, or older than what another name gave
                 uri = uris[index]
-                if usable(uri) and fits(people(posts[uri]) | me, wanted):
-                    best = (when, uri)
-                    break
+                if usable(uri):
+                    candidate = posts[uri]
+                    if candidate.text[:1].isalnum():
+                        fits = alone
+                    else:
+                        between = people(candidate)
+                        fits = others <= between and (not exact or between <= wanted)
+                    if fits:
+                        best = (when, uri)
+                        break
                 index -= 1
         return best[1] if best is not None else None
 
@@ -229,12 +257,12 @@ class Conversations:
         post: ChatPost,
         window: timedelta,
         most: int,
-        placed: Mapping[str, Attribution],
+        placed: Mapping[str, Attribution | None],
         conversing: frozenset[str],
-    ) -> tuple[str, datetime] | None:
+    ) -> tuple[str, datetime, Attribution] | None:
         """The latest of the author's last ``most`` posts in ``window`` before ``post`` that is
-        ``placed`` by a method not in ``conversing``, as (URI, its time); None when there is
-        none.
+        ``placed`` by a method not in ``conversing``, as (URI, its time, its placing); None
+        when there is none.
         """
         own = self._own.get(post.author_id)
         if own is None:
@@ -247,7 +275,7 @@ class Conversations:
         if index < 0:
             return None  # their first post
         oldest = before - window
-        stop = max(-1, index - most)
+        stop = index - most if index >= most else -1
         while index > stop:
             when = times[index]
             if when < oldest:
@@ -255,7 +283,7 @@ class Conversations:
             uri = uris[index]
             found = placed.get(uri)
             if found is not None and found.method not in conversing:
-                return uri, when
+                return uri, when, found
             index -= 1
         return None
 
@@ -284,9 +312,14 @@ class Conversations:
         if line is not None:
             return line
         rows = self._rows.get(key) or []
-        # Two stable sorts on one attribute each (time, ties by URI) cost less
-        # than one on a (time, URI) tuple made for every post.
-        rows.sort(key=_URI)
+        # In order of time, ties by URI: one sort on the time, and only when
+        # two posts share a time a second one (stable sorts on one attribute
+        # each cost less than one on a (time, URI) tuple made for every post).
         rows.sort(key=_TIME)
-        line = self._lines[key] = ([post.created_at for post in rows], [post.uri for post in rows])
+        times = list(map(_TIME, rows))
+        if any(map(eq, times, islice(times, 1, None))):
+            rows.sort(key=_URI)
+            rows.sort(key=_TIME)
+            times = list(map(_TIME, rows))
+        line = self._lines[key] = (times, list(map(_URI, rows)))
         return line

@@ -61,10 +61,11 @@ WORDS_MARGIN = 0.6  # the best question's words must outweigh the next one's by 
 CONTINUE_WINDOW = timedelta(minutes=15)
 CONTINUE_LOOK_BACK = 3  # the author's own posts looked at: "their second and third posts"
 SWITCH_EARLY = timedelta(minutes=5)  # "just after a new question"
+_TIME = attrgetter("created_at")
 
 
 def from_parent(
-    uri: str, parent: str | None, results: Mapping[str, Attribution]
+    uri: str, parent: str | None, results: Mapping[str, Attribution | None]
 ) -> Attribution | None:
     """A reply's attribution from its parent's: in a question's own thread it does not fade."""
     if parent is None:
@@ -84,7 +85,7 @@ class WeakEvidence:
     def __init__(
         self,
         forest: Forest,
-        results: dict[str, Attribution],
+        results: dict[str, Attribution | None],
         timeline_for: Callable[[str], Timeline],
         question_texts: Mapping[str, Sequence[str]],
         moderator_posts: set[str],
@@ -120,37 +121,43 @@ class WeakEvidence:
         one, greets = self._one, self._greets
         for post in ordered:
             uri = post.uri
-            # The common case first: a reply to a post placed under a question.
-            parent = nodes[uri].parent
+            # A post that replies to nothing has no parent in the forest either.
+            parent = None if post.parent_uri is None else nodes[uri].parent
             if parent is None:
                 results[uri] = one(post, parent)
                 continue
+            # The common case first: a reply to a post placed under a question.
             found = from_parent(uri, parent, results)
             if found is None or (may_greet(post.text) and greets(post)):
                 found = one(post, parent)
             results[uri] = found
 
     def _in_placing_order(self, pending: Sequence[ChatPost]) -> list[ChatPost]:
-        # One pass, parents first: a post's placing time is its own, or its
-        # pending parent's when that is later. Usually none is later, and a
-        # sort on the posts' own times does.
-        nodes = self.forest.nodes
-        times: dict[str, datetime] = {}
-        later = False
-        for post in pending:
-            uri = post.uri
-            when = post.created_at
-            parent = nodes[uri].parent
-            if parent is not None:
-                above = times.get(parent)
-                if above is not None and above > when:
-                    when = above
-                    later = True
-            times[uri] = when
-        if not later:
-            return sorted(pending, key=attrgetter("created_at"))
-        stamps = list(times.values())  # in ``pending``'s order
-        return [pending[index] for index in sorted(range(len(pending)), key=stamps.__getitem__)]
+        # One pass over the replies, parents first: a post's placing time is
+        # its own, or its pending parent's when that is later (kept in
+        # ``later``). Usually none is later, and a sort on the posts' own
+        # times does. Every post is pending here or already placed.
+        nodes, posts, results = self.forest.nodes, self.forest.posts, self.results
+        later: dict[str, datetime] = {}
+        moved: list[tuple[int, datetime]] = []  # (index in ``pending``, placing time)
+        for index, post in enumerate(pending):
+            if post.parent_uri is None:
+                continue
+            parent = nodes[post.uri].parent
+            if parent is None or results[parent] is not None:
+                continue
+            above = later.get(parent)
+            if above is None:
+                above = posts[parent].created_at
+            if above > post.created_at:
+                later[post.uri] = above
+                moved.append((index, above))
+        if not moved:
+            return sorted(pending, key=_TIME)
+        stamps = list(map(_TIME, pending))
+        for index, above in moved:
+            stamps[index] = above
+        return list(map(pending.__getitem__, sorted(range(len(pending)), key=stamps.__getitem__)))
 
     def _usable(self, uri: str) -> bool:
         found = self.results.get(uri)
@@ -190,7 +197,7 @@ class WeakEvidence:
         text = post.text
         # ``leading``'s own first test, inlined: most posts begin with a word.
         named = () if text[:1].isalnum() else conversations.leading(post)
-        top_level = post.parent_uri is None and not (named and conversations.addressees(post))
+        top_level = post.parent_uri is None and not (named and conversations.any_posted(named))
         moderator = uri in self.moderator_posts
         if not top_level and may_greet(text) and self._greets(post):
             # "@finn Welcome!": a greeting back answers nothing, whatever it replies to.
@@ -207,7 +214,9 @@ class WeakEvidence:
         if named and not parent_gone:
             answered = conversations.answered(post, self._talked_to)
             if answered is not None:
-                above = results[answered]
+                above = results[answered]  # placed: ``_talked_to`` took it
+                if above is None:
+                    raise AssertionError(answered)
                 labels = above.questions
                 exact = post.network in NAMES_FILLED_IN and conversations.exactly_between(
                     post, answered
@@ -241,7 +250,12 @@ class WeakEvidence:
             found = self._words(post, when, timeline, clock)
             if found is not None:
                 return found
-        if lowered is not None and self._small_talk(text, lowered):
+        if (
+            lowered is not None
+            and is_small_talk(text, lowered)
+            and not (self._worded and self.vocabulary.scores(text, self.vocabulary.labels))
+        ):
+            # A hello that names the topic is an answer.
             return Attribution(uri, None, (), "aside", CONF_ASIDE)
         if top_level:
             found = self._continues(post, when, timeline)
@@ -300,11 +314,6 @@ class WeakEvidence:
             return False
         return not (self._worded and self.vocabulary.scores(text, self.vocabulary.labels))
 
-    def _small_talk(self, text: str, lowered: str) -> bool:
-        if not is_small_talk(text, lowered):
-            return False
-        return not (self._worded and self.vocabulary.scores(text, self.vocabulary.labels))
-
     def _continues(self, post: ChatPost, when: float, timeline: Timeline) -> Attribution | None:
         # The author's latest own answer (not part of a conversation with
         # someone) among their last few posts, with no question posted since:
@@ -314,19 +323,20 @@ class WeakEvidence:
         )
         if found is None:
             return None
-        earlier = self.results[found[0]]
+        uri, then, earlier = found
         if earlier.question is None:
             return None
         starts = timeline[0]
-        # The windows' last start is the end: the wrap-up opens no question.
-        last = len(starts) - 1
-        if min(bisect_right(starts, found[1].timestamp()), last) != min(
-            bisect_right(starts, when), last
-        ) and not says_it_continues(post.text):
-            return None  # a question opened in between, and no "(cont.)": the clock knows better
+        # A question opened in between (a window starts after the earlier
+        # post, at or before this one; the windows' last start is the end,
+        # and the wrap-up opens no question), and no "(cont.)": the clock
+        # knows better.
+        at = bisect_right(starts, then.timestamp())
+        if at < len(starts) - 1 and starts[at] <= when and not says_it_continues(post.text):
+            return None
         questions = earlier.questions
         return Attribution(
-            post.uri, earlier.question, questions, "continues", CONF_CONTINUES, via=found[0]
+            post.uri, earlier.question, questions, "continues", CONF_CONTINUES, via=uri
         )
 
     def _recently_named(self, post: ChatPost, named: tuple[str, ...]) -> Attribution | None:
@@ -345,7 +355,9 @@ class WeakEvidence:
                 best = found
         if best is None:
             return None
-        above = self.results[best[0]]
+        above = self.results[best[0]]  # placed: ``_usable`` took it
+        if above is None:
+            raise AssertionError(best[0])
         label, labels = above.question, above.questions
         return Attribution(post.uri, label, labels, "mention", CONF_MENTION_RECENT, via=best[0])
 
