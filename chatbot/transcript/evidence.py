@@ -139,8 +139,7 @@ class WeakEvidence:
         # times does. Every post is pending here or already placed.
         nodes, posts, results = self.forest.nodes, self.forest.posts, self.results
         later: dict[str, datetime] = {}
-        moved: list[tuple[int, datetime]] = []  # (index in ``pending``, placing time)
-        for index, post in enumerate(pending):
+        for post in pending:
             if post.parent_uri is None:
                 continue
             parent = nodes[post.uri].parent
@@ -151,13 +150,10 @@ class WeakEvidence:
                 above = posts[parent].created_at
             if above > post.created_at:
                 later[post.uri] = above
-                moved.append((index, above))
-        if not moved:
+        if not later:
             return sorted(pending, key=_TIME)
-        stamps = list(map(_TIME, pending))
-        for index, above in moved:
-            stamps[index] = above
-        return list(map(pending.__getitem__, sorted(range(len(pending)), key=stamps.__getitem__)))
+        stamps = [later.get(post.uri, post.created_at) for post in pending]
+        return [pending[index] for index in sorted(range(len(pending)), key=stamps.__getitem__)]
 
     def _usable(self, uri: str) -> bool:
         found = self.results.get(uri)
