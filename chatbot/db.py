@@ -227,6 +227,22 @@ def _rate_limited_count(connection: Connection) -> None:
         )
 
 
+def _first_tried_at(connection: Connection) -> None:
+    # When the first try that may have reached the network began (PostDelivery). A row
+    # in flight now takes its claim time: the best that is known of it.
+    columns = {c["name"] for c in inspect(connection).get_columns("post_delivery")}
+    if "first_tried_at" not in columns:
+        kind = models.table_of(models.PostDelivery).c.first_tried_at.type
+        compiled = kind.compile(dialect=connection.dialect)
+        connection.execute(text(f"ALTER TABLE post_delivery ADD COLUMN first_tried_at {compiled}"))
+        connection.execute(
+            text(
+                "UPDATE post_delivery SET first_tried_at = claimed_at "
+                "WHERE state = 'posting' OR (attempts > 0 AND state = 'pending')"
+            )
+        )
+
+
 def _attribution_overrides(connection: Connection) -> None:
     # The moderator's decisions about posts' questions, apart from the automatic attribution.
     models.table_of(models.AttributionOverride).create(connection, checkfirst=True)
@@ -365,6 +381,7 @@ MIGRATIONS: list[Migration] = [
     (9, "post_delivery indexes for claims: pending by due time, open by event", _claim_indexes),
     (10, "post like/repost/quote/reply counts: filled from each post's raw JSON", _post_counts),
     (11, "late_reply: answers to participants who ask for a question", _late_replies),
+    (12, "post_delivery.first_tried_at: the key's hour counts from the first try", _first_tried_at),
 ]
 
 

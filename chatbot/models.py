@@ -214,6 +214,10 @@ class PostDelivery(SQLModel, table=True):
     last_error: str | None = None
     claimed_by: str | None = None
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the first try that may have reached the network began (migration 12): a claim
+    # taken again after a crash moves claimed_at, never this, so the Idempotency-Key's
+    # hour counts from the first send however many processes stopped since.
+    first_tried_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     remote_id: str | None = None  # ids stay strings end to end
     remote_uri: str | None = None
     remote_cid: str | None = None  # Bluesky needs it to reply to the post

@@ -101,20 +101,26 @@ def decide(
     delivery: PostDelivery, now: datetime, lease: timedelta, late_limit: timedelta
 ) -> str | None:
     """What to do with an event's first open delivery: "claim", "late", "unknown" or None."""
+    window = IDEMPOTENCY_WINDOWS.get(delivery.network)
+    # The key's hour counts from the first try that may have landed: a claim taken again
+    # after each of several crashes moves claimed_at, never this.
+    first = getattr(delivery, "first_tried_at", None)  # late replies keep no such time
     if delivery.state == "posting":
         claimed = delivery.claimed_at or delivery.updated_at
         if claimed > now - lease:
             return None  # someone is posting it
-        window = IDEMPOTENCY_WINDOWS.get(delivery.network)
-        if window is not None and claimed < now - window:
+        if window is not None and (first or claimed) < now - window:
             return "unknown"
         return "claim"
     if delivery.due_at > now:
         return None
     if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
         return None
-    if now - delivery.due_at > late_limit and not may_have_landed(delivery):
+    landed = may_have_landed(delivery)
+    if now - delivery.due_at > late_limit and not landed:
         return "late"
+    if landed and window is not None and first is not None and first < now - window:
+        return "unknown"  # a retry now could post it twice: the network forgot the key
     return "claim"
 
 

@@ -360,6 +360,8 @@ def _claim(
 ) -> Claim:
     reclaimed = delivery.state == "posting"
     landed_before = may_have_landed(delivery)
+    if not landed_before or delivery.first_tried_at is None:
+        delivery.first_tried_at = now  # no earlier try can have reached the network
     delivery.state = "posting"
     delivery.claimed_by = worker
     delivery.claimed_at = now

@@ -65,8 +65,9 @@ def close_post(
     else:
         state = "failed"
         reason = (
-            "outcome unknown: it was being posted when a bot process stopped, too long "
-            "ago to re-send safely; check the account and mark it by hand"
+            "outcome unknown: a try that may have reached the network began too long ago "
+            "to re-send safely (the network forgets its key after an hour); check the "
+            "account and mark it by hand"
         )
         delivery.last_error = reason
     delivery.state = state

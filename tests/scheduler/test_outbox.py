@@ -144,3 +144,55 @@ def test_release_gives_the_post_back_with_its_tries(engine):
     assert not outbox.release(engine, claimed, now=NOW)
     again = claim(engine).claim
     assert again.delivery_id == claimed.delivery_id and again.attempts == 2
+
+
+def test_the_keys_hour_counts_from_the_first_try_through_a_chain_of_crashes(engine):
+    # Claimed, the process killed, the claim taken again after each lease by a process that
+    # is killed too: the first try may have landed, and Mastodon forgets its key after an
+    # hour. Each claim moves claimed_at; the hour counts from the first, so no re-send
+    # happens once it has passed, however recent the last claim.
+    load_chat(engine, NOW, questions=1, networks=("mastodon",))
+    first = claim(engine, "mastodon", worker="dead-0").claim
+    at = NOW
+    for n in range(1, 5):  # four more crashes, each after the lease: 4 x 13 minutes
+        at += max(LEASE, timedelta(minutes=13))
+        again = claim(engine, "mastodon", now=at, worker=f"dead-{n}").claim
+        assert again is not None and again.reclaimed and again.key == first.key
+    with Session(engine) as session:
+        row = session.get(PostDelivery, first.delivery_id)
+        assert row.first_tried_at == NOW and row.claimed_at == at
+    result = claim(engine, "mastodon", now=at + max(LEASE, timedelta(minutes=13)))
+    assert result.claim is None
+    assert result.notices[0].state == "failed"
+    assert result.notices[0].reason.startswith("outcome unknown")
+
+
+def test_a_retry_after_a_dropped_connection_an_hour_on_is_not_sent_again(engine):
+    # A dropped connection: the try may have landed. Retried soon, the key still holds;
+    # retried 56 minutes on (a bot stopped meanwhile), it could post a second copy.
+    load_chat(engine, NOW, questions=1, networks=("mastodon",))
+    tried = claim(engine, "mastodon").claim
+    outbox.fail(engine, tried, TransientError("connection dropped"), now=NOW, policy=POLICY)
+    with Session(engine) as session:
+        row = session.get(PostDelivery, tried.delivery_id)
+        assert row.state == "pending" and row.first_tried_at == NOW
+    result = claim(engine, "mastodon", now=NOW + timedelta(minutes=56))
+    assert result.claim is None
+    failed = result.notices[0]
+    assert (failed.label, failed.state) == ("welcome", "failed")
+    assert failed.reason.startswith("outcome unknown")
+
+
+def test_a_fresh_claim_starts_the_hour_again(engine):
+    # A post whose earlier tries cannot have landed (rate limited) starts afresh.
+    load_chat(engine, NOW, questions=1, networks=("mastodon",))
+    tried = claim(engine, "mastodon").claim
+    limited = RateLimitedError("slow down", network="mastodon", retry_at=NOW + timedelta(hours=1))
+    outbox.fail(engine, tried, limited, now=NOW, policy=POLICY)
+    later = NOW + timedelta(hours=1, seconds=1)
+    again = outbox.claim_next(
+        engine, "mastodon", now=later, worker="w1", lease=LEASE, late_limit=timedelta(days=1)
+    ).claim
+    assert again is not None
+    with Session(engine) as session:
+        assert session.get(PostDelivery, again.delivery_id).first_tried_at == later
