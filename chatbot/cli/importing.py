@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
@@ -14,9 +13,6 @@ from chatbot.cli.options import FreeText, database_url_option, json_option
 from chatbot.cli.progress import progress_bar
 from chatbot.cli.stdio import STDIN_NAME, is_dash, stdin_copy
 from chatbot.cli.stopping import StopRequested, leave, say, stop_signals
-
-if TYPE_CHECKING:
-    from chatbot.imports import ImportReport
 
 # Said when Ctrl-C or SIGTERM stops an import: it is one transaction, so nothing is half-done.
 STOPPED = "Stopped: nothing was imported (an import is all or nothing); run the same command again."
@@ -74,9 +70,22 @@ def import_command(
         chatbot import day.csv --hashtag PSTweetChat --host JeffHicks \\
             --question 1489660745918914561 --question 1489665608090271753
     """
+    from chatbot.db import open_store
+    from chatbot.imports import import_file
+
     with stop_signals(STOPPED):
         try:
-            report = _import(file, hashtag, host, fmt, title, questions, database_url, as_json)
+            with ExitStack() as stack:  # unwound (rolled back) before a stop leaves
+                name = str(file)
+                if is_dash(file):
+                    file, name = stack.enter_context(stdin_copy()), STDIN_NAME
+                engine = stack.enter_context(open_store(database_url))
+                size = file.stat().st_size
+                bar = stack.enter_context(progress_bar(f"Importing {name}", size, quiet=as_json))
+                report = import_file(
+                    engine, file, hashtag=hashtag, host=host, fmt=fmt, title=title,
+                    question_posts=questions, name=name, progress=bar.to if bar else None,
+                )  # fmt: skip
         except StopRequested as stop:
             say(STOPPED)
             leave(128 + stop.number)
@@ -89,29 +98,3 @@ def import_command(
         f"({report.new} new, {report.retweets} retweets skipped), "
         f"{len(report.questions)} questions, {report.spam} flagged as spam"
     )
-
-
-def _import(
-    file: Path,
-    hashtag: str,
-    host: str,
-    fmt: str | None,
-    title: str | None,
-    questions: tuple[str, ...],
-    database_url: str,
-    as_json: bool,
-) -> ImportReport:
-    from chatbot.db import open_store
-    from chatbot.imports import import_file
-
-    with ExitStack() as stack:
-        name = str(file)
-        if is_dash(file):
-            file, name = stack.enter_context(stdin_copy()), STDIN_NAME
-        engine = stack.enter_context(open_store(database_url))
-        size = file.stat().st_size
-        bar = stack.enter_context(progress_bar(f"Importing {name}", size, quiet=as_json))
-        return import_file(
-            engine, file, hashtag=hashtag, host=host, fmt=fmt, title=title,
-            question_posts=questions, name=name, progress=bar.to if bar else None,
-        )  # fmt: skip
