@@ -30,11 +30,6 @@ from chatbot.models import LIVE_EVENT_STATES, Event, PostDelivery, ScheduledPost
 from chatbot.platforms.base import RemoteRef
 from chatbot.questionfile.timing import format_duration
 
-# lock_event's lock without loading the row (for a transaction that needs the lock only).
-_EVENT_LOCK = (
-    select(Event.id).where(col(Event.id) == bindparam("event_id")).with_for_update(key_share=True)
-)
-
 
 def lock_event(session: Session, event_id: int) -> Event | None:
     """Lock the event row (step 1 of the lock order above) and return it, freshly read."""
