@@ -24,12 +24,13 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from chatbot.collect.instances import base_of
-from chatbot.collect.pacing import OutOfBudget, Pacer
+from chatbot.collect.pacing import Pacer, waiting_out
 from chatbot.collect.peers import budget_key
 from chatbot.collect.sources import MastodonSource
-from chatbot.errors import PlatformError, RateLimitedError
+from chatbot.errors import PlatformError
 from chatbot.platforms.base import NormalisedPost, Platform, RemoteRef
 
 log = logging.getLogger(__name__)
@@ -116,23 +117,15 @@ def _read_server(
     def counted() -> None:
         reading.requests += 1
 
+    def wait(seconds: float) -> None:
+        reading.waited += seconds
+
     spend = pacer.caller(key, now, sleep, counted, getattr(platform, "rate_state", None))
     start, answered, misses = 0, False, 0
     while start < len(refs):
         chunk = refs[start : start + (source.batch if answered else 1)]
-        try:
-            got = source.copies(chunk, spend)
-        except OutOfBudget as stop:
-            seconds = max((stop.until - now()).total_seconds(), 0.5)
-            reading.waited += seconds
-            sleep(seconds)
-            continue
-        except RateLimitedError as error:
-            until = pacer.rate_limited(error, now())
-            seconds = max((until - now()).total_seconds(), 0.5)
-            reading.waited += seconds
-            sleep(seconds)
-            continue
+        # A rate limit there rests that server's budget, not the bot's own server's.
+        got = waiting_out(partial(source.copies, chunk, spend), pacer, key, now, sleep, wait)
         # Only the status asked for: a wrong guess of its id there reads another one.
         fresh = [post for uri, post in got.items() if post.uri == uri]
         if fresh:

@@ -208,4 +208,34 @@ class Pacer:
         return self.interval
 
 
-__all__ = ["LIMITS", "Budget", "OutOfBudget", "Pacer"]
+def replace_network(error: RateLimitedError, key: str) -> RateLimitedError:
+    """The same rate limit, charged to one budget (``mastodon@host``) rather than the
+    network's."""
+    return RateLimitedError(str(error), network=key, retry_at=error.retry_at)
+
+
+def waiting_out(
+    call: Callable[[], T],
+    pacer: Pacer,
+    key: str,
+    now: Callable[[], datetime],
+    sleep: Callable[[float], None],
+    on_wait: Callable[[float], None],
+) -> T:
+    """``call()``, waiting out a spent request budget or a rate limit (charged to the
+    budget ``key``) and trying again: for a job that must finish rather than stop at a
+    spent budget. ``on_wait`` hears each wait's seconds."""
+    while True:
+        try:
+            return call()
+        except OutOfBudget as stop:
+            until = stop.until
+        except RateLimitedError as error:
+            until = pacer.rate_limited(replace_network(error, key), now())
+        seconds = max((until - now()).total_seconds(), 0.5)
+        log.info("%s: request budget spent; waiting %.0f s", key, seconds)
+        on_wait(seconds)
+        sleep(seconds)
+
+
+__all__ = ["LIMITS", "Budget", "OutOfBudget", "Pacer", "replace_network", "waiting_out"]

@@ -33,7 +33,7 @@ from sqlalchemy import Connection, Engine, select
 
 from chatbot.collect.events import question_refs
 from chatbot.collect.instances import host_of_account, is_qualified, peers_to_read
-from chatbot.collect.pacing import OutOfBudget, Pacer
+from chatbot.collect.pacing import OutOfBudget, Pacer, replace_network
 from chatbot.collect.queries import child_counts, load_cursor, save_cursor
 from chatbot.collect.report import NetworkReport, SourceCount
 from chatbot.collect.sightings import FoundBy, record_sightings
@@ -312,11 +312,6 @@ class Peers:
                 kept.append(qualified(post, base))
         with session_scope(self.engine) as session:
             self.store(session.connection(), kept, part)
-
-
-def replace_network(error: RateLimitedError, key: str) -> RateLimitedError:
-    """The same rate limit, charged to one server's budget rather than the network's."""
-    return RateLimitedError(str(error), network=key, retry_at=error.retry_at)
 
 
 def _count(part: NetworkReport) -> None:

@@ -25,25 +25,23 @@ does not answer either is skipped and counted.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import Connection, Engine, bindparam, select
 
 from chatbot.collect.instances import is_qualified
 from chatbot.collect.origincounts import home_servers, read_at_home_servers
-from chatbot.collect.pacing import OutOfBudget, Pacer
+from chatbot.collect.pacing import Pacer, waiting_out
 from chatbot.collect.sources import source_for
 from chatbot.db import session_scope
-from chatbot.errors import RateLimitedError
 from chatbot.models import Post, table_of
 from chatbot.platforms.base import NormalisedPost, Platform, RemoteRef
 from chatbot.text.engagement import COUNT_FIELDS, Engagement, engagement_of
 
 POST = table_of(Post)
-log = logging.getLogger(__name__)
 
 __all__ = ["RefreshReport", "refresh_counts", "store_counts"]
 
@@ -62,6 +60,9 @@ class RefreshReport:
     home_servers: int = 0  # other servers that answered for their posts
     requests: int = 0
     waited: float = 0.0  # seconds spent waiting for the budget
+
+    def add_wait(self, seconds: float) -> None:
+        self.waited += seconds
 
     def line(self) -> str:
         parts = [f"{self.read} of {self.posts} posts read", f"{self.moved} with new counts"]
@@ -230,14 +231,9 @@ def _refresh_network(
         # One request's worth at a time, each written in its own transaction: a spent
         # budget costs no read twice, and an interrupted run keeps what it did.
         chunk = refs[start : start + source.batch]
-        while True:
-            try:
-                found = source.copies(chunk, spend)
-                break
-            except OutOfBudget as stop:
-                _wait(stop.until, now, sleep, report)
-            except RateLimitedError as error:
-                _wait(pacer.rate_limited(error, now()), now, sleep, report)
+        found = waiting_out(
+            partial(source.copies, chunk, spend), pacer, network, now, sleep, report.add_wait
+        )
         with session_scope(engine) as session:
             report.moved += store_counts(session.connection(), network, found.values(), now())
         report.read += len(found)
@@ -245,15 +241,3 @@ def _refresh_network(
         start += len(chunk)
         if on_progress is not None:
             on_progress(report)
-
-
-def _wait(
-    until: datetime,
-    now: Callable[[], datetime],
-    sleep: Callable[[float], None],
-    report: RefreshReport,
-) -> None:
-    seconds = max((until - now()).total_seconds(), 0.5)
-    log.info("refresh %s: request budget spent; waiting %.0f s", report.network, seconds)
-    report.waited += seconds
-    sleep(seconds)

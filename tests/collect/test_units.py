@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chatbot.collect.pacing import OutOfBudget, Pacer
+from chatbot.collect.pacing import OutOfBudget, Pacer, waiting_out
 from chatbot.collect.spam import SpamInput, classify
 from chatbot.errors import RateLimitedError
 
@@ -92,6 +92,25 @@ def test_rate_limit_backs_off_until_the_reset_or_longer_each_time() -> None:
     assert T0 < first < second <= T0 + timedelta(minutes=15)
     pacer.succeeded("mastodon")
     assert pacer.blocked("mastodon", T0 + timedelta(minutes=20)) is None
+
+
+def test_waiting_out_charges_a_rate_limit_to_the_budget_it_names() -> None:
+    # Another server's 429 (the client calls every Mastodon server "mastodon") rests that
+    # server's budget, not the bot's own server's; the call is tried again after the wait.
+    pacer, slept, waits = Pacer(), [], []
+    reset = T0 + timedelta(seconds=42)
+    answers = iter([RateLimitedError("429", network="mastodon", retry_at=reset), "read"])
+
+    def call() -> str:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    found = waiting_out(call, pacer, "mastodon@far.example", lambda: T0, slept.append, waits.append)
+    assert found == "read" and slept == waits == [42.0]
+    assert pacer.blocked("mastodon@far.example", T0) == reset
+    assert pacer.blocked("mastodon", T0) is None
 
 
 def test_activity_shortens_the_interval_and_quiet_lengthens_it() -> None:
