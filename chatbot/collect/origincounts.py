@@ -45,7 +45,6 @@ class HomeReading:
 
     read: set[str] = field(default_factory=set)  # URIs answered with counts
     servers: int = 0  # home servers that answered
-    silent: list[str] = field(default_factory=list)  # home servers that did not
     requests: int = 0
     moved: int = 0
     waited: float = 0.0
@@ -92,11 +91,8 @@ def read_at_home_servers(
         try:
             if _read_server(base, refs, connect(base), store, pacer, now, sleep, reading):
                 reading.servers += 1
-            else:
-                reading.silent.append(base)
         except PlatformError as error:  # closed to anonymous readers, down, refusing
             log.info("refresh counts at %s: not read (%s)", base, error)
-            reading.silent.append(base)
     return reading
 
 
