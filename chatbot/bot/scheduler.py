@@ -308,7 +308,7 @@ class BotService:
             try:
                 platform = self.platform(network)
                 identity = platform.account()
-                platform.limits()  # Mastodon reads its instance's limits once
+                platform.prepare_to_post()  # limits, client models: not at the first post
             except (AuthError, ConfigError) as error:
                 self._halt(network, str(error))
             except ChatbotError as error:

@@ -12,7 +12,9 @@ from typing import Any, TypeVar
 
 from atproto import Client, Request, Session, SessionEvent
 from atproto_client import exceptions as atx
+from atproto_client import models
 from atproto_client.models.dot_dict import DotDict
+from atproto_client.models.utils import get_or_create
 
 from chatbot.errors import (
     AuthError,
@@ -65,6 +67,9 @@ T = TypeVar("T")
 
 NETWORK = "bluesky"
 POST = "app.bsky.feed.post"
+# A made-up record for prepare_to_post (never sent): any well-formed DID and CID do.
+PREPARE_DID = "did:plc:preparetopost00000000000"
+PREPARE_CID = "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm"
 THREADGATE = "app.bsky.feed.threadgate"
 DEFAULT_SERVICE = "https://bsky.social"
 DEFAULT_WEB = BLUESKY_WEB  # where links to posts and profiles point (bluesky_uris)
@@ -225,6 +230,20 @@ class BlueskyPlatform:
                 answer = {}
             self._dids[key] = str(answer["did"]) if answer.get("did") else None
         return self._dids[key]
+
+    def prepare_to_post(self) -> None:
+        """Build, before the first post is due, what atproto builds on its first post.
+
+        atproto checks a post against pydantic models (the post, its embeds, the
+        create-record call and its answer) that it makes the first time they are
+        used: about 0.15 s of CPU, which made each process's first post on Bluesky
+        the latest of its instant. Nothing is sent.
+        """
+        record = {"$type": POST, "text": "", "createdAt": "2000-01-01T00:00:00.000Z"}
+        data = {"repo": PREPARE_DID, "collection": POST, "rkey": "prepare", "record": record}
+        get_or_create(data, models.ComAtprotoRepoCreateRecord.Data)
+        answer = {"uri": f"at://{PREPARE_DID}/{POST}/prepare", "cid": PREPARE_CID}
+        models.ComAtprotoRepoCreateRecord.Response.model_validate(answer)
 
     def build_record(
         self,

@@ -284,6 +284,10 @@ class MastodonPlatform:
         per_url = statuses.get("characters_reserved_per_url") or MASTODON_URL_LENGTH
         return PostLimits(NETWORK, int(maximum), url_weight=int(per_url))
 
+    def prepare_to_post(self) -> None:
+        """Read, before the first post is due, what posting needs: the instance's limits."""
+        self.limits()
+
     def length(self, text: str) -> int:
         """``text``'s length as this instance counts it (URLs at the instance's weight)."""
         limits = self.limits()

@@ -55,6 +55,16 @@ def strong(ref: dict) -> dict:
     return {"uri": ref["uri"], "cid": ref["cid"]}
 
 
+def test_prepare_to_post_sends_nothing_and_the_first_post_still_lands(bsky):
+    """The runner's warm-up builds the client's post models ahead; no request, no record."""
+    bot = bsky.platform()
+    bot.prepare_to_post()
+    assert sum(bsky.app.calls.values()) == 0  # not even a login
+    ref = bot.post("Welcome to #sm35!", key=key("welcome"))
+    assert get_record(bsky, ref.uri)["text"] == "Welcome to #sm35!"
+    assert bsky.calls("com.atproto.repo.createRecord") == 1
+
+
 def test_post_carries_facets_with_exact_byte_ranges(bsky):
     alice = bsky.account("alice.test")
     bot = bsky.platform()

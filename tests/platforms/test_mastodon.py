@@ -73,6 +73,17 @@ def test_instance_limit_is_read_once_and_urls_count_23(make_mastodon):
     assert masto.calls("GET", "/api/v2/instance/") == 1
 
 
+def test_prepare_to_post_reads_the_limits_once_and_posts_nothing(make_mastodon):
+    masto = make_mastodon(max_characters=100)
+    bot = masto.platform()
+    bot.prepare_to_post()
+    assert masto.calls("GET", "/api/v2/instance/") == 1
+    assert masto.calls("POST", "/api/v1/statuses") == 0
+    with pytest.raises(UsageError, match="Mastodon allows 100"):  # the limits are known
+        bot.post("z" * 101, key=key("long"))
+    assert masto.calls("GET", "/api/v2/instance/") == 1
+
+
 def test_over_limit_is_refused_with_the_instance_named(masto):
     bot = masto.platform()
     with pytest.raises(UsageError) as caught:
