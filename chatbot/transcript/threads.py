@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from operator import attrgetter
+from itertools import compress, count, islice
+from operator import attrgetter, eq
 
 from .model import Attribution, ChatPost, Forest, ThreadNode
 from .perf import gc_paused
@@ -21,19 +22,19 @@ def ranked(posts: Iterable[ChatPost]) -> list[ChatPost]:
     result = sorted(posts, key=_by_time)
     times = [post.created_at for post in result]
     # Ties on time are rare: sort just those runs by URI, rather than every
-    # post by a (time, URI) key, which costs twice as much.
-    if len(set(times)) == len(times):
-        return result
-    index, count = 0, len(result)
-    while index < count - 1:
-        if times[index] == times[index + 1]:
-            stop = index + 2
-            while stop < count and times[stop] == times[index]:
-                stop += 1
-            result[index:stop] = sorted(result[index:stop], key=_by_uri)
-            index = stop
-        else:
-            index += 1
+    # post by a (time, URI) key, which costs twice as much. The ties are
+    # found in one C-level pass (``index`` where the next post has the same
+    # time), not a Python loop over every post.
+    ties = compress(count(), map(eq, times, islice(times, 1, None)))
+    done = 0  # the runs before this index are sorted
+    for index in ties:
+        if index < done:
+            continue  # inside a run already sorted
+        stop = index + 2
+        while stop < len(result) and times[stop] == times[index]:
+            stop += 1
+        result[index:stop] = sorted(result[index:stop], key=_by_uri)
+        done = stop
     return result
 
 
