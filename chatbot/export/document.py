@@ -32,6 +32,18 @@ RAW_BATCH = 1_000  # rows read at a time; raw JSON fetched per batch
 _ROW_COLUMNS = [
     getattr(Post, column.name) for column in table_of(Post).c if column.name not in ("raw", "html")
 ]
+# What attribution and the export's choice of posts read: the rest is read again per batch.
+_CHAT_COLUMNS = [
+    getattr(Post, name)
+    for name in (
+        *("id", "network", "uri", "url", "author_id", "author_handle", "created_at", "text"),
+        *("parent_uri", "root_uri", "quote_uri", "quote_uris", "mentions", "tags"),
+        *("deleted_at", "visibility", "opted_out", "hidden_reason", "spam_reason"),
+    )
+]
+_ATTRIBUTION_COLUMNS = (
+    "question_label", "question_number", "attribution_method", "attribution_confidence",
+)  # fmt: skip
 VERSION = 1
 
 
@@ -178,34 +190,68 @@ def attributed(session: Session, event: Event) -> tuple[list[Post], list[ChatQue
     about a third of a loaded ``Post``. ``rows_by_id`` reads rows again with
     their raw JSON, a batch at a time, where it is wanted.
     """
-    assert event.id is not None
-    query = select(*_ROW_COLUMNS).where(
-        col(Post.event_id) == event.id, col(Post.deleted_at).is_(None)
-    )
-    found = session.execute(query.execution_options(yield_per=RAW_BATCH))
+    found = _live_rows(session, event, _ROW_COLUMNS)
     # Duck-typed as Post: every reader only reads columns by name.
     rows = cast("list[Post]", list(found))
+    planned, transcript = _attribute(session, event, rows)
+    return rows, planned, transcript
+
+
+def _live_rows(session: Session, event: Event, columns: Sequence[Any]) -> Iterator[Any]:
+    """``columns`` of the event's live posts, ``RAW_BATCH`` at a time (read from the first next)."""
+    assert event.id is not None
+    query = select(*columns).where(col(Post.event_id) == event.id, col(Post.deleted_at).is_(None))
+    yield from session.execute(query.execution_options(yield_per=RAW_BATCH))
+
+
+def _attribute(
+    session: Session, event: Event, rows: Iterable[Any]
+) -> tuple[list[ChatQuestion], Transcript]:
+    """The planned questions, and the transcript of ``rows`` (read once, none kept)."""
+    assert event.id is not None
     planned = chat_questions(session, event)
     mods = [ModeratorAccount(net, account_id=key) for net, key in own_accounts(session, event)]
     ends_at = window_end(session, event)
     transcript = build_transcript(chat_posts(rows), planned, mods, ends_at=ends_at)
     apply_overrides(transcript.attributions, load_overrides(session, event.id))
-    return rows, planned, transcript
+    return planned, transcript
 
 
-def _time_order(row: Post) -> tuple[datetime, str]:
-    return row.created_at, row.uri
-
-
-def rows_by_id(session: Session, ids: Sequence[int]) -> Iterator[tuple[Post, Any]]:
-    """The rows ``ids`` in that order, each with its raw JSON, read ``RAW_BATCH`` at a time."""
+def rows_by_id(session: Session, ids: Sequence[int], *, raw: bool = True) -> Iterator[Post]:
+    """The rows ``ids`` in that order (with their raw JSON if ``raw``), ``RAW_BATCH`` at a time."""
+    table = table_of(Post)
+    columns = [table.c[column.key] for column in _ROW_COLUMNS]
+    if raw:
+        columns.append(table.c.raw)
+    connection = session.connection()
     for start in range(0, len(ids), RAW_BATCH):
         batch = ids[start : start + RAW_BATCH]
-        query = select(*_ROW_COLUMNS, col(Post.raw)).where(col(Post.id).in_(list(batch)))
-        found: dict[int | None, Any] = {row.id: row for row in session.execute(query)}
+        query = select(*columns).where(table.c.id.in_(list(batch)))
+        found: dict[int | None, Any] = {row.id: row for row in connection.execute(query)}
         for row_id in batch:
-            row = found[row_id]
-            yield cast("Post", row), row.raw
+            yield cast("Post", found[row_id])
+
+
+class _Parts:
+    """Each kept post's links and media, read from its raw JSON on the first full pass only.
+
+    Most posts share neither, so only the others are kept; later passes read
+    the rows without their raw JSON (the bulk of a row, and of reading it).
+    """
+
+    def __init__(self) -> None:
+        self.found: dict[int, tuple[list[str], list[dict[str, Any]]]] = {}
+        self.known = False
+
+    def of(self, row: Any, known: bool) -> tuple[list[str], list[dict[str, Any]]]:
+        """``row``'s links and media: from its raw JSON, or if ``known`` from what was kept."""
+        if known:
+            links, media = self.found.get(row.id, ((), ()))
+            return list(links), [dict(item) for item in media]
+        links, media = links_of(row.network, row.raw), media_of(row.network, row.raw)
+        if links or media:
+            self.found[row.id] = (list(links), [dict(item) for item in media])
+        return links, media
 
 
 def build_document(
@@ -228,20 +274,30 @@ def build_document(
     database on each pass while ``session`` is open, never held all at once.
     """
     options = options or ExportOptions()
-    rows, planned, transcript = attributed(session, event)
+    # Attribution reads the columns it needs, a batch at a time, and keeps no row:
+    # of each kept post only its time, URI and id (its place in the document).
+    Opted = tuple[str, str, str, str]  # uri, network, handle, account id
+    kept: dict[str, tuple[datetime, int, Opted | None]] = {}
+
+    def chosen(rows: Iterator[Any]) -> Iterator[Any]:
+        for row in rows:
+            if exclusion(row, options) is None:
+                opted = (row.uri, row.network, row.author_handle, row.author_id)
+                kept[row.uri] = (row.created_at, row.id or 0, opted if row.opted_out else None)
+            yield row
+
+    live = _live_rows(session, event, _CHAT_COLUMNS)
+    planned, transcript = _attribute(session, event, chosen(live))
     if store:
-        _store_attribution(session, rows, transcript.attributions)
-    kept = {row.uri: row for row in rows if exclusion(row, options) is None}
-    # The kept rows' ids in the document's order; the rows themselves are let go
-    # and read again a batch at a time (with their raw JSON) as the posts are made.
-    order = array("q", (row.id or 0 for row in sorted(kept.values(), key=_time_order)))
-    opted_out = [
-        (row.uri, row.network, row.author_handle, row.author_id)
-        for row in kept.values()
-        if row.opted_out
-    ]
+        _store_attribution(session, event, transcript.attributions)
+    # The kept rows' ids in the document's order, read again a batch at a time as
+    # the posts are made.
+    ordered = sorted((at, uri, row_id) for uri, (at, row_id, _) in kept.items())
+    order = array("q", (row_id for _, _, row_id in ordered))
+    opted_out = [opted for _, _, opted in kept.values() if opted is not None]
     kept_uris = set(kept)
-    del rows, kept
+    kept.clear()
+    del ordered
     nodes = transcript.forest.nodes
     anonymous = _Anonymiser() if options.anonymise_opted_out else None
 
@@ -263,15 +319,25 @@ def build_document(
         for name in (handle, "@" + handle, author_id)
     }
     hidden_uris = {uri for uri, *_ in opted_out}
+    # The posts' pass needs the attributions alone: the forest and its posts (every
+    # post's text again) go with the transcript once this function returns.
+    attributions = transcript.attributions
+
+    parts = _Parts()
 
     def entries() -> Iterator[dict[str, Any]]:
-        for row, raw in rows_by_id(session, order):
-            result = transcript.attributions.get(row.uri)
-            entry = _entry(row, raw, result, parents[row.uri], depth.get(row.uri, 0), options)
+        complete = parts.known
+        for row in rows_by_id(session, order, raw=not complete):
+            result = attributions.get(row.uri)
+            links, media = parts.of(row, complete)
+            entry = _entry(row, links, media, result, parents[row.uri], depth.get(row.uri, 0))
+            if options.review:
+                entry["reasons"] = {"spam": row.spam_reason, "hidden": row.hidden_reason}
             entry["flags"]["anonymised"] = bool(row.opted_out and anonymous)
             if anonymous is not None:
                 anonymous.apply([entry], hidden_uris, accounts)
             yield entry
+        parts.known = True  # a pass that stops early reads the raw JSON again next time
 
     posts: list[dict[str, Any]] = PostStream(entries, len(order)) if stream else list(entries())
     known = {question.label for question in planned}
@@ -299,7 +365,12 @@ def build_document(
 
 
 def _entry(
-    row: Post, raw: Any, result: Any, parent: str | None, depth: int, options: ExportOptions
+    row: Post,
+    links: list[str],
+    media: list[dict[str, Any]],
+    result: Any,
+    parent: str | None,
+    depth: int,
 ) -> dict[str, Any]:
     """One post of the document (its ``anonymised`` flag is the caller's)."""
     entry: dict[str, Any] = {
@@ -329,8 +400,8 @@ def _entry(
             "replies": row.reply_count,
             "counted_at": _iso(row.counts_at),
         },
-        "links": links_of(row.network, raw),
-        "media": media_of(row.network, raw),
+        "links": links,
+        "media": media,
         "flags": {
             "spam": bool(row.spam_reason),
             "hidden": bool(row.hidden_reason),
@@ -338,8 +409,6 @@ def _entry(
             "anonymised": False,
         },
     }
-    if options.review:
-        entry["reasons"] = {"spam": row.spam_reason, "hidden": row.hidden_reason}
     return entry
 
 
@@ -360,8 +429,12 @@ def _question_entry(question: ChatQuestion) -> dict[str, Any]:
 WRITE_BATCH = 1_000  # attribution rows written back per statement
 
 
-def _store_attribution(session: Session, rows: list[Post], attributions: dict[str, Any]) -> None:
-    """Write the attribution back to the rows it changed, in bulk (executemany per batch)."""
+def _store_attribution(session: Session, event: Event, attributions: dict[str, Any]) -> None:
+    """Write the attribution back to the rows it changed, in bulk (executemany per batch).
+
+    The rows are read again, ``WRITE_BATCH`` at a time in id order (no cursor
+    stays open while they are written), with only what tells a change.
+    """
     table = table_of(Post)
     statement = (
         update(table)
@@ -373,29 +446,33 @@ def _store_attribution(session: Session, rows: list[Post], attributions: dict[st
             attribution_confidence=bindparam("confidence"),
         )
     )
-    changed: list[dict[str, Any]] = []
+    current = [table.c[name] for name in _ATTRIBUTION_COLUMNS]
+    query = (
+        select(table.c.id, table.c.uri, *current)
+        .where(table.c.event_id == event.id, table.c.deleted_at.is_(None))
+        .order_by(table.c.id)
+        .limit(WRITE_BATCH)
+    )
     connection = session.connection()
-    for row in rows:
-        result = attributions.get(row.uri)
-        if result is None:
-            continue
-        values = (result.question, _number(result.question), result.method, result.confidence)
-        current = (
-            row.question_label,
-            row.question_number,
-            row.attribution_method,
-            row.attribution_confidence,
-        )
-        if values != current:
-            changed.append(
-                {"row_id": row.id, "label": values[0], "number": values[1]}
-                | {"method": values[2], "confidence": values[3]}
-            )
-            if len(changed) >= WRITE_BATCH:
-                connection.execute(statement, changed)
-                changed = []
-    if changed:
-        connection.execute(statement, changed)
+    after = None
+    while True:
+        rows = list(connection.execute(query if after is None else query.where(table.c.id > after)))
+        if not rows:
+            return
+        after = rows[-1].id
+        changed: list[dict[str, Any]] = []
+        for row_id, uri, *now in rows:
+            result = attributions.get(uri)
+            if result is None:
+                continue
+            values = (result.question, _number(result.question), result.method, result.confidence)
+            if values != tuple(now):
+                changed.append(
+                    {"row_id": row_id, "label": values[0], "number": values[1]}
+                    | {"method": values[2], "confidence": values[3]}
+                )
+        if changed:
+            connection.execute(statement, changed)
 
 
 def _number(label: str | None) -> int | None:

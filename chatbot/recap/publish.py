@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +16,7 @@ from chatbot.export.folder import chat_dirname
 from chatbot.models import Event, utcnow
 
 from .archive import render_archive
-from .data import Summary
+from .data import Recap, Summary
 from .render import DEFAULT_SPLIT_AT, site_files
 from .sanitise import public_url
 from .source import archive_events, recap_extras
@@ -81,7 +81,9 @@ def _document(session: Any, event: Event, now: datetime) -> dict[str, Any]:
     # The export owns the document: the recap never rebuilds it from the posts.
     from chatbot.export import build_document
 
-    document: dict[str, Any] = build_document(session, event, store=False, now=now)
+    # Its posts are made from the database a batch at a time on each pass (a PostStream):
+    # the recap is built while the session is open.
+    document: dict[str, Any] = build_document(session, event, store=False, now=now, stream=True)
     return document
 
 
@@ -116,6 +118,18 @@ def recap_event(
         read_transcript(transcript, transcript_data) if transcript else None
     )
     extras = None
+
+    def build(document: Mapping[str, Any]) -> tuple[Recap, Iterator[tuple[str, bytes]]]:
+        step.done(2)
+        return site_files(
+            document,
+            extras,
+            templates=templates,
+            split_at=split_at,
+            generated_at=now,
+            site_url=site_url,
+        )
+
     if name is not None:
         from chatbot.eventref import resolve_event
 
@@ -126,16 +140,11 @@ def recap_event(
                 document = _document(session, event, now)
             step.done()
             extras = recap_extras(session, event, document)
-    step.done(2)
-    assert document is not None
-    recap, files = site_files(
-        document,
-        extras,
-        templates=templates,
-        split_at=split_at,
-        generated_at=now,
-        site_url=site_url,
-    )
+            # Built here: a document from the database reads its posts from the session.
+            recap, files = build(document)
+    else:
+        assert document is not None
+        recap, files = build(document)
     document = None  # the recap holds what it shows: let the rest of the document go
     # One step per file: the pages known now (a question's may be cut finer as they render).
     step.more(2 + sum(len(section.pages) for section in recap.sections))

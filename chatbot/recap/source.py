@@ -9,7 +9,7 @@ from statistics import median
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlmodel import Session, col
 
 from chatbot.collect.coverage import coverage_report
@@ -39,8 +39,10 @@ def recap_extras(session: Session, event: Event, document: Mapping[str, Any]) ->
     assert event.id is not None
     uris = {post.get("uri") for post in document.get("posts") or ()}
     extras = RecapExtras()
-    columns = (Post.network, Post.uri, Post.html, Post.raw, Post.created_at, Post.indexed_at)
-    query = select(*(col(c) for c in columns)).where(col(Post.event_id) == event.id)
+    # Only a Bluesky post's raw JSON is read (for its facets): decoding it is most of the cost.
+    raw = case((col(Post.network) == "bluesky", col(Post.raw)), else_=None)
+    columns = (col(Post.network), col(Post.uri), col(Post.html), raw, col(Post.created_at))
+    query = select(*columns, col(Post.indexed_at)).where(col(Post.event_id) == event.id)
     # A batch at a time (a server-side cursor on PostgreSQL): the raw JSON is read, not kept.
     rows = session.execute(query.execution_options(yield_per=2_000))
     lags: list[float] = []
