@@ -34,7 +34,7 @@ import re
 import unicodedata
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import combinations
 
 IDENTICAL_MIN_WORDS = 8
@@ -68,12 +68,13 @@ def normalise(text: str) -> str:
     return " ".join(_DIGITS.sub("0", word) for word in words if not _PREFIX.fullmatch(word))
 
 
-def copy_groups(keys: Sequence[str]) -> list[tuple[list[int], bool]]:
+def copy_groups(keys: Iterable[str]) -> list[tuple[list[int], bool]]:
     """Groups of indices whose normalised ``keys`` are the same or nearly the same.
 
     Each group comes with True when it joins different (near-identical) texts.
     Groups of one index are left out; whether the members are several accounts
-    is the caller's question.
+    is the caller's question. ``keys`` is read once (a generator is fine), and
+    no key is kept once its words are numbered.
     """
     by_key: dict[str, int | list[int]] = {}  # most texts are one post's: kept bare
     for index, key in enumerate(keys):
@@ -88,13 +89,21 @@ def copy_groups(keys: Sequence[str]) -> list[tuple[list[int], bool]]:
     # Each text's words as a sorted array of word numbers, one string per word of
     # the chat: a frozenset of strings weighed about 1.3 KB a text, this 4 bytes a word.
     vocabulary: dict[str, int] = {}
-    words = [
-        array("I", sorted({vocabulary.setdefault(w, len(vocabulary)) for w in key.split(" ")}))
-        for key in distinct
-    ]
+    words: list[array[int]] = []
+    lengths = array("I")  # each text's number of words, repeats included
+    posts: list[int | list[int]] = []  # each text's posts (indices of ``keys``)
+    for number, key in enumerate(distinct):
+        spelled_out = key.split(" ")
+        words.append(
+            array("I", sorted({vocabulary.setdefault(w, len(vocabulary)) for w in spelled_out}))
+        )
+        lengths.append(len(spelled_out))
+        posts.append(by_key.pop(key))
+        distinct[number] = ""  # the text itself is not needed again
+    del by_key, distinct
     spelled = list(vocabulary)  # word number -> the word, for the rare-first order's ties
     del vocabulary
-    parent = list(range(len(distinct)))
+    parent = list(range(len(words)))
 
     def find(node: int) -> int:
         while parent[node] != node:
@@ -107,16 +116,15 @@ def copy_groups(keys: Sequence[str]) -> list[tuple[list[int], bool]]:
         parent[find(near[one])] = find(near[other])
 
     clusters: dict[int, list[int]] = defaultdict(list)
-    for number in range(len(distinct)):
+    for number in range(len(words)):
         clusters[find(number)].append(number)
     groups: list[tuple[list[int], bool]] = []
     for members in clusters.values():
-        texts = [distinct[number] for number in members]
-        if len(texts) == 1 and len(texts[0].split(" ")) < IDENTICAL_MIN_WORDS:
+        if len(members) == 1 and lengths[members[0]] < IDENTICAL_MIN_WORDS:
             continue
-        indices = sorted(index for text in texts for index in _indices(by_key[text]))
+        indices = sorted(index for number in members for index in _indices(posts[number]))
         if len(indices) >= 2:
-            groups.append((indices, len(texts) > 1))
+            groups.append((indices, len(members) > 1))
     return groups
 
 

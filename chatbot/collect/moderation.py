@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, case, select, update
 
 from chatbot.collect.participants import OPTOUT_POST_REASON, sync_post_opt_outs
 from chatbot.collect.spam import SpamInput, classify, has_link
@@ -106,18 +106,17 @@ def apply_spam(
             POST.c.created_at,
             POST.c.text,
             POST.c.html,
-            POST.c.raw,
+            # Only a Bluesky post's raw JSON says more (its link facets): decoding is the cost.
+            case((POST.c.network == "bluesky", POST.c.raw), else_=None).label("raw"),
             POST.c.tags,
             POST.c.parent_uri,
             POST.c.quote_uri,
-            POST.c.spam_reason,
         )
         .where(POST.c.event_id == event.id, POST.c.deleted_at.is_(None))
         .execution_options(yield_per=STREAM_ROWS)
     )
     # Read in batches and kept compact: the rules need every post's text, not its raw JSON.
     inputs: list[SpamInput] = []
-    current: list[tuple[int, str, str | None]] = []  # id, uri, spam reason now
     # One object for each author, handle and set of tags, shared by all their posts.
     shared: dict[Any, Any] = {}
     for row in rows:
@@ -139,7 +138,6 @@ def apply_spam(
                 or (row.network, (row.author_handle or "").lower()) in mods,
             )
         )
-        current.append((row.id, row.uri, row.spam_reason))
     reasons = classify(
         inputs,
         event.hashtag,
@@ -147,17 +145,39 @@ def apply_spam(
         allow=setting_list(event, "spam_allow"),
     )
     del inputs, shared
-    changes = [
-        {"row_id": row_id, "reason": reasons.get(uri)}
-        for row_id, uri, reason in current
-        if not (reason or "").startswith(MANUAL_PREFIX) and reasons.get(uri) != reason
-    ]
+    return _write_reasons(connection, event, reasons)
+
+
+def _write_reasons(connection: Connection, event: Event, reasons: dict[str, str]) -> int:
+    """Set each live post's spam reason to ``reasons``' (hand-set ones stay); rows changed.
+
+    The rows are read again ``WRITE_ROWS`` at a time in id order (no cursor
+    open while they are written), with only their id, URI and reason now.
+    """
     statement = (
         update(POST).where(POST.c.id == bindparam("row_id")).values(spam_reason=bindparam("reason"))
     )
-    for start in range(0, len(changes), WRITE_ROWS):
-        connection.execute(statement, changes[start : start + WRITE_ROWS])
-    return len(changes)
+    query = (
+        select(POST.c.id, POST.c.uri, POST.c.spam_reason)
+        .where(POST.c.event_id == event.id, POST.c.deleted_at.is_(None))
+        .order_by(POST.c.id)
+        .limit(WRITE_ROWS)
+    )
+    changed = 0
+    after = None
+    while True:
+        rows = list(connection.execute(query if after is None else query.where(POST.c.id > after)))
+        if not rows:
+            return changed
+        after = rows[-1].id
+        changes = [
+            {"row_id": row_id, "reason": reasons.get(uri)}
+            for row_id, uri, reason in rows
+            if not (reason or "").startswith(MANUAL_PREFIX) and reasons.get(uri) != reason
+        ]
+        if changes:
+            connection.execute(statement, changes)
+            changed += len(changes)
 
 
 def refresh_flags(

@@ -133,7 +133,7 @@ def _several_accounts(posts: Sequence[SpamInput], engaged: set[str]) -> dict[str
     (Replying alone doesn't count: reply spam is common.)
     """
     found: dict[str, str] = {}
-    for indices, near in copy_groups([normalise(post.text) for post in posts]):
+    for indices, near in copy_groups(normalise(post.text) for post in posts):
         group = [posts[index] for index in indices]
         authors = {post.author for post in group}
         if len(authors) < 2:
