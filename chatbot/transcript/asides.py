@@ -128,6 +128,12 @@ def is_greeting(text: str) -> bool:
 
 def may_greet(text: str) -> bool:
     """False when ``text`` is no greeting with or without the @names it begins with."""
+    first = text[:1]
+    if first.isalnum() and first not in "hHwW":
+        # Neither an @name nor a greeting word can begin here, and the
+        # greeting would have to (the pattern's case folding maps no other
+        # letter to an h or a w): most replies, without the pattern.
+        return False
     return _MAY_GREET.match(text) is not None
 
 

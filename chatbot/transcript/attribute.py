@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import cast
 
 from .conversation import account_key
-from .evidence import CONF_THREAD, WeakEvidence, from_parent
+from .evidence import CONF_THREAD, WeakEvidence, from_parent, wait_for_parent
 from .model import Attribution, ChatPost, ChatQuestion, Forest, ModeratorAccount, Transcript
 from .perf import gc_paused
 from .prefix import PREFIX_HINT, PrefixMatch, read_prefixes
@@ -92,35 +92,38 @@ def _attribute(
 
     # Stage 2, strong evidence in thread order: a prefix, else the question
     # thread or an attributed parent (settled earlier in this same pass).
+    # What is left waits for stage 3, still parents first; a reply left
+    # with its parent notes there whether it must wait for a later time.
     limit = table.max_number()
     resolve = table.resolve
     nodes = forest.nodes
     hint = PREFIX_HINT.search
-    pending: list[ChatPost] = []  # left for stage 3, still parents first
+    pending: list[ChatPost] = []
+    later: dict[str, datetime] = {}  # stage 3's placing times that are not the post's own
     for post in seq:
         uri = post.uri
         if uri in moderator_posts:
-            if results[uri] is None:  # a follow-up: placed by the reply graph
-                found = _from_graph(post, nodes[uri].parent, results, question_uris)
-                if found is not None:
-                    results[uri] = found
-                else:
-                    pending.append(post)
-            continue
-        text = post.text
-        # The reader's own first check, inlined: most posts have no prefix.
-        if hint(text) is None and text.isascii():
-            found = None
+            if results[uri] is not None:
+                continue
+            found = None  # a follow-up: placed by the reply graph
         else:
-            matches = read_prefixes(text, limit)
-            found = _from_prefix(uri, matches, resolve) if matches else None
+            text = post.text
+            # The reader's own first check, inlined: most posts have no prefix.
+            if hint(text) is None and text.isascii():
+                found = None
+            else:
+                matches = read_prefixes(text, limit)
+                found = _from_prefix(uri, matches, resolve) if matches else None
         if found is None:
             if post.parent_uri is None and post.quote_uri is None:
                 pending.append(post)  # the common case, without a call
                 continue
-            found = _from_graph(post, nodes[uri].parent, results, question_uris)
+            parent = nodes[uri].parent
+            found = _from_graph(post, parent, results, question_uris)
             if found is None:
                 pending.append(post)
+                if parent is not None and results[parent] is None:
+                    wait_for_parent(post, parent, later, by_uri)
                 continue
         results[uri] = found
 
@@ -140,7 +143,7 @@ def _attribute(
         texts = _question_texts(questions, moderator_posts, results, by_uri)
         handles = {account_key(m.handle) for m in moderators if m.handle}
         weak = WeakEvidence(forest, results, timeline_for, texts, moderator_posts, handles)
-        weak.place(pending)
+        weak.place(pending, later)
 
     # Moderators' follow-ups keep the question their evidence gave them but
     # are reported as the moderator's.

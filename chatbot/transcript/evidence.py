@@ -42,7 +42,7 @@ from .lexical import Vocabulary
 from .model import Attribution, ChatPost, Forest
 from .questions import Timeline
 
-__all__ = ["WeakEvidence", "from_parent"]
+__all__ = ["WeakEvidence", "from_parent", "wait_for_parent"]
 
 REPLY_FACTOR = 0.9  # a reply is a little less sure than the post it answers
 QUOTE_FACTOR = 0.8
@@ -62,6 +62,22 @@ CONTINUE_WINDOW = timedelta(minutes=15)
 CONTINUE_LOOK_BACK = 3  # the author's own posts looked at: "their second and third posts"
 SWITCH_EARLY = timedelta(minutes=5)  # "just after a new question"
 _TIME = attrgetter("created_at")
+
+
+def wait_for_parent(
+    post: ChatPost, parent: str, later: dict[str, datetime], posts: Mapping[str, ChatPost]
+) -> None:
+    """Notes in ``later`` the time ``post`` is placed at when that is its pending parent's.
+
+    For stage 3's placing order: a reply never comes before the post it
+    answers (clocks differ between servers). Called parents first, for each
+    reply left for stage 3 whose ``parent`` is left too; usually none is later.
+    """
+    above = later.get(parent)
+    if above is None:
+        above = posts[parent].created_at
+    if above > post.created_at:
+        later[post.uri] = above
 
 
 def from_parent(
@@ -107,13 +123,21 @@ class WeakEvidence:
         self._worded = bool(self.vocabulary)
         self._timelines: dict[str, Timeline] = {}  # per network, from ``timeline_for``
 
-    def place(self, pending: Sequence[ChatPost]) -> None:
-        # Time order, except that a reply never comes before the post it
-        # answers (clocks differ between servers): it takes that one's time.
-        # The sort is stable and ``pending`` is parents first, so at equal
-        # times a parent still goes first.
+    def place(self, pending: Sequence[ChatPost], later: Mapping[str, datetime]) -> None:
+        """Places ``pending`` (in thread order, parents first) in time order.
+
+        A reply never comes before the post it answers (clocks differ between
+        servers): it takes that one's time, noted in ``later`` by
+        ``wait_for_parent``. The sort is stable and ``pending`` is parents
+        first, so at equal times a parent still goes first.
+        """
         results = self.results
-        ordered = self._in_placing_order(pending)
+        if later:
+            stamps = [later.get(post.uri, post.created_at) for post in pending]
+            order = sorted(range(len(pending)), key=stamps.__getitem__)
+            ordered = [pending[index] for index in order]
+        else:
+            ordered = sorted(pending, key=_TIME)  # usually none waits
         if self.vocabulary:
             self.vocabulary.drop_common(post.text for post in ordered)
             self._worded = bool(self.vocabulary)
@@ -131,29 +155,6 @@ class WeakEvidence:
             if found is None or (may_greet(post.text) and greets(post)):
                 found = one(post, parent)
             results[uri] = found
-
-    def _in_placing_order(self, pending: Sequence[ChatPost]) -> list[ChatPost]:
-        # One pass over the replies, parents first: a post's placing time is
-        # its own, or its pending parent's when that is later (kept in
-        # ``later``). Usually none is later, and a sort on the posts' own
-        # times does. Every post is pending here or already placed.
-        nodes, posts, results = self.forest.nodes, self.forest.posts, self.results
-        later: dict[str, datetime] = {}
-        for post in pending:
-            if post.parent_uri is None:
-                continue
-            parent = nodes[post.uri].parent
-            if parent is None or results[parent] is not None:
-                continue
-            above = later.get(parent)
-            if above is None:
-                above = posts[parent].created_at
-            if above > post.created_at:
-                later[post.uri] = above
-        if not later:
-            return sorted(pending, key=_TIME)
-        stamps = [later.get(post.uri, post.created_at) for post in pending]
-        return [pending[index] for index in sorted(range(len(pending)), key=stamps.__getitem__)]
 
     def _usable(self, uri: str) -> bool:
         found = self.results.get(uri)

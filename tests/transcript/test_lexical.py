@@ -9,6 +9,7 @@ from chatbot.transcript.asides import (
     is_housekeeping,
     is_introduction,
     is_small_talk,
+    may_greet,
     says_it_continues,
 )
 from chatbot.transcript.lexical import Vocabulary, words
@@ -84,3 +85,31 @@ def test_any_text_is_read_without_error(text: str) -> None:
     is_small_talk(text)
     is_introduction(text)
     says_it_continues(text)
+
+
+_GREETINGS = st.sampled_from(["hi", "hello", "hey", "hiya", "howdy", "welcome"])
+
+
+@given(
+    st.lists(st.from_regex(r"[ .,:;]*@[a-z0-9_.]{1,12}", fullmatch=True), max_size=3),
+    _GREETINGS,
+    st.lists(st.booleans(), min_size=7, max_size=7),
+    st.from_regex(r"([^\w].*)?", fullmatch=True),
+)
+def test_every_greeting_passes_the_cheap_test(
+    names: list[str], greeting: str, upper: list[bool], rest: str
+) -> None:
+    # The test before the greeting pattern may turn a post away only when
+    # it cannot greet: any case, after any @names, before anything else.
+    cased = "".join(c.upper() if up else c for c, up in zip(greeting, upper, strict=False))
+    text = "".join(names) + " " * bool(names) + cased + rest
+    assert may_greet(text)
+
+
+def test_most_posts_fail_the_cheap_greeting_test() -> None:
+    assert not may_greet("Our archive keeps tweets")
+    assert not may_greet("Whole collections, hi")
+    assert not may_greet("Ölprinzen say hello")
+    assert may_greet("@finn Welcome back!")
+    assert may_greet("¡Hi! Finn here")
+    assert not may_greet("¡hola! hi")
