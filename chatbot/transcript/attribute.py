@@ -109,10 +109,11 @@ def _attribute(
         else:
             text = post.text
             # The reader's own first check, inlined: most posts have no prefix.
-            if hint(text) is None and text.isascii():
+            hinted = hint(text) is not None
+            if not hinted and text.isascii():
                 found = None
             else:
-                matches = read_prefixes(text, limit)
+                matches = read_prefixes(text, limit, hinted=hinted)
                 found = _from_prefix(uri, matches, resolve) if matches else None
         if found is None:
             if post.parent_uri is None and post.quote_uri is None:

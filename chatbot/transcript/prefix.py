@@ -242,7 +242,9 @@ def _emit(
             )
 
 
-def read_prefixes(text: str, max_number: int | None = None) -> tuple[PrefixMatch, ...]:
+def read_prefixes(
+    text: str, max_number: int | None = None, *, hinted: bool = False
+) -> tuple[PrefixMatch, ...]:
     """Find the questions ``text`` says it answers, in order, with positions.
 
     A prefix counts at the start of the post (after mentions, hashtags, emoji
@@ -253,13 +255,15 @@ def read_prefixes(text: str, max_number: int | None = None) -> tuple[PrefixMatch
     a space after it ("A 1 For us...") names at most ``max_number`` (20 when
     unknown), is refused before a lower-case unit ("A 5 minute walk") or a
     linked number ("a 1 in 10 chance"), and is a little less certain.
+    ``hinted``: the caller's hot loop found ``PREFIX_HINT`` in ``text``
+    already, so it is not searched for again.
     """
-    if _HINT.search(text) is None:
+    if hinted or _HINT.search(text) is not None:
+        folded = fold(text)
+    else:
         folded = fold(text)
         if folded is text or _HINT.search(folded) is None:
             return ()
-    else:
-        folded = fold(text)
     limit = DEFAULT_LIMIT if max_number is None else max_number + MARGIN
     spaced = SPACED_LIMIT if max_number is None else max_number
     found: list[_Raw] = []
