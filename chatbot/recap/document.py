@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -91,16 +92,17 @@ class DocPost:
     media: tuple[tuple[str, bool], ...] = ()  # (type, described) per attachment
     lang: str | None = None
     counted_at: datetime | None = None  # when the counts were read
+    # ``network:handle``, made once and shared by the author's posts (read everywhere).
+    key: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.key = sys.intern(f"{self.network}:{self.handle.lstrip('@').lower()}")
 
     @property
     def counted(self) -> bool:
         """Whether the network's counts of this post were read."""
         counts = (self.likes, self.reposts, self.quotes_count, self.replies)
         return any(n is not None for n in counts)
-
-    @property
-    def key(self) -> str:
-        return f"{self.network}:{self.handle.lstrip('@').lower()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,10 +236,17 @@ def read_questions(document: Mapping[str, Any]) -> list[DocQuestion]:
     return found
 
 
+_FLAG_SETS: dict[frozenset[str], frozenset[str]] = {}  # one set per combination, shared
+
+
 def _flags(value: object) -> frozenset[str]:
     if isinstance(value, Mapping):
-        return frozenset(str(name) for name, on in value.items() if on)
-    return frozenset(_strings(value))
+        flags = frozenset(str(name) for name, on in value.items() if on)
+    else:
+        flags = frozenset(_strings(value))
+    if len(_FLAG_SETS) < 64:  # a handful of combinations in practice
+        return _FLAG_SETS.setdefault(flags, flags)
+    return flags
 
 
 def _count(value: object) -> int | None:
