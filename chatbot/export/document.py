@@ -41,6 +41,13 @@ _CHAT_COLUMNS = [
         *("deleted_at", "visibility", "opted_out", "hidden_reason", "spam_reason"),
     )
 ]
+# What a document's post entry reads (``_entry``, the review's reasons, the anonymiser).
+_ENTRY_COLUMNS = (
+    *("id", "network", "uri", "remote_id", "url", "author_handle", "author_display_name"),
+    *("created_at", "text", "lang", "quote_uri", "mentions", "quote_uris", "edited_at"),
+    *("hidden_reason", "spam_reason", "opted_out", "like_count", "repost_count"),
+    *("quote_count", "reply_count", "counts_at"),
+)
 _ATTRIBUTION_COLUMNS = (
     "question_label", "question_number", "attribution_method", "attribution_confidence",
 )  # fmt: skip
@@ -218,9 +225,10 @@ def _attribute(
 
 
 def rows_by_id(session: Session, ids: Sequence[int], *, raw: bool = True) -> Iterator[Post]:
-    """The rows ``ids`` in that order (with their raw JSON if ``raw``), ``RAW_BATCH`` at a time."""
+    """The rows ``ids`` in that order, ``RAW_BATCH`` at a time: the columns a post's entry reads,
+    and its raw JSON if ``raw``."""
     table = table_of(Post)
-    columns = [table.c[column.key] for column in _ROW_COLUMNS]
+    columns = [table.c[name] for name in _ENTRY_COLUMNS]
     if raw:
         columns.append(table.c.raw)
     connection = session.connection()
