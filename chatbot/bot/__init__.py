@@ -8,6 +8,7 @@ Module map (data flows top to bottom)::
     outbox        claim the next due posts (one network, one per chat, lock order, leases)
     delivery      what the outbox hands out (claims, notices, outcomes) and its rules
     outcomes      how a claim ends: posted, retried, failed, given back; event finished
+    orphans       posts a run of this machine left in flight when it ended: given back at start
     retry         backoff with jitter for failed posts (pure)
     asking        is a post asking the bot for a question, which, and the reply (pure)
     latejoiners   the job that finds such requests (store, notifications) and queues replies

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from chatbot.bot import outbox, replies
 from chatbot.bot.atonce import at_once
+from chatbot.bot.orphans import give_back_orphans
 from chatbot.bot.retry import RetryPolicy
 from chatbot.clock import Clock
 from chatbot.collect.pacing import Budget
@@ -300,9 +301,16 @@ class BotService:
     def warm_up(self) -> None:
         """Log in to every network in use before its first post is due.
 
-        Refused credentials stop that network at once, with the message, instead
-        of at the first post; anything else is left for the posts' own retries.
+        First, posts a run of this machine left in flight when it ended are given
+        back (bot.orphans), so their chats don't wait out the lease. Refused
+        credentials stop that network at once, with the message, instead of at the
+        first post; anything else is left for the posts' own retries.
         """
+        for orphan in give_back_orphans(self.engine, now=self.clock.now()):
+            self.say(
+                orphan.timezone, orphan.label, orphan.network,
+                "left in flight by a run that ended: sending it again with the same key",
+            )  # fmt: skip
         open_rows = outbox.open_deliveries(self.engine, self.options.event_ids)
         for network in sorted({network for _, network, _ in open_rows} | set(self._platforms)):
             try:
