@@ -13,9 +13,12 @@ Two measurements on a PostgreSQL server (the URL as the argument, or
    posts per 3 hours otherwise) by P real ``chatbot run --until-done --no-collect`` processes;
    lateness of the claims (``claimed_at - due_at``: the outbox's part) and
    of the posts (``posted_at - due_at``: with the sandbox's answer, one Python
-   process serving every request), posts skipped as too late, and
-   duplicates on the networks.  The baseline row of each N is
-   P = 1, measured in the same run.
+   process serving every request), posts skipped as too late,
+   duplicates on the networks, and the bot processes' CPU per post (read
+   from /proc from the moment the posts are moved to fall due until the
+   processes exit, start-up left out: the figure that hardly swings with the
+   machine's load).  The baseline row of each N is P = 1, measured in the
+   same run.
 
 Usage: python benchmarks/bench_scaleout.py [URL] [--chats 10,100,400]
 [--processes 1,2,4] [--live 10,100,400] [--only claims|scaleout]
@@ -29,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -160,6 +164,49 @@ def wait_or_tell(runner: subprocess.Popen[bytes], log: Path, engine: Engine) -> 
         raise
 
 
+def process_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) a running process has used, from /proc; None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuWatch:
+    """The CPU the bot processes use from :meth:`start` until they exit.
+
+    Read from /proc every 50 ms (a process's last reading before it exits
+    counts), so the processes' start-up (imports, logins) is left out: the
+    figure is what the posting instants and the waits between them cost, and
+    unlike lateness it hardly depends on what else the machine is doing.
+    """
+
+    def __init__(self, runners: list[subprocess.Popen[bytes]]):
+        self.runners = runners
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def start(self) -> None:
+        for runner in self.runners:
+            self.first[runner.pid] = self.last[runner.pid] = process_cpu(runner.pid) or 0.0
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while any(runner.poll() is None for runner in self.runners):
+            for runner in self.runners:
+                used = process_cpu(runner.pid)
+                if used is not None:
+                    self.last[runner.pid] = used
+            time.sleep(0.05)
+
+    def seconds(self) -> float:
+        self._thread.join(timeout=5)
+        return sum(self.last[pid] - self.first[pid] for pid in self.first)
+
+
 def start_runner(env: dict[str, str], log: Path, tmp: Path) -> subprocess.Popen[bytes]:
     """``chatbot run`` over every live event, as a process of its own."""
     return subprocess.Popen(
@@ -187,6 +234,8 @@ def scaleout(base: str, chats: int, processes: int, tmp: Path) -> dict[str, floa
                         raise RuntimeError("a bot process did not start: see " + str(logs))
                     time.sleep(0.1)
                 time.sleep(1.0)  # past the warm-up's logins
+                cpu = CpuWatch(runners)
+                cpu.start()
                 move_to(engine, planned, box.clock.now() + timedelta(seconds=2))
                 codes = [
                     wait_or_tell(runner, log, engine)
@@ -196,6 +245,7 @@ def scaleout(base: str, chats: int, processes: int, tmp: Path) -> dict[str, floa
                 for runner in runners:
                     if runner.poll() is None:
                         runner.kill()
+            bot_cpu = cpu.seconds()
             started = all("Running" in log.read_text() for log in logs)
             with Session(engine) as session:
                 rows = list(session.exec(select(PostDelivery)))
@@ -221,6 +271,7 @@ def scaleout(base: str, chats: int, processes: int, tmp: Path) -> dict[str, floa
         "skipped": sum(d.state == "skipped" for d in rows),
         "failed": sum(d.state == "failed" for d in rows),
         "duplicates": on_networks - distinct,
+        "cpu ms/post": bot_cpu * 1000 / len(lateness) if lateness else float("nan"),
         "ok": float(codes == [0] * processes and started),
     }
 
@@ -229,9 +280,10 @@ def report_scaleout(base: str, chats: list[int], processes: list[int]) -> None:
     print("## Scale-out: chats due together, bot processes on one PostgreSQL outbox\n")
     print(
         "| chats | processes | posts | claimed p50 s | claimed p99 s | posted p50 s "
-        "| posted p99 s | max s | skipped | failed | duplicates | posted p99 / 1 process |"
+        "| posted p99 s | max s | skipped | failed | duplicates | posted p99 / 1 process "
+        "| bot CPU ms/post |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for count in chats:
         baseline = None
         for p in processes:
@@ -244,7 +296,7 @@ def report_scaleout(base: str, chats: list[int], processes: list[int]) -> None:
                 f"{got['claim p50']:.2f} | {got['claim p99']:.2f} | {got['p50']:.2f} | "
                 f"{got['p99']:.2f} | {got['max']:.2f} | {got['skipped']:.0f} | "
                 f"{got['failed']:.0f} | {got['duplicates']:.0f} | "
-                f"{got['p99'] / baseline:.2f}x{note} |",
+                f"{got['p99'] / baseline:.2f}x{note} | {got['cpu ms/post']:.1f} |",
                 flush=True,
             )
     print()
