@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from chatbot import db
 from chatbot.collect.collector import Collector
 from chatbot.collect.live import live_sources
+from chatbot.collect.pacing import Budget, Pacer
 from chatbot.models import Event
 from chatbot.platforms.base import Platform
 from chatbot.zones import zone_or_utc
@@ -31,7 +32,9 @@ class CollectionJob:
     Events are those named, or every event not cancelled, whose collection window
     (from before the welcome to after the wrap-up) has begun and not long ended.
     Several bot processes may collect the same event: posts are stored once by
-    network and URI, so that costs requests, never duplicates.
+    network and URI, so that costs requests, never duplicates. The events
+    collected by one job share its request budgets (:attr:`budgets`): the
+    account's, whatever the number of chats.
 
     Posts a live stream brings are stored as soon as they arrive, not at the
     next look: the stream wakes a thread of this job (``collect-live``) that
@@ -55,6 +58,7 @@ class CollectionJob:
         say: Callable[[str], None] | None = None,
         live: str = "jetstream",
         peers: int = 0,
+        budgets: dict[str, Budget] | None = None,
     ):
         self.engine = engine
         self.platform_for = platform_for
@@ -66,6 +70,12 @@ class CollectionJob:
         self.live = live  # Bluesky's live sources: jetstream, firehose or both
         self.peers = peers  # other Mastodon servers read besides the bot's own
         self.collectors: dict[int, Collector] = {}
+        # The request budgets are the account's (and, on Mastodon, the server's), not one
+        # chat's: every event's collector draws on these same ones, so that chats collected
+        # together stay within what one of them may spend. Each keeps its own polling
+        # interval (a quiet chat is read less often than a busy one).
+        self.budgets: dict[str, Budget] = {} if budgets is None else budgets
+        self._held_back: set[int] = set()  # events whose last pass a spent budget stopped
         self.new_posts = 0  # stored by this job's collectors so far
         self.live_drains = 0  # drains woken by a stream (not by a look)
         self._turn = threading.Lock()  # one look at a time
@@ -102,13 +112,17 @@ class CollectionJob:
 
     def _look(self) -> None:
         now = self.clock.now()
-        for event_id, _, networks, _ in self.due_events():
+        # Chats whose last pass a spent budget held back go first, so that with one
+        # budget shared the first chat in the list can't take every refill.
+        due = sorted(self.due_events(), key=lambda item: item[0] not in self._held_back)
+        for event_id, _, networks, _ in due:
             collector = self.collectors.get(event_id)
             if collector is None:
                 platforms = {network: self.platform_for(network) for network in networks}
                 collector = Collector(
                     self.engine, event_id, platforms, self.clock, stream=self.stream,
                     live=self.live, on_live=self._arrived.set, peers=self.peers,
+                    pacer=Pacer(budgets=self.budgets),
                 )  # fmt: skip
                 self.collectors[event_id] = collector
                 if self.stream:
@@ -119,6 +133,10 @@ class CollectionJob:
                 self._count(collector.drain_live())  # the stream's posts, between passes
                 continue
             report = collector.step()
+            if any(part.blocked_until for part in report.networks.values()):
+                self._held_back.add(event_id)
+            else:
+                self._held_back.discard(event_id)
             self._count(report.new)
             if self.say is not None and report.new:
                 self.say(f"collected {report.new} new posts of #{report.hashtag}")
