@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import compress, count, islice
+from itertools import chain, compress, count, islice
 from operator import attrgetter, eq
 
 from .model import Attribution, ChatPost, Forest, ThreadNode
@@ -80,6 +80,8 @@ def _build(posts: Iterable[ChatPost]) -> Forest:
                 children[parent] = [uri]
             else:
                 siblings.append(uri)
+    for parent, kids in children.items():
+        nodes[parent].children = kids  # in time order already
     order: list[str] = []
     _walk(roots, nodes, children, order)
     if len(order) < len(nodes):
@@ -96,23 +98,20 @@ def _walk(
     children: Mapping[str, list[str]],
     order: list[str],
 ) -> None:
-    # Breadth first: the order lists parents before children, which is what
-    # attribution needs, and depth is the parent's plus one.
-    index = len(order)
-    order.extend(starts)
+    # Breadth first, a level at a time: the order lists parents before
+    # children, which is what attribution needs, and depth is the parent's
+    # plus one (``starts`` are roots, at depth 0). A level's children are
+    # gathered by C-level passes, as most posts have none: only the replies
+    # are visited one by one, for their depth.
     get = children.get
-    while index < len(order):
-        uri = order[index]
-        index += 1
-        kids = get(uri)
-        if kids is None:
-            continue
-        node = nodes[uri]
-        depth = node.depth + 1
-        for kid in kids:
+    level = list(starts)
+    depth = 0
+    while level:
+        order.extend(level)
+        depth += 1
+        level = list(chain.from_iterable(filter(None, map(get, level))))
+        for kid in level:
             nodes[kid].depth = depth
-        node.children = kids
-        order.extend(kids)
 
 
 def _break_cycles(
