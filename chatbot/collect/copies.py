@@ -157,6 +157,7 @@ def _near_pairs(sets: Sequence[array[int]], spelled: Sequence[str]) -> list[tupl
         rare = sorted(rank[word] for word in own)[
             : len(own) - math.ceil(NEAR_JACCARD * len(own)) + 2
         ]
+        mine = set(own)  # made once per text, not once per comparison
         for first, second in combinations(rare, 2):
             key = first * size + second
             held = buckets.setdefault(key, me)
@@ -164,7 +165,7 @@ def _near_pairs(sets: Sequence[array[int]], spelled: Sequence[str]) -> list[tupl
                 continue
             bucket = [held] if isinstance(held, int) else held
             for other in bucket:
-                if find(other) != find(me) and _similar(own, sets[other]):
+                if find(other) != find(me) and _similar(mine, sets[other]):
                     found.append((me, other))
                     leader[find(me)] = find(other)
             if len(bucket) < MAX_COMPARISONS:
@@ -173,11 +174,11 @@ def _near_pairs(sets: Sequence[array[int]], spelled: Sequence[str]) -> list[tupl
     return found
 
 
-def _similar(one: array[int], other: array[int]) -> bool:
+def _similar(one: set[int], other: array[int]) -> bool:
     small, large = sorted((len(one), len(other)))
     if small < NEAR_JACCARD * large:  # the Jaccard can be no more than small / large
         return False
-    shared = len(set(one).intersection(other))
+    shared = len(one.intersection(other))
     return shared >= NEAR_JACCARD * (len(one) + len(other) - shared)
 
 
