@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from chatbot import db
 from chatbot.collect.collector import Collector
 from chatbot.collect.live import live_sources
+from chatbot.collect.ownership import CollectionLocks
 from chatbot.collect.pacing import Budget, Pacer
 from chatbot.models import Event
 from chatbot.platforms.base import Platform
@@ -31,8 +32,9 @@ class CollectionJob:
 
     Events are those named, or every event not cancelled, whose collection window
     (from before the welcome to after the wrap-up) has begun and not long ended.
-    Several bot processes may collect the same event: posts are stored once by
-    network and URI, so that costs requests, never duplicates. The events
+    When several bot processes share a PostgreSQL database, one of them
+    collects each event (collect.ownership: the process holding the event's
+    advisory lock; another takes over when it stops). The events
     collected by one job share its request budgets (:attr:`budgets`): the
     account's, whatever the number of chats.
 
@@ -76,6 +78,9 @@ class CollectionJob:
         # interval (a quiet chat is read less often than a busy one).
         self.budgets: dict[str, Budget] = {} if budgets is None else budgets
         self._held_back: set[int] = set()  # events whose last pass a spent budget stopped
+        # One process collects an event when several share a PostgreSQL database.
+        self.locks = CollectionLocks(engine)
+        self._elsewhere: set[int] = set()  # due events another process collects
         self.new_posts = 0  # stored by this job's collectors so far
         self.live_drains = 0  # drains woken by a stream (not by a look)
         self._turn = threading.Lock()  # one look at a time
@@ -115,7 +120,15 @@ class CollectionJob:
         # Chats whose last pass a spent budget held back go first, so that with one
         # budget shared the first chat in the list can't take every refill.
         due = sorted(self.due_events(), key=lambda item: item[0] not in self._held_back)
+        self.locks.check()
         for event_id, _, networks, _ in due:
+            if not self.locks.claim(event_id):
+                self._elsewhere.add(event_id)
+                gone = self.collectors.pop(event_id, None)
+                if gone is not None:  # another process took it over (our lock was lost)
+                    gone.close()
+                continue
+            self._elsewhere.discard(event_id)
             collector = self.collectors.get(event_id)
             if collector is None:
                 platforms = {network: self.platform_for(network) for network in networks}
@@ -155,6 +168,7 @@ class CollectionJob:
             f"#{e.hashtag} until {e.collect_until.astimezone(zone_or_utc(e.timezone)):%H:%M %Z}"
             for e in self._due()
             if not (e.id in self.collectors and self.collectors[e.id].done)
+            and e.id not in self._elsewhere  # another process's to finish
         ]
         return "collecting " + ", ".join(left) if left else None
 
@@ -197,6 +211,7 @@ class CollectionJob:
             self._drainer = None
         for collector in self.collectors.values():
             collector.close()
+        self.locks.close()
 
 
 __all__ = ["GRACE", "CollectionJob"]
