@@ -176,8 +176,9 @@ def test_a_runner_killed_right_after_posting_an_image_is_recovered_without_a_dou
 ):
     # The first `chatbot run` exits the moment a network accepted its first post (the
     # question with the image) and before it is recorded; the next one finds the post
-    # stuck in `posting` past its lease, finishes it (same key: no second post) and
-    # posts the rest.
+    # stuck in `posting` by a process that has ended, gives it back at once (or takes it
+    # past its lease, a tenth of a real second here, whichever comes first), finishes it
+    # (same key: no second post) and posts the rest.
     with Sandbox(seed=5, speed=60) as box:
         load(engine, box, tmp_path)
         env = sandbox_env(box, database_url, tmp_path)
@@ -192,7 +193,8 @@ def test_a_runner_killed_right_after_posting_an_image_is_recovered_without_a_dou
         blue, masto = bluesky_posts(box).raw, mastodon_posts(box).raw
     assert [len(p.get("embed", {}).get("images", [])) for p in blue] == [1, 0]
     assert [len(s["media_attachments"]) for s in masto] == [1, 0]
-    assert "recovered after a stop" in final.output()
+    said = final.output()
+    assert "left in flight by a run that ended" in said or "recovered after a stop" in said
 
 
 def test_an_upload_the_server_is_still_processing_is_waited_for(tmp_path):
