@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, case, select, update
 
 from chatbot.collect.participants import OPTOUT_POST_REASON, sync_post_opt_outs
+from chatbot.collect.rowbatches import live_post_ids, row_batches
 from chatbot.collect.spam import SpamInput, classify, has_link
 from chatbot.collect.store import PARTICIPANT, POST
 from chatbot.models import Event
@@ -151,25 +152,16 @@ def apply_spam(
 def _write_reasons(connection: Connection, event: Event, reasons: dict[str, str]) -> int:
     """Set each live post's spam reason to ``reasons``' (hand-set ones stay); rows changed.
 
-    The rows are read again ``WRITE_ROWS`` at a time in id order (no cursor
-    open while they are written), with only their id, URI and reason now.
+    The rows are read again ``WRITE_ROWS`` at a time by id (no cursor open
+    while they are written), with only their id, URI and reason now.
     """
     statement = (
         update(POST).where(POST.c.id == bindparam("row_id")).values(spam_reason=bindparam("reason"))
     )
-    query = (
-        select(POST.c.id, POST.c.uri, POST.c.spam_reason)
-        .where(POST.c.event_id == event.id, POST.c.deleted_at.is_(None))
-        .order_by(POST.c.id)
-        .limit(WRITE_ROWS)
-    )
+    assert event.id is not None
     changed = 0
-    after = None
-    while True:
-        rows = list(connection.execute(query if after is None else query.where(POST.c.id > after)))
-        if not rows:
-            return changed
-        after = rows[-1].id
+    ids = live_post_ids(connection, event.id)
+    for rows in row_batches(connection, [POST.c.uri, POST.c.spam_reason], ids, WRITE_ROWS):
         changes = [
             {"row_id": row_id, "reason": reasons.get(uri)}
             for row_id, uri, reason in rows
@@ -178,6 +170,7 @@ def _write_reasons(connection: Connection, event: Event, reasons: dict[str, str]
         if changes:
             connection.execute(statement, changes)
             changed += len(changes)
+    return changed
 
 
 def refresh_flags(

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 
 from chatbot.collect.events import delivered, own_accounts, planned_questions
 from chatbot.collect.hide import BY_REQUEST
+from chatbot.collect.rowbatches import live_post_ids, row_batches
 from chatbot.export.chatposts import chat_posts
 from chatbot.export.overrides import apply_overrides, load_overrides
 from chatbot.export.postparts import links_of, media_of
@@ -440,8 +441,8 @@ WRITE_BATCH = 1_000  # attribution rows written back per statement
 def _store_attribution(session: Session, event: Event, attributions: dict[str, Any]) -> None:
     """Write the attribution back to the rows it changed, in bulk (executemany per batch).
 
-    The rows are read again, ``WRITE_BATCH`` at a time in id order (no cursor
-    stays open while they are written), with only what tells a change.
+    The rows are read again, ``WRITE_BATCH`` at a time by id (no cursor stays
+    open while they are written), with only what tells a change.
     """
     table = table_of(Post)
     statement = (
@@ -455,19 +456,10 @@ def _store_attribution(session: Session, event: Event, attributions: dict[str, A
         )
     )
     current = [table.c[name] for name in _ATTRIBUTION_COLUMNS]
-    query = (
-        select(table.c.id, table.c.uri, *current)
-        .where(table.c.event_id == event.id, table.c.deleted_at.is_(None))
-        .order_by(table.c.id)
-        .limit(WRITE_BATCH)
-    )
     connection = session.connection()
-    after = None
-    while True:
-        rows = list(connection.execute(query if after is None else query.where(table.c.id > after)))
-        if not rows:
-            return
-        after = rows[-1].id
+    assert event.id is not None
+    ids = live_post_ids(connection, event.id)
+    for rows in row_batches(connection, [table.c.uri, *current], ids, WRITE_BATCH):
         changed: list[dict[str, Any]] = []
         for row_id, uri, *now in rows:
             result = attributions.get(uri)
