@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -45,6 +46,9 @@ class Coverage:
     not_marked_deleted: list[dict[str, Any]] = field(default_factory=list)
     stale_edits: list[tuple[str, str]] = field(default_factory=list)
     thread_answers_without_tag: int = 0
+    # Posted after the collection window closed (a crowd thread starved on a busy machine
+    # posts late on the sandbox's clock): no collector is meant to find them.
+    after_window: list[dict[str, Any]] = field(default_factory=list)
 
 
 def asks_the_bot(post: dict[str, Any]) -> bool:
@@ -62,7 +66,8 @@ def unreachable(post: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> bool:
     return False
 
 
-def coverage(truth: dict[str, Any], rows: list[Post]) -> Coverage:
+def coverage(truth: dict[str, Any], rows: list[Post], until: datetime | None = None) -> Coverage:
+    """What of ``truth`` the stored ``rows`` hold; ``until``: when collection ended."""
     by_id = {p["plan_id"]: p for p in truth["posts"]}
     stored = index(rows)
     result = Coverage()
@@ -77,6 +82,10 @@ def coverage(truth: dict[str, Any], rows: list[Post]) -> Coverage:
         if post["visibility"] != "public":
             continue
         if asks_the_bot(post):
+            continue
+        posted = post.get("posted_at")
+        if until is not None and posted and datetime.fromisoformat(posted) > until:
+            result.after_window.append(post)
             continue
         result.expected.append(post)
         if row is None:

@@ -74,7 +74,7 @@ def test_killed_and_restarted_collection_loses_and_doubles_nothing(
     assert kills >= 3, "the collector was killed mid-run several times"
     rows = stored_posts(engine, chat.event_id)
     index(rows)  # raises on a post stored twice
-    found = coverage(truth, rows)
+    found = coverage(truth, rows, chat.collect_until)
     assert not found.missing, describe(found.missing)
     assert not found.not_marked_deleted, describe(found.not_marked_deleted)
     assert not found.stale_edits, found.stale_edits

@@ -77,7 +77,7 @@ def test_crowd_chat_collected_attributed_and_exported(engine: Engine, tmp_path: 
     assert sum(row.only for row in found_by.sources) <= found_by.posts
 
     # Collection: every public, live post exactly once; edits and deletions seen.
-    found = coverage(truth, rows)
+    found = coverage(truth, rows, chat.collect_until)
     assert not found.missing, describe(found.missing)
     assert not found.not_marked_deleted, describe(found.not_marked_deleted)
     assert not found.stale_edits, found.stale_edits

@@ -280,7 +280,7 @@ def test_a_crowd_chat_on_gotosocial_is_collected_completely(engine: Engine, tmp_
     assert app.refused == 0  # type: ignore[attr-defined]
     rows = stored_posts(engine, event_id)
     index(rows)  # no post twice
-    found = coverage(truth, rows)
+    found = coverage(truth, rows, until)
     assert found.expected and not found.missing, describe(found.missing)
     assert not found.not_marked_deleted, describe(found.not_marked_deleted)
     assert not found.stale_edits, found.stale_edits

@@ -66,7 +66,7 @@ def test_both_streams_under_faults_lose_nothing_and_store_nothing_twice(
         chat.close()
     rows = stored_posts(engine, chat.event_id)
     index(rows)  # raises on a post stored twice
-    found = coverage(truth, rows)
+    found = coverage(truth, rows, chat.collect_until)
     assert not found.missing, describe(found.missing)
     assert not found.not_marked_deleted, describe(found.not_marked_deleted)
     assert not found.stale_edits, found.stale_edits
