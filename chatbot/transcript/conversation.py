@@ -72,6 +72,15 @@ def leading_mentions(text: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
+def _latest_key(posts: list[ChatPost]) -> str:
+    """The account key of the latest of ``posts`` (one account's) that names a handle."""
+    named = [post for post in posts if post.author_handle]
+    if not named:
+        return posts[0].author_id
+    latest = max(named, key=lambda post: (post.created_at, post.uri))
+    return account_key(latest.author_handle)
+
+
 class Conversations:
     """Finds, for a post that begins with @names, the earlier post it most likely answers.
 
@@ -90,9 +99,22 @@ class Conversations:
         # and the same per account id, for the lookup made for nearly every post.
         self._lines: dict[str, tuple[list[datetime], list[str]]] = {}
         self._own: dict[str, tuple[list[datetime], list[str]]] = {}
-        by_author: defaultdict[str, list[ChatPost]] = defaultdict(list)
-        for post in posts.values():  # the one pass over every post: keep it lean
-            by_author[post.author_id].append(post)
+        # The one pass over every post (keep it lean), by account and handle: posts of one
+        # account under several handles (renamed mid-chat, or some without one) are rare,
+        # and the latest handle names such an account, whatever the input order.
+        groups: defaultdict[tuple[str, str], list[ChatPost]] = defaultdict(list)
+        for post in posts.values():
+            groups[post.author_id, post.author_handle].append(post)
+        by_author: dict[str, list[ChatPost]] = {}
+        renamed: set[str] = set()
+        for (author_id, _), own in groups.items():
+            if author_id in by_author:
+                by_author[author_id].extend(own)
+                renamed.add(author_id)
+            else:
+                by_author[author_id] = own
+        for author_id in renamed:
+            self._keys[author_id] = _latest_key(by_author[author_id])
         rows = self._rows
         for own in by_author.values():
             key = self.author_key(own[0])

@@ -275,17 +275,17 @@ def chats(draw: st.DrawFn) -> list[ChatPost]:
         elif kind == "quote":
             quote = f"p{draw(st.integers(0, count - 1))}"
         author = f"u{draw(st.integers(0, 5))}"
-        posts.append(
-            post(
-                f"p{index}",
-                minutes,
-                text,
-                author=author,
-                parent=parent,
-                quote=quote,
-                mentions=mentions,
-            )
-        )
+        made = post(
+            f"p{index}", minutes, text, author=author, parent=parent, quote=quote,
+            mentions=mentions,
+        )  # fmt: skip
+        # Now and then a post of the account under another handle (renamed mid-chat) or
+        # none (an archive that lost it): the account is still one, whatever the order.
+        handle = draw(st.sampled_from(["same", "same", "same", "renamed", "none"]))
+        if handle != "same":
+            renamed = f"{author}-new.bsky.social" if handle == "renamed" else ""
+            made = replace(made, author_handle=renamed)
+        posts.append(made)
     return posts
 
 
