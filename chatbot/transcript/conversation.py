@@ -156,7 +156,11 @@ class Conversations:
         return found
 
     def any_posted(self, keys: tuple[str, ...]) -> bool:
-        """Whether any of the account ``keys`` posted in this chat (``addressees``, as a test)."""
+        """Whether any of the account ``keys`` posted in this chat.
+
+        "@club is meeting again" names a subject, not someone in the conversation,
+        when the club never posts.
+        """
         return not self._rows.keys().isdisjoint(keys)
 
     def after_names(self, post: ChatPost) -> str:
@@ -176,17 +180,6 @@ class Conversations:
             if full.startswith(key) and full[len(key) : len(key) + 1] in ("", ".") and full != key:
                 return full
         return key
-
-    def addressees(self, post: ChatPost) -> tuple[str, ...]:
-        """The leading @names of people who posted in this chat: whom the post talks to.
-
-        "@club is meeting again" names a subject, not someone in the
-        conversation, when the club never posts.
-        """
-        named = self.leading(post)
-        if not named:
-            return named
-        return tuple(key for key in named if key in self._rows)
 
     def people(self, post: ChatPost) -> frozenset[str]:
         """Who the post is between: its author and the people it begins by naming."""
