@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy
-from sqlalchemy import Engine
-from sqlmodel import col, update
+from sqlalchemy import Connection, Engine
+from sqlmodel import col
 
 from chatbot import db
 from chatbot.models import Event, LateReply, PostDelivery, ScheduledPost
@@ -68,7 +68,7 @@ def give_back_orphans(engine: Engine, *, now: datetime) -> list[GivenBack]:
     found: list[GivenBack] = []
     with db.session_scope(engine) as session:
         connection = session.connection()
-        rows = connection.execute(
+        posts = connection.execute(
             sqlalchemy.select(
                 col(PostDelivery.id), col(PostDelivery.claimed_by), col(PostDelivery.network),
                 col(ScheduledPost.label), col(Event.timezone),
@@ -77,20 +77,6 @@ def give_back_orphans(engine: Engine, *, now: datetime) -> list[GivenBack]:
             .join(Event, col(Event.id) == col(PostDelivery.event_id))
             .where(col(PostDelivery.state) == "posting")
         ).all()  # fmt: skip
-        for delivery_id, worker, network, label, timezone in rows:
-            if not process_gone(worker):
-                continue
-            changed = session.exec(
-                update(PostDelivery)
-                .where(
-                    col(PostDelivery.id) == delivery_id,
-                    col(PostDelivery.state) == "posting",
-                    col(PostDelivery.claimed_by) == worker,
-                )
-                .values(state="pending", claimed_by=None, updated_at=now)
-            )
-            if changed.rowcount:
-                found.append(GivenBack(label, network, timezone))
         replies = connection.execute(
             sqlalchemy.select(
                 col(LateReply.id), col(LateReply.claimed_by), col(LateReply.network),
@@ -99,18 +85,29 @@ def give_back_orphans(engine: Engine, *, now: datetime) -> list[GivenBack]:
             .join(Event, col(Event.id) == col(LateReply.event_id))
             .where(col(LateReply.state) == "posting")
         ).all()  # fmt: skip
-        for reply_id, worker, network, label, timezone in replies:
-            if not process_gone(worker):
-                continue
-            changed = session.exec(
-                update(LateReply)
-                .where(
-                    col(LateReply.id) == reply_id,
-                    col(LateReply.state) == "posting",
-                    col(LateReply.claimed_by) == worker,
-                )
-                .values(state="pending", claimed_by=None, updated_at=now)
-            )
-            if changed.rowcount:
-                found.append(GivenBack(f"reply: {label}", network, timezone))
+        for table, rows, prefix in ((PostDelivery, posts, ""), (LateReply, replies, "reply: ")):
+            for row_id, worker, network, label, timezone in rows:
+                if row_id is None or worker is None or not process_gone(worker):
+                    continue
+                if _give_back(connection, table, row_id, worker, now):
+                    found.append(GivenBack(f"{prefix}{label}", network, timezone))
     return found
+
+
+def _give_back(
+    connection: Connection,
+    table: type[PostDelivery] | type[LateReply],
+    row_id: int,
+    worker: str,
+    now: datetime,
+) -> bool:
+    """Pending again, same key and tries, if still claimed by ``worker``; True if it was."""
+    changed = connection.execute(
+        sqlalchemy.update(table)
+        .where(
+            col(table.id) == row_id, col(table.state) == "posting",
+            col(table.claimed_by) == worker,
+        )
+        .values(state="pending", claimed_by=None, updated_at=now)
+    )  # fmt: skip
+    return bool(changed.rowcount)
