@@ -7,6 +7,9 @@ Participants post straight into the sandbox's stores (they are the network).
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -242,6 +245,41 @@ def test_a_request_the_collector_stored_is_answered_once(engine, sandbox, make_s
     (reply,) = _bot_replies(sandbox)["bluesky"]
     assert reply["reply"]["parent"]["uri"] == asked
     assert reply["text"].startswith("@ann.test Q1 Question 1?")
+
+
+def test_a_reply_left_by_a_run_that_ended_is_finished_at_once_by_the_next(
+    engine, sandbox, make_service, tmp_path
+):
+    # As above, but the process that died ran on this machine: the next run's warm-up
+    # sees its pid gone and gives the replies back without waiting for the lease.
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    clock = sandbox.clock
+    load_chat(engine, clock.now(), questions=1, spacing=timedelta(minutes=30))
+    service, job = _bot(engine, sandbox, make_service, tmp_path)
+    run_chat(service, clock, minutes=30.5)
+    crowd = Crowd(sandbox)
+    crowd.bluesky("ann", "@chatbot.sandbox.test Q1?")
+    crowd.mastodon("dan", "@chatbot Q1?")
+    job()
+    creds = credentials_for(sandbox, tmp_path)
+    for network in ("bluesky", "mastodon"):
+        claim = claim_reply(
+            engine, network, now=clock.now(), worker=f"{socket.gethostname()}:{gone.pid}:a1b2c3",
+            lease=service.options.lease,
+        )  # fmt: skip
+        assert claim is not None
+        connect(network, creds, clock=clock.now).post(
+            claim.text, key=claim.key, reply_to=claim.reply_to, root=claim.root
+        )  # it landed; the process died before complete_reply
+    later, _ = _bot(engine, sandbox, make_service, tmp_path)
+    later.warm_up()
+    assert sum("reply: Q1" in line and "left in flight" in line for line in later.lines) == 2
+    later.reply_due("bluesky")
+    later.reply_due("mastodon")  # well within the lease
+    replies = _bot_replies(sandbox)
+    assert (len(replies["bluesky"]), len(replies["mastodon"])) == (1, 1)
+    assert [(r.state, r.attempts) for r in _rows(engine)] == [("posted", 2), ("posted", 2)]
 
 
 def test_a_reply_cut_off_mid_post_is_finished_once_by_the_next_process(
