@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,12 +13,13 @@ from sqlmodel import Session, col, select
 
 from chatbot import db
 from chatbot.collect.budgetuse import SOURCE as BUDGET_SOURCE
-from chatbot.collect.budgetuse import BudgetUse, budget_use
+from chatbot.collect.budgetuse import WINDOW as BUDGET_WINDOW
+from chatbot.collect.budgetuse import BudgetUse, budget_use, recent_requests
 from chatbot.collect.coverage import CoverageReport, coverage_report
 from chatbot.collect.queries import load_cursor
 from chatbot.eventref import resolve_event
 from chatbot.export.counts import stored_counts
-from chatbot.models import Event, LateReply, Post, ScheduledPost, utcnow
+from chatbot.models import CollectionCursor, Event, LateReply, Post, ScheduledPost, utcnow
 from chatbot.transcript.counts import ChatCounts
 
 
@@ -208,8 +210,24 @@ def budget_of(session: Session, event: Event, now: datetime) -> tuple[BudgetUse,
     for network in event.networks:
         state = load_cursor(session, event.id, network, BUDGET_SOURCE)
         if state:
-            uses.append(budget_use(network, state, now))
+            use = budget_use(network, state, now)
+            chats, together = _account_recent(session, network, now)
+            uses.append(replace(use, all_recent=together, chats=max(chats, 1)))
     return tuple(uses)
+
+
+def _account_recent(session: Session, network: str, now: datetime) -> tuple[int, int]:
+    """(chats, requests) that collection spent on ``network`` in the last five minutes,
+    every event together: the budget is the account's, shared by the chats collected."""
+    rows = session.exec(
+        select(CollectionCursor.cursor).where(
+            col(CollectionCursor.network) == network,
+            col(CollectionCursor.source) == BUDGET_SOURCE,
+            col(CollectionCursor.updated_at) >= now - BUDGET_WINDOW,
+        )
+    ).all()
+    spent = [recent_requests(json.loads(raw), now) for raw in rows if raw]
+    return sum(1 for n in spent if n), sum(spent)
 
 
 def collected_posts(session: Session, event: Event) -> tuple[dict[str, int], dict[str, str] | None]:

@@ -21,7 +21,7 @@ SOURCE = "budget"
 WINDOW = timedelta(minutes=5)
 KEEP = timedelta(hours=1)  # per-minute counts kept for this long
 
-__all__ = ["KEEP", "SOURCE", "WINDOW", "BudgetUse", "budget_use", "record_pass"]
+__all__ = ["KEEP", "SOURCE", "WINDOW", "BudgetUse", "budget_use", "recent_requests", "record_pass"]
 
 
 def _minute(moment: datetime) -> str:
@@ -94,6 +94,10 @@ class BudgetUse:
     busiest_at: datetime | None
     total: int
     blocked_until: datetime | None
+    # The budget is the account's: what every chat collected in the last five minutes
+    # spent of it together, and how many chats those were (this one included).
+    all_recent: int = 0
+    chats: int = 1
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +110,8 @@ class BudgetUse:
             "busiest_at": self.busiest_at.isoformat() if self.busiest_at else None,
             "total": self.total,
             "blocked_until": self.blocked_until.isoformat() if self.blocked_until else None,
+            "all_chats_last_5_minutes": max(self.all_recent, self.recent),
+            "chats_collecting": self.chats,
         }
 
     def line(self, local: Any) -> str:
@@ -120,16 +126,26 @@ class BudgetUse:
         if self.busiest_at is not None:
             text += f" from {local(self.busiest_at)}"
         text += f"; {self.total} in all"
+        if self.chats > 1:
+            text += (
+                f"; with the {self.chats - 1} other chat{'s' if self.chats > 2 else ''} "
+                f"collected now {max(self.all_recent, self.recent)} in the last 5 min "
+                "(one budget: the account's)"
+            )
         if self.blocked_until is not None:
             text += f"; waiting for the budget until {local(self.blocked_until)}"
         return text
 
 
+def recent_requests(state: dict[str, Any], now: datetime) -> int:
+    """The requests of the last five minutes before ``now`` in a stored ``state``."""
+    return sum(n for moment, n in _counts(state).items() if moment > now - WINDOW)
+
+
 def budget_use(network: str, state: dict[str, Any], now: datetime) -> BudgetUse:
     """The figures of one network's stored ``state`` at ``now``."""
     limit, window = LIMITS.get(network, (300, 300.0))
-    counts = _counts(state)
-    recent = sum(n for moment, n in counts.items() if moment > now - WINDOW)
+    recent = recent_requests(state, now)
     blocked = _time(state.get("blocked_until"))
     total = state.get("total")
     busiest = state.get("busiest")

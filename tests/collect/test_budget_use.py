@@ -10,10 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from chatbot.bot.loading import load_event
 from chatbot.collect.budgetuse import KEEP, WINDOW, budget_use, record_pass
 from chatbot.collect.pacing import HEADROOM, LIMITS
 from chatbot.sandbox.runner import Sandbox
 from tests.collect.test_coverage import live_event, run, sandbox  # noqa: F401 (fixture)
+from tests.factories import make_plan
 
 START = datetime(2026, 12, 7, 16, 0, tzinfo=UTC)
 
@@ -83,3 +85,35 @@ def test_status_shows_what_collection_spent_of_each_budget(
     code, output = run(engine, sandbox, "status", str(event_id))
     line = next(line for line in output.splitlines() if line.startswith("mastodon requests:"))
     assert f"{spent['mastodon']} in the last 5 min of the collector's 150" in line
+
+
+def test_status_adds_up_the_chats_collected_at_once_on_one_budget(
+    engine: Engine,
+    sandbox: Sandbox,  # noqa: F811 (the fixture)
+    tmp_path: Path,
+) -> None:
+    first = live_event(engine, sandbox)
+    plan = make_plan(
+        hashtag="otherchat", start=sandbox.clock.now() - timedelta(minutes=5),
+        networks=("bluesky", "mastodon"),
+    )  # fmt: skip
+    second = load_event(engine, plan, source_path="questions/otherchat.md").event_id
+    for event_id in (first, second):
+        code, output = run(engine, sandbox, "collect", str(event_id), "--once")
+        assert code == 0, output
+    spent = {}
+    for event_id in (first, second):
+        code, output = run(engine, sandbox, "status", str(event_id), "--json")
+        assert code == 0, output
+        spent[event_id] = {use["network"]: use for use in json.loads(output)["budget"]}
+    for network in ("bluesky", "mastodon"):
+        together = (
+            spent[first][network]["last_5_minutes"] + spent[second][network]["last_5_minutes"]
+        )
+        for event_id in (first, second):
+            assert spent[event_id][network]["chats_collecting"] == 2
+            assert spent[event_id][network]["all_chats_last_5_minutes"] == together
+    code, output = run(engine, sandbox, "status", str(first))
+    line = next(line for line in output.splitlines() if line.startswith("bluesky requests:"))
+    together = spent[first]["bluesky"]["all_chats_last_5_minutes"]
+    assert f"with the 1 other chat collected now {together} in the last 5 min" in line
