@@ -247,13 +247,11 @@ def test_a_request_the_collector_stored_is_answered_once(engine, sandbox, make_s
     assert reply["text"].startswith("@ann.test Q1 Question 1?")
 
 
-def test_a_reply_left_by_a_run_that_ended_is_finished_at_once_by_the_next(
-    engine, sandbox, make_service, tmp_path
-):
-    # As above, but the process that died ran on this machine: the next run's warm-up
-    # sees its pid gone and gives the replies back without waiting for the lease.
-    gone = subprocess.Popen([sys.executable, "-c", "pass"])
-    gone.wait()
+def _replies_sent_by_a_process_that_dies(
+    engine, sandbox, make_service, tmp_path, worker: str
+) -> BotService:
+    """Late joiners ask for Q1 on both networks; a process (``worker``) claims and sends
+    the replies, then dies before recording them. Returns the service that ran the chat."""
     clock = sandbox.clock
     load_chat(engine, clock.now(), questions=1, spacing=timedelta(minutes=30))
     service, job = _bot(engine, sandbox, make_service, tmp_path)
@@ -265,13 +263,25 @@ def test_a_reply_left_by_a_run_that_ended_is_finished_at_once_by_the_next(
     creds = credentials_for(sandbox, tmp_path)
     for network in ("bluesky", "mastodon"):
         claim = claim_reply(
-            engine, network, now=clock.now(), worker=f"{socket.gethostname()}:{gone.pid}:a1b2c3",
-            lease=service.options.lease,
-        )  # fmt: skip
+            engine, network, now=clock.now(), worker=worker, lease=service.options.lease
+        )
         assert claim is not None
         connect(network, creds, clock=clock.now).post(
             claim.text, key=claim.key, reply_to=claim.reply_to, root=claim.root
         )  # it landed; the process died before complete_reply
+    assert {r.state for r in _rows(engine)} == {"posting"}
+    return service
+
+
+def test_a_reply_left_by_a_run_that_ended_is_finished_at_once_by_the_next(
+    engine, sandbox, make_service, tmp_path
+):
+    # As below, but the process that died ran on this machine: the next run's warm-up
+    # sees its pid gone and gives the replies back without waiting for the lease.
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    worker = f"{socket.gethostname()}:{gone.pid}:a1b2c3"
+    _replies_sent_by_a_process_that_dies(engine, sandbox, make_service, tmp_path, worker)
     later, _ = _bot(engine, sandbox, make_service, tmp_path)
     later.warm_up()
     assert sum("reply: Q1" in line and "left in flight" in line for line in later.lines) == 2
@@ -289,23 +299,7 @@ def test_a_reply_cut_off_mid_post_is_finished_once_by_the_next_process(
     # rows stay "posting". After the lease, another process sends them again with the
     # same keys; the networks (Bluesky's record key, Mastodon's Idempotency-Key) keep one.
     clock = sandbox.clock
-    load_chat(engine, clock.now(), questions=1, spacing=timedelta(minutes=30))
-    service, job = _bot(engine, sandbox, make_service, tmp_path)
-    run_chat(service, clock, minutes=30.5)
-    crowd = Crowd(sandbox)
-    crowd.bluesky("ann", "@chatbot.sandbox.test Q1?")
-    crowd.mastodon("dan", "@chatbot Q1?")
-    job()
-    creds = credentials_for(sandbox, tmp_path)
-    for network in ("bluesky", "mastodon"):
-        claim = claim_reply(
-            engine, network, now=clock.now(), worker="dead:1", lease=service.options.lease
-        )
-        assert claim is not None
-        connect(network, creds, clock=clock.now).post(
-            claim.text, key=claim.key, reply_to=claim.reply_to, root=claim.root
-        )  # it landed; the process died before complete_reply
-    assert {r.state for r in _rows(engine)} == {"posting"}
+    _replies_sent_by_a_process_that_dies(engine, sandbox, make_service, tmp_path, "dead:1")
     later, _ = _bot(engine, sandbox, make_service, tmp_path)
     later.reply_due("bluesky")
     later.reply_due("mastodon")
