@@ -16,7 +16,13 @@ from chatbot.collect.budgetuse import SOURCE as BUDGET_SOURCE
 from chatbot.collect.budgetuse import record_pass
 from chatbot.collect.events import own_accounts, question_refs
 from chatbot.collect.jetstream import JetstreamStream
-from chatbot.collect.live import JETSTREAM_SOURCE, LIVE_SETTING, BlueskyLive, live_sources
+from chatbot.collect.live import (
+    JETSTREAM_SOURCE,
+    LIVE_SETTING,
+    BlueskyLive,
+    drain_on_arrival,
+    live_sources,
+)
 from chatbot.collect.moderation import refresh_flags
 from chatbot.collect.networkpass import SCAN_KIND, NetworkPass, PassContext, Refreshes
 from chatbot.collect.pacing import OutOfBudget, Pacer
@@ -472,8 +478,9 @@ class Collector:
             self.live.on_arrival = self._arrived.set
             running.set()
             drainer = threading.Thread(
-                target=self._drain_while, args=(running,), name="collect-live", daemon=True
-            )
+                target=drain_on_arrival, args=(self._arrived, running.is_set, self.drain_live),
+                kwargs={"wait": STOP_CHECK}, name="collect-live", daemon=True,
+            )  # fmt: skip
             drainer.start()
         try:
             while not stop.is_set() and not self.done:
@@ -505,19 +512,6 @@ class Collector:
             if left <= 0:
                 return
             stop.wait(min(left, STOP_CHECK))
-
-    def _drain_while(self, running: threading.Event) -> None:
-        """Store the live streams' posts as they arrive, until ``running`` is cleared."""
-        while running.is_set():
-            if not self._arrived.wait(STOP_CHECK):
-                continue
-            self._arrived.clear()  # before draining: what arrives meanwhile wakes it again
-            if not running.is_set():
-                return
-            try:
-                self.drain_live()
-            except Exception:  # keep the thread; the passes find those posts again
-                log.exception("storing live posts failed")
 
 
 def collect_once(

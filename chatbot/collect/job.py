@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from chatbot import db
 from chatbot.collect.collector import Collector
-from chatbot.collect.live import live_sources
+from chatbot.collect.live import drain_on_arrival, live_sources
 from chatbot.collect.ownership import CollectionLocks
 from chatbot.collect.pacing import Budget, Pacer
 from chatbot.models import Event
@@ -182,20 +182,22 @@ class CollectionJob:
             self._drainer.start()
 
     def _drain_live(self) -> None:
-        while not self._closing.is_set():
-            if not self._arrived.wait(1.0):
-                continue
-            self._arrived.clear()  # before draining: what arrives meanwhile wakes it again
-            # Not the look's turn: a pass held by a slow network must not hold the posts.
-            for collector in list(self.collectors.values()):
-                if self._closing.is_set():
-                    return
-                if not collector.done:
-                    try:
-                        self._count(collector.drain_live())
-                    except Exception:  # keep the thread; the passes find those posts again
-                        log.exception("storing live posts failed")
-            self.live_drains += 1
+        drain_on_arrival(self._arrived, self._open, self._drain_all, wait=1.0)
+
+    def _open(self) -> bool:
+        return not self._closing.is_set()
+
+    def _drain_all(self) -> None:
+        # Not the look's turn: a pass held by a slow network must not hold the posts.
+        for collector in list(self.collectors.values()):
+            if self._closing.is_set():
+                return
+            if not collector.done:
+                try:
+                    self._count(collector.drain_live())
+                except Exception:  # one collector's trouble leaves the others to drain
+                    log.exception("storing live posts failed")
+        self.live_drains += 1
 
     def _count(self, new: int) -> None:
         if new:

@@ -16,6 +16,7 @@ Each stream keeps its cursor under its own ``collection_cursor.source``
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, MutableSet
 from datetime import datetime
@@ -30,6 +31,8 @@ from chatbot.collect.sightings import FoundBy
 from chatbot.db import session_scope
 from chatbot.errors import UsageError
 from chatbot.platforms.base import NormalisedPost, Platform
+
+log = logging.getLogger(__name__)
 
 JETSTREAM_SOURCE = "jetstream"  # collection_cursor.source of Jetstream: {"time_us": N}
 FIREHOSE_SOURCE = "firehose"  # collection_cursor.source of the firehose: {"seq": N}
@@ -217,11 +220,34 @@ def where(stream: LiveStream) -> str:
     return stream.url
 
 
+def drain_on_arrival(
+    arrived: threading.Event, going: Callable[[], bool], drain: Callable[[], object], wait: float
+) -> None:
+    """A ``collect-live`` thread's loop: while ``going()``, wait (``wait`` real seconds at a
+    time) for ``arrived``, then ``drain()`` what the streams brought.
+
+    The event is cleared before draining, so what arrives meanwhile wakes the loop
+    again. A drain that fails is logged and the loop goes on: the passes find those
+    posts again.
+    """
+    while going():
+        if not arrived.wait(wait):
+            continue
+        arrived.clear()
+        if not going():
+            return
+        try:
+            drain()
+        except Exception:
+            log.exception("storing live posts failed")
+
+
 __all__ = [
     "FIREHOSE_SOURCE",
     "JETSTREAM_SOURCE",
     "LIVE_CHOICES",
     "LIVE_SETTING",
     "BlueskyLive",
+    "drain_on_arrival",
     "live_sources",
 ]
