@@ -357,17 +357,9 @@ class BotService:
             claims = self._claim(network, self.options.posts_at_once)
             if claims is None:
                 break
-            self._send_all(claims)
+            at_once(claims, self._send_held, name="post")  # side by side, each recorded
             count += len(claims)
         return count
-
-    def post_one(self, network: str) -> bool:
-        """Claim, post and record one due post; False when nothing was due."""
-        claims = self._claim(network, 1)
-        if claims is None:
-            return False
-        self._send_all(claims)
-        return True
 
     def _claim(self, network: str, most: int) -> list[outbox.Claim] | None:
         """Claim up to ``most`` due posts and say its notices; None when nothing was due."""
@@ -384,10 +376,6 @@ class BotService:
         if not found.claims and not found.notices:
             return None
         return found.claims
-
-    def _send_all(self, claims: list[outbox.Claim]) -> None:
-        """Send ``claims`` side by side and record each; return when all are recorded."""
-        at_once(claims, self._send_held, name="post")
 
     def _send_held(self, claim: outbox.Claim) -> None:
         self._held[claim.delivery_id] = claim  # given back by a stop that can't wait for it
