@@ -99,6 +99,11 @@ class BudgetUse:
     all_recent: int = 0
     chats: int = 1
 
+    @property
+    def together(self) -> int:
+        """The last five minutes' requests of every chat collected, this one's at least."""
+        return max(self.all_recent, self.recent)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "network": self.network,
@@ -110,7 +115,7 @@ class BudgetUse:
             "busiest_at": self.busiest_at.isoformat() if self.busiest_at else None,
             "total": self.total,
             "blocked_until": self.blocked_until.isoformat() if self.blocked_until else None,
-            "all_chats_last_5_minutes": max(self.all_recent, self.recent),
+            "all_chats_last_5_minutes": self.together,
             "chats_collecting": self.chats,
         }
 
@@ -129,7 +134,7 @@ class BudgetUse:
         if self.chats > 1:
             text += (
                 f"; with the {self.chats - 1} other chat{'s' if self.chats > 2 else ''} "
-                f"collected now {max(self.all_recent, self.recent)} in the last 5 min "
+                f"collected now {self.together} in the last 5 min "
                 "(one budget: the account's)"
             )
         if self.blocked_until is not None:
