@@ -10,7 +10,6 @@ their JSON types must be the same, except for the differences listed in
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -152,10 +151,15 @@ def play(target: Target) -> dict[str, tuple[int, Any]]:
             "record": gate,
         },
     )
-    thread: Callable[[], Any] = lambda: call(  # noqa: E731
-        "getPostThread", "app.bsky.feed.getPostThread", token, params={"uri": root["uri"]}
-    ).get("threadgate")
-    eventually(thread, what="the thread and its gate indexed")
+
+    def thread() -> Any:
+        # The gate and the reply are indexed apart: the answer compared must hold both.
+        answer = call(
+            "getPostThread", "app.bsky.feed.getPostThread", token, params={"uri": root["uri"]}
+        )
+        return answer.get("threadgate") and (answer.get("thread") or {}).get("replies")
+
+    eventually(thread, what="the thread, its reply and its gate indexed")
     mine = {"repo": me["did"], "collection": POST}
     call("getRecord", "com.atproto.repo.getRecord", params={**mine, "rkey": rkey})
     call("getRecordMissing", "com.atproto.repo.getRecord", params={**mine, "rkey": "2222222222222"})
